@@ -1,1 +1,22 @@
-//! placeholder
+//! Mayfly's schema migrations.
+//!
+//! One set serves SQLite and PostgreSQL: tables and columns are named by string (never through
+//! the entities), so a migration means the same thing forever, whatever the entities become.
+//! The gateway runs [`Migrator::up`] at start-up.
+//!
+//! Timestamps are stored as `BIGINT` milliseconds since the Unix epoch: they compare and index
+//! the same way on both databases, which the revoker's `(state, expires_at)` scan relies on.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261121_000001_initial;
+
+/// Every migration, oldest first.
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261121_000001_initial::Migration)]
+    }
+}

@@ -1,1 +1,30 @@
-//! placeholder
+//! Mayfly's persistent state.
+//!
+//! - [`entity`]: sea-orm entities, one per table (the schema itself lives in `mayfly-migrations`).
+//! - [`meta`]: cluster-wide settings such as the cluster id.
+//! - [`auth`]: auth methods (API keys) and tokens, stored only as hashes.
+//! - [`targets`] and [`producers`]: AWS connections and the dynamic secrets that use them.
+//!
+//! Every query takes `&impl ConnectionTrait`, so the same function runs inside a transaction
+//! or on the pool, on SQLite or PostgreSQL. Secrets arrive here already sealed or hashed: this
+//! crate never sees a plaintext secret.
+
+pub mod auth;
+pub mod connect;
+pub mod entity;
+mod error;
+pub mod meta;
+pub mod producers;
+pub mod targets;
+
+pub use connect::{connect, DatabaseKind};
+pub use error::StoreError;
+pub use sea_orm::{DatabaseConnection, TransactionTrait};
+
+/// Milliseconds since the Unix epoch: the unit of every timestamp column.
+pub type Millis = i64;
+
+/// The current time in milliseconds since the Unix epoch.
+pub fn now_millis() -> Millis {
+    chrono::Utc::now().timestamp_millis()
+}

@@ -1,0 +1,34 @@
+use sea_orm::entity::prelude::*;
+
+/// A session token from `/auth`, stored as its hash.
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "tokens")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: String,
+    #[sea_orm(unique)]
+    pub token_hash: String,
+    pub auth_method_id: String,
+    pub access_id: String,
+    pub created_at: i64,
+    pub expires_at: i64,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {
+    #[sea_orm(
+        belongs_to = "super::auth_method::Entity",
+        from = "Column::AuthMethodId",
+        to = "super::auth_method::Column::Id",
+        on_delete = "Cascade"
+    )]
+    AuthMethod,
+}
+
+impl Related<super::auth_method::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::AuthMethod.def()
+    }
+}
+
+impl ActiveModelBehavior for ActiveModel {}

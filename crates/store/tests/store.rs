@@ -1,0 +1,138 @@
+//! Store queries against an in-memory SQLite database with the real migrations applied.
+
+use mayfly_store::{
+    auth, connect, meta, producers,
+    producers::NewProducer,
+    targets::{self, NewTarget},
+    StoreError,
+};
+
+async fn db() -> mayfly_store::DatabaseConnection {
+    // One connection: every connection to `sqlite::memory:` would be a separate database.
+    connect("sqlite::memory:", 1).await.expect("connect")
+}
+
+fn new_target(name: &str) -> NewTarget {
+    NewTarget {
+        uid: uuid_like(name),
+        name: name.to_owned(),
+        description: String::new(),
+        region: "us-east-1".into(),
+        iam_endpoint: None,
+        sts_endpoint: None,
+        sealed_credentials: "v1.k1.sealed".into(),
+        is_private: false,
+        delete_protection: false,
+    }
+}
+
+fn uuid_like(name: &str) -> String {
+    format!("uid-{name}")
+}
+
+#[tokio::test]
+async fn cluster_id_is_created_once_and_then_kept() {
+    let db = db().await;
+    let first = meta::ensure_cluster_id(&db, "c-one").await.unwrap();
+    let second = meta::ensure_cluster_id(&db, "c-two").await.unwrap();
+    assert_eq!(first, "c-one");
+    assert_eq!(second, "c-one");
+}
+
+#[tokio::test]
+async fn duplicate_target_name_is_a_conflict() {
+    let db = db().await;
+    targets::insert(&db, new_target("/t"), 1).await.unwrap();
+    let mut again = new_target("/t");
+    again.uid = "other".into();
+    let err = targets::insert(&db, again, 2).await.unwrap_err();
+    assert!(matches!(err, StoreError::Conflict(_)), "{err:?}");
+}
+
+#[tokio::test]
+async fn update_is_refused_when_the_row_changed_since_it_was_read() {
+    let db = db().await;
+    let row = targets::insert(&db, new_target("/t"), 1).await.unwrap();
+    let mut first = row.clone();
+    first.description = "first".into();
+    assert!(targets::update_if_unchanged(&db, &first, 2).await.unwrap());
+    let mut stale = row.clone();
+    stale.description = "stale".into();
+    assert!(!targets::update_if_unchanged(&db, &stale, 3).await.unwrap());
+    let now = targets::find_by_id(&db, row.id).await.unwrap().unwrap();
+    assert_eq!(now.description, "first");
+    assert_eq!(now.version, 2);
+}
+
+#[tokio::test]
+async fn a_target_in_use_cannot_be_deleted_under_the_foreign_key() {
+    let db = db().await;
+    let t = targets::insert(&db, new_target("/t"), 1).await.unwrap();
+    producers::insert(
+        &db,
+        NewProducer {
+            name: "/p".into(),
+            target_id: t.id,
+            access_mode: "iam_user".into(),
+            spec: "{}".into(),
+        },
+        1,
+    )
+    .await
+    .unwrap();
+    assert!(targets::delete(&db, t.id).await.is_err());
+    assert_eq!(targets::producers_using(&db, t.id).await.unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn list_below_matches_whole_folders_and_escapes_like_wildcards() {
+    let db = db().await;
+    let t = targets::insert(&db, new_target("/t"), 1).await.unwrap();
+    for name in ["/a/x", "/a/b/y", "/ab/z", "/a_/w", "/a%/v"] {
+        producers::insert(
+            &db,
+            NewProducer {
+                name: name.into(),
+                target_id: t.id,
+                access_mode: "iam_user".into(),
+                spec: "{}".into(),
+            },
+            1,
+        )
+        .await
+        .unwrap();
+    }
+    let names = |v: Vec<mayfly_store::entity::producer::Model>| {
+        v.into_iter().map(|p| p.name).collect::<Vec<_>>()
+    };
+    assert_eq!(
+        names(producers::list_below(&db, "/a").await.unwrap()),
+        ["/a/b/y", "/a/x"]
+    );
+    assert_eq!(
+        names(producers::list_below(&db, "/a_").await.unwrap()),
+        ["/a_/w"]
+    );
+    assert_eq!(producers::list_below(&db, "/").await.unwrap().len(), 5);
+}
+
+#[tokio::test]
+async fn tokens_expire() {
+    let db = db().await;
+    let m = auth::insert_auth_method(
+        &db,
+        auth::NewAuthMethod {
+            name: "/admin".into(),
+            access_id: "p-x".into(),
+            key_hash: "h".into(),
+        },
+        0,
+    )
+    .await
+    .unwrap();
+    auth::insert_token(&db, &m, "th".into(), 0, 100).await.unwrap();
+    assert!(auth::find_live_token(&db, "th", 99).await.unwrap().is_some());
+    assert!(auth::find_live_token(&db, "th", 100).await.unwrap().is_none());
+    assert_eq!(auth::delete_expired_tokens(&db, 100).await.unwrap(), 1);
+    assert_eq!(auth::count_auth_methods(&db).await.unwrap(), 1);
+}
