@@ -1,0 +1,225 @@
+//! Request bodies, with the exact JSON names of the Akeyless SDK models.
+//!
+//! Every field is optional and unknown fields are ignored: the SDK sends every attribute that
+//! is not None, defaults included, and the gateway decides what is required where it parses
+//! these into domain types. Secret fields are [`Secret`], whose `Debug` prints `***`, so a
+//! request can be logged while debugging without leaking what it carries.
+
+use serde::Deserialize;
+
+use crate::lenient;
+
+/// A secret string from a request. Never printed by `Debug`.
+#[derive(Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(pub String);
+
+impl Secret {
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("***")
+    }
+}
+
+/// Fields every authenticated request may carry. The SDK sends the token in the body.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct TokenFields {
+    pub token: Option<Secret>,
+    #[serde(rename = "uid-token")]
+    pub uid_token: Option<Secret>,
+}
+
+/// `POST /auth`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct Auth {
+    #[serde(rename = "access-id")]
+    pub access_id: Option<String>,
+    #[serde(rename = "access-key")]
+    pub access_key: Option<Secret>,
+    #[serde(rename = "access-type")]
+    pub access_type: Option<String>,
+}
+
+/// `create-aws-target`, `target-create-aws`, `update-aws-target`, `target-update-aws`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct AwsTarget {
+    pub name: Option<String>,
+    #[serde(rename = "new-name")]
+    pub new_name: Option<String>,
+    #[serde(rename = "access-key-id")]
+    pub access_key_id: Option<String>,
+    #[serde(rename = "access-key")]
+    pub access_key: Option<Secret>,
+    #[serde(rename = "session-token")]
+    pub session_token: Option<Secret>,
+    pub region: Option<String>,
+    pub description: Option<String>,
+    /// The deprecated spelling of `description` on the old endpoints.
+    pub comment: Option<String>,
+    #[serde(rename = "delete_protection", deserialize_with = "lenient::opt_bool")]
+    pub delete_protection: Option<bool>,
+    /// Mayfly extension: IAM endpoint URL of an AWS-compatible service.
+    #[serde(rename = "iam-endpoint")]
+    pub iam_endpoint: Option<String>,
+    /// Mayfly extension: STS endpoint URL of an AWS-compatible service.
+    #[serde(rename = "sts-endpoint")]
+    pub sts_endpoint: Option<String>,
+    #[serde(rename = "use-gw-cloud-identity", deserialize_with = "lenient::opt_bool")]
+    pub use_gw_cloud_identity: Option<bool>,
+}
+
+/// Requests that name one item or target: get, get-details, producer get/delete.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct Named {
+    pub name: Option<String>,
+}
+
+/// `delete-target`, `target-delete`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct DeleteTarget {
+    pub name: Option<String>,
+    #[serde(rename = "force-deletion", deserialize_with = "lenient::opt_bool")]
+    pub force_deletion: Option<bool>,
+}
+
+/// `list-targets`, `target-list`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct ListTargets {
+    pub filter: Option<String>,
+    #[serde(rename = "type", deserialize_with = "lenient::opt_list")]
+    pub target_type: Option<Vec<String>>,
+    #[serde(rename = "pagination-token")]
+    pub pagination_token: Option<String>,
+}
+
+/// `gateway-create-producer-aws`, `dynamic-secret-create-aws` and their update twins.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct AwsProducer {
+    pub name: Option<String>,
+    #[serde(rename = "new-name")]
+    pub new_name: Option<String>,
+    #[serde(rename = "access-mode")]
+    pub access_mode: Option<String>,
+    #[serde(rename = "target-name")]
+    pub target_name: Option<String>,
+    #[serde(rename = "aws-access-key-id")]
+    pub aws_access_key_id: Option<String>,
+    #[serde(rename = "aws-access-secret-key")]
+    pub aws_access_secret_key: Option<Secret>,
+    pub region: Option<String>,
+    #[serde(rename = "aws-user-policies")]
+    pub aws_user_policies: Option<String>,
+    #[serde(rename = "aws-user-groups")]
+    pub aws_user_groups: Option<String>,
+    #[serde(
+        rename = "aws-user-programmatic-access",
+        deserialize_with = "lenient::opt_bool"
+    )]
+    pub aws_user_programmatic_access: Option<bool>,
+    #[serde(
+        rename = "aws-user-console-access",
+        deserialize_with = "lenient::opt_bool"
+    )]
+    pub aws_user_console_access: Option<bool>,
+    #[serde(rename = "password-length", deserialize_with = "lenient::opt_string")]
+    pub password_length: Option<String>,
+    #[serde(rename = "use-capital-letters", deserialize_with = "lenient::opt_string")]
+    pub use_capital_letters: Option<String>,
+    #[serde(rename = "use-lower-letters", deserialize_with = "lenient::opt_string")]
+    pub use_lower_letters: Option<String>,
+    #[serde(rename = "use-numbers", deserialize_with = "lenient::opt_string")]
+    pub use_numbers: Option<String>,
+    #[serde(
+        rename = "use-special-characters",
+        deserialize_with = "lenient::opt_string"
+    )]
+    pub use_special_characters: Option<String>,
+    #[serde(rename = "aws-role-arns")]
+    pub aws_role_arns: Option<String>,
+    #[serde(rename = "aws-external-id")]
+    pub aws_external_id: Option<String>,
+    #[serde(rename = "session-tags")]
+    pub session_tags: Option<String>,
+    #[serde(rename = "transitive-tag-keys")]
+    pub transitive_tag_keys: Option<String>,
+    #[serde(rename = "user-ttl", deserialize_with = "lenient::opt_string")]
+    pub user_ttl: Option<String>,
+    #[serde(rename = "custom-username-template")]
+    pub custom_username_template: Option<String>,
+    #[serde(deserialize_with = "lenient::opt_list")]
+    pub tags: Option<Vec<String>>,
+    #[serde(rename = "delete_protection", deserialize_with = "lenient::opt_string")]
+    pub delete_protection: Option<String>,
+    pub description: Option<String>,
+    /// Mayfly extension: inline policy JSON (user inline policy or STS session policy).
+    #[serde(rename = "aws-policy-document")]
+    pub aws_policy_document: Option<String>,
+    /// Mayfly extension: permissions boundary policy ARN for temporary users.
+    #[serde(rename = "aws-permissions-boundary")]
+    pub aws_permissions_boundary: Option<String>,
+    /// Mayfly extension: IAM path for temporary users.
+    #[serde(rename = "aws-user-path")]
+    pub aws_user_path: Option<String>,
+    /// Mayfly extension: `k=v,...` tags put on temporary users.
+    #[serde(rename = "aws-user-tags")]
+    pub aws_user_tags: Option<String>,
+    /// Mayfly extension: the longest TTL a tmp-creds update may extend to.
+    #[serde(rename = "max-ttl", deserialize_with = "lenient::opt_string")]
+    pub max_ttl: Option<String>,
+}
+
+/// `list-items`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct ListItems {
+    pub path: Option<String>,
+    #[serde(rename = "type", deserialize_with = "lenient::opt_list")]
+    pub item_type: Option<Vec<String>>,
+    pub filter: Option<String>,
+    pub tag: Option<String>,
+    #[serde(rename = "sub-types", deserialize_with = "lenient::opt_list")]
+    pub sub_types: Option<Vec<String>>,
+    #[serde(rename = "minimal-view", deserialize_with = "lenient::opt_bool")]
+    pub minimal_view: Option<bool>,
+    #[serde(rename = "pagination-token")]
+    pub pagination_token: Option<String>,
+    #[serde(rename = "current-folder", deserialize_with = "lenient::opt_bool")]
+    pub current_folder: Option<bool>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_recorded_sdk_producer_body_parses_and_ignores_unknown_fields() {
+        let body = r#"{"access-mode":"iam_user","admin-rotation-interval-days":0,"aws-user-console-access":false,"aws-user-policies":"arn:aws:iam::aws:policy/ReadOnlyAccess","aws-user-programmatic-access":true,"delete_protection":"false","enable-admin-rotation":false,"json":false,"name":"/p/ds","region":"us-east-2","secure-access-web":true,"secure-access-web-browsing":false,"secure-access-web-proxy":false,"tags":["a"],"target-name":"/p/t","token":"t-1","user-ttl":"60m"}"#;
+        let p: AwsProducer = serde_json::from_str(body).unwrap();
+        assert_eq!(p.access_mode.as_deref(), Some("iam_user"));
+        assert_eq!(p.aws_user_programmatic_access, Some(true));
+        assert_eq!(p.delete_protection.as_deref(), Some("false"));
+        assert_eq!(p.tags, Some(vec!["a".to_owned()]));
+        let t: TokenFields = serde_json::from_str(body).unwrap();
+        assert_eq!(t.token.unwrap().expose(), "t-1");
+    }
+
+    #[test]
+    fn secrets_are_redacted_in_debug_output() {
+        let a: Auth = serde_json::from_str(r#"{"access-id":"p-1","access-key":"hunter2"}"#).unwrap();
+        let shown = format!("{a:?}");
+        assert!(!shown.contains("hunter2"), "{shown}");
+        assert!(shown.contains("***"));
+    }
+}

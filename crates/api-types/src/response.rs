@@ -1,0 +1,265 @@
+//! Response bodies, with the JSON names the Akeyless SDK models read.
+//!
+//! Dates are RFC 3339 strings (the SDK parses them as datetimes). Booleans are JSON booleans:
+//! the SDK would read the string `"false"` as true.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+/// `/auth`.
+#[derive(Debug, Clone, Serialize)]
+pub struct AuthOutput {
+    pub token: String,
+    pub expiration: String,
+    pub creds: SystemAccessCreds,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SystemAccessCreds {
+    pub access_id: String,
+    pub token: String,
+    /// Unix seconds.
+    pub expiry: i64,
+}
+
+/// `create-aws-target`, `target-create-aws`, `target-update-aws`.
+#[derive(Debug, Clone, Serialize)]
+pub struct TargetId {
+    pub target_id: i64,
+}
+
+/// `update-aws-target-details`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Updated {
+    pub updated: bool,
+}
+
+/// An empty object: what the SDK's `object` responses and Mayfly's void operations return.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Empty {}
+
+/// One item a target is used by.
+#[derive(Debug, Clone, Serialize)]
+pub struct TargetItemAssoc {
+    pub item_name: String,
+    pub item_id: i64,
+    pub item_type: String,
+    pub assoc_id: String,
+    pub relationship: String,
+}
+
+/// `get-target`, `target-get`, and each entry of `list-targets`. No secret is ever here.
+#[derive(Debug, Clone, Serialize)]
+pub struct Target {
+    pub target_name: String,
+    pub target_type: String,
+    pub target_id: i64,
+    pub comment: String,
+    pub creation_date: String,
+    pub modification_date: String,
+    pub last_version: i64,
+    pub delete_protection: bool,
+    pub protection_key_name: String,
+    pub with_customer_fragment: bool,
+    pub target_items_assoc: Vec<TargetItemAssoc>,
+    /// Mayfly extension: the target's region and endpoints (not secret).
+    pub region: String,
+    #[serde(rename = "iam-endpoint", skip_serializing_if = "Option::is_none")]
+    pub iam_endpoint: Option<String>,
+    #[serde(rename = "sts-endpoint", skip_serializing_if = "Option::is_none")]
+    pub sts_endpoint: Option<String>,
+}
+
+/// `list-targets`, `target-list`.
+#[derive(Debug, Clone, Serialize)]
+pub struct ListTargets {
+    pub targets: Vec<Target>,
+    pub next_page: String,
+}
+
+/// `get-target-details`: the only response that carries a target's secret.
+#[derive(Debug, Clone, Serialize)]
+pub struct TargetDetails {
+    pub target: Target,
+    pub value: TargetDetailsValue,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TargetDetailsValue {
+    pub aws_target_details: AwsTargetDetails,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct AwsTargetDetails {
+    pub aws_access_key_id: String,
+    pub aws_secret_access_key: String,
+    pub aws_region: String,
+    pub aws_session_token: String,
+    pub use_gw_cloud_identity: bool,
+}
+
+/// `item_targets_assoc` entry of a producer.
+#[derive(Debug, Clone, Serialize)]
+pub struct ItemTargetAssoc {
+    pub target_id: i64,
+    pub target_name: String,
+    pub target_type: String,
+    pub assoc_id: String,
+}
+
+/// Password policy echo in producer details.
+#[derive(Debug, Clone, Serialize)]
+pub struct PasswordPolicyInfo {
+    pub password_length: i64,
+    pub use_capital_letters: bool,
+    pub use_lower_letters: bool,
+    pub use_numbers: bool,
+    pub use_special_characters: bool,
+}
+
+/// `DSProducerDetails`: a producer as `gateway-get-producer` returns it. Secrets are never
+/// included: `aws_secret_access_key` is always empty.
+#[derive(Debug, Clone, Serialize)]
+pub struct ProducerDetails {
+    pub dynamic_secret_name: String,
+    pub dynamic_secret_id: i64,
+    pub dynamic_secret_type: String,
+    pub dynamic_secret_key: String,
+    pub active: bool,
+    pub failure_message: String,
+    pub aws_access_mode: String,
+    pub aws_access_key_id: String,
+    pub aws_secret_access_key: String,
+    pub aws_region: String,
+    pub aws_user_policies: String,
+    pub aws_user_groups: String,
+    pub aws_role_arns: String,
+    pub aws_external_id: String,
+    pub aws_session_tags: String,
+    pub aws_transitive_tag_keys: String,
+    pub aws_user_console_access: bool,
+    pub aws_user_programmatic_access: bool,
+    pub user_ttl: String,
+    pub tags: Vec<String>,
+    pub delete_protection: bool,
+    pub username_template: String,
+    pub password_length: i64,
+    pub password_policy_info: PasswordPolicyInfo,
+    pub enable_admin_rotation: bool,
+    pub admin_rotation_interval_days: i64,
+    pub use_gw_cloud_identity: bool,
+    pub item_targets_assoc: Vec<ItemTargetAssoc>,
+    pub description: String,
+    pub creation_date: String,
+    pub modification_date: String,
+    /// Mayfly extensions, echoed under the request names.
+    #[serde(rename = "aws-policy-document")]
+    pub aws_policy_document: String,
+    #[serde(rename = "aws-permissions-boundary")]
+    pub aws_permissions_boundary: String,
+    #[serde(rename = "aws-user-path")]
+    pub aws_user_path: String,
+    #[serde(rename = "aws-user-tags")]
+    pub aws_user_tags: String,
+    #[serde(rename = "max-ttl")]
+    pub max_ttl: String,
+}
+
+/// `gateway-create-producer-aws` / `gateway-update-producer-aws`.
+#[derive(Debug, Clone, Serialize)]
+pub struct ProducerDetailsWrapped {
+    pub producer_details: ProducerDetails,
+}
+
+/// `dynamic-secret-create-aws` / `dynamic-secret-update-aws`.
+#[derive(Debug, Clone, Serialize)]
+pub struct DynamicSecretDetailsWrapped {
+    pub dynamic_secret_details: ProducerDetails,
+}
+
+/// `gateway-delete-producer`.
+#[derive(Debug, Clone, Serialize)]
+pub struct ProducerDeleted {
+    pub producer_name: String,
+}
+
+/// `dynamic-secret-delete`.
+#[derive(Debug, Clone, Serialize)]
+pub struct DynamicSecretDeleted {
+    pub dynamic_secret_name: String,
+}
+
+/// One entry of `gateway-list-producers`.
+#[derive(Debug, Clone, Serialize)]
+pub struct ProducerSummary {
+    pub id: i64,
+    pub name: String,
+    #[serde(rename = "type")]
+    pub producer_type: String,
+    pub active: bool,
+    pub init: bool,
+    pub failure_message: String,
+}
+
+/// `gateway-list-producers`, `dynamic-secret-list`.
+#[derive(Debug, Clone, Serialize)]
+pub struct ProducersList {
+    pub producers: Vec<ProducerSummary>,
+    pub producers_errors: BTreeMap<String, String>,
+}
+
+/// Where a producer's item is served from.
+#[derive(Debug, Clone, Serialize)]
+pub struct GatewayDetails {
+    pub cluster_id: String,
+    pub cluster_name: String,
+    pub cluster_url: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DynamicSecretProducerDetails {
+    pub producer_type: String,
+    pub producer_status: String,
+    pub user_ttl: String,
+    pub gw_cluster_id: String,
+    pub failure_message: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ItemGeneralInfo {
+    pub dynamic_secret_producer_details: DynamicSecretProducerDetails,
+}
+
+/// One entry of `list-items`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Item {
+    pub item_name: String,
+    pub item_id: i64,
+    pub display_id: String,
+    pub item_type: String,
+    pub item_sub_type: String,
+    pub item_tags: Vec<String>,
+    pub is_enabled: bool,
+    pub delete_protection: bool,
+    pub creation_date: String,
+    pub modification_date: String,
+    pub item_targets_assoc: Vec<ItemTargetAssoc>,
+    pub gateway_details: Vec<GatewayDetails>,
+    pub item_general_info: ItemGeneralInfo,
+}
+
+/// `list-items`.
+#[derive(Debug, Clone, Serialize)]
+pub struct ListItems {
+    pub items: Vec<Item>,
+    pub folders: Vec<String>,
+    pub next_page: String,
+    pub has_next: bool,
+}
+
+/// `/health` and `/health/ready`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Health {
+    pub status: String,
+}
