@@ -1,0 +1,114 @@
+//! Authentication: API-key login at `/auth`, and resolving a token to a [`Caller`].
+
+use chrono::{TimeZone, Utc};
+use mayfly_api_types::{request, response};
+use mayfly_crypto::{generate_token, hash_secret, verify_secret};
+use mayfly_store::{auth, now_millis};
+use secrecy::ExposeSecret;
+
+use crate::{
+    authz::{self, Rule},
+    error::{ApiError, ApiResult},
+    state::AppState,
+};
+
+/// Who is calling, resolved from a valid token.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub access_id: String,
+    pub auth_method_id: String,
+    pub rules: Vec<Rule>,
+}
+
+const ACCESS_DENIED: &str = "access denied: unknown access-id or wrong access-key";
+
+/// A hash that matches nothing, compared against when the access id is unknown, so that an
+/// unknown id and a wrong key take the same time and cannot be told apart.
+const NO_MATCH_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// `POST /auth` with `access-type: access_key`.
+pub async fn login(state: &AppState, req: request::Auth) -> ApiResult<response::AuthOutput> {
+    let access_type = req.access_type.as_deref().unwrap_or("access_key");
+    if !access_type.is_empty() && access_type != "access_key" {
+        return Err(ApiError::bad_request(format!(
+            "access-type: {access_type:?} is not supported; Mayfly supports access_key"
+        )));
+    }
+    let access_id = req
+        .access_id
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| {
+            ApiError::bad_request("access-id: required (the p-... id of your API key)")
+        })?;
+    let access_key = req
+        .access_key
+        .as_ref()
+        .map(|k| k.expose())
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| ApiError::bad_request("access-key: required with access-type access_key"))?;
+
+    let method = auth::find_auth_method_by_access_id(state.db(), access_id).await?;
+    let stored_hash = method
+        .as_ref()
+        .map_or(NO_MATCH_HASH, |m| m.key_hash.as_str());
+    let key_ok = verify_secret(access_key, stored_hash);
+    let method = match (method, key_ok) {
+        (Some(m), true) => m,
+        _ => {
+            tracing::warn!(access_id = %access_id, "authentication failed");
+            return Err(ApiError::Unauthorized(ACCESS_DENIED.into()));
+        }
+    };
+
+    let token = generate_token();
+    let now = now_millis();
+    let ttl_ms = i64::try_from(state.token_ttl().as_millis()).unwrap_or(i64::MAX);
+    let expires_at = now.saturating_add(ttl_ms);
+    auth::insert_token(
+        state.db(),
+        &method,
+        hash_secret(token.expose_secret()),
+        now,
+        expires_at,
+    )
+    .await?;
+    tracing::info!(access_id = %method.access_id, "token issued");
+    let expiration = Utc
+        .timestamp_millis_opt(expires_at)
+        .single()
+        .unwrap_or_else(Utc::now);
+    Ok(response::AuthOutput {
+        token: token.expose_secret().to_owned(),
+        expiration: expiration.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        creds: response::SystemAccessCreds {
+            access_id: method.access_id,
+            token: token.expose_secret().to_owned(),
+            expiry: expires_at / 1000,
+        },
+    })
+}
+
+/// Resolves a token to its caller, or 401.
+pub async fn resolve(state: &AppState, token: Option<&str>) -> ApiResult<Caller> {
+    let token = token.map(str::trim).filter(|t| !t.is_empty()).ok_or_else(|| {
+        ApiError::Unauthorized(
+            "a token is required: call /auth, then send the token as the body field \"token\" or as Authorization: Bearer".into(),
+        )
+    })?;
+    let invalid = || {
+        ApiError::Unauthorized("the token is invalid or expired; get a new one from /auth".into())
+    };
+    if !token.starts_with("t-") {
+        return Err(invalid());
+    }
+    let found = auth::find_live_token(state.db(), &hash_secret(token), now_millis())
+        .await?
+        .ok_or_else(invalid)?;
+    Ok(Caller {
+        rules: authz::rules_for(&found.auth_method_id),
+        access_id: found.access_id,
+        auth_method_id: found.auth_method_id,
+    })
+}

@@ -1,0 +1,433 @@
+//! Configuration: defaults, then a TOML file, then `MAYFLY_*` environment variables, then
+//! command-line flags, each layer overriding the one before. Everything is validated at load,
+//! and every problem is reported at once with the name of the setting, so an operator fixes a
+//! broken deployment in one go.
+
+use std::{
+    net::SocketAddr,
+    path::{Path, PathBuf},
+    time::Duration,
+};
+
+use clap::Parser;
+use mayfly_crypto::MasterKey;
+use mayfly_domain::Ttl;
+use secrecy::SecretString;
+use serde::Deserialize;
+
+/// Command-line flags. Each one can also be set by the environment variable shown in
+/// `--help`, or by the same name (snake_case) in the `--config` TOML file.
+#[derive(Debug, Default, Parser)]
+#[command(
+    name = "mayfly-gateway",
+    version,
+    about = "Mayfly: short-lived AWS credentials, Akeyless-compatible API"
+)]
+pub struct Flags {
+    /// TOML configuration file; flags and environment variables override it.
+    #[arg(long, env = "MAYFLY_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Address to listen on [default: 0.0.0.0:8000].
+    #[arg(long, env = "MAYFLY_LISTEN")]
+    pub listen: Option<String>,
+    /// Directory for the SQLite database, generated TLS files and master key [default: ./data].
+    #[arg(long, env = "MAYFLY_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Database URL: sqlite://FILE or postgres://... [default: sqlite in the data directory].
+    /// `MAYFLY_DATABASE_URL` is also read.
+    #[arg(long, env = "DATABASE_URL")]
+    pub database_url: Option<String>,
+    /// TLS certificate chain (PEM). Without it a local CA and certificate are generated.
+    #[arg(long, env = "MAYFLY_TLS_CERT")]
+    pub tls_cert: Option<PathBuf>,
+    /// TLS private key (PEM).
+    #[arg(long, env = "MAYFLY_TLS_KEY")]
+    pub tls_key: Option<PathBuf>,
+    /// Serve plain HTTP. Only behind a TLS-terminating proxy: tokens and secrets cross the wire.
+    #[arg(long, env = "MAYFLY_INSECURE_PLAIN_HTTP", num_args = 0..=1, default_missing_value = "true")]
+    pub insecure_plain_http: Option<bool>,
+    /// Master key `KEYID:BASE64` (32 bytes) sealing stored secrets. Without it one is generated
+    /// into DATA_DIR/master.key on first start.
+    #[arg(long, env = "MAYFLY_MASTER_KEY", hide_env_values = true)]
+    pub master_key: Option<String>,
+    /// Lifetime of tokens from /auth, e.g. 60m [default: 60m].
+    #[arg(long, env = "MAYFLY_TOKEN_TTL")]
+    pub token_ttl: Option<String>,
+    /// Log format: pretty or json [default: pretty]. Levels come from RUST_LOG.
+    #[arg(long, env = "MAYFLY_LOG_FORMAT")]
+    pub log_format: Option<String>,
+    /// Largest request body accepted, in bytes [default: 1048576].
+    #[arg(long, env = "MAYFLY_MAX_BODY_BYTES")]
+    pub max_body_bytes: Option<usize>,
+    /// Deadline for one request, e.g. 60s [default: 60s].
+    #[arg(long, env = "MAYFLY_REQUEST_TIMEOUT")]
+    pub request_timeout: Option<String>,
+    /// Largest number of database connections [default: 10].
+    #[arg(long, env = "MAYFLY_DB_MAX_CONNECTIONS")]
+    pub db_max_connections: Option<u32>,
+}
+
+/// The TOML file: the same settings as the flags, in snake_case.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    listen: Option<String>,
+    data_dir: Option<PathBuf>,
+    database_url: Option<String>,
+    tls_cert: Option<PathBuf>,
+    tls_key: Option<PathBuf>,
+    insecure_plain_http: Option<bool>,
+    master_key: Option<String>,
+    token_ttl: Option<String>,
+    log_format: Option<String>,
+    max_body_bytes: Option<usize>,
+    request_timeout: Option<String>,
+    db_max_connections: Option<u32>,
+}
+
+/// How the listener speaks.
+#[derive(Debug, Clone)]
+pub enum TlsMode {
+    /// Certificate and key from files.
+    Files { cert: PathBuf, key: PathBuf },
+    /// A local CA and server certificate generated into the data directory.
+    Generated,
+    /// Plain HTTP, explicitly asked for.
+    PlainHttp,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}
+
+/// The admin API key to create at first start, from the environment (automation, tests).
+#[derive(Debug, Clone)]
+pub struct AdminSeed {
+    pub access_id: String,
+    pub access_key: SecretString,
+}
+
+/// Validated configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub listen: SocketAddr,
+    pub data_dir: PathBuf,
+    pub database_url: String,
+    pub tls: TlsMode,
+    /// `None`: load or generate `data_dir/master.key`.
+    pub master_key: Option<MasterKey>,
+    pub token_ttl: Duration,
+    pub log_format: LogFormat,
+    pub admin_seed: Option<AdminSeed>,
+    pub max_body_bytes: usize,
+    pub request_timeout: Duration,
+    pub db_max_connections: u32,
+}
+
+/// Every configuration problem found, each naming its setting.
+#[derive(Debug, thiserror::Error)]
+#[error("invalid configuration:\n  - {}", .0.join("\n  - "))]
+pub struct ConfigError(pub Vec<String>);
+
+impl Config {
+    /// Loads from the process's flags and environment (and the file they name).
+    pub fn load() -> Result<Config, ConfigError> {
+        let flags = Flags::parse();
+        Self::from_layers(flags, |k| std::env::var(k).ok())
+    }
+
+    /// Builds the configuration from parsed flags (which already include their environment
+    /// variables) and a way to read the few variables that have no flag.
+    pub fn from_layers(
+        flags: Flags,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<Config, ConfigError> {
+        let mut errors = Vec::new();
+        let file = match &flags.config {
+            Some(path) => match read_file(path) {
+                Ok(f) => f,
+                Err(e) => {
+                    errors.push(e);
+                    FileConfig::default()
+                }
+            },
+            None => FileConfig::default(),
+        };
+        let non_empty = |v: Option<String>| v.filter(|s| !s.trim().is_empty());
+
+        let listen_raw = non_empty(flags.listen)
+            .or(non_empty(file.listen))
+            .unwrap_or_else(|| "0.0.0.0:8000".into());
+        let listen = listen_raw
+            .parse::<SocketAddr>()
+            .map_err(|_| {
+                errors.push(format!(
+                    "listen (MAYFLY_LISTEN): {listen_raw:?} is not an address such as 0.0.0.0:8000"
+                ))
+            })
+            .ok();
+
+        let data_dir = flags
+            .data_dir
+            .or(file.data_dir)
+            .unwrap_or_else(|| PathBuf::from("./data"));
+
+        let database_url = non_empty(flags.database_url)
+            .or_else(|| non_empty(env("MAYFLY_DATABASE_URL")))
+            .or(non_empty(file.database_url))
+            .unwrap_or_else(|| default_sqlite_url(&data_dir));
+        if let Err(e) = mayfly_store::DatabaseKind::from_url(&database_url) {
+            errors.push(format!("database_url (DATABASE_URL): {e}"));
+        }
+
+        let plain = flags
+            .insecure_plain_http
+            .or(file.insecure_plain_http)
+            .unwrap_or(false);
+        let cert = flags.tls_cert.or(file.tls_cert);
+        let key = flags.tls_key.or(file.tls_key);
+        let tls = match (plain, cert, key) {
+            (true, None, None) => TlsMode::PlainHttp,
+            (true, _, _) => {
+                errors.push(
+                    "insecure_plain_http (MAYFLY_INSECURE_PLAIN_HTTP): cannot be combined with tls_cert/tls_key; choose one".into(),
+                );
+                TlsMode::PlainHttp
+            }
+            (false, Some(cert), Some(key)) => TlsMode::Files { cert, key },
+            (false, None, None) => TlsMode::Generated,
+            (false, Some(_), None) | (false, None, Some(_)) => {
+                errors.push(
+                    "tls_cert and tls_key (MAYFLY_TLS_CERT, MAYFLY_TLS_KEY): give both or neither"
+                        .into(),
+                );
+                TlsMode::Generated
+            }
+        };
+
+        let master_key = match non_empty(flags.master_key).or(non_empty(file.master_key)) {
+            None => None,
+            Some(raw) => match MasterKey::parse(raw.trim()) {
+                Ok(k) => Some(k),
+                Err(e) => {
+                    errors.push(format!("master_key (MAYFLY_MASTER_KEY): {e}"));
+                    None
+                }
+            },
+        };
+
+        let token_ttl = parse_duration(
+            "token_ttl (MAYFLY_TOKEN_TTL)",
+            non_empty(flags.token_ttl).or(non_empty(file.token_ttl)),
+            "60m",
+            &mut errors,
+        );
+        let request_timeout = parse_duration(
+            "request_timeout (MAYFLY_REQUEST_TIMEOUT)",
+            non_empty(flags.request_timeout).or(non_empty(file.request_timeout)),
+            "60s",
+            &mut errors,
+        );
+
+        let log_format = match non_empty(flags.log_format)
+            .or(non_empty(file.log_format))
+            .as_deref()
+            .map(str::to_ascii_lowercase)
+            .as_deref()
+        {
+            None | Some("pretty") => LogFormat::Pretty,
+            Some("json") => LogFormat::Json,
+            Some(other) => {
+                errors.push(format!(
+                    "log_format (MAYFLY_LOG_FORMAT): {other:?} is not pretty or json"
+                ));
+                LogFormat::Pretty
+            }
+        };
+
+        let max_body_bytes = flags
+            .max_body_bytes
+            .or(file.max_body_bytes)
+            .unwrap_or(1024 * 1024);
+        if !(1024..=64 * 1024 * 1024).contains(&max_body_bytes) {
+            errors.push(
+                "max_body_bytes (MAYFLY_MAX_BODY_BYTES): must be between 1024 and 67108864".into(),
+            );
+        }
+        let db_max_connections = flags
+            .db_max_connections
+            .or(file.db_max_connections)
+            .unwrap_or(10);
+        if !(1..=1000).contains(&db_max_connections) {
+            errors.push(
+                "db_max_connections (MAYFLY_DB_MAX_CONNECTIONS): must be between 1 and 1000".into(),
+            );
+        }
+
+        let admin_seed = match (
+            non_empty(env("MAYFLY_ADMIN_ACCESS_ID")),
+            non_empty(env("MAYFLY_ADMIN_ACCESS_KEY")),
+        ) {
+            (None, None) => None,
+            (Some(id), Some(key)) => {
+                if !id.starts_with("p-")
+                    || id.len() < 6
+                    || id.len() > 64
+                    || !id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+                {
+                    errors.push("MAYFLY_ADMIN_ACCESS_ID: must look like p-xxxxxxxx (letters and digits after p-, 6 to 64 characters)".into());
+                }
+                if key.len() < 16 {
+                    errors.push("MAYFLY_ADMIN_ACCESS_KEY: must be at least 16 characters".into());
+                }
+                Some(AdminSeed {
+                    access_id: id,
+                    access_key: SecretString::from(key),
+                })
+            }
+            _ => {
+                errors.push(
+                    "MAYFLY_ADMIN_ACCESS_ID and MAYFLY_ADMIN_ACCESS_KEY: set both or neither"
+                        .into(),
+                );
+                None
+            }
+        };
+
+        match (errors.is_empty(), listen) {
+            (true, Some(listen)) => Ok(Config {
+                listen,
+                data_dir,
+                database_url,
+                tls,
+                master_key,
+                token_ttl,
+                log_format,
+                admin_seed,
+                max_body_bytes,
+                request_timeout,
+                db_max_connections,
+            }),
+            _ => Err(ConfigError(errors)),
+        }
+    }
+}
+
+fn read_file(path: &Path) -> Result<FileConfig, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        format!(
+            "config (MAYFLY_CONFIG): cannot read {}: {e}",
+            path.display()
+        )
+    })?;
+    toml::from_str(&text).map_err(|e| format!("config (MAYFLY_CONFIG): {}: {e}", path.display()))
+}
+
+fn default_sqlite_url(data_dir: &Path) -> String {
+    format!("sqlite://{}?mode=rwc", data_dir.join("mayfly.db").display())
+}
+
+fn parse_duration(
+    setting: &str,
+    raw: Option<String>,
+    default: &str,
+    errors: &mut Vec<String>,
+) -> Duration {
+    let raw = raw.unwrap_or_else(|| default.to_owned());
+    match Ttl::parse(&raw) {
+        Ok(ttl) => ttl.as_duration(),
+        Err(e) => {
+            errors.push(format!("{setting}: {e}"));
+            Duration::from_secs(60)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(flags: Flags, env: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let env: Vec<(String, String)> = env
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Config::from_layers(flags, move |k| {
+            env.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone())
+        })
+    }
+
+    #[test]
+    fn defaults_are_https_on_8000_with_sqlite_in_data() {
+        let c = load(Flags::default(), &[]).unwrap();
+        assert_eq!(c.listen.to_string(), "0.0.0.0:8000");
+        assert!(matches!(c.tls, TlsMode::Generated));
+        assert!(c.database_url.starts_with("sqlite://"));
+        assert!(c.database_url.contains("data"));
+        assert_eq!(c.token_ttl, Duration::from_secs(3600));
+    }
+
+    #[test]
+    fn every_problem_is_reported_with_its_setting_name() {
+        let flags = Flags {
+            listen: Some("nowhere".into()),
+            token_ttl: Some("60".into()),
+            log_format: Some("xml".into()),
+            tls_cert: Some("c.pem".into()),
+            database_url: Some("mysql://x".into()),
+            ..Flags::default()
+        };
+        let err = load(flags, &[("MAYFLY_ADMIN_ACCESS_ID", "p-abcdef")]).unwrap_err();
+        let text = err.to_string();
+        for needle in [
+            "listen",
+            "token_ttl",
+            "log_format",
+            "tls_cert and tls_key",
+            "database_url",
+            "MAYFLY_ADMIN_ACCESS_ID and MAYFLY_ADMIN_ACCESS_KEY",
+        ] {
+            assert!(text.contains(needle), "{needle} missing from {text}");
+        }
+        assert_eq!(err.0.len(), 6, "{text}");
+    }
+
+    #[test]
+    fn file_values_apply_and_flags_override_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("mayfly.toml");
+        std::fs::write(&path, "listen = \"127.0.0.1:9000\"\ntoken_ttl = \"5m\"\n").unwrap();
+        let flags = Flags {
+            config: Some(path.clone()),
+            token_ttl: Some("10m".into()),
+            ..Flags::default()
+        };
+        let c = load(flags, &[]).unwrap();
+        assert_eq!(c.listen.to_string(), "127.0.0.1:9000");
+        assert_eq!(c.token_ttl, Duration::from_secs(600));
+
+        std::fs::write(&path, "listn = \"x\"\n").unwrap();
+        let err = load(
+            Flags {
+                config: Some(path),
+                ..Flags::default()
+            },
+            &[],
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("listn"), "{err}");
+    }
+
+    #[test]
+    fn a_bad_master_key_is_rejected_without_echoing_it() {
+        let flags = Flags {
+            master_key: Some("k1:c2VjcmV0LW1hdGVyaWFs".into()),
+            ..Flags::default()
+        };
+        let err = load(flags, &[]).unwrap_err().to_string();
+        assert!(err.contains("master_key"), "{err}");
+        assert!(!err.contains("c2VjcmV0LW1hdGVyaWFs"), "{err}");
+    }
+}

@@ -1,0 +1,111 @@
+//! The one error type every handler returns, and how it becomes an HTTP response.
+//!
+//! An error carries the message for the client; anything internal (a database error's text, a
+//! bug) is logged with the request id and replaced by a generic message, so responses never
+//! leak internals.
+
+use actix_web::{http::StatusCode, HttpResponse, ResponseError};
+use mayfly_api_types::ErrorBody;
+use mayfly_store::StoreError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// Bad input: the message says which field and how to fix it.
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("{0}")]
+    Unauthorized(String),
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
+    NotFound(String),
+    /// Exists already, delete protection, still in use, or changed concurrently.
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    MethodNotAllowed(String),
+    #[error("{0}")]
+    PayloadTooLarge(String),
+    #[error("{0}")]
+    TooManyRequests(String),
+    /// The database could not be reached or failed: retrying may help.
+    #[error("the gateway's database is unavailable; retry shortly")]
+    Unavailable(String),
+    #[error("the request took longer than the gateway's deadline of {0} seconds")]
+    Timeout(u64),
+    /// A bug. The detail goes to the log only.
+    #[error("internal error; the gateway log has the details under this request's id")]
+    Internal(String),
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;
+
+impl ApiError {
+    pub fn bad_request(msg: impl Into<String>) -> Self {
+        ApiError::BadRequest(msg.into())
+    }
+
+    pub fn not_found(msg: impl Into<String>) -> Self {
+        ApiError::NotFound(msg.into())
+    }
+
+    pub fn conflict(msg: impl Into<String>) -> Self {
+        ApiError::Conflict(msg.into())
+    }
+
+    pub fn internal(msg: impl Into<String>) -> Self {
+        ApiError::Internal(msg.into())
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Conflict(what) => ApiError::Conflict(format!(
+                "{what}; choose another name or update the existing one"
+            )),
+            StoreError::Constraint(msg) => {
+                ApiError::Conflict(format!("the change conflicts with stored data: {msg}"))
+            }
+            StoreError::Corrupt(msg) => ApiError::Internal(format!("corrupt row: {msg}")),
+            StoreError::Db(err) => ApiError::Unavailable(err.to_string()),
+        }
+    }
+}
+
+impl From<mayfly_domain::ValidationErrors> for ApiError {
+    fn from(e: mayfly_domain::ValidationErrors) -> Self {
+        ApiError::BadRequest(e.to_string())
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Timeout(_) => StatusCode::GATEWAY_TIMEOUT,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        match self {
+            ApiError::Internal(detail) => tracing::error!(detail = %detail, "internal error"),
+            ApiError::Unavailable(detail) => {
+                tracing::warn!(detail = %detail, "database unavailable")
+            }
+            _ => {}
+        }
+        HttpResponse::build(self.status_code()).json(ErrorBody {
+            error: self.to_string(),
+        })
+    }
+}

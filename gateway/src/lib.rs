@@ -1,0 +1,29 @@
+//! The Mayfly gateway as a library, so tests can boot the real application.
+//!
+//! - [`config`]: settings from file, environment and flags, validated at load.
+//! - [`startup`]: [`startup::Application`]: storage, keys, admin bootstrap, TLS, HTTP server.
+//! - [`http`]: the edge: body limit, deadline, authentication, parsing, dispatch.
+//! - [`operation`]: the closed set of API operations and their (three generations of) paths.
+//! - [`authn`] / [`authz`]: who is calling, and the one place that decides what they may do.
+//! - [`routes`]: the handlers, one module per family (targets, producers, items, health).
+//! - [`error`]: [`error::ApiError`] and its mapping onto HTTP statuses and `{"error": ...}`.
+//! - [`tls`], [`keys`], [`files`]: certificates, the master key, owner-only files.
+//! - [`bootstrap`]: the admin API key on first start.
+//! - [`housekeeping`]: periodic chores (expired tokens).
+//! - [`telemetry`]: logging to stdout, pretty or JSON.
+
+pub mod authn;
+pub mod authz;
+pub mod bootstrap;
+pub mod config;
+pub mod error;
+pub mod files;
+pub mod housekeeping;
+pub mod http;
+pub mod keys;
+pub mod operation;
+pub mod routes;
+pub mod startup;
+pub mod state;
+pub mod telemetry;
+pub mod tls;

@@ -1,0 +1,525 @@
+//! AWS producers (dynamic secrets): create, update, get, list, delete.
+//!
+//! A producer points at a public target by name, or carries inline admin credentials; those
+//! become a private target (sealed like any other, hidden from target lists) that lives and
+//! dies with the producer.
+
+use mayfly_api_types::{request, response};
+use mayfly_domain::{ItemName, ProducerDraft, ProducerSpec, ValidationErrors};
+use mayfly_store::{
+    entity::{producer, target},
+    now_millis, producers, targets, StoreError, TransactionTrait,
+};
+use sea_orm::DatabaseTransaction;
+
+use super::{
+    given, rfc3339,
+    target_input::{self, AwsCredentials},
+    targets::{find_public, open, seal},
+};
+use crate::{
+    authn::Caller,
+    authz::{authorize, Capability, ResourceKind},
+    error::{ApiError, ApiResult},
+    state::AppState,
+};
+
+/// Where a producer's AWS connection comes from, as the request says.
+enum TargetChoice {
+    /// `target-name`.
+    Named(ItemName),
+    /// `aws-access-key-id` + `aws-access-secret-key` (+ `region`).
+    Inline {
+        creds: AwsCredentials,
+        region: String,
+    },
+    /// Neither: on update, keep the current one.
+    Unchanged,
+}
+
+/// A request, checked: the producer's name, its definition and its target.
+struct ProducerInput {
+    name: ItemName,
+    spec: ProducerSpec,
+    target: TargetChoice,
+}
+
+fn draft(req: &request::AwsProducer, name: Option<String>) -> ProducerDraft {
+    ProducerDraft {
+        name,
+        access_mode: req.access_mode.clone(),
+        user_ttl: req.user_ttl.clone(),
+        max_ttl: req.max_ttl.clone(),
+        user_policies: req.aws_user_policies.clone(),
+        user_groups: req.aws_user_groups.clone(),
+        role_arns: req.aws_role_arns.clone(),
+        external_id: req.aws_external_id.clone(),
+        session_tags: req.session_tags.clone(),
+        transitive_tag_keys: req.transitive_tag_keys.clone(),
+        console_access: req.aws_user_console_access,
+        programmatic_access: req.aws_user_programmatic_access,
+        password_length: req.password_length.clone(),
+        use_capital_letters: req.use_capital_letters.clone(),
+        use_lower_letters: req.use_lower_letters.clone(),
+        use_numbers: req.use_numbers.clone(),
+        use_special_characters: req.use_special_characters.clone(),
+        username_template: req.custom_username_template.clone(),
+        policy_document: req.aws_policy_document.clone(),
+        permissions_boundary: req.aws_permissions_boundary.clone(),
+        user_path: req.aws_user_path.clone(),
+        user_tags: req.aws_user_tags.clone(),
+        tags: req.tags.clone(),
+        delete_protection: req.delete_protection.clone(),
+        description: req.description.clone(),
+    }
+}
+
+/// Parses the definition and the target choice together, so every problem is reported in
+/// one answer. `name` is the name the producer will have (the new name on a rename).
+fn parse_input(
+    req: &request::AwsProducer,
+    name: Option<String>,
+    target_required: bool,
+) -> Result<ProducerInput, ValidationErrors> {
+    let (parsed, mut errors) = match ProducerSpec::parse(&draft(req, name)) {
+        Ok(parsed) => (Some(parsed), ValidationErrors::new()),
+        Err(errors) => (None, errors),
+    };
+    let target = parse_target_choice(req, target_required, &mut errors);
+    match (parsed, target) {
+        (Some((name, spec)), Some(target)) if errors.is_empty() => {
+            Ok(ProducerInput { name, spec, target })
+        }
+        _ => Err(errors),
+    }
+}
+
+fn parse_target_choice(
+    req: &request::AwsProducer,
+    required: bool,
+    errors: &mut ValidationErrors,
+) -> Option<TargetChoice> {
+    let key_id = given(&req.aws_access_key_id);
+    let secret = req
+        .aws_access_secret_key
+        .as_ref()
+        .map(|s| s.expose().trim())
+        .filter(|s| !s.is_empty());
+    match (given(&req.target_name), key_id, secret) {
+        (Some(_), Some(_), _) | (Some(_), _, Some(_)) => {
+            errors.push(
+                "target-name",
+                "give target-name or inline aws-access-key-id/aws-access-secret-key, not both",
+            );
+            None
+        }
+        (Some(name), None, None) => errors
+            .check("target-name", ItemName::parse(name))
+            .map(TargetChoice::Named),
+        (None, Some(id), Some(secret)) => {
+            let region = errors.check(
+                "region",
+                target_input::parse_region(
+                    given(&req.region).unwrap_or(target_input::DEFAULT_REGION),
+                ),
+            )?;
+            if !(16..=128).contains(&id.len()) || !id.chars().all(|c| c.is_ascii_alphanumeric()) {
+                errors.push(
+                    "aws-access-key-id",
+                    "must be 16 to 128 letters and digits, such as AKIAIOSFODNN7EXAMPLE",
+                );
+                return None;
+            }
+            if secret.len() > 256 || secret.chars().any(char::is_whitespace) {
+                errors.push(
+                    "aws-access-secret-key",
+                    "must be at most 256 characters without spaces",
+                );
+                return None;
+            }
+            Some(TargetChoice::Inline {
+                creds: AwsCredentials {
+                    access_key_id: id.to_owned(),
+                    secret_access_key: secret.to_owned(),
+                    session_token: None,
+                },
+                region,
+            })
+        }
+        (None, Some(_), None) => {
+            errors.push("aws-access-secret-key", "required with aws-access-key-id");
+            None
+        }
+        (None, None, Some(_)) => {
+            errors.push("aws-access-key-id", "required with aws-access-secret-key");
+            None
+        }
+        (None, None, None) if required => {
+            errors.push(
+                "target-name",
+                "required: name an AWS target (create-aws-target), or give aws-access-key-id and aws-access-secret-key",
+            );
+            None
+        }
+        (None, None, None) => Some(TargetChoice::Unchanged),
+    }
+}
+
+pub async fn create(
+    state: &AppState,
+    caller: &Caller,
+    req: request::AwsProducer,
+) -> ApiResult<response::ProducerDetails> {
+    let input = parse_input(&req, req.name.clone(), true)?;
+    authorize(
+        caller,
+        Capability::Create,
+        ResourceKind::Item,
+        input.name.as_str(),
+    )?;
+    let spec_json =
+        serde_json::to_string(&input.spec).map_err(|e| ApiError::internal(e.to_string()))?;
+
+    let txn = begin(state).await?;
+    let target = match &input.target {
+        TargetChoice::Named(name) => {
+            authorize(
+                caller,
+                Capability::Read,
+                ResourceKind::Target,
+                name.as_str(),
+            )?;
+            find_public(&txn, name.as_str()).await?
+        }
+        TargetChoice::Inline { creds, region } => {
+            insert_private_target(state, &txn, creds, region).await?
+        }
+        TargetChoice::Unchanged => {
+            return Err(ApiError::internal("create without a target choice"))
+        }
+    };
+    let row = producers::insert(
+        &txn,
+        producers::NewProducer {
+            name: input.name.as_str().to_owned(),
+            target_id: target.id,
+            access_mode: input.spec.mode().as_str().to_owned(),
+            spec: spec_json,
+        },
+        now_millis(),
+    )
+    .await?;
+    commit(txn).await?;
+    tracing::info!(producer = %row.name, mode = %row.access_mode, "dynamic secret created");
+    present(state, &row, &input.spec, &target)
+}
+
+pub async fn update(
+    state: &AppState,
+    caller: &Caller,
+    req: request::AwsProducer,
+) -> ApiResult<response::ProducerDetails> {
+    let current_name = parse_name(&req.name)?;
+    authorize(
+        caller,
+        Capability::Update,
+        ResourceKind::Item,
+        current_name.as_str(),
+    )?;
+    let new_name = given(&req.new_name).map(str::to_owned);
+    let input = parse_input(
+        &req,
+        Some(new_name.clone().unwrap_or_else(|| current_name.to_string())),
+        false,
+    )?;
+    if new_name.is_some() {
+        authorize(
+            caller,
+            Capability::Create,
+            ResourceKind::Item,
+            input.name.as_str(),
+        )?;
+    }
+    let spec_json =
+        serde_json::to_string(&input.spec).map_err(|e| ApiError::internal(e.to_string()))?;
+
+    let txn = begin(state).await?;
+    let existing = find(&txn, current_name.as_str()).await?;
+    let old_target = targets::find_by_id(&txn, existing.target_id)
+        .await?
+        .ok_or_else(|| {
+            ApiError::internal(format!("producer {} has no target row", existing.name))
+        })?;
+    let mut orphaned_private: Option<i64> = None;
+    let target = match &input.target {
+        TargetChoice::Unchanged => old_target,
+        TargetChoice::Named(name) => {
+            authorize(
+                caller,
+                Capability::Read,
+                ResourceKind::Target,
+                name.as_str(),
+            )?;
+            let t = find_public(&txn, name.as_str()).await?;
+            if old_target.is_private {
+                orphaned_private = Some(old_target.id);
+            }
+            t
+        }
+        TargetChoice::Inline { creds, region } if old_target.is_private => {
+            let mut t = old_target;
+            t.sealed_credentials = seal(state, &t.uid, creds)?;
+            t.region = region.clone();
+            if !targets::update_if_unchanged(&txn, &t, now_millis()).await? {
+                return Err(ApiError::conflict(
+                    "the dynamic secret changed meanwhile; retry",
+                ));
+            }
+            t
+        }
+        TargetChoice::Inline { creds, region } => {
+            insert_private_target(state, &txn, creds, region).await?
+        }
+    };
+    let changed = producers::update(
+        &txn,
+        existing.id,
+        producers::NewProducer {
+            name: input.name.as_str().to_owned(),
+            target_id: target.id,
+            access_mode: input.spec.mode().as_str().to_owned(),
+            spec: spec_json,
+        },
+        now_millis(),
+    )
+    .await?;
+    if !changed {
+        return Err(ApiError::conflict(
+            "the dynamic secret was deleted meanwhile",
+        ));
+    }
+    if let Some(id) = orphaned_private {
+        targets::delete(&txn, id).await?;
+    }
+    commit(txn).await?;
+    let row = producers::find_by_name(state.db(), input.name.as_str())
+        .await?
+        .ok_or_else(|| ApiError::conflict("the dynamic secret was deleted meanwhile"))?;
+    tracing::info!(producer = %row.name, "dynamic secret updated");
+    present(state, &row, &input.spec, &target)
+}
+
+pub async fn get(
+    state: &AppState,
+    caller: &Caller,
+    req: request::Named,
+) -> ApiResult<response::ProducerDetails> {
+    let name = parse_name(&req.name)?;
+    authorize(caller, Capability::Read, ResourceKind::Item, name.as_str())?;
+    let row = find(state.db(), name.as_str()).await?;
+    let target = target_of(state, &row).await?;
+    present(state, &row, &load_spec(&row)?, &target)
+}
+
+pub async fn list(state: &AppState, caller: &Caller) -> ApiResult<response::ProducersList> {
+    let rows = producers::list(state.db()).await?;
+    Ok(response::ProducersList {
+        producers: rows
+            .into_iter()
+            .filter(|p| authorize(caller, Capability::List, ResourceKind::Item, &p.name).is_ok())
+            .map(|p| response::ProducerSummary {
+                id: p.id,
+                name: p.name,
+                producer_type: p.producer_type,
+                active: true,
+                init: true,
+                failure_message: String::new(),
+            })
+            .collect(),
+        producers_errors: Default::default(),
+    })
+}
+
+/// Deletes a producer (and its private target); returns its name.
+pub async fn delete(state: &AppState, caller: &Caller, req: request::Named) -> ApiResult<String> {
+    let name = parse_name(&req.name)?;
+    authorize(
+        caller,
+        Capability::Delete,
+        ResourceKind::Item,
+        name.as_str(),
+    )?;
+    let txn = begin(state).await?;
+    let row = find(&txn, name.as_str()).await?;
+    if is_delete_protected(&row)? {
+        return Err(ApiError::conflict(format!(
+            "dynamic secret {name} has delete protection; update it with delete_protection false first"
+        )));
+    }
+    let target = targets::find_by_id(&txn, row.target_id).await?;
+    producers::delete(&txn, row.id).await?;
+    if let Some(t) = target.filter(|t| t.is_private) {
+        targets::delete(&txn, t.id).await?;
+    }
+    commit(txn).await?;
+    tracing::info!(producer = %name, "dynamic secret deleted");
+    Ok(name.to_string())
+}
+
+/// Whether a stored producer has delete protection.
+pub(crate) fn is_delete_protected(row: &producer::Model) -> ApiResult<bool> {
+    Ok(load_spec(row)?.delete_protection())
+}
+
+/// The stored definition. It was written from a parsed spec, so failure here is a bug.
+pub(crate) fn load_spec(row: &producer::Model) -> ApiResult<ProducerSpec> {
+    serde_json::from_str(&row.spec).map_err(|e| {
+        ApiError::from(StoreError::Corrupt(format!(
+            "producer {} spec: {e}",
+            row.name
+        )))
+    })
+}
+
+pub(crate) async fn target_of(state: &AppState, row: &producer::Model) -> ApiResult<target::Model> {
+    targets::find_by_id(state.db(), row.target_id)
+        .await?
+        .ok_or_else(|| ApiError::internal(format!("producer {} has no target row", row.name)))
+}
+
+fn parse_name(raw: &Option<String>) -> ApiResult<ItemName> {
+    match given(raw) {
+        Some(raw) => ItemName::parse(raw).map_err(|e| ApiError::bad_request(format!("name: {e}"))),
+        None => Err(ApiError::bad_request(
+            "name: required: the dynamic secret's name, such as /team/aws/s3-reader",
+        )),
+    }
+}
+
+async fn find(db: &impl sea_orm::ConnectionTrait, name: &str) -> ApiResult<producer::Model> {
+    producers::find_by_name(db, name).await?.ok_or_else(|| {
+        ApiError::not_found(format!(
+            "no dynamic secret named {name}; gateway-list-producers shows the existing ones"
+        ))
+    })
+}
+
+async fn insert_private_target(
+    state: &AppState,
+    txn: &DatabaseTransaction,
+    creds: &AwsCredentials,
+    region: &str,
+) -> ApiResult<target::Model> {
+    let uid = uuid::Uuid::new_v4().to_string();
+    let sealed = seal(state, &uid, creds)?;
+    Ok(targets::insert(
+        txn,
+        targets::NewTarget {
+            name: format!("private:{uid}"),
+            uid,
+            description: "inline credentials of a dynamic secret".into(),
+            region: region.to_owned(),
+            iam_endpoint: None,
+            sts_endpoint: None,
+            sealed_credentials: sealed,
+            is_private: true,
+            delete_protection: false,
+        },
+        now_millis(),
+    )
+    .await?)
+}
+
+async fn begin(state: &AppState) -> ApiResult<DatabaseTransaction> {
+    Ok(state.db().begin().await.map_err(StoreError::from)?)
+}
+
+async fn commit(txn: DatabaseTransaction) -> ApiResult<()> {
+    Ok(txn.commit().await.map_err(StoreError::from)?)
+}
+
+/// The `DSProducerDetails` of a producer. Never includes a secret.
+fn present(
+    state: &AppState,
+    row: &producer::Model,
+    spec: &ProducerSpec,
+    target: &target::Model,
+) -> ApiResult<response::ProducerDetails> {
+    let join = |items: Vec<&str>| items.join(",");
+    // The key id of inline credentials is shown (tools compare it with their configuration);
+    // a named target's is not: it belongs to the target.
+    let access_key_id = if target.is_private {
+        open(state, target)?.access_key_id
+    } else {
+        String::new()
+    };
+    let password = spec.password_policy();
+    Ok(response::ProducerDetails {
+        dynamic_secret_name: row.name.clone(),
+        dynamic_secret_id: row.id,
+        dynamic_secret_type: "aws".into(),
+        dynamic_secret_key: String::new(),
+        active: true,
+        failure_message: String::new(),
+        aws_access_mode: spec.mode().as_str().to_owned(),
+        aws_access_key_id: access_key_id,
+        aws_secret_access_key: String::new(),
+        aws_region: target.region.clone(),
+        aws_user_policies: join(spec.policies().iter().map(|p| p.as_str()).collect()),
+        aws_user_groups: join(spec.groups().iter().map(|g| g.as_str()).collect()),
+        aws_role_arns: join(spec.role_arns().iter().map(|r| r.as_str()).collect()),
+        aws_external_id: spec
+            .external_id()
+            .map(|e| e.as_str().to_owned())
+            .unwrap_or_default(),
+        aws_session_tags: spec.session_tags().to_wire_string(),
+        aws_transitive_tag_keys: spec.transitive_tag_keys().to_wire_string(),
+        aws_user_console_access: spec.console_access(),
+        aws_user_programmatic_access: spec.programmatic_access(),
+        user_ttl: spec.ttl().original().to_owned(),
+        tags: spec.tags().to_vec(),
+        delete_protection: spec.delete_protection(),
+        username_template: spec.username_template().as_str().to_owned(),
+        password_length: i64::from(password.length()),
+        password_policy_info: response::PasswordPolicyInfo {
+            password_length: i64::from(password.length()),
+            use_capital_letters: password.capital_letters(),
+            use_lower_letters: password.lower_letters(),
+            use_numbers: password.numbers(),
+            use_special_characters: password.special_characters(),
+        },
+        enable_admin_rotation: false,
+        admin_rotation_interval_days: 0,
+        use_gw_cloud_identity: false,
+        item_targets_assoc: if target.is_private {
+            Vec::new()
+        } else {
+            vec![response::ItemTargetAssoc {
+                target_id: target.id,
+                target_name: target.name.clone(),
+                target_type: target.target_type.clone(),
+                assoc_id: format!("ta-{}-{}", target.id, row.id),
+            }]
+        },
+        description: spec.description().unwrap_or_default().to_owned(),
+        creation_date: rfc3339(row.created_at),
+        modification_date: rfc3339(row.modified_at),
+        aws_policy_document: spec
+            .policy_document()
+            .map(|d| d.as_str().to_owned())
+            .unwrap_or_default(),
+        aws_permissions_boundary: spec
+            .permissions_boundary()
+            .map(|p| p.as_str().to_owned())
+            .unwrap_or_default(),
+        aws_user_path: spec
+            .user_path()
+            .map(|p| p.as_str().to_owned())
+            .unwrap_or_default(),
+        aws_user_tags: spec.user_tags().to_wire_string(),
+        max_ttl: spec
+            .max_ttl()
+            .map(|t| t.original().to_owned())
+            .unwrap_or_default(),
+    })
+}

@@ -1,0 +1,325 @@
+//! Parsing target requests into checked values, reporting every problem at once.
+
+use mayfly_api_types::request::{AwsTarget, Secret};
+use mayfly_domain::{ItemName, ValidationErrors};
+
+use super::given;
+
+/// The AWS credentials of a target: sealed together at rest, never logged.
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
+pub struct AwsCredentials {
+    pub access_key_id: String,
+    pub secret_access_key: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session_token: Option<String>,
+}
+
+impl std::fmt::Debug for AwsCredentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AwsCredentials")
+            .field("access_key_id", &self.access_key_id)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A create request, checked.
+#[derive(Debug)]
+pub struct NewTargetInput {
+    pub name: ItemName,
+    pub credentials: AwsCredentials,
+    pub region: String,
+    pub description: String,
+    pub delete_protection: bool,
+    pub iam_endpoint: Option<String>,
+    pub sts_endpoint: Option<String>,
+}
+
+/// An update request, checked: `None` keeps the stored value.
+#[derive(Debug)]
+pub struct TargetChanges {
+    pub name: ItemName,
+    pub new_name: Option<ItemName>,
+    pub credentials: Option<AwsCredentials>,
+    pub region: Option<String>,
+    pub description: Option<String>,
+    pub delete_protection: Option<bool>,
+    pub iam_endpoint: Option<String>,
+    pub sts_endpoint: Option<String>,
+}
+
+pub const DEFAULT_REGION: &str = "us-east-2";
+
+pub fn parse_new(req: &AwsTarget) -> Result<NewTargetInput, ValidationErrors> {
+    let mut errors = ValidationErrors::new();
+    let name = errors.check("name", parse_name(&req.name));
+    let credentials = errors.check(
+        "access-key-id",
+        credentials(
+            &req.access_key_id,
+            &req.access_key,
+            &req.session_token,
+            true,
+        ),
+    );
+    let region = errors.check(
+        "region",
+        parse_region(given(&req.region).unwrap_or(DEFAULT_REGION)),
+    );
+    let description = errors.check("description", parse_description(req));
+    let iam_endpoint = errors.check("iam-endpoint", parse_endpoint(&req.iam_endpoint));
+    let sts_endpoint = errors.check("sts-endpoint", parse_endpoint(&req.sts_endpoint));
+    if req.use_gw_cloud_identity == Some(true) {
+        errors.push(
+            "use-gw-cloud-identity",
+            "not supported by Mayfly; give access-key-id and access-key",
+        );
+    }
+    match (
+        name,
+        credentials,
+        region,
+        description,
+        iam_endpoint,
+        sts_endpoint,
+    ) {
+        (
+            Some(name),
+            Some(Some(credentials)),
+            Some(region),
+            Some(description),
+            Some(iam),
+            Some(sts),
+        ) if errors.is_empty() => Ok(NewTargetInput {
+            name,
+            credentials,
+            region,
+            description: description.unwrap_or_default(),
+            delete_protection: req.delete_protection.unwrap_or(false),
+            iam_endpoint: iam,
+            sts_endpoint: sts,
+        }),
+        _ => Err(errors),
+    }
+}
+
+pub fn parse_changes(req: &AwsTarget) -> Result<TargetChanges, ValidationErrors> {
+    let mut errors = ValidationErrors::new();
+    let name = errors.check("name", parse_name(&req.name));
+    let new_name = match given(&req.new_name) {
+        Some(raw) => errors.check("new-name", ItemName::parse(raw)).map(Some),
+        None => Some(None),
+    };
+    let credentials = errors.check(
+        "access-key-id",
+        credentials(
+            &req.access_key_id,
+            &req.access_key,
+            &req.session_token,
+            false,
+        ),
+    );
+    let region = match given(&req.region) {
+        Some(raw) => errors.check("region", parse_region(raw)).map(Some),
+        None => Some(None),
+    };
+    let description = errors.check("description", parse_description(req));
+    let iam_endpoint = errors.check("iam-endpoint", parse_endpoint(&req.iam_endpoint));
+    let sts_endpoint = errors.check("sts-endpoint", parse_endpoint(&req.sts_endpoint));
+    match (
+        name,
+        new_name,
+        credentials,
+        region,
+        description,
+        iam_endpoint,
+        sts_endpoint,
+    ) {
+        (
+            Some(name),
+            Some(new_name),
+            Some(credentials),
+            Some(region),
+            Some(description),
+            Some(iam),
+            Some(sts),
+        ) if errors.is_empty() => Ok(TargetChanges {
+            name,
+            new_name,
+            credentials,
+            region,
+            description,
+            delete_protection: req.delete_protection,
+            iam_endpoint: iam,
+            sts_endpoint: sts,
+        }),
+        _ => Err(errors),
+    }
+}
+
+pub fn parse_name(raw: &Option<String>) -> Result<ItemName, String> {
+    match given(raw) {
+        Some(raw) => ItemName::parse(raw),
+        None => Err("required: the target's name, such as /team/aws/admin".into()),
+    }
+}
+
+/// Both halves of a key pair, or (on update) neither. A new key id with the old secret would
+/// be a broken target, so one without the other is refused.
+fn credentials(
+    key_id: &Option<String>,
+    secret: &Option<Secret>,
+    session_token: &Option<Secret>,
+    required: bool,
+) -> Result<Option<AwsCredentials>, String> {
+    let secret = secret
+        .as_ref()
+        .map(|s| s.expose().trim())
+        .filter(|s| !s.is_empty());
+    let session_token = session_token
+        .as_ref()
+        .map(|s| s.expose().trim())
+        .filter(|s| !s.is_empty());
+    match (given(key_id), secret) {
+        (None, None) if !required => {
+            if session_token.is_some() {
+                return Err("session-token needs access-key-id and access-key with it".into());
+            }
+            Ok(None)
+        }
+        (None, None) => Err(
+            "required, with access-key: the AWS access key id of the admin user (AKIA...)".into(),
+        ),
+        (Some(_), None) => {
+            Err("access-key (the secret access key) must be given with access-key-id".into())
+        }
+        (None, Some(_)) => Err("required with access-key: give both halves of the key pair".into()),
+        (Some(id), Some(secret)) => {
+            if !(16..=128).contains(&id.len()) || !id.chars().all(|c| c.is_ascii_alphanumeric()) {
+                return Err(
+                    "must be 16 to 128 letters and digits, such as AKIAIOSFODNN7EXAMPLE".into(),
+                );
+            }
+            if secret.len() > 256 || secret.chars().any(char::is_whitespace) {
+                return Err("access-key must be at most 256 characters without spaces".into());
+            }
+            if session_token.is_some_and(|t| t.len() > 8192) {
+                return Err("session-token is longer than 8192 characters".into());
+            }
+            Ok(Some(AwsCredentials {
+                access_key_id: id.to_owned(),
+                secret_access_key: secret.to_owned(),
+                session_token: session_token.map(str::to_owned),
+            }))
+        }
+    }
+}
+
+/// AWS region names: `us-east-2`, `eu-central-1`, `us-gov-west-1`, `cn-north-1`, ...
+pub fn parse_region(raw: &str) -> Result<String, String> {
+    let parts: Vec<&str> = raw.split('-').collect();
+    let ok = parts.len() >= 3
+        && parts[0].len() == 2
+        && parts.iter().all(|p| {
+            !p.is_empty()
+                && p.chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+        })
+        && parts
+            .last()
+            .is_some_and(|p| p.chars().all(|c| c.is_ascii_digit()));
+    if ok && raw.len() <= 32 {
+        Ok(raw.to_owned())
+    } else {
+        Err(format!("{raw:?} is not an AWS region such as us-east-1"))
+    }
+}
+
+fn parse_description(req: &AwsTarget) -> Result<Option<String>, String> {
+    let text = req.description.as_ref().or(req.comment.as_ref());
+    match text {
+        Some(t) if t.chars().count() > 1024 => Err("at most 1024 characters".into()),
+        Some(t) => Ok(Some(t.trim().to_owned())),
+        None => Ok(None),
+    }
+}
+
+/// An endpoint URL for an AWS-compatible service: http or https, a host, no credentials.
+pub fn parse_endpoint(raw: &Option<String>) -> Result<Option<String>, String> {
+    let Some(raw) = given(raw) else {
+        return Ok(None);
+    };
+    let rest = raw
+        .strip_prefix("https://")
+        .or_else(|| raw.strip_prefix("http://"))
+        .ok_or_else(|| {
+            format!("{raw:?} must start with https:// (or http:// for a local emulator)")
+        })?;
+    let host = rest.split('/').next().unwrap_or_default();
+    if host.is_empty()
+        || host.contains('@')
+        || raw.len() > 2048
+        || raw.chars().any(|c| c.is_whitespace() || c.is_control())
+    {
+        return Err(format!(
+            "{raw:?} is not a URL such as https://iam.example.com"
+        ));
+    }
+    Ok(Some(raw.trim_end_matches('/').to_owned()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn req(json: &str) -> AwsTarget {
+        serde_json::from_str(json).unwrap()
+    }
+
+    #[test]
+    fn every_problem_of_a_create_is_reported_at_once() {
+        let err = parse_new(&req(
+            r#"{"name":"a//b","access-key-id":"AKIA1234567890ABCDEF","region":"moon","iam-endpoint":"ftp://x"}"#,
+        ))
+        .unwrap_err()
+        .to_string();
+        for field in ["name:", "access-key-id:", "region:", "iam-endpoint:"] {
+            assert!(err.contains(field), "{field} missing in {err}");
+        }
+    }
+
+    #[test]
+    fn a_good_create_is_accepted_with_defaults() {
+        let t = parse_new(&req(
+            r#"{"name":"t","access-key-id":"AKIA1234567890ABCDEF","access-key":"s3cr3t/+x","sts-endpoint":"http://127.0.0.1:5000/"}"#,
+        ))
+        .unwrap();
+        assert_eq!(t.name.as_str(), "/t");
+        assert_eq!(t.region, "us-east-2");
+        assert_eq!(t.sts_endpoint.as_deref(), Some("http://127.0.0.1:5000"));
+        assert!(!format!("{t:?}").contains("s3cr3t"));
+    }
+
+    #[test]
+    fn updates_need_both_halves_of_a_key_or_neither() {
+        assert!(parse_changes(&req(r#"{"name":"/t","region":"eu-west-1"}"#))
+            .unwrap()
+            .credentials
+            .is_none());
+        let err = parse_changes(&req(
+            r#"{"name":"/t","access-key-id":"AKIA1234567890ABCDEF"}"#,
+        ))
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("access-key"), "{err}");
+    }
+
+    #[test]
+    fn regions() {
+        for ok in ["us-east-1", "us-gov-west-1", "cn-north-1", "eu-central-2"] {
+            assert!(parse_region(ok).is_ok(), "{ok}");
+        }
+        for bad in ["", "us", "US-EAST-1", "us-east", "useast1", "us--1"] {
+            assert!(parse_region(bad).is_err(), "{bad}");
+        }
+    }
+}

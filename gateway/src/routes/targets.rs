@@ -1,0 +1,302 @@
+//! AWS targets: create, update, get, get-details, list, delete.
+//!
+//! A target's access key id, secret key and session token are sealed together under the
+//! master key with the row's `uid` as associated data. Only `get-target-details` opens them.
+
+use mayfly_api_types::{request, response};
+use mayfly_store::{
+    entity::{producer, target},
+    now_millis, targets, TransactionTrait,
+};
+use sea_orm::ConnectionTrait;
+
+use super::{
+    rfc3339,
+    target_input::{self, AwsCredentials},
+};
+use crate::{
+    authn::Caller,
+    authz::{authorize, Capability, ResourceKind},
+    error::{ApiError, ApiResult},
+    operation::Flavor,
+    state::AppState,
+};
+
+/// The associated data a target's credentials are sealed with.
+fn aad(uid: &str) -> Vec<u8> {
+    format!("target:{uid}").into_bytes()
+}
+
+/// Seals credentials for the target row `uid`.
+pub(crate) fn seal(state: &AppState, uid: &str, creds: &AwsCredentials) -> ApiResult<String> {
+    let json = serde_json::to_vec(creds).map_err(|e| ApiError::internal(e.to_string()))?;
+    Ok(state.keys().seal(&json, &aad(uid)))
+}
+
+/// Opens a target's credentials.
+pub(crate) fn open(state: &AppState, row: &target::Model) -> ApiResult<AwsCredentials> {
+    let plain = state
+        .keys()
+        .open(&row.sealed_credentials, &aad(&row.uid))
+        .map_err(|e| {
+            ApiError::internal(format!(
+                "cannot open the credentials of target {}: {e}",
+                row.name
+            ))
+        })?;
+    serde_json::from_slice(&plain)
+        .map_err(|e| ApiError::internal(format!("target {} credentials: {e}", row.name)))
+}
+
+pub async fn create(
+    state: &AppState,
+    caller: &Caller,
+    req: request::AwsTarget,
+    _flavor: Flavor,
+) -> ApiResult<response::TargetId> {
+    let input = target_input::parse_new(&req)?;
+    authorize(
+        caller,
+        Capability::Create,
+        ResourceKind::Target,
+        input.name.as_str(),
+    )?;
+    let uid = uuid::Uuid::new_v4().to_string();
+    let sealed = seal(state, &uid, &input.credentials)?;
+    let row = targets::insert(
+        state.db(),
+        targets::NewTarget {
+            uid,
+            name: input.name.as_str().to_owned(),
+            description: input.description,
+            region: input.region,
+            iam_endpoint: input.iam_endpoint,
+            sts_endpoint: input.sts_endpoint,
+            sealed_credentials: sealed,
+            is_private: false,
+            delete_protection: input.delete_protection,
+        },
+        now_millis(),
+    )
+    .await?;
+    tracing::info!(target_name = %row.name, target_id = row.id, "target created");
+    Ok(response::TargetId { target_id: row.id })
+}
+
+/// Applies an update; returns the target id.
+pub async fn update(state: &AppState, caller: &Caller, req: request::AwsTarget) -> ApiResult<i64> {
+    let changes = target_input::parse_changes(&req)?;
+    authorize(
+        caller,
+        Capability::Update,
+        ResourceKind::Target,
+        changes.name.as_str(),
+    )?;
+    if let Some(new_name) = &changes.new_name {
+        authorize(
+            caller,
+            Capability::Create,
+            ResourceKind::Target,
+            new_name.as_str(),
+        )?;
+    }
+    let mut row = find_public(state.db(), changes.name.as_str()).await?;
+    if let Some(new_name) = &changes.new_name {
+        row.name = new_name.as_str().to_owned();
+    }
+    if let Some(creds) = &changes.credentials {
+        row.sealed_credentials = seal(state, &row.uid, creds)?;
+    }
+    if let Some(region) = changes.region {
+        row.region = region;
+    }
+    if let Some(description) = changes.description {
+        row.description = description;
+    }
+    if let Some(protect) = changes.delete_protection {
+        row.delete_protection = protect;
+    }
+    if changes.iam_endpoint.is_some() {
+        row.iam_endpoint = changes.iam_endpoint;
+    }
+    if changes.sts_endpoint.is_some() {
+        row.sts_endpoint = changes.sts_endpoint;
+    }
+    if !targets::update_if_unchanged(state.db(), &row, now_millis()).await? {
+        return Err(ApiError::conflict(format!(
+            "target {} was changed or deleted by another request meanwhile; read it again and retry",
+            changes.name
+        )));
+    }
+    tracing::info!(target_name = %row.name, target_id = row.id, "target updated");
+    Ok(row.id)
+}
+
+pub async fn get(
+    state: &AppState,
+    caller: &Caller,
+    req: request::Named,
+) -> ApiResult<response::Target> {
+    let name = target_input::parse_name(&req.name)
+        .map_err(|e| ApiError::bad_request(format!("name: {e}")))?;
+    authorize(
+        caller,
+        Capability::Read,
+        ResourceKind::Target,
+        name.as_str(),
+    )?;
+    let row = find_public(state.db(), name.as_str()).await?;
+    let users = targets::producers_using(state.db(), row.id).await?;
+    Ok(present(&row, &users))
+}
+
+pub async fn get_details(
+    state: &AppState,
+    caller: &Caller,
+    req: request::Named,
+) -> ApiResult<response::TargetDetails> {
+    let name = target_input::parse_name(&req.name)
+        .map_err(|e| ApiError::bad_request(format!("name: {e}")))?;
+    authorize(
+        caller,
+        Capability::Read,
+        ResourceKind::Target,
+        name.as_str(),
+    )?;
+    let row = find_public(state.db(), name.as_str()).await?;
+    let users = targets::producers_using(state.db(), row.id).await?;
+    let creds = open(state, &row)?;
+    tracing::info!(target_name = %row.name, "target details (secret) read");
+    Ok(response::TargetDetails {
+        target: present(&row, &users),
+        value: response::TargetDetailsValue {
+            aws_target_details: response::AwsTargetDetails {
+                aws_access_key_id: creds.access_key_id,
+                aws_secret_access_key: creds.secret_access_key,
+                aws_region: row.region.clone(),
+                aws_session_token: creds.session_token.unwrap_or_default(),
+                use_gw_cloud_identity: false,
+            },
+        },
+    })
+}
+
+pub async fn list(
+    state: &AppState,
+    caller: &Caller,
+    req: request::ListTargets,
+) -> ApiResult<response::ListTargets> {
+    let wants_aws = req.target_type.as_ref().is_none_or(|types| {
+        types.is_empty() || types.iter().any(|t| t.eq_ignore_ascii_case("aws"))
+    });
+    let filter = super::given(&req.filter).map(str::to_lowercase);
+    let mut out = Vec::new();
+    if wants_aws {
+        for row in targets::list_public(state.db()).await? {
+            if filter
+                .as_ref()
+                .is_some_and(|f| !row.name.to_lowercase().contains(f.as_str()))
+            {
+                continue;
+            }
+            if authorize(caller, Capability::List, ResourceKind::Target, &row.name).is_err() {
+                continue;
+            }
+            let users = targets::producers_using(state.db(), row.id).await?;
+            out.push(present(&row, &users));
+        }
+    }
+    Ok(response::ListTargets {
+        targets: out,
+        next_page: String::new(),
+    })
+}
+
+/// Deletes a target. Refused under delete protection, and while producers use it unless
+/// `force-deletion`, which deletes those producers too (unless one of them is protected).
+pub async fn delete(
+    state: &AppState,
+    caller: &Caller,
+    req: request::DeleteTarget,
+) -> ApiResult<()> {
+    let name = target_input::parse_name(&req.name)
+        .map_err(|e| ApiError::bad_request(format!("name: {e}")))?;
+    authorize(
+        caller,
+        Capability::Delete,
+        ResourceKind::Target,
+        name.as_str(),
+    )?;
+    let row = find_public(state.db(), name.as_str()).await?;
+    if row.delete_protection {
+        return Err(ApiError::conflict(format!(
+            "target {name} has delete protection; turn it off with update-aws-target --delete-protection false first"
+        )));
+    }
+    let users = targets::producers_using(state.db(), row.id).await?;
+    if !users.is_empty() && req.force_deletion != Some(true) {
+        return Err(ApiError::conflict(format!(
+            "target {name} is used by {}; delete them first or pass force-deletion to delete them with it",
+            users.iter().map(|p| p.name.as_str()).collect::<Vec<_>>().join(", ")
+        )));
+    }
+    for p in &users {
+        authorize(caller, Capability::Delete, ResourceKind::Item, &p.name)?;
+        if super::producers::is_delete_protected(p)? {
+            return Err(ApiError::conflict(format!(
+                "dynamic secret {} uses target {name} and has delete protection; turn it off first",
+                p.name
+            )));
+        }
+    }
+    let txn = state
+        .db()
+        .begin()
+        .await
+        .map_err(mayfly_store::StoreError::from)?;
+    for p in &users {
+        mayfly_store::producers::delete(&txn, p.id).await?;
+    }
+    targets::delete(&txn, row.id).await?;
+    txn.commit().await.map_err(mayfly_store::StoreError::from)?;
+    tracing::info!(target_name = %name, producers_deleted = users.len(), "target deleted");
+    Ok(())
+}
+
+/// A public target by name, or 404.
+pub(crate) async fn find_public(db: &impl ConnectionTrait, name: &str) -> ApiResult<target::Model> {
+    match targets::find_by_name(db, name).await? {
+        Some(row) if !row.is_private => Ok(row),
+        _ => Err(ApiError::not_found(format!(
+            "no target named {name}; list-targets shows the existing ones"
+        ))),
+    }
+}
+
+fn present(row: &target::Model, users: &[producer::Model]) -> response::Target {
+    response::Target {
+        target_name: row.name.clone(),
+        target_type: row.target_type.clone(),
+        target_id: row.id,
+        comment: row.description.clone(),
+        creation_date: rfc3339(row.created_at),
+        modification_date: rfc3339(row.modified_at),
+        last_version: row.version,
+        delete_protection: row.delete_protection,
+        protection_key_name: String::new(),
+        with_customer_fragment: false,
+        target_items_assoc: users
+            .iter()
+            .map(|p| response::TargetItemAssoc {
+                item_name: p.name.clone(),
+                item_id: p.id,
+                item_type: "DYNAMIC_SECRET".into(),
+                assoc_id: format!("ta-{}-{}", row.id, p.id),
+                relationship: "target_of".into(),
+            })
+            .collect(),
+        region: row.region.clone(),
+        iam_endpoint: row.iam_endpoint.clone(),
+        sts_endpoint: row.sts_endpoint.clone(),
+    }
+}

@@ -1,0 +1,169 @@
+//! Building and running the application: storage, keys, the admin bootstrap, TLS and the
+//! HTTP server. Tests and `main` both go through [`Application::build`].
+
+use std::{net::SocketAddr, time::Duration};
+
+use actix_web::{
+    body::MessageBody,
+    dev::{Server, ServiceRequest, ServiceResponse},
+    http::header::{HeaderName, HeaderValue},
+    middleware::Next,
+    web, App, HttpServer,
+};
+use secrecy::ExposeSecret;
+use tracing::Instrument;
+
+use crate::{
+    bootstrap::{self, AdminBootstrap},
+    config::{Config, TlsMode},
+    files, http, keys,
+    routes::health,
+    state::AppState,
+    tls,
+};
+
+/// A built, bound, not yet running gateway.
+pub struct Application {
+    server: Server,
+    addr: SocketAddr,
+    state: AppState,
+}
+
+impl Application {
+    pub async fn build(config: Config) -> anyhow::Result<Application> {
+        files::create_private_dir(&config.data_dir).map_err(|e| {
+            anyhow::anyhow!("data_dir: cannot create {}: {e}", config.data_dir.display())
+        })?;
+        let (key_ring, generated) = keys::load_key_ring(&config)?;
+        if generated {
+            tracing::warn!(
+                path = %config.data_dir.join("master.key").display(),
+                "generated a new master key; back it up: without it stored target secrets cannot be read"
+            );
+        }
+
+        let db = mayfly_store::connect(&config.database_url, config.db_max_connections)
+            .await
+            .map_err(|e| anyhow::anyhow!("database: {e}"))?;
+        let kind = mayfly_store::DatabaseKind::from_url(&config.database_url)
+            .map_err(anyhow::Error::msg)?;
+        let cluster_id =
+            mayfly_store::meta::ensure_cluster_id(&db, &uuid::Uuid::new_v4().to_string()).await?;
+        tracing::info!(database = ?kind, cluster_id = %cluster_id, "database ready");
+
+        match bootstrap::ensure_admin(&db, config.admin_seed.as_ref()).await? {
+            AdminBootstrap::Existing => {}
+            AdminBootstrap::FromEnvironment { access_id } => {
+                tracing::info!(access_id = %access_id, "created the admin API key from MAYFLY_ADMIN_ACCESS_ID/MAYFLY_ADMIN_ACCESS_KEY");
+            }
+            AdminBootstrap::Generated {
+                access_id,
+                access_key,
+            } => {
+                // Printed once, outside the log pipeline: it is the only copy there will be.
+                println!(
+                    "\n=== Mayfly first start: admin API key (shown once, store it now) ===\n  access id:  {access_id}\n  access key: {}\n  e.g. mayfly configure --access-id {access_id} --access-key <key> --gateway-url https://localhost:{}\n",
+                    access_key.expose_secret(),
+                    config.listen.port()
+                );
+            }
+        }
+
+        let state = AppState::new(
+            db,
+            key_ring,
+            cluster_id,
+            config.token_ttl,
+            config.max_body_bytes,
+            config.request_timeout,
+        );
+        let tls = match &config.tls {
+            TlsMode::PlainHttp => {
+                tracing::warn!("SERVING PLAIN HTTP (insecure_plain_http): tokens and secrets cross the network unencrypted; only use this behind a TLS-terminating proxy");
+                None
+            }
+            TlsMode::Files { cert, key } => Some(tls::load(cert, key)?),
+            TlsMode::Generated => {
+                let paths = tls::GeneratedPaths::in_data_dir(&config.data_dir);
+                if tls::ensure_generated(&paths)? {
+                    tracing::info!(ca = %paths.ca.display(), "generated a local CA and TLS certificate; clients trust it with --ca-cert");
+                }
+                Some(tls::load(&paths.cert, &paths.key)?)
+            }
+        };
+        if let Some(t) = &tls {
+            println!("TLS certificate SHA-256 fingerprint: {}", t.fingerprint);
+        }
+
+        let listener = std::net::TcpListener::bind(config.listen)
+            .map_err(|e| anyhow::anyhow!("listen: cannot bind {}: {e}", config.listen))?;
+        let addr = listener.local_addr()?;
+        let data = web::Data::new(state.clone());
+        let server = HttpServer::new(move || {
+            App::new()
+                .app_data(data.clone())
+                .wrap(actix_web::middleware::from_fn(request_context))
+                .route("/health", web::route().to(health::live))
+                .route("/health/ready", web::route().to(health::ready))
+                .route("/api/v2/health", web::route().to(health::live))
+                .route("/api/v2/health/ready", web::route().to(health::ready))
+                .default_service(web::to(http::dispatch))
+        })
+        .shutdown_timeout(10)
+        .client_request_timeout(Duration::from_secs(30));
+        let server = match tls {
+            Some(t) => server.listen_rustls_0_23(listener, t.config)?,
+            None => server.listen(listener)?,
+        }
+        .run();
+        tracing::info!(address = %addr, tls = !matches!(config.tls, TlsMode::PlainHttp), "mayfly-gateway listening");
+        Ok(Application {
+            server,
+            addr,
+            state,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.addr.port()
+    }
+
+    /// Serves until SIGINT/SIGTERM, running the background housekeeping alongside.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let housekeeping = tokio::spawn(crate::housekeeping::run(self.state.clone()));
+        let result = self.server.await;
+        housekeeping.abort();
+        result
+    }
+}
+
+/// Gives every request an id (`x-request-id`, on every log line through the span) and logs
+/// one line per request with its status and duration.
+async fn request_context(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let request_id = uuid::Uuid::new_v4().simple().to_string();
+    let span = tracing::info_span!(
+        "request",
+        request_id = %request_id,
+        method = %req.method(),
+        path = %req.path()
+    );
+    let started = std::time::Instant::now();
+    async move {
+        let mut res = next.call(req).await?;
+        if let Ok(value) = HeaderValue::from_str(&request_id) {
+            res.headers_mut()
+                .insert(HeaderName::from_static("x-request-id"), value);
+        }
+        tracing::info!(
+            status = res.status().as_u16(),
+            elapsed_ms = started.elapsed().as_secs_f64() * 1000.0,
+            "request finished"
+        );
+        Ok(res)
+    }
+    .instrument(span)
+    .await
+}

@@ -1,0 +1,11 @@
+//! Black-box tests of the real `mayfly-gateway` binary over HTTPS, on SQLite and (when a
+//! server is reachable) PostgreSQL. One test binary: one link, fast CI.
+
+mod auth;
+mod health;
+mod helpers;
+mod items;
+mod producers;
+mod secrets;
+mod targets;
+mod validation;

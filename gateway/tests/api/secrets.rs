@@ -1,0 +1,102 @@
+//! Secrets never appear in responses other than their own creation and get-target-details,
+//! in the logs, or in the database file in plain text.
+
+use serde_json::json;
+
+use crate::helpers::{iam_user_body, spawn_sqlite, KEY_ID};
+
+#[test]
+fn known_secrets_stay_out_of_the_database_file_logs_and_other_responses() {
+    let gw = spawn_sqlite();
+    let target_secret = "TargetSecret/ZZZ+known-value-0123456789";
+    let inline_secret = "InlineSecret/YYY+known-value-9876543210";
+    let session_token = "SessionTokenXXXknownvalue55555";
+    let token = gw.admin_token();
+
+    let (status, body) = gw.post_authed(
+        "/create-aws-target",
+        json!({"name": "/t", "access-key-id": KEY_ID, "access-key": target_secret, "session-token": session_token}),
+    );
+    assert_eq!(status, 200, "{body}");
+    let mut responses = vec![body];
+    let (status, body) = gw.post_authed(
+        "/gateway-create-producer-aws",
+        json!({"name": "/inline", "access-mode": "iam_user", "aws-access-key-id": KEY_ID,
+               "aws-access-secret-key": inline_secret, "region": "us-east-1"}),
+    );
+    assert_eq!(status, 200, "{body}");
+    responses.push(body);
+    responses.push(
+        gw.post_authed(
+            "/gateway-create-producer-aws",
+            iam_user_body("/named", "/t"),
+        )
+        .1,
+    );
+    for (path, body) in [
+        ("/get-target", json!({"name": "/t"})),
+        ("/list-targets", json!({})),
+        ("/gateway-get-producer", json!({"name": "/inline"})),
+        ("/gateway-get-producer", json!({"name": "/named"})),
+        ("/gateway-list-producers", json!({})),
+        ("/list-items", json!({})),
+    ] {
+        let (status, resp) = gw.post_authed(path, body);
+        assert_eq!(status, 200);
+        responses.push(resp);
+    }
+    // Failures must not echo secrets either.
+    responses.push(
+        gw.post_authed(
+            "/create-aws-target",
+            json!({"name": "/t", "access-key-id": KEY_ID, "access-key": target_secret}),
+        )
+        .1,
+    );
+    responses.push(
+        gw.post(
+            "/auth",
+            json!({"access-id": gw.admin_access_id(), "access-key": target_secret}),
+        )
+        .1,
+    );
+
+    let (_, details) = gw.post_authed("/get-target-details", json!({"name": "/t"}));
+    assert_eq!(
+        details["value"]["aws_target_details"]["aws_secret_access_key"],
+        target_secret
+    );
+    assert_eq!(
+        details["value"]["aws_target_details"]["aws_session_token"],
+        session_token
+    );
+
+    let all_responses = serde_json::to_string(&responses).unwrap();
+    let logs = gw.logs();
+    assert!(
+        logs.contains("request finished"),
+        "the log is captured: {logs}"
+    );
+    let mut db_bytes = std::fs::read(gw.sqlite_path().unwrap()).unwrap();
+    for suffix in ["-wal", "-shm"] {
+        let path = format!("{}{suffix}", gw.sqlite_path().unwrap().display());
+        if let Ok(extra) = std::fs::read(path) {
+            db_bytes.extend(extra);
+        }
+    }
+    let db_text = String::from_utf8_lossy(&db_bytes);
+    for secret in [
+        target_secret,
+        inline_secret,
+        session_token,
+        gw.admin_access_key(),
+        token.as_str(),
+    ] {
+        assert!(!all_responses.contains(secret), "a response leaks {secret}");
+        assert!(!logs.contains(secret), "the log leaks {secret}");
+        assert!(
+            !db_text.contains(secret),
+            "the database file holds {secret} in plain text"
+        );
+    }
+}
