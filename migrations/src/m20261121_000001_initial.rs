@@ -127,7 +127,13 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        for table in ["producers", "targets", "tokens", "auth_methods", "gateway_meta"] {
+        for table in [
+            "producers",
+            "targets",
+            "tokens",
+            "auth_methods",
+            "gateway_meta",
+        ] {
             manager
                 .drop_table(Table::drop().table(Alias::new(table)).to_owned())
                 .await?;

@@ -13,6 +13,7 @@ pub mod auth;
 pub mod connect;
 pub mod entity;
 mod error;
+pub mod leases;
 pub mod meta;
 pub mod producers;
 pub mod targets;

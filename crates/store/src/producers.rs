@@ -88,7 +88,10 @@ pub async fn update(
     let result = producer::Entity::update_many()
         .col_expr(producer::Column::Name, Expr::value(changed.name))
         .col_expr(producer::Column::TargetId, Expr::value(changed.target_id))
-        .col_expr(producer::Column::AccessMode, Expr::value(changed.access_mode))
+        .col_expr(
+            producer::Column::AccessMode,
+            Expr::value(changed.access_mode),
+        )
         .col_expr(producer::Column::Spec, Expr::value(changed.spec))
         .col_expr(producer::Column::ModifiedAt, Expr::value(now))
         .filter(producer::Column::Id.eq(id))

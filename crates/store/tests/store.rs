@@ -130,9 +130,138 @@ async fn tokens_expire() {
     )
     .await
     .unwrap();
-    auth::insert_token(&db, &m, "th".into(), 0, 100).await.unwrap();
-    assert!(auth::find_live_token(&db, "th", 99).await.unwrap().is_some());
-    assert!(auth::find_live_token(&db, "th", 100).await.unwrap().is_none());
+    auth::insert_token(&db, &m, "th".into(), 0, 100)
+        .await
+        .unwrap();
+    assert!(auth::find_live_token(&db, "th", 99)
+        .await
+        .unwrap()
+        .is_some());
+    assert!(auth::find_live_token(&db, "th", 100)
+        .await
+        .unwrap()
+        .is_none());
     assert_eq!(auth::delete_expired_tokens(&db, 100).await.unwrap(), 1);
     assert_eq!(auth::count_auth_methods(&db).await.unwrap(), 1);
+}
+
+mod leases {
+    use mayfly_store::leases::{self, LeaseState, NewLease};
+
+    fn new_lease(id: &str, mode: &str, expires_at: i64) -> NewLease {
+        NewLease {
+            id: id.into(),
+            producer_id: 1,
+            producer_name: "/p".into(),
+            target_id: 1,
+            mode: mode.into(),
+            state: if mode == "iam_user" {
+                LeaseState::Creating
+            } else {
+                LeaseState::Active
+            },
+            iam_user_name: Some(format!("tmp.{id}")),
+            iam_user_path: Some("/mayfly/".into()),
+            access_key_id: None,
+            created_by: "p-admin".into(),
+            client_address: "127.0.0.1".into(),
+            expires_at,
+        }
+    }
+
+    #[tokio::test]
+    async fn only_one_claimer_wins_and_only_the_claimer_finishes() {
+        let db = super::db().await;
+        leases::insert(&db, new_lease("a", "iam_user", 100), 0)
+            .await
+            .unwrap();
+        assert!(
+            !leases::claim_for_revoke(&db, "a", "g1", 1).await.unwrap(),
+            "creating cannot be claimed"
+        );
+        assert!(leases::mark_active(&db, "a", Some("AKIA".into()), 1)
+            .await
+            .unwrap());
+        assert!(
+            !leases::mark_active(&db, "a", None, 2).await.unwrap(),
+            "only once"
+        );
+        assert!(leases::due_for_revoke(&db, 99, 10)
+            .await
+            .unwrap()
+            .is_empty());
+        assert_eq!(leases::due_for_revoke(&db, 100, 10).await.unwrap().len(), 1);
+        assert!(leases::claim_for_revoke(&db, "a", "g1", 101).await.unwrap());
+        assert!(!leases::claim_for_revoke(&db, "a", "g2", 101).await.unwrap());
+        assert!(
+            !leases::finish_revoke(&db, "a", "g2", LeaseState::Revoked, 102)
+                .await
+                .unwrap()
+        );
+        assert!(leases::mark_revoke_failed(&db, "a", "g1", "boom", 200, 102)
+            .await
+            .unwrap());
+        let l = leases::find(&db, "a").await.unwrap().unwrap();
+        assert_eq!(
+            (l.state, l.attempts, l.last_error.as_deref()),
+            (LeaseState::RevokeFailed, 1, Some("boom"))
+        );
+        assert!(
+            leases::due_for_revoke(&db, 150, 10)
+                .await
+                .unwrap()
+                .is_empty(),
+            "backoff respected"
+        );
+        assert_eq!(leases::due_for_revoke(&db, 200, 10).await.unwrap().len(), 1);
+        assert!(leases::claim_for_revoke(&db, "a", "g2", 201).await.unwrap());
+        assert!(
+            leases::finish_revoke(&db, "a", "g2", LeaseState::Revoked, 202)
+                .await
+                .unwrap()
+        );
+        assert!(leases::live_for_producer(&db, 1).await.unwrap().is_empty());
+    }
+
+    #[tokio::test]
+    async fn sts_leases_expire_without_teardown_and_stuck_ones_are_taken_over_once() {
+        let db = super::db().await;
+        leases::insert(&db, new_lease("s", "assume_role", 50), 0)
+            .await
+            .unwrap();
+        leases::insert(&db, new_lease("c", "iam_user", 500), 0)
+            .await
+            .unwrap();
+        assert!(
+            leases::due_for_revoke(&db, 60, 10)
+                .await
+                .unwrap()
+                .is_empty(),
+            "STS leases are not torn down"
+        );
+        assert_eq!(leases::expire_sts(&db, 60).await.unwrap(), 1);
+        assert_eq!(
+            leases::find(&db, "s").await.unwrap().unwrap().state,
+            LeaseState::Expired
+        );
+
+        let stuck = leases::stuck(&db, LeaseState::Creating, 10, 10)
+            .await
+            .unwrap();
+        assert_eq!(stuck.len(), 1);
+        assert!(leases::take_over(&db, &stuck[0], "g1", 20).await.unwrap());
+        assert!(
+            !leases::take_over(&db, &stuck[0], "g2", 20).await.unwrap(),
+            "a stale view loses"
+        );
+        assert!(
+            !leases::mark_active(&db, "c", None, 21).await.unwrap(),
+            "the issuer lost the lease"
+        );
+        assert!(
+            leases::finish_revoke(&db, "c", "g1", LeaseState::Aborted, 22)
+                .await
+                .unwrap()
+        );
+    }
 }

@@ -2,6 +2,7 @@
 
 pub mod auth_method;
 pub mod gateway_meta;
+pub mod lease;
 pub mod producer;
 pub mod target;
 pub mod token;

@@ -1,0 +1,96 @@
+use sea_orm::entity::prelude::*;
+
+/// Where a lease is in its life. Stored as text.
+///
+/// ```text
+/// creating -> active -> revoking -> revoked
+///    |                    |  ^
+///    v                    v  |
+///  aborted           revoke_failed (retried with backoff, never dropped)
+/// active -> expired   (STS credentials: nothing to tear down)
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "Text")]
+pub enum LeaseState {
+    /// The row exists; AWS objects may be half made. Only the issuing request or, after the
+    /// minimum age, the reconciler may move it on.
+    #[sea_orm(string_value = "creating")]
+    Creating,
+    /// The credential was handed out and is live.
+    #[sea_orm(string_value = "active")]
+    Active,
+    /// Claimed by one gateway (`claimed_by`) that is tearing it down.
+    #[sea_orm(string_value = "revoking")]
+    Revoking,
+    /// Teardown failed; `last_error` says why and `next_attempt_at` when it is retried.
+    #[sea_orm(string_value = "revoke_failed")]
+    RevokeFailed,
+    /// Torn down: nothing remains in AWS.
+    #[sea_orm(string_value = "revoked")]
+    Revoked,
+    /// Issuing failed and what had been created was torn down; never handed out.
+    #[sea_orm(string_value = "aborted")]
+    Aborted,
+    /// An STS credential past its expiry (AWS ended it; nothing to tear down).
+    #[sea_orm(string_value = "expired")]
+    Expired,
+}
+
+impl LeaseState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LeaseState::Creating => "creating",
+            LeaseState::Active => "active",
+            LeaseState::Revoking => "revoking",
+            LeaseState::RevokeFailed => "revoke_failed",
+            LeaseState::Revoked => "revoked",
+            LeaseState::Aborted => "aborted",
+            LeaseState::Expired => "expired",
+        }
+    }
+
+    /// Live leases may still have something in AWS.
+    pub fn is_live(self) -> bool {
+        matches!(
+            self,
+            LeaseState::Creating
+                | LeaseState::Active
+                | LeaseState::Revoking
+                | LeaseState::RevokeFailed
+        )
+    }
+}
+
+/// One issued credential. The secret itself is never stored.
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "leases")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: String,
+    pub producer_id: i64,
+    pub producer_name: String,
+    /// The target whose credentials created it (and must tear it down).
+    pub target_id: i64,
+    pub mode: String,
+    pub state: LeaseState,
+    pub iam_user_name: Option<String>,
+    pub iam_user_path: Option<String>,
+    pub access_key_id: Option<String>,
+    pub created_by: String,
+    pub client_address: String,
+    pub created_at: i64,
+    pub expires_at: i64,
+    pub updated_at: i64,
+    pub custom_ttl_min: Option<i64>,
+    pub attempts: i32,
+    pub next_attempt_at: i64,
+    pub last_error: Option<String>,
+    pub claimed_by: Option<String>,
+    pub claimed_at: Option<i64>,
+    pub ended_at: Option<i64>,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

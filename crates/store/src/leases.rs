@@ -1,0 +1,369 @@
+//! Leases: the bookkeeping that makes "no untracked IAM user, ever" hold.
+//!
+//! Every state change is a conditional update (`... WHERE id = ? AND state = ?`): whoever
+//! changes the row first wins and the others see `false`. That is what lets several gateways
+//! share one database (SQLite or PostgreSQL alike) without revoking a lease twice, and lets
+//! the reconciler take over work whose gateway died.
+
+use sea_orm::{
+    sea_query::Expr, ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect, Set,
+};
+
+pub use crate::entity::lease::{LeaseState, Model as Lease};
+use crate::{entity::lease, Millis, StoreError};
+
+/// The mode whose leases own AWS objects that must be torn down.
+pub const IAM_USER: &str = "iam_user";
+
+/// A lease to insert.
+#[derive(Debug, Clone)]
+pub struct NewLease {
+    pub id: String,
+    pub producer_id: i64,
+    pub producer_name: String,
+    pub target_id: i64,
+    pub mode: String,
+    pub state: LeaseState,
+    pub iam_user_name: Option<String>,
+    pub iam_user_path: Option<String>,
+    pub access_key_id: Option<String>,
+    pub created_by: String,
+    pub client_address: String,
+    pub expires_at: Millis,
+}
+
+pub async fn insert(
+    db: &impl ConnectionTrait,
+    new: NewLease,
+    now: Millis,
+) -> Result<Lease, StoreError> {
+    let id = new.id.clone();
+    lease::ActiveModel {
+        id: Set(new.id),
+        producer_id: Set(new.producer_id),
+        producer_name: Set(new.producer_name),
+        target_id: Set(new.target_id),
+        mode: Set(new.mode),
+        state: Set(new.state),
+        iam_user_name: Set(new.iam_user_name),
+        iam_user_path: Set(new.iam_user_path),
+        access_key_id: Set(new.access_key_id),
+        created_by: Set(new.created_by),
+        client_address: Set(new.client_address),
+        created_at: Set(now),
+        expires_at: Set(new.expires_at),
+        updated_at: Set(now),
+        custom_ttl_min: Set(None),
+        attempts: Set(0),
+        next_attempt_at: Set(0),
+        last_error: Set(None),
+        claimed_by: Set(None),
+        claimed_at: Set(None),
+        ended_at: Set(None),
+    }
+    .insert(db)
+    .await
+    .map_err(|e| StoreError::from_insert(e, format!("lease {id}")))
+}
+
+pub async fn find(db: &impl ConnectionTrait, id: &str) -> Result<Option<Lease>, StoreError> {
+    Ok(lease::Entity::find_by_id(id.to_owned()).one(db).await?)
+}
+
+/// A producer's live leases (those that may still hold something in AWS), oldest first.
+pub async fn live_for_producer(
+    db: &impl ConnectionTrait,
+    producer_id: i64,
+) -> Result<Vec<Lease>, StoreError> {
+    Ok(lease::Entity::find()
+        .filter(lease::Column::ProducerId.eq(producer_id))
+        .filter(lease::Column::State.is_in(live_states()))
+        .order_by_asc(lease::Column::CreatedAt)
+        .all(db)
+        .await?)
+}
+
+/// Live leases for a listing, including STS ones until they expire.
+pub async fn list_for_producer(
+    db: &impl ConnectionTrait,
+    producer_id: i64,
+    limit: u64,
+) -> Result<Vec<Lease>, StoreError> {
+    Ok(lease::Entity::find()
+        .filter(lease::Column::ProducerId.eq(producer_id))
+        .filter(lease::Column::State.is_in(live_states()))
+        .order_by_asc(lease::Column::CreatedAt)
+        .limit(limit)
+        .all(db)
+        .await?)
+}
+
+fn live_states() -> Vec<LeaseState> {
+    vec![
+        LeaseState::Creating,
+        LeaseState::Active,
+        LeaseState::Revoking,
+        LeaseState::RevokeFailed,
+    ]
+}
+
+/// `creating` -> `active` with the access key id. False if someone (the reconciler) took the
+/// lease meanwhile: the caller must then not hand the credential out.
+pub async fn mark_active(
+    db: &impl ConnectionTrait,
+    id: &str,
+    access_key_id: Option<String>,
+    now: Millis,
+) -> Result<bool, StoreError> {
+    let res = lease::Entity::update_many()
+        .col_expr(
+            lease::Column::State,
+            Expr::value(LeaseState::Active.as_str()),
+        )
+        .col_expr(lease::Column::AccessKeyId, Expr::value(access_key_id))
+        .col_expr(lease::Column::UpdatedAt, Expr::value(now))
+        .filter(lease::Column::Id.eq(id))
+        .filter(lease::Column::State.eq(LeaseState::Creating))
+        .exec(db)
+        .await?;
+    Ok(res.rows_affected == 1)
+}
+
+/// `creating` -> `aborted` once whatever issuing created has been torn down.
+pub async fn mark_aborted(
+    db: &impl ConnectionTrait,
+    id: &str,
+    reason: &str,
+    now: Millis,
+) -> Result<bool, StoreError> {
+    let res = lease::Entity::update_many()
+        .col_expr(
+            lease::Column::State,
+            Expr::value(LeaseState::Aborted.as_str()),
+        )
+        .col_expr(lease::Column::LastError, Expr::value(truncate(reason)))
+        .col_expr(lease::Column::UpdatedAt, Expr::value(now))
+        .col_expr(lease::Column::EndedAt, Expr::value(now))
+        .filter(lease::Column::Id.eq(id))
+        .filter(lease::Column::State.eq(LeaseState::Creating))
+        .exec(db)
+        .await?;
+    Ok(res.rows_affected == 1)
+}
+
+/// Claims a lease for teardown: `active`/`revoke_failed` -> `revoking`, owned by `claimer`.
+/// Exactly one of several concurrent claimers gets `true`.
+pub async fn claim_for_revoke(
+    db: &impl ConnectionTrait,
+    id: &str,
+    claimer: &str,
+    now: Millis,
+) -> Result<bool, StoreError> {
+    let res = lease::Entity::update_many()
+        .col_expr(
+            lease::Column::State,
+            Expr::value(LeaseState::Revoking.as_str()),
+        )
+        .col_expr(lease::Column::ClaimedBy, Expr::value(claimer))
+        .col_expr(lease::Column::ClaimedAt, Expr::value(now))
+        .col_expr(lease::Column::UpdatedAt, Expr::value(now))
+        .filter(lease::Column::Id.eq(id))
+        .filter(lease::Column::State.is_in([LeaseState::Active, LeaseState::RevokeFailed]))
+        .exec(db)
+        .await?;
+    Ok(res.rows_affected == 1)
+}
+
+/// Takes over a lease stuck in `creating` or `revoking` whose owner vanished: conditional on
+/// the row still looking exactly as the reconciler read it.
+pub async fn take_over(
+    db: &impl ConnectionTrait,
+    seen: &Lease,
+    claimer: &str,
+    now: Millis,
+) -> Result<bool, StoreError> {
+    let mut q = lease::Entity::update_many()
+        .col_expr(
+            lease::Column::State,
+            Expr::value(LeaseState::Revoking.as_str()),
+        )
+        .col_expr(lease::Column::ClaimedBy, Expr::value(claimer))
+        .col_expr(lease::Column::ClaimedAt, Expr::value(now))
+        .col_expr(lease::Column::UpdatedAt, Expr::value(now))
+        .filter(lease::Column::Id.eq(seen.id.clone()))
+        .filter(lease::Column::State.eq(seen.state))
+        .filter(lease::Column::UpdatedAt.eq(seen.updated_at));
+    q = match &seen.claimed_by {
+        Some(c) => q.filter(lease::Column::ClaimedBy.eq(c.clone())),
+        None => q.filter(lease::Column::ClaimedBy.is_null()),
+    };
+    Ok(q.exec(db).await?.rows_affected == 1)
+}
+
+/// `revoking` (ours) -> `final_state`: `revoked`, or `aborted` for a lease whose creation
+/// never finished (taken over by the reconciler from `creating`).
+pub async fn finish_revoke(
+    db: &impl ConnectionTrait,
+    id: &str,
+    claimer: &str,
+    final_state: LeaseState,
+    now: Millis,
+) -> Result<bool, StoreError> {
+    let res = lease::Entity::update_many()
+        .col_expr(lease::Column::State, Expr::value(final_state.as_str()))
+        .col_expr(
+            lease::Column::LastError,
+            Expr::value(Option::<String>::None),
+        )
+        .col_expr(lease::Column::UpdatedAt, Expr::value(now))
+        .col_expr(lease::Column::EndedAt, Expr::value(now))
+        .filter(lease::Column::Id.eq(id))
+        .filter(lease::Column::State.eq(LeaseState::Revoking))
+        .filter(lease::Column::ClaimedBy.eq(claimer))
+        .exec(db)
+        .await?;
+    Ok(res.rows_affected == 1)
+}
+
+/// `revoking` (ours) -> `revoke_failed`, to be retried at `next_attempt_at`.
+pub async fn mark_revoke_failed(
+    db: &impl ConnectionTrait,
+    id: &str,
+    claimer: &str,
+    error: &str,
+    next_attempt_at: Millis,
+    now: Millis,
+) -> Result<bool, StoreError> {
+    let res = lease::Entity::update_many()
+        .col_expr(
+            lease::Column::State,
+            Expr::value(LeaseState::RevokeFailed.as_str()),
+        )
+        .col_expr(lease::Column::LastError, Expr::value(truncate(error)))
+        .col_expr(
+            lease::Column::Attempts,
+            Expr::col(lease::Column::Attempts).add(1),
+        )
+        .col_expr(lease::Column::NextAttemptAt, Expr::value(next_attempt_at))
+        .col_expr(lease::Column::UpdatedAt, Expr::value(now))
+        .filter(lease::Column::Id.eq(id))
+        .filter(lease::Column::State.eq(LeaseState::Revoking))
+        .filter(lease::Column::ClaimedBy.eq(claimer))
+        .exec(db)
+        .await?;
+    Ok(res.rows_affected == 1)
+}
+
+/// `iam_user` leases due for teardown: expired `active` ones and `revoke_failed` ones whose
+/// retry time has come. Reads through the `(state, expires_at)` index, `limit` at a time.
+pub async fn due_for_revoke(
+    db: &impl ConnectionTrait,
+    now: Millis,
+    limit: u64,
+) -> Result<Vec<Lease>, StoreError> {
+    let mut due = lease::Entity::find()
+        .filter(lease::Column::State.eq(LeaseState::Active))
+        .filter(lease::Column::ExpiresAt.lte(now))
+        .filter(lease::Column::Mode.eq(IAM_USER))
+        .order_by_asc(lease::Column::ExpiresAt)
+        .limit(limit)
+        .all(db)
+        .await?;
+    let retry = lease::Entity::find()
+        .filter(lease::Column::State.eq(LeaseState::RevokeFailed))
+        .filter(lease::Column::NextAttemptAt.lte(now))
+        .order_by_asc(lease::Column::NextAttemptAt)
+        .limit(limit)
+        .all(db)
+        .await?;
+    due.extend(retry);
+    Ok(due)
+}
+
+/// STS leases past expiry become `expired` (AWS ended them; nothing to tear down).
+pub async fn expire_sts(db: &impl ConnectionTrait, now: Millis) -> Result<u64, StoreError> {
+    Ok(lease::Entity::update_many()
+        .col_expr(
+            lease::Column::State,
+            Expr::value(LeaseState::Expired.as_str()),
+        )
+        .col_expr(lease::Column::UpdatedAt, Expr::value(now))
+        .col_expr(lease::Column::EndedAt, Expr::value(now))
+        .filter(lease::Column::State.eq(LeaseState::Active))
+        .filter(lease::Column::ExpiresAt.lte(now))
+        .filter(lease::Column::Mode.ne(IAM_USER))
+        .exec(db)
+        .await?
+        .rows_affected)
+}
+
+/// Leases stuck in `state` (`creating` or `revoking`) with no change since `cutoff`.
+pub async fn stuck(
+    db: &impl ConnectionTrait,
+    state: LeaseState,
+    cutoff: Millis,
+    limit: u64,
+) -> Result<Vec<Lease>, StoreError> {
+    Ok(lease::Entity::find()
+        .filter(lease::Column::State.eq(state))
+        .filter(lease::Column::UpdatedAt.lte(cutoff))
+        .order_by_asc(lease::Column::UpdatedAt)
+        .limit(limit)
+        .all(db)
+        .await?)
+}
+
+/// Sets a new expiry on an `active` lease (tmp-creds update).
+pub async fn set_expiry(
+    db: &impl ConnectionTrait,
+    id: &str,
+    expires_at: Millis,
+    custom_ttl_min: i64,
+    now: Millis,
+) -> Result<bool, StoreError> {
+    let res = lease::Entity::update_many()
+        .col_expr(lease::Column::ExpiresAt, Expr::value(expires_at))
+        .col_expr(lease::Column::CustomTtlMin, Expr::value(custom_ttl_min))
+        .col_expr(lease::Column::UpdatedAt, Expr::value(now))
+        .filter(lease::Column::Id.eq(id))
+        .filter(lease::Column::State.eq(LeaseState::Active))
+        .exec(db)
+        .await?;
+    Ok(res.rows_affected == 1)
+}
+
+/// Moves the expiry of a `revoke_failed` lease's retry to now (an explicit revoke request).
+pub async fn retry_now(db: &impl ConnectionTrait, id: &str, now: Millis) -> Result<(), StoreError> {
+    lease::Entity::update_many()
+        .col_expr(lease::Column::NextAttemptAt, Expr::value(now))
+        .filter(lease::Column::Id.eq(id))
+        .filter(lease::Column::State.eq(LeaseState::RevokeFailed))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// How many leases are in each state (for metrics and the operations guide).
+pub async fn count_in_state(
+    db: &impl ConnectionTrait,
+    state: LeaseState,
+) -> Result<u64, StoreError> {
+    Ok(lease::Entity::find()
+        .filter(lease::Column::State.eq(state))
+        .count(db)
+        .await?)
+}
+
+/// Error texts are kept short: they are shown in lists and must not grow rows without bound.
+fn truncate(s: &str) -> String {
+    const MAX: usize = 1000;
+    if s.len() <= MAX {
+        return s.to_owned();
+    }
+    let mut end = MAX;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}...", &s[..end])
+}
