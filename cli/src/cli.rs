@@ -1,0 +1,168 @@
+//! The command line: global flags and the list of commands. Each command's flags live with
+//! its request type in [`crate::commands`].
+
+use std::path::PathBuf;
+
+use clap::builder::{BoolishValueParser, OsStringValueParser, TypedValueParser};
+use clap::{Args, Parser, Subcommand};
+
+use crate::commands::api::ApiCommand;
+use crate::commands::configure::{AuthArgs, ConfigureArgs};
+
+const AFTER_HELP: &str = "\
+Settings are taken from flags, then environment variables, then the profile file
+($MAYFLY_CONFIG_DIR/profiles.toml, else ~/.mayfly/profiles.toml, written by `mayfly configure`).
+
+Environment variables:
+  MAYFLY_GATEWAY_URL  MAYFLY_TOKEN  MAYFLY_PROFILE  MAYFLY_CA_CERT  MAYFLY_INSECURE
+  MAYFLY_ACCESS_ID    MAYFLY_ACCESS_KEY  (the API key; read by every command)
+  MAYFLY_CONFIG_DIR   (directory of profiles.toml)
+
+Without --token / MAYFLY_TOKEN, each command first logs in with the API key (/auth) and then
+sends the token it got. The API key flags --access-id / --access-key exist only on `configure`
+and `auth`: on target commands --access-key is the AWS secret access key, as in the akeyless
+CLI. Elsewhere give the API key through the profile or MAYFLY_ACCESS_ID / MAYFLY_ACCESS_KEY.
+
+Output is the gateway's JSON on stdout. Errors go to stderr; the exit code is 1 for a failed
+request and 2 for a usage error.";
+
+/// mayfly: short-lived AWS credentials from a Mayfly gateway.
+///
+/// A thin HTTPS client: every command is one POST of a JSON body to the gateway path of the
+/// same name (the Akeyless Gateway REST API), so the commands and flags mirror the akeyless CLI.
+#[derive(Debug, Parser)]
+#[command(name = "mayfly", version, after_long_help = AFTER_HELP, propagate_version = true)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Flags accepted by every command.
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Global options")]
+pub struct GlobalArgs {
+    /// Gateway base URL; must be https:// (a path prefix such as /api/v2 is kept).
+    #[arg(
+        long,
+        global = true,
+        env = "MAYFLY_GATEWAY_URL",
+        hide_env_values = true,
+        value_name = "URL"
+    )]
+    pub gateway_url: Option<String>,
+
+    /// Token from `mayfly auth`; without it each command logs in with the API key first.
+    #[arg(
+        long,
+        global = true,
+        env = "MAYFLY_TOKEN",
+        hide_env_values = true,
+        value_name = "TOKEN"
+    )]
+    pub token: Option<String>,
+
+    /// Profile to read (and, for `configure`, to write).
+    #[arg(
+        long,
+        global = true,
+        env = "MAYFLY_PROFILE",
+        hide_env_values = true,
+        default_value = "default",
+        value_name = "NAME"
+    )]
+    pub profile: String,
+
+    /// PEM file of a CA to trust besides the system roots (the gateway's generated
+    /// <data-dir>/tls/ca.pem).
+    #[arg(
+        long,
+        global = true,
+        env = "MAYFLY_CA_CERT",
+        hide_env_values = true,
+        value_name = "FILE",
+        // Unlike clap's PathBuf parser this accepts "", so an exported but empty
+        // MAYFLY_CA_CERT means "none" instead of failing every command.
+        value_parser = OsStringValueParser::new().map(PathBuf::from)
+    )]
+    pub ca_cert: Option<PathBuf>,
+
+    /// Do not verify the gateway's TLS certificate. Development only: anyone on the path can
+    /// read the API key and the credentials. Never allows http://.
+    #[arg(
+        long,
+        global = true,
+        env = "MAYFLY_INSECURE",
+        hide_env_values = true,
+        value_parser = BoolishValueParser::new(),
+        action = clap::ArgAction::SetTrue
+    )]
+    pub insecure: bool,
+
+    /// Accepted for akeyless compatibility; output is always JSON.
+    #[arg(long, global = true, hide = true)]
+    pub json: bool,
+}
+
+/// Every `mayfly` command.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Store the gateway URL, CA certificate and API key in a profile (mode 0600).
+    ///
+    /// Writes the global --gateway-url and --ca-cert, and --access-id / --access-key (the
+    /// Mayfly API key), into the profile chosen with --profile. Only the given settings
+    /// change; other profiles are kept. (On target commands --access-key is instead the AWS
+    /// secret access key, as in the akeyless CLI.)
+    Configure(ConfigureArgs),
+
+    /// Log in with an API key (/auth) and print the token.
+    ///
+    /// The key comes from --access-id / --access-key, else MAYFLY_ACCESS_ID /
+    /// MAYFLY_ACCESS_KEY, else the profile.
+    Auth(AuthArgs),
+
+    #[command(flatten)]
+    Api(Box<ApiCommand>),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn command_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn global_flags_work_after_the_subcommand() {
+        let cli = Cli::try_parse_from([
+            "mayfly",
+            "list-targets",
+            "--gateway-url",
+            "https://h:8000",
+            "--profile",
+            "prod",
+            "--insecure",
+        ])
+        .unwrap();
+        assert_eq!(cli.global.gateway_url.as_deref(), Some("https://h:8000"));
+        assert_eq!(cli.global.profile, "prod");
+        assert!(cli.global.insecure);
+    }
+
+    #[test]
+    fn empty_ca_cert_is_accepted_as_none_later() {
+        let cli = Cli::try_parse_from(["mayfly", "--ca-cert", "", "list-items"]).unwrap();
+        assert_eq!(cli.global.ca_cert, Some(PathBuf::new()));
+    }
+
+    #[test]
+    fn unknown_flag_is_a_usage_error_with_exit_code_2() {
+        let error = Cli::try_parse_from(["mayfly", "list-targets", "--bogus"]).unwrap_err();
+        assert_eq!(error.exit_code(), 2);
+    }
+}

@@ -1,0 +1,588 @@
+//! The table of API commands and the one function that runs any of them.
+//!
+//! Each row names the command, its request type and the gateway path; the command name *is*
+//! the path, so a row is written once and the enum, the path lookup and the body builder are
+//! generated from it. Older and newer akeyless names for one operation are separate rows
+//! sharing a request type, because the gateway answers them with different shapes.
+
+use clap::Subcommand;
+use serde_json::Value;
+
+use super::items::ListItemsArgs;
+use super::producers::{NoArgs, ProducerCreateArgs, ProducerUpdateArgs, SecretNameArgs};
+use super::targets::{
+    TargetCreateArgs, TargetDeleteArgs, TargetListArgs, TargetNameArgs, TargetUpdateArgs,
+};
+use super::tmp_creds::{TmpCredsRevokeArgs, TmpCredsUpdateArgs};
+use super::value::ValueArgs;
+use super::ApiRequest;
+use crate::cli::GlobalArgs;
+use crate::error::CliError;
+use crate::input::Inputs;
+use crate::session;
+use crate::settings::{Environment, LoadedProfile};
+use crate::Io;
+
+macro_rules! api_commands {
+    ($( $(#[$doc:meta])* $variant:ident($args:ty) => $path:literal, )+) => {
+        /// Every command that is a single gateway call.
+        #[derive(Debug, Clone, Subcommand)]
+        pub enum ApiCommand {
+            $( $(#[$doc])* #[command(name = $path)] $variant($args), )+
+        }
+
+        impl ApiCommand {
+            /// Every gateway path, in help order.
+            pub const PATHS: &'static [&'static str] = &[$($path),+];
+
+            /// The gateway path, which is also the command's name.
+            pub fn path(&self) -> &'static str {
+                match self { $( Self::$variant(_) => $path, )+ }
+            }
+
+            /// The request body (without the token): the parsed flags, serialized.
+            pub fn body(&self) -> Result<Value, serde_json::Error> {
+                match self { $( Self::$variant(args) => serde_json::to_value(args), )+ }
+            }
+
+            pub fn request(&self) -> &dyn ApiRequest {
+                match self { $( Self::$variant(args) => args, )+ }
+            }
+
+            pub fn request_mut(&mut self) -> &mut dyn ApiRequest {
+                match self { $( Self::$variant(args) => args, )+ }
+            }
+        }
+    };
+}
+
+api_commands! {
+    /// Create an AWS target (the admin credentials producers use). Prints {"target_id": N}.
+    CreateAwsTarget(TargetCreateArgs) => "create-aws-target",
+    /// Update an AWS target; only the given fields change.
+    UpdateAwsTarget(TargetUpdateArgs) => "update-aws-target",
+    /// Show a target (without its secret).
+    GetTarget(TargetNameArgs) => "get-target",
+    /// Show a target with its credentials, secret access key included.
+    GetTargetDetails(TargetNameArgs) => "get-target-details",
+    /// List targets.
+    ListTargets(TargetListArgs) => "list-targets",
+    /// Delete a target (refused while dynamic secrets use it, unless --force-deletion).
+    DeleteTarget(TargetDeleteArgs) => "delete-target",
+
+    /// Create an AWS target (newer name of create-aws-target).
+    TargetCreateAws(TargetCreateArgs) => "target-create-aws",
+    /// Update an AWS target (newer name of update-aws-target; prints {"target_id": N}).
+    TargetUpdateAws(TargetUpdateArgs) => "target-update-aws",
+    /// Show a target (newer name of get-target).
+    TargetGet(TargetNameArgs) => "target-get",
+    /// Show a target with its credentials (newer name of get-target-details).
+    TargetGetDetails(TargetNameArgs) => "target-get-details",
+    /// List targets (newer name of list-targets).
+    TargetList(TargetListArgs) => "target-list",
+    /// Delete a target (newer name of delete-target).
+    TargetDelete(TargetDeleteArgs) => "target-delete",
+
+    /// Create an AWS dynamic secret (producer). Prints {"producer_details": {...}}.
+    GatewayCreateProducerAws(ProducerCreateArgs) => "gateway-create-producer-aws",
+    /// Update an AWS dynamic secret. As in Akeyless, the flags given replace the whole
+    /// definition (unset flags take their defaults); the target is kept when neither
+    /// --target-name nor inline keys are given.
+    GatewayUpdateProducerAws(ProducerUpdateArgs) => "gateway-update-producer-aws",
+    /// Show a dynamic secret.
+    GatewayGetProducer(SecretNameArgs) => "gateway-get-producer",
+    /// List dynamic secrets.
+    GatewayListProducers(NoArgs) => "gateway-list-producers",
+    /// Delete a dynamic secret, revoking its iam_user credentials first.
+    GatewayDeleteProducer(SecretNameArgs) => "gateway-delete-producer",
+
+    /// Create an AWS dynamic secret (newer name; prints {"dynamic_secret_details": {...}}).
+    DynamicSecretCreateAws(ProducerCreateArgs) => "dynamic-secret-create-aws",
+    /// Update an AWS dynamic secret (newer name of gateway-update-producer-aws).
+    DynamicSecretUpdateAws(ProducerUpdateArgs) => "dynamic-secret-update-aws",
+    /// Show a dynamic secret (newer name of gateway-get-producer).
+    DynamicSecretGet(SecretNameArgs) => "dynamic-secret-get",
+    /// List dynamic secrets (newer name of gateway-list-producers).
+    DynamicSecretList(NoArgs) => "dynamic-secret-list",
+    /// Delete a dynamic secret (newer name of gateway-delete-producer).
+    DynamicSecretDelete(SecretNameArgs) => "dynamic-secret-delete",
+
+    /// List the dynamic secrets in a folder.
+    ListItems(ListItemsArgs) => "list-items",
+
+    /// Issue a credential from a dynamic secret (JSON, shell exports or credential_process).
+    GetDynamicSecretValue(ValueArgs) => "get-dynamic-secret-value",
+    /// Issue a credential (newer name of get-dynamic-secret-value).
+    DynamicSecretGetValue(ValueArgs) => "dynamic-secret-get-value",
+
+    /// List the credentials issued by a dynamic secret.
+    GatewayGetProducerTmpCreds(SecretNameArgs) => "gateway-get-producer-tmp-creds",
+    /// Revoke one issued credential (--tmp-creds-id) or all of them (--revoke-all).
+    GatewayRevokeProducerTmpCreds(TmpCredsRevokeArgs) => "gateway-revoke-producer-tmp-creds",
+    /// Change the remaining lifetime of an issued credential.
+    GatewayUpdateProducerTmpCreds(TmpCredsUpdateArgs) => "gateway-update-producer-tmp-creds",
+    /// List issued credentials (newer name of gateway-get-producer-tmp-creds).
+    DynamicSecretTmpCredsGet(SecretNameArgs) => "dynamic-secret-tmp-creds-get",
+    /// Revoke issued credentials (newer name of gateway-revoke-producer-tmp-creds).
+    DynamicSecretTmpCredsDelete(TmpCredsRevokeArgs) => "dynamic-secret-tmp-creds-delete",
+    /// Change an issued credential's lifetime (newer name of gateway-update-producer-tmp-creds).
+    DynamicSecretTmpCredsUpdate(TmpCredsUpdateArgs) => "dynamic-secret-tmp-creds-update",
+}
+
+/// Runs one API command: resolve `-`/`@FILE` values, build the body, connect, get a token
+/// (given, or by logging in), POST, print.
+pub fn run(
+    global: &GlobalArgs,
+    mut command: ApiCommand,
+    env: &Environment,
+    io: &mut Io<'_>,
+) -> Result<(), CliError> {
+    command
+        .request_mut()
+        .resolve_inputs(&mut Inputs::new(&mut *io.stdin))?;
+    let body = command
+        .body()
+        .map_err(|e| CliError::usage(format!("cannot build the request: {e}")))?;
+
+    let profile = LoadedProfile::load(&global.profile, env)?;
+    let client = session::connect(
+        global,
+        &profile,
+        command.request().http_timeout(),
+        &mut *io.stderr,
+    )?;
+    let token = session::token(
+        &client,
+        global,
+        (env.access_id.clone(), env.access_key.clone()),
+        &profile,
+    )?;
+    let answer = client.post(command.path(), &with_token(body, token)?)?;
+    command.request().render(&answer, &mut *io.stdout)
+}
+
+/// Adds `token` to the body, where the Akeyless SDKs send it.
+fn with_token(body: Value, token: String) -> Result<Value, CliError> {
+    match body {
+        Value::Object(mut map) => {
+            map.insert("token".to_owned(), Value::String(token));
+            Ok(Value::Object(map))
+        }
+        _ => Err(CliError::usage("a request body must be a JSON object")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::{CommandFactory, Parser};
+    use serde_json::json;
+
+    /// The API commands alone, so the tests do not depend on global flags or MAYFLY_* vars.
+    #[derive(Debug, Parser)]
+    struct Harness {
+        #[command(subcommand)]
+        command: ApiCommand,
+    }
+
+    fn parse(args: &[&str]) -> ApiCommand {
+        let mut argv = vec!["mayfly"];
+        argv.extend_from_slice(args);
+        match Harness::try_parse_from(argv) {
+            Ok(harness) => harness.command,
+            Err(e) => panic!("{args:?} did not parse: {e}"),
+        }
+    }
+
+    fn body(args: &[&str]) -> Value {
+        parse(args).body().unwrap()
+    }
+
+    #[test]
+    fn every_command_is_named_after_its_path() {
+        let command = Harness::command();
+        let names: Vec<&str> = command.get_subcommands().map(|c| c.get_name()).collect();
+        assert_eq!(names, ApiCommand::PATHS);
+        let mut unique = names.clone();
+        unique.sort_unstable();
+        unique.dedup();
+        assert_eq!(unique.len(), names.len());
+        assert_eq!(parse(&["target-list"]).path(), "target-list");
+        assert_eq!(
+            parse(&["dynamic-secret-tmp-creds-delete", "-n", "x", "--revoke-all"]).path(),
+            "dynamic-secret-tmp-creds-delete"
+        );
+    }
+
+    #[test]
+    fn harness_is_a_valid_command() {
+        Harness::command().debug_assert();
+    }
+
+    #[test]
+    fn producer_flags_map_to_wire_names() {
+        let body = body(&[
+            "gateway-create-producer-aws",
+            "--name",
+            "/p/ds",
+            "--target-name",
+            "/p/t",
+            "--aws-access-mode",
+            "assume_role",
+            "--aws-region",
+            "eu-west-1",
+            "--aws-role-arns",
+            "arn:aws:iam::123456789012:role/a,arn:aws:iam::123456789012:role/b",
+            "--user-ttl",
+            "1h30m",
+            "-t",
+            "a",
+            "--tag",
+            "b",
+            "--delete-protection",
+            "true",
+            "--aws-user-console-access",
+            "false",
+            "--aws-user-programmatic-access",
+            "true",
+            "--password-length",
+            "20",
+            "--use-numbers",
+            "false",
+            "--max-ttl",
+            "12h",
+        ]);
+        assert_eq!(
+            body,
+            json!({
+                "name": "/p/ds",
+                "target-name": "/p/t",
+                "access-mode": "assume_role",
+                "region": "eu-west-1",
+                "aws-role-arns": "arn:aws:iam::123456789012:role/a,arn:aws:iam::123456789012:role/b",
+                "user-ttl": "1h30m",
+                "tags": ["a", "b"],
+                "delete_protection": "true",
+                "aws-user-console-access": false,
+                "aws-user-programmatic-access": true,
+                "password-length": "20",
+                "use-numbers": "false",
+                "max-ttl": "12h",
+            })
+        );
+    }
+
+    #[test]
+    fn producer_extension_and_sts_flags_use_their_own_names() {
+        let body = body(&[
+            "dynamic-secret-update-aws",
+            "-n",
+            "ds",
+            "--new-name",
+            "ds2",
+            "--aws-access-key-id",
+            "AKIA",
+            "--aws-access-secret-key",
+            "s3cr3t",
+            "--aws-user-policies",
+            "arn:aws:iam::aws:policy/ReadOnlyAccess",
+            "--aws-user-groups",
+            "g1,g2",
+            "--aws-external-id",
+            "ext",
+            "--session-tags",
+            "team=a",
+            "--transitive-tag-keys",
+            "team",
+            "--custom-username-template",
+            "tmp.{{.Random}}",
+            "--aws-policy-document",
+            "{}",
+            "--aws-permissions-boundary",
+            "arn:aws:iam::123456789012:policy/b",
+            "--aws-user-path",
+            "/mayfly/",
+            "--aws-user-tags",
+            "k=v",
+            "--description",
+            "d",
+        ]);
+        assert_eq!(
+            body,
+            json!({
+                "name": "ds",
+                "new-name": "ds2",
+                "aws-access-key-id": "AKIA",
+                "aws-access-secret-key": "s3cr3t",
+                "aws-user-policies": "arn:aws:iam::aws:policy/ReadOnlyAccess",
+                "aws-user-groups": "g1,g2",
+                "aws-external-id": "ext",
+                "session-tags": "team=a",
+                "transitive-tag-keys": "team",
+                "custom-username-template": "tmp.{{.Random}}",
+                "aws-policy-document": "{}",
+                "aws-permissions-boundary": "arn:aws:iam::123456789012:policy/b",
+                "aws-user-path": "/mayfly/",
+                "aws-user-tags": "k=v",
+                "description": "d",
+            })
+        );
+    }
+
+    #[test]
+    fn update_without_flags_sends_only_the_name() {
+        assert_eq!(
+            body(&["gateway-update-producer-aws", "--name", "ds"]),
+            json!({"name": "ds"})
+        );
+        assert_eq!(
+            body(&["update-aws-target", "--name", "t"]),
+            json!({"name": "t"})
+        );
+    }
+
+    #[test]
+    fn target_flags_map_to_wire_names() {
+        let body = body(&[
+            "target-create-aws",
+            "--name",
+            "/t",
+            "--access-key-id",
+            "AKIA",
+            "--access-key",
+            "secret",
+            "--region",
+            "us-east-1",
+            "--session-token",
+            "tok",
+            "--comment",
+            "admin keys",
+            "--delete-protection",
+            "--iam-endpoint",
+            "https://iam.local",
+            "--sts-endpoint",
+            "https://sts.local",
+        ]);
+        assert_eq!(
+            body,
+            json!({
+                "name": "/t",
+                "access-key-id": "AKIA",
+                "access-key": "secret",
+                "region": "us-east-1",
+                "session-token": "tok",
+                "description": "admin keys",
+                "delete_protection": "true",
+                "iam-endpoint": "https://iam.local",
+                "sts-endpoint": "https://sts.local",
+            })
+        );
+    }
+
+    #[test]
+    fn target_create_requires_its_keys() {
+        let error =
+            Harness::try_parse_from(["mayfly", "create-aws-target", "--name", "t"]).unwrap_err();
+        assert_eq!(error.exit_code(), 2);
+    }
+
+    #[test]
+    fn list_and_delete_bodies() {
+        assert_eq!(
+            body(&["list-targets", "--filter", "prod", "--type", "aws"]),
+            json!({"filter": "prod", "type": ["aws"]})
+        );
+        assert_eq!(body(&["target-list"]), json!({}));
+        assert_eq!(body(&["gateway-list-producers"]), json!({}));
+        assert_eq!(
+            body(&[
+                "list-items",
+                "--path",
+                "/prod",
+                "--type",
+                "dynamic-secret",
+                "--filter",
+                "s3"
+            ]),
+            json!({"path": "/prod", "type": ["dynamic-secret"], "filter": "s3"})
+        );
+        assert_eq!(
+            body(&["delete-target", "-n", "t", "--force-deletion", "true"]),
+            json!({"name": "t", "force-deletion": true})
+        );
+        assert_eq!(
+            body(&["target-delete", "--name", "t", "--force-deletion", "no"]),
+            json!({"name": "t", "force-deletion": false})
+        );
+        assert_eq!(
+            body(&["target-delete", "--name", "t", "--force-deletion"]),
+            json!({"name": "t", "force-deletion": true})
+        );
+        assert_eq!(
+            body(&["dynamic-secret-delete", "--name", "ds"]),
+            json!({"name": "ds"})
+        );
+    }
+
+    #[test]
+    fn value_body_leaves_out_the_output_format() {
+        assert_eq!(
+            body(&[
+                "get-dynamic-secret-value",
+                "-n",
+                "ds",
+                "--args",
+                "role_arn=arn:aws:iam::1:role/a",
+                "--args",
+                "ttl=15m",
+                "--timeout",
+                "30",
+                "--target",
+                "t",
+                "--output",
+                "credential-process",
+            ]),
+            json!({
+                "name": "ds",
+                "args": ["role_arn=arn:aws:iam::1:role/a", "ttl=15m"],
+                "timeout": 30,
+                "target": "t",
+            })
+        );
+        assert_eq!(
+            body(&[
+                "dynamic-secret-get-value",
+                "--name",
+                "ds",
+                "--output",
+                "env"
+            ]),
+            json!({"name": "ds"})
+        );
+    }
+
+    #[test]
+    fn value_timeout_extends_the_http_timeout() {
+        let long = parse(&["get-dynamic-secret-value", "-n", "ds", "--timeout", "120"]);
+        assert_eq!(long.request().http_timeout().as_secs(), 135);
+        let short = parse(&["get-dynamic-secret-value", "-n", "ds"]);
+        assert_eq!(
+            short.request().http_timeout(),
+            crate::client::DEFAULT_HTTP_TIMEOUT
+        );
+    }
+
+    #[test]
+    fn tmp_creds_bodies() {
+        assert_eq!(
+            body(&[
+                "gateway-revoke-producer-tmp-creds",
+                "--name",
+                "ds",
+                "--tmp-creds-id",
+                "tc-1",
+                "--soft-delete",
+                "false"
+            ]),
+            json!({"name": "ds", "tmp-creds-id": "tc-1", "soft-delete": false})
+        );
+        assert_eq!(
+            body(&[
+                "dynamic-secret-tmp-creds-delete",
+                "--name",
+                "ds",
+                "--revoke-all"
+            ]),
+            json!({"name": "ds", "revoke-all": true})
+        );
+        assert_eq!(
+            body(&[
+                "dynamic-secret-tmp-creds-update",
+                "--name",
+                "ds",
+                "--tmp-creds-id",
+                "tc-1",
+                "--new-ttl-min",
+                "30"
+            ]),
+            json!({"name": "ds", "tmp-creds-id": "tc-1", "new-ttl-min": 30, "host": ""})
+        );
+        assert_eq!(
+            body(&["gateway-get-producer-tmp-creds", "--name", "ds"]),
+            json!({"name": "ds"})
+        );
+    }
+
+    #[test]
+    fn revoke_needs_an_id_or_revoke_all() {
+        let error =
+            Harness::try_parse_from(["mayfly", "gateway-revoke-producer-tmp-creds", "-n", "ds"])
+                .unwrap_err();
+        assert_eq!(error.exit_code(), 2);
+    }
+
+    #[test]
+    fn bad_bool_value_is_a_usage_error() {
+        let error = Harness::try_parse_from([
+            "mayfly",
+            "gateway-create-producer-aws",
+            "-n",
+            "ds",
+            "--aws-user-console-access",
+            "maybe",
+        ])
+        .unwrap_err();
+        assert_eq!(error.exit_code(), 2);
+    }
+
+    #[test]
+    fn secrets_can_come_from_stdin_and_policies_from_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let policy = dir.path().join("policy.json");
+        std::fs::write(&policy, r#"{"Version":"2012-10-17","Statement":[]}"#).unwrap();
+        let policy_arg = format!("@{}", policy.display());
+        let mut command = parse(&[
+            "dynamic-secret-create-aws",
+            "-n",
+            "ds",
+            "--aws-access-secret-key",
+            "-",
+            "--aws-policy-document",
+            &policy_arg,
+        ]);
+        let mut stdin: &[u8] = b"from-stdin\n";
+        command
+            .request_mut()
+            .resolve_inputs(&mut Inputs::new(&mut stdin))
+            .unwrap();
+        let body = command.body().unwrap();
+        assert_eq!(body["aws-access-secret-key"], "from-stdin");
+        assert_eq!(
+            body["aws-policy-document"],
+            r#"{"Version":"2012-10-17","Statement":[]}"#
+        );
+
+        let mut command = parse(&[
+            "create-aws-target",
+            "-n",
+            "t",
+            "--access-key-id",
+            "AKIA",
+            "--access-key",
+            "-",
+        ]);
+        let mut stdin: &[u8] = b"target-secret";
+        command
+            .request_mut()
+            .resolve_inputs(&mut Inputs::new(&mut stdin))
+            .unwrap();
+        assert_eq!(command.body().unwrap()["access-key"], "target-secret");
+    }
+
+    #[test]
+    fn token_is_added_to_the_body() {
+        let body = with_token(json!({"name": "x"}), "t-1".into()).unwrap();
+        assert_eq!(body, json!({"name": "x", "token": "t-1"}));
+        assert!(with_token(json!([]), "t-1".into()).is_err());
+    }
+}

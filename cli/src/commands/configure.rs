@@ -1,0 +1,281 @@
+//! `configure` and `auth`: the two commands that take the API key as flags.
+//!
+//! Only these two have `--access-id` / `--access-key` (also `MAYFLY_ACCESS_ID` /
+//! `MAYFLY_ACCESS_KEY`): on target commands `--access-key` is the AWS secret access key, as in
+//! the akeyless CLI, so the API key cannot be a global flag.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use clap::Args;
+use serde_json::json;
+
+use crate::cli::GlobalArgs;
+use crate::client::{self, GatewayUrl, DEFAULT_HTTP_TIMEOUT};
+use crate::error::CliError;
+use crate::input::Inputs;
+use crate::output;
+use crate::profile::Profile;
+use crate::session;
+use crate::settings::{self, Environment, LoadedProfile};
+use crate::Io;
+
+/// The API key flags.
+#[derive(Clone, Args)]
+pub struct ApiKeyArgs {
+    /// API key access id (p-...).
+    #[arg(
+        long,
+        env = "MAYFLY_ACCESS_ID",
+        hide_env_values = true,
+        value_name = "ID"
+    )]
+    pub access_id: Option<String>,
+
+    /// API key secret ("-" reads it from stdin).
+    #[arg(
+        long,
+        env = "MAYFLY_ACCESS_KEY",
+        hide_env_values = true,
+        value_name = "KEY"
+    )]
+    pub access_key: Option<String>,
+}
+
+impl fmt::Debug for ApiKeyArgs {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ApiKeyArgs")
+            .field("access_id", &self.access_id)
+            .field("access_key", &self.access_key.as_ref().map(|_| "***"))
+            .finish()
+    }
+}
+
+/// `mayfly configure` (its help text is on [`crate::cli::Command::Configure`]).
+#[derive(Debug, Clone, Args)]
+#[command(
+    after_help = "Example:\n  mayfly configure --gateway-url https://localhost:8000 \\\n    --ca-cert data/tls/ca.pem --access-id p-... --access-key ..."
+)]
+pub struct ConfigureArgs {
+    #[command(flatten)]
+    pub key: ApiKeyArgs,
+}
+
+/// `mayfly auth` (its help text is on [`crate::cli::Command::Auth`]).
+#[derive(Debug, Clone, Args)]
+pub struct AuthArgs {
+    #[command(flatten)]
+    pub key: ApiKeyArgs,
+}
+
+/// Validates what was given and merges it into the profile file; prints where it went.
+pub fn configure(
+    global: &GlobalArgs,
+    args: ConfigureArgs,
+    env: &Environment,
+    io: &mut Io<'_>,
+) -> Result<(), CliError> {
+    let ApiKeyArgs {
+        access_id,
+        mut access_key,
+    } = args.key;
+    Inputs::new(&mut *io.stdin).optional_secret("--access-key", &mut access_key)?;
+
+    let gateway_url = match global.gateway_url.as_deref().map(str::trim) {
+        Some(url) if !url.is_empty() => {
+            GatewayUrl::parse(url)?;
+            Some(url.to_owned())
+        }
+        _ => None,
+    };
+    let ca_cert = match &global.ca_cert {
+        Some(path) if !path.as_os_str().is_empty() => Some(checked_ca_path(path)?),
+        _ => None,
+    };
+    let update = Profile {
+        gateway_url,
+        access_id: access_id.filter(|v| !v.is_empty()),
+        access_key: access_key.filter(|v| !v.is_empty()),
+        ca_cert,
+    };
+    if update == Profile::default() {
+        return Err(CliError::usage(
+            "nothing to configure: give --gateway-url, --ca-cert, --access-id or --access-key",
+        ));
+    }
+
+    let store = env.profile_store()?;
+    let stored = store.save_merged(&global.profile, update)?;
+    output::print_json(
+        &json!({
+            "profile": global.profile,
+            "profile_file": store.path().display().to_string(),
+            "gateway_url": stored.gateway_url,
+            "access_id": stored.access_id,
+            "access_key_stored": stored.access_key.is_some(),
+            "ca_cert": stored.ca_cert.as_ref().map(|p| p.display().to_string()),
+        }),
+        &mut *io.stdout,
+    )
+}
+
+/// An absolute path (the profile is used from other directories) to a readable PEM bundle
+/// with at least one certificate, so that a typo fails now rather than at the next command.
+fn checked_ca_path(path: &Path) -> Result<PathBuf, CliError> {
+    let absolute = std::path::absolute(path).map_err(|source| CliError::File {
+        action: "cannot resolve",
+        path: path.to_owned(),
+        source,
+    })?;
+    client::read_ca_bundle(&absolute)?;
+    Ok(absolute)
+}
+
+/// Logs in and prints the gateway's `/auth` answer (token, expiration, creds).
+pub fn auth(
+    global: &GlobalArgs,
+    args: AuthArgs,
+    env: &Environment,
+    io: &mut Io<'_>,
+) -> Result<(), CliError> {
+    let ApiKeyArgs {
+        access_id,
+        mut access_key,
+    } = args.key;
+    Inputs::new(&mut *io.stdin).optional_secret("--access-key", &mut access_key)?;
+    let profile = LoadedProfile::load(&global.profile, env)?;
+    let key = settings::api_key(access_id, access_key, &profile)?;
+    let client = session::connect(global, &profile, DEFAULT_HTTP_TIMEOUT, &mut *io.stderr)?;
+    let answer = session::authenticate(&client, &key)?;
+    output::print_json(&answer, &mut *io.stdout)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::profile::ProfileStore;
+
+    const CA_PEM: &str = "-----BEGIN CERTIFICATE-----
+MIIBdzCCAR2gAwIBAgIUX3S0oXmTAjSkwzTGNUCqVz/BbIUwCgYIKoZIzj0EAwIw
+ETEPMA0GA1UEAwwGdGVzdGNhMB4XDTI0MDEwMTAwMDAwMFoXDTM0MDEwMTAwMDAw
+MFowETEPMA0GA1UEAwwGdGVzdGNhMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE
+-----END CERTIFICATE-----
+";
+
+    fn global(url: Option<&str>, ca: Option<PathBuf>, profile: &str) -> GlobalArgs {
+        GlobalArgs {
+            gateway_url: url.map(str::to_owned),
+            token: None,
+            profile: profile.to_owned(),
+            ca_cert: ca,
+            insecure: false,
+            json: false,
+        }
+    }
+
+    fn env_for(dir: &Path) -> Environment {
+        Environment {
+            config_dir: Some(dir.as_os_str().to_owned()),
+            ..Environment::default()
+        }
+    }
+
+    fn run_configure(
+        global: &GlobalArgs,
+        id: Option<&str>,
+        key: Option<&str>,
+        env: &Environment,
+        stdin: &[u8],
+    ) -> Result<String, CliError> {
+        let mut stdin = stdin;
+        let mut stdout = Vec::new();
+        let mut stderr = Vec::new();
+        let mut io = Io {
+            stdin: &mut stdin,
+            stdout: &mut stdout,
+            stderr: &mut stderr,
+        };
+        let args = ConfigureArgs {
+            key: ApiKeyArgs {
+                access_id: id.map(str::to_owned),
+                access_key: key.map(str::to_owned),
+            },
+        };
+        configure(global, args, env, &mut io)?;
+        Ok(String::from_utf8(stdout).unwrap())
+    }
+
+    #[test]
+    fn configure_writes_the_profile_and_never_prints_the_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let env = env_for(dir.path());
+        let g = global(Some("https://gw:8000"), None, "default");
+        let printed = run_configure(&g, Some("p-1"), Some("the-key"), &env, b"").unwrap();
+        assert!(!printed.contains("the-key"), "{printed}");
+        let summary: serde_json::Value = serde_json::from_str(&printed).unwrap();
+        assert_eq!(summary["access_key_stored"], true);
+        assert_eq!(summary["gateway_url"], "https://gw:8000");
+
+        let stored = ProfileStore::at(dir.path().join("profiles.toml"))
+            .load("default")
+            .unwrap()
+            .unwrap();
+        assert_eq!(stored.access_id.as_deref(), Some("p-1"));
+        assert_eq!(stored.access_key.as_deref(), Some("the-key"));
+    }
+
+    #[test]
+    fn configure_reads_the_key_from_stdin_and_keeps_other_profiles() {
+        let dir = tempfile::tempdir().unwrap();
+        let env = env_for(dir.path());
+        let prod = global(Some("https://prod:8000"), None, "prod");
+        run_configure(&prod, Some("p-prod"), Some("prod-key"), &env, b"").unwrap();
+        let dev = global(Some("https://dev:8000"), None, "dev");
+        run_configure(&dev, Some("p-dev"), Some("-"), &env, b"dev-key\n").unwrap();
+
+        let store = ProfileStore::at(dir.path().join("profiles.toml"));
+        assert_eq!(
+            store.load("prod").unwrap().unwrap().access_key.as_deref(),
+            Some("prod-key")
+        );
+        assert_eq!(
+            store.load("dev").unwrap().unwrap().access_key.as_deref(),
+            Some("dev-key")
+        );
+    }
+
+    #[test]
+    fn configure_refuses_http_and_empty_invocations() {
+        let dir = tempfile::tempdir().unwrap();
+        let env = env_for(dir.path());
+        let http = global(Some("http://gw:8000"), None, "default");
+        let error = run_configure(&http, None, None, &env, b"").unwrap_err();
+        assert!(error.to_string().contains("not https://"), "{error}");
+        let nothing = global(None, None, "default");
+        let error = run_configure(&nothing, None, None, &env, b"").unwrap_err();
+        assert_eq!(error.exit_code(), 2);
+        assert!(!dir.path().join("profiles.toml").exists());
+    }
+
+    #[test]
+    fn configure_stores_an_absolute_checked_ca_path() {
+        let dir = tempfile::tempdir().unwrap();
+        let env = env_for(dir.path());
+        let ca = dir.path().join("ca.pem");
+        std::fs::write(&ca, CA_PEM).unwrap();
+        let g = global(None, Some(ca.clone()), "default");
+        run_configure(&g, None, None, &env, b"").unwrap();
+        let stored = ProfileStore::at(dir.path().join("profiles.toml"))
+            .load("default")
+            .unwrap()
+            .unwrap();
+        assert_eq!(stored.ca_cert.as_deref(), Some(ca.as_path()));
+
+        let missing = global(None, Some(dir.path().join("nope.pem")), "default");
+        assert!(run_configure(&missing, None, None, &env, b"").is_err());
+        let not_pem = dir.path().join("not.pem");
+        std::fs::write(&not_pem, "hello").unwrap();
+        let bad = global(None, Some(not_pem), "default");
+        assert!(run_configure(&bad, None, None, &env, b"").is_err());
+    }
+}

@@ -1,0 +1,75 @@
+//! Issued credentials ("tmp creds") of a dynamic secret: revoke and change their TTL.
+//! (Listing them takes only a name: [`super::producers::SecretNameArgs`].)
+
+use clap::builder::BoolishValueParser;
+use clap::{ArgGroup, Args};
+use serde::Serialize;
+
+use super::ApiRequest;
+
+/// `gateway-revoke-producer-tmp-creds` / `dynamic-secret-tmp-creds-delete`.
+#[derive(Debug, Clone, Args, Serialize)]
+#[command(group(ArgGroup::new("which").required(true).args(["tmp_creds_id", "revoke_all"])))]
+#[serde(rename_all = "kebab-case")]
+pub struct TmpCredsRevokeArgs {
+    /// Dynamic secret name.
+    #[arg(short = 'n', long)]
+    pub name: String,
+
+    /// The credential to revoke (the `id` of its value, listed by the tmp-creds-get command).
+    #[arg(long, value_name = "ID")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tmp_creds_id: Option<String>,
+
+    /// Revoke every credential of the dynamic secret.
+    #[arg(
+        long,
+        value_name = "true|false",
+        num_args = 0..=1,
+        default_missing_value = "true",
+        value_parser = BoolishValueParser::new()
+    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub revoke_all: Option<bool>,
+
+    /// Akeyless soft delete (forget the credential without revoking it upstream).
+    #[arg(
+        long,
+        value_name = "true|false",
+        num_args = 0..=1,
+        default_missing_value = "true",
+        value_parser = BoolishValueParser::new()
+    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub soft_delete: Option<bool>,
+
+    /// Host (accepted for akeyless compatibility).
+    #[arg(long)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub host: Option<String>,
+}
+
+impl ApiRequest for TmpCredsRevokeArgs {}
+
+/// `gateway-update-producer-tmp-creds` / `dynamic-secret-tmp-creds-update`.
+#[derive(Debug, Clone, Args, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct TmpCredsUpdateArgs {
+    /// Dynamic secret name.
+    #[arg(short = 'n', long)]
+    pub name: String,
+
+    /// The credential to change.
+    #[arg(long, value_name = "ID")]
+    pub tmp_creds_id: String,
+
+    /// New TTL in minutes, counted from now (at most the dynamic secret's max TTL).
+    #[arg(long, value_name = "MINUTES")]
+    pub new_ttl_min: u32,
+
+    /// Host (the SDK always sends it; accepted for akeyless compatibility).
+    #[arg(long, default_value = "", hide_default_value = true)]
+    pub host: String,
+}
+
+impl ApiRequest for TmpCredsUpdateArgs {}
