@@ -65,6 +65,18 @@ pub struct Flags {
     /// Largest number of database connections [default: 10].
     #[arg(long, env = "MAYFLY_DB_MAX_CONNECTIONS")]
     pub db_max_connections: Option<u32>,
+    /// IAM path for temporary users, e.g. /mayfly/ [default: /mayfly/].
+    #[arg(long, env = "MAYFLY_IAM_USER_PATH")]
+    pub iam_user_path: Option<String>,
+    /// How often the revoker looks for expired credentials [default: 1s].
+    #[arg(long, env = "MAYFLY_REVOKE_INTERVAL")]
+    pub revoke_interval: Option<String>,
+    /// How often the reconciler runs [default: 5m].
+    #[arg(long, env = "MAYFLY_RECONCILE_INTERVAL")]
+    pub reconcile_interval: Option<String>,
+    /// How old a stuck lease or an untracked IAM user must be before the reconciler acts [default: 2m].
+    #[arg(long, env = "MAYFLY_RECONCILE_MIN_AGE")]
+    pub reconcile_min_age: Option<String>,
 }
 
 /// The TOML file: the same settings as the flags, in snake_case.
@@ -83,6 +95,10 @@ struct FileConfig {
     max_body_bytes: Option<usize>,
     request_timeout: Option<String>,
     db_max_connections: Option<u32>,
+    iam_user_path: Option<String>,
+    revoke_interval: Option<String>,
+    reconcile_interval: Option<String>,
+    reconcile_min_age: Option<String>,
 }
 
 /// How the listener speaks.
@@ -124,6 +140,10 @@ pub struct Config {
     pub max_body_bytes: usize,
     pub request_timeout: Duration,
     pub db_max_connections: u32,
+    pub iam_user_path: mayfly_domain::UserPath,
+    pub revoke_interval: Duration,
+    pub reconcile_interval: Duration,
+    pub reconcile_min_age: Duration,
 }
 
 /// Every configuration problem found, each naming its setting.
@@ -266,6 +286,41 @@ impl Config {
             );
         }
 
+        let iam_user_path = match mayfly_domain::UserPath::parse(
+            non_empty(flags.iam_user_path)
+                .or(non_empty(file.iam_user_path))
+                .as_deref()
+                .unwrap_or("/mayfly/"),
+        ) {
+            Ok(p) if p.as_str() != "/" => Some(p),
+            Ok(_) => {
+                errors.push("iam_user_path (MAYFLY_IAM_USER_PATH): must not be / : the reconciler deletes untracked users under this path, so it must be Mayfly's own".into());
+                None
+            }
+            Err(e) => {
+                errors.push(format!("iam_user_path (MAYFLY_IAM_USER_PATH): {e}"));
+                None
+            }
+        };
+        let revoke_interval = parse_duration(
+            "revoke_interval (MAYFLY_REVOKE_INTERVAL)",
+            non_empty(flags.revoke_interval).or(non_empty(file.revoke_interval)),
+            "1s",
+            &mut errors,
+        );
+        let reconcile_interval = parse_duration(
+            "reconcile_interval (MAYFLY_RECONCILE_INTERVAL)",
+            non_empty(flags.reconcile_interval).or(non_empty(file.reconcile_interval)),
+            "5m",
+            &mut errors,
+        );
+        let reconcile_min_age = parse_duration(
+            "reconcile_min_age (MAYFLY_RECONCILE_MIN_AGE)",
+            non_empty(flags.reconcile_min_age).or(non_empty(file.reconcile_min_age)),
+            "2m",
+            &mut errors,
+        );
+
         let admin_seed = match (
             non_empty(env("MAYFLY_ADMIN_ACCESS_ID")),
             non_empty(env("MAYFLY_ADMIN_ACCESS_KEY")),
@@ -296,8 +351,8 @@ impl Config {
             }
         };
 
-        match (errors.is_empty(), listen) {
-            (true, Some(listen)) => Ok(Config {
+        match (errors.is_empty(), listen, iam_user_path) {
+            (true, Some(listen), Some(iam_user_path)) => Ok(Config {
                 listen,
                 data_dir,
                 database_url,
@@ -309,6 +364,10 @@ impl Config {
                 max_body_bytes,
                 request_timeout,
                 db_max_connections,
+                iam_user_path,
+                revoke_interval,
+                reconcile_interval,
+                reconcile_min_age,
             }),
             _ => Err(ConfigError(errors)),
         }

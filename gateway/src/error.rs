@@ -33,6 +33,15 @@ pub enum ApiError {
     Unavailable(String),
     #[error("the request took longer than the gateway's deadline of {0} seconds")]
     Timeout(u64),
+    /// AWS answered with an error (passed on without secrets).
+    #[error("{0}")]
+    Upstream(String),
+    /// AWS could not be reached.
+    #[error("{0}")]
+    UpstreamUnavailable(String),
+    /// AWS did not answer within the request's deadline.
+    #[error("{0}")]
+    UpstreamTimeout(String),
     /// A bug. The detail goes to the log only.
     #[error("internal error; the gateway log has the details under this request's id")]
     Internal(String),
@@ -79,6 +88,21 @@ impl From<mayfly_domain::ValidationErrors> for ApiError {
     }
 }
 
+impl From<mayfly_aws::AwsError> for ApiError {
+    fn from(e: mayfly_aws::AwsError) -> Self {
+        use mayfly_aws::AwsError as A;
+        match e {
+            A::AccessDenied { action, message } => ApiError::Upstream(format!(
+                "AWS denied {action} to the target's credentials: {message}; grant that action to the target's IAM user (see docs/operations.md)"
+            )),
+            A::Unreachable(msg) => ApiError::UpstreamUnavailable(format!("AWS could not be reached: {msg}")),
+            A::Timeout(msg) => ApiError::UpstreamTimeout(format!("AWS did not answer in time: {msg}")),
+            A::Throttled(msg) => ApiError::Upstream(format!("AWS kept throttling the request (retried until the deadline): {msg}")),
+            other => ApiError::Upstream(format!("AWS answered with an error: {other}")),
+        }
+    }
+}
+
 impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         match self {
@@ -92,6 +116,9 @@ impl ResponseError for ApiError {
             ApiError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Timeout(_) => StatusCode::GATEWAY_TIMEOUT,
+            ApiError::Upstream(_) => StatusCode::BAD_GATEWAY,
+            ApiError::UpstreamUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::UpstreamTimeout(_) => StatusCode::GATEWAY_TIMEOUT,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }

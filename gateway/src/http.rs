@@ -10,8 +10,9 @@ use serde::{de::DeserializeOwned, Serialize};
 use crate::{
     authn::{self, Caller},
     error::{ApiError, ApiResult},
+    leases::issue::{self, Requester},
     operation::{Flavor, Operation},
-    routes::{items, producers, targets},
+    routes::{items, producers, targets, tmp_creds},
     state::AppState,
 };
 
@@ -98,6 +99,22 @@ async fn run(
             }
         }
         Operation::ListItems => ok(items::list(state, c, parse(body)?).await?),
+        Operation::GetValue => {
+            let requester = Requester {
+                caller: caller.clone(),
+                client_address: client_address(req),
+            };
+            ok(issue::get_value(state, requester, parse(body)?).await?)
+        }
+        Operation::TmpCredsList => ok(tmp_creds::list(state, c, parse(body)?).await?),
+        Operation::TmpCredsRevoke => {
+            tmp_creds::revoke(state, c, parse(body)?).await?;
+            ok(response::Empty {})
+        }
+        Operation::TmpCredsUpdate => {
+            tmp_creds::update(state, c, parse(body)?).await?;
+            ok(response::Empty {})
+        }
     }
 }
 
@@ -107,6 +124,13 @@ fn unreachable_auth() -> ApiResult<HttpResponse> {
     Err(ApiError::internal(
         "/auth reached the authenticated dispatcher",
     ))
+}
+
+/// The client's address as this gateway saw the connection (proxies' headers are not trusted).
+fn client_address(req: &HttpRequest) -> String {
+    req.peer_addr()
+        .map(|a| a.ip().to_string())
+        .unwrap_or_default()
 }
 
 fn wrap_details(details: response::ProducerDetails, flavor: Flavor) -> ApiResult<HttpResponse> {

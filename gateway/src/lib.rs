@@ -10,10 +10,13 @@
 //! - [`tls`], [`keys`], [`files`]: certificates, the master key, owner-only files.
 //! - [`bootstrap`]: the admin API key on first start.
 //! - [`housekeeping`]: periodic chores (expired tokens).
+//! - [`leases`]: issuing credentials, the revoker and the reconciler.
+//! - [`aws_source`]: AWS clients per target (the SDK, or fakes in tests).
 //! - [`telemetry`]: logging to stdout, pretty or JSON.
 
 pub mod authn;
 pub mod authz;
+pub mod aws_source;
 pub mod bootstrap;
 pub mod config;
 pub mod error;
@@ -21,6 +24,7 @@ pub mod files;
 pub mod housekeeping;
 pub mod http;
 pub mod keys;
+pub mod leases;
 pub mod operation;
 pub mod routes;
 pub mod startup;

@@ -31,6 +31,10 @@ pub enum Operation {
     ProducerList,
     ProducerDelete(Flavor),
     ListItems,
+    GetValue,
+    TmpCredsList,
+    TmpCredsRevoke,
+    TmpCredsUpdate,
 }
 
 /// Every path and its operation. Also the source for documentation and route tests.
@@ -81,6 +85,20 @@ pub const ROUTES: &[(&str, Operation)] = &[
         Operation::ProducerDelete(Flavor::New),
     ),
     ("list-items", Operation::ListItems),
+    ("get-dynamic-secret-value", Operation::GetValue),
+    ("dynamic-secret-get-value", Operation::GetValue),
+    ("gateway-get-producer-tmp-creds", Operation::TmpCredsList),
+    ("dynamic-secret-tmp-creds-get", Operation::TmpCredsList),
+    (
+        "gateway-revoke-producer-tmp-creds",
+        Operation::TmpCredsRevoke,
+    ),
+    ("dynamic-secret-tmp-creds-delete", Operation::TmpCredsRevoke),
+    (
+        "gateway-update-producer-tmp-creds",
+        Operation::TmpCredsUpdate,
+    ),
+    ("dynamic-secret-tmp-creds-update", Operation::TmpCredsUpdate),
 ];
 
 impl Operation {

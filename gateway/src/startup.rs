@@ -1,7 +1,7 @@
 //! Building and running the application: storage, keys, the admin bootstrap, TLS and the
 //! HTTP server. Tests and `main` both go through [`Application::build`].
 
-use std::{net::SocketAddr, time::Duration};
+use std::{net::SocketAddr, sync::Arc, time::Duration};
 
 use actix_web::{
     body::MessageBody,
@@ -14,6 +14,7 @@ use secrecy::ExposeSecret;
 use tracing::Instrument;
 
 use crate::{
+    aws_source::{SdkSource, SharedAwsSource},
     bootstrap::{self, AdminBootstrap},
     config::{Config, TlsMode},
     files, http, keys,
@@ -69,14 +70,8 @@ impl Application {
             }
         }
 
-        let state = AppState::new(
-            db,
-            key_ring,
-            cluster_id,
-            config.token_ttl,
-            config.max_body_bytes,
-            config.request_timeout,
-        );
+        let aws: SharedAwsSource = Arc::new(SdkSource::from_env());
+        let state = AppState::new(db, key_ring, aws, cluster_id, &config);
         let tls = match &config.tls {
             TlsMode::PlainHttp => {
                 tracing::warn!("SERVING PLAIN HTTP (insecure_plain_http): tokens and secrets cross the network unencrypted; only use this behind a TLS-terminating proxy");
@@ -128,11 +123,18 @@ impl Application {
         self.addr.port()
     }
 
-    /// Serves until SIGINT/SIGTERM, running the background housekeeping alongside.
+    /// Serves until SIGINT/SIGTERM, running the revoker, the reconciler and housekeeping
+    /// alongside.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        let housekeeping = tokio::spawn(crate::housekeeping::run(self.state.clone()));
+        let workers = [
+            tokio::spawn(crate::housekeeping::run(self.state.clone())),
+            tokio::spawn(crate::leases::revoker::run(self.state.clone())),
+            tokio::spawn(crate::leases::reconciler::run(self.state.clone())),
+        ];
         let result = self.server.await;
-        housekeeping.abort();
+        for w in workers {
+            w.abort();
+        }
         result
     }
 }

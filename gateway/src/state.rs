@@ -1,9 +1,13 @@
-//! What every request handler shares.
+//! What every request handler and background worker shares.
 
 use std::{sync::Arc, time::Duration};
 
 use mayfly_crypto::KeyRing;
+use mayfly_domain::UserPath;
 use sea_orm::DatabaseConnection;
+use tokio::sync::Notify;
+
+use crate::{aws_source::SharedAwsSource, config::Config};
 
 /// Shared, cheaply clonable application state.
 #[derive(Clone)]
@@ -14,29 +18,42 @@ pub struct AppState {
 struct Inner {
     db: DatabaseConnection,
     keys: KeyRing,
+    aws: SharedAwsSource,
     cluster_id: String,
+    instance_id: String,
     token_ttl: Duration,
     max_body_bytes: usize,
     request_timeout: Duration,
+    iam_user_path: UserPath,
+    revoke_interval: Duration,
+    reconcile_interval: Duration,
+    reconcile_min_age: Duration,
+    revoker_wakeup: Notify,
 }
 
 impl AppState {
     pub fn new(
         db: DatabaseConnection,
         keys: KeyRing,
+        aws: SharedAwsSource,
         cluster_id: String,
-        token_ttl: Duration,
-        max_body_bytes: usize,
-        request_timeout: Duration,
+        config: &Config,
     ) -> Self {
         AppState {
             inner: Arc::new(Inner {
                 db,
                 keys,
+                aws,
                 cluster_id,
-                token_ttl,
-                max_body_bytes,
-                request_timeout,
+                instance_id: format!("gw-{}", uuid::Uuid::new_v4().simple()),
+                token_ttl: config.token_ttl,
+                max_body_bytes: config.max_body_bytes,
+                request_timeout: config.request_timeout,
+                iam_user_path: config.iam_user_path.clone(),
+                revoke_interval: config.revoke_interval,
+                reconcile_interval: config.reconcile_interval,
+                reconcile_min_age: config.reconcile_min_age,
+                revoker_wakeup: Notify::new(),
             }),
         }
     }
@@ -49,8 +66,18 @@ impl AppState {
         &self.inner.keys
     }
 
+    pub fn aws(&self) -> &SharedAwsSource {
+        &self.inner.aws
+    }
+
+    /// Shared by every gateway on one database; tags the IAM users this cluster owns.
     pub fn cluster_id(&self) -> &str {
         &self.inner.cluster_id
+    }
+
+    /// This process: the owner recorded when it claims a lease.
+    pub fn instance_id(&self) -> &str {
+        &self.inner.instance_id
     }
 
     pub fn token_ttl(&self) -> Duration {
@@ -63,5 +90,30 @@ impl AppState {
 
     pub fn request_timeout(&self) -> Duration {
         self.inner.request_timeout
+    }
+
+    pub fn iam_user_path(&self) -> &UserPath {
+        &self.inner.iam_user_path
+    }
+
+    pub fn revoke_interval(&self) -> Duration {
+        self.inner.revoke_interval
+    }
+
+    pub fn reconcile_interval(&self) -> Duration {
+        self.inner.reconcile_interval
+    }
+
+    pub fn reconcile_min_age(&self) -> Duration {
+        self.inner.reconcile_min_age
+    }
+
+    /// Wakes the revoker early (a lease was revoked by request or got a shorter expiry).
+    pub fn wake_revoker(&self) {
+        self.inner.revoker_wakeup.notify_one();
+    }
+
+    pub(crate) fn revoker_wakeup(&self) -> &Notify {
+        &self.inner.revoker_wakeup
     }
 }

@@ -72,7 +72,10 @@ pub struct AwsTarget {
     /// Mayfly extension: STS endpoint URL of an AWS-compatible service.
     #[serde(rename = "sts-endpoint")]
     pub sts_endpoint: Option<String>,
-    #[serde(rename = "use-gw-cloud-identity", deserialize_with = "lenient::opt_bool")]
+    #[serde(
+        rename = "use-gw-cloud-identity",
+        deserialize_with = "lenient::opt_bool"
+    )]
     pub use_gw_cloud_identity: Option<bool>,
 }
 
@@ -135,7 +138,10 @@ pub struct AwsProducer {
     pub aws_user_console_access: Option<bool>,
     #[serde(rename = "password-length", deserialize_with = "lenient::opt_string")]
     pub password_length: Option<String>,
-    #[serde(rename = "use-capital-letters", deserialize_with = "lenient::opt_string")]
+    #[serde(
+        rename = "use-capital-letters",
+        deserialize_with = "lenient::opt_string"
+    )]
     pub use_capital_letters: Option<String>,
     #[serde(rename = "use-lower-letters", deserialize_with = "lenient::opt_string")]
     pub use_lower_letters: Option<String>,
@@ -199,6 +205,47 @@ pub struct ListItems {
     pub current_folder: Option<bool>,
 }
 
+/// `get-dynamic-secret-value`, `dynamic-secret-get-value`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct GetDynamicSecretValue {
+    pub name: Option<String>,
+    /// Seconds; the SDK always sends 15.
+    #[serde(deserialize_with = "lenient::opt_i64")]
+    pub timeout: Option<i64>,
+    pub target: Option<String>,
+    pub host: Option<String>,
+    /// `key=value` strings or JSON objects: `role_arn=...`, `ttl=15m`.
+    #[serde(deserialize_with = "lenient::opt_list")]
+    pub args: Option<Vec<String>>,
+}
+
+/// `gateway-revoke-producer-tmp-creds`, `dynamic-secret-tmp-creds-delete`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct RevokeTmpCreds {
+    pub name: Option<String>,
+    #[serde(rename = "tmp-creds-id")]
+    pub tmp_creds_id: Option<String>,
+    #[serde(rename = "revoke-all", deserialize_with = "lenient::opt_bool")]
+    pub revoke_all: Option<bool>,
+    #[serde(rename = "soft-delete", deserialize_with = "lenient::opt_bool")]
+    pub soft_delete: Option<bool>,
+    pub host: Option<String>,
+}
+
+/// `gateway-update-producer-tmp-creds`, `dynamic-secret-tmp-creds-update`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct UpdateTmpCreds {
+    pub name: Option<String>,
+    #[serde(rename = "tmp-creds-id")]
+    pub tmp_creds_id: Option<String>,
+    #[serde(rename = "new-ttl-min", deserialize_with = "lenient::opt_i64")]
+    pub new_ttl_min: Option<i64>,
+    pub host: Option<String>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -217,7 +264,8 @@ mod tests {
 
     #[test]
     fn secrets_are_redacted_in_debug_output() {
-        let a: Auth = serde_json::from_str(r#"{"access-id":"p-1","access-key":"hunter2"}"#).unwrap();
+        let a: Auth =
+            serde_json::from_str(r#"{"access-id":"p-1","access-key":"hunter2"}"#).unwrap();
         let shown = format!("{a:?}");
         assert!(!shown.contains("hunter2"), "{shown}");
         assert!(shown.contains("***"));

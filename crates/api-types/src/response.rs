@@ -263,3 +263,24 @@ pub struct ListItems {
 pub struct Health {
     pub status: String,
 }
+
+/// One entry of `gateway-get-producer-tmp-creds` (the response is a JSON array of these).
+/// Mayfly adds the lease's state, expiry, IAM user, access key id and last error, so that a
+/// credential that failed to revoke is visible.
+#[derive(Debug, Clone, Serialize)]
+pub struct TmpUserData {
+    pub id: String,
+    pub host: String,
+    pub access_id: String,
+    pub creation_date: String,
+    pub custom_ttl: i64,
+    pub dynamic_secret_type: String,
+    pub encrypted_secret: String,
+    pub sub_claims: BTreeMap<String, Vec<String>>,
+    pub state: String,
+    pub mode: String,
+    pub expiration: String,
+    pub user: String,
+    pub access_key_id: String,
+    pub last_error: String,
+}

@@ -344,6 +344,19 @@ pub async fn retry_now(db: &impl ConnectionTrait, id: &str, now: Millis) -> Resu
     Ok(())
 }
 
+/// How many live `iam_user` leases were issued through a target (they need it to be revoked).
+pub async fn live_iam_count_for_target(
+    db: &impl ConnectionTrait,
+    target_id: i64,
+) -> Result<u64, StoreError> {
+    Ok(lease::Entity::find()
+        .filter(lease::Column::TargetId.eq(target_id))
+        .filter(lease::Column::Mode.eq(IAM_USER))
+        .filter(lease::Column::State.is_in(live_states()))
+        .count(db)
+        .await?)
+}
+
 /// How many leases are in each state (for metrics and the operations guide).
 pub async fn count_in_state(
     db: &impl ConnectionTrait,

@@ -7,6 +7,7 @@ pub mod items;
 pub mod producers;
 mod target_input;
 pub mod targets;
+pub mod tmp_creds;
 
 use chrono::{TimeZone, Utc};
 

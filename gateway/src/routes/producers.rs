@@ -349,20 +349,23 @@ pub async fn delete(state: &AppState, caller: &Caller, req: request::Named) -> A
         ResourceKind::Item,
         name.as_str(),
     )?;
-    let txn = begin(state).await?;
-    let row = find(&txn, name.as_str()).await?;
+    let row = find(state.db(), name.as_str()).await?;
     if is_delete_protected(&row)? {
         return Err(ApiError::conflict(format!(
             "dynamic secret {name} has delete protection; update it with delete_protection false first"
         )));
     }
+    // Its temporary IAM users go first: a deleted producer must not leave live users behind.
+    let revoked = super::tmp_creds::revoke_all_iam(state, &row).await?;
+    let txn = begin(state).await?;
+    let row = find(&txn, name.as_str()).await?;
     let target = targets::find_by_id(&txn, row.target_id).await?;
     producers::delete(&txn, row.id).await?;
     if let Some(t) = target.filter(|t| t.is_private) {
         targets::delete(&txn, t.id).await?;
     }
     commit(txn).await?;
-    tracing::info!(producer = %name, "dynamic secret deleted");
+    tracing::info!(producer = %name, revoked, "dynamic secret deleted");
     Ok(name.to_string())
 }
 

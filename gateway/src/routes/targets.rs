@@ -249,6 +249,16 @@ pub async fn delete(
             )));
         }
     }
+    // Credentials issued through this target need it to be revoked: end them first.
+    for p in &users {
+        super::tmp_creds::revoke_all_iam(state, p).await?;
+    }
+    let live = mayfly_store::leases::live_iam_count_for_target(state.db(), row.id).await?;
+    if live > 0 {
+        return Err(ApiError::conflict(format!(
+            "{live} temporary IAM users issued through target {name} are still live (their dynamic secrets now use another target); revoke them first"
+        )));
+    }
     let txn = state
         .db()
         .begin()

@@ -1,0 +1,58 @@
+//! Where the gateway gets AWS clients for a target.
+//!
+//! Production builds SDK clients from the target's (unsealed) credentials through one shared
+//! HTTP client; tests put in-memory fakes behind the same trait to inject faults.
+
+use std::{
+    collections::HashMap,
+    sync::{Arc, Mutex},
+};
+
+use mayfly_aws::{AwsClients, AwsConnection, AwsFactory};
+
+/// A source of IAM/STS clients for a target.
+pub trait AwsSource: Send + Sync {
+    /// Clients for `conn`. `cache_key` identifies the target and its version: a changed
+    /// target gets fresh clients, an unchanged one reuses them.
+    fn clients(&self, cache_key: (i64, i64), conn: &AwsConnection) -> AwsClients;
+}
+
+/// The real AWS SDK, with clients cached per target version.
+pub struct SdkSource {
+    factory: AwsFactory,
+    cache: Mutex<HashMap<(i64, i64), AwsClients>>,
+}
+
+impl SdkSource {
+    pub fn from_env() -> Self {
+        SdkSource {
+            factory: AwsFactory::from_env(),
+            cache: Mutex::new(HashMap::new()),
+        }
+    }
+}
+
+impl AwsSource for SdkSource {
+    fn clients(&self, cache_key: (i64, i64), conn: &AwsConnection) -> AwsClients {
+        let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(c) = cache.get(&cache_key) {
+            return c.clone();
+        }
+        // Old versions of the same target are dropped: their credentials were replaced.
+        cache.retain(|(id, _), _| *id != cache_key.0);
+        let clients = self.factory.clients(conn);
+        cache.insert(cache_key, clients.clone());
+        clients
+    }
+}
+
+/// Fixed clients for every target: for tests with fakes.
+pub struct FixedSource(pub AwsClients);
+
+impl AwsSource for FixedSource {
+    fn clients(&self, _: (i64, i64), _: &AwsConnection) -> AwsClients {
+        self.0.clone()
+    }
+}
+
+pub type SharedAwsSource = Arc<dyn AwsSource>;

@@ -1,0 +1,503 @@
+//! `get-dynamic-secret-value`: one fresh credential per request.
+//!
+//! For `iam_user` the lease row is written (`creating`) before any AWS call, the user is
+//! created and fully set up, the lease becomes `active`, and only then is the credential
+//! returned. Any failure tears down what exists; if that fails too the lease stays `creating`
+//! for the reconciler. The work runs in its own task, so a client that hangs up midway cannot
+//! leave it half done.
+
+use std::collections::BTreeMap;
+
+use mayfly_api_types::request;
+use mayfly_aws::{iam_user, AssumeRole, AwsError, FederationToken, RetryPolicy, StsCredentials};
+use mayfly_crypto::{generate_password, random_string, PasswordRules, LOWER_ALNUM};
+use mayfly_domain::{AccessMode, ItemName, ModeKind, ProducerSpec, RenderContext, Ttl};
+use mayfly_store::{
+    entity::{producer, target},
+    leases::{self, LeaseState, NewLease},
+    now_millis, producers, targets,
+};
+use secrecy::ExposeSecret;
+use tokio::time::Instant;
+
+use super::{clients_for, TAG_CLUSTER, TAG_LEASE, TAG_PRODUCER};
+use crate::{
+    authn::Caller,
+    authz::{authorize, Capability, ResourceKind},
+    error::{ApiError, ApiResult},
+    routes::{given, producers::load_spec},
+    state::AppState,
+};
+
+/// The flat string map the SDKs, the Terraform provider and the GitHub action read.
+pub type Value = BTreeMap<String, String>;
+
+/// What the request asked for beyond the producer's definition (`args`).
+#[derive(Debug, Default)]
+struct Args {
+    role_arn: Option<String>,
+    ttl: Option<Ttl>,
+}
+
+fn parse_args(raw: &[String]) -> ApiResult<Args> {
+    let mut args = Args::default();
+    let mut pairs = Vec::new();
+    for item in raw {
+        let item = item.trim();
+        if item.is_empty() {
+            continue;
+        }
+        if item.starts_with('{') {
+            let map: BTreeMap<String, serde_json::Value> =
+                serde_json::from_str(item).map_err(|e| {
+                    ApiError::bad_request(format!("args: {item:?} is not a JSON object: {e}"))
+                })?;
+            for (k, v) in map {
+                let v = v
+                    .as_str()
+                    .map(str::to_owned)
+                    .unwrap_or_else(|| v.to_string());
+                pairs.push((k, v));
+            }
+        } else {
+            let (k, v) = item.split_once('=').ok_or_else(|| {
+                ApiError::bad_request(format!("args: {item:?} is not key=value, e.g. ttl=15m or role_arn=arn:aws:iam::123456789012:role/x"))
+            })?;
+            pairs.push((k.trim().to_owned(), v.trim().to_owned()));
+        }
+    }
+    for (k, v) in pairs {
+        match k.as_str() {
+            "role_arn" => args.role_arn = Some(v),
+            "ttl" => {
+                args.ttl = Some(
+                    Ttl::parse(&v).map_err(|e| ApiError::bad_request(format!("args: ttl: {e}")))?,
+                )
+            }
+            other => {
+                return Err(ApiError::bad_request(format!(
+                    "args: unknown argument {other:?}; Mayfly understands role_arn and ttl"
+                )))
+            }
+        }
+    }
+    Ok(args)
+}
+
+/// Who asked, from where: recorded on the lease.
+pub struct Requester {
+    pub caller: Caller,
+    pub client_address: String,
+}
+
+pub async fn get_value(
+    state: &AppState,
+    requester: Requester,
+    req: request::GetDynamicSecretValue,
+) -> ApiResult<Value> {
+    let name = match given(&req.name) {
+        Some(raw) => {
+            ItemName::parse(raw).map_err(|e| ApiError::bad_request(format!("name: {e}")))?
+        }
+        None => {
+            return Err(ApiError::bad_request(
+                "name: required: the dynamic secret to get a value from",
+            ))
+        }
+    };
+    authorize(
+        &requester.caller,
+        Capability::Read,
+        ResourceKind::Item,
+        name.as_str(),
+    )?;
+    let args = parse_args(req.args.as_deref().unwrap_or_default())?;
+    let producer = producers::find_by_name(state.db(), name.as_str())
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("no dynamic secret named {name}")))?;
+    let spec = load_spec(&producer)?;
+    let ttl = spec
+        .effective_ttl(args.ttl.clone())
+        .map_err(|e| ApiError::bad_request(format!("args: ttl: {e}")))?;
+    let target = targets::find_by_id(state.db(), producer.target_id)
+        .await?
+        .ok_or_else(|| ApiError::internal(format!("producer {name} has no target row")))?;
+    // The SDK sends `timeout: 15` (seconds) by default; the gateway's own deadline caps it.
+    let wanted = req
+        .timeout
+        .filter(|t| *t > 0)
+        .map(|t| std::time::Duration::from_secs(t as u64));
+    let budget = wanted.map_or(state.request_timeout(), |w| w.min(state.request_timeout()));
+    let deadline = Instant::now() + budget;
+
+    match spec.mode().kind() {
+        ModeKind::IamUser => {
+            let state = state.clone();
+            // Its own task: a client that hangs up cannot abandon the lease half way.
+            tokio::spawn(async move {
+                issue_iam_user(&state, requester, producer, spec, target, ttl, deadline).await
+            })
+            .await
+            .map_err(|e| ApiError::internal(format!("issuing task failed: {e}")))?
+        }
+        _ => {
+            issue_sts(
+                state,
+                requester,
+                &producer,
+                &spec,
+                &target,
+                ttl,
+                args.role_arn,
+                deadline,
+            )
+            .await
+        }
+    }
+}
+
+fn new_lease_id() -> String {
+    format!("tc-{}", random_string(20, LOWER_ALNUM))
+}
+
+fn render(
+    spec: &ProducerSpec,
+    producer: &producer::Model,
+    caller: &Caller,
+    max_len: usize,
+) -> String {
+    let random = random_string(8, LOWER_ALNUM);
+    let name = ItemName::parse(&producer.name)
+        .map(|n| n.last_segment().to_owned())
+        .unwrap_or_default();
+    spec.username_template().render(
+        &RenderContext {
+            name: &name,
+            random: &random,
+            unix_time: u64::try_from(now_millis() / 1000).unwrap_or_default(),
+            caller: &caller.access_id,
+        },
+        max_len,
+    )
+}
+
+fn minutes(ttl: &Ttl) -> String {
+    (ttl.as_secs() / 60).max(1).to_string()
+}
+
+fn rfc3339(millis: i64) -> String {
+    crate::routes::rfc3339(millis)
+}
+
+async fn issue_iam_user(
+    state: &AppState,
+    requester: Requester,
+    producer: producer::Model,
+    spec: ProducerSpec,
+    target: target::Model,
+    ttl: Ttl,
+    deadline: Instant,
+) -> ApiResult<Value> {
+    let clients = clients_for(state, &target)?;
+    let lease_id = new_lease_id();
+    let user_name = render(&spec, &producer, &requester.caller, 64);
+    let path = spec
+        .user_path()
+        .unwrap_or(state.iam_user_path())
+        .as_str()
+        .to_owned();
+    let now = now_millis();
+    let expires_at = now + i64::try_from(ttl.as_secs()).unwrap_or(i64::MAX / 2_000) * 1000;
+
+    // 1. The lease row first: from here on, whatever AWS holds is tracked.
+    leases::insert(
+        state.db(),
+        NewLease {
+            id: lease_id.clone(),
+            producer_id: producer.id,
+            producer_name: producer.name.clone(),
+            target_id: target.id,
+            mode: spec.mode().as_str().to_owned(),
+            state: LeaseState::Creating,
+            iam_user_name: Some(user_name.clone()),
+            iam_user_path: Some(path.clone()),
+            access_key_id: None,
+            created_by: requester.caller.access_id.clone(),
+            client_address: requester.client_address.clone(),
+            expires_at,
+        },
+        now,
+    )
+    .await?;
+
+    // 2. The user, fully set up, then its key.
+    let password = spec.console_access().then(|| {
+        let p = spec.password_policy();
+        generate_password(&PasswordRules {
+            length: p.length() as usize,
+            upper: p.capital_letters(),
+            lower: p.lower_letters(),
+            digits: p.numbers(),
+            special: p.special_characters(),
+        })
+    });
+    let mut tags = vec![
+        (TAG_CLUSTER.to_owned(), state.cluster_id().to_owned()),
+        (TAG_PRODUCER.to_owned(), producer.name.clone()),
+        (TAG_LEASE.to_owned(), lease_id.clone()),
+    ];
+    tags.extend(
+        spec.user_tags()
+            .iter()
+            .map(|t| (t.key().to_owned(), t.value().to_owned())),
+    );
+    let plan = iam_user::UserPlan {
+        name: user_name.clone(),
+        path,
+        permissions_boundary: spec.permissions_boundary().map(|b| b.as_str().to_owned()),
+        tags,
+        policy_arns: spec
+            .policies()
+            .iter()
+            .map(|p| p.as_str().to_owned())
+            .collect(),
+        inline_policy: spec
+            .policy_document()
+            .map(|d| ("mayfly-inline".to_owned(), d.as_str().to_owned())),
+        groups: spec
+            .groups()
+            .iter()
+            .map(|g| g.as_str().to_owned())
+            .collect(),
+        console_password: password.clone(),
+        programmatic: spec.programmatic_access(),
+    };
+    let retry = RetryPolicy::default();
+    match iam_user::create_user_with_access(clients.iam.as_ref(), &plan, deadline, &retry).await {
+        Ok(created) => {
+            let key_id = created.access_key.as_ref().map(|k| k.access_key_id.clone());
+            // 3. Active, then (and only then) handed out.
+            if !leases::mark_active(state.db(), &lease_id, key_id, now_millis()).await? {
+                roll_back(state, &clients, &lease_id, &user_name).await;
+                return Err(ApiError::conflict(
+                    "the credential was taken over by the reconciler before it was ready (the request ran longer than MAYFLY_RECONCILE_MIN_AGE); try again",
+                ));
+            }
+            tracing::info!(lease = %lease_id, producer = %producer.name, user = %user_name, "iam_user credential issued");
+            let mut value = Value::new();
+            if let Some(key) = created.access_key {
+                value.insert("access_key_id".into(), key.access_key_id);
+                value.insert(
+                    "secret_access_key".into(),
+                    key.secret_access_key.expose_secret().to_owned(),
+                );
+            }
+            if let Some(p) = password {
+                value.insert("password".into(), p.expose_secret().to_owned());
+            }
+            value.insert("id".into(), lease_id);
+            value.insert("user".into(), user_name);
+            value.insert("type".into(), "aws_dynamic_user".into());
+            value.insert("ttl_in_minutes".into(), minutes(&ttl));
+            value.insert("expiration".into(), rfc3339(expires_at));
+            Ok(value)
+        }
+        Err(failure) => {
+            tracing::warn!(lease = %lease_id, producer = %producer.name, error = %failure.error, "issuing an iam_user credential failed; rolling back");
+            // A refusal of CreateUser itself is definite; anything ambiguous (a timeout, a lost
+            // answer) may have created the user, so tear down in every other case.
+            if failure.user_created || failure.error.is_retryable() {
+                roll_back(state, &clients, &lease_id, &user_name).await;
+            } else {
+                let _ = leases::mark_aborted(
+                    state.db(),
+                    &lease_id,
+                    &failure.error.to_string(),
+                    now_millis(),
+                )
+                .await;
+            }
+            Err(failure.error.into())
+        }
+    }
+}
+
+/// Tears down a half-made user with a fresh, short deadline. On success the lease is
+/// `aborted`; on failure it stays `creating` and the reconciler finishes it.
+async fn roll_back(state: &AppState, clients: &mayfly_aws::AwsClients, lease_id: &str, user: &str) {
+    let deadline = Instant::now() + std::time::Duration::from_secs(30);
+    match iam_user::teardown_user(
+        clients.iam.as_ref(),
+        user,
+        deadline,
+        &RetryPolicy::default(),
+    )
+    .await
+    {
+        Ok(_) => {
+            if let Err(e) = leases::mark_aborted(
+                state.db(),
+                lease_id,
+                "issuing failed; rolled back",
+                now_millis(),
+            )
+            .await
+            {
+                tracing::warn!(lease = %lease_id, error = %e, "rolled back but could not mark the lease aborted; the reconciler will");
+            }
+        }
+        Err(e) => {
+            tracing::warn!(lease = %lease_id, user = %user, error = %e, "rollback failed; the reconciler will finish it")
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn issue_sts(
+    state: &AppState,
+    requester: Requester,
+    producer: &producer::Model,
+    spec: &ProducerSpec,
+    target: &target::Model,
+    ttl: Ttl,
+    role_arn: Option<String>,
+    deadline: Instant,
+) -> ApiResult<Value> {
+    let clients = clients_for(state, target)?;
+    let duration = i32::try_from(ttl.as_secs()).unwrap_or(i32::MAX);
+    let retry = RetryPolicy::default();
+    let policy = spec.policy_document().map(|d| d.as_str().to_owned());
+    let policy_arns: Vec<String> = spec
+        .policies()
+        .iter()
+        .map(|p| p.as_str().to_owned())
+        .collect();
+    let creds: StsCredentials = match spec.mode() {
+        AccessMode::AssumeRole { .. } => {
+            let roles: Vec<&str> = spec.role_arns().iter().map(|r| r.as_str()).collect();
+            let role = match role_arn {
+                Some(r) if roles.contains(&r.as_str()) => r,
+                Some(r) => {
+                    return Err(ApiError::bad_request(format!(
+                        "args: role_arn {r} is not one of this dynamic secret's aws-role-arns ({})",
+                        roles.join(", ")
+                    )))
+                }
+                None => roles
+                    .first()
+                    .map(|r| (*r).to_owned())
+                    .ok_or_else(|| ApiError::internal("assume_role producer without a role"))?,
+            };
+            let request = AssumeRole {
+                role_arn: role,
+                session_name: render(spec, producer, &requester.caller, 64),
+                duration_secs: duration,
+                external_id: spec.external_id().map(|e| e.as_str().to_owned()),
+                policy,
+                policy_arns,
+                tags: spec
+                    .session_tags()
+                    .iter()
+                    .map(|t| (t.key().to_owned(), t.value().to_owned()))
+                    .collect(),
+                transitive_tag_keys: spec.transitive_tag_keys().keys().to_vec(),
+            };
+            let sts = clients.sts.clone();
+            mayfly_aws::with_retries(&retry, deadline, "sts:AssumeRole", || {
+                sts.assume_role(&request)
+            })
+            .await?
+        }
+        AccessMode::FederationToken => {
+            let request = FederationToken {
+                name: render(spec, producer, &requester.caller, 32),
+                duration_secs: duration,
+                policy,
+                policy_arns,
+                tags: Vec::new(),
+            };
+            let sts = clients.sts.clone();
+            mayfly_aws::with_retries(&retry, deadline, "sts:GetFederationToken", || {
+                sts.get_federation_token(&request)
+            })
+            .await?
+        }
+        AccessMode::SessionToken => {
+            let sts = clients.sts.clone();
+            mayfly_aws::with_retries(&retry, deadline, "sts:GetSessionToken", || {
+                sts.get_session_token(duration)
+            })
+            .await?
+        }
+        AccessMode::IamUser => return Err(ApiError::internal("iam_user reached the STS path")),
+    };
+    let now = now_millis();
+    let expires_at = creds
+        .expiration
+        .timestamp_millis()
+        .min(now + i64::from(duration) * 1000);
+    let lease_id = new_lease_id();
+    leases::insert(
+        state.db(),
+        NewLease {
+            id: lease_id.clone(),
+            producer_id: producer.id,
+            producer_name: producer.name.clone(),
+            target_id: target.id,
+            mode: spec.mode().as_str().to_owned(),
+            state: LeaseState::Active,
+            iam_user_name: None,
+            iam_user_path: None,
+            access_key_id: Some(creds.access_key_id.clone()),
+            created_by: requester.caller.access_id.clone(),
+            client_address: requester.client_address,
+            expires_at,
+        },
+        now,
+    )
+    .await?;
+    tracing::info!(lease = %lease_id, producer = %producer.name, mode = %spec.mode().as_str(), "STS credential issued");
+    let mut value = Value::new();
+    value.insert("access_key_id".into(), creds.access_key_id);
+    value.insert(
+        "secret_access_key".into(),
+        creds.secret_access_key.expose_secret().to_owned(),
+    );
+    value.insert(
+        "security_token".into(),
+        creds.session_token.expose_secret().to_owned(),
+    );
+    value.insert("expiration".into(), rfc3339(expires_at));
+    value.insert("ttl_in_minutes".into(), minutes(&ttl));
+    value.insert("id".into(), lease_id);
+    Ok(value)
+}
+
+/// Kept so that an unused import of [`AwsError`] in some feature set cannot warn.
+#[allow(dead_code)]
+fn _uses(_: AwsError) {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn args_accept_pairs_and_json_and_reject_unknown_keys() {
+        let a = parse_args(&[
+            "ttl=15m".into(),
+            r#"{"role_arn":"arn:aws:iam::1:role/x"}"#.into(),
+        ])
+        .unwrap();
+        assert_eq!(a.ttl.unwrap().as_secs(), 900);
+        assert_eq!(a.role_arn.as_deref(), Some("arn:aws:iam::1:role/x"));
+        assert!(parse_args(&["username=bob".into()])
+            .unwrap_err()
+            .to_string()
+            .contains("role_arn and ttl"));
+        assert!(parse_args(&["ttl".into()]).is_err());
+        assert!(parse_args(&["ttl=60".into()])
+            .unwrap_err()
+            .to_string()
+            .contains("ttl"));
+    }
+}

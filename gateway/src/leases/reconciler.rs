@@ -1,0 +1,180 @@
+//! The reconciler: at start-up and then periodically, it finishes what a crash or a lost
+//! connection left behind.
+//!
+//! 1. Leases stuck in `creating` (the issuing request died) are taken over, their user torn
+//!    down, and marked `aborted`.
+//! 2. Leases stuck in `revoking` (their revoker died) are taken over and revoked.
+//! 3. IAM users under the gateway's paths that carry this cluster's tag but match no live
+//!    lease are deleted.
+//!
+//! "Stuck" means unchanged for `reconcile_min_age`: younger leases may still be in the hands
+//! of a live request, and IAM is eventually consistent.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use mayfly_aws::{iam_user, RetryPolicy};
+use mayfly_store::{
+    leases::{self, LeaseState, IAM_USER},
+    now_millis, producers, targets,
+};
+use tokio::time::Instant;
+
+use super::{clients_for, teardown::teardown_claimed, TAG_CLUSTER, TAG_LEASE};
+use crate::{routes::producers::load_spec, state::AppState};
+
+/// What one pass did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct ReconcileReport {
+    pub aborted: usize,
+    pub revoked: usize,
+    pub orphans_deleted: usize,
+    pub failures: usize,
+}
+
+/// Runs until aborted: one pass now, then one every `reconcile_interval`.
+pub async fn run(state: AppState) {
+    loop {
+        let report = run_once(&state).await;
+        if report != ReconcileReport::default() {
+            tracing::info!(?report, "reconciler pass");
+        }
+        tokio::time::sleep(state.reconcile_interval()).await;
+    }
+}
+
+pub async fn run_once(state: &AppState) -> ReconcileReport {
+    let mut report = ReconcileReport::default();
+    let min_age = i64::try_from(state.reconcile_min_age().as_millis()).unwrap_or(i64::MAX / 4);
+    let cutoff = now_millis() - min_age;
+    for (stuck_state, final_state) in [
+        (LeaseState::Creating, LeaseState::Aborted),
+        (LeaseState::Revoking, LeaseState::Revoked),
+    ] {
+        let stuck = match leases::stuck(state.db(), stuck_state, cutoff, 500).await {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::warn!(error = %e, "reconciler could not read stuck leases");
+                report.failures += 1;
+                continue;
+            }
+        };
+        for lease in stuck {
+            match leases::take_over(state.db(), &lease, state.instance_id(), now_millis()).await {
+                Ok(true) => {}
+                Ok(false) => continue,
+                Err(e) => {
+                    tracing::warn!(lease = %lease.id, error = %e, "reconciler could not take over");
+                    report.failures += 1;
+                    continue;
+                }
+            }
+            tracing::info!(lease = %lease.id, was = lease.state.as_str(), "reconciler took over a stuck lease");
+            let claimed = leases::find(state.db(), &lease.id)
+                .await
+                .ok()
+                .flatten()
+                .unwrap_or(lease);
+            match teardown_claimed(state, &claimed, final_state).await {
+                Ok(()) if final_state == LeaseState::Aborted => report.aborted += 1,
+                Ok(()) => report.revoked += 1,
+                Err(_) => report.failures += 1,
+            }
+        }
+    }
+    if let Err(e) = delete_orphans(state, cutoff, &mut report).await {
+        tracing::warn!(error = %e, "reconciler could not scan for untracked IAM users");
+        report.failures += 1;
+    }
+    report
+}
+
+/// Deletes IAM users tagged with this cluster that no live lease owns.
+async fn delete_orphans(
+    state: &AppState,
+    cutoff: i64,
+    report: &mut ReconcileReport,
+) -> Result<(), String> {
+    // Which targets issue IAM users, and under which paths.
+    let mut paths: BTreeMap<i64, BTreeSet<String>> = BTreeMap::new();
+    for p in producers::list(state.db())
+        .await
+        .map_err(|e| e.to_string())?
+    {
+        if p.access_mode != IAM_USER {
+            continue;
+        }
+        let path = load_spec(&p)
+            .ok()
+            .and_then(|s| s.user_path().map(|u| u.as_str().to_owned()))
+            .unwrap_or_else(|| state.iam_user_path().as_str().to_owned());
+        paths.entry(p.target_id).or_default().insert(path);
+    }
+    for (target_id, paths) in paths {
+        let Some(target) = targets::find_by_id(state.db(), target_id)
+            .await
+            .map_err(|e| e.to_string())?
+        else {
+            continue;
+        };
+        let clients = clients_for(state, &target).map_err(|e| e.to_string())?;
+        let deadline = Instant::now() + std::time::Duration::from_secs(120);
+        let retry = RetryPolicy::default();
+        for path in paths {
+            let users = mayfly_aws::with_retries(&retry, deadline, "iam:ListUsers", || {
+                clients.iam.list_users(&path)
+            })
+            .await
+            .map_err(|e| format!("target {}: {e}", target.name))?;
+            for user in users {
+                if user.created.is_some_and(|c| c.timestamp_millis() > cutoff) {
+                    continue; // Too young: its lease row may be in flight.
+                }
+                let tags = match mayfly_aws::with_retries(
+                    &retry,
+                    deadline,
+                    "iam:ListUserTags",
+                    || clients.iam.list_user_tags(&user.name),
+                )
+                .await
+                {
+                    Ok(t) => t,
+                    Err(e) => {
+                        tracing::warn!(user = %user.name, error = %e, "could not read user tags");
+                        report.failures += 1;
+                        continue;
+                    }
+                };
+                let tag = |k: &str| {
+                    tags.iter()
+                        .find(|(key, _)| key == k)
+                        .map(|(_, v)| v.clone())
+                };
+                if tag(TAG_CLUSTER).as_deref() != Some(state.cluster_id()) {
+                    continue; // Not ours.
+                }
+                let owner = match tag(TAG_LEASE) {
+                    Some(id) => leases::find(state.db(), &id)
+                        .await
+                        .map_err(|e| e.to_string())?,
+                    None => None,
+                };
+                if owner.as_ref().is_some_and(|l| {
+                    l.state.is_live() && l.iam_user_name.as_deref() == Some(user.name.as_str())
+                }) {
+                    continue;
+                }
+                tracing::warn!(user = %user.name, lease = ?owner.as_ref().map(|l| &l.id), "deleting an IAM user of this cluster that no live lease tracks");
+                match iam_user::teardown_user(clients.iam.as_ref(), &user.name, deadline, &retry)
+                    .await
+                {
+                    Ok(_) => report.orphans_deleted += 1,
+                    Err(e) => {
+                        tracing::warn!(user = %user.name, error = %e, "could not delete untracked IAM user");
+                        report.failures += 1;
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,102 @@
+//! Ending one lease that this gateway has claimed (`revoking`, `claimed_by` = this instance).
+
+use std::time::Duration;
+
+use mayfly_aws::{iam_user, RetryPolicy};
+use mayfly_store::{
+    leases::{self, Lease, LeaseState, IAM_USER},
+    now_millis, targets,
+};
+use tokio::time::Instant;
+
+use super::clients_for;
+use crate::state::AppState;
+
+/// How long one teardown may take before it counts as failed and is retried later.
+const TEARDOWN_DEADLINE: Duration = Duration::from_secs(60);
+
+/// Retry delay after the `attempts`-th failure: 5 s doubling, at most 15 minutes.
+pub fn backoff(attempts: i32) -> Duration {
+    let exp = u32::try_from(attempts.clamp(0, 16)).unwrap_or(16);
+    Duration::from_secs(5u64.saturating_mul(1 << exp).min(15 * 60))
+}
+
+/// Tears down what a claimed lease holds in AWS and records the outcome: `final_state`
+/// (`revoked`, or `aborted` for a creation that never finished) on success, `revoke_failed`
+/// with the reason and the next retry time on failure. Returns the error text on failure.
+pub async fn teardown_claimed(
+    state: &AppState,
+    lease: &Lease,
+    final_state: LeaseState,
+) -> Result<(), String> {
+    let outcome = tear_down_aws(state, lease).await;
+    let now = now_millis();
+    let db = state.db();
+    let me = state.instance_id();
+    let recorded = match &outcome {
+        Ok(()) => leases::finish_revoke(db, &lease.id, me, final_state, now).await,
+        Err(e) => {
+            let next =
+                now + i64::try_from(backoff(lease.attempts).as_millis()).unwrap_or(i64::MAX / 4);
+            tracing::warn!(lease = %lease.id, attempts = lease.attempts + 1, error = %e, "revocation failed; will retry");
+            leases::mark_revoke_failed(db, &lease.id, me, e, next, now).await
+        }
+    };
+    match recorded {
+        Ok(true) => {}
+        Ok(false) => {
+            tracing::warn!(lease = %lease.id, "lease changed hands during teardown; the other owner finishes it")
+        }
+        Err(e) => {
+            tracing::warn!(lease = %lease.id, error = %e, "could not record the teardown outcome; the reconciler will redo it")
+        }
+    }
+    if outcome.is_ok() {
+        tracing::info!(lease = %lease.id, producer = %lease.producer_name, user = lease.iam_user_name.as_deref().unwrap_or(""), state = final_state.as_str(), "credential revoked");
+    }
+    outcome
+}
+
+async fn tear_down_aws(state: &AppState, lease: &Lease) -> Result<(), String> {
+    let Some(user) = lease
+        .iam_user_name
+        .as_deref()
+        .filter(|_| lease.mode == IAM_USER)
+    else {
+        return Ok(());
+    };
+    let target = targets::find_by_id(state.db(), lease.target_id)
+        .await
+        .map_err(|e| e.to_string())?
+        .ok_or_else(|| {
+            format!(
+                "target {} no longer exists; delete IAM user {user} by hand",
+                lease.target_id
+            )
+        })?;
+    let clients = clients_for(state, &target).map_err(|e| e.to_string())?;
+    let deadline = Instant::now() + TEARDOWN_DEADLINE;
+    iam_user::teardown_user(
+        clients.iam.as_ref(),
+        user,
+        deadline,
+        &RetryPolicy::default(),
+    )
+    .await
+    .map(|_| ())
+    .map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_and_is_capped() {
+        assert_eq!(backoff(0), Duration::from_secs(5));
+        assert_eq!(backoff(1), Duration::from_secs(10));
+        assert_eq!(backoff(3), Duration::from_secs(40));
+        assert_eq!(backoff(100), Duration::from_secs(900));
+        assert_eq!(backoff(-1), Duration::from_secs(5));
+    }
+}

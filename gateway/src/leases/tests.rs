@@ -1,0 +1,242 @@
+//! The lease machinery against in-memory AWS fakes: faults injected at every step must leave
+//! no IAM user that no live lease tracks.
+
+use std::{sync::Arc, time::Duration};
+
+use mayfly_aws::{fake::FakeIam, fake::FakeSts, ops, AwsClients, AwsError};
+use mayfly_crypto::{KeyRing, MasterKey};
+use mayfly_store::leases::{self, LeaseState};
+use serde_json::json;
+
+use super::{issue, reconciler, revoker};
+use crate::{
+    authn::Caller,
+    authz,
+    aws_source::FixedSource,
+    config::{Config, Flags},
+    error::ApiError,
+    routes,
+    state::AppState,
+};
+
+struct Fixture {
+    state: AppState,
+    iam: Arc<FakeIam>,
+    caller: Caller,
+}
+
+async fn fixture() -> Fixture {
+    let db = mayfly_store::connect("sqlite::memory:", 1).await.unwrap();
+    let mut config = Config::from_layers(Flags::default(), |_| None).unwrap();
+    config.reconcile_min_age = Duration::ZERO;
+    let iam = Arc::new(FakeIam::new());
+    let sts = Arc::new(FakeSts::new());
+    let aws = Arc::new(FixedSource(AwsClients {
+        iam: iam.clone(),
+        sts,
+    }));
+    let keys = KeyRing::single(MasterKey::generate("k1").unwrap());
+    let state = AppState::new(db, keys, aws, "cluster-1".into(), &config);
+    let caller = Caller {
+        access_id: "p-test".into(),
+        auth_method_id: "am".into(),
+        rules: authz::rules_for("am"),
+    };
+    let target = serde_json::from_value(
+        json!({"name": "/aws", "access-key-id": "AKIAIOSFODNN7EXAMPLE", "access-key": "s"}),
+    )
+    .unwrap();
+    routes::targets::create(&state, &caller, target, crate::operation::Flavor::Old)
+        .await
+        .unwrap();
+    let producer = serde_json::from_value(json!({
+        "name": "/p", "target-name": "/aws", "access-mode": "iam_user",
+        "aws-user-policies": "arn:aws:iam::aws:policy/ReadOnlyAccess",
+        "aws-policy-document": r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:ListAllMyBuckets","Resource":"*"}]}"#,
+    }))
+    .unwrap();
+    routes::producers::create(&state, &caller, producer)
+        .await
+        .unwrap();
+    Fixture { state, iam, caller }
+}
+
+impl Fixture {
+    async fn issue(&self) -> Result<issue::Value, ApiError> {
+        let requester = issue::Requester {
+            caller: self.caller.clone(),
+            client_address: "127.0.0.1".into(),
+        };
+        issue::get_value(
+            &self.state,
+            requester,
+            serde_json::from_value(json!({"name": "/p"})).unwrap(),
+        )
+        .await
+    }
+
+    async fn lease(&self, id: &str) -> leases::Lease {
+        leases::find(self.state.db(), id).await.unwrap().unwrap()
+    }
+
+    async fn all_leases(&self) -> Vec<leases::Lease> {
+        use sea_orm::EntityTrait;
+        mayfly_store::entity::lease::Entity::find()
+            .all(self.state.db())
+            .await
+            .unwrap()
+    }
+}
+
+fn denied(action: &str) -> AwsError {
+    AwsError::AccessDenied {
+        action: action.into(),
+        message: "not authorized".into(),
+    }
+}
+
+#[tokio::test]
+async fn a_fault_after_create_user_rolls_back_and_returns_no_credential() {
+    let f = fixture().await;
+    f.iam
+        .fail_always(ops::ATTACH_USER_POLICY, denied(ops::ATTACH_USER_POLICY));
+    let err = f.issue().await.unwrap_err();
+    assert!(matches!(err, ApiError::Upstream(_)), "{err:?}");
+    assert!(err.to_string().contains("iam:AttachUserPolicy"), "{err}");
+    assert!(f.iam.user_names().is_empty(), "the half-made user is gone");
+    let leases = f.all_leases().await;
+    assert_eq!(leases.len(), 1);
+    assert_eq!(leases[0].state, LeaseState::Aborted);
+}
+
+#[tokio::test]
+async fn a_failed_rollback_leaves_the_lease_creating_and_the_reconciler_finishes_it() {
+    let f = fixture().await;
+    f.iam
+        .fail_always(ops::CREATE_ACCESS_KEY, denied(ops::CREATE_ACCESS_KEY));
+    f.iam.fail_always(
+        ops::DELETE_USER,
+        AwsError::Unreachable("connection refused".into()),
+    );
+    assert!(f.issue().await.is_err());
+    assert_eq!(
+        f.iam.user_names().len(),
+        1,
+        "rollback could not delete the user"
+    );
+    let lease = f.all_leases().await.remove(0);
+    assert_eq!(
+        lease.state,
+        LeaseState::Creating,
+        "tracked, for the reconciler"
+    );
+
+    f.iam.clear_faults();
+    let report = reconciler::run_once(&f.state).await;
+    assert_eq!(report.aborted, 1, "{report:?}");
+    assert!(f.iam.user_names().is_empty());
+    assert_eq!(f.lease(&lease.id).await.state, LeaseState::Aborted);
+}
+
+#[tokio::test]
+async fn the_revoker_retries_failed_teardowns_until_they_succeed() {
+    let f = fixture().await;
+    let value = f.issue().await.unwrap();
+    let id = value["id"].clone();
+    let user = value["user"].clone();
+    assert_eq!(f.iam.user_names(), vec![user.clone()]);
+    // An access key added out of band must not keep the user alive.
+    f.iam.add_access_key(&user).unwrap();
+
+    let past = mayfly_store::now_millis() - 1;
+    let lease = f.lease(&id).await;
+    assert!(
+        leases::set_expiry(f.state.db(), &id, past, 0, lease.updated_at)
+            .await
+            .unwrap()
+    );
+    f.iam.fail_always(
+        ops::DELETE_USER,
+        AwsError::Throttled("Rate exceeded".into()),
+    );
+    let round = revoker::run_once(&f.state).await;
+    assert_eq!((round.revoked, round.failed), (0, 1));
+    let failed = f.lease(&id).await;
+    assert_eq!(failed.state, LeaseState::RevokeFailed);
+    assert_eq!(failed.attempts, 1);
+    assert!(failed.last_error.unwrap().contains("Rate exceeded"));
+
+    f.iam.clear_faults();
+    assert_eq!(
+        revoker::run_once(&f.state).await.revoked,
+        0,
+        "backoff: not yet due"
+    );
+    leases::retry_now(f.state.db(), &id, mayfly_store::now_millis())
+        .await
+        .unwrap();
+    assert_eq!(revoker::run_once(&f.state).await.revoked, 1);
+    assert_eq!(f.lease(&id).await.state, LeaseState::Revoked);
+    assert!(f.iam.user_names().is_empty());
+}
+
+#[tokio::test]
+async fn the_reconciler_deletes_users_of_this_cluster_that_no_live_lease_tracks() {
+    let f = fixture().await;
+    let live = f.issue().await.unwrap();
+    let tags = |cluster: &str, lease: &str| {
+        vec![
+            (super::TAG_CLUSTER.to_owned(), cluster.to_owned()),
+            (super::TAG_LEASE.to_owned(), lease.to_owned()),
+        ]
+    };
+    for (name, cluster, lease) in [
+        ("orphan-no-lease", "cluster-1", "tc-gone"),
+        ("other-cluster", "cluster-2", "tc-x"),
+    ] {
+        use mayfly_aws::IamApi;
+        f.iam
+            .create_user(&mayfly_aws::CreateUser {
+                name: name.into(),
+                path: "/mayfly/".into(),
+                permissions_boundary: None,
+                tags: tags(cluster, lease),
+            })
+            .await
+            .unwrap();
+    }
+    let report = reconciler::run_once(&f.state).await;
+    assert_eq!(report.orphans_deleted, 1, "{report:?}");
+    let mut left = f.iam.user_names();
+    left.sort();
+    let mut expected = vec![live["user"].clone(), "other-cluster".to_owned()];
+    expected.sort();
+    assert_eq!(left, expected, "only this cluster's untracked user goes");
+}
+
+#[tokio::test]
+async fn deleting_a_producer_revokes_its_users_first_and_refuses_if_that_fails() {
+    let f = fixture().await;
+    let a = f.issue().await.unwrap();
+    f.issue().await.unwrap();
+    assert_eq!(f.iam.user_names().len(), 2);
+    f.iam
+        .fail_always(ops::DELETE_USER, AwsError::Unreachable("down".into()));
+    let named = |n: &str| serde_json::from_value(json!({"name": n})).unwrap();
+    let err = routes::producers::delete(&f.state, &f.caller, named("/p"))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, ApiError::Upstream(_)), "{err:?}");
+    assert!(
+        routes::producers::get(&f.state, &f.caller, named("/p"))
+            .await
+            .is_ok(),
+        "still there"
+    );
+    f.iam.clear_faults();
+    routes::producers::delete(&f.state, &f.caller, named("/p"))
+        .await
+        .unwrap();
+    assert!(f.iam.user_names().is_empty());
+    assert_eq!(f.lease(&a["id"]).await.state, LeaseState::Revoked);
+}
