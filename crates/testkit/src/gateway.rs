@@ -127,6 +127,8 @@ impl TestGatewayBuilder {
                 admin.access_key.clone().into(),
             ),
             ("RUST_LOG".into(), "info".into()),
+            // The log goes to a file that tests search: no colour escape codes in it.
+            ("NO_COLOR".into(), "1".into()),
         ];
         if let Database::Postgres(database) = &database {
             env.push(("DATABASE_URL".into(), database.url().into()));

@@ -1,9 +1,26 @@
-//! Where the moto AWS mock runs.
+//! moto, the AWS mock the tests run against: where it runs, and starting private servers.
 //!
-//! `scripts/test.sh` starts `moto_server` on a free loopback port before any test and exports
-//! its URL as `MAYFLY_TEST_MOTO_URL`. Tests that need AWS must always run, so a missing moto is
-//! a failure with instructions, never a silent skip. Only loopback URLs are accepted: the test
-//! suite must never talk to anything but this machine.
+//! Two ways to get one:
+//! - `scripts/test.sh` starts `moto_server` on a free loopback port before any test and exports
+//!   its URL as `MAYFLY_TEST_MOTO_URL` ([`moto_url`]). Only loopback URLs are accepted: the
+//!   test suite must never talk to anything but this machine.
+//! - [`MotoServer::spawn`] starts a private `moto_server` child for one test (or
+//!   [`MotoServer::shared`], one per test binary), optionally with IAM authentication
+//!   enforced and an admin user bootstrapped, and kills it when done. Tests that must see
+//!   AWS become unreachable stop their own server ([`MotoServer::stop`]).
+//!
+//! Tests that need AWS must always run, so a missing moto is a failure with instructions,
+//! never a silent skip.
+//!
+//! Sub-modules: `server` (the child process: finding the executable, the port, readiness,
+//! shutdown) and `bootstrap` (the admin user, made through moto's unauthenticated first
+//! requests).
+
+mod bootstrap;
+mod server;
+
+pub use bootstrap::{ADMIN_USER_NAME, BOOTSTRAP_ACTIONS};
+pub use server::{moto_server_executable, MotoOptions, MotoServer, MOTO_SERVER_ENV};
 
 use std::net::IpAddr;
 

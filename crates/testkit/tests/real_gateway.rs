@@ -70,7 +70,7 @@ fn data_survives_kill_and_restart() {
     let ca_before = std::fs::read(gateway.ca_cert_path()).expect("CA");
     let (status, body) = gateway.post_authed(
         "/target-create-aws",
-        json!({"name": "/testkit/persisted", "access-key-id": "AKIATESTKIT", "access-key": "secret"}),
+        json!({"name": "/testkit/persisted", "access-key-id": "AKIAIOSFODNN7EXAMPLE", "access-key": "secret"}),
     );
     assert_eq!(status, 200, "{body}");
 

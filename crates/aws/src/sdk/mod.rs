@@ -1,0 +1,190 @@
+//! The real implementation of [`IamApi`] and [`StsApi`] on the AWS SDK for Rust.
+//!
+//! [`AwsFactory`] owns the one HTTP client of the process (hyper 1 + rustls with ring; the SDK's
+//! default client would pull in aws-lc-rs) and hands out clients per connection that share it,
+//! so TLS sessions and connections are pooled across all targets. The SDK's own retries are
+//! off: [`crate::retry`] decides, against the caller's deadline.
+
+mod convert;
+mod iam;
+mod sts;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use aws_credential_types::Credentials;
+use aws_sdk_iam::config::retry::RetryConfig;
+use aws_sdk_iam::config::timeout::TimeoutConfig;
+use aws_sdk_iam::config::{BehaviorVersion, Region, SharedHttpClient};
+use aws_smithy_http_client::tls;
+use secrecy::ExposeSecret;
+
+use crate::connection::{AwsConnection, EndpointDefaults};
+use crate::{IamApi, StsApi};
+
+pub use iam::SdkIam;
+pub use sts::SdkSts;
+
+/// Time limits of one attempt of one call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AwsTimeouts {
+    /// TCP + TLS connect.
+    pub connect: Duration,
+    /// One attempt: request sent to response read.
+    pub attempt: Duration,
+}
+
+impl Default for AwsTimeouts {
+    fn default() -> Self {
+        Self {
+            connect: Duration::from_secs(3),
+            attempt: Duration::from_secs(10),
+        }
+    }
+}
+
+/// The IAM and STS clients of one connection.
+#[derive(Clone)]
+pub struct AwsClients {
+    pub iam: Arc<dyn IamApi>,
+    pub sts: Arc<dyn StsApi>,
+}
+
+/// Makes SDK clients for connections. Cheap to clone: everything inside is shared.
+#[derive(Clone)]
+pub struct AwsFactory {
+    http: SharedHttpClient,
+    endpoints: Arc<EndpointDefaults>,
+    timeouts: AwsTimeouts,
+}
+
+impl std::fmt::Debug for AwsFactory {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AwsFactory")
+            .field("endpoints", &self.endpoints)
+            .field("timeouts", &self.timeouts)
+            .finish_non_exhaustive()
+    }
+}
+
+impl AwsFactory {
+    /// A factory whose default endpoints come from `AWS_ENDPOINT_URL_IAM`,
+    /// `AWS_ENDPOINT_URL_STS` and `AWS_ENDPOINT_URL`, read now and never again.
+    pub fn from_env() -> Self {
+        Self::new(EndpointDefaults::from_env())
+    }
+
+    /// A factory with explicit default endpoints (tests; embedding).
+    pub fn new(endpoints: EndpointDefaults) -> Self {
+        let http = aws_smithy_http_client::Builder::new()
+            .tls_provider(tls::Provider::Rustls(
+                tls::rustls_provider::CryptoMode::Ring,
+            ))
+            .build_https();
+        Self {
+            http,
+            endpoints: Arc::new(endpoints),
+            timeouts: AwsTimeouts::default(),
+        }
+    }
+
+    /// The same factory (same pooled HTTP client) with other per-attempt time limits.
+    pub fn with_timeouts(mut self, timeouts: AwsTimeouts) -> Self {
+        self.timeouts = timeouts;
+        self
+    }
+
+    /// The default endpoints this factory applies.
+    pub fn endpoints(&self) -> &EndpointDefaults {
+        &self.endpoints
+    }
+
+    /// IAM and STS clients that sign with `conn`'s credentials.
+    pub fn clients(&self, conn: &AwsConnection) -> AwsClients {
+        AwsClients {
+            iam: Arc::new(self.iam(conn)),
+            sts: Arc::new(self.sts(conn)),
+        }
+    }
+
+    /// The concrete IAM client (what [`AwsFactory::clients`] wraps).
+    pub fn iam(&self, conn: &AwsConnection) -> SdkIam {
+        let mut config = aws_sdk_iam::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new(conn.effective_region().to_owned()))
+            .credentials_provider(credentials(conn))
+            .http_client(self.http.clone())
+            .retry_config(RetryConfig::disabled())
+            .timeout_config(self.timeout_config());
+        if let Some(endpoint) = self.endpoints.iam_endpoint(conn) {
+            config = config.endpoint_url(endpoint);
+        }
+        SdkIam::new(
+            aws_sdk_iam::Client::from_conf(config.build()),
+            secrets(conn),
+        )
+    }
+
+    /// The concrete STS client (what [`AwsFactory::clients`] wraps).
+    pub fn sts(&self, conn: &AwsConnection) -> SdkSts {
+        let mut config = aws_sdk_sts::Config::builder()
+            .behavior_version(aws_sdk_sts::config::BehaviorVersion::latest())
+            .region(aws_sdk_sts::config::Region::new(
+                conn.effective_region().to_owned(),
+            ))
+            .credentials_provider(credentials(conn))
+            .http_client(self.http.clone())
+            .retry_config(aws_sdk_sts::config::retry::RetryConfig::disabled())
+            .timeout_config(self.timeout_config());
+        if let Some(endpoint) = self.endpoints.sts_endpoint(conn) {
+            config = config.endpoint_url(endpoint);
+        }
+        SdkSts::new(
+            aws_sdk_sts::Client::from_conf(config.build()),
+            secrets(conn),
+        )
+    }
+
+    fn timeout_config(&self) -> TimeoutConfig {
+        TimeoutConfig::builder()
+            .connect_timeout(self.timeouts.connect)
+            .operation_attempt_timeout(self.timeouts.attempt)
+            .build()
+    }
+}
+
+fn credentials(conn: &AwsConnection) -> Credentials {
+    Credentials::new(
+        conn.access_key_id.clone(),
+        conn.secret_access_key.expose_secret().to_owned(),
+        conn.session_token
+            .as_ref()
+            .map(|t| t.expose_secret().to_owned()),
+        None,
+        "mayfly-target",
+    )
+}
+
+/// The connection's secrets, scrubbed from every error message the clients return.
+fn secrets(conn: &AwsConnection) -> Redactor {
+    Redactor {
+        secrets: [Some(&conn.secret_access_key), conn.session_token.as_ref()]
+            .into_iter()
+            .flatten()
+            .cloned()
+            .collect(),
+    }
+}
+
+/// Removes known secrets from error messages.
+#[derive(Clone, Default)]
+pub(crate) struct Redactor {
+    secrets: Vec<secrecy::SecretString>,
+}
+
+impl Redactor {
+    pub(crate) fn apply(&self, err: crate::AwsError) -> crate::AwsError {
+        let secrets: Vec<&str> = self.secrets.iter().map(|s| s.expose_secret()).collect();
+        err.redacted(&secrets)
+    }
+}
