@@ -209,10 +209,10 @@ pub struct ProducersList {
     pub producers_errors: BTreeMap<String, String>,
 }
 
-/// Where a producer's item is served from.
+/// Where a producer's item is served from. The SDK types Akeyless's cluster id as an integer;
+/// Mayfly's cluster id is a UUID, so it is given as `cluster_name` and `cluster_id` is left out.
 #[derive(Debug, Clone, Serialize)]
 pub struct GatewayDetails {
-    pub cluster_id: String,
     pub cluster_name: String,
     pub cluster_url: String,
 }
@@ -222,7 +222,6 @@ pub struct DynamicSecretProducerDetails {
     pub producer_type: String,
     pub producer_status: String,
     pub user_ttl: String,
-    pub gw_cluster_id: String,
     pub failure_message: String,
 }
 

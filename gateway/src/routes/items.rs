@@ -100,8 +100,7 @@ pub async fn list(
             modification_date: rfc3339(row.modified_at),
             item_targets_assoc: assoc,
             gateway_details: vec![response::GatewayDetails {
-                cluster_id: state.cluster_id().to_owned(),
-                cluster_name: "mayfly".into(),
+                cluster_name: format!("mayfly-{}", state.cluster_id()),
                 cluster_url: String::new(),
             }],
             item_general_info: response::ItemGeneralInfo {
@@ -109,7 +108,6 @@ pub async fn list(
                     producer_type: "aws".into(),
                     producer_status: "ProducerConnected".into(),
                     user_ttl: spec.ttl().original().to_owned(),
-                    gw_cluster_id: state.cluster_id().to_owned(),
                     failure_message: String::new(),
                 },
             },
