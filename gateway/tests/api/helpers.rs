@@ -12,6 +12,25 @@ pub fn on_each_database(test: impl Fn(&TestGateway)) {
     }
 }
 
+/// Like [`on_each_database`], for tests against moto: each gateway gets its own IAM path
+/// (passed to `test`), so tests sharing one moto never see each other's users.
+pub fn on_each_database_with(
+    configure: impl Fn(TestGatewayBuilder) -> TestGatewayBuilder,
+    test: impl Fn(&TestGateway, &str),
+) {
+    let path = crate::aws::unique_path();
+    let sqlite = configure(builder().env("MAYFLY_IAM_USER_PATH", &path))
+        .spawn()
+        .unwrap();
+    test(&sqlite, &path);
+    drop(sqlite);
+    let path = crate::aws::unique_path();
+    if let Some(pg) = configure(builder().postgres(true).env("MAYFLY_IAM_USER_PATH", &path)).spawn()
+    {
+        test(&pg, &path);
+    }
+}
+
 /// A builder for the gateway binary Cargo built for this test run.
 pub fn builder() -> TestGatewayBuilder {
     TestGateway::builder().binary(env!("CARGO_BIN_EXE_mayfly-gateway"))

@@ -2,8 +2,10 @@
 //! server is reachable) PostgreSQL. One test binary: one link, fast CI.
 
 mod auth;
+mod aws;
 mod health;
 mod helpers;
+mod issuance;
 mod items;
 mod producers;
 mod secrets;

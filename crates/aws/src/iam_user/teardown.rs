@@ -70,7 +70,7 @@ pub async fn teardown_user(
                 tracing::info!(user = name, pass, error = %err, "DeleteUser found leftovers; another pass");
                 let pause = retry.backoff_ceiling(pass);
                 if Instant::now() + pause >= deadline {
-                    return Err(err);
+                    return Err(run.skipped.take().unwrap_or(err));
                 }
                 tokio::time::sleep(pause).await;
             }

@@ -3,9 +3,11 @@
 //! [`AwsFactory`] owns the one HTTP client of the process (hyper 1 + rustls with ring; the SDK's
 //! default client would pull in aws-lc-rs) and hands out clients per connection that share it,
 //! so TLS sessions and connections are pooled across all targets. The SDK's own retries are
-//! off: [`crate::retry`] decides, against the caller's deadline.
+//! off: [`crate::retry`] decides, against the caller's deadline. Form bodies are sent with
+//! spaces as `+` like botocore (see `form_spaces`), which moto's signature check requires.
 
 mod convert;
+mod form_spaces;
 mod iam;
 mod sts;
 
@@ -19,6 +21,7 @@ use aws_sdk_iam::config::{BehaviorVersion, Region, SharedHttpClient};
 use aws_smithy_http_client::tls;
 use secrecy::ExposeSecret;
 
+use self::form_spaces::FormSpaces;
 use crate::connection::{AwsConnection, EndpointDefaults};
 use crate::{IamApi, StsApi};
 
@@ -51,6 +54,10 @@ pub struct AwsClients {
 }
 
 /// Makes SDK clients for connections. Cheap to clone: everything inside is shared.
+///
+/// Use one factory per tokio runtime (the gateway has one): pooled connections are driven by
+/// tasks of the runtime that opened them, so a pool must not outlive or span runtimes (each
+/// `#[tokio::test]` has its own runtime and should build its own factory).
 #[derive(Clone)]
 pub struct AwsFactory {
     http: SharedHttpClient,
@@ -115,7 +122,8 @@ impl AwsFactory {
             .credentials_provider(credentials(conn))
             .http_client(self.http.clone())
             .retry_config(RetryConfig::disabled())
-            .timeout_config(self.timeout_config());
+            .timeout_config(self.timeout_config())
+            .interceptor(FormSpaces);
         if let Some(endpoint) = self.endpoints.iam_endpoint(conn) {
             config = config.endpoint_url(endpoint);
         }
@@ -135,7 +143,8 @@ impl AwsFactory {
             .credentials_provider(credentials(conn))
             .http_client(self.http.clone())
             .retry_config(aws_sdk_sts::config::retry::RetryConfig::disabled())
-            .timeout_config(self.timeout_config());
+            .timeout_config(self.timeout_config())
+            .interceptor(FormSpaces);
         if let Some(endpoint) = self.endpoints.sts_endpoint(conn) {
             config = config.endpoint_url(endpoint);
         }

@@ -3,8 +3,7 @@
 use std::time::Duration;
 
 use mayfly_aws::{
-    create_user_with_access, teardown_user, AwsError, AwsTimeouts, IamApi, RetryPolicy, StsApi,
-    UserPlan,
+    create_user_with_access, teardown_user, AwsError, AwsTimeouts, RetryPolicy, UserPlan,
 };
 use mayfly_testkit::moto::{MotoOptions, MotoServer};
 use tokio::time::Instant;

@@ -1,8 +1,7 @@
 //! Issuing and tearing down temporary IAM users on moto, checked with the issued keys.
 
 use mayfly_aws::{
-    create_user_with_access, teardown_user, AwsError, CreateUser, IamApi, RetryPolicy, StsApi,
-    UserPlan,
+    create_user_with_access, teardown_user, AwsError, CreateUser, IamApi, RetryPolicy, UserPlan,
 };
 use secrecy::{ExposeSecret, SecretString};
 
@@ -480,4 +479,33 @@ async fn list_calls_follow_markers_to_the_last_page() {
         .await
         .expect("torn down page by page");
     assert!(admin_iam.list_users(&path).await.expect("list").is_empty());
+}
+
+#[tokio::test]
+async fn a_pretty_printed_policy_document_is_accepted() {
+    let moto = moto();
+    let factory = factory();
+    let admin_iam = factory.iam(&admin(moto));
+    let id = unique("pretty");
+    let path = format!("/mayfly-test/{id}/");
+    let document = "{\n  \"Version\": \"2012-10-17\",\n  \"Statement\": [\n    {\n      \"Effect\": \"Allow\",\n      \"Action\": \"iam:GetUser\",\n      \"Resource\": \"*\"\n    }\n  ]\n}\n";
+    let plan = UserPlan {
+        inline_policy: Some((
+            "pretty policy+name".replace([' ', '+'], "-"),
+            document.into(),
+        )),
+        console_password: Some(SecretString::from("With spaces & symbols +/= 1aA")),
+        ..plan(&id, &path)
+    };
+    create_user_with_access(&admin_iam, &plan, deadline(30), &RetryPolicy::default())
+        .await
+        .expect("issued");
+    teardown_user(
+        &admin_iam,
+        &plan.name,
+        deadline(30),
+        &RetryPolicy::default(),
+    )
+    .await
+    .expect("torn down");
 }

@@ -32,11 +32,16 @@ const PORT_ATTEMPTS: usize = 3;
 
 /// Runs `"$@"` (moto) and kills it with SIGKILL as soon as stdin reaches end of file, which
 /// happens when the owning test process closes the pipe or exits. Exits with moto's status.
+///
+/// A non-interactive shell gives background jobs `/dev/null` as stdin unless they redirect it
+/// explicitly, so the pipe is kept on fd 3 for the watcher; moto itself gets neither.
 const WATCHDOG: &str = r#"
-"$@" &
+exec 3<&0 0</dev/null
+"$@" 3<&- &
 moto=$!
-( cat >/dev/null; kill -9 "$moto" 2>/dev/null ) &
+( cat <&3 >/dev/null; kill -9 "$moto" 2>/dev/null ) &
 watcher=$!
+exec 3<&-
 wait "$moto"
 status=$?
 kill "$watcher" 2>/dev/null
