@@ -9,7 +9,7 @@
 use std::collections::BTreeMap;
 
 use mayfly_api_types::request;
-use mayfly_aws::{iam_user, AssumeRole, AwsError, FederationToken, RetryPolicy, StsCredentials};
+use mayfly_aws::{iam_user, AssumeRole, FederationToken, RetryPolicy, StsCredentials};
 use mayfly_crypto::{generate_password, random_string, PasswordRules, LOWER_ALNUM};
 use mayfly_domain::{AccessMode, ItemName, ModeKind, ProducerSpec, RenderContext, Ttl};
 use mayfly_store::{
@@ -472,10 +472,6 @@ async fn issue_sts(
     value.insert("id".into(), lease_id);
     Ok(value)
 }
-
-/// Kept so that an unused import of [`AwsError`] in some feature set cannot warn.
-#[allow(dead_code)]
-fn _uses(_: AwsError) {}
 
 #[cfg(test)]
 mod tests {
