@@ -9,15 +9,29 @@ Every test that uses the `gateway` fixture runs twice: on SQLite and on PostgreS
 PostgreSQL gateway gets a fresh database for the session (created and dropped with psql); when
 no server is reachable it is skipped loudly, or fails with MAYFLY_TEST_REQUIRE_POSTGRES=1.
 
+Each gateway issues its IAM users under its own IAM path (MAYFLY_IAM_USER_PATH), so gateways
+sharing one moto never see each other's users.
+
+Tests that issue credentials use moto, the AWS mock that scripts/test.sh starts WITHOUT IAM
+auth enforcement (any well-formed key works). When the script was told to enforce auth
+(MAYFLY_TEST_MOTO_NO_AUTH_ACTIONS), its moto would refuse made-up keys after a few requests, so
+the session starts a private moto without enforcement instead. A missing moto is a failure with
+instructions, never a skip: issuance must always be tested.
+
 Environment:
   MAYFLY_GATEWAY_BIN            the binary (default <target>/debug/mayfly-gateway; built if absent)
   MAYFLY_TEST_POSTGRES_URL      PostgreSQL server (default postgres://postgres@127.0.0.1:5432/test)
   MAYFLY_TEST_REQUIRE_POSTGRES  1 = fail instead of skipping when PostgreSQL is unreachable
+  MAYFLY_TEST_MOTO_URL          moto's loopback URL (set by scripts/test.sh)
+  MAYFLY_TEST_MOTO_NO_AUTH_ACTIONS  non-empty = the script's moto enforces auth (see above)
+  MAYFLY_MOTO_SERVER            the moto_server executable for a private moto
+                                (default <repo>/.venv/bin/moto_server)
 """
 
 from __future__ import annotations
 
 import http.client
+import ipaddress
 import os
 import secrets
 import shutil
@@ -32,6 +46,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import akeyless
+import boto3
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -168,6 +183,7 @@ class Gateway:
     env: dict[str, str]
     admin_access_id: str
     admin_access_key: str
+    iam_user_path: str
     database: PostgresDatabase | None = None
     port: int = 0
     process: subprocess.Popen | None = field(default=None, repr=False)
@@ -280,10 +296,12 @@ def gateway(request) -> Gateway:
 
     root = Path(tempfile.mkdtemp(prefix="mayfly-sdk-test-"))
     access_id, access_key = random_admin_credentials()
+    iam_user_path = f"/mayfly-sdk-{uuid.uuid4().hex}/"
     env = {k: v for k, v in os.environ.items() if not (k.startswith("MAYFLY_") or k == "DATABASE_URL")}
     env.update(
         MAYFLY_ADMIN_ACCESS_ID=access_id,
         MAYFLY_ADMIN_ACCESS_KEY=access_key,
+        MAYFLY_IAM_USER_PATH=iam_user_path,
         RUST_LOG="info",
         NO_COLOR="1",
     )
@@ -296,6 +314,7 @@ def gateway(request) -> Gateway:
         env=env,
         admin_access_id=access_id,
         admin_access_key=access_key,
+        iam_user_path=iam_user_path,
         database=database,
     )
     try:
@@ -342,6 +361,99 @@ def token(gateway, api) -> str:
 def uid() -> str:
     """A short unique suffix so tests sharing a gateway never collide on names."""
     return uuid.uuid4().hex[:10]
+
+
+# ----------------------------------------------------------------------------------------------
+# moto
+
+
+MOTO_READY_TIMEOUT_SECONDS = 60.0
+
+
+def loopback_url(url: str) -> str:
+    """`url` without a trailing slash; fails unless it is http(s) on a loopback address, so
+    that no test can ever talk to anything but this machine."""
+    url = url.strip().rstrip("/")
+    parts = urllib.parse.urlsplit(url)
+    host = parts.hostname or ""
+    try:
+        loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = False
+    if parts.scheme not in ("http", "https") or not loopback:
+        pytest.fail(f"MAYFLY_TEST_MOTO_URL={url!r}: moto must run on a loopback http(s) address")
+    return url
+
+
+def moto_server_executable() -> Path:
+    explicit = os.environ.get("MAYFLY_MOTO_SERVER")
+    path = Path(explicit) if explicit else REPO_ROOT / ".venv" / "bin" / "moto_server"
+    if not path.is_file():
+        pytest.fail(f"no moto_server at {path}: run scripts/test.sh (it installs moto into .venv)")
+    return path
+
+
+def start_private_moto(root: Path) -> tuple[subprocess.Popen, str, Path]:
+    """A moto without auth enforcement on a free port; retried on a new port on early exit."""
+    executable = moto_server_executable()
+    log_path = root / "moto.log"
+    env = {k: v for k, v in os.environ.items() if k != "INITIAL_NO_AUTH_ACTION_COUNT"}
+    env["MOTO_IAM_LOAD_MANAGED_POLICIES"] = "true"
+    for _ in range(START_ATTEMPTS):
+        port = free_port()
+        with open(log_path, "ab") as log:
+            process = subprocess.Popen(
+                [str(executable), "-H", "127.0.0.1", "-p", str(port)],
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env=env,
+            )
+        deadline = time.monotonic() + MOTO_READY_TIMEOUT_SECONDS
+        while time.monotonic() < deadline and process.poll() is None:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                return process, f"http://127.0.0.1:{port}", log_path
+            except OSError:
+                time.sleep(0.1)
+        process.kill()
+        process.wait()
+    pytest.fail(f"{executable} did not start; log:\n{log_path.read_text(errors='replace')}")
+
+
+@pytest.fixture(scope="session")
+def moto_url() -> str:
+    """The URL of a moto without IAM auth enforcement (see the module doc)."""
+    if os.environ.get("MAYFLY_TEST_MOTO_NO_AUTH_ACTIONS", "").strip():
+        root = Path(tempfile.mkdtemp(prefix="mayfly-sdk-moto-"))
+        process, url, _ = start_private_moto(root)
+        try:
+            yield url
+        finally:
+            process.kill()
+            process.wait()
+            shutil.rmtree(root, ignore_errors=True)
+        return
+    url = os.environ.get("MAYFLY_TEST_MOTO_URL", "")
+    if not url.strip():
+        pytest.fail(
+            "MAYFLY_TEST_MOTO_URL is not set. Run the suite with scripts/test.sh, which starts "
+            "moto, or start `MOTO_IAM_LOAD_MANAGED_POLICIES=true .venv/bin/moto_server -H "
+            "127.0.0.1 -p PORT` yourself and export MAYFLY_TEST_MOTO_URL=http://127.0.0.1:PORT"
+        )
+    yield loopback_url(url)
+
+
+@pytest.fixture(scope="session")
+def iam(moto_url):
+    """boto3's IAM client on moto, to check what the gateway did (any key works there)."""
+    return boto3.client(
+        "iam",
+        endpoint_url=moto_url,
+        region_name="us-east-1",
+        aws_access_key_id="AKIAIOSFODNN7EXAMPLE",
+        aws_secret_access_key="wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+    )
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):

@@ -63,7 +63,8 @@ pub struct TmpCredsUpdateArgs {
     #[arg(long, value_name = "ID")]
     pub tmp_creds_id: String,
 
-    /// New TTL in minutes, counted from now (at most the dynamic secret's max TTL).
+    /// New TTL in minutes, counted from when the credential was issued (at most the dynamic
+    /// secret's max TTL, or its user-ttl without one).
     #[arg(long, value_name = "MINUTES")]
     pub new_ttl_min: u32,
 

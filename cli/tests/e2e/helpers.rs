@@ -61,8 +61,13 @@ impl Run {
 
 impl TestCli {
     pub fn spawn() -> Self {
+        Self::with_gateway(TestGateway::spawn_sqlite())
+    }
+
+    /// A CLI for a gateway the test configured itself (e.g. with its own IAM user path).
+    pub fn with_gateway(gateway: TestGateway) -> Self {
         TestCli {
-            gateway: TestGateway::spawn_sqlite(),
+            gateway,
             config_dir: tempfile::tempdir().expect("temporary config dir"),
         }
     }

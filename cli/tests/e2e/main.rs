@@ -1,6 +1,8 @@
 //! Black-box tests of the `mayfly` binary against a real gateway started by `mayfly-testkit`.
 //! All files are modules of this one test binary (one link, shared helpers).
 
+mod aws;
 mod errors;
 mod helpers;
+mod issuance;
 mod lifecycle;
