@@ -3,12 +3,15 @@
 #
 # What it does, in order:
 #   1. creates ./.venv (python3 -m venv) with the pinned Python tools of tests/requirements.txt
-#      (moto[server], the official akeyless SDK, boto3, pytest); skipped when already installed;
+#      (moto[server], the official akeyless SDK, boto3, pytest, schemathesis); skipped when
+#      already installed;
 #   2. starts moto_server on a free loopback port and exports MAYFLY_TEST_MOTO_URL;
 #      it is stopped when this script exits, however it exits;
 #   3. checks whether PostgreSQL is reachable and says loudly whether its suite runs;
 #   4. builds the workspace binaries once (cargo build --workspace --bins --locked);
-#   5. runs `cargo test --workspace --locked --no-fail-fast`, then the SDK tests in tests/sdk;
+#   5. runs `cargo test --workspace --locked --no-fail-fast`, then the SDK tests in tests/sdk,
+#      then schemathesis against a live gateway (tests/schemathesis/run.py: its /openapi.json,
+#      an admin token, at least 1000 generated cases, no 5xx, every response as documented);
 #   6. exits non-zero if anything failed.
 #
 # Settings (environment variables):
@@ -164,11 +167,15 @@ cargo test --workspace --locked --no-fail-fast "$@" || cargo_status=$?
 pytest_status=0
 "$venv/bin/python" -m pytest tests/sdk -q -rs || pytest_status=$?
 
+schemathesis_status=0
+"$venv/bin/python" tests/schemathesis/run.py || schemathesis_status=$?
+
 # --- 6. verdict ------------------------------------------------------------------------------
 verdict() { if [[ "$1" == 0 ]]; then echo "ok"; else echo "FAILED (exit $1)"; fi; }
 banner "cargo test: $(verdict "$cargo_status")" \
     "SDK tests (pytest tests/sdk): $(verdict "$pytest_status")" \
+    "schemathesis (tests/schemathesis/run.py): $(verdict "$schemathesis_status")" \
     "$pg_summary"
-if [[ "$cargo_status" != 0 || "$pytest_status" != 0 ]]; then
+if [[ "$cargo_status" != 0 || "$pytest_status" != 0 || "$schemathesis_status" != 0 ]]; then
     exit 1
 fi

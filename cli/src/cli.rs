@@ -21,7 +21,8 @@ Environment variables:
 Without --token / MAYFLY_TOKEN, each command first logs in with the API key (/auth) and then
 sends the token it got. The API key flags --access-id / --access-key exist only on `configure`
 and `auth`: on target commands --access-key is the AWS secret access key, as in the akeyless
-CLI. Elsewhere give the API key through the profile or MAYFLY_ACCESS_ID / MAYFLY_ACCESS_KEY.
+CLI, and on get-audit-events --access-id filters events by caller. Elsewhere give the API key
+through the profile or MAYFLY_ACCESS_ID / MAYFLY_ACCESS_KEY.
 
 Output is the gateway's JSON on stdout. Errors go to stderr; the exit code is 1 for a failed
 request and 2 for a usage error.";
@@ -158,6 +159,20 @@ mod tests {
     fn empty_ca_cert_is_accepted_as_none_later() {
         let cli = Cli::try_parse_from(["mayfly", "--ca-cert", "", "list-items"]).unwrap();
         assert_eq!(cli.global.ca_cert, Some(PathBuf::new()));
+    }
+
+    #[test]
+    fn access_id_on_get_audit_events_is_the_filter_not_the_api_key() {
+        let cli =
+            Cli::try_parse_from(["mayfly", "get-audit-events", "--access-id", "p-ci"]).unwrap();
+        let Command::Api(command) = cli.command else {
+            panic!("not an API command");
+        };
+        assert_eq!(command.body().unwrap()["access-id"], "p-ci");
+        // Elsewhere the API key flags stay confined to configure and auth.
+        let error =
+            Cli::try_parse_from(["mayfly", "list-roles", "--access-id", "p-ci"]).unwrap_err();
+        assert_eq!(error.exit_code(), 2);
     }
 
     #[test]

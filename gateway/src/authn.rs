@@ -12,12 +12,59 @@ use crate::{
     state::AppState,
 };
 
-/// Who is calling, resolved from a valid token.
+/// Who is calling, resolved from a valid token, with the rules of every role it holds.
 #[derive(Debug, Clone)]
 pub struct Caller {
     pub access_id: String,
     pub auth_method_id: String,
     pub rules: Vec<Rule>,
+    pub audit_access: AuditAccess,
+}
+
+/// Which audit events a caller may read: the widest `audit-access` of its roles.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum AuditAccess {
+    None,
+    Own,
+    All,
+}
+
+impl AuditAccess {
+    pub fn parse(raw: &str) -> Option<AuditAccess> {
+        match raw.trim().to_ascii_lowercase().as_str() {
+            "none" | "" => Some(AuditAccess::None),
+            "own" => Some(AuditAccess::Own),
+            "all" => Some(AuditAccess::All),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuditAccess::None => "none",
+            AuditAccess::Own => "own",
+            AuditAccess::All => "all",
+        }
+    }
+}
+
+/// Loads the rules of every role an auth method holds.
+pub async fn load_permissions(
+    state: &AppState,
+    auth_method_id: &str,
+) -> ApiResult<(Vec<Rule>, AuditAccess)> {
+    let roles = mayfly_store::access::roles_with_rules_of(state.db(), auth_method_id).await?;
+    let mut rules = Vec::new();
+    let mut audit = AuditAccess::None;
+    for (role, role_rules) in roles {
+        audit = audit.max(AuditAccess::parse(&role.audit_access).unwrap_or(AuditAccess::None));
+        rules.extend(
+            role_rules
+                .iter()
+                .filter_map(|r| authz::rule_from_stored(&r.rule_type, &r.path, &r.capabilities)),
+        );
+    }
+    Ok((rules, audit))
 }
 
 const ACCESS_DENIED: &str = "access denied: unknown access-id or wrong access-key";
@@ -106,8 +153,10 @@ pub async fn resolve(state: &AppState, token: Option<&str>) -> ApiResult<Caller>
     let found = auth::find_live_token(state.db(), &hash_secret(token), now_millis())
         .await?
         .ok_or_else(invalid)?;
+    let (rules, audit_access) = load_permissions(state, &found.auth_method_id).await?;
     Ok(Caller {
-        rules: authz::rules_for(&found.auth_method_id),
+        rules,
+        audit_access,
         access_id: found.access_id,
         auth_method_id: found.auth_method_id,
     })

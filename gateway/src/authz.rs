@@ -1,9 +1,8 @@
 //! Authorization: the one place that decides whether a caller may do something to a path.
 //!
-//! Every handler calls [`authorize`] before touching state. A caller carries rules (a path
-//! glob, a resource kind and capabilities); `deny` on a matching rule wins over any allow.
-//! Today every auth method is the bootstrap administrator with every right on `/*`; roles
-//! that narrow this plug in at [`rules_for`] without touching any handler.
+//! Every handler calls [`authorize`] before touching state. A caller carries the rules of the
+//! roles its auth method holds (a path glob, a rule type and capabilities); `deny` on a
+//! matching rule wins over any allow, and no matching allow means no.
 
 use crate::{authn::Caller, error::ApiError};
 
@@ -58,28 +57,67 @@ pub struct Rule {
     pub deny: bool,
 }
 
-/// The rules of an auth method. Until roles exist, every auth method is an administrator.
-pub fn rules_for(_auth_method_id: &str) -> Vec<Rule> {
-    [
-        ResourceKind::Item,
-        ResourceKind::Target,
-        ResourceKind::AuthMethod,
-        ResourceKind::Role,
-    ]
-    .into_iter()
-    .map(|kind| Rule {
+/// Every capability: what the bootstrap administrator's role holds on `/*`.
+pub const ALL_CAPABILITIES: [Capability; 5] = [
+    Capability::Create,
+    Capability::Read,
+    Capability::Update,
+    Capability::Delete,
+    Capability::List,
+];
+
+impl Capability {
+    /// Parses one capability name as `set-role-rule` takes it.
+    pub fn parse(raw: &str) -> Option<Capability> {
+        match raw.trim().to_ascii_lowercase().as_str() {
+            "create" => Some(Capability::Create),
+            "read" => Some(Capability::Read),
+            "update" => Some(Capability::Update),
+            "delete" => Some(Capability::Delete),
+            "list" => Some(Capability::List),
+            _ => None,
+        }
+    }
+}
+
+impl ResourceKind {
+    /// The Akeyless rule type naming this kind (`item-rule`, ...).
+    pub fn rule_type(self) -> &'static str {
+        match self {
+            ResourceKind::Item => "item-rule",
+            ResourceKind::Target => "target-rule",
+            ResourceKind::AuthMethod => "auth-method-rule",
+            ResourceKind::Role => "role-rule",
+        }
+    }
+
+    pub fn from_rule_type(raw: &str) -> Option<ResourceKind> {
+        [
+            ResourceKind::Item,
+            ResourceKind::Target,
+            ResourceKind::AuthMethod,
+            ResourceKind::Role,
+        ]
+        .into_iter()
+        .find(|k| k.rule_type() == raw)
+    }
+}
+
+/// A stored rule as the authorizer uses it. Stored capabilities are written only through
+/// `set-role-rule`, which validates them; anything unknown is ignored here (fails closed).
+pub fn rule_from_stored(rule_type: &str, path: &str, capabilities: &str) -> Option<Rule> {
+    let kind = ResourceKind::from_rule_type(rule_type)?;
+    let names: Vec<&str> = capabilities
+        .split(',')
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+        .collect();
+    Some(Rule {
         kind,
-        path_glob: "/*".into(),
-        capabilities: vec![
-            Capability::Create,
-            Capability::Read,
-            Capability::Update,
-            Capability::Delete,
-            Capability::List,
-        ],
-        deny: false,
+        path_glob: path.to_owned(),
+        deny: names.iter().any(|c| c.eq_ignore_ascii_case("deny")),
+        capabilities: names.iter().filter_map(|c| Capability::parse(c)).collect(),
     })
-    .collect()
 }
 
 /// Allows or refuses `capability` on `path` of `kind` for `caller`.
@@ -154,6 +192,15 @@ mod tests {
         assert!(glob_matches("/a/b", "/a/b"));
         assert!(!glob_matches("/a/b", "/a/bc"));
         assert!(glob_matches("/team-*/aws/*", "/team-x/aws/s3"));
+    }
+
+    #[test]
+    fn stored_rules_parse_and_unknown_ones_fail_closed() {
+        let r = rule_from_stored("item-rule", "/a/*", "read,list").unwrap();
+        assert_eq!(r.capabilities, vec![Capability::Read, Capability::List]);
+        assert!(!r.deny);
+        assert!(rule_from_stored("item-rule", "/a/*", "deny").unwrap().deny);
+        assert!(rule_from_stored("sra-rule", "/a/*", "read").is_none());
     }
 
     #[test]

@@ -10,10 +10,11 @@ use std::{
 };
 
 use clap::Parser;
-use mayfly_crypto::MasterKey;
 use mayfly_domain::Ttl;
 use secrecy::SecretString;
 use serde::Deserialize;
+
+use crate::keys::KeyList;
 
 /// Command-line flags. Each one can also be set by the environment variable shown in
 /// `--help`, or by the same name (snake_case) in the `--config` TOML file.
@@ -46,8 +47,9 @@ pub struct Flags {
     /// Serve plain HTTP. Only behind a TLS-terminating proxy: tokens and secrets cross the wire.
     #[arg(long, env = "MAYFLY_INSECURE_PLAIN_HTTP", num_args = 0..=1, default_missing_value = "true")]
     pub insecure_plain_http: Option<bool>,
-    /// Master key `KEYID:BASE64` (32 bytes) sealing stored secrets. Without it one is generated
-    /// into DATA_DIR/master.key on first start.
+    /// Master keys `KEYID:BASE64` (32 bytes each), comma-separated: the first seals stored
+    /// secrets, the others (previous keys) still open them. Without it keys are kept in
+    /// DATA_DIR/master.key (one per line, generated on first start).
     #[arg(long, env = "MAYFLY_MASTER_KEY", hide_env_values = true)]
     pub master_key: Option<String>,
     /// Lifetime of tokens from /auth, e.g. 60m [default: 60m].
@@ -77,6 +79,9 @@ pub struct Flags {
     /// How old a stuck lease or an untracked IAM user must be before the reconciler acts [default: 2m].
     #[arg(long, env = "MAYFLY_RECONCILE_MIN_AGE")]
     pub reconcile_min_age: Option<String>,
+    /// How often to look for targets whose scheduled admin key rotation is due [default: 10m].
+    #[arg(long, env = "MAYFLY_ADMIN_ROTATION_CHECK_INTERVAL")]
+    pub admin_rotation_check_interval: Option<String>,
 }
 
 /// The TOML file: the same settings as the flags, in snake_case.
@@ -99,6 +104,7 @@ struct FileConfig {
     revoke_interval: Option<String>,
     reconcile_interval: Option<String>,
     reconcile_min_age: Option<String>,
+    admin_rotation_check_interval: Option<String>,
 }
 
 /// How the listener speaks.
@@ -132,8 +138,9 @@ pub struct Config {
     pub data_dir: PathBuf,
     pub database_url: String,
     pub tls: TlsMode,
-    /// `None`: load or generate `data_dir/master.key`.
-    pub master_key: Option<MasterKey>,
+    /// Keys from configuration, the first current; `None`: the key file
+    /// `data_dir/master.key` (generated on first start).
+    pub master_keys: Option<KeyList>,
     pub token_ttl: Duration,
     pub log_format: LogFormat,
     pub admin_seed: Option<AdminSeed>,
@@ -144,6 +151,7 @@ pub struct Config {
     pub revoke_interval: Duration,
     pub reconcile_interval: Duration,
     pub reconcile_min_age: Duration,
+    pub admin_rotation_check_interval: Duration,
 }
 
 /// Every configuration problem found, each naming its setting.
@@ -227,10 +235,10 @@ impl Config {
             }
         };
 
-        let master_key = match non_empty(flags.master_key).or(non_empty(file.master_key)) {
+        let master_keys = match non_empty(flags.master_key).or(non_empty(file.master_key)) {
             None => None,
-            Some(raw) => match MasterKey::parse(raw.trim()) {
-                Ok(k) => Some(k),
+            Some(raw) => match KeyList::parse_comma_separated(&raw) {
+                Ok(keys) => Some(keys),
                 Err(e) => {
                     errors.push(format!("master_key (MAYFLY_MASTER_KEY): {e}"));
                     None
@@ -320,6 +328,13 @@ impl Config {
             "2m",
             &mut errors,
         );
+        let admin_rotation_check_interval = parse_duration(
+            "admin_rotation_check_interval (MAYFLY_ADMIN_ROTATION_CHECK_INTERVAL)",
+            non_empty(flags.admin_rotation_check_interval)
+                .or(non_empty(file.admin_rotation_check_interval)),
+            "10m",
+            &mut errors,
+        );
 
         let admin_seed = match (
             non_empty(env("MAYFLY_ADMIN_ACCESS_ID")),
@@ -357,7 +372,7 @@ impl Config {
                 data_dir,
                 database_url,
                 tls,
-                master_key,
+                master_keys,
                 token_ttl,
                 log_format,
                 admin_seed,
@@ -368,6 +383,7 @@ impl Config {
                 revoke_interval,
                 reconcile_interval,
                 reconcile_min_age,
+                admin_rotation_check_interval,
             }),
             _ => Err(ConfigError(errors)),
         }
@@ -488,5 +504,48 @@ mod tests {
         let err = load(flags, &[]).unwrap_err().to_string();
         assert!(err.contains("master_key"), "{err}");
         assert!(!err.contains("c2VjcmV0LW1hdGVyaWFs"), "{err}");
+    }
+
+    #[test]
+    fn master_keys_are_a_comma_separated_list_with_the_current_key_first() {
+        let (k1, k2) = (
+            mayfly_crypto::MasterKey::generate("k1").unwrap(),
+            mayfly_crypto::MasterKey::generate("k2").unwrap(),
+        );
+        use secrecy::ExposeSecret;
+        let list = format!(
+            "{},{}",
+            k2.encode().expose_secret(),
+            k1.encode().expose_secret()
+        );
+        let flags = Flags {
+            master_key: Some(list),
+            ..Flags::default()
+        };
+        let c = load(flags, &[]).unwrap();
+        assert_eq!(c.master_keys.unwrap().ids(), ["k2", "k1"]);
+        assert!(load(Flags::default(), &[]).unwrap().master_keys.is_none());
+        assert_eq!(
+            load(Flags::default(), &[])
+                .unwrap()
+                .admin_rotation_check_interval,
+            Duration::from_secs(600)
+        );
+
+        let twice = format!(
+            "{},{}",
+            k1.encode().expose_secret(),
+            k1.encode().expose_secret()
+        );
+        let err = load(
+            Flags {
+                master_key: Some(twice),
+                ..Flags::default()
+            },
+            &[],
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("master_key") && err.contains("k1"), "{err}");
     }
 }

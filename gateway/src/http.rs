@@ -2,9 +2,10 @@
 //! request into its DTO (naming the field on a type error), run the handler under the request
 //! deadline, and turn the result into JSON.
 
-use actix_web::{http::header, web, HttpRequest, HttpResponse};
+use actix_web::{http::header, web, HttpMessage, HttpRequest, HttpResponse};
 use futures_util::StreamExt;
 use mayfly_api_types::{request, response};
+use mayfly_store::audit::NewAuditEvent;
 use serde::{de::DeserializeOwned, Serialize};
 
 use crate::{
@@ -12,9 +13,42 @@ use crate::{
     error::{ApiError, ApiResult},
     leases::issue::{self, Requester},
     operation::{Flavor, Operation},
-    routes::{items, producers, targets, tmp_creds},
+    routes::{access, audit_events, items, producers, targets, tmp_creds},
     state::AppState,
 };
+
+/// The request id the middleware gave this request (also in `x-request-id`).
+#[derive(Debug, Clone)]
+pub struct RequestId(pub String);
+
+/// What the audit record of a request needs to know, filled in as the request is handled.
+#[derive(Debug, Default)]
+struct AuditContext {
+    access_id: String,
+    item: String,
+    detail: String,
+}
+
+/// The names an audit record uses for the item a request touches.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default)]
+struct ItemFields {
+    name: Option<serde_json::Value>,
+    #[serde(rename = "role-name")]
+    role_name: Option<serde_json::Value>,
+    #[serde(rename = "am-name")]
+    am_name: Option<serde_json::Value>,
+    #[serde(rename = "assoc-id")]
+    assoc_id: Option<serde_json::Value>,
+    #[serde(rename = "access-id")]
+    access_id: Option<serde_json::Value>,
+}
+
+fn text_of(v: &Option<serde_json::Value>) -> Option<String> {
+    v.as_ref()
+        .and_then(|v| v.as_str())
+        .map(|s| s.chars().take(512).collect())
+}
 
 /// The one handler behind every `POST` API path.
 pub async fn dispatch(
@@ -36,14 +70,73 @@ pub async fn dispatch(
         ))
     })?;
     let deadline = state.request_timeout();
+    let mut audit = AuditContext::default();
     let work = async {
         let body = read_body(payload, state.max_body_bytes()).await?;
-        run(&state, &req, op, &body).await
+        if let Ok(fields) = serde_json::from_slice::<ItemFields>(&body) {
+            audit.item = text_of(&fields.name)
+                .or_else(|| text_of(&fields.role_name))
+                .or_else(|| text_of(&fields.assoc_id))
+                .or_else(|| text_of(&fields.am_name))
+                .unwrap_or_default();
+            if op == Operation::Auth {
+                audit.access_id = text_of(&fields.access_id).unwrap_or_default();
+            }
+        }
+        run(&state, &req, op, &body, &mut audit).await
     };
-    match tokio::time::timeout(deadline, work).await {
+    let result = match tokio::time::timeout(deadline, work).await {
         Ok(result) => result,
         Err(_) => Err(ApiError::Timeout(deadline.as_secs())),
+    };
+    let status = match &result {
+        Ok(r) => r.status().as_u16(),
+        Err(e) => actix_web::ResponseError::status_code(e).as_u16(),
+    };
+    if !op.is_plain_read() || status == 401 || status == 403 {
+        let detail = match &result {
+            Err(e) => e.to_string(),
+            Ok(_) => std::mem::take(&mut audit.detail),
+        };
+        let request_id = req
+            .extensions()
+            .get::<RequestId>()
+            .map(|r| r.0.clone())
+            .unwrap_or_default();
+        state
+            .auditor()
+            .record(
+                state.db(),
+                NewAuditEvent {
+                    at: mayfly_store::now_millis(),
+                    request_id,
+                    access_id: audit.access_id,
+                    operation: operation_name(req.path()),
+                    item: normalize_item(&audit.item),
+                    outcome: crate::audit::outcome(status).to_owned(),
+                    status: i32::from(status),
+                    client_address: client_address(&req),
+                    detail,
+                },
+            )
+            .await;
     }
+    result
+}
+
+/// The path's operation name without prefix or case: `/api/v2/Auth` -> `auth`.
+fn operation_name(path: &str) -> String {
+    let p = path.trim_end_matches('/').to_ascii_lowercase();
+    p.strip_prefix("/api/v2/")
+        .or_else(|| p.strip_prefix('/'))
+        .unwrap_or(&p)
+        .to_owned()
+}
+
+fn normalize_item(raw: &str) -> String {
+    mayfly_domain::ItemName::parse(raw)
+        .map(|n| n.to_string())
+        .unwrap_or_else(|_| raw.to_owned())
 }
 
 async fn run(
@@ -51,11 +144,13 @@ async fn run(
     req: &HttpRequest,
     op: Operation,
     body: &[u8],
+    audit: &mut AuditContext,
 ) -> ApiResult<HttpResponse> {
     if op == Operation::Auth {
-        return ok(authn::login(state, parse(body)?).await?);
+        return login(state, req, parse(body)?).await;
     }
-    let caller = authenticate(state, req, body).await?;
+    let (caller, token) = authenticate(state, req, body).await?;
+    audit.access_id = caller.access_id.clone();
     let c = &caller;
     match op {
         Operation::Auth => unreachable_auth(),
@@ -104,7 +199,12 @@ async fn run(
                 caller: caller.clone(),
                 client_address: client_address(req),
             };
-            ok(issue::get_value(state, requester, parse(body)?).await?)
+            let value = issue::get_value(state, requester, parse(body)?).await?;
+            audit.detail = format!(
+                "issued tmp creds {}",
+                value.get("id").map_or("", String::as_str)
+            );
+            ok(value)
         }
         Operation::TmpCredsList => ok(tmp_creds::list(state, c, parse(body)?).await?),
         Operation::TmpCredsRevoke => {
@@ -115,6 +215,24 @@ async fn run(
             tmp_creds::update(state, c, parse(body)?).await?;
             ok(response::Empty {})
         }
+        Operation::AuthMethodCreate => {
+            ok(access::create_auth_method(state, c, parse(body)?).await?)
+        }
+        Operation::AuthMethodGet => ok(access::get_auth_method(state, c, parse(body)?).await?),
+        Operation::AuthMethodList => ok(access::list_auth_methods(state, c, parse(body)?).await?),
+        Operation::AuthMethodDelete => {
+            ok(access::delete_auth_method(state, c, parse(body)?).await?)
+        }
+        Operation::RoleCreate => ok(access::create_role(state, c, parse(body)?).await?),
+        Operation::RoleGet => ok(access::get_role(state, c, parse(body)?).await?),
+        Operation::RoleList => ok(access::list_roles(state, c, parse(body)?).await?),
+        Operation::RoleDelete => ok(access::delete_role(state, c, parse(body)?).await?),
+        Operation::RoleRuleSet => ok(access::set_role_rule(state, c, parse(body)?).await?),
+        Operation::RoleRuleDelete => ok(access::delete_role_rule(state, c, parse(body)?).await?),
+        Operation::RoleAssoc => ok(access::assoc_role_am(state, c, parse(body)?).await?),
+        Operation::RoleAssocDelete => ok(access::delete_assoc(state, c, parse(body)?).await?),
+        Operation::TokenRevoke => ok(access::revoke_token(state, c, &token, parse(body)?).await?),
+        Operation::AuditEvents => ok(audit_events::get(state, c, parse(body)?).await?),
     }
 }
 
@@ -148,9 +266,41 @@ fn ok(body: impl Serialize) -> ApiResult<HttpResponse> {
     Ok(HttpResponse::Ok().json(body))
 }
 
+/// `/auth`, with failed attempts rate limited per access id and per client address.
+async fn login(
+    state: &AppState,
+    req: &HttpRequest,
+    body: request::Auth,
+) -> ApiResult<HttpResponse> {
+    let access_id = body.access_id.clone().unwrap_or_default();
+    let address = client_address(req);
+    if let Some(wait) = state.auth_limiter().check(&access_id, &address) {
+        return Err(ApiError::TooManyRequests(format!(
+            "too many failed logins for this access id or from this address; retry in {} seconds",
+            wait.as_secs().max(1)
+        )));
+    }
+    match authn::login(state, body).await {
+        Ok(out) => {
+            state.auth_limiter().succeeded(&access_id);
+            ok(out)
+        }
+        Err(e) => {
+            if matches!(e, ApiError::Unauthorized(_)) {
+                state.auth_limiter().failed(&access_id, &address);
+            }
+            Err(e)
+        }
+    }
+}
+
 /// The token comes from the body field `token` (how the SDKs send it), `uid-token`, or an
-/// `Authorization: Bearer` header, in that order.
-async fn authenticate(state: &AppState, req: &HttpRequest, body: &[u8]) -> ApiResult<Caller> {
+/// `Authorization: Bearer` header, in that order. Returns the caller and the token.
+async fn authenticate(
+    state: &AppState,
+    req: &HttpRequest,
+    body: &[u8],
+) -> ApiResult<(Caller, String)> {
     let fields: request::TokenFields = parse(body)?;
     let from_header = req
         .headers()
@@ -174,7 +324,8 @@ async fn authenticate(state: &AppState, req: &HttpRequest, body: &[u8]) -> ApiRe
                 .filter(|t| !t.is_empty())
         })
         .or(from_header);
-    authn::resolve(state, token).await
+    let caller = authn::resolve(state, token).await?;
+    Ok((caller, token.unwrap_or_default().trim().to_owned()))
 }
 
 /// Reads the body, refusing more than `limit` bytes without buffering them.

@@ -14,6 +14,7 @@
 //! - [`aws_source`]: AWS clients per target (the SDK, or fakes in tests).
 //! - [`telemetry`]: logging to stdout, pretty or JSON.
 
+pub mod audit;
 pub mod authn;
 pub mod authz;
 pub mod aws_source;
@@ -25,7 +26,10 @@ pub mod housekeeping;
 pub mod http;
 pub mod keys;
 pub mod leases;
+pub mod openapi;
 pub mod operation;
+pub mod ratelimit;
+pub mod rotation;
 pub mod routes;
 pub mod startup;
 pub mod state;

@@ -1,10 +1,45 @@
-//! `mayfly-gateway`: load configuration, start logging, build the application, serve.
+//! `mayfly-gateway`: load configuration, start logging, then serve (no subcommand) or run a
+//! maintenance command (`rotate-master-key`) against the same database and keys.
 
-use mayfly_gateway::{config::Config, startup::Application, telemetry};
+use clap::{Parser, Subcommand};
+use mayfly_gateway::{
+    config::{Config, Flags},
+    rotation::{master, worker},
+    startup::Application,
+    telemetry,
+};
+
+/// Command line: the gateway's flags, and optionally a maintenance command.
+#[derive(Debug, Parser)]
+#[command(
+    name = "mayfly-gateway",
+    version,
+    about = "Mayfly: short-lived AWS credentials, Akeyless-compatible API",
+    after_help = "Without a command, the gateway serves. Flags go before the command."
+)]
+struct Cli {
+    #[command(flatten)]
+    flags: Flags,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Re-seal every stored secret under a new master key, while gateways keep serving.
+    ///
+    /// With the generated DATA_DIR/master.key, a new key is generated and written first into
+    /// it. With MAYFLY_MASTER_KEY, put the new key first on every gateway (keeping the old
+    /// ones after it) and restart them before running this. Safe to interrupt and to rerun:
+    /// a rerun finishes an unfinished re-seal. Prints what it did; exits 1 if values are
+    /// left under older keys.
+    RotateMasterKey,
+}
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
-    let config = match Config::load() {
+    let cli = Cli::parse();
+    let config = match Config::from_layers(cli.flags, |k| std::env::var(k).ok()) {
         Ok(c) => c,
         Err(e) => {
             eprintln!("mayfly-gateway: {e}");
@@ -14,6 +49,14 @@ async fn main() -> std::process::ExitCode {
     telemetry::init(config.log_format);
     // One crypto provider for every rustls user in the process (server, database, AWS).
     let _ = rustls::crypto::ring::default_provider().install_default();
+    match cli.command {
+        None => serve(config).await,
+        Some(Command::RotateMasterKey) => rotate_master_key(config).await,
+    }
+}
+
+async fn serve(config: Config) -> std::process::ExitCode {
+    worker::configure(config.admin_rotation_check_interval);
     let app = match Application::build(config).await {
         Ok(app) => app,
         Err(e) => {
@@ -26,6 +69,31 @@ async fn main() -> std::process::ExitCode {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
             tracing::error!("server error: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn rotate_master_key(config: Config) -> std::process::ExitCode {
+    let options = master::ResealOptions::from_env();
+    if !options.delay_per_value.is_zero() {
+        tracing::warn!(
+            delay_ms = options.delay_per_value.as_millis() as u64,
+            "test hook {} is set: re-sealing slowly",
+            master::TEST_DELAY_ENV
+        );
+    }
+    match master::rotate_master_key(&config, &options).await {
+        Ok(report) => {
+            print!("{report}");
+            if report.complete() {
+                std::process::ExitCode::SUCCESS
+            } else {
+                std::process::ExitCode::FAILURE
+            }
+        }
+        Err(e) => {
+            eprintln!("mayfly-gateway rotate-master-key: {e}");
             std::process::ExitCode::FAILURE
         }
     }

@@ -35,6 +35,20 @@ pub enum Operation {
     TmpCredsList,
     TmpCredsRevoke,
     TmpCredsUpdate,
+    AuthMethodCreate,
+    AuthMethodGet,
+    AuthMethodList,
+    AuthMethodDelete,
+    RoleCreate,
+    RoleGet,
+    RoleList,
+    RoleDelete,
+    RoleRuleSet,
+    RoleRuleDelete,
+    RoleAssoc,
+    RoleAssocDelete,
+    TokenRevoke,
+    AuditEvents,
 }
 
 /// Every path and its operation. Also the source for documentation and route tests.
@@ -99,7 +113,41 @@ pub const ROUTES: &[(&str, Operation)] = &[
         Operation::TmpCredsUpdate,
     ),
     ("dynamic-secret-tmp-creds-update", Operation::TmpCredsUpdate),
+    ("create-auth-method", Operation::AuthMethodCreate),
+    ("get-auth-method", Operation::AuthMethodGet),
+    ("list-auth-methods", Operation::AuthMethodList),
+    ("delete-auth-method", Operation::AuthMethodDelete),
+    ("create-role", Operation::RoleCreate),
+    ("get-role", Operation::RoleGet),
+    ("list-roles", Operation::RoleList),
+    ("delete-role", Operation::RoleDelete),
+    ("set-role-rule", Operation::RoleRuleSet),
+    ("delete-role-rule", Operation::RoleRuleDelete),
+    ("assoc-role-am", Operation::RoleAssoc),
+    ("delete-assoc", Operation::RoleAssocDelete),
+    ("revoke-token", Operation::TokenRevoke),
+    ("get-audit-events", Operation::AuditEvents),
 ];
+
+impl Operation {
+    /// Reads that change nothing and reveal no secret: not audited when they succeed.
+    pub fn is_plain_read(self) -> bool {
+        matches!(
+            self,
+            Operation::TargetGet
+                | Operation::TargetList
+                | Operation::ProducerGet
+                | Operation::ProducerList
+                | Operation::ListItems
+                | Operation::TmpCredsList
+                | Operation::AuthMethodGet
+                | Operation::AuthMethodList
+                | Operation::RoleGet
+                | Operation::RoleList
+                | Operation::AuditEvents
+        )
+    }
+}
 
 impl Operation {
     /// The operation a request path names, if any.

@@ -8,7 +8,7 @@ use actix_web::{
     dev::{Server, ServiceRequest, ServiceResponse},
     http::header::{HeaderName, HeaderValue},
     middleware::Next,
-    web, App, HttpServer,
+    web, App, HttpMessage, HttpServer,
 };
 use secrecy::ExposeSecret;
 use tracing::Instrument;
@@ -71,7 +71,8 @@ impl Application {
         }
 
         let aws: SharedAwsSource = Arc::new(SdkSource::from_env());
-        let state = AppState::new(db, key_ring, aws, cluster_id, &config);
+        let auditor = crate::audit::Auditor::from_env()?;
+        let state = AppState::new(db, key_ring, aws, cluster_id, &config, auditor);
         let tls = match &config.tls {
             TlsMode::PlainHttp => {
                 tracing::warn!("SERVING PLAIN HTTP (insecure_plain_http): tokens and secrets cross the network unencrypted; only use this behind a TLS-terminating proxy");
@@ -102,6 +103,8 @@ impl Application {
                 .route("/health/ready", web::route().to(health::ready))
                 .route("/api/v2/health", web::route().to(health::live))
                 .route("/api/v2/health/ready", web::route().to(health::ready))
+                .route("/openapi.json", web::get().to(crate::openapi::serve))
+                .route("/api/v2/openapi.json", web::get().to(crate::openapi::serve))
                 .default_service(web::to(http::dispatch))
         })
         .shutdown_timeout(10)
@@ -130,6 +133,7 @@ impl Application {
             tokio::spawn(crate::housekeeping::run(self.state.clone())),
             tokio::spawn(crate::leases::revoker::run(self.state.clone())),
             tokio::spawn(crate::leases::reconciler::run(self.state.clone())),
+            tokio::spawn(crate::rotation::worker::run(self.state.clone())),
         ];
         let result = self.server.await;
         for w in workers {
@@ -153,6 +157,8 @@ async fn request_context(
         path = %req.path()
     );
     let started = std::time::Instant::now();
+    req.extensions_mut()
+        .insert(crate::http::RequestId(request_id.clone()));
     async move {
         let mut res = next.call(req).await?;
         if let Ok(value) = HeaderValue::from_str(&request_id) {

@@ -2,12 +2,12 @@
 
 use std::{sync::Arc, time::Duration};
 
-use mayfly_crypto::KeyRing;
 use mayfly_domain::UserPath;
 use sea_orm::DatabaseConnection;
 use tokio::sync::Notify;
 
-use crate::{aws_source::SharedAwsSource, config::Config};
+use crate::keys::MasterKeys;
+use crate::{audit::Auditor, aws_source::SharedAwsSource, config::Config, ratelimit::AuthLimiter};
 
 /// Shared, cheaply clonable application state.
 #[derive(Clone)]
@@ -17,7 +17,7 @@ pub struct AppState {
 
 struct Inner {
     db: DatabaseConnection,
-    keys: KeyRing,
+    keys: MasterKeys,
     aws: SharedAwsSource,
     cluster_id: String,
     instance_id: String,
@@ -29,20 +29,23 @@ struct Inner {
     reconcile_interval: Duration,
     reconcile_min_age: Duration,
     revoker_wakeup: Notify,
+    auditor: Auditor,
+    auth_limiter: AuthLimiter,
 }
 
 impl AppState {
     pub fn new(
         db: DatabaseConnection,
-        keys: KeyRing,
+        keys: impl Into<MasterKeys>,
         aws: SharedAwsSource,
         cluster_id: String,
         config: &Config,
+        auditor: Auditor,
     ) -> Self {
         AppState {
             inner: Arc::new(Inner {
                 db,
-                keys,
+                keys: keys.into(),
                 aws,
                 cluster_id,
                 instance_id: format!("gw-{}", uuid::Uuid::new_v4().simple()),
@@ -54,6 +57,8 @@ impl AppState {
                 reconcile_interval: config.reconcile_interval,
                 reconcile_min_age: config.reconcile_min_age,
                 revoker_wakeup: Notify::new(),
+                auditor,
+                auth_limiter: AuthLimiter::default(),
             }),
         }
     }
@@ -62,7 +67,8 @@ impl AppState {
         &self.inner.db
     }
 
-    pub fn keys(&self) -> &KeyRing {
+    /// The master keys; they reload themselves when a rotation added a key.
+    pub fn keys(&self) -> &MasterKeys {
         &self.inner.keys
     }
 
@@ -115,5 +121,13 @@ impl AppState {
 
     pub(crate) fn revoker_wakeup(&self) -> &Notify {
         &self.inner.revoker_wakeup
+    }
+
+    pub fn auditor(&self) -> &Auditor {
+        &self.inner.auditor
+    }
+
+    pub fn auth_limiter(&self) -> &AuthLimiter {
+        &self.inner.auth_limiter
     }
 }

@@ -11,6 +11,8 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261121_000001_initial;
 mod m20261121_000002_leases;
+mod m20261121_000003_access_control;
+mod m20261121_000004_rotation;
 
 /// Every migration, oldest first.
 pub struct Migrator;
@@ -21,6 +23,8 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261121_000001_initial::Migration),
             Box::new(m20261121_000002_leases::Migration),
+            Box::new(m20261121_000003_access_control::Migration),
+            Box::new(m20261121_000004_rotation::Migration),
         ]
     }
 }

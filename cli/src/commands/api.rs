@@ -8,6 +8,11 @@
 use clap::Subcommand;
 use serde_json::Value;
 
+use super::access::{
+    AccessListArgs, AssocRoleAmArgs, AuditEventsArgs, AuthMethodCreateArgs, AuthMethodNameArgs,
+    DeleteAssocArgs, RevokeTokenArgs, RoleCreateArgs, RoleNameArgs, RoleRuleDeleteArgs,
+    RoleRuleSetArgs,
+};
 use super::items::ListItemsArgs;
 use super::producers::{NoArgs, ProducerCreateArgs, ProducerUpdateArgs, SecretNameArgs};
 use super::targets::{
@@ -82,6 +87,9 @@ api_commands! {
     TargetList(TargetListArgs) => "target-list",
     /// Delete a target (newer name of delete-target).
     TargetDelete(TargetDeleteArgs) => "target-delete",
+    /// Mayfly extension: rotate the access key of the target's IAM user now (a new key is
+    /// created, verified and stored, then the old one is deleted). Never prints a secret.
+    TargetRotateCredentials(TargetNameArgs) => "target-rotate-credentials",
 
     /// Create an AWS dynamic secret (producer). Prints {"producer_details": {...}}.
     GatewayCreateProducerAws(ProducerCreateArgs) => "gateway-create-producer-aws",
@@ -106,6 +114,8 @@ api_commands! {
     DynamicSecretList(NoArgs) => "dynamic-secret-list",
     /// Delete a dynamic secret (newer name of gateway-delete-producer).
     DynamicSecretDelete(SecretNameArgs) => "dynamic-secret-delete",
+    /// Mayfly extension: rotate the access key of a dynamic secret's inline credentials now.
+    DynamicSecretRotateCredentials(SecretNameArgs) => "dynamic-secret-rotate-credentials",
 
     /// List the dynamic secrets in a folder.
     ListItems(ListItemsArgs) => "list-items",
@@ -127,6 +137,37 @@ api_commands! {
     DynamicSecretTmpCredsDelete(TmpCredsRevokeArgs) => "dynamic-secret-tmp-creds-delete",
     /// Change an issued credential's lifetime (newer name of gateway-update-producer-tmp-creds).
     DynamicSecretTmpCredsUpdate(TmpCredsUpdateArgs) => "dynamic-secret-tmp-creds-update",
+
+    /// Create an API key auth method. Prints its access_id and access_key (shown only once).
+    CreateAuthMethod(AuthMethodCreateArgs) => "create-auth-method",
+    /// Show an auth method and the roles it holds (never its key).
+    GetAuthMethod(AuthMethodNameArgs) => "get-auth-method",
+    /// List the auth methods the caller may list.
+    ListAuthMethods(AccessListArgs) => "list-auth-methods",
+    /// Delete an auth method; its tokens stop working at once.
+    DeleteAuthMethod(AuthMethodNameArgs) => "delete-auth-method",
+
+    /// Create a role (a set of rules that auth methods can be given).
+    CreateRole(RoleCreateArgs) => "create-role",
+    /// Show a role: its rules and the auth methods holding it.
+    GetRole(RoleNameArgs) => "get-role",
+    /// List the roles the caller may list.
+    ListRoles(AccessListArgs) => "list-roles",
+    /// Delete a role (refused while it has delete protection).
+    DeleteRole(RoleNameArgs) => "delete-role",
+    /// Give a role capabilities on a path glob, for one rule type.
+    SetRoleRule(RoleRuleSetArgs) => "set-role-rule",
+    /// Remove a role's rule of one type on one path.
+    DeleteRoleRule(RoleRuleDeleteArgs) => "delete-role-rule",
+    /// Give an auth method a role. Prints {"assoc_id": ...}.
+    AssocRoleAm(AssocRoleAmArgs) => "assoc-role-am",
+    /// Take a role from an auth method, by association id.
+    DeleteAssoc(DeleteAssocArgs) => "delete-assoc",
+
+    /// Mayfly extension: end a token (by default the one this command runs with).
+    RevokeToken(RevokeTokenArgs) => "revoke-token",
+    /// Mayfly extension: read the audit trail (needs a role with audit-access own or all).
+    GetAuditEvents(AuditEventsArgs) => "get-audit-events",
 }
 
 /// Runs one API command: resolve `-`/`@FILE` values, build the body, connect, get a token
@@ -196,6 +237,17 @@ mod tests {
 
     fn body(args: &[&str]) -> Value {
         parse(args).body().unwrap()
+    }
+
+    #[test]
+    fn rotate_credentials_commands_send_the_name() {
+        for path in [
+            "target-rotate-credentials",
+            "dynamic-secret-rotate-credentials",
+        ] {
+            assert_eq!(parse(&[path, "-n", "/aws"]).path(), path);
+            assert_eq!(body(&[path, "--name", "/aws"]), json!({"name": "/aws"}));
+        }
     }
 
     #[test]
@@ -577,6 +629,185 @@ mod tests {
             .resolve_inputs(&mut Inputs::new(&mut stdin))
             .unwrap();
         assert_eq!(command.body().unwrap()["access-key"], "target-secret");
+    }
+
+    #[test]
+    fn auth_method_and_role_bodies() {
+        assert_eq!(
+            body(&[
+                "create-auth-method",
+                "--name",
+                "/ci/deployer",
+                "--description",
+                "CI key",
+                "--delete-protection",
+            ]),
+            json!({"name": "/ci/deployer", "description": "CI key", "delete_protection": "true"})
+        );
+        assert_eq!(
+            body(&["create-auth-method", "-n", "/ci/x"]),
+            json!({"name": "/ci/x"})
+        );
+        assert_eq!(
+            body(&[
+                "create-role",
+                "--name",
+                "/ci/role",
+                "--comment",
+                "fetch only",
+                "--audit-access",
+                "own",
+                "--delete-protection",
+                "false",
+            ]),
+            json!({
+                "name": "/ci/role",
+                "description": "fetch only",
+                "audit-access": "own",
+                "delete_protection": "false",
+            })
+        );
+        for command in [
+            "get-auth-method",
+            "delete-auth-method",
+            "get-role",
+            "delete-role",
+        ] {
+            assert_eq!(body(&[command, "-n", "/x"]), json!({"name": "/x"}));
+        }
+        for command in ["list-auth-methods", "list-roles"] {
+            assert_eq!(body(&[command]), json!({}));
+            assert_eq!(
+                body(&[command, "--filter", "ci", "--pagination-token", "7"]),
+                json!({"filter": "ci", "pagination-token": "7"})
+            );
+        }
+    }
+
+    #[test]
+    fn rule_and_association_bodies() {
+        assert_eq!(
+            body(&[
+                "set-role-rule",
+                "--role-name",
+                "/ci/role",
+                "--path",
+                "/team-a/*",
+                "--capability",
+                "read",
+                "--capability",
+                "list,deny",
+                "--rule-type",
+                "target-rule",
+            ]),
+            json!({
+                "role-name": "/ci/role",
+                "path": "/team-a/*",
+                "capability": ["read", "list", "deny"],
+                "rule-type": "target-rule",
+            })
+        );
+        assert_eq!(
+            body(&[
+                "set-role-rule",
+                "--role-name",
+                "r",
+                "--path",
+                "/a",
+                "--capability",
+                "read"
+            ]),
+            json!({"role-name": "r", "path": "/a", "capability": ["read"]})
+        );
+        assert_eq!(
+            body(&[
+                "delete-role-rule",
+                "--role-name",
+                "r",
+                "--path",
+                "/a/*",
+                "--rule-type",
+                "item-rule"
+            ]),
+            json!({"role-name": "r", "path": "/a/*", "rule-type": "item-rule"})
+        );
+        assert_eq!(
+            body(&["assoc-role-am", "--role-name", "r", "--am-name", "/ci/am"]),
+            json!({"role-name": "r", "am-name": "/ci/am"})
+        );
+        assert_eq!(
+            body(&["delete-assoc", "--assoc-id", "ra-1"]),
+            json!({"assoc-id": "ra-1"})
+        );
+    }
+
+    #[test]
+    fn set_role_rule_needs_a_capability() {
+        let error = Harness::try_parse_from([
+            "mayfly",
+            "set-role-rule",
+            "--role-name",
+            "r",
+            "--path",
+            "/a/*",
+        ])
+        .unwrap_err();
+        assert_eq!(error.exit_code(), 2);
+    }
+
+    #[test]
+    fn audit_events_body_sends_the_access_id_filter() {
+        assert_eq!(
+            body(&[
+                "get-audit-events",
+                "--since",
+                "2026-01-31T12:00:00Z",
+                "--until",
+                "1800000000",
+                "--item",
+                "/team-a/s3-reader",
+                "--access-id",
+                "p-ci",
+                "--operation",
+                "get-dynamic-secret-value",
+                "--limit",
+                "50",
+                "--pagination-token",
+                "42",
+            ]),
+            json!({
+                "since": "2026-01-31T12:00:00Z",
+                "until": "1800000000",
+                "item": "/team-a/s3-reader",
+                "access-id": "p-ci",
+                "operation": "get-dynamic-secret-value",
+                "limit": 50,
+                "pagination-token": "42",
+            })
+        );
+        assert_eq!(body(&["get-audit-events"]), json!({}));
+        let error =
+            Harness::try_parse_from(["mayfly", "get-audit-events", "--limit", "many"]).unwrap_err();
+        assert_eq!(error.exit_code(), 2);
+    }
+
+    #[test]
+    fn revoke_token_defaults_to_the_own_token_and_reads_stdin() {
+        assert_eq!(body(&["revoke-token"]), json!({}));
+        assert_eq!(
+            body(&["revoke-token", "--token-to-revoke", "t-other"]),
+            json!({"token-to-revoke": "t-other"})
+        );
+        let mut command = parse(&["revoke-token", "--token-to-revoke", "-"]);
+        let mut stdin: &[u8] = b"t-from-stdin\n";
+        command
+            .request_mut()
+            .resolve_inputs(&mut Inputs::new(&mut stdin))
+            .unwrap();
+        assert_eq!(
+            command.body().unwrap(),
+            json!({"token-to-revoke": "t-from-stdin"})
+        );
     }
 
     #[test]

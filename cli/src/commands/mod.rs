@@ -4,8 +4,9 @@
 //!
 //! - [`api`]: the table of API commands (name = gateway path = request type) and its runner.
 //! - [`configure`]: `configure` and `auth`, the two commands about the API key.
-//! - [`targets`], [`producers`], [`items`], [`tmp_creds`], [`value`]: request types.
+//! - [`targets`], [`producers`], [`items`], [`tmp_creds`], [`value`], [`access`]: request types.
 
+pub mod access;
 pub mod api;
 pub mod configure;
 pub mod items;

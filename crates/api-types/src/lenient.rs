@@ -5,6 +5,10 @@
 //! elsewhere. Rejecting either would break a real client for no gain.
 
 use serde::{de, Deserialize, Deserializer};
+use utoipa::openapi::schema::{
+    ArrayBuilder, KnownFormat, ObjectBuilder, OneOfBuilder, Schema, SchemaFormat, Type,
+};
+use utoipa::openapi::RefOr;
 
 #[derive(Deserialize)]
 #[serde(untagged)]
@@ -88,6 +92,94 @@ pub fn opt_list<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<String>>, 
                 .collect(),
         ),
     })
+}
+
+// The OpenAPI schema of each deserializer above, for `#[schema(schema_with = ...)]` next to
+// `deserialize_with`. They describe exactly the spellings accepted (every one also takes null),
+// so generated clients and fuzzers send what the gateway reads, and a request the schema calls
+// valid is never a type error.
+
+/// Any `i64`, as a JSON integer. Bounds are given because JSON integers are unbounded.
+fn i64_schema() -> ObjectBuilder {
+    ObjectBuilder::new()
+        .schema_type(Type::Integer)
+        .format(Some(SchemaFormat::KnownFormat(KnownFormat::Int64)))
+        .minimum(Some(i64::MIN))
+        .maximum(Some(i64::MAX))
+}
+
+fn null_schema() -> ObjectBuilder {
+    ObjectBuilder::new().schema_type(Type::Null)
+}
+
+/// Schema of [`opt_bool`].
+pub fn opt_bool_schema() -> RefOr<Schema> {
+    OneOfBuilder::new()
+        .description(Some(
+            "A boolean, or the string \"true\" or \"false\" (any case; surrounding spaces \
+             are ignored); \"\" or null leave it unset.",
+        ))
+        .item(ObjectBuilder::new().schema_type(Type::Boolean))
+        .item(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .pattern(Some("^([Tt][Rr][Uu][Ee]|[Ff][Aa][Ll][Ss][Ee])?$")),
+        )
+        .item(null_schema())
+        .into()
+}
+
+/// Schema of [`opt_string`].
+pub fn opt_string_schema() -> RefOr<Schema> {
+    OneOfBuilder::new()
+        .description(Some(
+            "A string; an integer or a boolean is taken as its text.",
+        ))
+        .item(ObjectBuilder::new().schema_type(Type::String))
+        .item(i64_schema())
+        .item(ObjectBuilder::new().schema_type(Type::Boolean))
+        .item(null_schema())
+        .into()
+}
+
+/// Schema of [`opt_i64`].
+pub fn opt_i64_schema() -> RefOr<Schema> {
+    OneOfBuilder::new()
+        .description(Some(
+            "An integer, or a string holding one; \"\" or null leave it unset.",
+        ))
+        .item(i64_schema())
+        .item(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .pattern(Some("^([+-]?[0-9]{1,18})?$")),
+        )
+        .item(null_schema())
+        .into()
+}
+
+/// Schema of an optional [`Secret`](crate::request::Secret): a string, or null. Secrets have
+/// no `Serialize` (so they cannot leak into a response or a log by accident), which the derived
+/// schema would need to print the field's default; this is why secret fields name it.
+pub fn opt_secret_schema() -> RefOr<Schema> {
+    OneOfBuilder::new()
+        .item(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .format(Some(SchemaFormat::KnownFormat(KnownFormat::Password))),
+        )
+        .item(null_schema())
+        .into()
+}
+
+/// Schema of [`opt_list`].
+pub fn opt_list_schema() -> RefOr<Schema> {
+    OneOfBuilder::new()
+        .description(Some("A list of strings, or one comma-separated string."))
+        .item(ArrayBuilder::new().items(ObjectBuilder::new().schema_type(Type::String)))
+        .item(ObjectBuilder::new().schema_type(Type::String))
+        .item(null_schema())
+        .into()
 }
 
 #[cfg(test)]

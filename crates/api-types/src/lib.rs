@@ -8,12 +8,13 @@
 //! - [`lenient`]: deserializers for the spots where real clients disagree on a JSON type
 //!   (`"true"` versus `true`, `"20"` versus `20`).
 
+pub mod access;
 pub mod lenient;
 pub mod request;
 pub mod response;
 
 /// The body of every error response: `{"error": "..."}`, as the Akeyless SDKs expect.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct ErrorBody {
     pub error: String,
 }

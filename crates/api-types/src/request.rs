@@ -6,12 +6,14 @@
 //! request can be logged while debugging without leaking what it carries.
 
 use serde::Deserialize;
+use utoipa::ToSchema;
 
 use crate::lenient;
 
 /// A secret string from a request. Never printed by `Debug`.
-#[derive(Clone, Default, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Default, PartialEq, Eq, Deserialize, ToSchema)]
 #[serde(transparent)]
+#[schema(format = Password)]
 pub struct Secret(pub String);
 
 impl Secret {
@@ -27,20 +29,25 @@ impl std::fmt::Debug for Secret {
 }
 
 /// Fields every authenticated request may carry. The SDK sends the token in the body.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(default)]
+#[schema(as = request::TokenFields)]
 pub struct TokenFields {
+    #[schema(schema_with = lenient::opt_secret_schema)]
     pub token: Option<Secret>,
+    #[schema(schema_with = lenient::opt_secret_schema)]
     #[serde(rename = "uid-token")]
     pub uid_token: Option<Secret>,
 }
 
 /// `POST /auth`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(default)]
+#[schema(as = request::Auth)]
 pub struct Auth {
     #[serde(rename = "access-id")]
     pub access_id: Option<String>,
+    #[schema(schema_with = lenient::opt_secret_schema)]
     #[serde(rename = "access-key")]
     pub access_key: Option<Secret>,
     #[serde(rename = "access-type")]
@@ -48,22 +55,26 @@ pub struct Auth {
 }
 
 /// `create-aws-target`, `target-create-aws`, `update-aws-target`, `target-update-aws`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(default)]
+#[schema(as = request::AwsTarget)]
 pub struct AwsTarget {
     pub name: Option<String>,
     #[serde(rename = "new-name")]
     pub new_name: Option<String>,
     #[serde(rename = "access-key-id")]
     pub access_key_id: Option<String>,
+    #[schema(schema_with = lenient::opt_secret_schema)]
     #[serde(rename = "access-key")]
     pub access_key: Option<Secret>,
+    #[schema(schema_with = lenient::opt_secret_schema)]
     #[serde(rename = "session-token")]
     pub session_token: Option<Secret>,
     pub region: Option<String>,
     pub description: Option<String>,
     /// The deprecated spelling of `description` on the old endpoints.
     pub comment: Option<String>,
+    #[schema(schema_with = lenient::opt_bool_schema)]
     #[serde(rename = "delete_protection", deserialize_with = "lenient::opt_bool")]
     pub delete_protection: Option<bool>,
     /// Mayfly extension: IAM endpoint URL of an AWS-compatible service.
@@ -72,6 +83,7 @@ pub struct AwsTarget {
     /// Mayfly extension: STS endpoint URL of an AWS-compatible service.
     #[serde(rename = "sts-endpoint")]
     pub sts_endpoint: Option<String>,
+    #[schema(schema_with = lenient::opt_bool_schema)]
     #[serde(
         rename = "use-gw-cloud-identity",
         deserialize_with = "lenient::opt_bool"
@@ -80,26 +92,31 @@ pub struct AwsTarget {
 }
 
 /// Requests that name one item or target: get, get-details, producer get/delete.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(default)]
+#[schema(as = request::Named)]
 pub struct Named {
     pub name: Option<String>,
 }
 
 /// `delete-target`, `target-delete`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(default)]
+#[schema(as = request::DeleteTarget)]
 pub struct DeleteTarget {
     pub name: Option<String>,
+    #[schema(schema_with = lenient::opt_bool_schema)]
     #[serde(rename = "force-deletion", deserialize_with = "lenient::opt_bool")]
     pub force_deletion: Option<bool>,
 }
 
 /// `list-targets`, `target-list`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(default)]
+#[schema(as = request::ListTargets)]
 pub struct ListTargets {
     pub filter: Option<String>,
+    #[schema(schema_with = lenient::opt_list_schema)]
     #[serde(rename = "type", deserialize_with = "lenient::opt_list")]
     pub target_type: Option<Vec<String>>,
     #[serde(rename = "pagination-token")]
@@ -107,8 +124,9 @@ pub struct ListTargets {
 }
 
 /// `gateway-create-producer-aws`, `dynamic-secret-create-aws` and their update twins.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(default)]
+#[schema(as = request::AwsProducer)]
 pub struct AwsProducer {
     pub name: Option<String>,
     #[serde(rename = "new-name")]
@@ -119,6 +137,7 @@ pub struct AwsProducer {
     pub target_name: Option<String>,
     #[serde(rename = "aws-access-key-id")]
     pub aws_access_key_id: Option<String>,
+    #[schema(schema_with = lenient::opt_secret_schema)]
     #[serde(rename = "aws-access-secret-key")]
     pub aws_access_secret_key: Option<Secret>,
     pub region: Option<String>,
@@ -126,27 +145,34 @@ pub struct AwsProducer {
     pub aws_user_policies: Option<String>,
     #[serde(rename = "aws-user-groups")]
     pub aws_user_groups: Option<String>,
+    #[schema(schema_with = lenient::opt_bool_schema)]
     #[serde(
         rename = "aws-user-programmatic-access",
         deserialize_with = "lenient::opt_bool"
     )]
     pub aws_user_programmatic_access: Option<bool>,
+    #[schema(schema_with = lenient::opt_bool_schema)]
     #[serde(
         rename = "aws-user-console-access",
         deserialize_with = "lenient::opt_bool"
     )]
     pub aws_user_console_access: Option<bool>,
+    #[schema(schema_with = lenient::opt_string_schema)]
     #[serde(rename = "password-length", deserialize_with = "lenient::opt_string")]
     pub password_length: Option<String>,
+    #[schema(schema_with = lenient::opt_string_schema)]
     #[serde(
         rename = "use-capital-letters",
         deserialize_with = "lenient::opt_string"
     )]
     pub use_capital_letters: Option<String>,
+    #[schema(schema_with = lenient::opt_string_schema)]
     #[serde(rename = "use-lower-letters", deserialize_with = "lenient::opt_string")]
     pub use_lower_letters: Option<String>,
+    #[schema(schema_with = lenient::opt_string_schema)]
     #[serde(rename = "use-numbers", deserialize_with = "lenient::opt_string")]
     pub use_numbers: Option<String>,
+    #[schema(schema_with = lenient::opt_string_schema)]
     #[serde(
         rename = "use-special-characters",
         deserialize_with = "lenient::opt_string"
@@ -160,12 +186,15 @@ pub struct AwsProducer {
     pub session_tags: Option<String>,
     #[serde(rename = "transitive-tag-keys")]
     pub transitive_tag_keys: Option<String>,
+    #[schema(schema_with = lenient::opt_string_schema)]
     #[serde(rename = "user-ttl", deserialize_with = "lenient::opt_string")]
     pub user_ttl: Option<String>,
     #[serde(rename = "custom-username-template")]
     pub custom_username_template: Option<String>,
+    #[schema(schema_with = lenient::opt_list_schema)]
     #[serde(deserialize_with = "lenient::opt_list")]
     pub tags: Option<Vec<String>>,
+    #[schema(schema_with = lenient::opt_string_schema)]
     #[serde(rename = "delete_protection", deserialize_with = "lenient::opt_string")]
     pub delete_protection: Option<String>,
     pub description: Option<String>,
@@ -182,65 +211,79 @@ pub struct AwsProducer {
     #[serde(rename = "aws-user-tags")]
     pub aws_user_tags: Option<String>,
     /// Mayfly extension: the longest TTL a tmp-creds update may extend to.
+    #[schema(schema_with = lenient::opt_string_schema)]
     #[serde(rename = "max-ttl", deserialize_with = "lenient::opt_string")]
     pub max_ttl: Option<String>,
 }
 
 /// `list-items`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(default)]
+#[schema(as = request::ListItems)]
 pub struct ListItems {
     pub path: Option<String>,
+    #[schema(schema_with = lenient::opt_list_schema)]
     #[serde(rename = "type", deserialize_with = "lenient::opt_list")]
     pub item_type: Option<Vec<String>>,
     pub filter: Option<String>,
     pub tag: Option<String>,
+    #[schema(schema_with = lenient::opt_list_schema)]
     #[serde(rename = "sub-types", deserialize_with = "lenient::opt_list")]
     pub sub_types: Option<Vec<String>>,
+    #[schema(schema_with = lenient::opt_bool_schema)]
     #[serde(rename = "minimal-view", deserialize_with = "lenient::opt_bool")]
     pub minimal_view: Option<bool>,
     #[serde(rename = "pagination-token")]
     pub pagination_token: Option<String>,
+    #[schema(schema_with = lenient::opt_bool_schema)]
     #[serde(rename = "current-folder", deserialize_with = "lenient::opt_bool")]
     pub current_folder: Option<bool>,
 }
 
 /// `get-dynamic-secret-value`, `dynamic-secret-get-value`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(default)]
+#[schema(as = request::GetDynamicSecretValue)]
 pub struct GetDynamicSecretValue {
     pub name: Option<String>,
     /// Seconds; the SDK always sends 15.
+    #[schema(schema_with = lenient::opt_i64_schema)]
     #[serde(deserialize_with = "lenient::opt_i64")]
     pub timeout: Option<i64>,
     pub target: Option<String>,
     pub host: Option<String>,
     /// `key=value` strings or JSON objects: `role_arn=...`, `ttl=15m`.
+    #[schema(schema_with = lenient::opt_list_schema)]
     #[serde(deserialize_with = "lenient::opt_list")]
     pub args: Option<Vec<String>>,
 }
 
 /// `gateway-revoke-producer-tmp-creds`, `dynamic-secret-tmp-creds-delete`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(default)]
+#[schema(as = request::RevokeTmpCreds)]
 pub struct RevokeTmpCreds {
     pub name: Option<String>,
     #[serde(rename = "tmp-creds-id")]
     pub tmp_creds_id: Option<String>,
+    #[schema(schema_with = lenient::opt_bool_schema)]
     #[serde(rename = "revoke-all", deserialize_with = "lenient::opt_bool")]
     pub revoke_all: Option<bool>,
+    #[schema(schema_with = lenient::opt_bool_schema)]
     #[serde(rename = "soft-delete", deserialize_with = "lenient::opt_bool")]
     pub soft_delete: Option<bool>,
     pub host: Option<String>,
 }
 
 /// `gateway-update-producer-tmp-creds`, `dynamic-secret-tmp-creds-update`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(default)]
+#[schema(as = request::UpdateTmpCreds)]
 pub struct UpdateTmpCreds {
     pub name: Option<String>,
     #[serde(rename = "tmp-creds-id")]
     pub tmp_creds_id: Option<String>,
+    #[schema(schema_with = lenient::opt_i64_schema)]
     #[serde(rename = "new-ttl-min", deserialize_with = "lenient::opt_i64")]
     pub new_ttl_min: Option<i64>,
     pub host: Option<String>,

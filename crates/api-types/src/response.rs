@@ -6,16 +6,17 @@
 use std::collections::BTreeMap;
 
 use serde::Serialize;
+use utoipa::ToSchema;
 
 /// `/auth`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct AuthOutput {
     pub token: String,
     pub expiration: String,
     pub creds: SystemAccessCreds,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct SystemAccessCreds {
     pub access_id: String,
     pub token: String,
@@ -24,23 +25,23 @@ pub struct SystemAccessCreds {
 }
 
 /// `create-aws-target`, `target-create-aws`, `target-update-aws`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct TargetId {
     pub target_id: i64,
 }
 
 /// `update-aws-target-details`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Updated {
     pub updated: bool,
 }
 
 /// An empty object: what the SDK's `object` responses and Mayfly's void operations return.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, ToSchema)]
 pub struct Empty {}
 
 /// One item a target is used by.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct TargetItemAssoc {
     pub item_name: String,
     pub item_id: i64,
@@ -50,7 +51,7 @@ pub struct TargetItemAssoc {
 }
 
 /// `get-target`, `target-get`, and each entry of `list-targets`. No secret is ever here.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Target {
     pub target_name: String,
     pub target_type: String,
@@ -72,25 +73,25 @@ pub struct Target {
 }
 
 /// `list-targets`, `target-list`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ListTargets {
     pub targets: Vec<Target>,
     pub next_page: String,
 }
 
 /// `get-target-details`: the only response that carries a target's secret.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct TargetDetails {
     pub target: Target,
     pub value: TargetDetailsValue,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct TargetDetailsValue {
     pub aws_target_details: AwsTargetDetails,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct AwsTargetDetails {
     pub aws_access_key_id: String,
     pub aws_secret_access_key: String,
@@ -100,7 +101,7 @@ pub struct AwsTargetDetails {
 }
 
 /// `item_targets_assoc` entry of a producer.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ItemTargetAssoc {
     pub target_id: i64,
     pub target_name: String,
@@ -109,7 +110,7 @@ pub struct ItemTargetAssoc {
 }
 
 /// Password policy echo in producer details.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct PasswordPolicyInfo {
     pub password_length: i64,
     pub use_capital_letters: bool,
@@ -120,7 +121,7 @@ pub struct PasswordPolicyInfo {
 
 /// `DSProducerDetails`: a producer as `gateway-get-producer` returns it. Secrets are never
 /// included: `aws_secret_access_key` is always empty.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ProducerDetails {
     pub dynamic_secret_name: String,
     pub dynamic_secret_id: i64,
@@ -167,31 +168,31 @@ pub struct ProducerDetails {
 }
 
 /// `gateway-create-producer-aws` / `gateway-update-producer-aws`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ProducerDetailsWrapped {
     pub producer_details: ProducerDetails,
 }
 
 /// `dynamic-secret-create-aws` / `dynamic-secret-update-aws`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct DynamicSecretDetailsWrapped {
     pub dynamic_secret_details: ProducerDetails,
 }
 
 /// `gateway-delete-producer`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ProducerDeleted {
     pub producer_name: String,
 }
 
 /// `dynamic-secret-delete`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct DynamicSecretDeleted {
     pub dynamic_secret_name: String,
 }
 
 /// One entry of `gateway-list-producers`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ProducerSummary {
     pub id: i64,
     pub name: String,
@@ -203,7 +204,7 @@ pub struct ProducerSummary {
 }
 
 /// `gateway-list-producers`, `dynamic-secret-list`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ProducersList {
     pub producers: Vec<ProducerSummary>,
     pub producers_errors: BTreeMap<String, String>,
@@ -211,13 +212,13 @@ pub struct ProducersList {
 
 /// Where a producer's item is served from. The SDK types Akeyless's cluster id as an integer;
 /// Mayfly's cluster id is a UUID, so it is given as `cluster_name` and `cluster_id` is left out.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct GatewayDetails {
     pub cluster_name: String,
     pub cluster_url: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct DynamicSecretProducerDetails {
     pub producer_type: String,
     pub producer_status: String,
@@ -225,13 +226,13 @@ pub struct DynamicSecretProducerDetails {
     pub failure_message: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ItemGeneralInfo {
     pub dynamic_secret_producer_details: DynamicSecretProducerDetails,
 }
 
 /// One entry of `list-items`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Item {
     pub item_name: String,
     pub item_id: i64,
@@ -249,7 +250,7 @@ pub struct Item {
 }
 
 /// `list-items`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ListItems {
     pub items: Vec<Item>,
     pub folders: Vec<String>,
@@ -258,7 +259,7 @@ pub struct ListItems {
 }
 
 /// `/health` and `/health/ready`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Health {
     pub status: String,
 }
@@ -266,7 +267,7 @@ pub struct Health {
 /// One entry of `gateway-get-producer-tmp-creds` (the response is a JSON array of these).
 /// Mayfly adds the lease's state, expiry, IAM user, access key id and last error, so that a
 /// credential that failed to revoke is visible.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct TmpUserData {
     pub id: String,
     pub host: String,

@@ -98,3 +98,13 @@ pub async fn delete_expired_tokens(
         .await?
         .rows_affected)
 }
+
+/// Deletes a token by the hash of its value; returns whether it existed.
+pub async fn delete_token(db: &impl ConnectionTrait, token_hash: &str) -> Result<bool, StoreError> {
+    Ok(token::Entity::delete_many()
+        .filter(token::Column::TokenHash.eq(token_hash))
+        .exec(db)
+        .await?
+        .rows_affected
+        > 0)
+}

@@ -9,6 +9,8 @@
 //! or on the pool, on SQLite or PostgreSQL. Secrets arrive here already sealed or hashed: this
 //! crate never sees a plaintext secret.
 
+pub mod access;
+pub mod audit;
 pub mod auth;
 pub mod connect;
 pub mod entity;
@@ -16,6 +18,7 @@ mod error;
 pub mod leases;
 pub mod meta;
 pub mod producers;
+pub mod rotation;
 pub mod targets;
 
 pub use connect::{connect, DatabaseKind};

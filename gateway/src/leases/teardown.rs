@@ -51,6 +51,31 @@ pub async fn teardown_claimed(
             tracing::warn!(lease = %lease.id, error = %e, "could not record the teardown outcome; the reconciler will redo it")
         }
     }
+    // Every revocation is on record, whoever caused it (a request, the revoker, the reconciler).
+    state
+        .auditor()
+        .record(
+            db,
+            mayfly_store::audit::NewAuditEvent {
+                at: now,
+                request_id: String::new(),
+                access_id: format!("gateway:{me}"),
+                operation: format!("lease-{}", final_state.as_str()),
+                item: lease.producer_name.clone(),
+                outcome: if outcome.is_ok() { "ok" } else { "failed" }.to_owned(),
+                status: if outcome.is_ok() { 200 } else { 502 },
+                client_address: String::new(),
+                detail: match &outcome {
+                    Ok(()) => format!(
+                        "tmp creds {} (user {})",
+                        lease.id,
+                        lease.iam_user_name.as_deref().unwrap_or("-")
+                    ),
+                    Err(e) => format!("tmp creds {}: {e}", lease.id),
+                },
+            },
+        )
+        .await;
     if outcome.is_ok() {
         tracing::info!(lease = %lease.id, producer = %lease.producer_name, user = lease.iam_user_name.as_deref().unwrap_or(""), state = final_state.as_str(), "credential revoked");
     }

@@ -36,11 +36,21 @@ async fn fixture() -> Fixture {
         sts,
     }));
     let keys = KeyRing::single(MasterKey::generate("k1").unwrap());
-    let state = AppState::new(db, keys, aws, "cluster-1".into(), &config);
+    let auditor = crate::audit::Auditor::from_env().unwrap();
+    let state = AppState::new(db, keys, aws, "cluster-1".into(), &config, auditor);
     let caller = Caller {
         access_id: "p-test".into(),
         auth_method_id: "am".into(),
-        rules: authz::rules_for("am"),
+        rules: [authz::ResourceKind::Item, authz::ResourceKind::Target]
+            .into_iter()
+            .map(|kind| authz::Rule {
+                kind,
+                path_glob: "/*".into(),
+                capabilities: authz::ALL_CAPABILITIES.to_vec(),
+                deny: false,
+            })
+            .collect(),
+        audit_access: crate::authn::AuditAccess::All,
     };
     let target = serde_json::from_value(
         json!({"name": "/aws", "access-key-id": "AKIAIOSFODNN7EXAMPLE", "access-key": "s"}),

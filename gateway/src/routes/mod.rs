@@ -2,6 +2,8 @@
 //! caller and the request DTO, checks authorization through [`crate::authz`], and returns a
 //! response DTO.
 
+pub mod access;
+pub mod audit_events;
 pub mod health;
 pub mod items;
 pub mod producers;

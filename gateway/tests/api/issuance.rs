@@ -380,6 +380,18 @@ fn tmp_creds_ttl_updates_are_bounded_and_expiry_revokes_on_time() {
     }
     assert!(caller_arn(moto, &v).is_none());
     assert!(tmp_creds(&gw, "/short").is_empty());
+    // The revoker's work is on record.
+    let (_, audit) = gw.post_authed("/get-audit-events", json!({"operation": "lease-revoked"}));
+    let events = audit["events"].as_array().unwrap();
+    assert_eq!(events.len(), 1, "{audit}");
+    assert!(events[0]["detail"]
+        .as_str()
+        .unwrap()
+        .contains(v["id"].as_str().unwrap()));
+    assert!(events[0]["access_id"]
+        .as_str()
+        .unwrap()
+        .starts_with("gateway:"));
 }
 
 #[test]

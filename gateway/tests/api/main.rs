@@ -1,6 +1,7 @@
 //! Black-box tests of the real `mayfly-gateway` binary over HTTPS, on SQLite and (when a
 //! server is reachable) PostgreSQL. One test binary: one link, fast CI.
 
+mod access;
 mod auth;
 mod aws;
 mod health;
@@ -8,6 +9,7 @@ mod helpers;
 mod issuance;
 mod items;
 mod producers;
+mod rotation;
 mod secrets;
 mod targets;
 mod validation;

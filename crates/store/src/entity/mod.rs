@@ -1,8 +1,12 @@
 //! sea-orm entities, one per table. Column names match the migrations exactly.
 
+pub mod audit_event;
 pub mod auth_method;
 pub mod gateway_meta;
 pub mod lease;
 pub mod producer;
+pub mod role;
+pub mod role_assoc;
+pub mod role_rule;
 pub mod target;
 pub mod token;

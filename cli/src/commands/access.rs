@@ -1,0 +1,260 @@
+//! Access control and the audit trail: auth methods (API keys), roles, their rules and
+//! associations, token revocation and `get-audit-events`.
+//!
+//! Values such as capabilities, rule types and audit access are passed through unchecked:
+//! the gateway validates them and its 400 names the field and the accepted values, so the
+//! CLI cannot fall out of step with what the gateway supports.
+//!
+//! Note `--access-id` on `get-audit-events` is a *filter* (whose events to show), not the API
+//! key the CLI logs in with; the login key's `--access-id` flag exists only on `configure`
+//! and `auth`, so the two never meet on one command.
+
+use clap::builder::BoolishValueParser;
+use clap::Args;
+use serde::Serialize;
+
+use super::ApiRequest;
+use crate::error::CliError;
+use crate::input::Inputs;
+
+/// `create-auth-method`: a new API key. The answer holds the access key, shown only this once.
+#[derive(Debug, Clone, Args, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct AuthMethodCreateArgs {
+    /// Auth method name, e.g. /ci/deployer.
+    #[arg(short = 'n', long)]
+    pub name: String,
+
+    /// Free-text description.
+    #[arg(long)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+
+    /// Refuse deletion while true (sent as the string "true"/"false").
+    #[arg(
+        long,
+        value_name = "true|false",
+        num_args = 0..=1,
+        default_missing_value = "true",
+        value_parser = BoolishValueParser::new()
+    )]
+    #[serde(
+        rename = "delete_protection",
+        serialize_with = "crate::wire::bool_string",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub delete_protection: Option<bool>,
+}
+
+impl ApiRequest for AuthMethodCreateArgs {}
+
+/// `get-auth-method`, `delete-auth-method`.
+#[derive(Debug, Clone, Args, Serialize)]
+pub struct AuthMethodNameArgs {
+    /// Auth method name.
+    #[arg(short = 'n', long)]
+    pub name: String,
+}
+
+impl ApiRequest for AuthMethodNameArgs {}
+
+/// `get-role`, `delete-role`.
+#[derive(Debug, Clone, Args, Serialize)]
+pub struct RoleNameArgs {
+    /// Role name.
+    #[arg(short = 'n', long)]
+    pub name: String,
+}
+
+impl ApiRequest for RoleNameArgs {}
+
+/// `list-auth-methods`, `list-roles`: only what the caller may list is shown.
+#[derive(Debug, Clone, Args, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct AccessListArgs {
+    /// Only names containing this text.
+    #[arg(long)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub filter: Option<String>,
+
+    /// The next_page value of a previous answer.
+    #[arg(long, value_name = "TOKEN")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pagination_token: Option<String>,
+}
+
+impl ApiRequest for AccessListArgs {}
+
+/// `create-role`.
+#[derive(Debug, Clone, Args, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct RoleCreateArgs {
+    /// Role name, e.g. /ci/fetch-s3-reader.
+    #[arg(short = 'n', long)]
+    pub name: String,
+
+    /// Free-text description.
+    #[arg(long, visible_alias = "comment")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+
+    /// Which audit events holders of the role may read with get-audit-events: none, own or
+    /// all [gateway default: none].
+    #[arg(long, value_name = "none|own|all")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub audit_access: Option<String>,
+
+    /// Refuse deletion while true (sent as the string "true"/"false").
+    #[arg(
+        long,
+        value_name = "true|false",
+        num_args = 0..=1,
+        default_missing_value = "true",
+        value_parser = BoolishValueParser::new()
+    )]
+    #[serde(
+        rename = "delete_protection",
+        serialize_with = "crate::wire::bool_string",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub delete_protection: Option<bool>,
+}
+
+impl ApiRequest for RoleCreateArgs {}
+
+/// `set-role-rule`: gives a role capabilities on a path glob (replacing the role's rule of the
+/// same type on the same path).
+#[derive(Debug, Clone, Args, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct RoleRuleSetArgs {
+    /// Role to change.
+    #[arg(long)]
+    pub role_name: String,
+
+    /// Path glob the rule covers, e.g. /team-a/* (`*` matches any run of characters).
+    #[arg(long, value_name = "GLOB")]
+    pub path: String,
+
+    /// read, create, update, delete, list or deny (repeatable or comma-separated; deny wins
+    /// over every allow).
+    #[arg(
+        long,
+        value_name = "CAPABILITY",
+        required = true,
+        value_delimiter = ','
+    )]
+    pub capability: Vec<String>,
+
+    /// item-rule, target-rule, role-rule or auth-method-rule [gateway default: item-rule].
+    #[arg(long, value_name = "TYPE")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rule_type: Option<String>,
+}
+
+impl ApiRequest for RoleRuleSetArgs {}
+
+/// `delete-role-rule`.
+#[derive(Debug, Clone, Args, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct RoleRuleDeleteArgs {
+    /// Role to change.
+    #[arg(long)]
+    pub role_name: String,
+
+    /// Path glob of the rule, exactly as it was set.
+    #[arg(long, value_name = "GLOB")]
+    pub path: String,
+
+    /// item-rule, target-rule, role-rule or auth-method-rule [gateway default: item-rule].
+    #[arg(long, value_name = "TYPE")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rule_type: Option<String>,
+}
+
+impl ApiRequest for RoleRuleDeleteArgs {}
+
+/// `assoc-role-am`: the auth method's tokens get the role's rules. Prints {"assoc_id": ...}.
+#[derive(Debug, Clone, Args, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct AssocRoleAmArgs {
+    /// Role to give.
+    #[arg(long)]
+    pub role_name: String,
+
+    /// Auth method that receives the role.
+    #[arg(long)]
+    pub am_name: String,
+}
+
+impl ApiRequest for AssocRoleAmArgs {}
+
+/// `delete-assoc`.
+#[derive(Debug, Clone, Args, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct DeleteAssocArgs {
+    /// The association's id (assoc-role-am printed it; get-role lists it).
+    #[arg(long, value_name = "ID")]
+    pub assoc_id: String,
+}
+
+impl ApiRequest for DeleteAssocArgs {}
+
+/// `revoke-token` (Mayfly extension).
+#[derive(Debug, Clone, Args, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct RevokeTokenArgs {
+    /// Token to end ("-" reads it from stdin) [default: the token this command runs with,
+    /// so `mayfly revoke-token --token t-...` ends a token from `mayfly auth`]. Another auth
+    /// method's token needs delete rights on that auth method.
+    #[arg(long, value_name = "TOKEN")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token_to_revoke: Option<String>,
+}
+
+impl ApiRequest for RevokeTokenArgs {
+    fn resolve_inputs(&mut self, inputs: &mut Inputs<'_>) -> Result<(), CliError> {
+        inputs.optional_secret("--token-to-revoke", &mut self.token_to_revoke)
+    }
+}
+
+/// `get-audit-events` (Mayfly extension): oldest first, filtered, paginated.
+#[derive(Debug, Clone, Args, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct AuditEventsArgs {
+    /// Only events at or after this time: RFC 3339 (2026-01-31T12:00:00Z) or Unix seconds.
+    #[arg(long, value_name = "TIME")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub since: Option<String>,
+
+    /// Only events at or before this time: RFC 3339 or Unix seconds.
+    #[arg(long, value_name = "TIME")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub until: Option<String>,
+
+    /// Only events about this item (producer, target, role or auth method name).
+    #[arg(long, value_name = "NAME")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub item: Option<String>,
+
+    /// Only events of this caller (a filter; not the API key this command logs in with).
+    #[arg(long, value_name = "ACCESS_ID")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub access_id: Option<String>,
+
+    /// Only events of this operation, e.g. get-dynamic-secret-value or auth.
+    #[arg(long)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub operation: Option<String>,
+
+    /// Events per page [gateway default: 100].
+    #[arg(long, value_name = "N")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub limit: Option<u32>,
+
+    /// The next_page value of the previous answer.
+    #[arg(long, value_name = "TOKEN")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pagination_token: Option<String>,
+}
+
+impl ApiRequest for AuditEventsArgs {}

@@ -1,0 +1,251 @@
+//! Auth methods, roles and the audit trail: requests and responses, with the Akeyless SDK's
+//! JSON names (`CreateAuthMethod`, `CreateRole`, `SetRoleRule`, `AssocRoleAuthMethod`, ...).
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::lenient;
+
+/// `create-auth-method` (an API key).
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(default)]
+#[schema(as = access::CreateAuthMethod)]
+pub struct CreateAuthMethod {
+    pub name: Option<String>,
+    pub description: Option<String>,
+    #[schema(schema_with = lenient::opt_bool_schema)]
+    #[serde(rename = "delete_protection", deserialize_with = "lenient::opt_bool")]
+    pub delete_protection: Option<bool>,
+}
+
+/// `list-auth-methods`, `list-roles`.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(default)]
+#[schema(as = access::ListFiltered)]
+pub struct ListFiltered {
+    pub filter: Option<String>,
+    #[serde(rename = "pagination-token")]
+    pub pagination_token: Option<String>,
+}
+
+/// `create-role`.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(default)]
+#[schema(as = access::CreateRole)]
+pub struct CreateRole {
+    pub name: Option<String>,
+    pub description: Option<String>,
+    pub comment: Option<String>,
+    /// `none`, `own` or `all`: which audit events holders of the role may read.
+    #[serde(rename = "audit-access")]
+    pub audit_access: Option<String>,
+    #[schema(schema_with = lenient::opt_bool_schema)]
+    #[serde(rename = "delete_protection", deserialize_with = "lenient::opt_bool")]
+    pub delete_protection: Option<bool>,
+}
+
+/// `set-role-rule`, `delete-role-rule`.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(default)]
+#[schema(as = access::RoleRule)]
+pub struct RoleRule {
+    #[serde(rename = "role-name")]
+    pub role_name: Option<String>,
+    pub path: Option<String>,
+    #[schema(schema_with = lenient::opt_list_schema)]
+    #[serde(deserialize_with = "lenient::opt_list")]
+    pub capability: Option<Vec<String>>,
+    #[serde(rename = "rule-type")]
+    pub rule_type: Option<String>,
+}
+
+/// `assoc-role-am`.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(default)]
+#[schema(as = access::AssocRoleAuthMethod)]
+pub struct AssocRoleAuthMethod {
+    #[serde(rename = "role-name")]
+    pub role_name: Option<String>,
+    #[serde(rename = "am-name")]
+    pub am_name: Option<String>,
+}
+
+/// `delete-assoc`.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(default)]
+#[schema(as = access::DeleteAssoc)]
+pub struct DeleteAssoc {
+    #[serde(rename = "assoc-id")]
+    pub assoc_id: Option<String>,
+}
+
+/// `revoke-token` (Mayfly extension): ends a token; without `token-to-revoke`, the caller's own.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(default)]
+#[schema(as = access::RevokeToken)]
+pub struct RevokeToken {
+    #[schema(schema_with = lenient::opt_secret_schema)]
+    #[serde(rename = "token-to-revoke")]
+    pub token_to_revoke: Option<crate::request::Secret>,
+}
+
+/// `get-audit-events` (Mayfly extension).
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(default)]
+#[schema(as = access::GetAuditEvents)]
+pub struct GetAuditEvents {
+    /// RFC 3339 time or Unix seconds.
+    #[schema(schema_with = lenient::opt_string_schema)]
+    #[serde(deserialize_with = "lenient::opt_string")]
+    pub since: Option<String>,
+    #[schema(schema_with = lenient::opt_string_schema)]
+    #[serde(deserialize_with = "lenient::opt_string")]
+    pub until: Option<String>,
+    pub item: Option<String>,
+    #[serde(rename = "access-id")]
+    pub access_id: Option<String>,
+    pub operation: Option<String>,
+    #[schema(schema_with = lenient::opt_i64_schema)]
+    #[serde(deserialize_with = "lenient::opt_i64")]
+    pub limit: Option<i64>,
+    #[serde(rename = "pagination-token")]
+    pub pagination_token: Option<String>,
+}
+
+/// `create-auth-method`: the access key is shown here once and never again.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = access::CreateAuthMethodOutput)]
+pub struct CreateAuthMethodOutput {
+    pub access_id: String,
+    pub access_key: String,
+    pub name: String,
+}
+
+/// A role an auth method holds, as `get-auth-method` shows it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = access::AuthMethodRoleAssoc)]
+pub struct AuthMethodRoleAssoc {
+    pub assoc_id: String,
+    pub role_name: String,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = access::AuthMethodAccessInfo)]
+pub struct AuthMethodAccessInfo {
+    pub rules_type: String,
+}
+
+/// `get-auth-method`, entries of `list-auth-methods`. Never the key.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = access::AuthMethod)]
+pub struct AuthMethod {
+    pub auth_method_name: String,
+    pub auth_method_access_id: String,
+    pub description: String,
+    pub delete_protection: bool,
+    pub creation_date: String,
+    pub modification_date: String,
+    pub access_info: AuthMethodAccessInfo,
+    pub auth_method_roles_assoc: Vec<AuthMethodRoleAssoc>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = access::ListAuthMethodsOutput)]
+pub struct ListAuthMethodsOutput {
+    pub auth_methods: Vec<AuthMethod>,
+    pub next_page: String,
+}
+
+/// `delete-auth-method`.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = access::DeleteAuthMethodOutput)]
+pub struct DeleteAuthMethodOutput {
+    pub name: String,
+}
+
+/// One rule of a role.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = access::PathRule)]
+pub struct PathRule {
+    pub path: String,
+    pub capabilities: Vec<String>,
+    #[serde(rename = "type")]
+    pub rule_type: String,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = access::Rules)]
+pub struct Rules {
+    pub admin: bool,
+    pub path_rules: Vec<PathRule>,
+}
+
+/// An auth method holding a role, as `get-role` shows it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = access::RoleAuthMethodAssoc)]
+pub struct RoleAuthMethodAssoc {
+    pub assoc_id: String,
+    pub auth_method_name: String,
+    pub auth_method_access_id: String,
+}
+
+/// `get-role`, entries of `list-roles`.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = access::Role)]
+pub struct Role {
+    pub role_name: String,
+    pub comment: String,
+    pub audit_access: String,
+    pub delete_protection: bool,
+    pub creation_date: String,
+    pub modification_date: String,
+    pub rules: Rules,
+    pub role_auth_methods_assoc: Vec<RoleAuthMethodAssoc>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = access::ListRolesOutput)]
+pub struct ListRolesOutput {
+    pub roles: Vec<Role>,
+    pub next_page: String,
+}
+
+/// `assoc-role-am`.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = access::CreateRoleAuthMethodAssocOutput)]
+pub struct CreateRoleAuthMethodAssocOutput {
+    pub assoc_id: String,
+}
+
+/// `delete-role-rule`.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = access::DeleteRoleRuleOutput)]
+pub struct DeleteRoleRuleOutput {
+    pub deleted: bool,
+    pub result: String,
+}
+
+/// One audited action (never a secret).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = access::AuditEvent)]
+pub struct AuditEvent {
+    pub id: i64,
+    pub time: String,
+    pub request_id: String,
+    pub access_id: String,
+    pub operation: String,
+    pub item: String,
+    pub outcome: String,
+    pub status: i32,
+    pub client_address: String,
+    pub detail: String,
+}
+
+/// `get-audit-events`.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = access::AuditEventsOutput)]
+pub struct AuditEventsOutput {
+    pub events: Vec<AuditEvent>,
+    /// Pass as `pagination-token` for the next page; empty on the last one.
+    pub next_page: String,
+}

@@ -1,0 +1,84 @@
+//! The audit trail in the database.
+
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
+};
+
+pub use crate::entity::audit_event::Model as AuditEvent;
+use crate::{entity::audit_event, Millis, StoreError};
+
+/// An event to record.
+#[derive(Debug, Clone, Default)]
+pub struct NewAuditEvent {
+    pub at: Millis,
+    pub request_id: String,
+    pub access_id: String,
+    pub operation: String,
+    pub item: String,
+    pub outcome: String,
+    pub status: i32,
+    pub client_address: String,
+    pub detail: String,
+}
+
+pub async fn insert(db: &impl ConnectionTrait, e: NewAuditEvent) -> Result<AuditEvent, StoreError> {
+    Ok(audit_event::ActiveModel {
+        at: Set(e.at),
+        request_id: Set(e.request_id),
+        access_id: Set(e.access_id),
+        operation: Set(e.operation),
+        item: Set(e.item),
+        outcome: Set(e.outcome),
+        status: Set(e.status),
+        client_address: Set(e.client_address),
+        detail: Set(e.detail),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?)
+}
+
+/// What to look for. Every field narrows the result.
+#[derive(Debug, Clone, Default)]
+pub struct AuditQuery {
+    pub since: Option<Millis>,
+    pub until: Option<Millis>,
+    pub item: Option<String>,
+    pub access_id: Option<String>,
+    pub operation: Option<String>,
+    /// Only events after this id (the previous page's last id).
+    pub after_id: Option<i64>,
+    pub limit: u64,
+}
+
+/// Events matching `q`, oldest first.
+pub async fn query(
+    db: &impl ConnectionTrait,
+    q: &AuditQuery,
+) -> Result<Vec<AuditEvent>, StoreError> {
+    let mut find = audit_event::Entity::find();
+    if let Some(since) = q.since {
+        find = find.filter(audit_event::Column::At.gte(since));
+    }
+    if let Some(until) = q.until {
+        find = find.filter(audit_event::Column::At.lte(until));
+    }
+    if let Some(item) = &q.item {
+        find = find.filter(audit_event::Column::Item.eq(item.clone()));
+    }
+    if let Some(access_id) = &q.access_id {
+        find = find.filter(audit_event::Column::AccessId.eq(access_id.clone()));
+    }
+    if let Some(operation) = &q.operation {
+        find = find.filter(audit_event::Column::Operation.eq(operation.clone()));
+    }
+    if let Some(after) = q.after_id {
+        find = find.filter(audit_event::Column::Id.gt(after));
+    }
+    Ok(find
+        .order_by_asc(audit_event::Column::Id)
+        .limit(q.limit)
+        .all(db)
+        .await?)
+}

@@ -1,0 +1,315 @@
+//! `mayfly-gateway rotate-master-key`: put a new master key in charge and re-seal every
+//! stored secret under it, without stopping the gateways and without losing anything if the
+//! command is interrupted.
+//!
+//! Order of events, and why each step is safe to interrupt:
+//!
+//! 1. Every stored value is checked to be sealed with a key the command knows; otherwise it
+//!    stops before changing anything (a key was dropped from the list too early).
+//! 2. With the generated key file, a new key is generated and the file is rewritten
+//!    atomically with the new key first and every old key after it. Running gateways keep
+//!    all their keys; when they meet a value sealed with the new key id they re-read the
+//!    file. A crash before the rename leaves the old file; after it, the new one.
+//!    With keys from configuration, the operator has already put the new key first on every
+//!    gateway; the command only re-seals.
+//! 3. Each value not sealed with the current key is opened, sealed again, and written back
+//!    with a conditional update (same id, version and sealed text as read), so a concurrent
+//!    change is never overwritten; such rows are simply read again in the next pass.
+//!
+//! Rerunning finishes the job: if values are still sealed with an older key, the command
+//! completes that re-seal instead of generating yet another key.
+
+use std::{collections::BTreeMap, fmt, path::PathBuf, time::Duration};
+
+use mayfly_crypto::MasterKey;
+use mayfly_store::rotation as store;
+use sea_orm::DatabaseConnection;
+use secrecy::zeroize::Zeroizing;
+
+use super::{sealed_key_id, target_aad};
+use crate::{
+    config::Config,
+    keys::{self, KeyList},
+};
+
+/// Environment variable of a test hook: milliseconds to wait before writing each re-sealed
+/// value, so a test can kill the command in the middle of its work. Not for production.
+pub const TEST_DELAY_ENV: &str = "MAYFLY_TEST_RESEAL_DELAY_MS";
+
+/// Passes over the table at most; a value changed by a concurrent update in one pass is
+/// read again in the next.
+const MAX_PASSES: u32 = 5;
+
+/// How the re-seal runs.
+#[derive(Debug, Clone, Default)]
+pub struct ResealOptions {
+    /// Pause before each write (test hook [`TEST_DELAY_ENV`]).
+    pub delay_per_value: Duration,
+}
+
+impl ResealOptions {
+    /// Options from the environment: only the test hook.
+    pub fn from_env() -> Self {
+        let delay_ms = std::env::var(TEST_DELAY_ENV)
+            .ok()
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .unwrap_or(0);
+        ResealOptions {
+            delay_per_value: Duration::from_millis(delay_ms),
+        }
+    }
+}
+
+/// Where the current key came from in this run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeyChange {
+    /// A new key was generated and written first into the key file.
+    Generated { file: PathBuf },
+    /// The key file's current key was kept: a previous run had not finished re-sealing.
+    Resumed { file: PathBuf },
+    /// Keys from configuration: the first one is current.
+    Configured,
+}
+
+/// What the re-seal did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ResealCounts {
+    /// Values looked at.
+    pub total: usize,
+    /// Values re-sealed under the current key by this run.
+    pub resealed: usize,
+    /// Values found already sealed with the current key.
+    pub already_current: usize,
+    /// Values still not sealed with the current key at the end (changed concurrently in
+    /// every pass, or failed).
+    pub remaining: usize,
+    /// Values that could not be re-sealed, with the reason (never a secret).
+    pub failures: Vec<String>,
+}
+
+/// The outcome of `rotate-master-key`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RotationReport {
+    pub current_key_id: String,
+    pub previous_key_ids: Vec<String>,
+    pub change: KeyChange,
+    pub counts: ResealCounts,
+}
+
+impl RotationReport {
+    /// Whether every stored value is now sealed with the current key.
+    pub fn complete(&self) -> bool {
+        self.counts.remaining == 0 && self.counts.failures.is_empty()
+    }
+}
+
+impl fmt::Display for RotationReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let key = &self.current_key_id;
+        match &self.change {
+            KeyChange::Generated { file } => writeln!(
+                f,
+                "generated master key {key} and wrote it first into {}",
+                file.display()
+            )?,
+            KeyChange::Resumed { file } => writeln!(
+                f,
+                "a previous rotation to key {key} ({}) was not finished; finishing it",
+                file.display()
+            )?,
+            KeyChange::Configured => writeln!(f, "current master key {key} (from configuration)")?,
+        }
+        let c = &self.counts;
+        writeln!(
+            f,
+            "re-sealed {} of {} stored values; {} were already sealed with {key}; {} remain under older keys",
+            c.resealed, c.total, c.already_current, c.remaining
+        )?;
+        for failure in &c.failures {
+            writeln!(f, "failed: {failure}")?;
+        }
+        if self.complete() {
+            if self.previous_key_ids.is_empty() {
+                writeln!(f, "done: every value is sealed with {key}")?;
+            } else {
+                writeln!(
+                    f,
+                    "done: every value is sealed with {key}; the previous keys ({}) can be removed once every gateway runs with {key} (run this command again first: it must report 0 re-sealed)",
+                    self.previous_key_ids.join(", ")
+                )?;
+            }
+        } else {
+            writeln!(
+                f,
+                "not finished: run rotate-master-key again to complete it; keep every key until then"
+            )?;
+        }
+        Ok(())
+    }
+}
+
+/// Problems that stop the command before or while it works.
+#[derive(Debug, thiserror::Error)]
+pub enum RotateError {
+    #[error("no master key file at {0}: start the gateway once (it generates one), or configure MAYFLY_MASTER_KEY")]
+    NoKeyFile(PathBuf),
+    #[error("{0}")]
+    KeyFile(#[from] keys::KeyFileError),
+    #[error("stored values are sealed with master keys that are not configured: {0}; add those keys after the current one and run again")]
+    UnknownKeys(String),
+    #[error("cannot generate a new master key: {0}")]
+    Generate(mayfly_crypto::KeyError),
+    #[error("database: {0}")]
+    Store(#[from] mayfly_store::StoreError),
+    #[error("database: {0}")]
+    Db(#[from] sea_orm::DbErr),
+}
+
+/// Runs the command against the configured database and keys.
+pub async fn rotate_master_key(
+    config: &Config,
+    options: &ResealOptions,
+) -> Result<RotationReport, RotateError> {
+    let db = mayfly_store::connect(&config.database_url, config.db_max_connections).await?;
+    let (keys, change) = prepare_keys(config, &db).await?;
+    let counts = reseal_all(&db, &keys, options).await?;
+    Ok(RotationReport {
+        current_key_id: keys.current().id().to_owned(),
+        previous_key_ids: keys.ids()[1..].iter().map(|s| (*s).to_owned()).collect(),
+        change,
+        counts,
+    })
+}
+
+/// Chooses the key to re-seal under: the configured first key, or (key file) a new one,
+/// unless a previous run left values to finish.
+pub async fn prepare_keys(
+    config: &Config,
+    db: &DatabaseConnection,
+) -> Result<(KeyList, KeyChange), RotateError> {
+    let (keys, file) = match &config.master_keys {
+        Some(keys) => (keys.clone(), None),
+        None => {
+            let path = keys::key_file_path(config);
+            if !path.exists() {
+                return Err(RotateError::NoKeyFile(path));
+            }
+            (keys::read_key_file(&path)?, Some(path))
+        }
+    };
+    let census = census(db, &keys).await?;
+    if !census.unknown.is_empty() {
+        let list = census
+            .unknown
+            .iter()
+            .map(|(id, n)| format!("{id} ({n} values)"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        return Err(RotateError::UnknownKeys(list));
+    }
+    let Some(path) = file else {
+        return Ok((keys, KeyChange::Configured));
+    };
+    if census.not_current > 0 {
+        return Ok((keys, KeyChange::Resumed { file: path }));
+    }
+    let new_key = MasterKey::generate(&keys.next_key_id()).map_err(RotateError::Generate)?;
+    let rotated = keys
+        .with_new_current(new_key)
+        .map_err(RotateError::Generate)?;
+    keys::write_key_file(&path, &rotated)?;
+    tracing::info!(key = %rotated.current().id(), file = %path.display(), "new master key written");
+    Ok((rotated, KeyChange::Generated { file: path }))
+}
+
+/// How the stored values are sealed.
+struct Census {
+    not_current: usize,
+    /// Key ids no configured key has, with their value counts.
+    unknown: BTreeMap<String, usize>,
+}
+
+async fn census(db: &DatabaseConnection, keys: &KeyList) -> Result<Census, RotateError> {
+    let mut census = Census {
+        not_current: 0,
+        unknown: BTreeMap::new(),
+    };
+    for row in store::all_sealed(db).await? {
+        let id = sealed_key_id(&row.sealed_credentials).unwrap_or("(malformed)");
+        if id != keys.current().id() {
+            census.not_current += 1;
+        }
+        if !keys.contains_id(id) {
+            *census.unknown.entry(id.to_owned()).or_default() += 1;
+        }
+    }
+    Ok(census)
+}
+
+/// Re-seals every value not sealed with `keys`' current key, in passes until none is left
+/// or [`MAX_PASSES`] passes are done. Safe to run next to serving gateways and to rerun.
+pub async fn reseal_all(
+    db: &DatabaseConnection,
+    keys: &KeyList,
+    options: &ResealOptions,
+) -> Result<ResealCounts, RotateError> {
+    let ring = keys.ring();
+    let mut counts = ResealCounts::default();
+    for pass in 1..=MAX_PASSES {
+        let rows = store::all_sealed(db).await?;
+        if pass == 1 {
+            counts.total = rows.len();
+        }
+        let mut changed_meanwhile = 0usize;
+        let mut failures = Vec::new();
+        for row in rows {
+            if ring.sealed_with_current(&row.sealed_credentials) {
+                if pass == 1 {
+                    counts.already_current += 1;
+                }
+                continue;
+            }
+            let aad = target_aad(&row.uid);
+            let plain = match ring.open(&row.sealed_credentials, &aad) {
+                Ok(plain) => Zeroizing::new(plain),
+                Err(e) => {
+                    failures.push(format!("target {} (id {}): {e}", row.name, row.id));
+                    continue;
+                }
+            };
+            let resealed = ring.seal(&plain, &aad);
+            if !options.delay_per_value.is_zero() {
+                tokio::time::sleep(options.delay_per_value).await;
+            }
+            if store::reseal_if_unchanged(
+                db,
+                row.id,
+                row.version,
+                &row.sealed_credentials,
+                &resealed,
+            )
+            .await?
+            {
+                counts.resealed += 1;
+                tracing::debug!(target_id = row.id, key = %ring.current_id(), "value re-sealed");
+            } else {
+                changed_meanwhile += 1;
+            }
+        }
+        counts.failures = failures;
+        if changed_meanwhile == 0 {
+            break;
+        }
+        tracing::info!(
+            pass,
+            changed_meanwhile,
+            "some values changed while being re-sealed; reading them again"
+        );
+    }
+    counts.remaining = store::all_sealed(db)
+        .await?
+        .iter()
+        .filter(|row| !ring.sealed_with_current(&row.sealed_credentials))
+        .count();
+    Ok(counts)
+}

@@ -1,0 +1,497 @@
+//! Auth methods (API keys), roles, rules and their associations, and token revocation.
+//!
+//! Every rule change is itself authorized: whoever may update a role may give it any rule, so
+//! `role-rule` rights are administrator rights (docs/security.md says so).
+
+use mayfly_api_types::{access as dto, response};
+use mayfly_crypto::{generate_access_id, generate_access_key, hash_secret};
+use mayfly_domain::ItemName;
+use mayfly_store::{
+    access,
+    auth::{self, NewAuthMethod},
+    entity::{auth_method, role},
+    now_millis, StoreError, TransactionTrait,
+};
+use secrecy::ExposeSecret;
+
+use super::{given, rfc3339};
+use crate::{
+    authn::{AuditAccess, Caller},
+    authz::{authorize, Capability, ResourceKind},
+    error::{ApiError, ApiResult},
+    state::AppState,
+};
+
+fn parse_name(field: &str, raw: &Option<String>, what: &str) -> ApiResult<ItemName> {
+    match given(raw) {
+        Some(raw) => {
+            ItemName::parse(raw).map_err(|e| ApiError::bad_request(format!("{field}: {e}")))
+        }
+        None => Err(ApiError::bad_request(format!(
+            "{field}: required: the {what}'s name, such as /ci/deployer"
+        ))),
+    }
+}
+
+fn check_description(raw: Option<&String>) -> ApiResult<String> {
+    match raw {
+        Some(d) if d.chars().count() > 1024 => Err(ApiError::bad_request(
+            "description: at most 1024 characters",
+        )),
+        Some(d) => Ok(d.trim().to_owned()),
+        None => Ok(String::new()),
+    }
+}
+
+async fn find_auth_method(state: &AppState, name: &ItemName) -> ApiResult<auth_method::Model> {
+    access::find_auth_method(state.db(), name.as_str())
+        .await?
+        .ok_or_else(|| {
+            ApiError::not_found(format!(
+                "no auth method named {name}; list-auth-methods shows them"
+            ))
+        })
+}
+
+async fn find_role(state: &AppState, name: &ItemName) -> ApiResult<role::Model> {
+    access::find_role(state.db(), name.as_str())
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("no role named {name}; list-roles shows them")))
+}
+
+pub async fn create_auth_method(
+    state: &AppState,
+    caller: &Caller,
+    req: dto::CreateAuthMethod,
+) -> ApiResult<dto::CreateAuthMethodOutput> {
+    let name = parse_name("name", &req.name, "auth method")?;
+    let description = check_description(req.description.as_ref())?;
+    authorize(
+        caller,
+        Capability::Create,
+        ResourceKind::AuthMethod,
+        name.as_str(),
+    )?;
+    let access_id = generate_access_id();
+    let access_key = generate_access_key();
+    auth::insert_auth_method(
+        state.db(),
+        NewAuthMethod {
+            name: name.as_str().to_owned(),
+            access_id: access_id.clone(),
+            key_hash: hash_secret(access_key.expose_secret()),
+        },
+        now_millis(),
+    )
+    .await?;
+    // Description and delete protection live on the role side in Akeyless's model of API
+    // keys; Mayfly keeps the key minimal and reports them back empty.
+    let _ = (description, req.delete_protection);
+    Ok(dto::CreateAuthMethodOutput {
+        access_id,
+        access_key: access_key.expose_secret().to_owned(),
+        name: name.to_string(),
+    })
+}
+
+async fn present_auth_method(
+    state: &AppState,
+    m: auth_method::Model,
+) -> ApiResult<dto::AuthMethod> {
+    let mut roles = Vec::new();
+    for a in access::associations_of_auth_method(state.db(), &m.id).await? {
+        if let Some(r) = access::find_role_by_id(state.db(), &a.role_id).await? {
+            roles.push(dto::AuthMethodRoleAssoc {
+                assoc_id: a.id,
+                role_name: r.name,
+            });
+        }
+    }
+    Ok(dto::AuthMethod {
+        auth_method_name: m.name,
+        auth_method_access_id: m.access_id,
+        description: String::new(),
+        delete_protection: false,
+        creation_date: rfc3339(m.created_at),
+        modification_date: rfc3339(m.created_at),
+        access_info: dto::AuthMethodAccessInfo {
+            rules_type: m.method_type,
+        },
+        auth_method_roles_assoc: roles,
+    })
+}
+
+pub async fn get_auth_method(
+    state: &AppState,
+    caller: &Caller,
+    req: response_named::Named,
+) -> ApiResult<dto::AuthMethod> {
+    let name = parse_name("name", &req.name, "auth method")?;
+    authorize(
+        caller,
+        Capability::Read,
+        ResourceKind::AuthMethod,
+        name.as_str(),
+    )?;
+    let m = find_auth_method(state, &name).await?;
+    present_auth_method(state, m).await
+}
+
+pub async fn list_auth_methods(
+    state: &AppState,
+    caller: &Caller,
+    req: dto::ListFiltered,
+) -> ApiResult<dto::ListAuthMethodsOutput> {
+    let filter = given(&req.filter).map(str::to_lowercase);
+    let mut out = Vec::new();
+    for m in access::list_auth_methods(state.db()).await? {
+        if filter
+            .as_ref()
+            .is_some_and(|f| !m.name.to_lowercase().contains(f.as_str()))
+        {
+            continue;
+        }
+        if authorize(caller, Capability::List, ResourceKind::AuthMethod, &m.name).is_err() {
+            continue;
+        }
+        out.push(present_auth_method(state, m).await?);
+    }
+    Ok(dto::ListAuthMethodsOutput {
+        auth_methods: out,
+        next_page: String::new(),
+    })
+}
+
+/// Deletes an auth method; its tokens stop working at once (they are deleted with it).
+pub async fn delete_auth_method(
+    state: &AppState,
+    caller: &Caller,
+    req: response_named::Named,
+) -> ApiResult<dto::DeleteAuthMethodOutput> {
+    let name = parse_name("name", &req.name, "auth method")?;
+    authorize(
+        caller,
+        Capability::Delete,
+        ResourceKind::AuthMethod,
+        name.as_str(),
+    )?;
+    let m = find_auth_method(state, &name).await?;
+    if m.id == caller.auth_method_id {
+        return Err(ApiError::conflict(format!(
+            "{name} is the auth method of your own token; delete it with another administrator's token"
+        )));
+    }
+    access::delete_auth_method(state.db(), &m.id).await?;
+    Ok(dto::DeleteAuthMethodOutput {
+        name: name.to_string(),
+    })
+}
+
+pub async fn create_role(
+    state: &AppState,
+    caller: &Caller,
+    req: dto::CreateRole,
+) -> ApiResult<response::Empty> {
+    let name = parse_name("name", &req.name, "role")?;
+    let description = check_description(req.description.as_ref().or(req.comment.as_ref()))?;
+    let audit = match given(&req.audit_access) {
+        None => AuditAccess::None,
+        Some(raw) => AuditAccess::parse(raw).ok_or_else(|| {
+            ApiError::bad_request(format!("audit-access: {raw:?} is not none, own or all"))
+        })?,
+    };
+    authorize(
+        caller,
+        Capability::Create,
+        ResourceKind::Role,
+        name.as_str(),
+    )?;
+    access::insert_role(
+        state.db(),
+        name.as_str(),
+        &description,
+        audit.as_str(),
+        req.delete_protection.unwrap_or(false),
+        now_millis(),
+    )
+    .await?;
+    Ok(response::Empty {})
+}
+
+async fn present_role(state: &AppState, r: role::Model) -> ApiResult<dto::Role> {
+    let rules = access::rules_of_role(state.db(), &r.id).await?;
+    let mut assocs = Vec::new();
+    for a in access::associations_of_role(state.db(), &r.id).await? {
+        if let Some(m) = access::find_auth_method_by_id(state.db(), &a.auth_method_id).await? {
+            assocs.push(dto::RoleAuthMethodAssoc {
+                assoc_id: a.id,
+                auth_method_name: m.name,
+                auth_method_access_id: m.access_id,
+            });
+        }
+    }
+    Ok(dto::Role {
+        role_name: r.name,
+        comment: r.description,
+        audit_access: r.audit_access,
+        delete_protection: r.delete_protection,
+        creation_date: rfc3339(r.created_at),
+        modification_date: rfc3339(r.modified_at),
+        rules: dto::Rules {
+            admin: false,
+            path_rules: rules
+                .into_iter()
+                .map(|x| dto::PathRule {
+                    path: x.path,
+                    capabilities: x.capabilities.split(',').map(str::to_owned).collect(),
+                    rule_type: x.rule_type,
+                })
+                .collect(),
+        },
+        role_auth_methods_assoc: assocs,
+    })
+}
+
+pub async fn get_role(
+    state: &AppState,
+    caller: &Caller,
+    req: response_named::Named,
+) -> ApiResult<dto::Role> {
+    let name = parse_name("name", &req.name, "role")?;
+    authorize(caller, Capability::Read, ResourceKind::Role, name.as_str())?;
+    let r = find_role(state, &name).await?;
+    present_role(state, r).await
+}
+
+pub async fn list_roles(
+    state: &AppState,
+    caller: &Caller,
+    req: dto::ListFiltered,
+) -> ApiResult<dto::ListRolesOutput> {
+    let filter = given(&req.filter).map(str::to_lowercase);
+    let mut out = Vec::new();
+    for r in access::list_roles(state.db()).await? {
+        if filter
+            .as_ref()
+            .is_some_and(|f| !r.name.to_lowercase().contains(f.as_str()))
+        {
+            continue;
+        }
+        if authorize(caller, Capability::List, ResourceKind::Role, &r.name).is_err() {
+            continue;
+        }
+        out.push(present_role(state, r).await?);
+    }
+    Ok(dto::ListRolesOutput {
+        roles: out,
+        next_page: String::new(),
+    })
+}
+
+pub async fn delete_role(
+    state: &AppState,
+    caller: &Caller,
+    req: response_named::Named,
+) -> ApiResult<response::Empty> {
+    let name = parse_name("name", &req.name, "role")?;
+    authorize(
+        caller,
+        Capability::Delete,
+        ResourceKind::Role,
+        name.as_str(),
+    )?;
+    let r = find_role(state, &name).await?;
+    if r.delete_protection {
+        return Err(ApiError::conflict(format!(
+            "role {name} has delete protection"
+        )));
+    }
+    access::delete_role(state.db(), &r.id).await?;
+    Ok(response::Empty {})
+}
+
+/// A rule path: `/`-rooted, path characters and `*` globs.
+fn parse_rule_path(raw: &Option<String>) -> ApiResult<String> {
+    let path =
+        given(raw).ok_or_else(|| ApiError::bad_request("path: required, such as /team-a/*"))?;
+    let ok = path.starts_with('/')
+        && path.len() <= 512
+        && path
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "/*._@+=,-".contains(c));
+    if ok {
+        Ok(path.to_owned())
+    } else {
+        Err(ApiError::bad_request(format!(
+            "path: {path:?} must start with / and use letters, digits, . _ @ + = , - / and * (e.g. /team-a/*)"
+        )))
+    }
+}
+
+fn parse_rule_type(raw: &Option<String>) -> ApiResult<ResourceKind> {
+    let raw = given(raw).unwrap_or("item-rule");
+    ResourceKind::from_rule_type(raw).ok_or_else(|| {
+        ApiError::bad_request(format!(
+            "rule-type: {raw:?} is not supported; Mayfly has item-rule, target-rule, role-rule and auth-method-rule"
+        ))
+    })
+}
+
+pub async fn set_role_rule(
+    state: &AppState,
+    caller: &Caller,
+    req: dto::RoleRule,
+) -> ApiResult<response::Empty> {
+    let role_name = parse_name("role-name", &req.role_name, "role")?;
+    let path = parse_rule_path(&req.path)?;
+    let kind = parse_rule_type(&req.rule_type)?;
+    let caps: Vec<String> = req
+        .capability
+        .unwrap_or_default()
+        .iter()
+        .map(|c| c.trim().to_ascii_lowercase())
+        .filter(|c| !c.is_empty())
+        .collect();
+    if caps.is_empty() {
+        return Err(ApiError::bad_request(
+            "capability: required: one or more of read, create, update, delete, list, deny",
+        ));
+    }
+    if let Some(bad) = caps
+        .iter()
+        .find(|c| Capability::parse(c).is_none() && c.as_str() != "deny")
+    {
+        return Err(ApiError::bad_request(format!(
+            "capability: {bad:?} is not one of read, create, update, delete, list, deny"
+        )));
+    }
+    authorize(
+        caller,
+        Capability::Update,
+        ResourceKind::Role,
+        role_name.as_str(),
+    )?;
+    let r = find_role(state, &role_name).await?;
+    let txn = state.db().begin().await.map_err(StoreError::from)?;
+    access::set_rule(
+        &txn,
+        &r.id,
+        kind.rule_type(),
+        &path,
+        &caps.join(","),
+        now_millis(),
+    )
+    .await?;
+    txn.commit().await.map_err(StoreError::from)?;
+    Ok(response::Empty {})
+}
+
+pub async fn delete_role_rule(
+    state: &AppState,
+    caller: &Caller,
+    req: dto::RoleRule,
+) -> ApiResult<dto::DeleteRoleRuleOutput> {
+    let role_name = parse_name("role-name", &req.role_name, "role")?;
+    let path = parse_rule_path(&req.path)?;
+    let kind = parse_rule_type(&req.rule_type)?;
+    authorize(
+        caller,
+        Capability::Update,
+        ResourceKind::Role,
+        role_name.as_str(),
+    )?;
+    let r = find_role(state, &role_name).await?;
+    if !access::delete_rule(state.db(), &r.id, kind.rule_type(), &path).await? {
+        return Err(ApiError::not_found(format!(
+            "role {role_name} has no {} on {path}",
+            kind.rule_type()
+        )));
+    }
+    Ok(dto::DeleteRoleRuleOutput {
+        deleted: true,
+        result: "deleted".into(),
+    })
+}
+
+pub async fn assoc_role_am(
+    state: &AppState,
+    caller: &Caller,
+    req: dto::AssocRoleAuthMethod,
+) -> ApiResult<dto::CreateRoleAuthMethodAssocOutput> {
+    let role_name = parse_name("role-name", &req.role_name, "role")?;
+    let am_name = parse_name("am-name", &req.am_name, "auth method")?;
+    authorize(
+        caller,
+        Capability::Update,
+        ResourceKind::Role,
+        role_name.as_str(),
+    )?;
+    authorize(
+        caller,
+        Capability::Read,
+        ResourceKind::AuthMethod,
+        am_name.as_str(),
+    )?;
+    let r = find_role(state, &role_name).await?;
+    let m = find_auth_method(state, &am_name).await?;
+    let a = access::associate(state.db(), &r.id, &m.id, now_millis()).await?;
+    Ok(dto::CreateRoleAuthMethodAssocOutput { assoc_id: a.id })
+}
+
+pub async fn delete_assoc(
+    state: &AppState,
+    caller: &Caller,
+    req: dto::DeleteAssoc,
+) -> ApiResult<response::Empty> {
+    let id = given(&req.assoc_id)
+        .ok_or_else(|| ApiError::bad_request("assoc-id: required (get-role shows it)"))?;
+    let found = match access::find_association(state.db(), id).await? {
+        Some(a) => access::find_role_by_id(state.db(), &a.role_id).await?,
+        None => None,
+    };
+    // Only someone who may change roles in general learns that an id does not exist.
+    let Some(r) = found else {
+        authorize(caller, Capability::Update, ResourceKind::Role, "/")?;
+        return Err(ApiError::not_found(format!("no association with id {id}")));
+    };
+    authorize(caller, Capability::Update, ResourceKind::Role, &r.name)?;
+    access::delete_association(state.db(), id).await?;
+    Ok(response::Empty {})
+}
+
+/// Ends a token: the caller's own, or (with `delete` on the owner's auth method) another.
+pub async fn revoke_token(
+    state: &AppState,
+    caller: &Caller,
+    own_token: &str,
+    req: dto::RevokeToken,
+) -> ApiResult<response::Empty> {
+    let target = req
+        .token_to_revoke
+        .as_ref()
+        .map(|t| t.expose().trim())
+        .filter(|t| !t.is_empty());
+    let token = target.unwrap_or(own_token);
+    let hash = hash_secret(token);
+    if target.is_some() && token != own_token {
+        let found = auth::find_live_token(state.db(), &hash, now_millis())
+            .await?
+            .ok_or_else(|| ApiError::not_found("token-to-revoke: no such live token"))?;
+        let owner = access::find_auth_method_by_id(state.db(), &found.auth_method_id)
+            .await?
+            .ok_or_else(|| ApiError::not_found("token-to-revoke: no such live token"))?;
+        authorize(
+            caller,
+            Capability::Delete,
+            ResourceKind::AuthMethod,
+            &owner.name,
+        )?;
+    }
+    auth::delete_token(state.db(), &hash).await?;
+    Ok(response::Empty {})
+}
+
+/// `Named` requests (get/delete by name), re-exported for the handlers above.
+mod response_named {
+    pub use mayfly_api_types::request::Named;
+}
