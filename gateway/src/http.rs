@@ -14,6 +14,7 @@ use crate::{
     leases::issue::{self, Requester},
     operation::{Flavor, Operation},
     routes::{access, audit_events, items, producers, targets, tmp_creds},
+    rotation,
     state::AppState,
 };
 
@@ -233,6 +234,12 @@ async fn run(
         Operation::RoleAssocDelete => ok(access::delete_assoc(state, c, parse(body)?).await?),
         Operation::TokenRevoke => ok(access::revoke_token(state, c, &token, parse(body)?).await?),
         Operation::AuditEvents => ok(audit_events::get(state, c, parse(body)?).await?),
+        Operation::TargetRotateCredentials => {
+            ok(rotation::api::rotate_target_credentials(state, c, parse(body)?).await?)
+        }
+        Operation::ProducerRotateCredentials => {
+            ok(rotation::api::rotate_producer_credentials(state, c, parse(body)?).await?)
+        }
     }
 }
 

@@ -378,6 +378,20 @@ pub fn describe(op: Operation) -> OperationDoc {
             json::<ac::AuditEventsOutput>(),
             &[],
         ),
+        Operation::TargetRotateCredentials => D::token(
+            TARGETS,
+            "Rotate a target's AWS access key now (Mayfly extension): create, verify, store, delete the old",
+            json::<crate::rotation::api::RotateCredentials>(),
+            json::<crate::rotation::api::RotateCredentialsOutput>(),
+            &[404, 409, 502],
+        ),
+        Operation::ProducerRotateCredentials => D::token(
+            PRODUCERS,
+            "Rotate a dynamic secret's inline AWS access key now (Mayfly extension)",
+            json::<crate::rotation::api::RotateCredentials>(),
+            json::<crate::rotation::api::RotateCredentialsOutput>(),
+            &[404, 409, 502],
+        ),
     }
 }
 

@@ -49,6 +49,8 @@ pub enum Operation {
     RoleAssocDelete,
     TokenRevoke,
     AuditEvents,
+    TargetRotateCredentials,
+    ProducerRotateCredentials,
 }
 
 /// Every path and its operation. Also the source for documentation and route tests.
@@ -127,6 +129,8 @@ pub const ROUTES: &[(&str, Operation)] = &[
     ("delete-assoc", Operation::RoleAssocDelete),
     ("revoke-token", Operation::TokenRevoke),
     ("get-audit-events", Operation::AuditEvents),
+    ("target-rotate-credentials", Operation::TargetRotateCredentials),
+    ("dynamic-secret-rotate-credentials", Operation::ProducerRotateCredentials),
 ];
 
 impl Operation {

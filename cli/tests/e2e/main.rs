@@ -1,6 +1,7 @@
 //! Black-box tests of the `mayfly` binary against a real gateway started by `mayfly-testkit`.
 //! All files are modules of this one test binary (one link, shared helpers).
 
+mod access;
 mod aws;
 mod errors;
 mod helpers;

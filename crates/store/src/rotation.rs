@@ -92,8 +92,9 @@ pub async fn find(
 }
 
 /// Sets a target's rotation interval (`0` switches scheduled rotation off). The next
-/// rotation is due `interval_days` after the last one, or after `now` if it never rotated.
-/// Returns `false` if the target does not exist.
+/// rotation is due `interval_days` after the last one, or after `now` if it never rotated;
+/// setting the interval it already has changes nothing. Returns `false` if the target does
+/// not exist.
 pub async fn set_interval(
     db: &impl ConnectionTrait,
     target_id: i64,
@@ -103,6 +104,13 @@ pub async fn set_interval(
     let Some(row) = find(db, target_id).await? else {
         return Ok(false);
     };
+    if row.rotation_interval_days == i64::from(interval_days)
+        && (interval_days == 0 || row.rotation_due_at.is_some())
+    {
+        // Unchanged (an update resends every field): the due time must not move, or a
+        // target updated more often than its interval would never rotate.
+        return Ok(true);
+    }
     let due = (interval_days > 0).then(|| {
         row.last_rotated_at
             .unwrap_or(now)

@@ -39,7 +39,13 @@ struct Args {
     ttl: Option<Ttl>,
 }
 
+/// More arguments than this is not a real request.
+const MAX_ARGS: usize = 20;
+
 fn parse_args(raw: &[String]) -> ApiResult<Args> {
+    if raw.len() > MAX_ARGS {
+        return Err(ApiError::bad_request(format!("args: at most {MAX_ARGS} arguments")));
+    }
     let mut args = Args::default();
     let mut pairs = Vec::new();
     for item in raw {

@@ -293,8 +293,9 @@ async fn rotate_claimed(
         iam_endpoint: row.iam_endpoint.clone(),
         sts_endpoint: row.sts_endpoint.clone(),
     };
-    // A cache key no real target version uses: the source keeps one such entry per target.
-    let new = state.aws().clients((-row.id, row.version + 1), &new_conn);
+    // A cache key no real target uses (negative id), unique per attempt (a failed attempt's
+    // clients, with its deleted key, must not be reused); the source keeps one per target.
+    let new = state.aws().clients((-row.id, attempt_id()), &new_conn);
     if let Err(e) = verify(&new, &identity.arn, &new_key_id, timing).await {
         discard(&old, &user, &new_key_id).await;
         return Err(e);
@@ -468,6 +469,22 @@ pub fn iam_user_name(arn: &str) -> Option<String> {
             (!name.is_empty()).then(|| name.to_owned())
         }
         _ => None,
+    }
+}
+
+/// Distinct for every rotation attempt of a process (microseconds since the epoch, bumped
+/// if the clock has not moved).
+fn attempt_id() -> i64 {
+    use std::sync::atomic::{AtomicI64, Ordering};
+    static LAST: AtomicI64 = AtomicI64::new(0);
+    let now = chrono::Utc::now().timestamp_micros();
+    let mut last = LAST.load(Ordering::Relaxed);
+    loop {
+        let next = now.max(last + 1);
+        match LAST.compare_exchange_weak(last, next, Ordering::Relaxed, Ordering::Relaxed) {
+            Ok(_) => return next,
+            Err(seen) => last = seen,
+        }
     }
 }
 

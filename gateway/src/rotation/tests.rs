@@ -43,6 +43,8 @@ struct Aws {
     accepted_only: Mutex<Option<BTreeSet<String>>>,
     /// What `GetCallerIdentity` says, instead of the user's ARN.
     arn_override: Mutex<Option<String>>,
+    /// Every (cache key, access key id) clients were asked for.
+    requested: Mutex<Vec<((i64, i64), String)>>,
 }
 
 impl Aws {
@@ -67,7 +69,12 @@ impl Aws {
 struct Source(Arc<Aws>);
 
 impl AwsSource for Source {
-    fn clients(&self, _: (i64, i64), conn: &AwsConnection) -> AwsClients {
+    fn clients(&self, cache_key: (i64, i64), conn: &AwsConnection) -> AwsClients {
+        self.0
+            .requested
+            .lock()
+            .unwrap()
+            .push((cache_key, conn.access_key_id.clone()));
         AwsClients {
             iam: self.0.iam.clone(),
             sts: Arc::new(KeySts {
@@ -199,6 +206,7 @@ async fn fixture() -> Fixture {
         sts: Arc::new(FakeSts::new()),
         accepted_only: Mutex::new(None),
         arn_override: Mutex::new(None),
+        requested: Mutex::new(Vec::new()),
     });
     let keys = KeyRing::single(MasterKey::generate("k1").unwrap());
     let auditor = crate::audit::Auditor::from_env().unwrap();
@@ -379,7 +387,24 @@ async fn a_new_key_that_is_never_accepted_is_deleted_and_the_old_one_kept() {
     assert!(matches!(err, RotationError::NotVerified { .. }), "{err:?}");
     assert_eq!(f.stored_key(id).await, old);
     assert!(f.stored_key_works(id).await);
-    assert_eq!(f.aws.user_keys(), vec![old]);
+    assert_eq!(f.aws.user_keys(), vec![old.clone()]);
+
+    // The next attempt gets clients for its own new key, not the cached ones of the first.
+    *f.aws.accepted_only.lock().unwrap() = None;
+    let r = f.rotate(id).await.unwrap();
+    assert_eq!(f.stored_key(id).await, r.access_key_id);
+    let new_key_clients: Vec<(i64, i64)> = f
+        .aws
+        .requested
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|(cache_key, key)| cache_key.0 < 0 && *key != old)
+        .map(|(cache_key, _)| *cache_key)
+        .collect();
+    assert_eq!(new_key_clients.len(), 2, "{new_key_clients:?}");
+    assert_ne!(new_key_clients[0], new_key_clients[1]);
+    assert!(new_key_clients.iter().all(|k| k.0 == -id));
 }
 
 #[tokio::test]
@@ -517,6 +542,60 @@ async fn the_worker_rotates_due_targets_once() {
     assert_eq!(
         worker::run_once(&f.state, &quick()).await,
         worker::Round::default()
+    );
+
+    let events = mayfly_store::entity::audit_event::Entity::find()
+        .all(f.state.db())
+        .await
+        .unwrap();
+    let rotations: Vec<_> = events
+        .iter()
+        .filter(|e| e.operation == "scheduled-admin-key-rotation")
+        .collect();
+    assert_eq!(rotations.len(), 1, "{events:?}");
+    assert_eq!(rotations[0].item, "/due");
+    assert_eq!(rotations[0].outcome, "ok");
+    assert!(rotations[0].detail.contains(&f.stored_key(due).await));
+    assert!(!rotations[0].detail.contains("secret"));
+}
+
+#[tokio::test]
+async fn setting_the_same_interval_again_keeps_the_due_time() {
+    let f = fixture().await;
+    let (id, _) = f.target("/aws").await;
+    let schedule = crate::rotation::schedule::of_target;
+    crate::rotation::schedule::set_interval(f.state.db(), id, 30)
+        .await
+        .unwrap();
+    let first = schedule(f.state.db(), id).await.unwrap();
+    let due = first.next_rotation_at.unwrap();
+    assert!(first.enabled());
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    crate::rotation::schedule::set_interval(f.state.db(), id, 30)
+        .await
+        .unwrap();
+    assert_eq!(schedule(f.state.db(), id).await.unwrap(), first);
+    crate::rotation::schedule::set_interval(f.state.db(), id, 60)
+        .await
+        .unwrap();
+    assert!(
+        schedule(f.state.db(), id)
+            .await
+            .unwrap()
+            .next_rotation_at
+            .unwrap()
+            > due
+    );
+    crate::rotation::schedule::set_interval(f.state.db(), id, 0)
+        .await
+        .unwrap();
+    let off = schedule(f.state.db(), id).await.unwrap();
+    assert!(!off.enabled());
+    assert_eq!(off.next_rotation_at, None);
+    assert!(
+        crate::rotation::schedule::set_interval(f.state.db(), 999, 1)
+            .await
+            .is_err()
     );
 }
 

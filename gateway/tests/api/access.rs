@@ -87,6 +87,8 @@ fn sample_body(path: &str) -> Value {
         }
         "/assoc-role-am" => json!({"role-name": "/admin", "am-name": "/admin"}),
         "/delete-assoc" => json!({"assoc-id": "assoc-x"}),
+        "/target-rotate-credentials" => json!({"name": "/t"}),
+        "/dynamic-secret-rotate-credentials" => json!({"name": "/p"}),
         _ => json!({}),
     }
 }

@@ -461,7 +461,6 @@ fn scheduled_admin_rotation_replaces_target_and_inline_keys_and_producers_keep_i
 
 /// Needs `target-rotate-credentials` in the route table (gateway/src/operation.rs).
 #[test]
-#[ignore = "run once target-rotate-credentials is wired into the route table"]
 fn on_demand_rotation_replaces_the_key_and_producers_keep_issuing() {
     let moto = MotoServer::shared();
     let path = unique_path();
