@@ -30,6 +30,14 @@ impl SdkSource {
             cache: Mutex::new(HashMap::new()),
         }
     }
+
+    /// Reporting every AWS call attempt to `observer` (metrics, `Server-Timing`).
+    pub fn with_observer(observer: Arc<dyn mayfly_aws::CallObserver>) -> Self {
+        SdkSource {
+            factory: AwsFactory::from_env().with_observer(observer),
+            cache: Mutex::new(HashMap::new()),
+        }
+    }
 }
 
 impl AwsSource for SdkSource {

@@ -71,6 +71,8 @@ pub async fn dispatch(
         ))
     })?;
     let deadline = state.request_timeout();
+    let started = std::time::Instant::now();
+    let aws_timer = crate::metrics::new_aws_timer();
     let mut audit = AuditContext::default();
     let work = async {
         let body = read_body(payload, state.max_body_bytes()).await?;
@@ -86,7 +88,8 @@ pub async fn dispatch(
         }
         run(&state, &req, op, &body, &mut audit).await
     };
-    let result = match tokio::time::timeout(deadline, work).await {
+    let work = crate::metrics::with_aws_timer(Some(aws_timer.clone()), work);
+    let mut result = match tokio::time::timeout(deadline, work).await {
         Ok(result) => result,
         Err(_) => Err(ApiError::Timeout(deadline.as_secs())),
     };
@@ -94,6 +97,18 @@ pub async fn dispatch(
         Ok(r) => r.status().as_u16(),
         Err(e) => actix_web::ResponseError::status_code(e).as_u16(),
     };
+    let elapsed = started.elapsed();
+    let operation = operation_name(req.path());
+    state.metrics().record_request(&operation, status, elapsed);
+    if let Ok(response) = &mut result {
+        // Time spent waiting on AWS, and the gateway's own time, for clients and benchmarks.
+        let aws_ms = aws_timer.load(std::sync::atomic::Ordering::Relaxed) as f64 / 1000.0;
+        let total_ms = elapsed.as_secs_f64() * 1000.0;
+        let value = format!("aws;dur={aws_ms:.3}, gateway;dur={:.3}", (total_ms - aws_ms).max(0.0));
+        if let Ok(v) = header::HeaderValue::from_str(&value) {
+            response.headers_mut().insert(header::HeaderName::from_static("server-timing"), v);
+        }
+    }
     if !op.is_plain_read() || status == 401 || status == 403 {
         let detail = match &result {
             Err(e) => e.to_string(),
@@ -112,7 +127,7 @@ pub async fn dispatch(
                     at: mayfly_store::now_millis(),
                     request_id,
                     access_id: audit.access_id,
-                    operation: operation_name(req.path()),
+                    operation,
                     item: normalize_item(&audit.item),
                     outcome: crate::audit::outcome(status).to_owned(),
                     status: i32::from(status),

@@ -26,6 +26,7 @@ pub mod housekeeping;
 pub mod http;
 pub mod keys;
 pub mod leases;
+pub mod metrics;
 pub mod openapi;
 pub mod operation;
 pub mod ratelimit;

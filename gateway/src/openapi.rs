@@ -527,6 +527,12 @@ pub fn build() -> Built {
     components.add(&token_fields);
 
     let mut request_schemas = BTreeSet::new();
+    // Every component a request body uses: these stay open (unknown fields are ignored).
+    let mut request_components: BTreeSet<String> = token_fields
+        .components
+        .iter()
+        .map(|(n, _)| n.clone())
+        .collect();
     let mut response_schemas: BTreeSet<String> = error
         .components
         .iter()
@@ -548,6 +554,7 @@ pub fn build() -> Built {
                 request_schemas.insert(component_name(r).to_owned());
             }
         }
+        request_components.extend(doc.request.components.iter().map(|(n, _)| n.clone()));
         response_schemas.extend(doc.response.components.iter().map(|(n, _)| n.clone()));
         let request = match (&doc.request.schema, doc.access) {
             // Named token-taking bodies get `token`/`uid-token` in their component below.
@@ -600,7 +607,7 @@ pub fn build() -> Built {
             add_token_fields(schema, &token_fields);
         }
     }
-    for name in &response_schemas {
+    for name in response_schemas.difference(&request_components) {
         if let Some(RefOr::T(Schema::Object(object))) = components.schemas.get_mut(name) {
             object.additional_properties = Some(Box::new(AdditionalProperties::FreeForm(false)));
         }

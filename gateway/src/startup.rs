@@ -70,9 +70,12 @@ impl Application {
             }
         }
 
-        let aws: SharedAwsSource = Arc::new(SdkSource::from_env());
+        let metrics = Arc::new(crate::metrics::Metrics::default());
+        let aws: SharedAwsSource = Arc::new(SdkSource::with_observer(Arc::new(
+            crate::metrics::AwsObserver(metrics.clone()),
+        )));
         let auditor = crate::audit::Auditor::from_env()?;
-        let state = AppState::new(db, key_ring, aws, cluster_id, &config, auditor);
+        let state = AppState::with_metrics(db, key_ring, aws, cluster_id, &config, auditor, metrics);
         let tls = match &config.tls {
             TlsMode::PlainHttp => {
                 tracing::warn!("SERVING PLAIN HTTP (insecure_plain_http): tokens and secrets cross the network unencrypted; only use this behind a TLS-terminating proxy");
@@ -99,6 +102,7 @@ impl Application {
             App::new()
                 .app_data(data.clone())
                 .wrap(actix_web::middleware::from_fn(request_context))
+                .route("/metrics", web::get().to(crate::metrics::serve))
                 .route("/health", web::route().to(health::live))
                 .route("/health/ready", web::route().to(health::ready))
                 .route("/api/v2/health", web::route().to(health::live))

@@ -7,7 +7,7 @@ use sea_orm::DatabaseConnection;
 use tokio::sync::Notify;
 
 use crate::keys::MasterKeys;
-use crate::{audit::Auditor, aws_source::SharedAwsSource, config::Config, ratelimit::AuthLimiter};
+use crate::{audit::Auditor, metrics::Metrics, aws_source::SharedAwsSource, config::Config, ratelimit::AuthLimiter};
 
 /// Shared, cheaply clonable application state.
 #[derive(Clone)]
@@ -31,9 +31,11 @@ struct Inner {
     revoker_wakeup: Notify,
     auditor: Auditor,
     auth_limiter: AuthLimiter,
+    metrics: Arc<Metrics>,
 }
 
 impl AppState {
+    /// State with metrics of its own (tests; embedding).
     pub fn new(
         db: DatabaseConnection,
         keys: impl Into<MasterKeys>,
@@ -41,6 +43,19 @@ impl AppState {
         cluster_id: String,
         config: &Config,
         auditor: Auditor,
+    ) -> Self {
+        Self::with_metrics(db, keys, aws, cluster_id, config, auditor, Arc::default())
+    }
+
+    /// State reporting into `metrics` (which the AWS clients also report into).
+    pub fn with_metrics(
+        db: DatabaseConnection,
+        keys: impl Into<MasterKeys>,
+        aws: SharedAwsSource,
+        cluster_id: String,
+        config: &Config,
+        auditor: Auditor,
+        metrics: Arc<Metrics>,
     ) -> Self {
         AppState {
             inner: Arc::new(Inner {
@@ -59,6 +74,7 @@ impl AppState {
                 revoker_wakeup: Notify::new(),
                 auditor,
                 auth_limiter: AuthLimiter::default(),
+                metrics,
             }),
         }
     }
@@ -129,5 +145,9 @@ impl AppState {
 
     pub fn auth_limiter(&self) -> &AuthLimiter {
         &self.inner.auth_limiter
+    }
+
+    pub fn metrics(&self) -> &Metrics {
+        &self.inner.metrics
     }
 }

@@ -1,12 +1,15 @@
 #!/usr/bin/env python3
 """Runs schemathesis against a live gateway, driven by the gateway's own /openapi.json.
 
-Starts the built gateway (a temporary data directory, a free loopback port, generated TLS,
-a known admin API key), logs in, creates the target and producers the document's request
+Starts a private moto (the gateway's AWS: schemathesis counts every 5xx as a failure, so AWS
+must answer, and fuzzing must not touch the moto other suites share) and the built gateway (a
+temporary data directory, a free loopback port, generated TLS, a known admin API key), logs in,
+creates the target and producers the document's request
 examples name (so those examples exercise real successes, not only 404s), then runs
 `schemathesis run` with the admin token as `Authorization: Bearer` and these checks:
 
-  not_a_server_error           no 5xx other than the documented 502/503/504
+  not_a_server_error           no 5xx at all (502/503/504 are documented, but with a working
+                               AWS and database none should happen)
   status_code_conformance      every status is one the document lists for the operation
   content_type_conformance     every response is the documented media type
   response_schema_conformance  every body matches its documented schema (closed objects)
@@ -18,8 +21,7 @@ It fails (exit 1) if schemathesis reports a failure or generated fewer than MIN_
 
 Environment:
   MAYFLY_GATEWAY_BIN     the gateway binary (default <target>/debug/mayfly-gateway)
-  MAYFLY_TEST_MOTO_URL   moto's URL: the gateway's default AWS endpoint (set by scripts/test.sh);
-                         without it AWS calls go to a closed loopback port and answer 503
+  MAYFLY_MOTO_SERVER     the moto_server executable (default: the one next to this Python)
   SCHEMATHESIS_MAX_EXAMPLES  cases per operation and phase (default 25)
   SCHEMATHESIS_SEED      a seed, to replay a run
 """
@@ -76,16 +78,59 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def wait_for_port(port: int, proc: subprocess.Popen, what: str, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{what} exited with {proc.returncode}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"{what} did not listen on port {port} within {timeout}s")
+
+
+class Moto:
+    """A private moto_server without IAM auth enforcement (any made-up key works)."""
+
+    def __init__(self, workdir: Path):
+        exe = os.environ.get("MAYFLY_MOTO_SERVER") or str(Path(sys.executable).parent / "moto_server")
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log_file = open(workdir / "moto.log", "wb")
+        env = {**os.environ, "MOTO_IAM_LOAD_MANAGED_POLICIES": "true"}
+        env.pop("INITIAL_NO_AUTH_ACTION_COUNT", None)
+        self.proc = subprocess.Popen(
+            [exe, "-H", "127.0.0.1", "-p", str(self.port)],
+            env=env,
+            stdout=self.log_file,
+            stderr=subprocess.STDOUT,
+        )
+        wait_for_port(self.port, self.proc, "moto_server")
+        log(f"moto pid {self.proc.pid} at {self.url}")
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.log_file.close()
+
+
 class Gateway:
     """The gateway process, its URL and the CA that signed its certificate."""
 
-    def __init__(self, workdir: Path):
+    def __init__(self, workdir: Path, aws_url: str):
         self.data_dir = workdir / "data"
         self.log_path = workdir / "gateway.log"
         self.port = free_port()
         self.url = f"https://127.0.0.1:{self.port}"
         self.ca = self.data_dir / "tls" / "ca.pem"
-        aws = os.environ.get("MAYFLY_TEST_MOTO_URL") or f"http://127.0.0.1:{free_port()}"
+        aws = aws_url
         env = {
             **os.environ,
             "MAYFLY_LISTEN": f"127.0.0.1:{self.port}",
@@ -211,7 +256,12 @@ def main() -> int:
     (REPO_ROOT / "target" / "test-logs").mkdir(parents=True, exist_ok=True)
     workdir = Path(tempfile.mkdtemp(prefix="mayfly-schemathesis-"))
     started = time.monotonic()
-    gateway = Gateway(workdir)
+    moto = Moto(workdir)
+    try:
+        gateway = Gateway(workdir, moto.url)
+    except Exception:
+        moto.stop()
+        raise
     ok = False
     try:
         gateway.wait_ready()
@@ -250,6 +300,7 @@ def main() -> int:
         log(f"FAILED: {e}")
     finally:
         gateway.stop()
+        moto.stop()
         kept = REPO_ROOT / "target" / "test-logs" / "schemathesis-gateway.log"
         shutil.copyfile(gateway.log_path, kept)
         log(f"gateway log kept in {kept}")

@@ -33,4 +33,4 @@ pub use iam_user::{
     create_user_with_access, teardown_user, CreatedUser, IssueFailure, TeardownReport, UserPlan,
 };
 pub use retry::{with_retries, RetryPolicy};
-pub use sdk::{AwsClients, AwsFactory, AwsTimeouts, SdkIam, SdkSts};
+pub use sdk::{AwsClients, AwsFactory, AwsTimeouts, CallObserver, SdkIam, SdkSts};

@@ -139,10 +139,11 @@ pub async fn get_value(
     match spec.mode().kind() {
         ModeKind::IamUser => {
             let state = state.clone();
+            let timer = crate::metrics::current_aws_timer();
             // Its own task: a client that hangs up cannot abandon the lease half way.
-            tokio::spawn(async move {
+            tokio::spawn(crate::metrics::with_aws_timer(timer, async move {
                 issue_iam_user(&state, requester, producer, spec, target, ttl, deadline).await
-            })
+            }))
             .await
             .map_err(|e| ApiError::internal(format!("issuing task failed: {e}")))?
         }

@@ -35,6 +35,11 @@ pub struct ReconcileReport {
 pub async fn run(state: AppState) {
     loop {
         let report = run_once(&state).await;
+        let m = state.metrics();
+        m.record_reconciler("aborted", report.aborted);
+        m.record_reconciler("revoked", report.revoked);
+        m.record_reconciler("orphan_deleted", report.orphans_deleted);
+        m.record_reconciler("failure", report.failures);
         if report != ReconcileReport::default() {
             tracing::info!(?report, "reconciler pass");
         }

@@ -66,14 +66,11 @@ pub async fn get(
         }
         access_id = Some(caller.access_id.clone());
     }
-    let item = match given(&req.item) {
-        Some(raw) => Some(
-            mayfly_domain::ItemName::parse(raw)
-                .map(|n| n.to_string())
-                .unwrap_or_else(|_| raw.to_owned()),
-        ),
-        None => None,
-    };
+    let item = given(&req.item).map(|raw| {
+        mayfly_domain::ItemName::parse(raw)
+            .map(|n| n.to_string())
+            .unwrap_or_else(|_| raw.to_owned())
+    });
     let query = AuditQuery {
         since: parse_time("since", &req.since)?,
         until: parse_time("until", &req.until)?,

@@ -8,6 +8,10 @@
 
 mod convert;
 mod form_spaces;
+mod timing;
+
+pub use timing::CallObserver;
+use timing::Timing;
 mod iam;
 mod sts;
 
@@ -63,6 +67,7 @@ pub struct AwsFactory {
     http: SharedHttpClient,
     endpoints: Arc<EndpointDefaults>,
     timeouts: AwsTimeouts,
+    observer: Option<Arc<dyn CallObserver>>,
 }
 
 impl std::fmt::Debug for AwsFactory {
@@ -92,7 +97,14 @@ impl AwsFactory {
             http,
             endpoints: Arc::new(endpoints),
             timeouts: AwsTimeouts::default(),
+            observer: None,
         }
+    }
+
+    /// The same factory, reporting every call attempt's duration and status to `observer`.
+    pub fn with_observer(mut self, observer: Arc<dyn CallObserver>) -> Self {
+        self.observer = Some(observer);
+        self
     }
 
     /// The same factory (same pooled HTTP client) with other per-attempt time limits.
@@ -124,6 +136,11 @@ impl AwsFactory {
             .retry_config(RetryConfig::disabled())
             .timeout_config(self.timeout_config())
             .interceptor(FormSpaces);
+        if let Some(observer) = &self.observer {
+            config = config.interceptor(Timing {
+                observer: observer.clone(),
+            });
+        }
         if let Some(endpoint) = self.endpoints.iam_endpoint(conn) {
             config = config.endpoint_url(endpoint);
         }
@@ -145,6 +162,11 @@ impl AwsFactory {
             .retry_config(aws_sdk_sts::config::retry::RetryConfig::disabled())
             .timeout_config(self.timeout_config())
             .interceptor(FormSpaces);
+        if let Some(observer) = &self.observer {
+            config = config.interceptor(Timing {
+                observer: observer.clone(),
+            });
+        }
         if let Some(endpoint) = self.endpoints.sts_endpoint(conn) {
             config = config.endpoint_url(endpoint);
         }

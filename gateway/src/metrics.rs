@@ -1,0 +1,248 @@
+//! Prometheus metrics (`GET /metrics`) and the per-request AWS timer behind `Server-Timing`.
+//!
+//! - `mayfly_http_requests_total{operation,status}` and
+//!   `mayfly_http_request_duration_seconds{operation}`;
+//! - `mayfly_aws_calls_total{action,outcome}` and `mayfly_aws_call_duration_seconds{action}`
+//!   (one per HTTP attempt, from an AWS SDK interceptor);
+//! - `mayfly_leases{state}` (counted at scrape time through the state index);
+//! - `mayfly_revocation_lag_seconds` (from a credential's expiry to its teardown);
+//! - `mayfly_reconciler_actions_total{action}`;
+//! - `mayfly_db_pool_connections{state}` (idle / in use).
+
+use std::{
+    sync::{
+        atomic::{AtomicU64, Ordering},
+        Arc, Mutex,
+    },
+    time::Duration,
+};
+
+use actix_web::{web, HttpResponse};
+use prometheus_client::{
+    encoding::{text::encode, EncodeLabelSet},
+    metrics::{
+        counter::Counter,
+        family::{Family, MetricConstructor},
+        gauge::Gauge,
+        histogram::{exponential_buckets, Histogram},
+    },
+    registry::Registry,
+};
+
+use crate::state::AppState;
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct OperationStatus {
+    operation: String,
+    status: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct OperationLabel {
+    operation: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ActionOutcome {
+    action: String,
+    outcome: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ActionLabel {
+    action: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct StateLabel {
+    state: String,
+}
+
+/// Latency buckets from 0.25 ms to about 16 s.
+#[derive(Clone)]
+struct LatencyBuckets;
+
+impl MetricConstructor<Histogram> for LatencyBuckets {
+    fn new_metric(&self) -> Histogram {
+        Histogram::new(exponential_buckets(0.000_25, 2.0, 17))
+    }
+}
+
+/// All metrics of one gateway process.
+pub struct Metrics {
+    registry: Mutex<Registry>,
+    requests: Family<OperationStatus, Counter>,
+    request_duration: Family<OperationLabel, Histogram, LatencyBuckets>,
+    aws_calls: Family<ActionOutcome, Counter>,
+    aws_duration: Family<ActionLabel, Histogram, LatencyBuckets>,
+    revocation_lag: Histogram,
+    reconciler_actions: Family<ActionLabel, Counter>,
+    leases: Family<StateLabel, Gauge>,
+    db_pool: Family<StateLabel, Gauge>,
+}
+
+impl std::fmt::Debug for Metrics {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Metrics")
+    }
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        let m = Metrics {
+            registry: Mutex::new(Registry::default()),
+            requests: Family::default(),
+            request_duration: Family::new_with_constructor(LatencyBuckets),
+            aws_calls: Family::default(),
+            aws_duration: Family::new_with_constructor(LatencyBuckets),
+            revocation_lag: Histogram::new(exponential_buckets(0.05, 2.0, 14)),
+            reconciler_actions: Family::default(),
+            leases: Family::default(),
+            db_pool: Family::default(),
+        };
+        {
+            let mut r = m.registry.lock().unwrap_or_else(|p| p.into_inner());
+            r.register("mayfly_http_requests", "API requests by operation and status", m.requests.clone());
+            r.register("mayfly_http_request_duration_seconds", "API request latency", m.request_duration.clone());
+            r.register("mayfly_aws_calls", "AWS call attempts by action and outcome", m.aws_calls.clone());
+            r.register("mayfly_aws_call_duration_seconds", "AWS call attempt latency", m.aws_duration.clone());
+            r.register(
+                "mayfly_revocation_lag_seconds",
+                "Time from a credential's expiry to its teardown",
+                m.revocation_lag.clone(),
+            );
+            r.register("mayfly_reconciler_actions", "What the reconciler did", m.reconciler_actions.clone());
+            r.register("mayfly_leases", "Leases (tmp creds) by state", m.leases.clone());
+            r.register("mayfly_db_pool_connections", "Database pool connections by state", m.db_pool.clone());
+        }
+        m
+    }
+}
+
+impl Metrics {
+    pub fn record_request(&self, operation: &str, status: u16, elapsed: Duration) {
+        self.requests
+            .get_or_create(&OperationStatus {
+                operation: operation.to_owned(),
+                status: status.to_string(),
+            })
+            .inc();
+        self.request_duration
+            .get_or_create(&OperationLabel {
+                operation: operation.to_owned(),
+            })
+            .observe(elapsed.as_secs_f64());
+    }
+
+    pub fn record_revocation_lag(&self, lag: Duration) {
+        self.revocation_lag.observe(lag.as_secs_f64());
+    }
+
+    pub fn record_reconciler(&self, action: &str, count: usize) {
+        if count > 0 {
+            self.reconciler_actions
+                .get_or_create(&ActionLabel {
+                    action: action.to_owned(),
+                })
+                .inc_by(count as u64);
+        }
+    }
+
+    /// The text exposition, after refreshing the gauges that are read at scrape time.
+    pub async fn render(&self, state: &AppState) -> String {
+        use mayfly_store::leases::{count_in_state, LeaseState};
+        use sea_orm::Iterable;
+        for s in LeaseState::iter() {
+            if let Ok(n) = count_in_state(state.db(), s).await {
+                self.leases
+                    .get_or_create(&StateLabel { state: s.as_str().to_owned() })
+                    .set(i64::try_from(n).unwrap_or(i64::MAX));
+            }
+        }
+        let (size, idle) = pool_stats(state.db());
+        let label = |s: &str| StateLabel { state: s.to_owned() };
+        self.db_pool.get_or_create(&label("idle")).set(idle);
+        self.db_pool.get_or_create(&label("in_use")).set(size - idle);
+        let mut out = String::new();
+        let registry = self.registry.lock().unwrap_or_else(|p| p.into_inner());
+        if encode(&mut out, &registry).is_err() {
+            out.clear();
+        }
+        out
+    }
+}
+
+fn pool_stats(db: &sea_orm::DatabaseConnection) -> (i64, i64) {
+    match db {
+        sea_orm::DatabaseConnection::SqlxSqlitePoolConnection(_) => {
+            let p = db.get_sqlite_connection_pool();
+            (i64::from(p.size()), i64::try_from(p.num_idle()).unwrap_or_default())
+        }
+        sea_orm::DatabaseConnection::SqlxPostgresPoolConnection(_) => {
+            let p = db.get_postgres_connection_pool();
+            (i64::from(p.size()), i64::try_from(p.num_idle()).unwrap_or_default())
+        }
+        _ => (0, 0),
+    }
+}
+
+/// `GET /metrics`.
+pub async fn serve(state: web::Data<AppState>) -> HttpResponse {
+    let body = state.metrics().render(&state).await;
+    HttpResponse::Ok()
+        .content_type("application/openmetrics-text; version=1.0.0; charset=utf-8")
+        .body(body)
+}
+
+tokio::task_local! {
+    /// Microseconds this request has spent waiting on AWS so far.
+    static AWS_TIME: Arc<AtomicU64>;
+}
+
+/// A fresh AWS timer for one request.
+pub fn new_aws_timer() -> Arc<AtomicU64> {
+    Arc::new(AtomicU64::new(0))
+}
+
+/// The timer of the request this task serves, to carry into a task it spawns.
+pub fn current_aws_timer() -> Option<Arc<AtomicU64>> {
+    AWS_TIME.try_with(Arc::clone).ok()
+}
+
+/// Runs `fut` with `timer` counting its AWS time.
+pub async fn with_aws_timer<F: std::future::Future>(timer: Option<Arc<AtomicU64>>, fut: F) -> F::Output {
+    match timer {
+        Some(t) => AWS_TIME.scope(t, fut).await,
+        None => fut.await,
+    }
+}
+
+/// Reports AWS call attempts into the metrics and the current request's timer.
+#[derive(Debug)]
+pub struct AwsObserver(pub Arc<Metrics>);
+
+impl mayfly_aws::CallObserver for AwsObserver {
+    fn observe(&self, action: &str, elapsed: Duration, status: Option<u16>) {
+        let outcome = match status {
+            Some(200..=299) => "ok",
+            Some(429) => "throttled",
+            Some(s) if s >= 500 => "server_error",
+            Some(_) => "error",
+            None => "unreachable",
+        };
+        self.0
+            .aws_calls
+            .get_or_create(&ActionOutcome {
+                action: action.to_owned(),
+                outcome: outcome.to_owned(),
+            })
+            .inc();
+        self.0
+            .aws_duration
+            .get_or_create(&ActionLabel {
+                action: action.to_owned(),
+            })
+            .observe(elapsed.as_secs_f64());
+        let _ = AWS_TIME.try_with(|t| t.fetch_add(u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX), Ordering::Relaxed));
+    }
+}
