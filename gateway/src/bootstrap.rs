@@ -46,6 +46,8 @@ pub async fn ensure_admin(
         name: ADMIN_AUTH_METHOD.into(),
         access_id: access_id.clone(),
         key_hash: hash_secret(access_key.expose_secret()),
+        description: "the administrator's API key (created at first start)".into(),
+        delete_protection: true,
     };
     let txn = db.begin().await?;
     let method = match auth::insert_auth_method(&txn, new, now_millis()).await {

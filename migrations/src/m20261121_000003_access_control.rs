@@ -16,6 +16,20 @@ impl MigrationName for Migration {
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        // One column per statement: SQLite's ALTER TABLE adds one at a time.
+        for column in [
+            text(Alias::new("description")).default("").to_owned(),
+            boolean(Alias::new("delete_protection")).default(false).to_owned(),
+        ] {
+            manager
+                .alter_table(
+                    Table::alter()
+                        .table(Alias::new("auth_methods"))
+                        .add_column(column)
+                        .to_owned(),
+                )
+                .await?;
+        }
         manager
             .create_table(
                 Table::create()
@@ -144,6 +158,16 @@ impl MigrationTrait for Migration {
         for table in ["audit_events", "role_assocs", "role_rules", "roles"] {
             manager
                 .drop_table(Table::drop().table(Alias::new(table)).to_owned())
+                .await?;
+        }
+        for column in ["delete_protection", "description"] {
+            manager
+                .alter_table(
+                    Table::alter()
+                        .table(Alias::new("auth_methods"))
+                        .drop_column(Alias::new(column))
+                        .to_owned(),
+                )
                 .await?;
         }
         Ok(())

@@ -83,6 +83,10 @@ pub struct AwsTarget {
     /// Mayfly extension: STS endpoint URL of an AWS-compatible service.
     #[serde(rename = "sts-endpoint")]
     pub sts_endpoint: Option<String>,
+    /// Mayfly extension: rotate the target's access key every this many days (0 = off).
+    #[schema(schema_with = lenient::opt_i64_schema)]
+    #[serde(rename = "rotation-interval-days", deserialize_with = "lenient::opt_i64")]
+    pub rotation_interval_days: Option<i64>,
     #[schema(schema_with = lenient::opt_bool_schema)]
     #[serde(
         rename = "use-gw-cloud-identity",
@@ -214,6 +218,14 @@ pub struct AwsProducer {
     #[schema(schema_with = lenient::opt_string_schema)]
     #[serde(rename = "max-ttl", deserialize_with = "lenient::opt_string")]
     pub max_ttl: Option<String>,
+    /// Rotate the inline admin credentials' access key on a schedule (Akeyless field).
+    #[schema(schema_with = lenient::opt_bool_schema)]
+    #[serde(rename = "enable-admin-rotation", deserialize_with = "lenient::opt_bool")]
+    pub enable_admin_rotation: Option<bool>,
+    /// Days between admin key rotations (Akeyless field).
+    #[schema(schema_with = lenient::opt_i64_schema)]
+    #[serde(rename = "admin-rotation-interval-days", deserialize_with = "lenient::opt_i64")]
+    pub admin_rotation_interval_days: Option<i64>,
 }
 
 /// `list-items`.

@@ -15,6 +15,8 @@ pub struct NewAuthMethod {
     pub name: String,
     pub access_id: String,
     pub key_hash: String,
+    pub description: String,
+    pub delete_protection: bool,
 }
 
 /// How many auth methods exist: zero means a fresh database that needs its admin key.
@@ -35,6 +37,8 @@ pub async fn insert_auth_method(
         method_type: Set("api_key".to_owned()),
         key_hash: Set(new.key_hash),
         created_at: Set(now),
+        description: Set(new.description),
+        delete_protection: Set(new.delete_protection),
     }
     .insert(db)
     .await

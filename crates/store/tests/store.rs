@@ -125,6 +125,8 @@ async fn tokens_expire() {
             name: "/admin".into(),
             access_id: "p-x".into(),
             key_hash: "h".into(),
+            description: String::new(),
+            delete_protection: false,
         },
         0,
     )

@@ -80,13 +80,12 @@ pub async fn create_auth_method(
             name: name.as_str().to_owned(),
             access_id: access_id.clone(),
             key_hash: hash_secret(access_key.expose_secret()),
+            description,
+            delete_protection: req.delete_protection.unwrap_or(false),
         },
         now_millis(),
     )
     .await?;
-    // Description and delete protection live on the role side in Akeyless's model of API
-    // keys; Mayfly keeps the key minimal and reports them back empty.
-    let _ = (description, req.delete_protection);
     Ok(dto::CreateAuthMethodOutput {
         access_id,
         access_key: access_key.expose_secret().to_owned(),
@@ -110,8 +109,8 @@ async fn present_auth_method(
     Ok(dto::AuthMethod {
         auth_method_name: m.name,
         auth_method_access_id: m.access_id,
-        description: String::new(),
-        delete_protection: false,
+        description: m.description,
+        delete_protection: m.delete_protection,
         creation_date: rfc3339(m.created_at),
         modification_date: rfc3339(m.created_at),
         access_info: dto::AuthMethodAccessInfo {
@@ -176,6 +175,11 @@ pub async fn delete_auth_method(
         name.as_str(),
     )?;
     let m = find_auth_method(state, &name).await?;
+    if m.delete_protection {
+        return Err(ApiError::conflict(format!(
+            "auth method {name} has delete protection"
+        )));
+    }
     if m.id == caller.auth_method_id {
         return Err(ApiError::conflict(format!(
             "{name} is the auth method of your own token; delete it with another administrator's token"

@@ -209,9 +209,10 @@ pub async fn create(
         now_millis(),
     )
     .await?;
+    apply_rotation(&txn, &req, &target).await?;
     commit(txn).await?;
     tracing::info!(producer = %row.name, mode = %row.access_mode, "dynamic secret created");
-    present(state, &row, &input.spec, &target)
+    present(state, &row, &input.spec, &target).await
 }
 
 pub async fn update(
@@ -301,12 +302,13 @@ pub async fn update(
     if let Some(id) = orphaned_private {
         targets::delete(&txn, id).await?;
     }
+    apply_rotation(&txn, &req, &target).await?;
     commit(txn).await?;
     let row = producers::find_by_name(state.db(), input.name.as_str())
         .await?
         .ok_or_else(|| ApiError::conflict("the dynamic secret was deleted meanwhile"))?;
     tracing::info!(producer = %row.name, "dynamic secret updated");
-    present(state, &row, &input.spec, &target)
+    present(state, &row, &input.spec, &target).await
 }
 
 pub async fn get(
@@ -318,7 +320,7 @@ pub async fn get(
     authorize(caller, Capability::Read, ResourceKind::Item, name.as_str())?;
     let row = find(state.db(), name.as_str()).await?;
     let target = target_of(state, &row).await?;
-    present(state, &row, &load_spec(&row)?, &target)
+    present(state, &row, &load_spec(&row)?, &target).await
 }
 
 pub async fn list(state: &AppState, caller: &Caller) -> ApiResult<response::ProducersList> {
@@ -433,6 +435,25 @@ async fn insert_private_target(
     .await?)
 }
 
+/// Applies `enable-admin-rotation` / `admin-rotation-interval-days`: they schedule the key
+/// rotation of inline credentials (the private target). A dynamic secret on a named target
+/// may not turn it on: that key belongs to the target (`rotation-interval-days` there).
+async fn apply_rotation(
+    txn: &DatabaseTransaction,
+    req: &request::AwsProducer,
+    target: &target::Model,
+) -> ApiResult<()> {
+    use crate::rotation::schedule;
+    match schedule::producer_interval(req.enable_admin_rotation, req.admin_rotation_interval_days)? {
+        Some(days) if target.is_private => schedule::set_interval(txn, target.id, days).await,
+        Some(days) if days > 0 => Err(ApiError::bad_request(format!(
+            "enable-admin-rotation: rotates inline credentials (aws-access-key-id); this dynamic secret uses target {}: set rotation-interval-days on the target instead",
+            target.name
+        ))),
+        _ => Ok(()),
+    }
+}
+
 async fn begin(state: &AppState) -> ApiResult<DatabaseTransaction> {
     Ok(state.db().begin().await.map_err(StoreError::from)?)
 }
@@ -442,11 +463,23 @@ async fn commit(txn: DatabaseTransaction) -> ApiResult<()> {
 }
 
 /// The `DSProducerDetails` of a producer. Never includes a secret.
-fn present(
+/// The `DSProducerDetails` of a producer, with its target's admin-key rotation schedule.
+async fn present(
     state: &AppState,
     row: &producer::Model,
     spec: &ProducerSpec,
     target: &target::Model,
+) -> ApiResult<response::ProducerDetails> {
+    let schedule = crate::rotation::schedule::of_target(state.db(), target.id).await?;
+    present_with(state, row, spec, target, schedule.interval_days)
+}
+
+fn present_with(
+    state: &AppState,
+    row: &producer::Model,
+    spec: &ProducerSpec,
+    target: &target::Model,
+    rotation_days: u32,
 ) -> ApiResult<response::ProducerDetails> {
     let join = |items: Vec<&str>| items.join(",");
     // The key id of inline credentials is shown (tools compare it with their configuration);
@@ -491,8 +524,8 @@ fn present(
             use_numbers: password.numbers(),
             use_special_characters: password.special_characters(),
         },
-        enable_admin_rotation: false,
-        admin_rotation_interval_days: 0,
+        enable_admin_rotation: rotation_days > 0,
+        admin_rotation_interval_days: i64::from(rotation_days),
         use_gw_cloud_identity: false,
         item_targets_assoc: if target.is_private {
             Vec::new()

@@ -55,6 +55,7 @@ pub async fn create(
     _flavor: Flavor,
 ) -> ApiResult<response::TargetId> {
     let input = target_input::parse_new(&req)?;
+    let rotation_days = rotation_days(&req)?;
     authorize(
         caller,
         Capability::Create,
@@ -79,6 +80,9 @@ pub async fn create(
         now_millis(),
     )
     .await?;
+    if let Some(days) = rotation_days {
+        crate::rotation::schedule::set_interval(state.db(), row.id, days).await?;
+    }
     tracing::info!(target_name = %row.name, target_id = row.id, "target created");
     Ok(response::TargetId { target_id: row.id })
 }
@@ -86,6 +90,7 @@ pub async fn create(
 /// Applies an update; returns the target id.
 pub async fn update(state: &AppState, caller: &Caller, req: request::AwsTarget) -> ApiResult<i64> {
     let changes = target_input::parse_changes(&req)?;
+    let rotation_days = rotation_days(&req)?;
     authorize(
         caller,
         Capability::Update,
@@ -127,6 +132,9 @@ pub async fn update(state: &AppState, caller: &Caller, req: request::AwsTarget) 
             "target {} was changed or deleted by another request meanwhile; read it again and retry",
             changes.name
         )));
+    }
+    if let Some(days) = rotation_days {
+        crate::rotation::schedule::set_interval(state.db(), row.id, days).await?;
     }
     tracing::info!(target_name = %row.name, target_id = row.id, "target updated");
     Ok(row.id)
@@ -271,6 +279,13 @@ pub async fn delete(
     txn.commit().await.map_err(mayfly_store::StoreError::from)?;
     tracing::info!(target_name = %name, producers_deleted = users.len(), "target deleted");
     Ok(())
+}
+
+/// `rotation-interval-days` (Mayfly extension), checked before anything is written.
+fn rotation_days(req: &request::AwsTarget) -> ApiResult<Option<u32>> {
+    req.rotation_interval_days
+        .map(crate::rotation::schedule::parse_interval_days)
+        .transpose()
 }
 
 /// A public target by name, or 404.

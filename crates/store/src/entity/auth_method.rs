@@ -13,6 +13,8 @@ pub struct Model {
     pub method_type: String,
     pub key_hash: String,
     pub created_at: i64,
+    pub description: String,
+    pub delete_protection: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
