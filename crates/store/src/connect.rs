@@ -39,6 +39,16 @@ pub async fn connect(url: &str, max_connections: u32) -> Result<DatabaseConnecti
         .connect_timeout(Duration::from_secs(10))
         .acquire_timeout(Duration::from_secs(10))
         .sqlx_logging(false);
+    // Connections are checked before use and recycled, so a PostgreSQL restart or failover
+    // costs a few failed queries, not a pool of dead connections.
+    options
+        .test_before_acquire(true)
+        .idle_timeout(Duration::from_secs(300))
+        .max_lifetime(Duration::from_secs(1800));
+    if kind == DatabaseKind::Postgres {
+        // No statement may hold a connection (and the locks it took) forever.
+        options.map_sqlx_postgres_opts(|o| o.options([("statement_timeout", "30s")]));
+    }
     if kind == DatabaseKind::Sqlite {
         options.map_sqlx_sqlite_opts(|o| {
             o.journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
