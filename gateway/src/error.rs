@@ -95,8 +95,17 @@ impl From<mayfly_aws::AwsError> for ApiError {
             A::AccessDenied { action, message } => ApiError::Upstream(format!(
                 "AWS denied {action} to the target's credentials: {message}; grant that action to the target's IAM user (see docs/operations.md)"
             )),
-            A::Unreachable(msg) => ApiError::UpstreamUnavailable(format!("AWS could not be reached: {msg}")),
-            A::Timeout(msg) => ApiError::UpstreamTimeout(format!("AWS did not answer in time: {msg}")),
+            A::Unreachable(detail) => {
+                // The transport's own text names internal types and addresses: log it only.
+                tracing::warn!(detail = %detail, "AWS unreachable");
+                ApiError::UpstreamUnavailable(
+                    "AWS could not be reached (connection failed); check the target's endpoints and the gateway's network, then retry".into(),
+                )
+            }
+            A::Timeout(detail) => {
+                tracing::warn!(detail = %detail, "AWS timed out");
+                ApiError::UpstreamTimeout("AWS did not answer within the request's deadline; retry, or raise the request's timeout".into())
+            }
             A::Throttled(msg) => ApiError::Upstream(format!("AWS kept throttling the request (retried until the deadline): {msg}")),
             other => ApiError::Upstream(format!("AWS answered with an error: {other}")),
         }
