@@ -144,13 +144,7 @@ pub async fn list_auth_methods(
     let filter = given(&req.filter).map(str::to_lowercase);
     let mut out = Vec::new();
     for m in access::list_auth_methods(state.db()).await? {
-        if filter
-            .as_ref()
-            .is_some_and(|f| !m.name.to_lowercase().contains(f.as_str()))
-        {
-            continue;
-        }
-        if authorize(caller, Capability::List, ResourceKind::AuthMethod, &m.name).is_err() {
+        if !super::listed(caller, ResourceKind::AuthMethod, filter.as_deref(), &m.name) {
             continue;
         }
         out.push(present_auth_method(state, m).await?);
@@ -275,13 +269,7 @@ pub async fn list_roles(
     let filter = given(&req.filter).map(str::to_lowercase);
     let mut out = Vec::new();
     for r in access::list_roles(state.db()).await? {
-        if filter
-            .as_ref()
-            .is_some_and(|f| !r.name.to_lowercase().contains(f.as_str()))
-        {
-            continue;
-        }
-        if authorize(caller, Capability::List, ResourceKind::Role, &r.name).is_err() {
+        if !super::listed(caller, ResourceKind::Role, filter.as_deref(), &r.name) {
             continue;
         }
         out.push(present_role(state, r).await?);

@@ -21,6 +21,18 @@ pub(crate) fn rfc3339(millis: i64) -> String {
         .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
+/// Whether a listing shows `name`: it contains the (lower-cased) `filter`, if any, and the
+/// caller may `list` it. Every listing filters through here, so none shows more than allowed.
+pub(crate) fn listed(
+    caller: &crate::authn::Caller,
+    kind: crate::authz::ResourceKind,
+    filter: Option<&str>,
+    name: &str,
+) -> bool {
+    filter.is_none_or(|f| name.to_lowercase().contains(f))
+        && crate::authz::authorize(caller, crate::authz::Capability::List, kind, name).is_ok()
+}
+
 /// Trims a field and treats an empty string as absent: the SDK sends `""` for unset strings.
 pub(crate) fn given(value: &Option<String>) -> Option<&str> {
     value.as_deref().map(str::trim).filter(|s| !s.is_empty())

@@ -201,13 +201,7 @@ pub async fn list(
     let mut out = Vec::new();
     if wants_aws {
         for row in targets::list_public(state.db()).await? {
-            if filter
-                .as_ref()
-                .is_some_and(|f| !row.name.to_lowercase().contains(f.as_str()))
-            {
-                continue;
-            }
-            if authorize(caller, Capability::List, ResourceKind::Target, &row.name).is_err() {
+            if !super::listed(caller, ResourceKind::Target, filter.as_deref(), &row.name) {
                 continue;
             }
             let users = targets::producers_using(state.db(), row.id).await?;
