@@ -170,12 +170,19 @@ pytest_status=0
 schemathesis_status=0
 "$venv/bin/python" tests/schemathesis/run.py || schemathesis_status=$?
 
+docs_status=0  # docs/api-reference.md and docs/cli.md match the built binaries
+"$venv/bin/python" scripts/gen-api-reference.py --check --bin-dir "$target_dir/debug" || docs_status=$?
+
+deploy_status=0; PYTHON="$venv/bin/python" scripts/check-deploy.sh || deploy_status=$?  # deploy/: Docker, compose, Helm, systemd
+
 # --- 6. verdict ------------------------------------------------------------------------------
 verdict() { if [[ "$1" == 0 ]]; then echo "ok"; else echo "FAILED (exit $1)"; fi; }
 banner "cargo test: $(verdict "$cargo_status")" \
     "SDK tests (pytest tests/sdk): $(verdict "$pytest_status")" \
     "schemathesis (tests/schemathesis/run.py): $(verdict "$schemathesis_status")" \
+    "generated docs (scripts/gen-api-reference.py --check): $(verdict "$docs_status")" \
+    "deploy files (scripts/check-deploy.sh): $(verdict "$deploy_status")" \
     "$pg_summary"
-if [[ "$cargo_status" != 0 || "$pytest_status" != 0 || "$schemathesis_status" != 0 ]]; then
+if [[ "$cargo_status" != 0 || "$pytest_status" != 0 || "$schemathesis_status" != 0 || "$docs_status" != 0 || "$deploy_status" != 0 ]]; then
     exit 1
 fi

@@ -71,7 +71,7 @@ impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::Conflict(what) => ApiError::Conflict(format!(
-                "{what}; choose another name or update the existing one"
+                "{what} already exists; choose another name or update the existing one"
             )),
             StoreError::Constraint(msg) => {
                 ApiError::Conflict(format!("the change conflicts with stored data: {msg}"))

@@ -4,6 +4,7 @@
 mod access;
 mod auth;
 mod aws;
+mod ha;
 mod health;
 mod helpers;
 mod issuance;
