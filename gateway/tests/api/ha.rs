@@ -167,3 +167,129 @@ fn three_gateways_share_the_work_and_survive_losing_one() {
     };
     assert!(revokers.len() >= 2, "the survivors shared the revoking: {revokers:?}");
 }
+
+/// A private PostgreSQL server that this test may stop and start (the shared one serves the
+/// other tests). It runs as the `postgres` system user, as PostgreSQL refuses to run as root.
+struct PrivatePostgres {
+    dir: tempfile::TempDir,
+    port: u16,
+    bin: std::path::PathBuf,
+}
+
+impl PrivatePostgres {
+    /// `None` (said loudly) when this machine cannot run one, unless PostgreSQL is required.
+    fn start() -> Option<PrivatePostgres> {
+        let bin = std::fs::read_dir("/usr/lib/postgresql")
+            .ok()
+            .and_then(|d| d.filter_map(Result::ok).map(|e| e.path().join("bin")).find(|p| p.join("initdb").exists()));
+        let usable = bin.is_some() && std::path::Path::new("/usr/sbin/runuser").exists();
+        if !usable {
+            let msg = "POSTGRES RESTART TEST SKIPPED: no PostgreSQL server binaries or runuser here";
+            assert!(std::env::var("MAYFLY_TEST_REQUIRE_POSTGRES").as_deref() != Ok("1"), "{msg}");
+            eprintln!("{msg}");
+            return None;
+        }
+        let bin = bin.unwrap();
+        let dir = tempfile::Builder::new().prefix("mayfly-pg-").tempdir().unwrap();
+        let data = dir.path().join("data");
+        let chown = std::process::Command::new("chown").args(["-R", "postgres:postgres"]).arg(dir.path()).status().unwrap();
+        assert!(chown.success());
+        let port = mayfly_testkit::port::free_loopback_port().unwrap();
+        let pg = PrivatePostgres { dir, port, bin };
+        pg.run("initdb", &["-D", data.to_str().unwrap(), "-A", "trust", "-U", "postgres"]);
+        pg.pg_ctl("start");
+        Some(pg)
+    }
+
+    fn run(&self, tool: &str, args: &[&str]) {
+        let out = std::process::Command::new("/usr/sbin/runuser")
+            .args(["-u", "postgres", "--"])
+            .arg(self.bin.join(tool))
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{tool} {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    }
+
+    fn pg_ctl(&self, action: &str) {
+        let data = self.dir.path().join("data");
+        let log = self.dir.path().join("postgres.log");
+        let opts = format!("-p {} -k {} -c listen_addresses=127.0.0.1", self.port, self.dir.path().display());
+        self.run(
+            "pg_ctl",
+            &["-D", data.to_str().unwrap(), "-l", log.to_str().unwrap(), "-o", &opts, "-w", "-m", "fast", action],
+        );
+    }
+
+    fn url(&self) -> String {
+        format!("postgres://postgres@127.0.0.1:{}/postgres", self.port)
+    }
+}
+
+impl Drop for PrivatePostgres {
+    fn drop(&mut self) {
+        let data = self.dir.path().join("data");
+        let _ = std::process::Command::new("/usr/sbin/runuser")
+            .args(["-u", "postgres", "--"])
+            .arg(self.bin.join("pg_ctl"))
+            .args(["-D", data.to_str().unwrap(), "-m", "immediate", "stop"])
+            .output();
+    }
+}
+
+#[test]
+fn gateways_recover_by_themselves_when_postgresql_restarts_under_load() {
+    let Some(pg) = PrivatePostgres::start() else { return };
+    let path = unique_path();
+    let gateways: Vec<TestGateway> = (0..2).map(|_| cluster_member(Some(&pg.url()), &path).expect("gateway")).collect();
+    let token = gateways[0].admin_token();
+    let (status, _) = post(&gateways[0], &token, "/create-aws-target", json!({"name": "/t", "access-key-id": "AKIAIOSFODNN7EXAMPLE", "access-key": "s"})).unwrap();
+    assert_eq!(status, 200);
+
+    let stop = AtomicBool::new(false);
+    let statuses = Mutex::new(Vec::<(Duration, u16)>::new());
+    std::thread::scope(|s| {
+        for i in 0..4 {
+            let (stop, statuses, gateways, token) = (&stop, &statuses, &gateways, &token);
+            s.spawn(move || {
+                while !stop.load(Ordering::SeqCst) {
+                    let asked = Instant::now();
+                    let status = post(&gateways[i % 2], token, "/get-target", json!({"name": "/t"})).map_or(0, |(s, _)| s);
+                    statuses.lock().unwrap().push((asked.elapsed(), status));
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+            });
+        }
+        std::thread::sleep(Duration::from_secs(1));
+        pg.pg_ctl("stop");
+        std::thread::sleep(Duration::from_secs(2));
+        pg.pg_ctl("start");
+        let restarted = Instant::now();
+        // Within seconds every gateway answers again, without being restarted.
+        let deadline = restarted + Duration::from_secs(20);
+        loop {
+            let ok = gateways.iter().all(|gw| post(gw, &token, "/get-target", json!({"name": "/t"})).map_or(false, |(s, _)| s == 200));
+            if ok {
+                break;
+            }
+            assert!(Instant::now() < deadline, "gateways did not recover after PostgreSQL came back");
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        std::thread::sleep(Duration::from_secs(1));
+        stop.store(true, Ordering::SeqCst);
+    });
+    let statuses = statuses.into_inner().unwrap();
+    let codes: BTreeSet<u16> = statuses.iter().map(|(_, s)| *s).collect();
+    // During the outage a request either waits for a connection and succeeds, or gets a clear
+    // 503; never a 500, a dropped connection, or a hang.
+    assert!(codes.iter().all(|c| [200, 503].contains(c)), "{codes:?}");
+    let slowest = statuses.iter().map(|(d, _)| *d).max().unwrap();
+    assert!(slowest < Duration::from_secs(15), "a request hung for {slowest:?}");
+    assert!(slowest > Duration::from_millis(500) || codes.contains(&503), "the outage was felt: slowest {slowest:?}, {codes:?}");
+    let last: Vec<u16> = statuses.iter().rev().take(8).map(|(_, s)| *s).collect();
+    assert!(last.iter().all(|s| *s == 200), "requests succeed again: {last:?}");
+    for gw in &gateways {
+        let res = gw.client().get(gw.url("/health/ready")).send().unwrap();
+        assert_eq!(res.status(), 200);
+    }
+}
