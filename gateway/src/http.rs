@@ -13,8 +13,8 @@ use crate::{
     error::{ApiError, ApiResult},
     leases::issue::{self, Requester},
     operation::{Flavor, Operation},
-    routes::{access, audit_events, items, producers, targets, tmp_creds},
     rotation,
+    routes::{access, audit_events, items, producers, targets, tmp_creds},
     state::AppState,
 };
 
@@ -104,9 +104,14 @@ pub async fn dispatch(
         // Time spent waiting on AWS, and the gateway's own time, for clients and benchmarks.
         let aws_ms = aws_timer.load(std::sync::atomic::Ordering::Relaxed) as f64 / 1000.0;
         let total_ms = elapsed.as_secs_f64() * 1000.0;
-        let value = format!("aws;dur={aws_ms:.3}, gateway;dur={:.3}", (total_ms - aws_ms).max(0.0));
+        let value = format!(
+            "aws;dur={aws_ms:.3}, gateway;dur={:.3}",
+            (total_ms - aws_ms).max(0.0)
+        );
         if let Ok(v) = header::HeaderValue::from_str(&value) {
-            response.headers_mut().insert(header::HeaderName::from_static("server-timing"), v);
+            response
+                .headers_mut()
+                .insert(header::HeaderName::from_static("server-timing"), v);
         }
     }
     if !op.is_plain_read() || status == 401 || status == 403 {

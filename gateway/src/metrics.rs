@@ -102,18 +102,46 @@ impl Default for Metrics {
         };
         {
             let mut r = m.registry.lock().unwrap_or_else(|p| p.into_inner());
-            r.register("mayfly_http_requests", "API requests by operation and status", m.requests.clone());
-            r.register("mayfly_http_request_duration_seconds", "API request latency", m.request_duration.clone());
-            r.register("mayfly_aws_calls", "AWS call attempts by action and outcome", m.aws_calls.clone());
-            r.register("mayfly_aws_call_duration_seconds", "AWS call attempt latency", m.aws_duration.clone());
+            r.register(
+                "mayfly_http_requests",
+                "API requests by operation and status",
+                m.requests.clone(),
+            );
+            r.register(
+                "mayfly_http_request_duration_seconds",
+                "API request latency",
+                m.request_duration.clone(),
+            );
+            r.register(
+                "mayfly_aws_calls",
+                "AWS call attempts by action and outcome",
+                m.aws_calls.clone(),
+            );
+            r.register(
+                "mayfly_aws_call_duration_seconds",
+                "AWS call attempt latency",
+                m.aws_duration.clone(),
+            );
             r.register(
                 "mayfly_revocation_lag_seconds",
                 "Time from a credential's expiry to its teardown",
                 m.revocation_lag.clone(),
             );
-            r.register("mayfly_reconciler_actions", "What the reconciler did", m.reconciler_actions.clone());
-            r.register("mayfly_leases", "Leases (tmp creds) by state", m.leases.clone());
-            r.register("mayfly_db_pool_connections", "Database pool connections by state", m.db_pool.clone());
+            r.register(
+                "mayfly_reconciler_actions",
+                "What the reconciler did",
+                m.reconciler_actions.clone(),
+            );
+            r.register(
+                "mayfly_leases",
+                "Leases (tmp creds) by state",
+                m.leases.clone(),
+            );
+            r.register(
+                "mayfly_db_pool_connections",
+                "Database pool connections by state",
+                m.db_pool.clone(),
+            );
         }
         m
     }
@@ -155,14 +183,20 @@ impl Metrics {
         for s in LeaseState::iter() {
             if let Ok(n) = count_in_state(state.db(), s).await {
                 self.leases
-                    .get_or_create(&StateLabel { state: s.as_str().to_owned() })
+                    .get_or_create(&StateLabel {
+                        state: s.as_str().to_owned(),
+                    })
                     .set(i64::try_from(n).unwrap_or(i64::MAX));
             }
         }
         let (size, idle) = pool_stats(state.db());
-        let label = |s: &str| StateLabel { state: s.to_owned() };
+        let label = |s: &str| StateLabel {
+            state: s.to_owned(),
+        };
         self.db_pool.get_or_create(&label("idle")).set(idle);
-        self.db_pool.get_or_create(&label("in_use")).set(size - idle);
+        self.db_pool
+            .get_or_create(&label("in_use"))
+            .set(size - idle);
         let mut out = String::new();
         let registry = self.registry.lock().unwrap_or_else(|p| p.into_inner());
         if encode(&mut out, &registry).is_err() {
@@ -176,11 +210,17 @@ fn pool_stats(db: &sea_orm::DatabaseConnection) -> (i64, i64) {
     match db {
         sea_orm::DatabaseConnection::SqlxSqlitePoolConnection(_) => {
             let p = db.get_sqlite_connection_pool();
-            (i64::from(p.size()), i64::try_from(p.num_idle()).unwrap_or_default())
+            (
+                i64::from(p.size()),
+                i64::try_from(p.num_idle()).unwrap_or_default(),
+            )
         }
         sea_orm::DatabaseConnection::SqlxPostgresPoolConnection(_) => {
             let p = db.get_postgres_connection_pool();
-            (i64::from(p.size()), i64::try_from(p.num_idle()).unwrap_or_default())
+            (
+                i64::from(p.size()),
+                i64::try_from(p.num_idle()).unwrap_or_default(),
+            )
         }
         _ => (0, 0),
     }
@@ -210,7 +250,10 @@ pub fn current_aws_timer() -> Option<Arc<AtomicU64>> {
 }
 
 /// Runs `fut` with `timer` counting its AWS time.
-pub async fn with_aws_timer<F: std::future::Future>(timer: Option<Arc<AtomicU64>>, fut: F) -> F::Output {
+pub async fn with_aws_timer<F: std::future::Future>(
+    timer: Option<Arc<AtomicU64>>,
+    fut: F,
+) -> F::Output {
     match timer {
         Some(t) => AWS_TIME.scope(t, fut).await,
         None => fut.await,
@@ -243,6 +286,11 @@ impl mayfly_aws::CallObserver for AwsObserver {
                 action: action.to_owned(),
             })
             .observe(elapsed.as_secs_f64());
-        let _ = AWS_TIME.try_with(|t| t.fetch_add(u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX), Ordering::Relaxed));
+        let _ = AWS_TIME.try_with(|t| {
+            t.fetch_add(
+                u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX),
+                Ordering::Relaxed,
+            )
+        });
     }
 }

@@ -129,8 +129,14 @@ pub const ROUTES: &[(&str, Operation)] = &[
     ("delete-assoc", Operation::RoleAssocDelete),
     ("revoke-token", Operation::TokenRevoke),
     ("get-audit-events", Operation::AuditEvents),
-    ("target-rotate-credentials", Operation::TargetRotateCredentials),
-    ("dynamic-secret-rotate-credentials", Operation::ProducerRotateCredentials),
+    (
+        "target-rotate-credentials",
+        Operation::TargetRotateCredentials,
+    ),
+    (
+        "dynamic-secret-rotate-credentials",
+        Operation::ProducerRotateCredentials,
+    ),
 ];
 
 impl Operation {

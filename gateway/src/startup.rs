@@ -75,7 +75,8 @@ impl Application {
             crate::metrics::AwsObserver(metrics.clone()),
         )));
         let auditor = crate::audit::Auditor::from_env()?;
-        let state = AppState::with_metrics(db, key_ring, aws, cluster_id, &config, auditor, metrics);
+        let state =
+            AppState::with_metrics(db, key_ring, aws, cluster_id, &config, auditor, metrics);
         let tls = match &config.tls {
             TlsMode::PlainHttp => {
                 tracing::warn!("SERVING PLAIN HTTP (insecure_plain_http): tokens and secrets cross the network unencrypted; only use this behind a TLS-terminating proxy");

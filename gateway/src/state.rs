@@ -7,7 +7,10 @@ use sea_orm::DatabaseConnection;
 use tokio::sync::Notify;
 
 use crate::keys::MasterKeys;
-use crate::{audit::Auditor, metrics::Metrics, aws_source::SharedAwsSource, config::Config, ratelimit::AuthLimiter};
+use crate::{
+    audit::Auditor, aws_source::SharedAwsSource, config::Config, metrics::Metrics,
+    ratelimit::AuthLimiter,
+};
 
 /// Shared, cheaply clonable application state.
 #[derive(Clone)]

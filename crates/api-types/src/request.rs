@@ -85,7 +85,10 @@ pub struct AwsTarget {
     pub sts_endpoint: Option<String>,
     /// Mayfly extension: rotate the target's access key every this many days (0 = off).
     #[schema(schema_with = lenient::opt_i64_schema)]
-    #[serde(rename = "rotation-interval-days", deserialize_with = "lenient::opt_i64")]
+    #[serde(
+        rename = "rotation-interval-days",
+        deserialize_with = "lenient::opt_i64"
+    )]
     pub rotation_interval_days: Option<i64>,
     #[schema(schema_with = lenient::opt_bool_schema)]
     #[serde(
@@ -220,11 +223,17 @@ pub struct AwsProducer {
     pub max_ttl: Option<String>,
     /// Rotate the inline admin credentials' access key on a schedule (Akeyless field).
     #[schema(schema_with = lenient::opt_bool_schema)]
-    #[serde(rename = "enable-admin-rotation", deserialize_with = "lenient::opt_bool")]
+    #[serde(
+        rename = "enable-admin-rotation",
+        deserialize_with = "lenient::opt_bool"
+    )]
     pub enable_admin_rotation: Option<bool>,
     /// Days between admin key rotations (Akeyless field).
     #[schema(schema_with = lenient::opt_i64_schema)]
-    #[serde(rename = "admin-rotation-interval-days", deserialize_with = "lenient::opt_i64")]
+    #[serde(
+        rename = "admin-rotation-interval-days",
+        deserialize_with = "lenient::opt_i64"
+    )]
     pub admin_rotation_interval_days: Option<i64>,
 }
 

@@ -44,7 +44,9 @@ const MAX_ARGS: usize = 20;
 
 fn parse_args(raw: &[String]) -> ApiResult<Args> {
     if raw.len() > MAX_ARGS {
-        return Err(ApiError::bad_request(format!("args: at most {MAX_ARGS} arguments")));
+        return Err(ApiError::bad_request(format!(
+            "args: at most {MAX_ARGS} arguments"
+        )));
     }
     let mut args = Args::default();
     let mut pairs = Vec::new();

@@ -51,10 +51,15 @@ pub async fn teardown_claimed(
             tracing::warn!(lease = %lease.id, error = %e, "could not record the teardown outcome; the reconciler will redo it")
         }
     }
-    if outcome.is_ok() && final_state == LeaseState::Revoked && lease.expires_at <= lease.claimed_at.unwrap_or(now) {
+    if outcome.is_ok()
+        && final_state == LeaseState::Revoked
+        && lease.expires_at <= lease.claimed_at.unwrap_or(now)
+    {
         // Expired (not revoked early by request): how late was the teardown?
         let lag = u64::try_from(now - lease.expires_at).unwrap_or_default();
-        state.metrics().record_revocation_lag(Duration::from_millis(lag));
+        state
+            .metrics()
+            .record_revocation_lag(Duration::from_millis(lag));
     }
     // Every revocation is on record, whoever caused it (a request, the revoker, the reconciler).
     state

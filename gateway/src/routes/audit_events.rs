@@ -36,10 +36,12 @@ pub async fn get(
     req: dto::GetAuditEvents,
 ) -> ApiResult<dto::AuditEventsOutput> {
     let own_only = match caller.audit_access {
-        AuditAccess::None => return Err(ApiError::Forbidden(format!(
+        AuditAccess::None => {
+            return Err(ApiError::Forbidden(format!(
             "access id {} may not read audit events; ask for a role with audit-access own or all",
             caller.access_id
-        ))),
+        )))
+        }
         AuditAccess::Own => true,
         AuditAccess::All => false,
     };

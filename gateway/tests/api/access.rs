@@ -281,13 +281,24 @@ fn deleting_an_auth_method_ends_its_tokens_and_roles_can_be_taken_back() {
     let (status, _) = call(&gw, &token, "/list-items", json!({}));
     assert_eq!(status, 401, "a deleted auth method's tokens stop working");
     let (status, body) = gw.post_authed("/delete-auth-method", json!({"name": "/admin"}));
-    assert_eq!(status, 409, "the admin key is protected, and in use: {body}");
-    let (status, body) = gw.post_authed("/create-auth-method", json!({"name": "/kept", "description": "ci key", "delete_protection": "true"}));
+    assert_eq!(
+        status, 409,
+        "the admin key is protected, and in use: {body}"
+    );
+    let (status, body) = gw.post_authed(
+        "/create-auth-method",
+        json!({"name": "/kept", "description": "ci key", "delete_protection": "true"}),
+    );
     assert_eq!(status, 200, "{body}");
     let (_, kept) = gw.post_authed("/get-auth-method", json!({"name": "/kept"}));
     assert_eq!(kept["description"], "ci key");
     assert_eq!(kept["delete_protection"], Value::Bool(true));
-    assert!(!kept.to_string().contains(body["access_key"].as_str().unwrap()), "never the key");
+    assert!(
+        !kept
+            .to_string()
+            .contains(body["access_key"].as_str().unwrap()),
+        "never the key"
+    );
     let (status, _) = gw.post_authed("/delete-auth-method", json!({"name": "/kept"}));
     assert_eq!(status, 409, "delete protection");
     let (status, body) = gw.post_authed("/delete-role", json!({"name": "/admin"}));

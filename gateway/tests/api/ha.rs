@@ -36,7 +36,12 @@ fn cluster_member(database_url: Option<&str>, path: &str) -> Option<TestGateway>
     b.spawn()
 }
 
-fn post(gw: &TestGateway, token: &str, path: &str, mut body: Value) -> Result<(u16, Value), String> {
+fn post(
+    gw: &TestGateway,
+    token: &str,
+    path: &str,
+    mut body: Value,
+) -> Result<(u16, Value), String> {
     body["token"] = json!(token);
     gw.client()
         .post(gw.url(path))
@@ -45,7 +50,9 @@ fn post(gw: &TestGateway, token: &str, path: &str, mut body: Value) -> Result<(u
         .map_err(|e| e.to_string())
         .and_then(|r| {
             let status = r.status().as_u16();
-            r.json::<Value>().map(|v| (status, v)).map_err(|e| e.to_string())
+            r.json::<Value>()
+                .map(|v| (status, v))
+                .map_err(|e| e.to_string())
         })
 }
 
@@ -59,7 +66,8 @@ fn three_gateways_share_the_work_and_survive_losing_one() {
     let moto = MotoServer::shared();
     let mut gateways = vec![first];
     for _ in 0..2 {
-        gateways.push(cluster_member(Some(&database), &path).expect("gateway on the shared database"));
+        gateways
+            .push(cluster_member(Some(&database), &path).expect("gateway on the shared database"));
     }
 
     // Set up on one gateway; a token issued by it works on all of them.
@@ -69,10 +77,22 @@ fn three_gateways_share_the_work_and_survive_losing_one() {
         "name": "/ha/reader", "target-name": "/aws", "access-mode": "iam_user",
         "aws-user-policies": "arn:aws:iam::aws:policy/IAMReadOnlyAccess", "user-ttl": "1m",
     });
-    let (status, body) = post(&gateways[1], &token, "/gateway-create-producer-aws", producer).unwrap();
+    let (status, body) = post(
+        &gateways[1],
+        &token,
+        "/gateway-create-producer-aws",
+        producer,
+    )
+    .unwrap();
     assert_eq!(status, 200, "{body}");
     for gw in &gateways {
-        let (status, got) = post(gw, &token, "/gateway-get-producer", json!({"name": "/ha/reader"})).unwrap();
+        let (status, got) = post(
+            gw,
+            &token,
+            "/gateway-get-producer",
+            json!({"name": "/ha/reader"}),
+        )
+        .unwrap();
         assert_eq!(status, 200, "every gateway sees the producer: {got}");
     }
 
@@ -85,20 +105,41 @@ fn three_gateways_share_the_work_and_survive_losing_one() {
     let started = Instant::now();
     std::thread::scope(|s| {
         for worker in 0..6 {
-            let (issued, next, third_dead, survivor_failures, gateways, token) =
-                (&issued, &next, &third_dead, &survivor_failures, &gateways, &token);
+            let (issued, next, third_dead, survivor_failures, gateways, token) = (
+                &issued,
+                &next,
+                &third_dead,
+                &survivor_failures,
+                &gateways,
+                &token,
+            );
             s.spawn(move || loop {
                 let n = next.fetch_add(1, Ordering::SeqCst);
                 if n >= TOTAL {
                     break;
                 }
                 let target = (n + worker) % 3;
-                let target = if target == 2 && third_dead.load(Ordering::SeqCst) { n % 2 } else { target };
-                match post(&gateways[target], token, "/get-dynamic-secret-value", json!({"name": "/ha/reader"})) {
+                let target = if target == 2 && third_dead.load(Ordering::SeqCst) {
+                    n % 2
+                } else {
+                    target
+                };
+                match post(
+                    &gateways[target],
+                    token,
+                    "/get-dynamic-secret-value",
+                    json!({"name": "/ha/reader"}),
+                ) {
                     Ok((200, v)) => {
-                        issued.lock().unwrap().insert(v["id"].as_str().unwrap().to_owned(), Instant::now());
+                        issued
+                            .lock()
+                            .unwrap()
+                            .insert(v["id"].as_str().unwrap().to_owned(), Instant::now());
                     }
-                    Ok((status, v)) if target != 2 => survivor_failures.lock().unwrap().push(format!("{status} {v}")),
+                    Ok((status, v)) if target != 2 => survivor_failures
+                        .lock()
+                        .unwrap()
+                        .push(format!("{status} {v}")),
                     Err(e) if target != 2 => survivor_failures.lock().unwrap().push(e),
                     _ => {} // In flight on the gateway that was killed.
                 }
@@ -112,25 +153,44 @@ fn three_gateways_share_the_work_and_survive_losing_one() {
         // SAFETY of the test: the scope's workers only read `gateways` through shared
         // references; the kill goes through the handle's own pid.
         if let Some(pid) = gateways[2].pid() {
-            let _ = std::process::Command::new("kill").args(["-9", &pid.to_string()]).status();
+            let _ = std::process::Command::new("kill")
+                .args(["-9", &pid.to_string()])
+                .status();
         }
     });
     let issue_time = started.elapsed();
     let failures = survivor_failures.into_inner().unwrap();
-    assert!(failures.is_empty(), "requests to surviving gateways failed: {failures:?}");
+    assert!(
+        failures.is_empty(),
+        "requests to surviving gateways failed: {failures:?}"
+    );
     let issued = issued.into_inner().unwrap();
-    assert!(issued.len() >= TOTAL * 9 / 10, "only {} of {TOTAL} issued", issued.len());
+    assert!(
+        issued.len() >= TOTAL * 9 / 10,
+        "only {} of {TOTAL} issued",
+        issued.len()
+    );
     gateways[2].kill();
 
     // All expire after a minute; the survivors revoke everything, the dead one's share too.
     let deadline = Instant::now() + Duration::from_secs(60) + issue_time + Duration::from_secs(90);
     loop {
-        let (_, live) = post(&gateways[0], &token, "/gateway-get-producer-tmp-creds", json!({"name": "/ha/reader"})).unwrap();
+        let (_, live) = post(
+            &gateways[0],
+            &token,
+            "/gateway-get-producer-tmp-creds",
+            json!({"name": "/ha/reader"}),
+        )
+        .unwrap();
         let remaining = live.as_array().map_or(usize::MAX, Vec::len);
         if remaining == 0 && users_under(moto, &path).is_empty() {
             break;
         }
-        assert!(Instant::now() < deadline, "{remaining} leases still live; users: {:?}", users_under(moto, &path));
+        assert!(
+            Instant::now() < deadline,
+            "{remaining} leases still live; users: {:?}",
+            users_under(moto, &path)
+        );
         std::thread::sleep(Duration::from_secs(1));
     }
 
@@ -160,12 +220,30 @@ fn three_gateways_share_the_work_and_survive_losing_one() {
     assert!(twice.is_empty(), "revoked more than once: {twice:?}");
     let issued_ids: BTreeSet<&String> = issued.keys().collect();
     let revoked_ids: BTreeSet<&String> = revocations.keys().collect();
-    assert!(issued_ids.is_subset(&revoked_ids), "issued but never revoked: {:?}", issued_ids.difference(&revoked_ids).collect::<Vec<_>>());
+    assert!(
+        issued_ids.is_subset(&revoked_ids),
+        "issued but never revoked: {:?}",
+        issued_ids.difference(&revoked_ids).collect::<Vec<_>>()
+    );
     let revokers: BTreeSet<String> = {
-        let (_, events) = post(&gateways[0], &token, "/get-audit-events", json!({"operation": "lease-revoked", "limit": 1000})).unwrap();
-        events["events"].as_array().unwrap().iter().map(|e| e["access_id"].as_str().unwrap().to_owned()).collect()
+        let (_, events) = post(
+            &gateways[0],
+            &token,
+            "/get-audit-events",
+            json!({"operation": "lease-revoked", "limit": 1000}),
+        )
+        .unwrap();
+        events["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["access_id"].as_str().unwrap().to_owned())
+            .collect()
     };
-    assert!(revokers.len() >= 2, "the survivors shared the revoking: {revokers:?}");
+    assert!(
+        revokers.len() >= 2,
+        "the survivors shared the revoking: {revokers:?}"
+    );
 }
 
 /// A private PostgreSQL server that this test may stop and start (the shared one serves the
@@ -179,24 +257,47 @@ struct PrivatePostgres {
 impl PrivatePostgres {
     /// `None` (said loudly) when this machine cannot run one, unless PostgreSQL is required.
     fn start() -> Option<PrivatePostgres> {
-        let bin = std::fs::read_dir("/usr/lib/postgresql")
-            .ok()
-            .and_then(|d| d.filter_map(Result::ok).map(|e| e.path().join("bin")).find(|p| p.join("initdb").exists()));
+        let bin = std::fs::read_dir("/usr/lib/postgresql").ok().and_then(|d| {
+            d.filter_map(Result::ok)
+                .map(|e| e.path().join("bin"))
+                .find(|p| p.join("initdb").exists())
+        });
         let usable = bin.is_some() && std::path::Path::new("/usr/sbin/runuser").exists();
         if !usable {
-            let msg = "POSTGRES RESTART TEST SKIPPED: no PostgreSQL server binaries or runuser here";
-            assert!(std::env::var("MAYFLY_TEST_REQUIRE_POSTGRES").as_deref() != Ok("1"), "{msg}");
+            let msg =
+                "POSTGRES RESTART TEST SKIPPED: no PostgreSQL server binaries or runuser here";
+            assert!(
+                std::env::var("MAYFLY_TEST_REQUIRE_POSTGRES").as_deref() != Ok("1"),
+                "{msg}"
+            );
             eprintln!("{msg}");
             return None;
         }
         let bin = bin.unwrap();
-        let dir = tempfile::Builder::new().prefix("mayfly-pg-").tempdir().unwrap();
+        let dir = tempfile::Builder::new()
+            .prefix("mayfly-pg-")
+            .tempdir()
+            .unwrap();
         let data = dir.path().join("data");
-        let chown = std::process::Command::new("chown").args(["-R", "postgres:postgres"]).arg(dir.path()).status().unwrap();
+        let chown = std::process::Command::new("chown")
+            .args(["-R", "postgres:postgres"])
+            .arg(dir.path())
+            .status()
+            .unwrap();
         assert!(chown.success());
         let port = mayfly_testkit::port::free_loopback_port().unwrap();
         let pg = PrivatePostgres { dir, port, bin };
-        pg.run("initdb", &["-D", data.to_str().unwrap(), "-A", "trust", "-U", "postgres"]);
+        pg.run(
+            "initdb",
+            &[
+                "-D",
+                data.to_str().unwrap(),
+                "-A",
+                "trust",
+                "-U",
+                "postgres",
+            ],
+        );
         pg.pg_ctl("start");
         Some(pg)
     }
@@ -208,16 +309,35 @@ impl PrivatePostgres {
             .args(args)
             .output()
             .unwrap();
-        assert!(out.status.success(), "{tool} {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{tool} {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
 
     fn pg_ctl(&self, action: &str) {
         let data = self.dir.path().join("data");
         let log = self.dir.path().join("postgres.log");
-        let opts = format!("-p {} -k {} -c listen_addresses=127.0.0.1", self.port, self.dir.path().display());
+        let opts = format!(
+            "-p {} -k {} -c listen_addresses=127.0.0.1",
+            self.port,
+            self.dir.path().display()
+        );
         self.run(
             "pg_ctl",
-            &["-D", data.to_str().unwrap(), "-l", log.to_str().unwrap(), "-o", &opts, "-w", "-m", "fast", action],
+            &[
+                "-D",
+                data.to_str().unwrap(),
+                "-l",
+                log.to_str().unwrap(),
+                "-o",
+                &opts,
+                "-w",
+                "-m",
+                "fast",
+                action,
+            ],
         );
     }
 
@@ -239,11 +359,21 @@ impl Drop for PrivatePostgres {
 
 #[test]
 fn gateways_recover_by_themselves_when_postgresql_restarts_under_load() {
-    let Some(pg) = PrivatePostgres::start() else { return };
+    let Some(pg) = PrivatePostgres::start() else {
+        return;
+    };
     let path = unique_path();
-    let gateways: Vec<TestGateway> = (0..2).map(|_| cluster_member(Some(&pg.url()), &path).expect("gateway")).collect();
+    let gateways: Vec<TestGateway> = (0..2)
+        .map(|_| cluster_member(Some(&pg.url()), &path).expect("gateway"))
+        .collect();
     let token = gateways[0].admin_token();
-    let (status, _) = post(&gateways[0], &token, "/create-aws-target", json!({"name": "/t", "access-key-id": "AKIAIOSFODNN7EXAMPLE", "access-key": "s"})).unwrap();
+    let (status, _) = post(
+        &gateways[0],
+        &token,
+        "/create-aws-target",
+        json!({"name": "/t", "access-key-id": "AKIAIOSFODNN7EXAMPLE", "access-key": "s"}),
+    )
+    .unwrap();
     assert_eq!(status, 200);
 
     let stop = AtomicBool::new(false);
@@ -254,7 +384,13 @@ fn gateways_recover_by_themselves_when_postgresql_restarts_under_load() {
             s.spawn(move || {
                 while !stop.load(Ordering::SeqCst) {
                     let asked = Instant::now();
-                    let status = post(&gateways[i % 2], token, "/get-target", json!({"name": "/t"})).map_or(0, |(s, _)| s);
+                    let status = post(
+                        &gateways[i % 2],
+                        token,
+                        "/get-target",
+                        json!({"name": "/t"}),
+                    )
+                    .map_or(0, |(s, _)| s);
                     statuses.lock().unwrap().push((asked.elapsed(), status));
                     std::thread::sleep(Duration::from_millis(20));
                 }
@@ -268,11 +404,17 @@ fn gateways_recover_by_themselves_when_postgresql_restarts_under_load() {
         // Within seconds every gateway answers again, without being restarted.
         let deadline = restarted + Duration::from_secs(20);
         loop {
-            let ok = gateways.iter().all(|gw| post(gw, &token, "/get-target", json!({"name": "/t"})).map_or(false, |(s, _)| s == 200));
+            let ok = gateways.iter().all(|gw| {
+                post(gw, &token, "/get-target", json!({"name": "/t"}))
+                    .map_or(false, |(s, _)| s == 200)
+            });
             if ok {
                 break;
             }
-            assert!(Instant::now() < deadline, "gateways did not recover after PostgreSQL came back");
+            assert!(
+                Instant::now() < deadline,
+                "gateways did not recover after PostgreSQL came back"
+            );
             std::thread::sleep(Duration::from_millis(200));
         }
         std::thread::sleep(Duration::from_secs(1));
@@ -284,10 +426,19 @@ fn gateways_recover_by_themselves_when_postgresql_restarts_under_load() {
     // 503; never a 500, a dropped connection, or a hang.
     assert!(codes.iter().all(|c| [200, 503].contains(c)), "{codes:?}");
     let slowest = statuses.iter().map(|(d, _)| *d).max().unwrap();
-    assert!(slowest < Duration::from_secs(15), "a request hung for {slowest:?}");
-    assert!(slowest > Duration::from_millis(500) || codes.contains(&503), "the outage was felt: slowest {slowest:?}, {codes:?}");
+    assert!(
+        slowest < Duration::from_secs(15),
+        "a request hung for {slowest:?}"
+    );
+    assert!(
+        slowest > Duration::from_millis(500) || codes.contains(&503),
+        "the outage was felt: slowest {slowest:?}, {codes:?}"
+    );
     let last: Vec<u16> = statuses.iter().rev().take(8).map(|(_, s)| *s).collect();
-    assert!(last.iter().all(|s| *s == 200), "requests succeed again: {last:?}");
+    assert!(
+        last.iter().all(|s| *s == 200),
+        "requests succeed again: {last:?}"
+    );
     for gw in &gateways {
         let res = gw.client().get(gw.url("/health/ready")).send().unwrap();
         assert_eq!(res.status(), 200);
