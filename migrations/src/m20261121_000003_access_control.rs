@@ -19,7 +19,9 @@ impl MigrationTrait for Migration {
         // One column per statement: SQLite's ALTER TABLE adds one at a time.
         for column in [
             text(Alias::new("description")).default("").to_owned(),
-            boolean(Alias::new("delete_protection")).default(false).to_owned(),
+            boolean(Alias::new("delete_protection"))
+                .default(false)
+                .to_owned(),
         ] {
             manager
                 .alter_table(

@@ -525,9 +525,16 @@ fn a_gateway_killed_mid_issuance_leaves_exactly_the_users_of_active_leases() {
 fn values_carry_server_timing_and_metrics_count_aws_calls_and_leases() {
     let moto = MotoServer::shared();
     let path = unique_path();
-    let gw = builder().env("MAYFLY_IAM_USER_PATH", &path).spawn().unwrap();
+    let gw = builder()
+        .env("MAYFLY_IAM_USER_PATH", &path)
+        .spawn()
+        .unwrap();
     create_moto_target(&gw, moto);
-    assert_eq!(gw.post_authed("/gateway-create-producer-aws", iam_producer("/timed")).0, 200);
+    assert_eq!(
+        gw.post_authed("/gateway-create-producer-aws", iam_producer("/timed"))
+            .0,
+        200
+    );
     let res = gw
         .client()
         .post(gw.url("/get-dynamic-secret-value"))
@@ -535,15 +542,31 @@ fn values_carry_server_timing_and_metrics_count_aws_calls_and_leases() {
         .send()
         .unwrap();
     assert_eq!(res.status(), 200);
-    let timing = res.headers().get("server-timing").expect("Server-Timing").to_str().unwrap().to_owned();
+    let timing = res
+        .headers()
+        .get("server-timing")
+        .expect("Server-Timing")
+        .to_str()
+        .unwrap()
+        .to_owned();
     let dur = |name: &str| -> f64 {
-        let part = timing.split(',').map(str::trim).find(|p| p.starts_with(name)).unwrap_or_else(|| panic!("{name} in {timing}"));
+        let part = timing
+            .split(',')
+            .map(str::trim)
+            .find(|p| p.starts_with(name))
+            .unwrap_or_else(|| panic!("{name} in {timing}"));
         part.split("dur=").nth(1).unwrap().parse().unwrap()
     };
     assert!(dur("aws") > 0.0, "AWS time is measured: {timing}");
     assert!(dur("gateway") >= 0.0, "{timing}");
 
-    let metrics = gw.client().get(gw.url("/metrics")).send().unwrap().text().unwrap();
+    let metrics = gw
+        .client()
+        .get(gw.url("/metrics"))
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
     for line in [
         r#"mayfly_aws_calls_total{action="iam:CreateUser",outcome="ok"} 1"#,
         r#"mayfly_aws_calls_total{action="iam:CreateAccessKey",outcome="ok"} 1"#,
@@ -554,6 +577,9 @@ fn values_carry_server_timing_and_metrics_count_aws_calls_and_leases() {
     }
     assert!(metrics.contains("mayfly_aws_call_duration_seconds_bucket"));
     assert!(metrics.contains("mayfly_db_pool_connections"));
-    let (status, _) = gw.post_authed("/gateway-revoke-producer-tmp-creds", json!({"name": "/timed", "revoke-all": true}));
+    let (status, _) = gw.post_authed(
+        "/gateway-revoke-producer-tmp-creds",
+        json!({"name": "/timed", "revoke-all": true}),
+    );
     assert_eq!(status, 200);
 }

@@ -215,15 +215,24 @@ fn admin_rotation_fields_schedule_inline_credentials_and_are_refused_on_named_ta
     });
     let (status, body) = gw.post_authed("/dynamic-secret-create-aws", inline);
     assert_eq!(status, 200, "{body}");
-    assert_eq!(body["dynamic_secret_details"]["enable_admin_rotation"], Value::Bool(true));
-    assert_eq!(body["dynamic_secret_details"]["admin_rotation_interval_days"], 30);
+    assert_eq!(
+        body["dynamic_secret_details"]["enable_admin_rotation"],
+        Value::Bool(true)
+    );
+    assert_eq!(
+        body["dynamic_secret_details"]["admin_rotation_interval_days"],
+        30
+    );
     // What the SDK sends by default switches it off again.
     let (status, body) = gw.post_authed(
         "/dynamic-secret-update-aws",
         json!({"name": "/inline", "access-mode": "iam_user", "enable-admin-rotation": false, "admin-rotation-interval-days": 0}),
     );
     assert_eq!(status, 200, "{body}");
-    assert_eq!(body["dynamic_secret_details"]["enable_admin_rotation"], Value::Bool(false));
+    assert_eq!(
+        body["dynamic_secret_details"]["enable_admin_rotation"],
+        Value::Bool(false)
+    );
 
     create_target(&gw, "/named", "s");
     let mut named = iam_user_body("/named-p", "/named");
@@ -234,8 +243,14 @@ fn admin_rotation_fields_schedule_inline_credentials_and_are_refused_on_named_ta
     assert!(error_of(&body).contains("rotation-interval-days"), "{body}");
     let (status, _) = gw.post_authed("/gateway-get-producer", json!({"name": "/named-p"}));
     assert_eq!(status, 404, "nothing was created");
-    let (status, body) = gw.post_authed("/target-update-aws", json!({"name": "/named", "rotation-interval-days": -1}));
+    let (status, body) = gw.post_authed(
+        "/target-update-aws",
+        json!({"name": "/named", "rotation-interval-days": -1}),
+    );
     assert_eq!(status, 400, "{body}");
-    let (status, body) = gw.post_authed("/target-update-aws", json!({"name": "/named", "rotation-interval-days": 7}));
+    let (status, body) = gw.post_authed(
+        "/target-update-aws",
+        json!({"name": "/named", "rotation-interval-days": 7}),
+    );
     assert_eq!(status, 200, "{body}");
 }

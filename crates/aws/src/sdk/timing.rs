@@ -5,7 +5,9 @@
 
 use std::{sync::Arc, time::Instant};
 
-use aws_sdk_iam::config::interceptors::{BeforeTransmitInterceptorContextRef, FinalizerInterceptorContextRef};
+use aws_sdk_iam::config::interceptors::{
+    BeforeTransmitInterceptorContextRef, FinalizerInterceptorContextRef,
+};
 use aws_sdk_iam::config::{ConfigBag, Intercept, RuntimeComponents};
 use aws_sdk_iam::error::BoxError;
 use aws_smithy_runtime_api::client::orchestrator::Metadata;
@@ -42,7 +44,8 @@ impl Intercept for Timing {
         _runtime_components: &RuntimeComponents,
         cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
-        cfg.interceptor_state().store_put(AttemptStart(Instant::now()));
+        cfg.interceptor_state()
+            .store_put(AttemptStart(Instant::now()));
         Ok(())
     }
 
