@@ -405,8 +405,7 @@ fn gateways_recover_by_themselves_when_postgresql_restarts_under_load() {
         let deadline = restarted + Duration::from_secs(20);
         loop {
             let ok = gateways.iter().all(|gw| {
-                post(gw, &token, "/get-target", json!({"name": "/t"}))
-                    .map_or(false, |(s, _)| s == 200)
+                post(gw, &token, "/get-target", json!({"name": "/t"})).is_ok_and(|(s, _)| s == 200)
             });
             if ok {
                 break;
