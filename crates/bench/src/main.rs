@@ -1,0 +1,152 @@
+//! `mayfly-bench`: the benchmarks behind docs/benchmarks.md.
+//!
+//! Every subcommand starts what it measures itself (moto, release `mayfly-gateway` processes on
+//! free loopback ports, SQLite files or fresh PostgreSQL databases), prints Markdown table rows
+//! to stdout, and cleans up. Nothing here asserts a timing: the numbers are for people to read.
+//!
+//! Modules: `procs` (moto and gateway processes), `api` (HTTPS client of the gateway), `db`
+//! (psql/sqlite3 for set-up and measurement), `setup` (moto + gateway + target), `stats`
+//! (percentiles), `rows` (one module per row).
+
+mod api;
+mod db;
+mod procs;
+mod rows;
+mod setup;
+mod stats;
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(
+    name = "mayfly-bench",
+    about = "Benchmarks of the release mayfly-gateway (see docs/benchmarks.md)"
+)]
+struct Cli {
+    #[command(subcommand)]
+    row: Row,
+    #[command(flatten)]
+    common: Common,
+}
+
+#[derive(Args)]
+struct Common {
+    /// Requests per case (latency rows).
+    #[arg(long, global = true, default_value_t = 500)]
+    requests: usize,
+    /// Warm-up requests per case, not counted.
+    #[arg(long, global = true, default_value_t = 50)]
+    warmup: usize,
+    /// Concurrent connections of the control-plane load.
+    #[arg(long, global = true, default_value_t = 64)]
+    connections: usize,
+    /// Seconds of control-plane load per case.
+    #[arg(long, global = true, default_value_t = 10)]
+    seconds: u64,
+    /// Starts per lease count (start-up row).
+    #[arg(long, global = true, default_value_t = 3)]
+    starts: usize,
+    /// Lease counts of the start-up row.
+    #[arg(long, global = true, value_delimiter = ',', default_values_t = [0u64, 100_000, 1_000_000])]
+    leases: Vec<u64>,
+    /// Credentials per second in the steady revocation case.
+    #[arg(long, global = true, default_value_t = 2)]
+    rate: u32,
+    /// Seconds of issuing in the steady revocation case.
+    #[arg(long, global = true, default_value_t = 30)]
+    issue_seconds: u64,
+    /// Credentials expiring at once in the drain case.
+    #[arg(long, global = true, default_value_t = 1000)]
+    drain: usize,
+    /// iam_user issues measured (row 2).
+    #[arg(long, global = true, default_value_t = 200)]
+    iam_requests: usize,
+}
+
+#[derive(Subcommand, Clone, Copy, PartialEq, Eq)]
+enum Row {
+    /// Row 1: assume_role through the gateway vs direct STS, 1 and 32 clients.
+    AssumeRole,
+    /// Row 2: iam_user issue vs CreateUser + CreateAccessKey.
+    IamUser,
+    /// Row 3: gateway-get-producer requests per second (SQLite; 1-3 gateways on PostgreSQL).
+    ControlPlane,
+    /// Row 4: start-up time and idle RSS with 0, 100k, 1M leases.
+    Startup,
+    /// Row 5: revocation lag at a steady rate, and draining many expired credentials.
+    Revocation,
+    /// Every row, in order.
+    All,
+}
+
+#[tokio::main]
+async fn main() -> Result<()> {
+    let cli = Cli::parse();
+    let binary = procs::gateway_binary()?;
+    let work = tempfile_dir()?;
+    let outcome = run(cli.row, &cli.common, &work, binary).await;
+    // Processes are killed by their handles; only the files remain to remove.
+    match &outcome {
+        Ok(()) => {
+            let _ = std::fs::remove_dir_all(&work);
+        }
+        Err(_) => eprintln!("mayfly-bench: logs kept in {}", work.display()),
+    }
+    outcome
+}
+
+async fn run(row: Row, c: &Common, work: &std::path::Path, binary: PathBuf) -> Result<()> {
+    let all = row == Row::All;
+    if all || row == Row::AssumeRole {
+        section("1. assume_role: gateway end to end vs direct STS AssumeRole (same moto)");
+        let opts = rows::assume_role::Options {
+            requests: c.requests,
+            warmup: c.warmup,
+        };
+        rows::assume_role::run(work, binary.clone(), &opts).await?;
+    }
+    if all || row == Row::IamUser {
+        section("2. iam_user issue vs two IAM calls (same moto, one client)");
+        rows::iam_user::run(work, binary.clone(), c.iam_requests, c.warmup.min(20)).await?;
+    }
+    if all || row == Row::ControlPlane {
+        section("3. control plane: gateway-get-producer over HTTPS");
+        let opts = rows::control_plane::Options {
+            connections: c.connections,
+            seconds: c.seconds,
+        };
+        rows::control_plane::run(work, binary.clone(), &opts).await?;
+    }
+    if all || row == Row::Startup {
+        section("4. start-up and idle memory (SQLite)");
+        rows::startup::run(work, binary.clone(), &c.leases, c.starts).await?;
+    }
+    if all || row == Row::Revocation {
+        section("5. revocation");
+        let opts = rows::revocation::Options {
+            rate: c.rate,
+            issue_seconds: c.issue_seconds,
+            drain: c.drain,
+        };
+        rows::revocation::run(work, binary, &opts).await?;
+    }
+    Ok(())
+}
+
+fn section(title: &str) {
+    println!("\n### {title}\n");
+}
+
+/// A fresh directory for data directories and logs (kept when a row fails, for its logs).
+fn tempfile_dir() -> Result<PathBuf> {
+    let dir = std::env::temp_dir().join(format!(
+        "mayfly-bench-{}",
+        &uuid::Uuid::new_v4().simple().to_string()[..8]
+    ));
+    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    eprintln!("mayfly-bench: working in {}", dir.display());
+    Ok(dir)
+}

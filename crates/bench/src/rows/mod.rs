@@ -1,0 +1,7 @@
+//! One module per row of docs/benchmarks.md; each prints Markdown table rows to stdout.
+
+pub mod assume_role;
+pub mod control_plane;
+pub mod iam_user;
+pub mod revocation;
+pub mod startup;
