@@ -26,7 +26,8 @@ use mayfly_store::rotation as store;
 use sea_orm::DatabaseConnection;
 use secrecy::zeroize::Zeroizing;
 
-use super::{sealed_key_id, target_aad};
+use super::sealed_key_id;
+use crate::routes::targets::aad as target_aad;
 use crate::{
     config::Config,
     keys::{self, KeyList},

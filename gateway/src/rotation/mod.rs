@@ -19,12 +19,6 @@ pub mod worker;
 #[cfg(test)]
 mod tests;
 
-/// The associated data a target's credentials are sealed with: must match
-/// `routes::targets::aad` (a unit test opens re-sealed values through `routes::targets`).
-pub(crate) fn target_aad(uid: &str) -> Vec<u8> {
-    format!("target:{uid}").into_bytes()
-}
-
 /// The key id of a sealed value (`v1.<keyid>.<data>`), if it has that shape.
 pub fn sealed_key_id(sealed: &str) -> Option<&str> {
     let rest = sealed.strip_prefix("v1.")?;

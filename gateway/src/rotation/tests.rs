@@ -780,7 +780,7 @@ async fn resealing_moves_every_value_to_the_current_key_and_is_idempotent() {
             json!({"access_key_id": format!("AKIA{i}"), "secret_access_key": format!("s{i}")});
         let sealed = old_state_keys.seal(
             &serde_json::to_vec(&creds).unwrap(),
-            &super::target_aad(&uid),
+            &crate::routes::targets::aad(&uid),
         );
         targets::insert(
             f.state.db(),

@@ -22,8 +22,9 @@ use crate::{
     state::AppState,
 };
 
-/// The associated data a target's credentials are sealed with.
-fn aad(uid: &str) -> Vec<u8> {
+/// The associated data a target's credentials are sealed with (also used by the master key
+/// rotation when it re-seals them).
+pub(crate) fn aad(uid: &str) -> Vec<u8> {
     format!("target:{uid}").into_bytes()
 }
 
@@ -145,6 +146,16 @@ pub async fn get(
     caller: &Caller,
     req: request::Named,
 ) -> ApiResult<response::Target> {
+    let (row, users) = read(state, caller, &req).await?;
+    Ok(present(&row, &users))
+}
+
+/// A public target the caller may read, and the producers that use it.
+async fn read(
+    state: &AppState,
+    caller: &Caller,
+    req: &request::Named,
+) -> ApiResult<(target::Model, Vec<producer::Model>)> {
     let name = target_input::parse_name(&req.name)
         .map_err(|e| ApiError::bad_request(format!("name: {e}")))?;
     authorize(
@@ -155,7 +166,7 @@ pub async fn get(
     )?;
     let row = find_public(state.db(), name.as_str()).await?;
     let users = targets::producers_using(state.db(), row.id).await?;
-    Ok(present(&row, &users))
+    Ok((row, users))
 }
 
 pub async fn get_details(
@@ -163,16 +174,7 @@ pub async fn get_details(
     caller: &Caller,
     req: request::Named,
 ) -> ApiResult<response::TargetDetails> {
-    let name = target_input::parse_name(&req.name)
-        .map_err(|e| ApiError::bad_request(format!("name: {e}")))?;
-    authorize(
-        caller,
-        Capability::Read,
-        ResourceKind::Target,
-        name.as_str(),
-    )?;
-    let row = find_public(state.db(), name.as_str()).await?;
-    let users = targets::producers_using(state.db(), row.id).await?;
+    let (row, users) = read(state, caller, &req).await?;
     let creds = open(state, &row)?;
     tracing::info!(target_name = %row.name, "target details (secret) read");
     Ok(response::TargetDetails {
@@ -200,12 +202,19 @@ pub async fn list(
     let filter = super::given(&req.filter).map(str::to_lowercase);
     let mut out = Vec::new();
     if wants_aws {
+        // All producers in one query, grouped by target: not one query per listed target.
+        let mut users: std::collections::HashMap<i64, Vec<producer::Model>> = Default::default();
+        for p in mayfly_store::producers::list(state.db()).await? {
+            users.entry(p.target_id).or_default().push(p);
+        }
         for row in targets::list_public(state.db()).await? {
             if !super::listed(caller, ResourceKind::Target, filter.as_deref(), &row.name) {
                 continue;
             }
-            let users = targets::producers_using(state.db(), row.id).await?;
-            out.push(present(&row, &users));
+            out.push(present(
+                &row,
+                users.get(&row.id).map_or(&[][..], Vec::as_slice),
+            ));
         }
     }
     Ok(response::ListTargets {
