@@ -150,8 +150,8 @@ fn three_gateways_share_the_work_and_survive_losing_one() {
             std::thread::sleep(Duration::from_millis(20));
         }
         third_dead.store(true, Ordering::SeqCst);
-        // SAFETY of the test: the scope's workers only read `gateways` through shared
-        // references; the kill goes through the handle's own pid.
+        // The workers hold shared references to the handles, so kill by pid here; the
+        // handle's own `kill` (which needs `&mut`) reaps the process after the scope.
         if let Some(pid) = gateways[2].pid() {
             let _ = std::process::Command::new("kill")
                 .args(["-9", &pid.to_string()])
