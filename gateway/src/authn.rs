@@ -21,6 +21,13 @@ pub struct Caller {
     pub audit_access: AuditAccess,
 }
 
+/// A resolved token as the caller cache keeps it: never used past the token's expiry.
+#[derive(Debug)]
+pub struct CachedCaller {
+    pub caller: Caller,
+    pub token_expires_at: i64,
+}
+
 /// Which audit events a caller may read: the widest `audit-access` of its roles.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum AuditAccess {
@@ -150,14 +157,29 @@ pub async fn resolve(state: &AppState, token: Option<&str>) -> ApiResult<Caller>
     if !token.starts_with("t-") {
         return Err(invalid());
     }
-    let found = auth::find_live_token(state.db(), &hash_secret(token), now_millis())
+    let hash = hash_secret(token);
+    let cached = state
+        .caches()
+        .callers
+        .get_or_load(&hash, || async {
+            let Some(found) = auth::find_live_token(state.db(), &hash, now_millis()).await? else {
+                return Ok::<_, ApiError>(None);
+            };
+            let (rules, audit_access) = load_permissions(state, &found.auth_method_id).await?;
+            Ok(Some(CachedCaller {
+                token_expires_at: found.expires_at,
+                caller: Caller {
+                    rules,
+                    audit_access,
+                    access_id: found.access_id,
+                    auth_method_id: found.auth_method_id,
+                },
+            }))
+        })
         .await?
         .ok_or_else(invalid)?;
-    let (rules, audit_access) = load_permissions(state, &found.auth_method_id).await?;
-    Ok(Caller {
-        rules,
-        audit_access,
-        access_id: found.access_id,
-        auth_method_id: found.auth_method_id,
-    })
+    if cached.token_expires_at <= now_millis() {
+        return Err(invalid());
+    }
+    Ok(cached.caller.clone())
 }

@@ -82,6 +82,11 @@ pub struct Flags {
     /// How often to look for targets whose scheduled admin key rotation is due [default: 10m].
     #[arg(long, env = "MAYFLY_ADMIN_ROTATION_CHECK_INTERVAL")]
     pub admin_rotation_check_interval: Option<String>,
+    /// How long a gateway may reuse a resolved token (its roles and rules) and a dynamic
+    /// secret with its target before reading them again; changes made through another
+    /// gateway are seen within this time. 0 turns the caches off [default: 2s].
+    #[arg(long, env = "MAYFLY_CACHE_TTL")]
+    pub cache_ttl: Option<String>,
 }
 
 /// The TOML file: the same settings as the flags, in snake_case.
@@ -105,6 +110,7 @@ struct FileConfig {
     reconcile_interval: Option<String>,
     reconcile_min_age: Option<String>,
     admin_rotation_check_interval: Option<String>,
+    cache_ttl: Option<String>,
 }
 
 /// How the listener speaks.
@@ -152,6 +158,8 @@ pub struct Config {
     pub reconcile_interval: Duration,
     pub reconcile_min_age: Duration,
     pub admin_rotation_check_interval: Duration,
+    /// Lifetime of cache entries (`crate::cache`); zero: no caching.
+    pub cache_ttl: Duration,
 }
 
 /// Every configuration problem found, each naming its setting.
@@ -336,6 +344,20 @@ impl Config {
             &mut errors,
         );
 
+        let cache_ttl_raw = non_empty(flags.cache_ttl).or(non_empty(file.cache_ttl));
+        let cache_ttl = match cache_ttl_raw.as_deref().map(str::trim) {
+            Some("0") | Some("0s") => Duration::ZERO,
+            _ => parse_duration(
+                "cache_ttl (MAYFLY_CACHE_TTL)",
+                cache_ttl_raw,
+                "2s",
+                &mut errors,
+            ),
+        };
+        if cache_ttl > Duration::from_secs(60) {
+            errors.push("cache_ttl (MAYFLY_CACHE_TTL): at most 60s: a revoked token or removed role must stop working within it on every gateway".into());
+        }
+
         let admin_seed = match (
             non_empty(env("MAYFLY_ADMIN_ACCESS_ID")),
             non_empty(env("MAYFLY_ADMIN_ACCESS_KEY")),
@@ -384,6 +406,7 @@ impl Config {
                 reconcile_interval,
                 reconcile_min_age,
                 admin_rotation_check_interval,
+                cache_ttl,
             }),
             _ => Err(ConfigError(errors)),
         }

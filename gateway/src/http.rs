@@ -6,7 +6,7 @@ use actix_web::{http::header, web, HttpMessage, HttpRequest, HttpResponse};
 use futures_util::StreamExt;
 use mayfly_api_types::{request, response};
 use mayfly_store::audit::NewAuditEvent;
-use serde::{de::DeserializeOwned, Serialize};
+use serde::{de::DeserializeOwned, Deserialize, Serialize};
 
 use crate::{
     authn::{self, Caller},
@@ -76,7 +76,9 @@ pub async fn dispatch(
     let mut audit = AuditContext::default();
     let work = async {
         let body = read_body(payload, state.max_body_bytes()).await?;
-        if let Ok(fields) = serde_json::from_slice::<ItemFields>(&body) {
+        // Parsed once: the audit fields, the token and the operation's DTO all come from it.
+        let body = parse_object(&body)?;
+        if let Ok(fields) = ItemFields::deserialize(&body) {
             audit.item = text_of(&fields.name)
                 .or_else(|| text_of(&fields.role_name))
                 .or_else(|| text_of(&fields.assoc_id))
@@ -86,7 +88,12 @@ pub async fn dispatch(
                 audit.access_id = text_of(&fields.access_id).unwrap_or_default();
             }
         }
-        run(&state, &req, op, &body, &mut audit).await
+        let result = run(&state, &req, op, &body, &mut audit).await;
+        if op.changes_configuration() {
+            // Seen at once by this gateway; by the others within the cache TTL.
+            state.invalidate_caches();
+        }
+        result
     };
     let work = crate::metrics::with_aws_timer(Some(aws_timer.clone()), work);
     let mut result = match tokio::time::timeout(deadline, work).await {
@@ -102,7 +109,7 @@ pub async fn dispatch(
     state.metrics().record_request(&operation, status, elapsed);
     if let Ok(response) = &mut result {
         // Time spent waiting on AWS, and the gateway's own time, for clients and benchmarks.
-        let aws_ms = aws_timer.load(std::sync::atomic::Ordering::Relaxed) as f64 / 1000.0;
+        let aws_ms = aws_timer.waited().as_secs_f64() * 1000.0;
         let total_ms = elapsed.as_secs_f64() * 1000.0;
         let value = format!(
             "aws;dur={aws_ms:.3}, gateway;dur={:.3}",
@@ -164,7 +171,7 @@ async fn run(
     state: &AppState,
     req: &HttpRequest,
     op: Operation,
-    body: &[u8],
+    body: &serde_json::Value,
     audit: &mut AuditContext,
 ) -> ApiResult<HttpResponse> {
     if op == Operation::Auth {
@@ -326,7 +333,7 @@ async fn login(
 async fn authenticate(
     state: &AppState,
     req: &HttpRequest,
-    body: &[u8],
+    body: &serde_json::Value,
 ) -> ApiResult<(Caller, String)> {
     let fields: request::TokenFields = parse(body)?;
     let from_header = req
@@ -371,9 +378,8 @@ async fn read_body(mut payload: web::Payload, limit: usize) -> ApiResult<web::By
     Ok(body)
 }
 
-/// Parses a JSON object body into `T`. An empty body counts as `{}`; a wrong type names the
-/// field (`user-ttl: invalid type: ...`).
-pub fn parse<T: DeserializeOwned>(body: &[u8]) -> ApiResult<T> {
+/// Parses a request body: a JSON object, an empty body counting as `{}`.
+pub fn parse_object(body: &[u8]) -> ApiResult<serde_json::Value> {
     let body: &[u8] = if body.iter().all(u8::is_ascii_whitespace) {
         b"{}"
     } else {
@@ -386,7 +392,12 @@ pub fn parse<T: DeserializeOwned>(body: &[u8]) -> ApiResult<T> {
             "the request body must be a JSON object",
         ));
     }
-    serde_path_to_error::deserialize(value).map_err(|e| {
+    Ok(value)
+}
+
+/// Reads a parsed body as `T`; a wrong type names the field (`user-ttl: invalid type: ...`).
+pub fn parse<T: DeserializeOwned>(body: &serde_json::Value) -> ApiResult<T> {
+    serde_path_to_error::deserialize(body).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner();
         ApiError::bad_request(format!("{path}: {inner}"))
@@ -399,16 +410,19 @@ mod tests {
 
     #[test]
     fn type_errors_name_the_field() {
-        let err = parse::<request::AwsProducer>(br#"{"name":"/p","user-ttl":[1]}"#).unwrap_err();
+        let body = parse_object(br#"{"name":"/p","user-ttl":[1]}"#).unwrap();
+        let err = parse::<request::AwsProducer>(&body).unwrap_err();
         assert!(err.to_string().starts_with("user-ttl:"), "{err}");
-        let err = parse::<request::AwsProducer>(br#"{"tags":[1]}"#).unwrap_err();
+        let body = parse_object(br#"{"tags":[1]}"#).unwrap();
+        let err = parse::<request::AwsProducer>(&body).unwrap_err();
         assert!(err.to_string().starts_with("tags"), "{err}");
     }
 
     #[test]
     fn bodies_must_be_json_objects() {
-        assert!(parse::<request::Named>(b"[1]").is_err());
-        assert!(parse::<request::Named>(b"{").is_err());
-        assert!(parse::<request::Named>(b"").is_ok());
+        assert!(parse_object(b"[1]").is_err());
+        assert!(parse_object(b"{").is_err());
+        let empty = parse_object(b"  ").unwrap();
+        assert!(parse::<request::Named>(&empty).is_ok());
     }
 }

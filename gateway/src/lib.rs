@@ -11,6 +11,7 @@
 //! - [`bootstrap`]: the admin API key on first start.
 //! - [`housekeeping`]: periodic chores (expired tokens).
 //! - [`leases`]: issuing credentials, the revoker and the reconciler.
+//! - [`cache`]: short-lived caches of resolved tokens and dynamic secrets.
 //! - [`aws_source`]: AWS clients per target (the SDK, or fakes in tests).
 //! - [`telemetry`]: logging to stdout, pretty or JSON.
 
@@ -19,6 +20,7 @@ pub mod authn;
 pub mod authz;
 pub mod aws_source;
 pub mod bootstrap;
+pub mod cache;
 pub mod config;
 pub mod error;
 pub mod files;

@@ -10,10 +10,7 @@
 //! - `mayfly_db_pool_connections{state}` (idle / in use).
 
 use std::{
-    sync::{
-        atomic::{AtomicU64, Ordering},
-        Arc, Mutex,
-    },
+    sync::{Arc, Mutex},
     time::Duration,
 };
 
@@ -235,23 +232,67 @@ pub async fn serve(state: web::Data<AppState>) -> HttpResponse {
 }
 
 tokio::task_local! {
-    /// Microseconds this request has spent waiting on AWS so far.
-    static AWS_TIME: Arc<AtomicU64>;
+    /// The AWS calls this request has waited on so far.
+    static AWS_TIME: Arc<AwsTimer>;
+}
+
+/// The time a request spent waiting on AWS: the wall-clock union of its calls' intervals, so
+/// calls made concurrently (an `iam_user` issue's set-up) count once, not once each.
+#[derive(Debug, Default)]
+pub struct AwsTimer {
+    intervals: Mutex<Vec<(std::time::Instant, std::time::Instant)>>,
+}
+
+impl AwsTimer {
+    fn record(&self, elapsed: Duration) {
+        let end = std::time::Instant::now();
+        let start = end.checked_sub(elapsed).unwrap_or(end);
+        self.intervals
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push((start, end));
+    }
+
+    /// Time during which at least one AWS call was under way.
+    pub fn waited(&self) -> Duration {
+        let mut intervals = self
+            .intervals
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        intervals.sort_unstable();
+        let mut total = Duration::ZERO;
+        let mut current: Option<(std::time::Instant, std::time::Instant)> = None;
+        for (start, end) in intervals {
+            current = match current {
+                Some((s, e)) if start <= e => Some((s, e.max(end))),
+                Some((s, e)) => {
+                    total += e - s;
+                    Some((start, end))
+                }
+                None => Some((start, end)),
+            };
+        }
+        if let Some((s, e)) = current {
+            total += e - s;
+        }
+        total
+    }
 }
 
 /// A fresh AWS timer for one request.
-pub fn new_aws_timer() -> Arc<AtomicU64> {
-    Arc::new(AtomicU64::new(0))
+pub fn new_aws_timer() -> Arc<AwsTimer> {
+    Arc::default()
 }
 
 /// The timer of the request this task serves, to carry into a task it spawns.
-pub fn current_aws_timer() -> Option<Arc<AtomicU64>> {
+pub fn current_aws_timer() -> Option<Arc<AwsTimer>> {
     AWS_TIME.try_with(Arc::clone).ok()
 }
 
 /// Runs `fut` with `timer` counting its AWS time.
 pub async fn with_aws_timer<F: std::future::Future>(
-    timer: Option<Arc<AtomicU64>>,
+    timer: Option<Arc<AwsTimer>>,
     fut: F,
 ) -> F::Output {
     match timer {
@@ -286,11 +327,26 @@ impl mayfly_aws::CallObserver for AwsObserver {
                 action: action.to_owned(),
             })
             .observe(elapsed.as_secs_f64());
-        let _ = AWS_TIME.try_with(|t| {
-            t.fetch_add(
-                u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX),
-                Ordering::Relaxed,
-            )
-        });
+        let _ = AWS_TIME.try_with(|t| t.record(elapsed));
+    }
+}
+
+#[cfg(test)]
+mod aws_timer_tests {
+    use super::*;
+    use std::time::Instant;
+
+    #[test]
+    fn overlapping_calls_count_once() {
+        let t = AwsTimer::default();
+        let base = Instant::now();
+        let ms = Duration::from_millis;
+        t.intervals.lock().unwrap().extend([
+            (base, base + ms(10)),
+            (base + ms(5), base + ms(12)),
+            (base + ms(20), base + ms(25)),
+            (base + ms(21), base + ms(22)),
+        ]);
+        assert_eq!(t.waited(), ms(17));
     }
 }

@@ -160,6 +160,48 @@ impl Operation {
 }
 
 impl Operation {
+    /// Whether the operation may change what the request-path caches hold (targets,
+    /// producers, auth methods, roles, rules, associations, tokens, stored keys): such a
+    /// request empties this gateway's caches when it ends. Exhaustive on purpose: a new
+    /// operation must decide.
+    pub fn changes_configuration(self) -> bool {
+        match self {
+            Operation::TargetCreate(_)
+            | Operation::TargetUpdate(_)
+            | Operation::TargetDelete
+            | Operation::ProducerCreate(_)
+            | Operation::ProducerUpdate(_)
+            | Operation::ProducerDelete(_)
+            | Operation::AuthMethodCreate
+            | Operation::AuthMethodDelete
+            | Operation::RoleCreate
+            | Operation::RoleDelete
+            | Operation::RoleRuleSet
+            | Operation::RoleRuleDelete
+            | Operation::RoleAssoc
+            | Operation::RoleAssocDelete
+            | Operation::TokenRevoke
+            | Operation::TargetRotateCredentials
+            | Operation::ProducerRotateCredentials => true,
+            Operation::Auth
+            | Operation::TargetGet
+            | Operation::TargetGetDetails
+            | Operation::TargetList
+            | Operation::ProducerGet
+            | Operation::ProducerList
+            | Operation::ListItems
+            | Operation::GetValue
+            | Operation::TmpCredsList
+            | Operation::TmpCredsRevoke
+            | Operation::TmpCredsUpdate
+            | Operation::AuthMethodGet
+            | Operation::AuthMethodList
+            | Operation::RoleGet
+            | Operation::RoleList
+            | Operation::AuditEvents => false,
+        }
+    }
+
     /// The operation a request path names, if any.
     pub fn from_path(path: &str) -> Option<Operation> {
         let path = path.trim_end_matches('/').to_ascii_lowercase();

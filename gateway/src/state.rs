@@ -6,7 +6,10 @@ use mayfly_domain::UserPath;
 use sea_orm::DatabaseConnection;
 use tokio::sync::Notify;
 
+use crate::authn::CachedCaller;
+use crate::cache::TtlCache;
 use crate::keys::MasterKeys;
+use crate::routes::producers::ProducerView;
 use crate::{
     audit::Auditor, aws_source::SharedAwsSource, config::Config, metrics::Metrics,
     ratelimit::AuthLimiter,
@@ -35,7 +38,20 @@ struct Inner {
     auditor: Auditor,
     auth_limiter: AuthLimiter,
     metrics: Arc<Metrics>,
+    caches: Caches,
+    cache_ttl: Duration,
 }
+
+/// The request-path caches (see [`crate::cache`] for why they are safe).
+pub struct Caches {
+    /// Token hash -> the caller it resolves to.
+    pub callers: TtlCache<String, CachedCaller>,
+    /// Dynamic secret name -> it, its definition and its target.
+    pub producers: TtlCache<String, ProducerView>,
+}
+
+/// At most this many entries per cache.
+const CACHE_CAPACITY: usize = 10_000;
 
 impl AppState {
     /// State with metrics of its own (tests; embedding).
@@ -78,6 +94,11 @@ impl AppState {
                 auditor,
                 auth_limiter: AuthLimiter::default(),
                 metrics,
+                caches: Caches {
+                    callers: TtlCache::new(config.cache_ttl, CACHE_CAPACITY),
+                    producers: TtlCache::new(config.cache_ttl, CACHE_CAPACITY),
+                },
+                cache_ttl: config.cache_ttl,
             }),
         }
     }
@@ -152,5 +173,20 @@ impl AppState {
 
     pub fn metrics(&self) -> &Metrics {
         &self.inner.metrics
+    }
+
+    pub fn caches(&self) -> &Caches {
+        &self.inner.caches
+    }
+
+    /// Empties every cache: called when this gateway changed configuration.
+    pub fn invalidate_caches(&self) {
+        self.inner.caches.callers.invalidate();
+        self.inner.caches.producers.invalidate();
+    }
+
+    /// How long cache entries live; also how long an admin-key rotation keeps the old key.
+    pub fn cache_ttl(&self) -> Duration {
+        self.inner.cache_ttl
     }
 }

@@ -39,10 +39,12 @@ pub async fn connect(url: &str, max_connections: u32) -> Result<DatabaseConnecti
         .connect_timeout(Duration::from_secs(10))
         .acquire_timeout(Duration::from_secs(10))
         .sqlx_logging(false);
-    // Connections are checked before use and recycled, so a PostgreSQL restart or failover
-    // costs a few failed queries, not a pool of dead connections.
+    // PostgreSQL connections are checked before use and recycled, so a restart or failover
+    // costs a few failed queries, not a pool of dead connections. A SQLite connection is a
+    // local file handle that cannot drop: checking it would only add a round trip to its
+    // worker thread to every query (a quarter of the control plane's CPU, docs/benchmarks.md).
     options
-        .test_before_acquire(true)
+        .test_before_acquire(kind == DatabaseKind::Postgres)
         .idle_timeout(Duration::from_secs(300))
         .max_lifetime(Duration::from_secs(1800));
     if kind == DatabaseKind::Postgres {

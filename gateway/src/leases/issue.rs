@@ -15,7 +15,7 @@ use mayfly_domain::{AccessMode, ItemName, ModeKind, ProducerSpec, RenderContext,
 use mayfly_store::{
     entity::{producer, target},
     leases::{self, LeaseState, NewLease},
-    now_millis, producers, targets,
+    now_millis,
 };
 use secrecy::ExposeSecret;
 use tokio::time::Instant;
@@ -25,7 +25,7 @@ use crate::{
     authn::Caller,
     authz::{authorize, Capability, ResourceKind},
     error::{ApiError, ApiResult},
-    routes::{given, producers::load_spec},
+    routes::{given, producers::ProducerView},
     state::AppState,
 };
 
@@ -120,16 +120,11 @@ pub async fn get_value(
         name.as_str(),
     )?;
     let args = parse_args(req.args.as_deref().unwrap_or_default())?;
-    let producer = producers::find_by_name(state.db(), name.as_str())
-        .await?
-        .ok_or_else(|| ApiError::not_found(format!("no dynamic secret named {name}")))?;
-    let spec = load_spec(&producer)?;
-    let ttl = spec
+    let view = crate::routes::producers::view(state, &name).await?;
+    let ttl = view
+        .spec
         .effective_ttl(args.ttl.clone())
         .map_err(|e| ApiError::bad_request(format!("args: ttl: {e}")))?;
-    let target = targets::find_by_id(state.db(), producer.target_id)
-        .await?
-        .ok_or_else(|| ApiError::internal(format!("producer {name} has no target row")))?;
     // The SDK sends `timeout: 15` (seconds) by default; the gateway's own deadline caps it.
     let wanted = req
         .timeout
@@ -138,13 +133,16 @@ pub async fn get_value(
     let budget = wanted.map_or(state.request_timeout(), |w| w.min(state.request_timeout()));
     let deadline = Instant::now() + budget;
 
-    match spec.mode().kind() {
+    match view.spec.mode().kind() {
         ModeKind::IamUser => {
             let state = state.clone();
             let timer = crate::metrics::current_aws_timer();
             // Its own task: a client that hangs up cannot abandon the lease half way.
             tokio::spawn(crate::metrics::with_aws_timer(timer, async move {
-                issue_iam_user(&state, requester, producer, spec, target, ttl, deadline).await
+                let ProducerView {
+                    row, spec, target, ..
+                } = &*view;
+                issue_iam_user(&state, requester, row, spec, target, ttl, deadline).await
             }))
             .await
             .map_err(|e| ApiError::internal(format!("issuing task failed: {e}")))?
@@ -153,9 +151,9 @@ pub async fn get_value(
             issue_sts(
                 state,
                 requester,
-                &producer,
-                &spec,
-                &target,
+                &view.row,
+                &view.spec,
+                &view.target,
                 ttl,
                 args.role_arn,
                 deadline,
@@ -201,15 +199,15 @@ fn rfc3339(millis: i64) -> String {
 async fn issue_iam_user(
     state: &AppState,
     requester: Requester,
-    producer: producer::Model,
-    spec: ProducerSpec,
-    target: target::Model,
+    producer: &producer::Model,
+    spec: &ProducerSpec,
+    target: &target::Model,
     ttl: Ttl,
     deadline: Instant,
 ) -> ApiResult<Value> {
-    let clients = clients_for(state, &target)?;
+    let clients = clients_for(state, target)?;
     let lease_id = new_lease_id();
-    let user_name = render(&spec, &producer, &requester.caller, 64);
+    let user_name = render(spec, producer, &requester.caller, 64);
     let path = spec
         .user_path()
         .unwrap_or(state.iam_user_path())

@@ -45,6 +45,25 @@ pub struct Timing {
     pub claim_for: Duration,
     /// When a scheduled rotation failed, the next attempt waits this long.
     pub retry_after_failure: Duration,
+    /// How long the previous key is kept after the new one is stored: gateways may serve a
+    /// target from their cache for `cache_ttl` (see `crate::cache`), so the old key must
+    /// keep working that long.
+    pub old_key_grace: Duration,
+}
+
+impl Timing {
+    /// The default timing, keeping the previous key for the gateway's cache lifetime plus a
+    /// second for requests already under way.
+    pub fn for_cache_ttl(cache_ttl: Duration) -> Timing {
+        Timing {
+            old_key_grace: if cache_ttl.is_zero() {
+                Duration::ZERO
+            } else {
+                cache_ttl + Duration::from_secs(1)
+            },
+            ..Timing::default()
+        }
+    }
 }
 
 impl Default for Timing {
@@ -54,6 +73,7 @@ impl Default for Timing {
             verify_every: Duration::from_secs(2),
             claim_for: Duration::from_secs(10 * 60),
             retry_after_failure: Duration::from_secs(30 * 60),
+            old_key_grace: Duration::from_secs(3),
         }
     }
 }
@@ -330,6 +350,12 @@ async fn rotate_claimed(
                 Err(_) => return Err(e.into()),
             }
         }
+    }
+
+    // This gateway serves the new key from now on; others within `old_key_grace`.
+    state.invalidate_caches();
+    if !timing.old_key_grace.is_zero() {
+        tokio::time::sleep(timing.old_key_grace).await;
     }
 
     // 7. The old key goes, unless another target stores it too.

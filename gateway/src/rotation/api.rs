@@ -78,7 +78,8 @@ pub async fn rotate_target_credentials(
         name.as_str(),
     )?;
     let row = find_public(state.db(), name.as_str()).await?;
-    let rotated = admin::rotate_target(state, row.id, &Timing::default()).await?;
+    let rotated =
+        admin::rotate_target(state, row.id, &Timing::for_cache_ttl(state.cache_ttl())).await?;
     Ok(present(name.as_str(), rotated))
 }
 
@@ -113,7 +114,8 @@ pub async fn rotate_producer_credentials(
             target.name
         )));
     }
-    let rotated = admin::rotate_target(state, target.id, &Timing::default()).await?;
+    let rotated =
+        admin::rotate_target(state, target.id, &Timing::for_cache_ttl(state.cache_ttl())).await?;
     Ok(present(name.as_str(), rotated))
 }
 

@@ -160,6 +160,7 @@ fn quick() -> Timing {
     Timing {
         verify_for: Duration::from_millis(300),
         verify_every: Duration::from_millis(50),
+        old_key_grace: Duration::ZERO,
         ..Timing::default()
     }
 }

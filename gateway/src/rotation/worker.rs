@@ -46,7 +46,7 @@ pub async fn run(state: AppState) {
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tick.tick().await;
-        run_once(&state, &Timing::default()).await;
+        run_once(&state, &Timing::for_cache_ttl(state.cache_ttl())).await;
     }
 }
 

@@ -318,9 +318,14 @@ pub async fn get(
 ) -> ApiResult<response::ProducerDetails> {
     let name = parse_name(&req.name)?;
     authorize(caller, Capability::Read, ResourceKind::Item, name.as_str())?;
-    let row = find(state.db(), name.as_str()).await?;
-    let target = target_of(state, &row).await?;
-    present(state, &row, &load_spec(&row)?, &target).await
+    let view = view(state, &name).await?;
+    present_with(
+        state,
+        &view.row,
+        &view.spec,
+        &view.target,
+        view.rotation_days,
+    )
 }
 
 pub async fn list(state: &AppState, caller: &Caller) -> ApiResult<response::ProducersList> {
@@ -386,6 +391,48 @@ pub(crate) fn load_spec(row: &producer::Model) -> ApiResult<ProducerSpec> {
     })
 }
 
+/// A dynamic secret as requests use it: its row, its parsed definition, its target and the
+/// target's admin-key rotation interval. Shared through the producer cache.
+#[derive(Debug)]
+pub struct ProducerView {
+    pub row: producer::Model,
+    pub spec: ProducerSpec,
+    pub target: target::Model,
+    pub rotation_days: u32,
+}
+
+/// The dynamic secret named `name`, from the cache or the database, or 404.
+pub(crate) async fn view(
+    state: &AppState,
+    name: &ItemName,
+) -> ApiResult<std::sync::Arc<ProducerView>> {
+    state
+        .caches()
+        .producers
+        .get_or_load(&name.as_str().to_owned(), || async {
+            let Some(row) = producers::find_by_name(state.db(), name.as_str()).await? else {
+                return Ok::<_, ApiError>(None);
+            };
+            let spec = load_spec(&row)?;
+            let target = target_of(state, &row).await?;
+            let schedule = crate::rotation::schedule::of_target(state.db(), target.id).await?;
+            Ok(Some(ProducerView {
+                row,
+                spec,
+                target,
+                rotation_days: schedule.interval_days,
+            }))
+        })
+        .await?
+        .ok_or_else(|| not_found(name.as_str()))
+}
+
+fn not_found(name: &str) -> ApiError {
+    ApiError::not_found(format!(
+        "no dynamic secret named {name}; gateway-list-producers shows the existing ones"
+    ))
+}
+
 pub(crate) async fn target_of(state: &AppState, row: &producer::Model) -> ApiResult<target::Model> {
     targets::find_by_id(state.db(), row.target_id)
         .await?
@@ -402,11 +449,9 @@ fn parse_name(raw: &Option<String>) -> ApiResult<ItemName> {
 }
 
 async fn find(db: &impl sea_orm::ConnectionTrait, name: &str) -> ApiResult<producer::Model> {
-    producers::find_by_name(db, name).await?.ok_or_else(|| {
-        ApiError::not_found(format!(
-            "no dynamic secret named {name}; gateway-list-producers shows the existing ones"
-        ))
-    })
+    producers::find_by_name(db, name)
+        .await?
+        .ok_or_else(|| not_found(name))
 }
 
 async fn insert_private_target(

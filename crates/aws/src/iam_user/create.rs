@@ -44,21 +44,27 @@ pub async fn create_user_with_access(
         error,
         user_created: true,
     };
-    let results = join_all(setup_calls(iam, plan, deadline, retry)).await;
+    // The key is made alongside the set-up calls (both need only the user), so an issue
+    // costs two IAM round trips, not three; it is handed out only if every call succeeded,
+    // and on failure the caller tears the user down, key included.
+    let make_key = async {
+        if plan.programmatic {
+            with_retries(retry, deadline, ops::CREATE_ACCESS_KEY, || {
+                iam.create_access_key(&plan.name)
+            })
+            .await
+            .map(Some)
+        } else {
+            Ok(None)
+        }
+    };
+    let (results, key) =
+        futures_util::future::join(join_all(setup_calls(iam, plan, deadline, retry)), make_key)
+            .await;
     if let Some(error) = results.into_iter().find_map(Result::err) {
         return Err(created(error));
     }
-
-    let access_key = if plan.programmatic {
-        let key = with_retries(retry, deadline, ops::CREATE_ACCESS_KEY, || {
-            iam.create_access_key(&plan.name)
-        })
-        .await
-        .map_err(created)?;
-        Some(key)
-    } else {
-        None
-    };
+    let access_key = key.map_err(created)?;
     Ok(CreatedUser { access_key })
 }
 
