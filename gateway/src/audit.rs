@@ -6,15 +6,41 @@
 //! Events go to the `audit_events` table and, when `MAYFLY_AUDIT_LOG` is set, as JSON lines to
 //! `stdout` or a file (appended; rotate it with copytruncate). A failed audit write is logged
 //! loudly but does not undo the action it records.
+//!
+//! Two ways in:
+//! - [`Auditor::record`] writes the event before it returns: configuration changes,
+//!   revocations and everything else that is rare and must not be lost.
+//! - [`Auditor::record_queued`] hands the event to a writer task that inserts queued events
+//!   in batches (one statement per batch), so the request does not wait for it: issued
+//!   credentials (whose lease row, written before the credential was returned, is their
+//!   durable record) and denied requests (which an attacker could otherwise turn into one
+//!   database write each). If the queue is full the request writes the event itself, so a
+//!   burst slows down rather than losing events. A queued event reaches the database within
+//!   milliseconds; `get-audit-events` waits for the queue first, so a caller always sees its
+//!   own events, and a graceful stop drains it. Only a crash (SIGKILL, power loss) can lose
+//!   the events of its last moments.
 
 use std::{
     fs::{File, OpenOptions},
     io::Write,
-    sync::{Arc, Mutex},
+    sync::{Arc, Mutex, OnceLock},
+    time::Duration,
 };
 
 use mayfly_store::audit::{self, NewAuditEvent};
 use sea_orm::DatabaseConnection;
+use tokio::sync::{mpsc, oneshot};
+
+/// Events waiting for the writer, at most.
+const QUEUE_CAPACITY: usize = 10_000;
+/// Events per insert statement, at most.
+const MAX_BATCH: usize = 500;
+
+enum Queued {
+    Event(NewAuditEvent),
+    /// Answered once every event queued before it is written (or given up on).
+    Flush(oneshot::Sender<()>),
+}
 
 /// Where JSON lines go, besides the database.
 enum LineSink {
@@ -27,6 +53,7 @@ enum LineSink {
 #[derive(Clone)]
 pub struct Auditor {
     lines: Arc<LineSink>,
+    queue: Arc<OnceLock<mpsc::Sender<Queued>>>,
 }
 
 impl Auditor {
@@ -54,30 +81,69 @@ impl Auditor {
         };
         Ok(Auditor {
             lines: Arc::new(sink),
+            queue: Arc::default(),
         })
     }
 
-    /// Writes one event to the database and the line sink.
-    pub async fn record(&self, db: &DatabaseConnection, event: NewAuditEvent) {
-        let line = matches!(*self.lines, LineSink::None)
-            .then(String::new)
-            .unwrap_or_else(|| {
-                serde_json::json!({
-                    "time": crate::routes::rfc3339(event.at),
-                    "request_id": event.request_id,
-                    "access_id": event.access_id,
-                    "operation": event.operation,
-                    "item": event.item,
-                    "outcome": event.outcome,
-                    "status": event.status,
-                    "client_address": event.client_address,
-                    "detail": event.detail,
-                })
-                .to_string()
-            });
-        if let Err(e) = audit::insert(db, event).await {
-            tracing::error!(error = %e, "could not write an audit event to the database");
+    /// Starts the batch writer on the current runtime (the process's main one, so that it
+    /// outlives the HTTP workers and can be drained at shutdown). Without it,
+    /// [`Auditor::record_queued`] writes directly.
+    pub fn start_writer(&self, db: DatabaseConnection) {
+        self.queue.get_or_init(|| {
+            let (tx, rx) = mpsc::channel(QUEUE_CAPACITY);
+            tokio::spawn(write_batches(db, rx));
+            tx
+        });
+    }
+
+    /// Waits until every event queued so far is in the database.
+    pub async fn flush(&self) {
+        let Some(tx) = self.queue.get() else { return };
+        let (ack, done) = oneshot::channel();
+        if tx.send(Queued::Flush(ack)).await.is_ok() {
+            let _ = done.await;
         }
+    }
+
+    /// Queues one event for the batch writer (see the module docs for which events may be
+    /// queued); the line sink gets it at once.
+    pub async fn record_queued(&self, db: &DatabaseConnection, event: NewAuditEvent) {
+        let Some(tx) = self.queue.get() else {
+            return self.record(db, event).await;
+        };
+        self.write_line(&event);
+        match tx.try_send(Queued::Event(event)) {
+            Ok(()) => {}
+            Err(mpsc::error::TrySendError::Full(Queued::Event(event)))
+            | Err(mpsc::error::TrySendError::Closed(Queued::Event(event))) => {
+                insert_logged(db, event).await
+            }
+            Err(_) => {}
+        }
+    }
+
+    /// Writes one event to the database and the line sink before returning.
+    pub async fn record(&self, db: &DatabaseConnection, event: NewAuditEvent) {
+        self.write_line(&event);
+        insert_logged(db, event).await;
+    }
+
+    fn write_line(&self, event: &NewAuditEvent) {
+        if matches!(*self.lines, LineSink::None) {
+            return;
+        }
+        let line = serde_json::json!({
+            "time": crate::routes::rfc3339(event.at),
+            "request_id": event.request_id,
+            "access_id": event.access_id,
+            "operation": event.operation,
+            "item": event.item,
+            "outcome": event.outcome,
+            "status": event.status,
+            "client_address": event.client_address,
+            "detail": event.detail,
+        })
+        .to_string();
         match &*self.lines {
             LineSink::None => {}
             LineSink::Stdout => println!("{line}"),
@@ -87,6 +153,54 @@ impl Auditor {
                     tracing::error!(error = %e, "could not write an audit line");
                 }
             }
+        }
+    }
+}
+
+async fn insert_logged(db: &DatabaseConnection, event: NewAuditEvent) {
+    if let Err(e) = audit::insert(db, event).await {
+        tracing::error!(error = %e, "could not write an audit event to the database");
+    }
+}
+
+/// The writer task: takes what is queued (up to [`MAX_BATCH`]), inserts it with one
+/// statement, retrying a failed batch a few times (a busy or restarting database), then
+/// answers the flushes that were queued behind those events.
+async fn write_batches(db: DatabaseConnection, mut rx: mpsc::Receiver<Queued>) {
+    let mut batch = Vec::with_capacity(MAX_BATCH);
+    let mut acks = Vec::new();
+    while let Some(first) = rx.recv().await {
+        let mut next = Some(first);
+        while let Some(item) = next.take() {
+            match item {
+                Queued::Event(e) => batch.push(e),
+                Queued::Flush(ack) => acks.push(ack),
+            }
+            if batch.len() < MAX_BATCH {
+                next = rx.try_recv().ok();
+            }
+        }
+        if !batch.is_empty() {
+            let events = std::mem::take(&mut batch);
+            let count = events.len();
+            let mut attempt = 0;
+            loop {
+                attempt += 1;
+                match audit::insert_many(&db, events.clone()).await {
+                    Ok(()) => break,
+                    Err(e) if attempt < 4 => {
+                        tracing::warn!(error = %e, events = count, attempt, "could not write queued audit events; retrying");
+                        tokio::time::sleep(Duration::from_millis(200 * attempt)).await;
+                    }
+                    Err(e) => {
+                        tracing::error!(error = %e, events = count, "could not write queued audit events to the database; they are lost (the JSON line sink, if configured, has them)");
+                        break;
+                    }
+                }
+            }
+        }
+        for ack in acks.drain(..) {
+            let _ = ack.send(());
         }
     }
 }

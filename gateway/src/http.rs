@@ -131,23 +131,24 @@ pub async fn dispatch(
             .get::<RequestId>()
             .map(|r| r.0.clone())
             .unwrap_or_default();
-        state
-            .auditor()
-            .record(
-                state.db(),
-                NewAuditEvent {
-                    at: mayfly_store::now_millis(),
-                    request_id,
-                    access_id: audit.access_id,
-                    operation,
-                    item: normalize_item(&audit.item),
-                    outcome: crate::audit::outcome(status).to_owned(),
-                    status: i32::from(status),
-                    client_address: client_address(&req),
-                    detail,
-                },
-            )
-            .await;
+        let event = NewAuditEvent {
+            at: mayfly_store::now_millis(),
+            request_id,
+            access_id: audit.access_id,
+            operation,
+            item: normalize_item(&audit.item),
+            outcome: crate::audit::outcome(status).to_owned(),
+            status: i32::from(status),
+            client_address: client_address(&req),
+            detail,
+        };
+        // Issued credentials (their lease row is the durable record) and refusals go through
+        // the batch writer; changes are written before the response (see `crate::audit`).
+        if op == Operation::GetValue || matches!(status, 401 | 403 | 429) {
+            state.auditor().record_queued(state.db(), event).await;
+        } else {
+            state.auditor().record(state.db(), event).await;
+        }
     }
     result
 }

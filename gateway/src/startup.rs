@@ -75,6 +75,7 @@ impl Application {
             crate::metrics::AwsObserver(metrics.clone()),
         )));
         let auditor = crate::audit::Auditor::from_env()?;
+        auditor.start_writer(db.clone());
         let state =
             AppState::with_metrics(db, key_ring, aws, cluster_id, &config, auditor, metrics);
         let tls = match &config.tls {
@@ -144,6 +145,8 @@ impl Application {
         for w in workers {
             w.abort();
         }
+        // Requests are done: what they queued for the audit trail is written before exit.
+        self.state.auditor().flush().await;
         result
     }
 }

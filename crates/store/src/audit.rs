@@ -1,8 +1,7 @@
 //! The audit trail in the database.
 
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set,
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 
 pub use crate::entity::audit_event::Model as AuditEvent;
@@ -22,8 +21,22 @@ pub struct NewAuditEvent {
     pub detail: String,
 }
 
-pub async fn insert(db: &impl ConnectionTrait, e: NewAuditEvent) -> Result<AuditEvent, StoreError> {
-    Ok(audit_event::ActiveModel {
+/// Inserts one event.
+pub async fn insert(db: &impl ConnectionTrait, e: NewAuditEvent) -> Result<(), StoreError> {
+    insert_many(db, vec![e]).await
+}
+
+/// Inserts several events with one statement (the audit writer's batches). SQLite allows
+/// 32,766 bound values per statement and PostgreSQL 65,535; 9 columns per event keeps a
+/// batch of up to 1,000 events well within both.
+pub async fn insert_many(
+    db: &impl ConnectionTrait,
+    events: Vec<NewAuditEvent>,
+) -> Result<(), StoreError> {
+    if events.is_empty() {
+        return Ok(());
+    }
+    let models = events.into_iter().map(|e| audit_event::ActiveModel {
         at: Set(e.at),
         request_id: Set(e.request_id),
         access_id: Set(e.access_id),
@@ -34,9 +47,11 @@ pub async fn insert(db: &impl ConnectionTrait, e: NewAuditEvent) -> Result<Audit
         client_address: Set(e.client_address),
         detail: Set(e.detail),
         ..Default::default()
-    }
-    .insert(db)
-    .await?)
+    });
+    audit_event::Entity::insert_many(models)
+        .exec_without_returning(db)
+        .await?;
+    Ok(())
 }
 
 /// What to look for. Every field narrows the result.

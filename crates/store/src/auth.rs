@@ -63,16 +63,19 @@ pub async fn insert_token(
     now: Millis,
     expires_at: Millis,
 ) -> Result<token::Model, StoreError> {
-    Ok(token::ActiveModel {
-        id: Set(uuid::Uuid::new_v4().to_string()),
-        token_hash: Set(token_hash),
-        auth_method_id: Set(method.id.clone()),
-        access_id: Set(method.access_id.clone()),
-        created_at: Set(now),
-        expires_at: Set(expires_at),
-    }
-    .insert(db)
-    .await?)
+    let model = token::Model {
+        id: uuid::Uuid::new_v4().to_string(),
+        token_hash,
+        auth_method_id: method.id.clone(),
+        access_id: method.access_id.clone(),
+        created_at: now,
+        expires_at,
+    };
+    // One statement: sea-orm's `insert` reads the row back on SQLite.
+    token::Entity::insert(token::ActiveModel::from(model.clone()))
+        .exec_without_returning(db)
+        .await?;
+    Ok(model)
 }
 
 /// Finds an unexpired token by the hash of its value.

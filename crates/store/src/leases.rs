@@ -6,8 +6,8 @@
 //! the reconciler take over work whose gateway died.
 
 use sea_orm::{
-    sea_query::Expr, ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, Set,
+    sea_query::Expr, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set,
 };
 
 pub use crate::entity::lease::{LeaseState, Model as Lease};
@@ -33,13 +33,15 @@ pub struct NewLease {
     pub expires_at: Millis,
 }
 
+/// Inserts a lease with one statement (no read-back: on SQLite sea-orm would otherwise
+/// follow the INSERT with a SELECT, and this is on the issuing path).
 pub async fn insert(
     db: &impl ConnectionTrait,
     new: NewLease,
     now: Millis,
-) -> Result<Lease, StoreError> {
+) -> Result<(), StoreError> {
     let id = new.id.clone();
-    lease::ActiveModel {
+    let model = lease::ActiveModel {
         id: Set(new.id),
         producer_id: Set(new.producer_id),
         producer_name: Set(new.producer_name),
@@ -61,10 +63,12 @@ pub async fn insert(
         claimed_by: Set(None),
         claimed_at: Set(None),
         ended_at: Set(None),
-    }
-    .insert(db)
-    .await
-    .map_err(|e| StoreError::from_insert(e, format!("lease {id}")))
+    };
+    lease::Entity::insert(model)
+        .exec_without_returning(db)
+        .await
+        .map_err(|e| StoreError::from_insert(e, format!("lease {id}")))?;
+    Ok(())
 }
 
 pub async fn find(db: &impl ConnectionTrait, id: &str) -> Result<Option<Lease>, StoreError> {

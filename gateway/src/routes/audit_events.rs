@@ -45,6 +45,9 @@ pub async fn get(
         AuditAccess::Own => true,
         AuditAccess::All => false,
     };
+    // Events this gateway queued (issued credentials, refusals) are written first, so a
+    // caller always sees what it just did.
+    state.auditor().flush().await;
     let limit = req.limit.unwrap_or(DEFAULT_LIMIT);
     if !(1..=MAX_LIMIT).contains(&limit) {
         return Err(ApiError::bad_request(format!(
