@@ -20,6 +20,9 @@
 //! - **Misses are not cached**: an unknown token or item always goes to the database, so a
 //!   token or item created on another gateway works here at once.
 //! - **Bounded**: at most `capacity` entries; when full, stale entries go first, then all.
+//! - **One load per key at a time**: when an entry expires under load, the requests that
+//!   miss it wait for one database read instead of all making their own (which, at 32
+//!   concurrent clients, put a 15 ms spike into the gateway's p99 every `cache_ttl`).
 //!
 //! Admin-key rotation deletes the previous AWS key only after `cache_ttl` has passed since
 //! the new key was stored, so no gateway still holding the old target in its cache uses a
@@ -31,7 +34,7 @@ use std::{
     hash::Hash,
     sync::{
         atomic::{AtomicU64, Ordering},
-        Arc, RwLock,
+        Arc, Mutex, RwLock,
     },
     time::{Duration, Instant},
 };
@@ -42,6 +45,8 @@ pub struct TtlCache<K, V> {
     capacity: usize,
     generation: AtomicU64,
     entries: RwLock<HashMap<K, Entry<V>>>,
+    /// Keys being loaded, each with the lock its loader holds.
+    loading: Mutex<HashMap<K, Arc<tokio::sync::Mutex<()>>>>,
 }
 
 struct Entry<V> {
@@ -58,6 +63,7 @@ impl<K: Eq + Hash + Clone, V> TtlCache<K, V> {
             capacity: capacity.max(1),
             generation: AtomicU64::new(0),
             entries: RwLock::new(HashMap::new()),
+            loading: Mutex::new(HashMap::new()),
         }
     }
 
@@ -78,6 +84,38 @@ impl<K: Eq + Hash + Clone, V> TtlCache<K, V> {
     /// The cached value, or the one `load` returns (stored unless an invalidation happened
     /// while it loaded). `load` returning `Ok(None)` (not found) is passed on and not cached.
     pub async fn get_or_load<E, F, Fut>(&self, key: &K, load: F) -> Result<Option<Arc<V>>, E>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<Option<V>, E>>,
+    {
+        if let Some(hit) = self.get(key) {
+            return Ok(Some(hit));
+        }
+        if self.ttl.is_zero() {
+            return load().await.map(|v| v.map(Arc::new));
+        }
+        // One loader per key: the others wait for it, then find its result cached.
+        let gate = {
+            let mut loading = self.loading.lock().unwrap_or_else(|p| p.into_inner());
+            if loading.len() >= self.capacity {
+                // Keys whose loaders were all cancelled (clients that hung up) linger here.
+                loading.retain(|_, g| Arc::strong_count(g) > 1);
+            }
+            loading.entry(key.clone()).or_default().clone()
+        };
+        let _turn = gate.lock().await;
+        let result = self.load_and_store(key, load).await;
+        {
+            let mut loading = self.loading.lock().unwrap_or_else(|p| p.into_inner());
+            // Only the last waiter's handle (plus the map's) remains: forget the key.
+            if Arc::strong_count(&gate) <= 2 {
+                loading.remove(key);
+            }
+        }
+        result
+    }
+
+    async fn load_and_store<E, F, Fut>(&self, key: &K, load: F) -> Result<Option<Arc<V>>, E>
     where
         F: FnOnce() -> Fut,
         Fut: Future<Output = Result<Option<V>, E>>,
@@ -201,6 +239,32 @@ mod tests {
             "the caller still gets what it read"
         );
         assert!(c.get(&key).is_none(), "but it is not kept");
+    }
+
+    #[tokio::test]
+    async fn concurrent_misses_share_one_load() {
+        let c = Arc::new(cache(10_000));
+        let loads = Arc::new(AtomicU64::new(0));
+        let tasks: Vec<_> = (0..16)
+            .map(|_| {
+                let (c, loads) = (c.clone(), loads.clone());
+                tokio::spawn(async move {
+                    c.get_or_load(&"k".to_owned(), || async {
+                        loads.fetch_add(1, Ordering::SeqCst);
+                        tokio::time::sleep(Duration::from_millis(20)).await;
+                        Ok::<_, ()>(Some(7))
+                    })
+                    .await
+                    .unwrap()
+                    .map(|v| *v)
+                })
+            })
+            .collect();
+        for t in tasks {
+            assert_eq!(t.await.unwrap(), Some(7));
+        }
+        assert_eq!(loads.load(Ordering::SeqCst), 1);
+        assert!(c.loading.lock().unwrap().is_empty(), "no key left behind");
     }
 
     #[tokio::test]
