@@ -303,7 +303,7 @@ pub fn describe(op: Operation) -> OperationDoc {
         ),
         Operation::AuthMethodDelete => D::token(
             ACCESS,
-            "Delete an auth method; its tokens stop working at once",
+            "Delete an auth method; its tokens stop working (other gateways: within MAYFLY_CACHE_TTL)",
             json::<rq::Named>(),
             json::<ac::DeleteAuthMethodOutput>(),
             &[404, 409],

@@ -144,7 +144,7 @@ api_commands! {
     GetAuthMethod(AuthMethodNameArgs) => "get-auth-method",
     /// List the auth methods the caller may list.
     ListAuthMethods(AccessListArgs) => "list-auth-methods",
-    /// Delete an auth method; its tokens stop working at once.
+    /// Delete an auth method; its tokens stop working (other gateways: within MAYFLY_CACHE_TTL).
     DeleteAuthMethod(AuthMethodNameArgs) => "delete-auth-method",
 
     /// Create a role (a set of rules that auth methods can be given).

@@ -423,9 +423,11 @@ fn scheduled_admin_rotation_replaces_target_and_inline_keys_and_producers_keep_i
 
     // The previous keys are deleted once every gateway's cache has let go of them
     // (MAYFLY_CACHE_TTL + 1 s after the new key is stored).
-    wait_for("the previous keys to be deleted", Duration::from_secs(30), || {
-        user_keys(moto, &user).len() == 1 && user_keys(moto, &inline_user).len() == 1
-    });
+    wait_for(
+        "the previous keys to be deleted",
+        Duration::from_secs(30),
+        || user_keys(moto, &user).len() == 1 && user_keys(moto, &inline_user).len() == 1,
+    );
     let (new_id, new_secret) = target_details(&gw, "/aws");
     assert!(
         authenticates(moto, &new_id, &new_secret),
