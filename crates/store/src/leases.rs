@@ -71,6 +71,79 @@ pub async fn insert(
     Ok(())
 }
 
+/// Inserts a lease only while its producer still exists with the same target, in one
+/// statement (`INSERT ... SELECT ... FROM producers WHERE id = ? AND target_id = ?`);
+/// returns whether it was inserted.
+///
+/// Gateways serve producers from a short-lived cache, so a request may still see a producer
+/// that another gateway has just deleted (or moved to another target). Its lease must not
+/// be written then: deleting a producer revokes the leases it finds, and deleting a target
+/// is refused while live leases use it, so a lease written after either would point at
+/// objects nobody tracks any more. With this check a lease is either written before the
+/// deletion (which then sees and handles it) or not at all.
+pub async fn insert_for_producer(
+    db: &impl ConnectionTrait,
+    new: NewLease,
+    now: Millis,
+) -> Result<bool, StoreError> {
+    use sea_orm::sea_query::Query;
+
+    use crate::entity::producer;
+
+    let select = Query::select()
+        .exprs([
+            Expr::val(new.id.clone()),
+            Expr::val(new.producer_id),
+            Expr::val(new.producer_name),
+            Expr::val(new.target_id),
+            Expr::val(new.mode),
+            Expr::val(new.state.as_str()),
+            Expr::val(new.iam_user_name),
+            Expr::val(new.iam_user_path),
+            Expr::val(new.access_key_id),
+            Expr::val(new.created_by),
+            Expr::val(new.client_address),
+            Expr::val(now),
+            Expr::val(new.expires_at),
+            Expr::val(now),
+            Expr::val(0i32),
+            Expr::val(0i64),
+        ])
+        .from(producer::Entity)
+        .and_where(producer::Column::Id.eq(new.producer_id))
+        .and_where(producer::Column::TargetId.eq(new.target_id))
+        .to_owned();
+    let insert = Query::insert()
+        .into_table(lease::Entity)
+        .columns([
+            lease::Column::Id,
+            lease::Column::ProducerId,
+            lease::Column::ProducerName,
+            lease::Column::TargetId,
+            lease::Column::Mode,
+            lease::Column::State,
+            lease::Column::IamUserName,
+            lease::Column::IamUserPath,
+            lease::Column::AccessKeyId,
+            lease::Column::CreatedBy,
+            lease::Column::ClientAddress,
+            lease::Column::CreatedAt,
+            lease::Column::ExpiresAt,
+            lease::Column::UpdatedAt,
+            lease::Column::Attempts,
+            lease::Column::NextAttemptAt,
+        ])
+        .select_from(select)
+        .map_err(|e| StoreError::Db(sea_orm::DbErr::Custom(e.to_string())))?
+        .to_owned();
+    let statement = db.get_database_backend().build(&insert);
+    let result = db
+        .execute(statement)
+        .await
+        .map_err(|e| StoreError::from_insert(e, format!("lease {}", new.id)))?;
+    Ok(result.rows_affected() == 1)
+}
+
 pub async fn find(db: &impl ConnectionTrait, id: &str) -> Result<Option<Lease>, StoreError> {
     Ok(lease::Entity::find_by_id(id.to_owned()).one(db).await?)
 }

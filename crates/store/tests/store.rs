@@ -266,4 +266,58 @@ mod leases {
                 .unwrap()
         );
     }
+
+    #[tokio::test]
+    async fn a_lease_is_written_only_while_its_producer_still_has_that_target() {
+        use mayfly_store::{producers, producers::NewProducer, targets};
+        let db = super::db().await;
+        let t = targets::insert(&db, super::new_target("/t"), 1)
+            .await
+            .unwrap();
+        let other = targets::insert(&db, super::new_target("/u"), 1)
+            .await
+            .unwrap();
+        let p = producers::insert(
+            &db,
+            NewProducer {
+                name: "/p".into(),
+                target_id: t.id,
+                access_mode: "assume_role".into(),
+                spec: "{}".into(),
+            },
+            1,
+        )
+        .await
+        .unwrap();
+        let lease = |id: &str, target_id: i64| NewLease {
+            producer_id: p.id,
+            target_id,
+            ..new_lease(id, "assume_role", 50)
+        };
+        assert!(leases::insert_for_producer(&db, lease("ok", t.id), 2)
+            .await
+            .unwrap());
+        let row = leases::find(&db, "ok").await.unwrap().expect("written");
+        assert_eq!(row.state, LeaseState::Active);
+        assert_eq!(
+            (row.producer_id, row.target_id, row.expires_at),
+            (p.id, t.id, 50)
+        );
+        assert_eq!((row.created_at, row.attempts), (2, 0));
+        assert!(
+            !leases::insert_for_producer(&db, lease("moved", other.id), 3)
+                .await
+                .unwrap(),
+            "a stale view of the producer's target writes nothing"
+        );
+        producers::delete(&db, p.id).await.unwrap();
+        assert!(
+            !leases::insert_for_producer(&db, lease("gone", t.id), 4)
+                .await
+                .unwrap(),
+            "a deleted producer gets no new lease"
+        );
+        assert!(leases::find(&db, "moved").await.unwrap().is_none());
+        assert!(leases::find(&db, "gone").await.unwrap().is_none());
+    }
 }

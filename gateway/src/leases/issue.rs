@@ -163,6 +163,15 @@ pub async fn get_value(
     }
 }
 
+/// The dynamic secret was deleted (or moved to another target) through another gateway
+/// while this one still had it cached: nothing is handed out, and the stale entry goes.
+fn producer_gone(state: &AppState, name: &str) -> ApiError {
+    state.invalidate_caches();
+    ApiError::not_found(format!(
+        "no dynamic secret named {name}: it was deleted or changed just now; try again"
+    ))
+}
+
 fn new_lease_id() -> String {
     format!("tc-{}", random_string(20, LOWER_ALNUM))
 }
@@ -217,7 +226,7 @@ async fn issue_iam_user(
     let expires_at = now + i64::try_from(ttl.as_secs()).unwrap_or(i64::MAX / 2_000) * 1000;
 
     // 1. The lease row first: from here on, whatever AWS holds is tracked.
-    leases::insert(
+    let inserted = leases::insert_for_producer(
         state.db(),
         NewLease {
             id: lease_id.clone(),
@@ -236,6 +245,9 @@ async fn issue_iam_user(
         now,
     )
     .await?;
+    if !inserted {
+        return Err(producer_gone(state, &producer.name));
+    }
 
     // 2. The user, fully set up, then its key.
     let password = spec.console_access().then(|| {
@@ -444,7 +456,7 @@ async fn issue_sts(
         .timestamp_millis()
         .min(now + i64::from(duration) * 1000);
     let lease_id = new_lease_id();
-    leases::insert(
+    let inserted = leases::insert_for_producer(
         state.db(),
         NewLease {
             id: lease_id.clone(),
@@ -463,6 +475,10 @@ async fn issue_sts(
         now,
     )
     .await?;
+    if !inserted {
+        // AWS cannot take an STS credential back; it expires on its own.
+        return Err(producer_gone(state, &producer.name));
+    }
     tracing::info!(lease = %lease_id, producer = %producer.name, mode = %spec.mode().as_str(), "STS credential issued");
     let mut value = Value::new();
     value.insert("access_key_id".into(), creds.access_key_id);

@@ -250,3 +250,32 @@ async fn deleting_a_producer_revokes_its_users_first_and_refuses_if_that_fails()
     assert!(f.iam.user_names().is_empty());
     assert_eq!(f.lease(&a["id"]).await.state, LeaseState::Revoked);
 }
+
+#[tokio::test]
+async fn a_producer_deleted_through_another_gateway_gets_no_new_lease_from_a_stale_cache() {
+    let f = fixture().await;
+    f.issue()
+        .await
+        .expect("first issue caches the dynamic secret");
+    assert_eq!(f.iam.user_names().len(), 1);
+    // Another gateway deletes it: this one's cache does not know.
+    let row = mayfly_store::producers::find_by_name(f.state.db(), "/p")
+        .await
+        .unwrap()
+        .unwrap();
+    mayfly_store::producers::delete(f.state.db(), row.id)
+        .await
+        .unwrap();
+
+    let err = f.issue().await.unwrap_err();
+    assert!(matches!(err, ApiError::NotFound(_)), "{err:?}");
+    assert!(
+        err.to_string().contains("deleted or changed just now"),
+        "{err}"
+    );
+    assert_eq!(f.iam.user_names().len(), 1, "no IAM user for it");
+    assert_eq!(f.all_leases().await.len(), 1, "no lease for it");
+    // The stale entry is gone: the next request reads the database.
+    let err = f.issue().await.unwrap_err();
+    assert!(err.to_string().contains("gateway-list-producers"), "{err}");
+}

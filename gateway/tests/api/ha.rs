@@ -56,6 +56,57 @@ fn post(
         })
 }
 
+/// Gateways cache resolved tokens for `MAYFLY_CACHE_TTL`: a revoked token stops working at
+/// once on the gateway that revoked it and within that time on the others.
+#[test]
+fn a_revoked_token_stops_working_on_every_gateway_within_the_cache_ttl() {
+    let member = |url: Option<&str>| {
+        let b = builder()
+            .env("MAYFLY_MASTER_KEY", CLUSTER_MASTER_KEY)
+            .env("MAYFLY_CACHE_TTL", "1s");
+        match url {
+            Some(url) => b.env("DATABASE_URL", url),
+            None => b.postgres(true),
+        }
+        .spawn()
+    };
+    let Some(a) = member(None) else {
+        return; // PostgreSQL unreachable and not required: the testkit said so loudly.
+    };
+    let b = member(Some(&a.database_url())).expect("second gateway");
+    let doomed = a.admin_token();
+    // A second token of the same (cluster-wide) admin key, from the other gateway.
+    let (status, login) = b.post(
+        "/auth",
+        json!({"access-id": a.admin_access_id(), "access-key": a.admin_access_key(),
+               "access-type": "access_key"}),
+    );
+    assert_eq!(status, 200, "{login}");
+    let other = login["token"].as_str().unwrap().to_owned();
+    assert_ne!(doomed, other);
+    let works =
+        |gw: &TestGateway, token: &str| post(gw, token, "/list-items", json!({})).unwrap().0 == 200;
+    // B resolves (and caches) the token before it is revoked.
+    assert!(works(&b, &doomed));
+    assert!(works(&a, &doomed));
+
+    let (status, body) = post(&a, &doomed, "/revoke-token", json!({})).unwrap();
+    assert_eq!(status, 200, "{body}");
+    assert!(
+        !works(&a, &doomed),
+        "at once on the gateway that revoked it"
+    );
+    let revoked_at = Instant::now();
+    while works(&b, &doomed) {
+        assert!(
+            revoked_at.elapsed() < Duration::from_millis(1500),
+            "still accepted by the other gateway after the 1 s cache TTL"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(works(&b, &other), "other tokens are unaffected");
+}
+
 #[test]
 fn three_gateways_share_the_work_and_survive_losing_one() {
     let path = unique_path();
