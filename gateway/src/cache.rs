@@ -24,6 +24,11 @@
 //!   miss it wait for one database read instead of all making their own (which, at 32
 //!   concurrent clients, put a 15 ms spike into the gateway's p99 every `cache_ttl`).
 //!
+//! A dynamic secret deleted (or moved to another target) through another gateway cannot get
+//! a new credential from a stale entry: its lease is written only while the producer row
+//! still exists with that target (`leases::insert_for_producer`), and the request otherwise
+//! gets 404 and drops the entry.
+//!
 //! Admin-key rotation deletes the previous AWS key only after `cache_ttl` has passed since
 //! the new key was stored, so no gateway still holding the old target in its cache uses a
 //! deleted key (see `rotation::admin`).
