@@ -414,6 +414,8 @@ mod tests {
             "https://iam.local",
             "--sts-endpoint",
             "https://sts.local",
+            "--rotation-interval-days",
+            "30",
         ]);
         assert_eq!(
             body,
@@ -427,6 +429,7 @@ mod tests {
                 "delete_protection": "true",
                 "iam-endpoint": "https://iam.local",
                 "sts-endpoint": "https://sts.local",
+                "rotation-interval-days": 30,
             })
         );
     }

@@ -54,6 +54,12 @@ pub struct TargetOptions {
     #[arg(long, value_name = "URL")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sts_endpoint: Option<String>,
+
+    /// Mayfly extension: rotate the target's AWS access key every this many days (1 to
+    /// 3650; 0 turns scheduled rotation off).
+    #[arg(long, value_name = "DAYS")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rotation_interval_days: Option<u32>,
 }
 
 /// `create-aws-target` / `target-create-aws`.
