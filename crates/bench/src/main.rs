@@ -58,7 +58,7 @@ struct Common {
     /// Seconds of issuing in the steady revocation case.
     #[arg(long, global = true, default_value_t = 30)]
     issue_seconds: u64,
-    /// Credentials expiring at once in the drain case.
+    /// Credentials expiring at once in the drain case (0 skips it).
     #[arg(long, global = true, default_value_t = 1000)]
     drain: usize,
     /// iam_user issues measured (row 2).

@@ -26,7 +26,7 @@ pub struct Options {
     pub rate: u32,
     /// For how long they are issued.
     pub issue_seconds: u64,
-    /// Credentials expiring at once in the drain case.
+    /// Credentials expiring at once in the drain case (0: no drain case).
     pub drain: usize,
 }
 
@@ -38,6 +38,9 @@ pub fn header() {
 pub async fn run(work: &Path, binary: std::path::PathBuf, opts: &Options) -> Result<()> {
     header();
     steady(work, binary.clone(), opts).await?;
+    if opts.drain == 0 {
+        return Ok(());
+    }
     drain(work, binary, opts.drain).await
 }
 
