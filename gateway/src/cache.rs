@@ -26,7 +26,7 @@
 //!
 //! A dynamic secret deleted (or moved to another target) through another gateway cannot get
 //! a new credential from a stale entry: its lease is written only while the producer row
-//! still exists with that target (`leases::insert_for_producer`), and the request otherwise
+//! still exists with that target (`leases::insert`), and the request otherwise
 //! gets 404 and drops the entry.
 //!
 //! Admin-key rotation deletes the previous AWS key only after `cache_ttl` has passed since

@@ -33,44 +33,6 @@ pub struct NewLease {
     pub expires_at: Millis,
 }
 
-/// Inserts a lease with one statement (no read-back: on SQLite sea-orm would otherwise
-/// follow the INSERT with a SELECT, and this is on the issuing path).
-pub async fn insert(
-    db: &impl ConnectionTrait,
-    new: NewLease,
-    now: Millis,
-) -> Result<(), StoreError> {
-    let id = new.id.clone();
-    let model = lease::ActiveModel {
-        id: Set(new.id),
-        producer_id: Set(new.producer_id),
-        producer_name: Set(new.producer_name),
-        target_id: Set(new.target_id),
-        mode: Set(new.mode),
-        state: Set(new.state),
-        iam_user_name: Set(new.iam_user_name),
-        iam_user_path: Set(new.iam_user_path),
-        access_key_id: Set(new.access_key_id),
-        created_by: Set(new.created_by),
-        client_address: Set(new.client_address),
-        created_at: Set(now),
-        expires_at: Set(new.expires_at),
-        updated_at: Set(now),
-        custom_ttl_min: Set(None),
-        attempts: Set(0),
-        next_attempt_at: Set(0),
-        last_error: Set(None),
-        claimed_by: Set(None),
-        claimed_at: Set(None),
-        ended_at: Set(None),
-    };
-    lease::Entity::insert(model)
-        .exec_without_returning(db)
-        .await
-        .map_err(|e| StoreError::from_insert(e, format!("lease {id}")))?;
-    Ok(())
-}
-
 /// Inserts a lease only while its producer still exists with the same target, in one
 /// statement (`INSERT ... SELECT ... FROM producers WHERE id = ? AND target_id = ?`);
 /// returns whether it was inserted.
@@ -81,7 +43,7 @@ pub async fn insert(
 /// is refused while live leases use it, so a lease written after either would point at
 /// objects nobody tracks any more. With this check a lease is either written before the
 /// deletion (which then sees and handles it) or not at all.
-pub async fn insert_for_producer(
+pub async fn insert(
     db: &impl ConnectionTrait,
     new: NewLease,
     now: Millis,

@@ -171,12 +171,36 @@ mod leases {
         }
     }
 
-    #[tokio::test]
-    async fn only_one_claimer_wins_and_only_the_claimer_finishes() {
+    /// A database with the target and producer (both id 1) that `new_lease` names: a lease
+    /// is only written for an existing producer.
+    async fn db() -> mayfly_store::DatabaseConnection {
+        use mayfly_store::{producers, producers::NewProducer, targets};
         let db = super::db().await;
-        leases::insert(&db, new_lease("a", "iam_user", 100), 0)
+        let t = targets::insert(&db, super::new_target("/t"), 0)
             .await
             .unwrap();
+        let p = producers::insert(
+            &db,
+            NewProducer {
+                name: "/p".into(),
+                target_id: t.id,
+                access_mode: "iam_user".into(),
+                spec: "{}".into(),
+            },
+            0,
+        )
+        .await
+        .unwrap();
+        assert_eq!((t.id, p.id), (1, 1));
+        db
+    }
+
+    #[tokio::test]
+    async fn only_one_claimer_wins_and_only_the_claimer_finishes() {
+        let db = db().await;
+        assert!(leases::insert(&db, new_lease("a", "iam_user", 100), 0)
+            .await
+            .unwrap());
         assert!(
             !leases::claim_for_revoke(&db, "a", "g1", 1).await.unwrap(),
             "creating cannot be claimed"
@@ -227,13 +251,13 @@ mod leases {
 
     #[tokio::test]
     async fn sts_leases_expire_without_teardown_and_stuck_ones_are_taken_over_once() {
-        let db = super::db().await;
-        leases::insert(&db, new_lease("s", "assume_role", 50), 0)
+        let db = db().await;
+        assert!(leases::insert(&db, new_lease("s", "assume_role", 50), 0)
             .await
-            .unwrap();
-        leases::insert(&db, new_lease("c", "iam_user", 500), 0)
+            .unwrap());
+        assert!(leases::insert(&db, new_lease("c", "iam_user", 500), 0)
             .await
-            .unwrap();
+            .unwrap());
         assert!(
             leases::due_for_revoke(&db, 60, 10)
                 .await
@@ -294,9 +318,7 @@ mod leases {
             target_id,
             ..new_lease(id, "assume_role", 50)
         };
-        assert!(leases::insert_for_producer(&db, lease("ok", t.id), 2)
-            .await
-            .unwrap());
+        assert!(leases::insert(&db, lease("ok", t.id), 2).await.unwrap());
         let row = leases::find(&db, "ok").await.unwrap().expect("written");
         assert_eq!(row.state, LeaseState::Active);
         assert_eq!(
@@ -305,16 +327,14 @@ mod leases {
         );
         assert_eq!((row.created_at, row.attempts), (2, 0));
         assert!(
-            !leases::insert_for_producer(&db, lease("moved", other.id), 3)
+            !leases::insert(&db, lease("moved", other.id), 3)
                 .await
                 .unwrap(),
             "a stale view of the producer's target writes nothing"
         );
         producers::delete(&db, p.id).await.unwrap();
         assert!(
-            !leases::insert_for_producer(&db, lease("gone", t.id), 4)
-                .await
-                .unwrap(),
+            !leases::insert(&db, lease("gone", t.id), 4).await.unwrap(),
             "a deleted producer gets no new lease"
         );
         assert!(leases::find(&db, "moved").await.unwrap().is_none());

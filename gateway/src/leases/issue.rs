@@ -226,7 +226,7 @@ async fn issue_iam_user(
     let expires_at = now + i64::try_from(ttl.as_secs()).unwrap_or(i64::MAX / 2_000) * 1000;
 
     // 1. The lease row first: from here on, whatever AWS holds is tracked.
-    let inserted = leases::insert_for_producer(
+    let inserted = leases::insert(
         state.db(),
         NewLease {
             id: lease_id.clone(),
@@ -456,7 +456,7 @@ async fn issue_sts(
         .timestamp_millis()
         .min(now + i64::from(duration) * 1000);
     let lease_id = new_lease_id();
-    let inserted = leases::insert_for_producer(
+    let inserted = leases::insert(
         state.db(),
         NewLease {
             id: lease_id.clone(),
