@@ -7,7 +7,7 @@
 
 use sea_orm::{
     sea_query::Expr, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set,
+    QueryOrder, QuerySelect,
 };
 
 pub use crate::entity::lease::{LeaseState, Model as Lease};
