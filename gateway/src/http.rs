@@ -6,7 +6,7 @@ use actix_web::{http::header, web, HttpMessage, HttpRequest, HttpResponse};
 use futures_util::StreamExt;
 use mayfly_api_types::{request, response};
 use mayfly_store::audit::NewAuditEvent;
-use serde::{de::DeserializeOwned, Deserialize, Serialize};
+use serde::{de::DeserializeOwned, Serialize};
 
 use crate::{
     authn::{self, Caller},
@@ -30,23 +30,13 @@ struct AuditContext {
     detail: String,
 }
 
-/// The names an audit record uses for the item a request touches.
-#[derive(Debug, Default, serde::Deserialize)]
-#[serde(default)]
-struct ItemFields {
-    name: Option<serde_json::Value>,
-    #[serde(rename = "role-name")]
-    role_name: Option<serde_json::Value>,
-    #[serde(rename = "am-name")]
-    am_name: Option<serde_json::Value>,
-    #[serde(rename = "assoc-id")]
-    assoc_id: Option<serde_json::Value>,
-    #[serde(rename = "access-id")]
-    access_id: Option<serde_json::Value>,
-}
+/// The body fields that name the item a request touches, in the order the audit record
+/// prefers them.
+const ITEM_FIELDS: [&str; 4] = ["name", "role-name", "assoc-id", "am-name"];
 
-fn text_of(v: &Option<serde_json::Value>) -> Option<String> {
-    v.as_ref()
+/// A string field of the body, cut to 512 characters for the audit record.
+fn text_of(body: &serde_json::Value, field: &str) -> Option<String> {
+    body.get(field)
         .and_then(|v| v.as_str())
         .map(|s| s.chars().take(512).collect())
 }
@@ -78,15 +68,12 @@ pub async fn dispatch(
         let body = read_body(payload, state.max_body_bytes()).await?;
         // Parsed once: the audit fields, the token and the operation's DTO all come from it.
         let body = parse_object(&body)?;
-        if let Ok(fields) = ItemFields::deserialize(&body) {
-            audit.item = text_of(&fields.name)
-                .or_else(|| text_of(&fields.role_name))
-                .or_else(|| text_of(&fields.assoc_id))
-                .or_else(|| text_of(&fields.am_name))
-                .unwrap_or_default();
-            if op == Operation::Auth {
-                audit.access_id = text_of(&fields.access_id).unwrap_or_default();
-            }
+        audit.item = ITEM_FIELDS
+            .iter()
+            .find_map(|f| text_of(&body, f))
+            .unwrap_or_default();
+        if op == Operation::Auth {
+            audit.access_id = text_of(&body, "access-id").unwrap_or_default();
         }
         let result = run(&state, &req, op, &body, &mut audit).await;
         if op.changes_configuration() {
