@@ -175,12 +175,14 @@ impl<K: Eq + Hash + Clone, V> TtlCache<K, V> {
             .clear();
     }
 
-    /// How many entries are held (fresh or not): for metrics and tests.
-    pub fn len(&self) -> usize {
+    /// How many entries are held (fresh or not).
+    #[cfg(test)]
+    fn len(&self) -> usize {
         self.entries.read().unwrap_or_else(|p| p.into_inner()).len()
     }
 
-    pub fn is_empty(&self) -> bool {
+    #[cfg(test)]
+    fn is_empty(&self) -> bool {
         self.len() == 0
     }
 }
