@@ -9,11 +9,10 @@
 //! key the CLI logs in with; the login key's `--access-id` flag exists only on `configure`
 //! and `auth`, so the two never meet on one command.
 
-use clap::builder::BoolishValueParser;
 use clap::Args;
 use serde::Serialize;
 
-use super::ApiRequest;
+use super::{ApiRequest, DeleteProtection};
 use crate::error::CliError;
 use crate::input::Inputs;
 
@@ -30,20 +29,9 @@ pub struct AuthMethodCreateArgs {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
 
-    /// Refuse deletion while true (sent as the string "true"/"false").
-    #[arg(
-        long,
-        value_name = "true|false",
-        num_args = 0..=1,
-        default_missing_value = "true",
-        value_parser = BoolishValueParser::new()
-    )]
-    #[serde(
-        rename = "delete_protection",
-        serialize_with = "crate::wire::bool_string",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub delete_protection: Option<bool>,
+    #[command(flatten)]
+    #[serde(flatten)]
+    pub delete_protection: DeleteProtection,
 }
 
 impl ApiRequest for AuthMethodCreateArgs {}
@@ -104,20 +92,9 @@ pub struct RoleCreateArgs {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub audit_access: Option<String>,
 
-    /// Refuse deletion while true (sent as the string "true"/"false").
-    #[arg(
-        long,
-        value_name = "true|false",
-        num_args = 0..=1,
-        default_missing_value = "true",
-        value_parser = BoolishValueParser::new()
-    )]
-    #[serde(
-        rename = "delete_protection",
-        serialize_with = "crate::wire::bool_string",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub delete_protection: Option<bool>,
+    #[command(flatten)]
+    #[serde(flatten)]
+    pub delete_protection: DeleteProtection,
 }
 
 impl ApiRequest for RoleCreateArgs {}

@@ -8,7 +8,7 @@ use clap::builder::BoolishValueParser;
 use clap::Args;
 use serde::Serialize;
 
-use super::ApiRequest;
+use super::{ApiRequest, DeleteProtection};
 use crate::error::CliError;
 use crate::input::Inputs;
 
@@ -203,20 +203,9 @@ pub struct ProducerCreateArgs {
     #[serde(rename = "tags", skip_serializing_if = "Vec::is_empty")]
     pub tags: Vec<String>,
 
-    /// Refuse deletion while true (sent as the string "true"/"false").
-    #[arg(
-        long,
-        value_name = "true|false",
-        num_args = 0..=1,
-        default_missing_value = "true",
-        value_parser = BoolishValueParser::new()
-    )]
-    #[serde(
-        rename = "delete_protection",
-        serialize_with = "crate::wire::bool_string",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub delete_protection: Option<bool>,
+    #[command(flatten)]
+    #[serde(flatten)]
+    pub delete_protection: DeleteProtection,
 
     /// Free-text description.
     #[arg(long)]

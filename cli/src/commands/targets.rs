@@ -7,7 +7,7 @@ use clap::builder::BoolishValueParser;
 use clap::Args;
 use serde::Serialize;
 
-use super::ApiRequest;
+use super::{ApiRequest, DeleteProtection};
 use crate::error::CliError;
 use crate::input::Inputs;
 
@@ -30,20 +30,9 @@ pub struct TargetOptions {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
 
-    /// Refuse deletion while true (sent as the string "true"/"false").
-    #[arg(
-        long,
-        value_name = "true|false",
-        num_args = 0..=1,
-        default_missing_value = "true",
-        value_parser = BoolishValueParser::new()
-    )]
-    #[serde(
-        rename = "delete_protection",
-        serialize_with = "crate::wire::bool_string",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub delete_protection: Option<bool>,
+    #[command(flatten)]
+    #[serde(flatten)]
+    pub delete_protection: DeleteProtection,
 
     /// Mayfly extension: IAM endpoint URL of an AWS-compatible service.
     #[arg(long, value_name = "URL")]
