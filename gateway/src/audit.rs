@@ -215,3 +215,59 @@ pub fn outcome(status: u16) -> &'static str {
         _ => "failed",
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use mayfly_store::audit::AuditQuery;
+
+    use super::*;
+
+    fn event(i: usize) -> NewAuditEvent {
+        NewAuditEvent {
+            at: i as i64,
+            operation: "get-dynamic-secret-value".into(),
+            item: format!("/p{i}"),
+            outcome: "ok".into(),
+            status: 200,
+            ..Default::default()
+        }
+    }
+
+    async fn stored(db: &DatabaseConnection) -> Vec<String> {
+        let q = AuditQuery {
+            limit: 10_000,
+            ..Default::default()
+        };
+        audit::query(db, &q)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|e| e.item)
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn queued_events_are_all_written_in_order_by_the_time_flush_returns() {
+        let db = mayfly_store::connect("sqlite::memory:", 1).await.unwrap();
+        let auditor = Auditor::from_env().unwrap();
+        auditor.start_writer(db.clone());
+        // More than one batch.
+        let n = MAX_BATCH * 2 + 7;
+        for i in 0..n {
+            auditor.record_queued(&db, event(i)).await;
+        }
+        auditor.flush().await;
+        let items = stored(&db).await;
+        assert_eq!(items.len(), n);
+        assert_eq!(items.first().map(String::as_str), Some("/p0"));
+        assert_eq!(items.last(), Some(&format!("/p{}", n - 1)));
+    }
+
+    #[tokio::test]
+    async fn without_a_writer_queued_events_are_written_at_once() {
+        let db = mayfly_store::connect("sqlite::memory:", 1).await.unwrap();
+        let auditor = Auditor::from_env().unwrap();
+        auditor.record_queued(&db, event(1)).await;
+        assert_eq!(stored(&db).await, vec!["/p1".to_owned()]);
+    }
+}
