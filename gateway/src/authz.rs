@@ -14,6 +14,9 @@ pub enum Capability {
     Update,
     Delete,
     List,
+    /// Target rules only: build producers on the target and change what they grant, without
+    /// seeing its secret. `read` on a target implies it (see [`is_allowed`]).
+    Use,
 }
 
 impl Capability {
@@ -24,6 +27,7 @@ impl Capability {
             Capability::Update => "update",
             Capability::Delete => "delete",
             Capability::List => "list",
+            Capability::Use => "use",
         }
     }
 }
@@ -57,7 +61,8 @@ pub struct Rule {
     pub deny: bool,
 }
 
-/// Every capability: what the bootstrap administrator's role holds on `/*`.
+/// The capabilities of every rule type: what the bootstrap administrator's role holds on `/*`
+/// (its target `read` implies [`Capability::Use`]).
 pub const ALL_CAPABILITIES: [Capability; 5] = [
     Capability::Create,
     Capability::Read,
@@ -75,6 +80,7 @@ impl Capability {
             "update" => Some(Capability::Update),
             "delete" => Some(Capability::Delete),
             "list" => Some(Capability::List),
+            "use" => Some(Capability::Use),
             _ => None,
         }
     }
@@ -140,6 +146,9 @@ pub fn authorize(
 }
 
 /// True if some rule allows and no rule denies.
+///
+/// On targets, `read` implies `use`: whoever can read a target's secret can do anything
+/// with it, so refusing them `use` would protect nothing.
 pub fn is_allowed(rules: &[Rule], capability: Capability, kind: ResourceKind, path: &str) -> bool {
     let matching = rules
         .iter()
@@ -149,7 +158,10 @@ pub fn is_allowed(rules: &[Rule], capability: Capability, kind: ResourceKind, pa
         if rule.deny {
             return false;
         }
-        allowed |= rule.capabilities.contains(&capability);
+        allowed |= rule.capabilities.contains(&capability)
+            || (kind == ResourceKind::Target
+                && capability == Capability::Use
+                && rule.capabilities.contains(&Capability::Read));
     }
     allowed
 }
@@ -201,6 +213,28 @@ mod tests {
         assert!(!r.deny);
         assert!(rule_from_stored("item-rule", "/a/*", "deny").unwrap().deny);
         assert!(rule_from_stored("sra-rule", "/a/*", "read").is_none());
+    }
+
+    #[test]
+    fn target_use_is_its_own_capability_and_read_implies_it() {
+        let rule = |caps: &str| rule_from_stored("target-rule", "/prod/*", caps).unwrap();
+        let t = ResourceKind::Target;
+        let using = vec![rule("use")];
+        assert!(is_allowed(&using, Capability::Use, t, "/prod/aws"));
+        assert!(
+            !is_allowed(&using, Capability::Read, t, "/prod/aws"),
+            "use does not reveal"
+        );
+        let reading = vec![rule("read")];
+        assert!(is_allowed(&reading, Capability::Use, t, "/prod/aws"));
+        let denied = vec![rule("read"), rule_from_stored("target-rule", "/*", "deny").unwrap()];
+        assert!(!is_allowed(&denied, Capability::Use, t, "/prod/aws"));
+        let item_read = vec![rule_from_stored("item-rule", "/*", "read").unwrap()];
+        assert!(
+            !is_allowed(&item_read, Capability::Use, ResourceKind::Item, "/x"),
+            "the implication is for targets only"
+        );
+        assert!(!is_allowed(&item_read, Capability::Use, t, "/prod/aws"));
     }
 
     #[test]

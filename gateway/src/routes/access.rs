@@ -346,7 +346,7 @@ pub async fn set_role_rule(
         .collect();
     if caps.is_empty() {
         return Err(ApiError::bad_request(
-            "capability: required: one or more of read, create, update, delete, list, deny",
+            "capability: required: one or more of read, create, update, delete, list, deny (and use, for target-rule)",
         ));
     }
     if let Some(bad) = caps
@@ -354,7 +354,14 @@ pub async fn set_role_rule(
         .find(|c| Capability::parse(c).is_none() && c.as_str() != "deny")
     {
         return Err(ApiError::bad_request(format!(
-            "capability: {bad:?} is not one of read, create, update, delete, list, deny"
+            "capability: {bad:?} is not one of read, create, update, delete, list, deny (and use, for target-rule)"
+        )));
+    }
+    // `use` (build producers on a target without reading its secret) means nothing elsewhere.
+    if kind != ResourceKind::Target && caps.iter().any(|c| c == "use") {
+        return Err(ApiError::bad_request(format!(
+            "capability: use applies to targets only (rule-type target-rule), not to {}; for a dynamic secret, read lets a caller get its value",
+            kind.rule_type()
         )));
     }
     authorize(

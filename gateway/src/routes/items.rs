@@ -77,8 +77,10 @@ pub async fn list(
         if tag.is_some_and(|t| !spec.tags().iter().any(|x| x == t)) {
             continue;
         }
+        // A target's name only for callers who may `list` that target.
         let assoc = target_names
             .get(&row.target_id)
+            .filter(|(name, _, _)| super::listed(caller, ResourceKind::Target, None, name))
             .map(|(name, kind, _)| response::ItemTargetAssoc {
                 target_id: row.target_id,
                 target_name: name.clone(),

@@ -183,12 +183,7 @@ pub async fn create(
     let txn = begin(state).await?;
     let target = match &input.target {
         TargetChoice::Named(name) => {
-            authorize(
-                caller,
-                Capability::Read,
-                ResourceKind::Target,
-                name.as_str(),
-            )?;
+            authorize(caller, Capability::Use, ResourceKind::Target, name.as_str())?;
             find_public(&txn, name.as_str()).await?
         }
         TargetChoice::Inline { creds, region } => {
@@ -251,16 +246,26 @@ pub async fn update(
         .ok_or_else(|| {
             ApiError::internal(format!("producer {} has no target row", existing.name))
         })?;
+    // The target's power is lent only with `use` on it: re-pointing, renaming, or changing
+    // what the producer grants needs it on the current target (and re-pointing on the new
+    // one too). Inline credentials (a private target) are governed by the item's rights.
+    let retargeted = match &input.target {
+        TargetChoice::Unchanged => false,
+        TargetChoice::Named(name) => name.as_str() != old_target.name,
+        TargetChoice::Inline { .. } => !old_target.is_private,
+    };
+    if !old_target.is_private
+        && (retargeted || new_name.is_some() || !load_spec(&existing)?.grants_same_as(&input.spec))
+    {
+        authorize(caller, Capability::Use, ResourceKind::Target, &old_target.name)?;
+    }
     let mut orphaned_private: Option<i64> = None;
     let target = match &input.target {
         TargetChoice::Unchanged => old_target,
         TargetChoice::Named(name) => {
-            authorize(
-                caller,
-                Capability::Read,
-                ResourceKind::Target,
-                name.as_str(),
-            )?;
+            if retargeted {
+                authorize(caller, Capability::Use, ResourceKind::Target, name.as_str())?;
+            }
             let t = find_public(&txn, name.as_str()).await?;
             if old_target.is_private {
                 orphaned_private = Some(old_target.id);
@@ -308,7 +313,9 @@ pub async fn update(
         .await?
         .ok_or_else(|| ApiError::conflict("the dynamic secret was deleted meanwhile"))?;
     tracing::info!(producer = %row.name, "dynamic secret updated");
-    present(state, &row, &input.spec, &target).await
+    present(state, &row, &input.spec, &target)
+        .await
+        .map(|d| hide_unlisted_target(caller, d))
 }
 
 pub async fn get(
@@ -326,6 +333,18 @@ pub async fn get(
         &view.target,
         view.rotation_days,
     )
+    .map(|d| hide_unlisted_target(caller, d))
+}
+
+/// A target's name is shown only to callers who may `list` that target.
+fn hide_unlisted_target(
+    caller: &Caller,
+    mut details: response::ProducerDetails,
+) -> response::ProducerDetails {
+    details
+        .item_targets_assoc
+        .retain(|a| super::listed(caller, ResourceKind::Target, None, &a.target_name));
+    details
 }
 
 pub async fn list(state: &AppState, caller: &Caller) -> ApiResult<response::ProducersList> {

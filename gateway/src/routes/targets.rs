@@ -105,6 +105,14 @@ pub async fn update(state: &AppState, caller: &Caller, req: request::AwsTarget) 
             ResourceKind::Target,
             new_name.as_str(),
         )?;
+        // Under its new name other rules apply, perhaps the caller's own `read`: moving a
+        // target needs the right that reveals it already.
+        authorize(
+            caller,
+            Capability::Read,
+            ResourceKind::Target,
+            changes.name.as_str(),
+        )?;
     }
     let mut row = find_public(state.db(), changes.name.as_str()).await?;
     if let Some(new_name) = &changes.new_name {
@@ -150,7 +158,8 @@ pub async fn get(
     Ok(present(&row, &users))
 }
 
-/// A public target the caller may read, and the producers that use it.
+/// A public target the caller may read, and the producers that use it that the caller may
+/// `list` (the others are not named).
 async fn read(
     state: &AppState,
     caller: &Caller,
@@ -165,7 +174,8 @@ async fn read(
         name.as_str(),
     )?;
     let row = find_public(state.db(), name.as_str()).await?;
-    let users = targets::producers_using(state.db(), row.id).await?;
+    let mut users = targets::producers_using(state.db(), row.id).await?;
+    users.retain(|p| super::listed(caller, ResourceKind::Item, None, &p.name));
     Ok((row, users))
 }
 
@@ -205,7 +215,9 @@ pub async fn list(
         // All producers in one query, grouped by target: not one query per listed target.
         let mut users: std::collections::HashMap<i64, Vec<producer::Model>> = Default::default();
         for p in mayfly_store::producers::list(state.db()).await? {
-            users.entry(p.target_id).or_default().push(p);
+            if super::listed(caller, ResourceKind::Item, None, &p.name) {
+                users.entry(p.target_id).or_default().push(p);
+            }
         }
         for row in targets::list_public(state.db()).await? {
             if !super::listed(caller, ResourceKind::Target, filter.as_deref(), &row.name) {
@@ -245,13 +257,29 @@ pub async fn delete(
         )));
     }
     let users = targets::producers_using(state.db(), row.id).await?;
+    // Messages name only the dynamic secrets the caller may `list`; the others are counted.
+    let visible = |p: &producer::Model| super::listed(caller, ResourceKind::Item, None, &p.name);
     if !users.is_empty() && req.force_deletion != Some(true) {
         return Err(ApiError::conflict(format!(
             "target {name} is used by {}; delete them first or pass force-deletion to delete them with it",
-            users.iter().map(|p| p.name.as_str()).collect::<Vec<_>>().join(", ")
+            describe_users(&users, visible)
         )));
     }
     for p in &users {
+        if !visible(p) {
+            if authorize(caller, Capability::Delete, ResourceKind::Item, &p.name).is_err() {
+                return Err(ApiError::Forbidden(format!(
+                    "access id {} may not delete every dynamic secret that uses target {name} (some are outside the caller's rules); ask an administrator",
+                    caller.access_id
+                )));
+            }
+            if super::producers::is_delete_protected(p)? {
+                return Err(ApiError::conflict(format!(
+                    "a dynamic secret that uses target {name} has delete protection (its name is outside the caller's list rights); ask an administrator"
+                )));
+            }
+            continue;
+        }
         authorize(caller, Capability::Delete, ResourceKind::Item, &p.name)?;
         if super::producers::is_delete_protected(p)? {
             return Err(ApiError::conflict(format!(
@@ -282,6 +310,26 @@ pub async fn delete(
     txn.commit().await.map_err(mayfly_store::StoreError::from)?;
     tracing::info!(target_name = %name, producers_deleted = users.len(), "target deleted");
     Ok(())
+}
+
+/// "/a, /b and 2 other dynamic secrets": the names `visible` allows, the rest counted.
+fn describe_users(users: &[producer::Model], visible: impl Fn(&producer::Model) -> bool) -> String {
+    let names: Vec<&str> = users
+        .iter()
+        .filter(|p| visible(p))
+        .map(|p| p.name.as_str())
+        .collect();
+    let hidden = users.len() - names.len();
+    let others = match hidden {
+        0 => String::new(),
+        1 => "1 dynamic secret you may not list".to_owned(),
+        n => format!("{n} dynamic secrets you may not list"),
+    };
+    match (names.is_empty(), others.is_empty()) {
+        (_, true) => names.join(", "),
+        (true, false) => others,
+        (false, false) => format!("{} and {others}", names.join(", ")),
+    }
 }
 
 /// `rotation-interval-days` (Mayfly extension), checked before anything is written.

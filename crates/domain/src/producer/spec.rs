@@ -165,6 +165,23 @@ impl ProducerSpec {
         self.description.as_deref()
     }
 
+    /// Whether `other` grants exactly what `self` grants: equal in every field except the
+    /// bookkeeping ones (description, item tags, delete protection). Everything else decides
+    /// what an issued credential can do, how long it lives, or what it looks like in AWS
+    /// (mode, policies, policy document, groups, role ARNs, external id, session tags and
+    /// transitive keys, permissions boundary, user path, IAM user tags, TTL and max TTL,
+    /// console and programmatic access, password policy, username template), so changing it
+    /// needs the right to build producers on the target.
+    pub fn grants_same_as(&self, other: &ProducerSpec) -> bool {
+        let grant = |s: &ProducerSpec| ProducerSpec {
+            tags: Vec::new(),
+            delete_protection: false,
+            description: None,
+            ..s.clone()
+        };
+        grant(self) == grant(other)
+    }
+
     /// The lifetime to issue a credential with, given what the caller asked for (if anything).
     ///
     /// A request may shorten the lifetime down to the mode's minimum, and lengthen it up to

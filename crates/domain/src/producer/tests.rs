@@ -629,3 +629,53 @@ fn effective_ttl_allows_shorter_and_up_to_the_ceiling() {
     assert_eq!(user.effective_ttl(ttl("60s")).unwrap().as_secs(), 60);
     assert!(user.effective_ttl(ttl("59s")).is_err());
 }
+
+#[test]
+fn only_description_tags_and_delete_protection_leave_the_grant_unchanged() {
+    let base = ProducerDraft {
+        user_policies: s(POLICY),
+        description: s("old"),
+        ..draft("iam_user")
+    };
+    let before = ok(&base);
+    let bookkeeping = ok(&ProducerDraft {
+        description: s("new words"),
+        tags: Some(vec!["team-a".into()]),
+        delete_protection: s("true"),
+        ..base.clone()
+    });
+    assert!(before.grants_same_as(&bookkeeping));
+    for changed in [
+        ProducerDraft {
+            user_policies: s(&format!("{POLICY},arn:aws:iam::aws:policy/AdministratorAccess")),
+            ..base.clone()
+        },
+        ProducerDraft {
+            policy_document: s(r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#),
+            ..base.clone()
+        },
+        ProducerDraft {
+            user_groups: s("admins"),
+            ..base.clone()
+        },
+        ProducerDraft {
+            user_ttl: s("2h"),
+            ..base.clone()
+        },
+        ProducerDraft {
+            console_access: Some(true),
+            ..base.clone()
+        },
+        ProducerDraft {
+            user_tags: s("team=ops"),
+            ..base.clone()
+        },
+        ProducerDraft {
+            user_policies: s(""),
+            role_arns: s(ROLE),
+            ..assume_role()
+        },
+    ] {
+        assert!(!before.grants_same_as(&ok(&changed)), "{changed:?}");
+    }
+}
