@@ -87,6 +87,14 @@ pub struct Flags {
     /// gateway are seen within this time. 0 turns the caches off [default: 2s].
     #[arg(long, env = "MAYFLY_CACHE_TTL")]
     pub cache_ttl: Option<String>,
+    /// Who may read GET /metrics: off (404), open (anyone who reaches the port) or bearer
+    /// (`Authorization: Bearer <token>`, the token from MAYFLY_METRICS_TOKEN or
+    /// --metrics-token-file) [default: bearer when a token is configured, else open].
+    #[arg(long, env = "MAYFLY_METRICS")]
+    pub metrics: Option<String>,
+    /// File holding the bearer token for /metrics (one line, at least 16 characters).
+    #[arg(long, env = "MAYFLY_METRICS_TOKEN_FILE")]
+    pub metrics_token_file: Option<PathBuf>,
 }
 
 /// The TOML file: the same settings as the flags, in snake_case.
@@ -111,7 +119,34 @@ struct FileConfig {
     reconcile_min_age: Option<String>,
     admin_rotation_check_interval: Option<String>,
     cache_ttl: Option<String>,
+    metrics: Option<String>,
+    metrics_token_file: Option<PathBuf>,
 }
+
+/// Who may read `GET /metrics`.
+#[derive(Clone, PartialEq, Eq)]
+pub enum MetricsAccess {
+    /// Not served: 404.
+    Off,
+    /// Served to anyone who reaches the listener.
+    Open,
+    /// Served to requests with `Authorization: Bearer <token>`. Only the token's SHA-256 is
+    /// kept, compared in constant time.
+    Bearer { token_hash: String },
+}
+
+impl std::fmt::Debug for MetricsAccess {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            MetricsAccess::Off => "Off",
+            MetricsAccess::Open => "Open",
+            MetricsAccess::Bearer { .. } => "Bearer(***)",
+        })
+    }
+}
+
+/// The shortest bearer token accepted for `/metrics`.
+const MIN_METRICS_TOKEN_LEN: usize = 16;
 
 /// How the listener speaks.
 #[derive(Debug, Clone)]
@@ -160,6 +195,8 @@ pub struct Config {
     pub admin_rotation_check_interval: Duration,
     /// Lifetime of cache entries (`crate::cache`); zero: no caching.
     pub cache_ttl: Duration,
+    /// Who may read `/metrics`.
+    pub metrics: MetricsAccess,
 }
 
 /// Every configuration problem found, each naming its setting.
@@ -388,6 +425,13 @@ impl Config {
             }
         };
 
+        let metrics = metrics_access(
+            non_empty(flags.metrics).or(non_empty(file.metrics)),
+            non_empty(env("MAYFLY_METRICS_TOKEN")),
+            flags.metrics_token_file.or(file.metrics_token_file),
+            &mut errors,
+        );
+
         match (errors.is_empty(), listen, iam_user_path) {
             (true, Some(listen), Some(iam_user_path)) => Ok(Config {
                 listen,
@@ -407,8 +451,73 @@ impl Config {
                 reconcile_min_age,
                 admin_rotation_check_interval,
                 cache_ttl,
+                metrics,
             }),
             _ => Err(ConfigError(errors)),
+        }
+    }
+}
+
+/// The `metrics` setting and its token (from `MAYFLY_METRICS_TOKEN` or a file). A token is
+/// never echoed in an error.
+fn metrics_access(
+    mode: Option<String>,
+    token: Option<String>,
+    token_file: Option<PathBuf>,
+    errors: &mut Vec<String>,
+) -> MetricsAccess {
+    const SETTING: &str = "metrics (MAYFLY_METRICS)";
+    let token = match (token, token_file) {
+        (Some(_), Some(_)) => {
+            errors.push("MAYFLY_METRICS_TOKEN and metrics_token_file (MAYFLY_METRICS_TOKEN_FILE): give one, not both".into());
+            None
+        }
+        (Some(t), None) => Some((t, "MAYFLY_METRICS_TOKEN".to_owned())),
+        (None, Some(path)) => match std::fs::read_to_string(&path) {
+            Ok(text) => Some((
+                text.trim().to_owned(),
+                format!("metrics_token_file (MAYFLY_METRICS_TOKEN_FILE) {}", path.display()),
+            )),
+            Err(e) => {
+                errors.push(format!(
+                    "metrics_token_file (MAYFLY_METRICS_TOKEN_FILE): cannot read {}: {e}",
+                    path.display()
+                ));
+                None
+            }
+        },
+        (None, None) => None,
+    };
+    let mode = mode.map(|m| m.trim().to_ascii_lowercase());
+    match (mode.as_deref(), token) {
+        (None | Some("bearer"), Some((token, source))) => {
+            let token = token.trim();
+            if token.len() < MIN_METRICS_TOKEN_LEN
+                || token.chars().any(|c| c.is_whitespace() || c.is_control())
+            {
+                errors.push(format!(
+                    "{source}: the /metrics bearer token must be at least {MIN_METRICS_TOKEN_LEN} characters without spaces (e.g. openssl rand -hex 32)"
+                ));
+            }
+            MetricsAccess::Bearer {
+                token_hash: mayfly_crypto::hash_secret(token),
+            }
+        }
+        (Some("bearer"), None) => {
+            errors.push(format!("{SETTING}: bearer needs a token: set MAYFLY_METRICS_TOKEN or metrics_token_file (MAYFLY_METRICS_TOKEN_FILE)"));
+            MetricsAccess::Off
+        }
+        (None | Some("open"), None) => MetricsAccess::Open,
+        (Some("off"), None) => MetricsAccess::Off,
+        (Some(m @ ("open" | "off")), Some((_, source))) => {
+            errors.push(format!(
+                "{SETTING}: is {m}, but {source} sets a bearer token; set metrics to bearer or remove the token"
+            ));
+            MetricsAccess::Off
+        }
+        (Some(other), _) => {
+            errors.push(format!("{SETTING}: {other:?} is not off, open or bearer"));
+            MetricsAccess::Off
         }
     }
 }
@@ -516,6 +625,51 @@ mod tests {
         )
         .unwrap_err();
         assert!(err.to_string().contains("listn"), "{err}");
+    }
+
+    #[test]
+    fn metrics_access_is_open_by_default_and_bearer_with_a_token() {
+        assert_eq!(load(Flags::default(), &[]).unwrap().metrics, MetricsAccess::Open);
+        let off = Flags {
+            metrics: Some("OFF".into()),
+            ..Flags::default()
+        };
+        assert_eq!(load(off, &[]).unwrap().metrics, MetricsAccess::Off);
+        let token = "metrics-token-0123456789abcdef";
+        let c = load(Flags::default(), &[("MAYFLY_METRICS_TOKEN", token)]).unwrap();
+        assert_eq!(
+            c.metrics,
+            MetricsAccess::Bearer {
+                token_hash: mayfly_crypto::hash_secret(token)
+            }
+        );
+        assert!(!format!("{c:?}").contains(token), "never in Debug");
+
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("metrics.token");
+        std::fs::write(&path, format!("{token}\n")).unwrap();
+        let from_file = Flags {
+            metrics: Some("bearer".into()),
+            metrics_token_file: Some(path),
+            ..Flags::default()
+        };
+        assert_eq!(load(from_file, &[]).unwrap().metrics, c.metrics);
+
+        for (flags, env, needle) in [
+            (Some("bearer"), None, "needs a token"),
+            (Some("loud"), None, "not off, open or bearer"),
+            (Some("open"), Some(token), "set metrics to bearer"),
+            (None, Some("short"), "at least 16"),
+        ] {
+            let flags = Flags {
+                metrics: flags.map(str::to_owned),
+                ..Flags::default()
+            };
+            let env: Vec<(&str, &str)> = env.map(|t| ("MAYFLY_METRICS_TOKEN", t)).into_iter().collect();
+            let err = load(flags, &env).unwrap_err().to_string();
+            assert!(err.contains(needle), "{needle}: {err}");
+            assert!(!err.contains(token) && !err.contains("short\""), "no token echoed: {err}");
+        }
     }
 
     #[test]

@@ -100,9 +100,11 @@ impl Application {
             .map_err(|e| anyhow::anyhow!("listen: cannot bind {}: {e}", config.listen))?;
         let addr = listener.local_addr()?;
         let data = web::Data::new(state.clone());
+        let metrics_access = web::Data::new(config.metrics.clone());
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(data.clone())
+                .app_data(metrics_access.clone())
                 .wrap(actix_web::middleware::from_fn(request_context))
                 .route("/metrics", web::get().to(crate::metrics::serve))
                 .route("/health", web::route().to(health::live))

@@ -12,5 +12,6 @@ mod items;
 mod producers;
 mod rotation;
 mod secrets;
+mod target_use;
 mod targets;
 mod validation;
