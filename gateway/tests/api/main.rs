@@ -9,6 +9,7 @@ mod health;
 mod helpers;
 mod issuance;
 mod items;
+mod names;
 mod producers;
 mod rotation;
 mod secrets;
