@@ -227,7 +227,10 @@ mod tests {
         );
         let reading = vec![rule("read")];
         assert!(is_allowed(&reading, Capability::Use, t, "/prod/aws"));
-        let denied = vec![rule("read"), rule_from_stored("target-rule", "/*", "deny").unwrap()];
+        let denied = vec![
+            rule("read"),
+            rule_from_stored("target-rule", "/*", "deny").unwrap(),
+        ];
         assert!(!is_allowed(&denied, Capability::Use, t, "/prod/aws"));
         let item_read = vec![rule_from_stored("item-rule", "/*", "read").unwrap()];
         assert!(

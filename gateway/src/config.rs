@@ -476,7 +476,10 @@ fn metrics_access(
         (None, Some(path)) => match std::fs::read_to_string(&path) {
             Ok(text) => Some((
                 text.trim().to_owned(),
-                format!("metrics_token_file (MAYFLY_METRICS_TOKEN_FILE) {}", path.display()),
+                format!(
+                    "metrics_token_file (MAYFLY_METRICS_TOKEN_FILE) {}",
+                    path.display()
+                ),
             )),
             Err(e) => {
                 errors.push(format!(
@@ -629,7 +632,10 @@ mod tests {
 
     #[test]
     fn metrics_access_is_open_by_default_and_bearer_with_a_token() {
-        assert_eq!(load(Flags::default(), &[]).unwrap().metrics, MetricsAccess::Open);
+        assert_eq!(
+            load(Flags::default(), &[]).unwrap().metrics,
+            MetricsAccess::Open
+        );
         let off = Flags {
             metrics: Some("OFF".into()),
             ..Flags::default()
@@ -665,10 +671,16 @@ mod tests {
                 metrics: flags.map(str::to_owned),
                 ..Flags::default()
             };
-            let env: Vec<(&str, &str)> = env.map(|t| ("MAYFLY_METRICS_TOKEN", t)).into_iter().collect();
+            let env: Vec<(&str, &str)> = env
+                .map(|t| ("MAYFLY_METRICS_TOKEN", t))
+                .into_iter()
+                .collect();
             let err = load(flags, &env).unwrap_err().to_string();
             assert!(err.contains(needle), "{needle}: {err}");
-            assert!(!err.contains(token) && !err.contains("short\""), "no token echoed: {err}");
+            assert!(
+                !err.contains(token) && !err.contains("short\""),
+                "no token echoed: {err}"
+            );
         }
     }
 

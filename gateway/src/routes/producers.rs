@@ -257,7 +257,12 @@ pub async fn update(
     if !old_target.is_private
         && (retargeted || new_name.is_some() || !load_spec(&existing)?.grants_same_as(&input.spec))
     {
-        authorize(caller, Capability::Use, ResourceKind::Target, &old_target.name)?;
+        authorize(
+            caller,
+            Capability::Use,
+            ResourceKind::Target,
+            &old_target.name,
+        )?;
     }
     let mut orphaned_private: Option<i64> = None;
     let target = match &input.target {

@@ -149,7 +149,10 @@ fn metrics_are_open_off_or_behind_a_bearer_token() {
     let (status, body) = get_metrics(&bearer, None);
     assert_eq!(status, 401, "{body}");
     assert!(body.contains("Bearer"), "{body}");
-    assert_eq!(get_metrics(&bearer, Some("metrics-scrape-token-wrong")).0, 401);
+    assert_eq!(
+        get_metrics(&bearer, Some("metrics-scrape-token-wrong")).0,
+        401
+    );
     assert_eq!(get_metrics(&bearer, Some(&token[..token.len() - 1])).0, 401);
     let (status, body) = get_metrics(&bearer, Some(token));
     assert_eq!(status, 200, "{body}");

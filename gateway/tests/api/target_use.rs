@@ -56,7 +56,9 @@ fn changing_what_a_producer_grants_needs_use_on_its_target() {
             with(
                 current.clone(),
                 "aws-policy-document",
-                json!(r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#),
+                json!(
+                    r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#
+                ),
             ),
             with(current.clone(), "aws-user-groups", json!("admins")),
             with(current.clone(), "aws-user-console-access", json!(true)),
@@ -102,7 +104,12 @@ fn changing_what_a_producer_grants_needs_use_on_its_target() {
         // or without the (unchanged) target named.
         let mut bookkeeping = with(current.clone(), "description", json!("owned by team a"));
         bookkeeping["tags"] = json!(["team-a", "reviewed"]);
-        let (status, resp) = call(gw, &token, "/gateway-update-producer-aws", bookkeeping.clone());
+        let (status, resp) = call(
+            gw,
+            &token,
+            "/gateway-update-producer-aws",
+            bookkeeping.clone(),
+        );
         assert_eq!(status, 200, "{resp}");
         let bookkeeping = with(
             without(bookkeeping, "target-name"),

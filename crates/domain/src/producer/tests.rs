@@ -647,11 +647,15 @@ fn only_description_tags_and_delete_protection_leave_the_grant_unchanged() {
     assert!(before.grants_same_as(&bookkeeping));
     for changed in [
         ProducerDraft {
-            user_policies: s(&format!("{POLICY},arn:aws:iam::aws:policy/AdministratorAccess")),
+            user_policies: s(&format!(
+                "{POLICY},arn:aws:iam::aws:policy/AdministratorAccess"
+            )),
             ..base.clone()
         },
         ProducerDraft {
-            policy_document: s(r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#),
+            policy_document: s(
+                r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#,
+            ),
             ..base.clone()
         },
         ProducerDraft {
