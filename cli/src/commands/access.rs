@@ -113,7 +113,8 @@ pub struct RoleRuleSetArgs {
     pub path: String,
 
     /// read, create, update, delete, list or deny (repeatable or comma-separated; deny wins
-    /// over every allow).
+    /// over every allow); for target-rule also use (build producers on the target without
+    /// reading its secret; read implies it).
     #[arg(
         long,
         value_name = "CAPABILITY",
