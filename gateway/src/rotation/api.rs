@@ -109,9 +109,14 @@ pub async fn rotate_producer_credentials(
         .await?
         .ok_or_else(|| ApiError::not_found(format!("dynamic secret {name} has no target")))?;
     if !target.is_private {
+        // The target is named only to a caller who may list it.
+        let which = if crate::routes::listed(caller, ResourceKind::Target, None, &target.name) {
+            format!("target {}", target.name)
+        } else {
+            "a named target".to_owned()
+        };
         return Err(ApiError::bad_request(format!(
-            "name: dynamic secret {name} uses target {}; rotate that target's key with target-rotate-credentials",
-            target.name
+            "name: dynamic secret {name} uses {which}; rotate that target's key with target-rotate-credentials"
         )));
     }
     let rotated =

@@ -515,10 +515,9 @@ async fn apply_rotation(
     use crate::rotation::schedule;
     match schedule::producer_interval(req.enable_admin_rotation, req.admin_rotation_interval_days)? {
         Some(days) if target.is_private => schedule::set_interval(txn, target.id, days).await,
-        Some(days) if days > 0 => Err(ApiError::bad_request(format!(
-            "enable-admin-rotation: rotates inline credentials (aws-access-key-id); this dynamic secret uses target {}: set rotation-interval-days on the target instead",
-            target.name
-        ))),
+        Some(days) if days > 0 => Err(ApiError::bad_request(
+            "enable-admin-rotation: rotates inline credentials (aws-access-key-id); this dynamic secret uses a named target: set rotation-interval-days on the target instead",
+        )),
         _ => Ok(()),
     }
 }
