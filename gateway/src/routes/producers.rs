@@ -256,13 +256,24 @@ pub async fn update(
     };
     if !old_target.is_private
         && (retargeted || new_name.is_some() || !load_spec(&existing)?.grants_same_as(&input.spec))
-    {
-        authorize(
+        && authorize(
             caller,
             Capability::Use,
             ResourceKind::Target,
             &old_target.name,
-        )?;
+        )
+        .is_err()
+    {
+        // Named only to a caller who may list it.
+        let which = if super::listed(caller, ResourceKind::Target, None, &old_target.name) {
+            format!("the target {}", old_target.name)
+        } else {
+            "its target".to_owned()
+        };
+        return Err(ApiError::Forbidden(format!(
+            "access id {} may not use {which}: re-pointing, renaming or changing what dynamic secret {current_name} grants needs use (or read) on its target; description, tags and delete protection need item update only",
+            caller.access_id
+        )));
     }
     let mut orphaned_private: Option<i64> = None;
     let target = match &input.target {
