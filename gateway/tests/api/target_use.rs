@@ -240,3 +240,39 @@ fn inline_credentials_are_governed_by_the_item_rights() {
         assert_eq!(status, 200, "its own credentials: {resp}");
     });
 }
+
+#[test]
+fn moving_a_target_under_ones_own_rules_needs_read_on_it() {
+    on_each_database(|gw| {
+        create_target(gw, "/prod/aws", "prod-secret-value");
+        let (token, _) = key_with_rules(
+            gw,
+            "/ops",
+            &[
+                ("target-rule", "/prod/*", &["update"]),
+                ("target-rule", "/team-a/*", &["create", "read"]),
+            ],
+            "none",
+        );
+        let rename = json!({"name": "/prod/aws", "new-name": "/team-a/aws"});
+        let (status, resp) = call(gw, &token, "/update-aws-target", rename.clone());
+        assert_eq!(status, 403, "{resp}");
+        let (status, _) = gw.post_authed("/get-target", json!({"name": "/prod/aws"}));
+        assert_eq!(status, 200, "not moved");
+        let (status, resp) = call(
+            gw,
+            &token,
+            "/get-target-details",
+            json!({"name": "/team-a/aws"}),
+        );
+        assert_ne!(status, 200, "{resp}");
+        // Updates that move nothing still need update only.
+        let (status, resp) = call(
+            gw,
+            &token,
+            "/update-aws-target",
+            json!({"name": "/prod/aws", "description": "owned by ops"}),
+        );
+        assert_eq!(status, 200, "{resp}");
+    });
+}
