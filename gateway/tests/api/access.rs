@@ -7,7 +7,7 @@ use crate::helpers::{create_target, error_of, iam_user_body, on_each_database, s
 
 /// Creates an API key holding a new role with `rules` (rule type, path, capabilities);
 /// returns a token for it and its access id.
-fn key_with_rules(
+pub(crate) fn key_with_rules(
     gw: &TestGateway,
     name: &str,
     rules: &[(&str, &str, &[&str])],
@@ -40,7 +40,7 @@ fn key_with_rules(
     (auth["token"].as_str().unwrap().to_owned(), access_id)
 }
 
-fn call(gw: &TestGateway, token: &str, path: &str, mut body: Value) -> (u16, Value) {
+pub(crate) fn call(gw: &TestGateway, token: &str, path: &str, mut body: Value) -> (u16, Value) {
     body["token"] = json!(token);
     gw.post(path, body)
 }
