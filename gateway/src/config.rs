@@ -466,7 +466,11 @@ fn outbound_policy(
             )),
         }
     }
-    for name in ["AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_IAM", "AWS_ENDPOINT_URL_STS"] {
+    for name in [
+        "AWS_ENDPOINT_URL",
+        "AWS_ENDPOINT_URL_IAM",
+        "AWS_ENDPOINT_URL_STS",
+    ] {
         let Some(raw) = env(name).filter(|v| !v.trim().is_empty()) else {
             continue;
         };
@@ -591,16 +595,29 @@ mod tests {
             ..Flags::default()
         };
         let c = load(flags, &[("AWS_ENDPOINT_URL", "http://moto:5000/x")]).unwrap();
-        let shown: Vec<String> = c.outbound.allowed().iter().map(ToString::to_string).collect();
+        let shown: Vec<String> = c
+            .outbound
+            .allowed()
+            .iter()
+            .map(ToString::to_string)
+            .collect();
         assert_eq!(
             shown,
-            ["http://127.0.0.1:5000", "https://emu.internal:8443", "http://moto:5000"]
+            [
+                "http://127.0.0.1:5000",
+                "https://emu.internal:8443",
+                "http://moto:5000"
+            ]
         );
         assert!(c
             .outbound
             .check_aws_endpoint(AwsService::Iam, "http://moto:5000")
             .is_ok());
-        assert!(load(Flags::default(), &[]).unwrap().outbound.allowed().is_empty());
+        assert!(load(Flags::default(), &[])
+            .unwrap()
+            .outbound
+            .allowed()
+            .is_empty());
 
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("mayfly.toml");

@@ -173,7 +173,9 @@ impl AllowedOrigin {
         let url = parse_url(raw)?;
         let origin = Origin::of(&url).map_err(|e| format!("{raw:?}: {e}"))?;
         if has_userinfo(&url) {
-            return Err(format!("{raw:?}: give scheme://host[:port] without user or password"));
+            return Err(format!(
+                "{raw:?}: give scheme://host[:port] without user or password"
+            ));
         }
         if !bare(&url) {
             return Err(format!(
@@ -207,7 +209,9 @@ impl AllowedOrigin {
         let raw = raw.trim();
         let url = parse_url(raw)?;
         if has_userinfo(&url) {
-            return Err(format!("{raw:?}: remove the user and password from the URL"));
+            return Err(format!(
+                "{raw:?}: remove the user and password from the URL"
+            ));
         }
         Origin::of(&url)
             .map(AllowedOrigin)
@@ -398,7 +402,9 @@ pub fn is_aws_host(service: AwsService, host: &str) -> bool {
         ["amazonaws", "com"] => true,
         ["us-gov", "amazonaws", "com"] => service == AwsService::Iam,
         [region, "amazonaws", "com"] => is_region(region) && !region.starts_with("cn-"),
-        [region, "amazonaws", "com", "cn"] => plain && is_region(region) && region.starts_with("cn-"),
+        [region, "amazonaws", "com", "cn"] => {
+            plain && is_region(region) && region.starts_with("cn-")
+        }
         _ => false,
     }
 }
@@ -679,7 +685,10 @@ mod tests {
     fn allowed_origins_match_exactly_on_scheme_host_and_port() {
         let p = policy("http://127.0.0.1:5000, https://moto.internal");
         let check = |raw: &str| p.check_aws_endpoint(AwsService::Iam, raw);
-        assert_eq!(check("http://127.0.0.1:5000/").unwrap(), "http://127.0.0.1:5000");
+        assert_eq!(
+            check("http://127.0.0.1:5000/").unwrap(),
+            "http://127.0.0.1:5000"
+        );
         assert_eq!(
             check("https://MOTO.internal.:443").unwrap(),
             "https://moto.internal"
@@ -815,7 +824,9 @@ mod tests {
         let p = policy("http://moto.internal:5000");
         let ip = |s: &str| -> IpAddr { s.parse().unwrap() };
         // Allowed hosts resolve anywhere.
-        assert!(p.check_resolved("moto.internal", &[ip("127.0.0.1")]).is_ok());
+        assert!(p
+            .check_resolved("moto.internal", &[ip("127.0.0.1")])
+            .is_ok());
         // AWS's names may point into a VPC (interface endpoints), never at loopback or metadata.
         assert!(p
             .check_resolved("sts.us-east-1.amazonaws.com", &[ip("10.0.1.5")])
@@ -830,7 +841,9 @@ mod tests {
             .check_resolved("iam.amazonaws.com", &[ip("169.254.169.254")])
             .is_err());
         // Any other name: public only, and one bad address refuses the answer.
-        assert!(p.check_resolved("jwks.example.com", &[ip("93.184.215.14")]).is_ok());
+        assert!(p
+            .check_resolved("jwks.example.com", &[ip("93.184.215.14")])
+            .is_ok());
         let err = p
             .check_resolved("localhost", &[ip("::1"), ip("127.0.0.1")])
             .unwrap_err();
@@ -872,11 +885,14 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(errors.len(), 4, "{errors:?}");
-        let ok = AllowedOrigin::parse_list("http://127.0.0.1:5000/,HTTP://127.0.0.1:5000,").unwrap();
+        let ok =
+            AllowedOrigin::parse_list("http://127.0.0.1:5000/,HTTP://127.0.0.1:5000,").unwrap();
         assert_eq!(ok.len(), 1);
         assert_eq!(ok[0].to_string(), "http://127.0.0.1:5000");
         assert_eq!(
-            AllowedOrigin::parse("https://[::1]:443").unwrap().to_string(),
+            AllowedOrigin::parse("https://[::1]:443")
+                .unwrap()
+                .to_string(),
             "https://[::1]"
         );
         assert_eq!(

@@ -312,7 +312,10 @@ mod tests {
         ))
         .unwrap_err()
         .to_string();
-        assert!(err.contains("iam-endpoint:") && err.contains("sts-endpoint:"), "{err}");
+        assert!(
+            err.contains("iam-endpoint:") && err.contains("sts-endpoint:"),
+            "{err}"
+        );
         assert!(err.contains("MAYFLY_ALLOWED_ENDPOINTS"), "{err}");
         let err = super::parse_changes(
             &req(r#"{"name":"/t","iam-endpoint":"http://127.0.0.1:5000"}"#),

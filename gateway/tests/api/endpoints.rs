@@ -51,7 +51,8 @@ fn changing_an_endpoint_needs_read_on_the_target() {
         message.contains("iam-endpoint") && message.contains("read"),
         "{message}"
     );
-    let (status, body) = update(json!({"name": "/team/aws", "sts-endpoint": "https://sts.eu-west-1.amazonaws.com"}));
+    let (status, body) =
+        update(json!({"name": "/team/aws", "sts-endpoint": "https://sts.eu-west-1.amazonaws.com"}));
     assert_eq!(status, 403, "even AWS's own endpoint: {body}");
     let (status, body) = call(
         &gw,
@@ -81,7 +82,8 @@ fn changing_an_endpoint_needs_read_on_the_target() {
         json!({"name": "/team/aws", "iam-endpoint": format!("{allowed}/")}),
     );
     assert_eq!(status, 200, "{body}");
-    let (status, body) = update(json!({"name": "/team/aws", "iam-endpoint": allowed, "description": "x"}));
+    let (status, body) =
+        update(json!({"name": "/team/aws", "iam-endpoint": allowed, "description": "x"}));
     assert_eq!(status, 200, "unchanged endpoint: {body}");
 
     // With read as well, the change is allowed.
@@ -126,7 +128,10 @@ fn endpoints_outside_aws_need_the_operator_setting() {
     // Loopback, open or closed: the same refusal, naming the setting that would allow it.
     let closed_msg = refused(&format!("http://127.0.0.1:{closed}"));
     let open_msg = refused(&format!("http://127.0.0.1:{open}"));
-    assert!(closed_msg.contains("MAYFLY_ALLOWED_ENDPOINTS"), "{closed_msg}");
+    assert!(
+        closed_msg.contains("MAYFLY_ALLOWED_ENDPOINTS"),
+        "{closed_msg}"
+    );
     assert_eq!(
         closed_msg.replace(&closed.to_string(), "PORT"),
         open_msg.replace(&open.to_string(), "PORT")
@@ -147,7 +152,10 @@ fn endpoints_outside_aws_need_the_operator_setting() {
     }
     let (status, body) = gw.post_authed("/list-targets", json!({}));
     assert_eq!(status, 200);
-    assert!(!body.to_string().contains("\"/t\""), "nothing was created: {body}");
+    assert!(
+        !body.to_string().contains("\"/t\""),
+        "nothing was created: {body}"
+    );
 
     // AWS's own endpoints need no setting.
     let (status, body) = gw.post_authed(

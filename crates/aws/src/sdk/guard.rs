@@ -51,7 +51,9 @@ pub(crate) fn find_refusal<'a>(
             return Some(refused);
         }
         next = match error.downcast_ref::<std::io::Error>() {
-            Some(io) => io.get_ref().map(|inner| inner as &(dyn std::error::Error + 'static)),
+            Some(io) => io
+                .get_ref()
+                .map(|inner| inner as &(dyn std::error::Error + 'static)),
             None => error.source(),
         };
     }
@@ -167,9 +169,10 @@ mod tests {
             &'a self,
             host: &'a str,
         ) -> Pin<Box<dyn Future<Output = std::io::Result<Vec<IpAddr>>> + Send + 'a>> {
-            let found = self.0.get(host).cloned().ok_or_else(|| {
-                std::io::Error::new(std::io::ErrorKind::NotFound, "no such host")
-            });
+            let found =
+                self.0.get(host).cloned().ok_or_else(|| {
+                    std::io::Error::new(std::io::ErrorKind::NotFound, "no such host")
+                });
             Box::pin(async move { found })
         }
     }
@@ -185,7 +188,10 @@ mod tests {
     #[tokio::test]
     async fn a_rebound_aws_name_is_refused_and_allowed_hosts_pass() {
         let table = Table(HashMap::from([
-            ("sts.us-east-1.amazonaws.com", vec!["127.0.0.1".parse().unwrap()]),
+            (
+                "sts.us-east-1.amazonaws.com",
+                vec!["127.0.0.1".parse().unwrap()],
+            ),
             ("iam.amazonaws.com", vec!["10.0.0.7".parse().unwrap()]),
             ("moto", vec!["127.0.0.1".parse().unwrap()]),
         ]));
@@ -193,8 +199,14 @@ mod tests {
             mayfly_domain::AllowedOrigin::parse_list("http://moto:5000").unwrap(),
         );
         let resolver = GuardedResolver::with_lookup(Arc::new(policy), Arc::new(table));
-        assert!(resolver.resolve("sts.us-east-1.amazonaws.com").await.is_err());
-        assert_eq!(resolver.resolve("iam.amazonaws.com").await.unwrap().len(), 1);
+        assert!(resolver
+            .resolve("sts.us-east-1.amazonaws.com")
+            .await
+            .is_err());
+        assert_eq!(
+            resolver.resolve("iam.amazonaws.com").await.unwrap().len(),
+            1
+        );
         assert!(resolver.resolve("moto").await.is_ok());
         let missing = resolver.resolve("nowhere").await.unwrap_err();
         assert!(find_refusal(&missing).is_none());
@@ -226,9 +238,8 @@ mod tests {
         )]));
         let port = closed_port();
         let allowed = format!("http://127.0.0.1:{port}");
-        let policy = OutboundPolicy::new(
-            mayfly_domain::AllowedOrigin::parse_list(&allowed).unwrap(),
-        );
+        let policy =
+            OutboundPolicy::new(mayfly_domain::AllowedOrigin::parse_list(&allowed).unwrap());
         let factory = AwsFactory::guarded_with_resolver(
             EndpointDefaults::default(),
             GuardedResolver::with_lookup(Arc::new(policy), Arc::new(table)),

@@ -28,9 +28,9 @@ use secrecy::ExposeSecret;
 
 use self::form_spaces::FormSpaces;
 use self::guard::{EndpointGuard, GuardedResolver};
-use mayfly_domain::{AwsService, OutboundPolicy};
 use crate::connection::{AwsConnection, EndpointDefaults};
 use crate::{IamApi, StsApi};
+use mayfly_domain::{AwsService, OutboundPolicy};
 
 pub use iam::SdkIam;
 pub use sts::SdkSts;
