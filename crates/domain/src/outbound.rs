@@ -520,6 +520,11 @@ impl OutboundPolicy {
         if origin.scheme != "https" {
             return refuse("is not https".into());
         }
+        // The resolver lets an allowed origin's host resolve anywhere without seeing the
+        // port, so another port or scheme of that host must not pass as "public".
+        if self.allowed.iter().any(|a| a.0.host == origin.host) {
+            return refuse("is not the allowed origin of that host".into());
+        }
         match &origin.host {
             OriginHost::Ip(ip) => {
                 let class = AddressClass::of(*ip);
@@ -817,6 +822,11 @@ mod tests {
         let allowed = policy("http://localhost:8080");
         assert!(allowed.check_url("http://localhost:8080/jwks").is_ok());
         assert!(allowed.check_url("http://localhost:8081/jwks").is_err());
+        let internal = policy("http://idp.internal:8080");
+        assert!(internal.check_url("https://idp.internal/jwks").is_err());
+        assert!(OutboundPolicy::default()
+            .check_url("https://idp.internal/jwks")
+            .is_ok());
     }
 
     #[test]
