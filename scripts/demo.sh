@@ -18,7 +18,10 @@
 #   MAYFLY_ACCESS_ID=p-... MAYFLY_ACCESS_KEY=...      (the admin key it printed)
 #   MAYFLY_CA_CERT=./data/tls/ca.pem                  (the default)
 # The demo then creates its items under a unique folder /demo-XXXX, points its target at its
-# own moto (the target's iam-endpoint / sts-endpoint), and deletes them at the end.
+# own moto (the target's iam-endpoint / sts-endpoint), and deletes them at the end. A gateway
+# only sends credentials to AWS's own endpoints and to origins its operator allows, so start
+# that gateway with MAYFLY_ALLOWED_ENDPOINTS=http://127.0.0.1:5000 (for example) and give the
+# demo the same port: MAYFLY_DEMO_MOTO_PORT=5000.
 set -euo pipefail
 
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -120,7 +123,7 @@ wait_for() {
 
 # --- 1. moto -----------------------------------------------------------------------------------
 step "Start moto (an AWS emulator) on a free loopback port"
-moto_port="$(free_port)"
+moto_port="${MAYFLY_DEMO_MOTO_PORT:-$(free_port)}"
 MOTO_IAM_LOAD_MANAGED_POLICIES=true "$venv/bin/moto_server" -H 127.0.0.1 -p "$moto_port" \
     >"$work_dir/moto.log" 2>&1 &
 moto_pid=$!
@@ -172,7 +175,7 @@ else
     env -u DATABASE_URL -u MAYFLY_DATABASE_URL -u MAYFLY_CONFIG -u MAYFLY_MASTER_KEY \
         -u MAYFLY_TLS_CERT -u MAYFLY_TLS_KEY -u MAYFLY_INSECURE_PLAIN_HTTP -u MAYFLY_AUDIT_LOG \
         MAYFLY_ADMIN_ACCESS_ID="$MAYFLY_ACCESS_ID" MAYFLY_ADMIN_ACCESS_KEY="$MAYFLY_ACCESS_KEY" \
-        AWS_ENDPOINT_URL="$moto_url" \
+        AWS_ENDPOINT_URL="$moto_url" MAYFLY_ALLOWED_ENDPOINTS="$moto_url" \
         "$bin_dir/mayfly-gateway" --listen "127.0.0.1:$gateway_port" \
         --data-dir "$work_dir/data" >"$work_dir/gateway.log" 2>&1 &
     gateway_pid=$!

@@ -8,7 +8,7 @@ use std::{
     sync::{Arc, Mutex},
 };
 
-use mayfly_aws::{AwsClients, AwsConnection, AwsFactory};
+use mayfly_aws::{AwsClients, AwsConnection, AwsFactory, EndpointDefaults};
 
 /// A source of IAM/STS clients for a target.
 pub trait AwsSource: Send + Sync {
@@ -24,17 +24,17 @@ pub struct SdkSource {
 }
 
 impl SdkSource {
-    pub fn from_env() -> Self {
+    /// Clients whose every request obeys `policy` (AWS's own endpoints and the allowed
+    /// origins, checked when sent and when host names resolve), with default endpoints from
+    /// `AWS_ENDPOINT_URL*`, reporting every AWS call attempt to `observer` (metrics,
+    /// `Server-Timing`).
+    pub fn guarded(
+        policy: mayfly_domain::OutboundPolicy,
+        observer: Arc<dyn mayfly_aws::CallObserver>,
+    ) -> Self {
         SdkSource {
-            factory: AwsFactory::from_env(),
-            cache: Mutex::new(HashMap::new()),
-        }
-    }
-
-    /// Reporting every AWS call attempt to `observer` (metrics, `Server-Timing`).
-    pub fn with_observer(observer: Arc<dyn mayfly_aws::CallObserver>) -> Self {
-        SdkSource {
-            factory: AwsFactory::from_env().with_observer(observer),
+            factory: AwsFactory::guarded(EndpointDefaults::from_env(), policy)
+                .with_observer(observer),
             cache: Mutex::new(HashMap::new()),
         }
     }

@@ -95,6 +95,11 @@ pub struct Flags {
     /// File holding the bearer token for /metrics (one line, at least 16 characters).
     #[arg(long, env = "MAYFLY_METRICS_TOKEN_FILE")]
     pub metrics_token_file: Option<PathBuf>,
+    /// Origins `scheme://host[:port]` (comma-separated) that target endpoints may use besides
+    /// AWS's own https endpoints, e.g. a local emulator http://127.0.0.1:5000. Matched exactly
+    /// on scheme, host and port [default: none].
+    #[arg(long, env = "MAYFLY_ALLOWED_ENDPOINTS")]
+    pub allowed_endpoints: Option<String>,
 }
 
 /// The TOML file: the same settings as the flags, in snake_case.
@@ -121,6 +126,25 @@ struct FileConfig {
     cache_ttl: Option<String>,
     metrics: Option<String>,
     metrics_token_file: Option<PathBuf>,
+    /// A comma-separated string or a list of origins.
+    allowed_endpoints: Option<StringOrList>,
+}
+
+/// A TOML value given either as `"a,b"` or as `["a", "b"]`.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum StringOrList {
+    String(String),
+    List(Vec<String>),
+}
+
+impl StringOrList {
+    fn joined(self) -> String {
+        match self {
+            StringOrList::String(s) => s,
+            StringOrList::List(items) => items.join(","),
+        }
+    }
 }
 
 /// Who may read `GET /metrics`.
@@ -197,6 +221,10 @@ pub struct Config {
     pub cache_ttl: Duration,
     /// Who may read `/metrics`.
     pub metrics: MetricsAccess,
+    /// The outbound URL policy: `allowed_endpoints` (MAYFLY_ALLOWED_ENDPOINTS) plus the
+    /// origins of the operator's `AWS_ENDPOINT_URL`, `AWS_ENDPOINT_URL_IAM` and
+    /// `AWS_ENDPOINT_URL_STS`, which the AWS clients use as default endpoints.
+    pub outbound: mayfly_domain::OutboundPolicy,
 }
 
 /// Every configuration problem found, each naming its setting.
@@ -395,6 +423,13 @@ impl Config {
             errors.push("cache_ttl (MAYFLY_CACHE_TTL): at most 60s: a revoked token or removed role must stop working within it on every gateway".into());
         }
 
+        let outbound = outbound_policy(
+            non_empty(flags.allowed_endpoints)
+                .or_else(|| file.allowed_endpoints.map(StringOrList::joined)),
+            &env,
+            &mut errors,
+        );
+
         let admin_seed = match (
             non_empty(env("MAYFLY_ADMIN_ACCESS_ID")),
             non_empty(env("MAYFLY_ADMIN_ACCESS_KEY")),
@@ -452,6 +487,7 @@ impl Config {
                 admin_rotation_check_interval,
                 cache_ttl,
                 metrics,
+                outbound,
             }),
             _ => Err(ConfigError(errors)),
         }
@@ -523,6 +559,39 @@ fn metrics_access(
             MetricsAccess::Off
         }
     }
+}
+
+/// The outbound policy from `allowed_endpoints` and the operator's AWS endpoint variables.
+fn outbound_policy(
+    allowed: Option<String>,
+    env: &impl Fn(&str) -> Option<String>,
+    errors: &mut Vec<String>,
+) -> mayfly_domain::OutboundPolicy {
+    use mayfly_domain::AllowedOrigin;
+    let mut policy = mayfly_domain::OutboundPolicy::default();
+    if let Some(raw) = allowed {
+        match AllowedOrigin::parse_list(&raw) {
+            Ok(list) => list.into_iter().for_each(|o| policy.allow(o)),
+            Err(bad) => errors.push(format!(
+                "allowed_endpoints (MAYFLY_ALLOWED_ENDPOINTS): each entry must be scheme://host[:port] with http or https and no path: {}",
+                bad.join("; ")
+            )),
+        }
+    }
+    for name in [
+        "AWS_ENDPOINT_URL",
+        "AWS_ENDPOINT_URL_IAM",
+        "AWS_ENDPOINT_URL_STS",
+    ] {
+        let Some(raw) = env(name).filter(|v| !v.trim().is_empty()) else {
+            continue;
+        };
+        match AllowedOrigin::of_url(&raw) {
+            Ok(origin) => policy.allow(origin),
+            Err(e) => errors.push(format!("{name}: must be an http(s) URL: {e}")),
+        }
+    }
+    policy
 }
 
 fn read_file(path: &Path) -> Result<FileConfig, String> {
@@ -682,6 +751,64 @@ mod tests {
                 "no token echoed: {err}"
             );
         }
+    }
+
+    #[test]
+    fn allowed_endpoints_are_exact_origins_plus_the_operators_aws_endpoints() {
+        use mayfly_domain::AwsService;
+        let flags = Flags {
+            allowed_endpoints: Some("http://127.0.0.1:5000/, https://emu.internal:8443".into()),
+            ..Flags::default()
+        };
+        let c = load(flags, &[("AWS_ENDPOINT_URL", "http://moto:5000/x")]).unwrap();
+        let shown: Vec<String> = c
+            .outbound
+            .allowed()
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(
+            shown,
+            [
+                "http://127.0.0.1:5000",
+                "https://emu.internal:8443",
+                "http://moto:5000"
+            ]
+        );
+        assert!(c
+            .outbound
+            .check_aws_endpoint(AwsService::Iam, "http://moto:5000")
+            .is_ok());
+        assert!(load(Flags::default(), &[])
+            .unwrap()
+            .outbound
+            .allowed()
+            .is_empty());
+
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("mayfly.toml");
+        std::fs::write(&path, "allowed_endpoints = [\"http://[::1]:9000\"]\n").unwrap();
+        let c = load(
+            Flags {
+                config: Some(path),
+                ..Flags::default()
+            },
+            &[],
+        )
+        .unwrap();
+        assert_eq!(c.outbound.allowed()[0].to_string(), "http://[::1]:9000");
+
+        let err = load(
+            Flags {
+                allowed_endpoints: Some("http://127.0.0.1:5000/path,127.0.0.1".into()),
+                ..Flags::default()
+            },
+            &[("AWS_ENDPOINT_URL_STS", "not a url")],
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("MAYFLY_ALLOWED_ENDPOINTS"), "{err}");
+        assert!(err.contains("AWS_ENDPOINT_URL_STS"), "{err}");
     }
 
     #[test]

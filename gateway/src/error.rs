@@ -106,6 +106,11 @@ impl From<mayfly_aws::AwsError> for ApiError {
                 tracing::warn!(detail = %detail, "AWS timed out");
                 ApiError::UpstreamTimeout("AWS did not answer within the request's deadline; retry, or raise the request's timeout".into())
             }
+            // Refused before any connection was attempted: the same answer whether or not
+            // anything listens there. The message names the origin and the setting to use.
+            A::EndpointRefused(why) => ApiError::Upstream(format!(
+                "the gateway refused to send the target's credentials to its endpoint: {why}"
+            )),
             A::Throttled(msg) => ApiError::Upstream(format!("AWS kept throttling the request (retried until the deadline): {msg}")),
             other => ApiError::Upstream(format!("AWS answered with an error: {other}")),
         }

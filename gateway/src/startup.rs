@@ -71,9 +71,19 @@ impl Application {
         }
 
         let metrics = Arc::new(crate::metrics::Metrics::default());
-        let aws: SharedAwsSource = Arc::new(SdkSource::with_observer(Arc::new(
-            crate::metrics::AwsObserver(metrics.clone()),
-        )));
+        if !config.outbound.allowed().is_empty() {
+            let allowed: Vec<String> = config
+                .outbound
+                .allowed()
+                .iter()
+                .map(ToString::to_string)
+                .collect();
+            tracing::info!(allowed = %allowed.join(","), "outbound endpoints allowed besides AWS's own (MAYFLY_ALLOWED_ENDPOINTS, AWS_ENDPOINT_URL*)");
+        }
+        let aws: SharedAwsSource = Arc::new(SdkSource::guarded(
+            config.outbound.clone(),
+            Arc::new(crate::metrics::AwsObserver(metrics.clone())),
+        ));
         let auditor = crate::audit::Auditor::from_env()?;
         auditor.start_writer(db.clone());
         let state =

@@ -40,6 +40,7 @@ struct Inner {
     metrics: Arc<Metrics>,
     caches: Caches,
     cache_ttl: Duration,
+    outbound: Arc<mayfly_domain::OutboundPolicy>,
 }
 
 /// The request-path caches (see [`crate::cache`] for why they are safe).
@@ -99,8 +100,14 @@ impl AppState {
                     producers: TtlCache::new(config.cache_ttl, CACHE_CAPACITY),
                 },
                 cache_ttl: config.cache_ttl,
+                outbound: Arc::new(config.outbound.clone()),
             }),
         }
+    }
+
+    /// The policy for outbound URLs that API requests set (target endpoints).
+    pub fn outbound(&self) -> &mayfly_domain::OutboundPolicy {
+        &self.inner.outbound
     }
 
     pub fn db(&self) -> &DatabaseConnection {

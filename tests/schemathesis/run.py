@@ -139,6 +139,8 @@ class Gateway:
             "MAYFLY_ADMIN_ACCESS_KEY": ADMIN_ACCESS_KEY,
             "MAYFLY_IAM_USER_PATH": "/mayfly-schemathesis/",
             "AWS_ENDPOINT_URL": aws,
+            # Targets may point at this moto too (fuzzed endpoints elsewhere get a 400).
+            "MAYFLY_ALLOWED_ENDPOINTS": aws,
             "RUST_LOG": os.environ.get("RUST_LOG", "info"),
         }
         for name in ("DATABASE_URL", "MAYFLY_DATABASE_URL", "MAYFLY_CONFIG"):

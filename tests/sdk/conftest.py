@@ -16,7 +16,8 @@ Tests that issue credentials use moto, the AWS mock that scripts/test.sh starts 
 auth enforcement (any well-formed key works). When the script was told to enforce auth
 (MAYFLY_TEST_MOTO_NO_AUTH_ACTIONS), its moto would refuse made-up keys after a few requests, so
 the session starts a private moto without enforcement instead. A missing moto is a failure with
-instructions, never a skip: issuance must always be tested.
+instructions, never a skip: issuance must always be tested. The gateways get the session's moto
+URL in MAYFLY_ALLOWED_ENDPOINTS (they refuse loopback endpoints that are not allowed).
 
 Environment:
   MAYFLY_GATEWAY_BIN            the binary (default <target>/debug/mayfly-gateway; built if absent)
@@ -283,8 +284,12 @@ def make_api(base_url: str, ca_cert: Path) -> akeyless.V2Api:
 
 
 @pytest.fixture(scope="session", params=["sqlite", "postgres"])
-def gateway(request) -> Gateway:
-    """A real gateway per database backend, shared by the tests of the session."""
+def gateway(request, moto_url) -> Gateway:
+    """A real gateway per database backend, shared by the tests of the session.
+
+    The gateway only sends target credentials to AWS's own endpoints and to origins listed in
+    MAYFLY_ALLOWED_ENDPOINTS, so the session's moto is listed there.
+    """
     backend = request.param
     binary = gateway_binary()
     database = None
@@ -302,6 +307,7 @@ def gateway(request) -> Gateway:
         MAYFLY_ADMIN_ACCESS_ID=access_id,
         MAYFLY_ADMIN_ACCESS_KEY=access_key,
         MAYFLY_IAM_USER_PATH=iam_user_path,
+        MAYFLY_ALLOWED_ENDPOINTS=moto_url,
         RUST_LOG="info",
         NO_COLOR="1",
     )

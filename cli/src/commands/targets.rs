@@ -34,12 +34,16 @@ pub struct TargetOptions {
     #[serde(flatten)]
     pub delete_protection: DeleteProtection,
 
-    /// Mayfly extension: IAM endpoint URL of an AWS-compatible service.
+    /// Mayfly extension: IAM endpoint, AWS's own (e.g. https://iam.amazonaws.com) or an origin the gateway's
+    /// MAYFLY_ALLOWED_ENDPOINTS allows (an AWS-compatible service, a local emulator). Setting
+    /// or changing it needs the read capability on the target.
     #[arg(long, value_name = "URL")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub iam_endpoint: Option<String>,
 
-    /// Mayfly extension: STS endpoint URL of an AWS-compatible service.
+    /// Mayfly extension: STS endpoint, AWS's own (e.g. https://sts.us-east-1.amazonaws.com) or an origin the gateway's
+    /// MAYFLY_ALLOWED_ENDPOINTS allows (an AWS-compatible service, a local emulator). Setting
+    /// or changing it needs the read capability on the target.
     #[arg(long, value_name = "URL")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sts_endpoint: Option<String>,

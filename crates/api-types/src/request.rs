@@ -77,10 +77,14 @@ pub struct AwsTarget {
     #[schema(schema_with = lenient::opt_bool_schema)]
     #[serde(rename = "delete_protection", deserialize_with = "lenient::opt_bool")]
     pub delete_protection: Option<bool>,
-    /// Mayfly extension: IAM endpoint URL of an AWS-compatible service.
+    /// Mayfly extension: IAM endpoint, AWS's own (e.g. https://iam.amazonaws.com) or an origin the gateway's
+    /// MAYFLY_ALLOWED_ENDPOINTS allows (an AWS-compatible service, a local emulator). Setting
+    /// or changing it needs the read capability on the target.
     #[serde(rename = "iam-endpoint")]
     pub iam_endpoint: Option<String>,
-    /// Mayfly extension: STS endpoint URL of an AWS-compatible service.
+    /// Mayfly extension: STS endpoint, AWS's own (e.g. https://sts.us-east-1.amazonaws.com) or an origin the gateway's
+    /// MAYFLY_ALLOWED_ENDPOINTS allows (an AWS-compatible service, a local emulator). Setting
+    /// or changing it needs the read capability on the target.
     #[serde(rename = "sts-endpoint")]
     pub sts_endpoint: Option<String>,
     /// Mayfly extension: rotate the target's access key every this many days (0 = off).

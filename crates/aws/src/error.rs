@@ -55,6 +55,12 @@ pub enum AwsError {
     /// An attempt or the whole call ran past its time limit. Retryable while time remains.
     #[error("AWS call timed out: {0}")]
     Timeout(String),
+
+    /// The gateway's outbound policy refused the endpoint before connecting (see
+    /// [`crate::sdk::guard`]); the message names the origin and the setting that would
+    /// allow it. Not retryable: only a configuration change helps.
+    #[error("endpoint refused: {0}")]
+    EndpointRefused(String),
 }
 
 /// Error codes that mean "slow down"; AWS services are not consistent about the spelling.
@@ -129,7 +135,8 @@ impl AwsError {
             Self::NoSuchEntity(_)
             | Self::EntityAlreadyExists(_)
             | Self::AccessDenied { .. }
-            | Self::InvalidInput { .. } => false,
+            | Self::InvalidInput { .. }
+            | Self::EndpointRefused(_) => false,
         }
     }
 
@@ -154,6 +161,7 @@ impl AwsError {
             Self::InvalidInput { code, .. } | Self::ServiceError { code, .. } => code,
             Self::Unreachable(_) => "Unreachable",
             Self::Timeout(_) => "Timeout",
+            Self::EndpointRefused(_) => "EndpointRefused",
         }
     }
 
@@ -190,6 +198,7 @@ impl AwsError {
             },
             Self::Unreachable(m) => Self::Unreachable(clean(m)),
             Self::Timeout(m) => Self::Timeout(clean(m)),
+            Self::EndpointRefused(m) => Self::EndpointRefused(clean(m)),
         }
     }
 
@@ -199,6 +208,9 @@ impl AwsError {
     where
         E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
     {
+        if let Some(refused) = crate::sdk::guard::find_refusal(&err) {
+            return Self::EndpointRefused(refused.0.clone());
+        }
         let status = err.raw_response().map(|r| r.status().as_u16());
         match &err {
             SdkError::ConstructionFailure(_) => Self::InvalidInput {

@@ -8,7 +8,9 @@
 //! - [`connection`]: [`AwsConnection`] (a target's credentials and endpoints) and endpoint
 //!   resolution (connection, then `AWS_ENDPOINT_URL_IAM`/`_STS`, then `AWS_ENDPOINT_URL`).
 //! - [`sdk`]: [`AwsFactory`], which builds SDK clients sharing one rustls (ring) HTTP client,
-//!   with per-attempt timeouts and the SDK's own retries off.
+//!   with per-attempt timeouts and the SDK's own retries off; [`AwsFactory::guarded`] applies
+//!   the outbound URL policy to every request ([`sdk::guard`]: URL check before sending,
+//!   address check in the DNS resolver).
 //! - [`retry`]: [`with_retries`]: exponential backoff with full jitter, bounded by a deadline.
 //! - [`iam_user`]: [`create_user_with_access`] and [`teardown_user`].
 //! - [`fake`]: [`fake::FakeIam`] and [`fake::FakeSts`] with fault injection.
@@ -33,4 +35,5 @@ pub use iam_user::{
     create_user_with_access, teardown_user, CreatedUser, IssueFailure, TeardownReport, UserPlan,
 };
 pub use retry::{with_retries, RetryPolicy};
+pub use sdk::guard::{EndpointRefused, GuardedResolver};
 pub use sdk::{AwsClients, AwsFactory, AwsTimeouts, CallObserver, SdkIam, SdkSts};

@@ -16,6 +16,8 @@
 //! - [`producer`]: a producer's raw request values ([`ProducerDraft`]) and the checked
 //!   definition ([`ProducerSpec`]), with every problem reported at once.
 //! - [`validation`]: [`FieldError`] and [`ValidationErrors`], which name wire fields.
+//! - [`outbound`]: the policy for every outbound URL the API can set ([`OutboundPolicy`]):
+//!   AWS endpoint host patterns, address classes, the operator's allowed origins.
 //! - [`flag`]: the contract's `"true"`/`"false"` strings ([`parse_bool_str`]).
 
 #[macro_use]
@@ -26,6 +28,7 @@ pub mod flag;
 pub mod iam;
 pub mod mode;
 pub mod name;
+pub mod outbound;
 pub mod password;
 pub mod producer;
 pub mod ttl;
@@ -40,6 +43,7 @@ pub use iam::{
 };
 pub use mode::{AccessMode, AssumeRoleSpelling, ModeKind};
 pub use name::{FolderPath, ItemName};
+pub use outbound::{AllowedOrigin, AwsService, OutboundPolicy};
 pub use password::{PasswordPolicy, PasswordPolicyInput};
 pub use producer::{ProducerDraft, ProducerSpec};
 pub use ttl::Ttl;

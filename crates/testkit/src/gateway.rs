@@ -133,6 +133,15 @@ impl TestGatewayBuilder {
         if let Database::Postgres(database) = &database {
             env.push(("DATABASE_URL".into(), database.url().into()));
         }
+        // The gateway refuses loopback endpoints unless allowed: allow the moto servers this
+        // test process knows (a test can override it with `.env(ALLOWED_ENDPOINTS_ENV, ...)`).
+        let motos = crate::moto::known_urls();
+        if !motos.is_empty() {
+            env.push((
+                crate::moto::ALLOWED_ENDPOINTS_ENV.into(),
+                motos.join(",").into(),
+            ));
+        }
         env.extend(self.env);
 
         let mut gateway = TestGateway {
@@ -367,6 +376,15 @@ impl TestGateway {
         if let Some(mut child) = self.child.take() {
             kill_and_reap(&mut child);
         }
+    }
+
+    /// Sets (or replaces) an environment variable of the gateway for the next
+    /// [`Self::restart`]; an empty value unsets a setting for the gateway, whose settings
+    /// treat empty values as absent.
+    pub fn set_env(&mut self, key: impl AsRef<OsStr>, value: impl AsRef<OsStr>) {
+        let key = key.as_ref().to_os_string();
+        self.env.retain(|(k, _)| *k != key);
+        self.env.push((key, value.as_ref().to_os_string()));
     }
 
     /// Starts a new gateway process on the same data directory and database (killing the old

@@ -34,6 +34,8 @@
 //! - `MAYFLY_TEST_POSTGRES_URL`: PostgreSQL server used to create test databases
 //!   (default [`postgres::DEFAULT_POSTGRES_URL`]).
 //! - `MAYFLY_TEST_MOTO_URL`: moto's base URL, set by `scripts/test.sh` ([`moto::moto_url`]).
+//!   It and every moto server started by this process are passed to spawned gateways as
+//!   `MAYFLY_ALLOWED_ENDPOINTS` ([`moto::known_urls`]).
 //! - `MAYFLY_TEST_REQUIRE_POSTGRES=1`: an unreachable PostgreSQL fails the test instead of
 //!   skipping it (CI sets this).
 

@@ -22,7 +22,11 @@ mod server;
 pub use bootstrap::{ADMIN_USER_NAME, BOOTSTRAP_ACTIONS};
 pub use server::{moto_server_executable, MotoOptions, MotoServer, MOTO_SERVER_ENV};
 
+/// The gateway setting that lists the origins its targets may use besides AWS's own.
+pub const ALLOWED_ENDPOINTS_ENV: &str = "MAYFLY_ALLOWED_ENDPOINTS";
+
 use std::net::IpAddr;
+use std::sync::Mutex;
 
 use reqwest::Url;
 
@@ -70,6 +74,34 @@ pub fn moto_url_from(value: Option<String>) -> Result<String, TestkitError> {
         });
     }
     Ok(value)
+}
+
+/// URLs of the moto servers this process started, in order.
+static STARTED: Mutex<Vec<String>> = Mutex::new(Vec::new());
+
+/// Records a started server, so gateways spawned later allow it as an endpoint.
+pub(crate) fn remember_started(url: &str) {
+    let mut started = STARTED.lock().unwrap_or_else(|p| p.into_inner());
+    if !started.iter().any(|u| u == url) {
+        started.push(url.to_owned());
+    }
+}
+
+/// Every moto URL a gateway of this test process may need to reach: `MAYFLY_TEST_MOTO_URL`
+/// (when set and valid) and each [`MotoServer`] started so far. The gateway spawner puts them
+/// in the gateway's `MAYFLY_ALLOWED_ENDPOINTS`, because the gateway refuses loopback
+/// endpoints that are not allowed. A moto started *after* a gateway is not included: start
+/// it first, or pass `MAYFLY_ALLOWED_ENDPOINTS` to the builder.
+pub fn known_urls() -> Vec<String> {
+    let mut urls: Vec<String> = moto_url_from(std::env::var(MOTO_URL_ENV).ok())
+        .into_iter()
+        .collect();
+    for url in STARTED.lock().unwrap_or_else(|p| p.into_inner()).iter() {
+        if !urls.contains(url) {
+            urls.push(url.clone());
+        }
+    }
+    urls
 }
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 //! Parsing target requests into checked values, reporting every problem at once.
 
 use mayfly_api_types::request::{AwsTarget, Secret};
-use mayfly_domain::{ItemName, ValidationErrors};
+use mayfly_domain::{AwsService, ItemName, OutboundPolicy, ValidationErrors};
 
 use super::given;
 
@@ -49,7 +49,10 @@ pub struct TargetChanges {
 
 pub const DEFAULT_REGION: &str = "us-east-2";
 
-pub fn parse_new(req: &AwsTarget) -> Result<NewTargetInput, ValidationErrors> {
+pub fn parse_new(
+    req: &AwsTarget,
+    outbound: &OutboundPolicy,
+) -> Result<NewTargetInput, ValidationErrors> {
     let mut errors = ValidationErrors::new();
     let name = errors.check("name", parse_name(&req.name));
     let credentials = errors.check(
@@ -66,8 +69,14 @@ pub fn parse_new(req: &AwsTarget) -> Result<NewTargetInput, ValidationErrors> {
         parse_region(given(&req.region).unwrap_or(DEFAULT_REGION)),
     );
     let description = errors.check("description", parse_description(req));
-    let iam_endpoint = errors.check("iam-endpoint", parse_endpoint(&req.iam_endpoint));
-    let sts_endpoint = errors.check("sts-endpoint", parse_endpoint(&req.sts_endpoint));
+    let iam_endpoint = errors.check(
+        "iam-endpoint",
+        parse_endpoint(outbound, AwsService::Iam, &req.iam_endpoint),
+    );
+    let sts_endpoint = errors.check(
+        "sts-endpoint",
+        parse_endpoint(outbound, AwsService::Sts, &req.sts_endpoint),
+    );
     if req.use_gw_cloud_identity == Some(true) {
         errors.push(
             "use-gw-cloud-identity",
@@ -102,7 +111,10 @@ pub fn parse_new(req: &AwsTarget) -> Result<NewTargetInput, ValidationErrors> {
     }
 }
 
-pub fn parse_changes(req: &AwsTarget) -> Result<TargetChanges, ValidationErrors> {
+pub fn parse_changes(
+    req: &AwsTarget,
+    outbound: &OutboundPolicy,
+) -> Result<TargetChanges, ValidationErrors> {
     let mut errors = ValidationErrors::new();
     let name = errors.check("name", parse_name(&req.name));
     let new_name = match given(&req.new_name) {
@@ -123,8 +135,14 @@ pub fn parse_changes(req: &AwsTarget) -> Result<TargetChanges, ValidationErrors>
         None => Some(None),
     };
     let description = errors.check("description", parse_description(req));
-    let iam_endpoint = errors.check("iam-endpoint", parse_endpoint(&req.iam_endpoint));
-    let sts_endpoint = errors.check("sts-endpoint", parse_endpoint(&req.sts_endpoint));
+    let iam_endpoint = errors.check(
+        "iam-endpoint",
+        parse_endpoint(outbound, AwsService::Iam, &req.iam_endpoint),
+    );
+    let sts_endpoint = errors.check(
+        "sts-endpoint",
+        parse_endpoint(outbound, AwsService::Sts, &req.sts_endpoint),
+    );
     match (
         name,
         new_name,
@@ -243,28 +261,17 @@ fn parse_description(req: &AwsTarget) -> Result<Option<String>, String> {
     }
 }
 
-/// An endpoint URL for an AWS-compatible service: http or https, a host, no credentials.
-pub fn parse_endpoint(raw: &Option<String>) -> Result<Option<String>, String> {
-    let Some(raw) = given(raw) else {
-        return Ok(None);
-    };
-    let rest = raw
-        .strip_prefix("https://")
-        .or_else(|| raw.strip_prefix("http://"))
-        .ok_or_else(|| {
-            format!("{raw:?} must start with https:// (or http:// for a local emulator)")
-        })?;
-    let host = rest.split('/').next().unwrap_or_default();
-    if host.is_empty()
-        || host.contains('@')
-        || raw.len() > 2048
-        || raw.chars().any(|c| c.is_whitespace() || c.is_control())
-    {
-        return Err(format!(
-            "{raw:?} is not a URL such as https://iam.example.com"
-        ));
+/// An endpoint override: AWS's own https endpoint of `service`, or an origin the operator
+/// allows (`MAYFLY_ALLOWED_ENDPOINTS`), in canonical form `scheme://host[:port]`.
+pub fn parse_endpoint(
+    outbound: &OutboundPolicy,
+    service: AwsService,
+    raw: &Option<String>,
+) -> Result<Option<String>, String> {
+    match given(raw) {
+        None => Ok(None),
+        Some(raw) => outbound.check_aws_endpoint(service, raw).map(Some),
     }
-    Ok(Some(raw.trim_end_matches('/').to_owned()))
 }
 
 #[cfg(test)]
@@ -273,6 +280,50 @@ mod tests {
 
     fn req(json: &str) -> AwsTarget {
         serde_json::from_str(json).unwrap()
+    }
+
+    fn moto_allowed() -> OutboundPolicy {
+        OutboundPolicy::new(
+            mayfly_domain::AllowedOrigin::parse_list("http://127.0.0.1:5000").unwrap(),
+        )
+    }
+
+    fn parse_new(req: &AwsTarget) -> Result<NewTargetInput, ValidationErrors> {
+        super::parse_new(req, &moto_allowed())
+    }
+
+    fn parse_changes(req: &AwsTarget) -> Result<TargetChanges, ValidationErrors> {
+        super::parse_changes(req, &moto_allowed())
+    }
+
+    #[test]
+    fn endpoints_must_be_aws_or_allowed() {
+        let t = parse_changes(&req(
+            r#"{"name":"/t","iam-endpoint":"https://IAM.amazonaws.com/","sts-endpoint":"https://sts.eu-west-1.amazonaws.com"}"#,
+        ))
+        .unwrap();
+        assert_eq!(t.iam_endpoint.as_deref(), Some("https://iam.amazonaws.com"));
+        assert_eq!(
+            t.sts_endpoint.as_deref(),
+            Some("https://sts.eu-west-1.amazonaws.com")
+        );
+        let err = parse_changes(&req(
+            r#"{"name":"/t","iam-endpoint":"http://127.0.0.1:5001","sts-endpoint":"https://evil.example.com"}"#,
+        ))
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains("iam-endpoint:") && err.contains("sts-endpoint:"),
+            "{err}"
+        );
+        assert!(err.contains("MAYFLY_ALLOWED_ENDPOINTS"), "{err}");
+        let err = super::parse_changes(
+            &req(r#"{"name":"/t","iam-endpoint":"http://127.0.0.1:5000"}"#),
+            &OutboundPolicy::default(),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("MAYFLY_ALLOWED_ENDPOINTS"), "{err}");
     }
 
     #[test]

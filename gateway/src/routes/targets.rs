@@ -55,7 +55,7 @@ pub async fn create(
     req: request::AwsTarget,
     _flavor: Flavor,
 ) -> ApiResult<response::TargetId> {
-    let input = target_input::parse_new(&req)?;
+    let input = target_input::parse_new(&req, state.outbound())?;
     let rotation_days = rotation_days(&req)?;
     authorize(
         caller,
@@ -63,6 +63,9 @@ pub async fn create(
         ResourceKind::Target,
         input.name.as_str(),
     )?;
+    if input.iam_endpoint.is_some() || input.sts_endpoint.is_some() {
+        authorize_endpoint_change(caller, input.name.as_str())?;
+    }
     let uid = uuid::Uuid::new_v4().to_string();
     let sealed = seal(state, &uid, &input.credentials)?;
     let row = targets::insert(
@@ -90,7 +93,7 @@ pub async fn create(
 
 /// Applies an update; returns the target id.
 pub async fn update(state: &AppState, caller: &Caller, req: request::AwsTarget) -> ApiResult<i64> {
-    let changes = target_input::parse_changes(&req)?;
+    let changes = target_input::parse_changes(&req, state.outbound())?;
     let rotation_days = rotation_days(&req)?;
     authorize(
         caller,
@@ -115,6 +118,14 @@ pub async fn update(state: &AppState, caller: &Caller, req: request::AwsTarget) 
         )?;
     }
     let mut row = find_public(state.db(), changes.name.as_str()).await?;
+    let moves_endpoint = |new: &Option<String>, old: &Option<String>| {
+        new.as_ref().is_some_and(|n| Some(n) != old.as_ref())
+    };
+    if moves_endpoint(&changes.iam_endpoint, &row.iam_endpoint)
+        || moves_endpoint(&changes.sts_endpoint, &row.sts_endpoint)
+    {
+        authorize_endpoint_change(caller, changes.name.as_str())?;
+    }
     if let Some(new_name) = &changes.new_name {
         row.name = new_name.as_str().to_owned();
     }
@@ -147,6 +158,22 @@ pub async fn update(state: &AppState, caller: &Caller, req: request::AwsTarget) 
     }
     tracing::info!(target_name = %row.name, target_id = row.id, "target updated");
     Ok(row.id)
+}
+
+/// Setting a target's `iam-endpoint` / `sts-endpoint` decides where its credentials are sent
+/// (signed requests carry the session token in clear), so it needs the right that reveals
+/// them, `read`, besides `create` / `update`.
+fn authorize_endpoint_change(caller: &Caller, name: &str) -> ApiResult<()> {
+    if crate::authz::is_allowed(&caller.rules, Capability::Read, ResourceKind::Target, name) {
+        return Ok(());
+    }
+    Err(ApiError::Forbidden(format!(
+        "access id {} may not set iam-endpoint or sts-endpoint of the target {name}: the endpoint \
+         receives the target's credentials, so changing it needs the read capability on the \
+         target (which reveals them) besides create or update; ask an administrator for a role \
+         with read on it, or leave the endpoints out",
+        caller.access_id
+    )))
 }
 
 pub async fn get(

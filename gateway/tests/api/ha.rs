@@ -110,11 +110,12 @@ fn a_revoked_token_stops_working_on_every_gateway_within_the_cache_ttl() {
 #[test]
 fn three_gateways_share_the_work_and_survive_losing_one() {
     let path = unique_path();
+    // Started before the gateways, so that they allow its endpoint.
+    let moto = MotoServer::shared();
     let Some(first) = cluster_member(None, &path) else {
         return; // PostgreSQL unreachable and not required: the testkit said so loudly.
     };
     let database = first.database_url();
-    let moto = MotoServer::shared();
     let mut gateways = vec![first];
     for _ in 0..2 {
         gateways

@@ -398,6 +398,8 @@ fn tmp_creds_ttl_updates_are_bounded_and_expiry_revokes_on_time() {
 fn aws_failures_are_clear_errors_and_leave_nothing_untracked() {
     // A private moto without auth, stopped midway: AWS unreachable.
     let mut private = MotoServer::spawn(mayfly_testkit::moto::MotoOptions::default());
+    // Started before the gateway, so that it allows both endpoints.
+    let moto = MotoServer::shared();
     let path = unique_path();
     let gw = builder()
         .env("MAYFLY_IAM_USER_PATH", &path)
@@ -440,7 +442,6 @@ fn aws_failures_are_clear_errors_and_leave_nothing_untracked() {
     );
 
     // Credentials that AWS refuses: a target whose key is unknown to an auth-enforcing moto.
-    let moto = MotoServer::shared();
     let (status, _) = gw.post_authed(
         "/update-aws-target",
         json!({"name": "/aws", "access-key-id": "AKIAIOSFODNN7EXAMPLE", "access-key": "wrong",

@@ -4,6 +4,7 @@
 mod access;
 mod auth;
 mod aws;
+mod endpoints;
 mod ha;
 mod health;
 mod helpers;

@@ -8,6 +8,7 @@
 
 mod convert;
 mod form_spaces;
+pub mod guard;
 mod timing;
 
 pub use timing::CallObserver;
@@ -26,8 +27,10 @@ use aws_smithy_http_client::tls;
 use secrecy::ExposeSecret;
 
 use self::form_spaces::FormSpaces;
+use self::guard::{EndpointGuard, GuardedResolver};
 use crate::connection::{AwsConnection, EndpointDefaults};
 use crate::{IamApi, StsApi};
+use mayfly_domain::{AwsService, OutboundPolicy};
 
 pub use iam::SdkIam;
 pub use sts::SdkSts;
@@ -68,6 +71,8 @@ pub struct AwsFactory {
     endpoints: Arc<EndpointDefaults>,
     timeouts: AwsTimeouts,
     observer: Option<Arc<dyn CallObserver>>,
+    /// The outbound policy every request is checked against; `None` for unguarded factories.
+    policy: Option<Arc<OutboundPolicy>>,
 }
 
 impl std::fmt::Debug for AwsFactory {
@@ -75,6 +80,7 @@ impl std::fmt::Debug for AwsFactory {
         f.debug_struct("AwsFactory")
             .field("endpoints", &self.endpoints)
             .field("timeouts", &self.timeouts)
+            .field("policy", &self.policy)
             .finish_non_exhaustive()
     }
 }
@@ -86,7 +92,9 @@ impl AwsFactory {
         Self::new(EndpointDefaults::from_env())
     }
 
-    /// A factory with explicit default endpoints (tests; embedding).
+    /// An *unguarded* factory with explicit default endpoints: it connects wherever its
+    /// connections point. Only for code that chooses every endpoint itself (tests, tools);
+    /// anything serving endpoints that API callers can set uses [`AwsFactory::guarded`].
     pub fn new(endpoints: EndpointDefaults) -> Self {
         let http = aws_smithy_http_client::Builder::new()
             .tls_provider(tls::Provider::Rustls(
@@ -98,6 +106,31 @@ impl AwsFactory {
             endpoints: Arc::new(endpoints),
             timeouts: AwsTimeouts::default(),
             observer: None,
+            policy: None,
+        }
+    }
+
+    /// A factory whose every request obeys `policy`: the URL is checked before sending
+    /// (AWS's own endpoint of the service, or an allowed origin) and host names are checked
+    /// again when resolved (see [`guard`]). The gateway uses this one.
+    pub fn guarded(endpoints: EndpointDefaults, policy: OutboundPolicy) -> Self {
+        Self::guarded_with_resolver(endpoints, GuardedResolver::new(Arc::new(policy)))
+    }
+
+    /// Like [`AwsFactory::guarded`], with the policy and DNS lookup of `resolver` (tests).
+    pub fn guarded_with_resolver(endpoints: EndpointDefaults, resolver: GuardedResolver) -> Self {
+        let policy = resolver.policy().clone();
+        let http = aws_smithy_http_client::Builder::new()
+            .tls_provider(tls::Provider::Rustls(
+                tls::rustls_provider::CryptoMode::Ring,
+            ))
+            .build_with_resolver(resolver);
+        Self {
+            http,
+            endpoints: Arc::new(endpoints),
+            timeouts: AwsTimeouts::default(),
+            observer: None,
+            policy: Some(policy),
         }
     }
 
@@ -144,6 +177,12 @@ impl AwsFactory {
         if let Some(endpoint) = self.endpoints.iam_endpoint(conn) {
             config = config.endpoint_url(endpoint);
         }
+        if let Some(policy) = &self.policy {
+            config = config.interceptor(EndpointGuard {
+                policy: policy.clone(),
+                service: AwsService::Iam,
+            });
+        }
         SdkIam::new(
             aws_sdk_iam::Client::from_conf(config.build()),
             secrets(conn),
@@ -169,6 +208,12 @@ impl AwsFactory {
         }
         if let Some(endpoint) = self.endpoints.sts_endpoint(conn) {
             config = config.endpoint_url(endpoint);
+        }
+        if let Some(policy) = &self.policy {
+            config = config.interceptor(EndpointGuard {
+                policy: policy.clone(),
+                service: AwsService::Sts,
+            });
         }
         SdkSts::new(
             aws_sdk_sts::Client::from_conf(config.build()),

@@ -232,6 +232,7 @@ impl MotoServer {
         match bootstrapped {
             Ok(admin) => {
                 server.admin = admin;
+                super::remember_started(&server.url);
                 Ok(server)
             }
             Err(e) => {
