@@ -80,6 +80,31 @@ const ACCESS_DENIED: &str = "access denied: unknown access-id or wrong access-ke
 /// unknown id and a wrong key take the same time and cannot be told apart.
 const NO_MATCH_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
+/// Longest access id accepted at `/auth` (generated ids have 16 characters, configured ones
+/// at most 64).
+const MAX_ACCESS_ID_CHARS: usize = 128;
+
+/// The one form of an access id that login, throttling and the audit trail all use: surrounding
+/// whitespace removed (ids are stored trimmed, so `" p-abc"` is `p-abc`), and refused (400)
+/// when empty, too long or holding control characters. Case is kept: ids are stored and
+/// compared exactly.
+pub fn canonical_access_id(raw: Option<&str>) -> ApiResult<String> {
+    let id = raw.map(str::trim).filter(|s| !s.is_empty()).ok_or_else(|| {
+        ApiError::bad_request("access-id: required (the p-... id of your API key)")
+    })?;
+    if id.chars().any(char::is_control) {
+        return Err(ApiError::bad_request(
+            "access-id: must not contain control characters; send the p-... id exactly as create-auth-method returned it",
+        ));
+    }
+    if id.chars().count() > MAX_ACCESS_ID_CHARS {
+        return Err(ApiError::bad_request(format!(
+            "access-id: at most {MAX_ACCESS_ID_CHARS} characters; send the p-... id of your API key"
+        )));
+    }
+    Ok(id.to_owned())
+}
+
 /// `POST /auth` with `access-type: access_key`.
 pub async fn login(state: &AppState, req: request::Auth) -> ApiResult<response::AuthOutput> {
     let access_type = req.access_type.as_deref().unwrap_or("access_key");
@@ -88,14 +113,8 @@ pub async fn login(state: &AppState, req: request::Auth) -> ApiResult<response::
             "access-type: {access_type:?} is not supported; Mayfly supports access_key"
         )));
     }
-    let access_id = req
-        .access_id
-        .as_deref()
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .ok_or_else(|| {
-            ApiError::bad_request("access-id: required (the p-... id of your API key)")
-        })?;
+    let access_id = canonical_access_id(req.access_id.as_deref())?;
+    let access_id = access_id.as_str();
     let access_key = req
         .access_key
         .as_ref()

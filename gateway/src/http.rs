@@ -73,7 +73,16 @@ pub async fn dispatch(
             .find_map(|f| text_of(&body, f))
             .unwrap_or_default();
         if op == Operation::Auth {
-            audit.access_id = text_of(&body, "access-id").unwrap_or_default();
+            // The same canonical id the throttle counts; a malformed one (refused with 400
+            // below) is recorded with its control characters escaped.
+            audit.access_id = match authn::canonical_access_id(
+                body.get("access-id").and_then(|v| v.as_str()),
+            ) {
+                Ok(id) => id,
+                Err(_) => text_of(&body, "access-id")
+                    .map(|raw| raw.escape_debug().take(512).collect())
+                    .unwrap_or_default(),
+            };
         }
         let result = run(&state, &req, op, &body, &mut audit).await;
         if op.changes_configuration() {
@@ -288,23 +297,30 @@ fn ok(body: impl Serialize) -> ApiResult<HttpResponse> {
     Ok(HttpResponse::Ok().json(body))
 }
 
-/// `/auth`, with failed attempts rate limited per access id and per client address.
+/// `/auth`, with failed attempts throttled per (canonical access id, client address) and per
+/// client address (see `crate::ratelimit`). A throttled try is refused before the key is
+/// checked, so it tells nothing about the key.
 async fn login(
     state: &AppState,
     req: &HttpRequest,
-    body: request::Auth,
+    mut body: request::Auth,
 ) -> ApiResult<HttpResponse> {
-    let access_id = body.access_id.clone().unwrap_or_default();
+    let access_id = authn::canonical_access_id(body.access_id.as_deref())?;
+    body.access_id = Some(access_id.clone());
     let address = client_address(req);
-    if let Some(wait) = state.auth_limiter().check(&access_id, &address) {
-        return Err(ApiError::TooManyRequests(format!(
-            "too many failed logins for this access id or from this address; retry in {} seconds",
-            wait.as_secs().max(1)
-        )));
+    if let Err(wait) = state.auth_limiter().check(&access_id, &address) {
+        // Whole seconds, rounded up: a client that waits Retry-After is let through.
+        let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+        return Err(ApiError::TooManyRequests {
+            message: format!(
+                "too many failed logins for this access id from this address (or from this address overall); retry in {secs} seconds"
+            ),
+            retry_after_secs: secs.max(1),
+        });
     }
     match authn::login(state, body).await {
         Ok(out) => {
-            state.auth_limiter().succeeded(&access_id);
+            state.auth_limiter().succeeded(&access_id, &address);
             ok(out)
         }
         Err(e) => {
