@@ -61,8 +61,47 @@ pub async fn connect(url: &str, max_connections: u32) -> Result<DatabaseConnecti
         });
     }
     let db = Database::connect(options).await?;
-    Migrator::up(&db, None).await?;
+    match kind {
+        DatabaseKind::Postgres => migrate_under_lock(url, &db).await?,
+        // One SQLite file has one writer at a time, and its migrations each run in a
+        // transaction that takes the write lock: gateways cannot interleave them.
+        DatabaseKind::Sqlite => Migrator::up(&db, None).await?,
+    }
     Ok(db)
+}
+
+/// The key of the PostgreSQL advisory lock that serialises migrations: any fixed 64-bit
+/// number no other application on the database is likely to use ("mayfly" in ASCII).
+pub const MIGRATION_LOCK_KEY: i64 = 0x6d61_7966_6c79;
+
+/// Runs the migrations while holding a session-level advisory lock, so that several gateways
+/// starting at once on an empty database do not race through the same `CREATE TABLE`s (the
+/// loser would fail start-up with "relation already exists"). The others wait for the lock,
+/// then find every migration applied. The lock lives on a dedicated one-connection pool:
+/// a session lock belongs to one connection, and the main pool could run the unlock on another.
+/// If the process dies while holding it, PostgreSQL releases it with the session.
+async fn migrate_under_lock(url: &str, db: &DatabaseConnection) -> Result<(), DbErr> {
+    let mut options = ConnectOptions::new(url.to_owned());
+    options
+        .max_connections(1)
+        .min_connections(1)
+        .connect_timeout(Duration::from_secs(10))
+        // Waiting for the lock is bounded by how long another gateway's migrations take;
+        // statement_timeout (not set on this pool) would cut a long one short.
+        .acquire_timeout(Duration::from_secs(300))
+        .sqlx_logging(false);
+    let lock = Database::connect(options).await?;
+    lock.execute_unprepared(&format!("SELECT pg_advisory_lock({MIGRATION_LOCK_KEY})"))
+        .await?;
+    let outcome = Migrator::up(db, None).await;
+    let unlocked = lock
+        .execute_unprepared(&format!("SELECT pg_advisory_unlock({MIGRATION_LOCK_KEY})"))
+        .await;
+    // Closing the pool ends the session, which releases the lock even if the unlock failed.
+    let closed = lock.close().await;
+    outcome?;
+    unlocked?;
+    closed
 }
 
 /// Cheap round trip used by the readiness probe.

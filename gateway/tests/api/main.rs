@@ -10,6 +10,7 @@ mod health;
 mod helpers;
 mod issuance;
 mod items;
+mod migrations;
 mod names;
 mod producers;
 mod rotation;
