@@ -67,6 +67,9 @@ pub async fn list_below(
         .replace('\\', "\\\\")
         .replace('%', "\\%")
         .replace('_', "\\_");
+    // LIKE narrows the scan, but SQLite's LIKE ignores ASCII case (`/team-a/%` matches
+    // `/TEAM-A/x`), and names are case-sensitive: the exact prefix test decides.
+    let prefix = format!("{folder}/");
     Ok(producer::Entity::find()
         .filter(
             Expr::col(producer::Column::Name)
@@ -74,7 +77,10 @@ pub async fn list_below(
         )
         .order_by_asc(producer::Column::Name)
         .all(db)
-        .await?)
+        .await?
+        .into_iter()
+        .filter(|p| p.name.starts_with(&prefix))
+        .collect())
 }
 
 /// Replaces a producer's definition (and possibly its name and target).

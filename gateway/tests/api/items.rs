@@ -54,3 +54,30 @@ fn list_items_lists_dynamic_secrets_by_folder() {
         assert_eq!(status, 400);
     });
 }
+
+/// Names are case-sensitive: SQLite's LIKE is not, so a folder filter built on it alone
+/// returned `/TEAM-A/...` for `/team-a`.
+#[test]
+fn list_items_folders_are_case_sensitive() {
+    on_each_database(|gw| {
+        create_target(gw, "/t", "s");
+        for name in ["/team-a/s3", "/TEAM-A/x", "/Team-A/y"] {
+            let (status, body) =
+                gw.post_authed("/gateway-create-producer-aws", iam_user_body(name, "/t"));
+            assert_eq!(status, 200, "{body}");
+        }
+        let listed = |path: &str| {
+            let (status, v) = gw.post_authed("/list-items", json!({ "path": path }));
+            assert_eq!(status, 200, "{v}");
+            v["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|i| i["item_name"].as_str().unwrap().to_owned())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(listed("/team-a"), ["/team-a/s3"]);
+        assert_eq!(listed("/TEAM-A"), ["/TEAM-A/x"]);
+        assert_eq!(listed("/Team-A"), ["/Team-A/y"]);
+    });
+}
