@@ -35,6 +35,7 @@ impl Application {
         files::create_private_dir(&config.data_dir).map_err(|e| {
             anyhow::anyhow!("data_dir: cannot create {}: {e}", config.data_dir.display())
         })?;
+        files::secure_data_files(&config.data_dir, &config.database_url)?;
         let (key_ring, generated) = keys::load_key_ring(&config)?;
         if generated {
             tracing::warn!(

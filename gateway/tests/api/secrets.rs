@@ -100,3 +100,54 @@ fn known_secrets_stay_out_of_the_database_file_logs_and_other_responses() {
         );
     }
 }
+
+/// The data directory and the SQLite files (sealed secrets, token hashes, the audit trail) are
+/// owner-only: created so, and narrowed at start when someone opened them up.
+#[test]
+fn the_data_directory_and_database_files_are_owner_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = |p: &std::path::Path| {
+        std::fs::metadata(p)
+            .unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+            .permissions()
+            .mode()
+            & 0o777
+    };
+    let with_suffix = |p: &std::path::Path, s: &str| {
+        let mut name = p.as_os_str().to_owned();
+        name.push(s);
+        std::path::PathBuf::from(name)
+    };
+    let mut gw = spawn_sqlite();
+    // A write, so that the WAL files exist.
+    let (status, body) = gw.post_authed(
+        "/create-aws-target",
+        json!({"name": "/t", "access-key-id": KEY_ID, "access-key": "Secret/abc+0123456789"}),
+    );
+    assert_eq!(status, 200, "{body}");
+    let db = gw.sqlite_path().expect("a SQLite gateway");
+    let files = [
+        db.clone(),
+        with_suffix(&db, "-wal"),
+        with_suffix(&db, "-shm"),
+    ];
+    assert_eq!(mode(gw.data_dir()), 0o700);
+    for f in &files {
+        assert_eq!(mode(f), 0o600, "{}", f.display());
+    }
+
+    gw.kill();
+    let open_up = |p: &std::path::Path, m: u32| {
+        std::fs::set_permissions(p, std::fs::Permissions::from_mode(m)).unwrap()
+    };
+    open_up(gw.data_dir(), 0o755);
+    open_up(&db, 0o644);
+    gw.restart();
+    assert_eq!(mode(gw.data_dir()), 0o700);
+    assert_eq!(mode(&db), 0o600);
+    assert!(
+        gw.logs().contains("narrowed it to 0700") && gw.logs().contains("narrowed it to 0600"),
+        "the log says what was narrowed"
+    );
+    assert_eq!(gw.post_authed("/list-targets", json!({})).0, 200);
+}
