@@ -49,7 +49,9 @@ struct Streak {
 impl Streak {
     /// When the next try may come, if it must wait at all.
     fn next_allowed(&self) -> Option<Instant> {
-        let beyond = self.failures.checked_sub(FREE_FAILURES)?;
+        // The free failures and the first try after them cost nothing; each failure beyond
+        // that doubles the wait.
+        let beyond = self.failures.checked_sub(FREE_FAILURES + 1)?;
         let delay = BASE_DELAY
             .checked_mul(1u32 << beyond.min(16))
             .unwrap_or(MAX_DELAY)

@@ -89,6 +89,9 @@ impl Application {
         auditor.start_writer(db.clone());
         let state =
             AppState::with_metrics(db, key_ring, aws, cluster_id, &config, auditor, metrics);
+        crate::rotation::master::bind_sealed_to_row_ids(state.db(), state.keys())
+            .await
+            .map_err(|e| anyhow::anyhow!("binding sealed target credentials to their rows: {e}"))?;
         let tls = match &config.tls {
             TlsMode::PlainHttp => {
                 tracing::warn!("SERVING PLAIN HTTP (insecure_plain_http): tokens and secrets cross the network unencrypted; only use this behind a TLS-terminating proxy");

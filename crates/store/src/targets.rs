@@ -10,7 +10,8 @@ use crate::{
     Millis, StoreError,
 };
 
-/// A target to insert. `uid` must be the associated data `sealed_credentials` was sealed with.
+/// A target to insert. Its credentials are sealed for its row id once it has one (the
+/// gateway's `insert_sealed`); `sealed_credentials` is normally empty here.
 #[derive(Debug, Clone)]
 pub struct NewTarget {
     pub uid: String,
@@ -49,6 +50,24 @@ pub async fn insert(
     .insert(db)
     .await
     .map_err(|e| StoreError::from_insert(e, format!("a target named {name}")))
+}
+
+/// Stores a freshly inserted target's sealed credentials (see the gateway's `insert_sealed`:
+/// they are bound to the row id, known only after the insert).
+pub async fn set_sealed(
+    db: &impl ConnectionTrait,
+    id: i64,
+    sealed: &str,
+) -> Result<(), StoreError> {
+    target::Entity::update_many()
+        .col_expr(
+            target::Column::SealedCredentials,
+            Expr::value(sealed.to_owned()),
+        )
+        .filter(target::Column::Id.eq(id))
+        .exec(db)
+        .await?;
+    Ok(())
 }
 
 pub async fn find_by_name(

@@ -326,7 +326,7 @@ async fn rotate_claimed(
     new_creds.access_key_id = new_key_id.clone();
     new_creds.secret_access_key = new_key.secret_access_key.expose_secret().to_owned();
     new_creds.session_token = None;
-    let sealed = seal(state, &row.uid, &new_creds)?;
+    let sealed = seal(state, row.id, &row.uid, &new_creds)?;
     let now = now_millis();
     let interval = store::find(db, row.id)
         .await?

@@ -27,7 +27,7 @@ use sea_orm::DatabaseConnection;
 use secrecy::zeroize::Zeroizing;
 
 use super::sealed_key_id;
-use crate::routes::targets::aad as target_aad;
+use crate::routes::targets::{aad as target_aad, legacy_aad};
 use crate::{
     config::Config,
     keys::{self, KeyList},
@@ -270,8 +270,12 @@ pub async fn reseal_all(
                 }
                 continue;
             }
-            let aad = target_aad(&row.uid);
-            let plain = match ring.open(&row.sealed_credentials, &aad) {
+            // A value sealed before the row id was bound is converted on the way.
+            let aad = target_aad(row.id, &row.uid);
+            let opened = ring
+                .open(&row.sealed_credentials, &aad)
+                .or_else(|_| ring.open(&row.sealed_credentials, &legacy_aad(&row.uid)));
+            let plain = match opened {
                 Ok(plain) => Zeroizing::new(plain),
                 Err(e) => {
                     failures.push(format!("target {} (id {}): {e}", row.name, row.id));
@@ -313,4 +317,48 @@ pub async fn reseal_all(
         .filter(|row| !ring.sealed_with_current(&row.sealed_credentials))
         .count();
     Ok(counts)
+}
+
+/// Binds every target's sealed credentials to its row id: values sealed by earlier versions
+/// (associated data: the `uid` column alone) are opened with that old associated data and
+/// sealed again with the row's id, under the same current key, each written back with a
+/// conditional update so a concurrent change wins. Runs at every start before the gateway
+/// serves; after the first it finds nothing to do. Returns how many values it converted.
+///
+/// Values that open with neither are left alone and reported: they fail at use with a clear
+/// error, as before (a lost master key, or a value copied from another row).
+pub async fn bind_sealed_to_row_ids(
+    db: &DatabaseConnection,
+    keys: &crate::keys::MasterKeys,
+) -> Result<usize, RotateError> {
+    let mut converted = 0;
+    for row in store::all_sealed(db).await? {
+        if row.sealed_credentials.is_empty()
+            || keys
+                .open(&row.sealed_credentials, &target_aad(row.id, &row.uid))
+                .is_ok()
+        {
+            continue;
+        }
+        let plain = match keys.open(&row.sealed_credentials, &legacy_aad(&row.uid)) {
+            Ok(plain) => Zeroizing::new(plain),
+            Err(e) => {
+                tracing::error!(target_id = row.id, target_name = %row.name, error = %e, "a target's sealed credentials open with neither this row's id nor its uid; the target fails at use");
+                continue;
+            }
+        };
+        let resealed = keys.seal(&plain, &target_aad(row.id, &row.uid));
+        if store::reseal_if_unchanged(db, row.id, row.version, &row.sealed_credentials, &resealed)
+            .await?
+        {
+            converted += 1;
+        }
+    }
+    if converted > 0 {
+        tracing::info!(
+            converted,
+            "bound sealed target credentials to their row ids"
+        );
+    }
+    Ok(converted)
 }

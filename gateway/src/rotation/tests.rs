@@ -772,7 +772,8 @@ fn key_list(keys: &[&MasterKey]) -> KeyList {
 async fn resealing_moves_every_value_to_the_current_key_and_is_idempotent() {
     let f = fixture().await;
     let k1 = MasterKey::generate("k1").unwrap();
-    // Values sealed under k1 by a gateway running with only k1.
+    // Values sealed under k1 by a gateway running with only k1, and by a version that bound
+    // them to the uid alone: re-sealing also binds them to their row ids.
     let old_state_keys = crate::keys::MasterKeys::fixed(key_list(&[&k1]));
     let mut expected = Vec::new();
     for i in 0..4 {
@@ -781,7 +782,7 @@ async fn resealing_moves_every_value_to_the_current_key_and_is_idempotent() {
             json!({"access_key_id": format!("AKIA{i}"), "secret_access_key": format!("s{i}")});
         let sealed = old_state_keys.seal(
             &serde_json::to_vec(&creds).unwrap(),
-            &crate::routes::targets::aad(&uid),
+            &crate::routes::targets::legacy_aad(&uid),
         );
         targets::insert(
             f.state.db(),
@@ -865,4 +866,87 @@ async fn a_value_changed_during_the_reseal_is_not_overwritten() {
         "so is a newer version"
     );
     assert_eq!(f.row(id).await, row);
+}
+
+/// Sealed values from before the row id was bound are converted at start-up, and afterwards
+/// a value copied onto another row (even with its `uid`) no longer opens there.
+#[tokio::test]
+async fn sealed_credentials_are_bound_to_their_row_id() {
+    use mayfly_store::entity::target;
+    use sea_orm::{ActiveModelTrait, Set};
+    let f = fixture().await;
+    let keys = f.state.keys();
+    let mut rows = Vec::new();
+    for i in 0..2 {
+        let uid = format!("legacy-uid-{i}");
+        let creds = json!({"access_key_id": format!("AKIALEGACY{i}"), "secret_access_key": format!("s{i}")});
+        let sealed = keys.seal(
+            &serde_json::to_vec(&creds).unwrap(),
+            &crate::routes::targets::legacy_aad(&uid),
+        );
+        rows.push(
+            targets::insert(
+                f.state.db(),
+                targets::NewTarget {
+                    uid,
+                    name: format!("/legacy{i}"),
+                    description: String::new(),
+                    region: "us-east-1".into(),
+                    iam_endpoint: None,
+                    sts_endpoint: None,
+                    sealed_credentials: sealed,
+                    is_private: false,
+                    delete_protection: false,
+                },
+                mayfly_store::now_millis(),
+            )
+            .await
+            .unwrap(),
+        );
+    }
+    // Not served in the old form.
+    assert!(crate::routes::targets::open(&f.state, &rows[0]).is_err());
+    assert_eq!(
+        master::bind_sealed_to_row_ids(f.state.db(), keys)
+            .await
+            .unwrap(),
+        2
+    );
+    assert_eq!(
+        master::bind_sealed_to_row_ids(f.state.db(), keys)
+            .await
+            .unwrap(),
+        0,
+        "idempotent"
+    );
+    let db = f.state.db();
+    let a = target::Entity::find_by_id(rows[0].id)
+        .one(db)
+        .await
+        .unwrap()
+        .unwrap();
+    let b = target::Entity::find_by_id(rows[1].id)
+        .one(db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        crate::routes::targets::open(&f.state, &a)
+            .unwrap()
+            .access_key_id,
+        "AKIALEGACY0"
+    );
+    // Someone with write access to the database moves A's sealed value and uid onto B (the
+    // uid is unique, so A's is changed first).
+    let mut moved: target::ActiveModel = a.clone().into();
+    moved.uid = Set("moved-away".into());
+    moved.update(db).await.unwrap();
+    let mut forged: target::ActiveModel = b.into();
+    forged.uid = Set(a.uid.clone());
+    forged.sealed_credentials = Set(a.sealed_credentials.clone());
+    let forged = forged.update(db).await.unwrap();
+    assert!(
+        crate::routes::targets::open(&f.state, &forged).is_err(),
+        "a sealed value does not open on another row, even with its uid"
+    );
 }

@@ -15,7 +15,7 @@ use sea_orm::DatabaseTransaction;
 use super::{
     given, rfc3339,
     target_input::{self, AwsCredentials},
-    targets::{find_public, open, seal},
+    targets::{find_public, insert_sealed, open, seal},
 };
 use crate::{
     authn::Caller,
@@ -290,7 +290,7 @@ pub async fn update(
         }
         TargetChoice::Inline { creds, region } if old_target.is_private => {
             let mut t = old_target;
-            t.sealed_credentials = seal(state, &t.uid, creds)?;
+            t.sealed_credentials = seal(state, t.id, &t.uid, creds)?;
             t.region = region.clone();
             if !targets::update_if_unchanged(&txn, &t, now_millis()).await? {
                 return Err(ApiError::conflict(
@@ -496,8 +496,8 @@ async fn insert_private_target(
     region: &str,
 ) -> ApiResult<target::Model> {
     let uid = uuid::Uuid::new_v4().to_string();
-    let sealed = seal(state, &uid, creds)?;
-    Ok(targets::insert(
+    insert_sealed(
+        state,
         txn,
         targets::NewTarget {
             name: format!("private:{uid}"),
@@ -506,13 +506,13 @@ async fn insert_private_target(
             region: region.to_owned(),
             iam_endpoint: None,
             sts_endpoint: None,
-            sealed_credentials: sealed,
+            sealed_credentials: String::new(),
             is_private: true,
             delete_protection: false,
         },
-        now_millis(),
+        creds,
     )
-    .await?)
+    .await
 }
 
 /// Applies `enable-admin-rotation` / `admin-rotation-interval-days`: they schedule the key

@@ -1,7 +1,8 @@
 //! AWS targets: create, update, get, get-details, list, delete.
 //!
 //! A target's access key id, secret key and session token are sealed together under the
-//! master key with the row's `uid` as associated data. Only `get-target-details` opens them.
+//! master key with the row's immutable id (and `uid`) as associated data. Only
+//! `get-target-details` opens them.
 
 use mayfly_api_types::{request, response};
 use mayfly_store::{
@@ -22,31 +23,64 @@ use crate::{
     state::AppState,
 };
 
-/// The associated data a target's credentials are sealed with (also used by the master key
-/// rotation when it re-seals them).
-pub(crate) fn aad(uid: &str) -> Vec<u8> {
+/// The associated data a target's credentials are sealed with: the row's primary key, which
+/// nothing ever changes (producers and leases reference it), and its `uid`. A sealed value
+/// copied onto another row, even together with the `uid` column, does not open there.
+pub(crate) fn aad(id: i64, uid: &str) -> Vec<u8> {
+    format!("target:{id}:{uid}").into_bytes()
+}
+
+/// The associated data of values sealed before the row id was bound: the `uid` column
+/// alone, which a writer of the database could copy along with the value. Such values are
+/// opened only to convert them ([`crate::rotation::master::bind_sealed_to_row_ids`], at
+/// start-up), never to serve a request.
+pub(crate) fn legacy_aad(uid: &str) -> Vec<u8> {
     format!("target:{uid}").into_bytes()
 }
 
-/// Seals credentials for the target row `uid`.
-pub(crate) fn seal(state: &AppState, uid: &str, creds: &AwsCredentials) -> ApiResult<String> {
-    let json = serde_json::to_vec(creds).map_err(|e| ApiError::internal(e.to_string()))?;
-    Ok(state.keys().seal(&json, &aad(uid)))
+/// Seals credentials for the target row `id`/`uid`.
+pub(crate) fn seal(
+    state: &AppState,
+    id: i64,
+    uid: &str,
+    creds: &AwsCredentials,
+) -> ApiResult<String> {
+    let json = secrecy::zeroize::Zeroizing::new(
+        serde_json::to_vec(creds).map_err(|e| ApiError::internal(e.to_string()))?,
+    );
+    Ok(state.keys().seal(&json, &aad(id, uid)))
 }
 
 /// Opens a target's credentials.
 pub(crate) fn open(state: &AppState, row: &target::Model) -> ApiResult<AwsCredentials> {
     let plain = state
         .keys()
-        .open(&row.sealed_credentials, &aad(&row.uid))
+        .open(&row.sealed_credentials, &aad(row.id, &row.uid))
         .map_err(|e| {
             ApiError::internal(format!(
                 "cannot open the credentials of target {}: {e}",
                 row.name
             ))
         })?;
+    let plain = secrecy::zeroize::Zeroizing::new(plain);
     serde_json::from_slice(&plain)
         .map_err(|e| ApiError::internal(format!("target {} credentials: {e}", row.name)))
+}
+
+/// Inserts a target and seals `creds` for it. The associated data is the row's id, which
+/// exists only once the row does: the row is written with an empty sealed value, then
+/// given its sealed credentials, so the caller must pass a transaction (an empty value
+/// never becomes visible, and a failure leaves no row).
+pub(crate) async fn insert_sealed(
+    state: &AppState,
+    txn: &sea_orm::DatabaseTransaction,
+    new: targets::NewTarget,
+    creds: &AwsCredentials,
+) -> ApiResult<target::Model> {
+    let mut row = targets::insert(txn, new, now_millis()).await?;
+    row.sealed_credentials = seal(state, row.id, &row.uid, creds)?;
+    targets::set_sealed(txn, row.id, &row.sealed_credentials).await?;
+    Ok(row)
 }
 
 pub async fn create(
@@ -66,27 +100,32 @@ pub async fn create(
     if input.iam_endpoint.is_some() || input.sts_endpoint.is_some() {
         authorize_endpoint_change(caller, input.name.as_str())?;
     }
-    let uid = uuid::Uuid::new_v4().to_string();
-    let sealed = seal(state, &uid, &input.credentials)?;
-    let row = targets::insert(
-        state.db(),
+    let txn = state
+        .db()
+        .begin()
+        .await
+        .map_err(mayfly_store::StoreError::from)?;
+    let row = insert_sealed(
+        state,
+        &txn,
         targets::NewTarget {
-            uid,
+            uid: uuid::Uuid::new_v4().to_string(),
             name: input.name.as_str().to_owned(),
             description: input.description,
             region: input.region,
             iam_endpoint: input.iam_endpoint,
             sts_endpoint: input.sts_endpoint,
-            sealed_credentials: sealed,
+            sealed_credentials: String::new(),
             is_private: false,
             delete_protection: input.delete_protection,
         },
-        now_millis(),
+        &input.credentials,
     )
     .await?;
     if let Some(days) = rotation_days {
-        crate::rotation::schedule::set_interval(state.db(), row.id, days).await?;
+        crate::rotation::schedule::set_interval(&txn, row.id, days).await?;
     }
+    txn.commit().await.map_err(mayfly_store::StoreError::from)?;
     tracing::info!(target_name = %row.name, target_id = row.id, "target created");
     Ok(response::TargetId { target_id: row.id })
 }
@@ -130,7 +169,7 @@ pub async fn update(state: &AppState, caller: &Caller, req: request::AwsTarget) 
         row.name = new_name.as_str().to_owned();
     }
     if let Some(creds) = &changes.credentials {
-        row.sealed_credentials = seal(state, &row.uid, creds)?;
+        row.sealed_credentials = seal(state, row.id, &row.uid, creds)?;
     }
     if let Some(region) = changes.region {
         row.region = region;

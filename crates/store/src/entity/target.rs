@@ -1,8 +1,8 @@
 use sea_orm::entity::prelude::*;
 
 /// An AWS connection. `sealed_credentials` is the access key id, secret key and session token,
-/// sealed together by `mayfly-crypto` with `uid` as associated data, so a sealed value cannot
-/// be moved to another row and still open.
+/// sealed together by `mayfly-crypto` with `id` and `uid` as associated data, so a sealed value
+/// cannot be moved to another row and still open.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "targets")]
 pub struct Model {
