@@ -73,6 +73,26 @@ fn unauthenticated_requests_learn_nothing_about_validation() {
     let gw = spawn_sqlite();
     let (status, _) = gw.post("/create-aws-target", json!({"name": "a//b"}));
     assert_eq!(status, 401);
+    let (status, body) = gw.post(
+        "/gateway-create-producer-aws",
+        json!({"name": "/x", "user-ttl": "forever", "access-mode": "nope", "token": "t-bogus"}),
+    );
+    assert_eq!(status, 401, "no field is validated for a bad token: {body}");
+    // The token travels in the body, so only a body that is not a JSON object comes first,
+    // with a message about JSON alone (as docs/security.md says).
+    for raw in ["{not json", "[1, 2]"] {
+        let resp = gw
+            .client()
+            .post(gw.url("/create-aws-target"))
+            .header("content-type", "application/json")
+            .body(raw)
+            .send()
+            .unwrap();
+        assert_eq!(resp.status().as_u16(), 400, "{raw}");
+        let body: serde_json::Value = resp.json().unwrap();
+        let message = body["error"].as_str().unwrap();
+        assert!(message.starts_with("the request body"), "{message}");
+    }
 }
 
 #[test]
