@@ -207,13 +207,15 @@ async fn run(
         Operation::ProducerGet => ok(producers::get(state, c, parse(body)?).await?),
         Operation::ProducerList => ok(producers::list(state, c).await?),
         Operation::ProducerDelete(flavor) => {
-            let name = producers::delete(state, c, parse(body)?).await?;
+            let (name, revoking) = producers::delete(state, c, parse(body)?).await?;
             match flavor {
                 Flavor::New => ok(response::DynamicSecretDeleted {
                     dynamic_secret_name: name,
+                    revoking,
                 }),
                 _ => ok(response::ProducerDeleted {
                     producer_name: name,
+                    revoking,
                 }),
             }
         }
@@ -232,8 +234,8 @@ async fn run(
         }
         Operation::TmpCredsList => ok(tmp_creds::list(state, c, parse(body)?).await?),
         Operation::TmpCredsRevoke => {
-            tmp_creds::revoke(state, c, parse(body)?).await?;
-            ok(response::Empty {})
+            let revoking = tmp_creds::revoke(state, c, parse(body)?).await?;
+            ok(response::TmpCredsRevoked { revoking })
         }
         Operation::TmpCredsUpdate => {
             tmp_creds::update(state, c, parse(body)?).await?;

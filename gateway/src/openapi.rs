@@ -270,7 +270,7 @@ pub fn describe(op: Operation) -> OperationDoc {
             CREDENTIALS,
             "Revoke one credential (tmp-creds-id) or all (revoke-all)",
             json::<rq::RevokeTmpCreds>(),
-            json::<rs::Empty>(),
+            json::<rs::TmpCredsRevoked>(),
             &[404, 409, 502],
         ),
         Operation::TmpCredsUpdate => D::token(

@@ -40,6 +40,15 @@ pub struct Updated {
 #[derive(Debug, Clone, Default, Serialize, ToSchema)]
 pub struct Empty {}
 
+/// `gateway-revoke-producer-tmp-creds`: the SDK ignores the body; Mayfly says what it did.
+#[derive(Debug, Clone, Default, Serialize, ToSchema)]
+pub struct TmpCredsRevoked {
+    /// How many credentials the revoker is now ending (`revoke-all`; the request returns at
+    /// once, `gateway-get-producer-tmp-creds` shows them go), or 0 when the request itself
+    /// revoked the one credential it named.
+    pub revoking: u64,
+}
+
 /// One item a target is used by.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct TargetItemAssoc {
@@ -183,12 +192,18 @@ pub struct DynamicSecretDetailsWrapped {
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ProducerDeleted {
     pub producer_name: String,
+    /// Mayfly extension: how many of its temporary IAM users the revoker is now deleting
+    /// (the request does not wait for them; `gateway-get-producer-tmp-creds` is gone with the
+    /// producer, so follow them in the audit trail or metrics).
+    pub revoking: u64,
 }
 
 /// `dynamic-secret-delete`.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct DynamicSecretDeleted {
     pub dynamic_secret_name: String,
+    /// Mayfly extension: as [`ProducerDeleted::revoking`].
+    pub revoking: u64,
 }
 
 /// One entry of `gateway-list-producers`.

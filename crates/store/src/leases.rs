@@ -396,6 +396,63 @@ pub async fn live_iam_count_for_target(
         .await?)
 }
 
+/// Which leases a bulk revocation covers.
+#[derive(Debug, Clone, Copy)]
+pub enum LeaseScope {
+    /// The leases a producer issued.
+    Producer(i64),
+    /// The leases issued through a target (whatever producer now uses it).
+    Target(i64),
+}
+
+impl LeaseScope {
+    fn filter<Q: QueryFilter>(self, q: Q) -> Q {
+        match self {
+            LeaseScope::Producer(id) => q.filter(lease::Column::ProducerId.eq(id)),
+            LeaseScope::Target(id) => q.filter(lease::Column::TargetId.eq(id)),
+        }
+    }
+}
+
+/// Makes every live `iam_user` lease in `scope` due for the revoker now, in two statements
+/// whatever their number: `active` ones get `expires_at = now` (the credential now ends
+/// here, which is also what tmp-creds listings show), `revoke_failed` ones are retried at once.
+/// Leases being created or torn down are left to finish; a lease still `creating` keeps its
+/// expiry. Returns how many leases are now the revoker's to end (the two updated sets plus
+/// those already `revoking`).
+pub async fn revoke_soon(
+    db: &impl ConnectionTrait,
+    scope: LeaseScope,
+    now: Millis,
+) -> Result<u64, StoreError> {
+    scope
+        .filter(lease::Entity::update_many())
+        .col_expr(lease::Column::ExpiresAt, Expr::value(now))
+        .col_expr(lease::Column::UpdatedAt, Expr::value(now))
+        .filter(lease::Column::Mode.eq(IAM_USER))
+        .filter(lease::Column::State.eq(LeaseState::Active))
+        .filter(lease::Column::ExpiresAt.gt(now))
+        .exec(db)
+        .await?;
+    scope
+        .filter(lease::Entity::update_many())
+        .col_expr(lease::Column::NextAttemptAt, Expr::value(now))
+        .filter(lease::Column::Mode.eq(IAM_USER))
+        .filter(lease::Column::State.eq(LeaseState::RevokeFailed))
+        .exec(db)
+        .await?;
+    Ok(scope
+        .filter(lease::Entity::find())
+        .filter(lease::Column::Mode.eq(IAM_USER))
+        .filter(lease::Column::State.is_in([
+            LeaseState::Active,
+            LeaseState::Revoking,
+            LeaseState::RevokeFailed,
+        ]))
+        .count(db)
+        .await?)
+}
+
 /// How many leases are in each state (for metrics and the operations guide).
 pub async fn count_in_state(
     db: &impl ConnectionTrait,

@@ -148,6 +148,65 @@ pub async fn delete(db: &impl ConnectionTrait, id: i64) -> Result<(), StoreError
     Ok(())
 }
 
+/// Takes a public target out of service while credentials issued through it still need its
+/// key to be revoked: it is hidden like a private target (no list or lookup by name shows it)
+/// and its name is freed (`retired:<uid>`), so a new target of the same name can be created at
+/// once. [`delete_unreferenced_private`] deletes it once nothing needs it.
+pub async fn retire(
+    db: &impl ConnectionTrait,
+    id: i64,
+    uid: &str,
+    now: Millis,
+) -> Result<(), StoreError> {
+    target::Entity::update_many()
+        .col_expr(target::Column::Name, Expr::value(format!("retired:{uid}")))
+        .col_expr(target::Column::IsPrivate, Expr::value(true))
+        .col_expr(target::Column::DeleteProtection, Expr::value(false))
+        .col_expr(target::Column::ModifiedAt, Expr::value(now))
+        .filter(target::Column::Id.eq(id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Deletes hidden targets (a producer's inline credentials, or a retired public target) that
+/// no producer uses and no live lease needs any more; `only` limits it to one target. The
+/// test and the delete are one statement, so a lease written meanwhile keeps its target.
+/// Returns how many it deleted.
+pub async fn delete_unreferenced_private(
+    db: &impl ConnectionTrait,
+    only: Option<i64>,
+) -> Result<u64, StoreError> {
+    use sea_orm::sea_query::{Alias, Query};
+    let live = ["creating", "active", "revoking", "revoke_failed"];
+    let producers_using = Query::select()
+        .expr(Expr::val(1))
+        .from(producer::Entity)
+        .and_where(
+            Expr::col((producer::Entity, producer::Column::TargetId))
+                .equals((target::Entity, target::Column::Id)),
+        )
+        .to_owned();
+    let leases = Alias::new("leases");
+    let leases_needing = Query::select()
+        .expr(Expr::val(1))
+        .from(leases.clone())
+        .and_where(
+            Expr::col((leases.clone(), Alias::new("target_id")))
+                .equals((target::Entity, target::Column::Id)),
+        )
+        .and_where(Expr::col((leases, Alias::new("state"))).is_in(live))
+        .to_owned();
+    let mut q = target::Entity::delete_many()
+        .filter(target::Column::IsPrivate.eq(true))
+        .filter(Expr::exists(producers_using).not())
+        .filter(Expr::exists(leases_needing).not());
+    if let Some(id) = only {
+        q = q.filter(target::Column::Id.eq(id));
+    }
+    Ok(q.exec(db).await?.rows_affected)
+}
+
 /// The producers that use a target, by name.
 pub async fn producers_using(
     db: &impl ConnectionTrait,

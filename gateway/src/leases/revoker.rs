@@ -90,5 +90,10 @@ pub async fn run_once(state: &AppState) -> RevokerRound {
             round.failed += 1;
         }
     }
+    if round.revoked > 0 {
+        // A retired target, or a producer's replaced inline credentials, may just have lost
+        // the last credential that needed them.
+        crate::housekeeping::sweep_unneeded_targets(state).await;
+    }
     round
 }

@@ -15,7 +15,7 @@ use sea_orm::DatabaseTransaction;
 use super::{
     given, rfc3339,
     target_input::{self, AwsCredentials},
-    targets::{find_public, insert_sealed, open, seal},
+    targets::{find_public, insert_sealed, open},
 };
 use crate::{
     authn::Caller,
@@ -289,15 +289,25 @@ pub async fn update(
             t
         }
         TargetChoice::Inline { creds, region } if old_target.is_private => {
-            let mut t = old_target;
-            t.sealed_credentials = seal(state, t.id, &t.uid, creds)?;
-            t.region = region.clone();
-            if !targets::update_if_unchanged(&txn, &t, now_millis()).await? {
-                return Err(ApiError::conflict(
-                    "the dynamic secret changed meanwhile; retry",
-                ));
+            let current = open(state, &old_target)?;
+            if current.access_key_id == creds.access_key_id
+                && current.secret_access_key == creds.secret_access_key
+                && old_target.region == *region
+            {
+                // The same inline credentials sent again (the SDKs send every field).
+                old_target
+            } else {
+                // New credentials, perhaps of another account: a new private target. The old
+                // one stays, hidden, for as long as credentials issued with it are live (their
+                // teardown needs that key), then goes (`delete_unreferenced_private`).
+                let t = insert_private_target(state, &txn, creds, region).await?;
+                let kept = crate::rotation::schedule::of_target(&txn, old_target.id).await?;
+                if kept.interval_days > 0 {
+                    crate::rotation::schedule::set_interval(&txn, t.id, kept.interval_days).await?;
+                }
+                orphaned_private = Some(old_target.id);
+                t
             }
-            t
         }
         TargetChoice::Inline { creds, region } => {
             insert_private_target(state, &txn, creds, region).await?
@@ -321,7 +331,8 @@ pub async fn update(
         ));
     }
     if let Some(id) = orphaned_private {
-        targets::delete(&txn, id).await?;
+        // Deleted now if no live credential needs its key; otherwise after the last one ends.
+        targets::delete_unreferenced_private(&txn, Some(id)).await?;
     }
     apply_rotation(&txn, &req, &target).await?;
     commit(txn).await?;
@@ -382,8 +393,14 @@ pub async fn list(state: &AppState, caller: &Caller) -> ApiResult<response::Prod
     })
 }
 
-/// Deletes a producer (and its private target); returns its name.
-pub async fn delete(state: &AppState, caller: &Caller, req: request::Named) -> ApiResult<String> {
+/// Deletes a producer; returns its name and how many of its credentials the revoker is now
+/// ending. Its private target (inline credentials) goes with it once no live credential needs
+/// it: until then the revoker still tears down with that key.
+pub async fn delete(
+    state: &AppState,
+    caller: &Caller,
+    req: request::Named,
+) -> ApiResult<(String, u64)> {
     let name = parse_name(&req.name)?;
     authorize(
         caller,
@@ -397,18 +414,25 @@ pub async fn delete(state: &AppState, caller: &Caller, req: request::Named) -> A
             "dynamic secret {name} has delete protection; update it with delete_protection false first"
         )));
     }
-    // Its temporary IAM users go first: a deleted producer must not leave live users behind.
-    let revoked = super::tmp_creds::revoke_all_iam(state, &row).await?;
+    // A deleted producer must not leave live users behind: they are handed to the revoker
+    // (which needs only the lease and its target, not the producer) in the same transaction
+    // that deletes the producer.
     let txn = begin(state).await?;
     let row = find(&txn, name.as_str()).await?;
-    let target = targets::find_by_id(&txn, row.target_id).await?;
+    let revoking = mayfly_store::leases::revoke_soon(
+        &txn,
+        mayfly_store::leases::LeaseScope::Producer(row.id),
+        now_millis(),
+    )
+    .await?;
     producers::delete(&txn, row.id).await?;
-    if let Some(t) = target.filter(|t| t.is_private) {
-        targets::delete(&txn, t.id).await?;
-    }
+    targets::delete_unreferenced_private(&txn, Some(row.target_id)).await?;
     commit(txn).await?;
-    tracing::info!(producer = %name, revoked, "dynamic secret deleted");
-    Ok(name.to_string())
+    if revoking > 0 {
+        state.wake_revoker();
+    }
+    tracing::info!(producer = %name, revoking, "dynamic secret deleted");
+    Ok((name.to_string(), revoking))
 }
 
 /// Whether a stored producer has delete protection.

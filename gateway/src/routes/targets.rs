@@ -354,27 +354,41 @@ pub async fn delete(
             )));
         }
     }
-    // Credentials issued through this target need it to be revoked: end them first.
-    for p in &users {
-        super::tmp_creds::revoke_all_iam(state, p).await?;
-    }
-    let live = mayfly_store::leases::live_iam_count_for_target(state.db(), row.id).await?;
-    if live > 0 {
+    use mayfly_store::leases::{self, LeaseScope};
+    let force = req.force_deletion == Some(true);
+    let live = leases::live_iam_count_for_target(state.db(), row.id).await?;
+    if live > 0 && !force {
         return Err(ApiError::conflict(format!(
-            "{live} temporary IAM users issued through target {name} are still live (their dynamic secrets now use another target); revoke them first"
+            "{live} temporary IAM users issued through target {name} are still live (their dynamic secrets now use another target); revoke them, or pass force-deletion to have them revoked"
         )));
     }
+    // No credential may outlive the key that can revoke it. The deleted producers' credentials
+    // and every credential issued through this target go to the revoker (in this transaction:
+    // the request answers at once, whatever their number), and while any is live the target
+    // is retired (hidden, its name free) rather than deleted; the revoker deletes it after
+    // the last one.
     let txn = state
         .db()
         .begin()
         .await
         .map_err(mayfly_store::StoreError::from)?;
+    let now = now_millis();
     for p in &users {
+        leases::revoke_soon(&txn, LeaseScope::Producer(p.id), now).await?;
         mayfly_store::producers::delete(&txn, p.id).await?;
     }
-    targets::delete(&txn, row.id).await?;
+    let revoking = leases::revoke_soon(&txn, LeaseScope::Target(row.id), now).await?;
+    let needed = leases::live_iam_count_for_target(&txn, row.id).await?;
+    if needed > 0 {
+        targets::retire(&txn, row.id, &row.uid, now).await?;
+    } else {
+        targets::delete(&txn, row.id).await?;
+    }
     txn.commit().await.map_err(mayfly_store::StoreError::from)?;
-    tracing::info!(target_name = %name, producers_deleted = users.len(), "target deleted");
+    if revoking > 0 {
+        state.wake_revoker();
+    }
+    tracing::info!(target_name = %name, producers_deleted = users.len(), revoking, retired = needed > 0, "target deleted");
     Ok(())
 }
 

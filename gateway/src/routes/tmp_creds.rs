@@ -73,11 +73,13 @@ fn present(l: Lease) -> response::TmpUserData {
     }
 }
 
+/// Revokes one credential now, or (`revoke-all`) hands every live one to the revoker; returns
+/// how many the revoker is now ending.
 pub async fn revoke(
     state: &AppState,
     caller: &Caller,
     req: request::RevokeTmpCreds,
-) -> ApiResult<()> {
+) -> ApiResult<u64> {
     let p = producer_named(state, caller, &req.name, Capability::Delete).await?;
     if req.soft_delete == Some(true) {
         return Err(ApiError::bad_request(
@@ -96,7 +98,9 @@ pub async fn revoke(
             if p.access_mode != IAM_USER {
                 return Err(ApiError::bad_request(STS_CANNOT_REVOKE));
             }
-            revoke_all_iam(state, &p).await.map(|_| ())
+            let n = revoke_all_iam(state, &p).await?;
+            tracing::info!(producer = %p.name, revoking = n, "revoke-all handed to the revoker");
+            Ok(n)
         }
         (Some(id), false) => {
             let lease = leases::find(state.db(), id)
@@ -111,7 +115,7 @@ pub async fn revoke(
             if lease.mode != IAM_USER {
                 return Err(ApiError::bad_request(STS_CANNOT_REVOKE));
             }
-            revoke_one(state, &lease).await
+            revoke_one(state, &lease).await.map(|()| 0)
         }
     }
 }
@@ -151,15 +155,20 @@ pub async fn revoke_one(state: &AppState, lease: &Lease) -> ApiResult<()> {
     })
 }
 
-/// Revokes every live `iam_user` lease of a producer; returns how many.
-pub async fn revoke_all_iam(state: &AppState, p: &producer::Model) -> ApiResult<usize> {
-    let live = leases::live_for_producer(state.db(), p.id).await?;
-    let mut revoked = 0;
-    for lease in live.iter().filter(|l| l.mode == IAM_USER) {
-        revoke_one(state, lease).await?;
-        revoked += 1;
+/// Hands every live `iam_user` lease of a producer to the revoker and wakes it; returns how
+/// many it is now ending. Two statements whatever the number, so the request answers at once;
+/// the revoker ends them with bounded concurrency, retrying failures (as for expiry).
+pub async fn revoke_all_iam(state: &AppState, p: &producer::Model) -> ApiResult<u64> {
+    revoke_soon(state, leases::LeaseScope::Producer(p.id)).await
+}
+
+/// Makes the leases of `scope` due and wakes the revoker.
+pub async fn revoke_soon(state: &AppState, scope: leases::LeaseScope) -> ApiResult<u64> {
+    let n = leases::revoke_soon(state.db(), scope, now_millis()).await?;
+    if n > 0 {
+        state.wake_revoker();
     }
-    Ok(revoked)
+    Ok(n)
 }
 
 pub async fn update(

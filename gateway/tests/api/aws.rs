@@ -75,6 +75,25 @@ pub fn users_under(moto: &MotoServer, path: &str) -> Vec<String> {
     names
 }
 
+/// Waits until no IAM user is left under `path`: bulk revocations (revoke-all, deleting a
+/// producer or a target) answer at once and the revoker ends the users right after. Panics
+/// with the users still there after `within`.
+pub fn wait_until_no_users(moto: &MotoServer, path: &str, within: std::time::Duration) {
+    let deadline = std::time::Instant::now() + within;
+    loop {
+        let left = users_under(moto, path);
+        if left.is_empty() {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{} users still under {path} after {within:?}: {left:?}",
+            left.len()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+}
+
 /// Whether these keys authenticate (STS GetCallerIdentity), and as whom.
 pub fn caller_arn(moto: &MotoServer, value: &Value) -> Option<String> {
     let c = clients(

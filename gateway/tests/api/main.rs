@@ -4,6 +4,7 @@
 mod access;
 mod auth;
 mod aws;
+mod bulk;
 mod endpoints;
 mod ha;
 mod health;

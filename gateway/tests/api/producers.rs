@@ -80,7 +80,10 @@ fn iam_user_producer_lifecycle_with_the_contract_fields() {
         );
         assert_eq!(
             (status, body),
-            (200, json!({"producer_name": "/team-a/s3-reader-v2"}))
+            (
+                200,
+                json!({"producer_name": "/team-a/s3-reader-v2", "revoking": 0})
+            )
         );
         let (status, _) = gw.post_authed(
             "/gateway-delete-producer",
@@ -141,7 +144,10 @@ fn assume_role_producer_on_the_dynamic_secret_paths() {
             gw.post_authed("/dynamic-secret-delete", json!({"name": "/deploy/role"}));
         assert_eq!(
             (status, body),
-            (200, json!({"dynamic_secret_name": "/deploy/role"}))
+            (
+                200,
+                json!({"dynamic_secret_name": "/deploy/role", "revoking": 0})
+            )
         );
     });
 }
