@@ -198,8 +198,78 @@ pub fn run(
         (env.access_id.clone(), env.access_key.clone()),
         &profile,
     )?;
-    let answer = client.post(command.path(), &with_token(body, token)?)?;
-    command.request().render(&answer, &mut *io.stdout)
+    let answer = client.post(command.path(), &with_token(body, token.clone())?)?;
+    command.request().render(&answer, &mut *io.stdout)?;
+    if let Some((name, timeout)) = command.request().wait_for_revocation() {
+        // The gateway says how many it handed to the revoker (Mayfly's `revoking`).
+        let handed = answer["revoking"]
+            .as_u64()
+            .and_then(|n| usize::try_from(n).ok());
+        wait_for_revocation(&client, &token, name, handed, timeout, &mut *io.stderr)?;
+    }
+    Ok(())
+}
+
+/// Polls the tmp-creds list until no `iam_user` credential of `name` is live, printing
+/// `revoked N, remaining M` on `progress` whenever it changes (N counted from `handed`, the
+/// number the gateway said it is revoking, or else from the first listing).
+fn wait_for_revocation(
+    client: &crate::client::GatewayClient,
+    token: &str,
+    name: &str,
+    handed: Option<usize>,
+    timeout: std::time::Duration,
+    progress: &mut dyn std::io::Write,
+) -> Result<(), CliError> {
+    let deadline = std::time::Instant::now() + timeout;
+    let mut first: Option<usize> = handed;
+    let mut shown: Option<usize> = None;
+    loop {
+        let list = client.post(
+            "gateway-get-producer-tmp-creds",
+            &serde_json::json!({"name": name, "token": token}),
+        )?;
+        let items = list.as_array().ok_or_else(|| {
+            CliError::InvalidResponse("gateway-get-producer-tmp-creds did not return a list".into())
+        })?;
+        let live: Vec<&Value> = items
+            .iter()
+            .filter(|c| c["mode"] == "iam_user")
+            .filter(|c| {
+                matches!(
+                    c["state"].as_str(),
+                    Some("active" | "revoking" | "revoke_failed" | "creating")
+                )
+            })
+            .collect();
+        let remaining = live.len();
+        let start = *first.get_or_insert(remaining);
+        if shown != Some(remaining) {
+            writeln!(
+                progress,
+                "revoked {}, remaining {remaining}",
+                start.saturating_sub(remaining)
+            )
+            .map_err(CliError::Output)?;
+            shown = Some(remaining);
+        }
+        if remaining == 0 {
+            return Ok(());
+        }
+        if std::time::Instant::now() >= deadline {
+            let failed = live
+                .iter()
+                .filter_map(|c| c["last_error"].as_str().filter(|e| !e.is_empty()))
+                .next()
+                .map(|e| format!("; one of them last failed with: {e}"))
+                .unwrap_or_default();
+            return Err(CliError::Usage(format!(
+                "{remaining} credentials of {name} are still live after {}s; the revoker keeps retrying (gateway-get-producer-tmp-creds shows them){failed}",
+                timeout.as_secs()
+            )));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(500));
+    }
 }
 
 /// Adds `token` to the body, where the Akeyless SDKs send it.

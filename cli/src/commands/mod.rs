@@ -62,4 +62,10 @@ pub trait ApiRequest {
     fn render(&self, answer: &Value, out: &mut dyn Write) -> Result<(), CliError> {
         output::print_json(answer, out)
     }
+
+    /// After the answer, wait for the revoker to end this dynamic secret's credentials
+    /// (`--wait`): its name and how long to wait at most.
+    fn wait_for_revocation(&self) -> Option<(&str, Duration)> {
+        None
+    }
 }

@@ -5,6 +5,8 @@ use clap::builder::BoolishValueParser;
 use clap::{ArgGroup, Args};
 use serde::Serialize;
 
+use std::time::Duration;
+
 use super::ApiRequest;
 
 /// `gateway-revoke-producer-tmp-creds` / `dynamic-secret-tmp-creds-delete`.
@@ -47,9 +49,26 @@ pub struct TmpCredsRevokeArgs {
     #[arg(long)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub host: Option<String>,
+
+    /// Mayfly: after the gateway accepts the revocation (it answers at once and its revoker
+    /// ends the credentials right after), wait until none is left, printing revoked/remaining
+    /// on stderr. Fails if some are still live after --wait-timeout.
+    #[arg(long)]
+    #[serde(skip)]
+    pub wait: bool,
+
+    /// Seconds --wait waits at most.
+    #[arg(long, value_name = "SECONDS", default_value_t = 600, requires = "wait")]
+    #[serde(skip)]
+    pub wait_timeout: u64,
 }
 
-impl ApiRequest for TmpCredsRevokeArgs {}
+impl ApiRequest for TmpCredsRevokeArgs {
+    fn wait_for_revocation(&self) -> Option<(&str, Duration)> {
+        self.wait
+            .then(|| (self.name.as_str(), Duration::from_secs(self.wait_timeout)))
+    }
+}
 
 /// `gateway-update-producer-tmp-creds` / `dynamic-secret-tmp-creds-update`.
 #[derive(Debug, Clone, Args, Serialize)]

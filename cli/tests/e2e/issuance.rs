@@ -309,7 +309,11 @@ fn iam_user_values_in_every_output_format_then_retime_and_revoke() {
             id,
         ])
         .json();
-    assert_eq!(revoked, json!({}));
+    assert_eq!(
+        revoked,
+        json!({"revoking": 0}),
+        "revoked by the request itself"
+    );
     assert!(
         caller_arn(
             moto,
@@ -325,16 +329,24 @@ fn iam_user_values_in_every_output_format_then_retime_and_revoke() {
     assert!(!left.contains(&user.to_owned()), "{left:?}");
     assert!(caller_arn(moto, &env_key, &env_secret, None).is_some());
 
-    // Revoking all: nothing is left in moto or in the list.
-    let revoked = cli
-        .run(&[
-            "gateway-revoke-producer-tmp-creds",
-            "--name",
-            producer,
-            "--revoke-all",
-        ])
-        .json();
-    assert_eq!(revoked, json!({}));
+    // Revoking all: the gateway answers at once with how many its revoker is ending, and
+    // --wait follows them until none is left; then nothing is left in moto or in the list.
+    let run = cli.run(&[
+        "gateway-revoke-producer-tmp-creds",
+        "--name",
+        producer,
+        "--revoke-all",
+        "--wait",
+        "--wait-timeout",
+        "120",
+    ]);
+    assert!(
+        run.stderr.contains("revoked 2, remaining 0"),
+        "progress on stderr: {run:#?}"
+    );
+    assert_eq!(run.code, 0, "{run:#?}");
+    let answer: Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(answer, json!({"revoking": 2}));
     assert!(
         users_under(moto, &path).is_empty(),
         "no user left under {path}"

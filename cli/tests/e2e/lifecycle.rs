@@ -14,7 +14,14 @@ const NOWHERE: &str = "http://127.0.0.1:9";
 
 #[test]
 fn configure_auth_target_and_producer_lifecycle() {
-    let cli = TestCli::spawn();
+    // A closed local port as the endpoint (the walk-through never calls AWS), which the
+    // gateway accepts only when the operator allows it.
+    let cli = TestCli::with_gateway(
+        mayfly_testkit::TestGateway::builder()
+            .env("MAYFLY_ALLOWED_ENDPOINTS", NOWHERE)
+            .spawn()
+            .expect("a SQLite gateway always starts"),
+    );
 
     // configure: the profile file is private and the key is not echoed.
     let summary = cli.configure();
