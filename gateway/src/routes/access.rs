@@ -229,8 +229,14 @@ pub async fn update_auth_method(
             ));
         }
     }
-    for (field, list) in [("bound-ips", &req.bound_ips), ("gw-bound-ips", &req.gw_bound_ips)] {
-        if list.as_ref().is_some_and(|l| l.iter().any(|ip| !ip.trim().is_empty())) {
+    for (field, list) in [
+        ("bound-ips", &req.bound_ips),
+        ("gw-bound-ips", &req.gw_bound_ips),
+    ] {
+        if list
+            .as_ref()
+            .is_some_and(|l| l.iter().any(|ip| !ip.trim().is_empty()))
+        {
             return Err(ApiError::bad_request(format!(
                 "{field}: not supported by Mayfly; leave it empty (restrict clients at the network or proxy instead)"
             )));

@@ -58,7 +58,10 @@ fn reset_access_key_gives_a_working_key_and_ends_the_old_key_and_its_tokens() {
         assert_eq!(status, 200, "{page}");
         let text = page.to_string();
         assert!(text.contains("reset-access-key"), "{text}");
-        assert!(!text.contains(&new_key), "the key is not in the audit trail");
+        assert!(
+            !text.contains(&new_key),
+            "the key is not in the audit trail"
+        );
         assert!(!gw.logs().contains(&new_key), "the key is not in the log");
     });
 }
@@ -101,12 +104,22 @@ fn a_key_without_update_on_the_auth_method_can_neither_reset_nor_unprotect_it() 
         assert_eq!(login(gw, &victim_id, &victim_key).0, 200);
         let (_, m) = gw.post_authed("/get-auth-method", json!({"name": "/ops/victim"}));
         assert_eq!(m["delete_protection"], json!(true), "{m}");
-        let (status, _) = call(gw, &token, "/delete-auth-method", json!({"name": "/ops/victim"}));
+        let (status, _) = call(
+            gw,
+            &token,
+            "/delete-auth-method",
+            json!({"name": "/ops/victim"}),
+        );
         assert_eq!(status, 409, "still protected");
 
         // Within its own subtree the same key may reset.
         new_key(gw, "/team/bot");
-        let (status, out) = call(gw, &token, "/reset-access-key", json!({"name": "/team/bot"}));
+        let (status, out) = call(
+            gw,
+            &token,
+            "/reset-access-key",
+            json!({"name": "/team/bot"}),
+        );
         assert_eq!(status, 200, "{out}");
     });
 }
@@ -124,7 +137,12 @@ fn another_admin_can_lift_the_protection_of_admin_and_delete_it() {
         assert_eq!(status, 200, "{auth}");
         let token2 = auth["token"].as_str().unwrap().to_owned();
 
-        let (status, body) = call(gw, &token2, "/delete-auth-method", json!({"name": "/admin"}));
+        let (status, body) = call(
+            gw,
+            &token2,
+            "/delete-auth-method",
+            json!({"name": "/admin"}),
+        );
         assert_eq!(status, 409, "protected at first start: {body}");
         let (status, body) = call(
             gw,
@@ -143,7 +161,12 @@ fn another_admin_can_lift_the_protection_of_admin_and_delete_it() {
         assert_eq!(body["name"], json!("/admin"));
         let (_, m) = call(gw, &token2, "/get-auth-method", json!({"name": "/admin"}));
         assert_eq!(m["delete_protection"], json!(false), "{m}");
-        let (status, body) = call(gw, &token2, "/delete-auth-method", json!({"name": "/admin"}));
+        let (status, body) = call(
+            gw,
+            &token2,
+            "/delete-auth-method",
+            json!({"name": "/admin"}),
+        );
         assert_eq!(status, 200, "{body}");
         assert_eq!(
             login(gw, gw.admin_access_id(), gw.admin_access_key()).0,
@@ -179,7 +202,10 @@ fn first_start_writes_the_generated_key_to_an_owner_only_file_and_not_to_the_log
     assert_eq!(call(&gw, token, "/list-auth-methods", json!({})).0, 200);
 
     let logs = gw.logs();
-    assert!(!logs.contains(&key), "the key is not in stdout/stderr: {logs}");
+    assert!(
+        !logs.contains(&key),
+        "the key is not in stdout/stderr: {logs}"
+    );
     assert!(
         logs.contains("admin-credentials"),
         "the log says where the key is: {logs}"
