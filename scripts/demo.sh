@@ -15,7 +15,7 @@
 #
 # To run the steps against the gateway you already run (the README's first command), set
 #   MAYFLY_DEMO_GATEWAY_URL=https://localhost:8000
-#   MAYFLY_ACCESS_ID=p-... MAYFLY_ACCESS_KEY=...      (the admin key it printed)
+#   MAYFLY_ACCESS_ID=p-... MAYFLY_ACCESS_KEY=...      (the admin key, from ./data/admin-credentials)
 #   MAYFLY_CA_CERT=./data/tls/ca.pem                  (the default)
 # The demo then creates its items under a unique folder /demo-XXXX, points its target at its
 # own moto (the target's iam-endpoint / sts-endpoint), and deletes them at the end. A gateway

@@ -249,6 +249,16 @@ async fn run(
         Operation::AuthMethodDelete => {
             ok(access::delete_auth_method(state, c, parse(body)?).await?)
         }
+        Operation::AuthMethodResetKey => {
+            let (out, revoked) = access::reset_access_key(state, c, parse(body)?).await?;
+            audit.detail = format!("new access key; {revoked} token(s) revoked");
+            ok(out)
+        }
+        Operation::AuthMethodUpdate => {
+            let (out, detail) = access::update_auth_method(state, c, parse(body)?).await?;
+            audit.detail = detail;
+            ok(out)
+        }
         Operation::RoleCreate => ok(access::create_role(state, c, parse(body)?).await?),
         Operation::RoleGet => ok(access::get_role(state, c, parse(body)?).await?),
         Operation::RoleList => ok(access::list_roles(state, c, parse(body)?).await?),

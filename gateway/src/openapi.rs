@@ -308,6 +308,20 @@ pub fn describe(op: Operation) -> OperationDoc {
             json::<ac::DeleteAuthMethodOutput>(),
             &[404, 409],
         ),
+        Operation::AuthMethodResetKey => D::token(
+            ACCESS,
+            "Give an API key auth method a new access key, shown only here; the old key and its tokens stop working (other gateways: within MAYFLY_CACHE_TTL). Needs update on the auth method",
+            json::<ac::ResetAccessKey>(),
+            json::<ac::ResetAuthMethodAccessKeyOutput>(),
+            &[404],
+        ),
+        Operation::AuthMethodUpdate => D::token(
+            ACCESS,
+            "Set or lift an auth method's delete protection, or change its description. Needs update on the auth method",
+            json::<ac::UpdateAuthMethod>(),
+            json::<ac::AuthMethodUpdateOutput>(),
+            &[404],
+        ),
         Operation::RoleCreate => D::token(
             ACCESS,
             "Create a role",

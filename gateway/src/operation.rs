@@ -39,6 +39,8 @@ pub enum Operation {
     AuthMethodGet,
     AuthMethodList,
     AuthMethodDelete,
+    AuthMethodResetKey,
+    AuthMethodUpdate,
     RoleCreate,
     RoleGet,
     RoleList,
@@ -119,6 +121,9 @@ pub const ROUTES: &[(&str, Operation)] = &[
     ("get-auth-method", Operation::AuthMethodGet),
     ("list-auth-methods", Operation::AuthMethodList),
     ("delete-auth-method", Operation::AuthMethodDelete),
+    ("reset-access-key", Operation::AuthMethodResetKey),
+    ("update-auth-method", Operation::AuthMethodUpdate),
+    ("auth-method-update-api-key", Operation::AuthMethodUpdate),
     ("create-role", Operation::RoleCreate),
     ("get-role", Operation::RoleGet),
     ("list-roles", Operation::RoleList),
@@ -174,6 +179,8 @@ impl Operation {
             | Operation::ProducerDelete(_)
             | Operation::AuthMethodCreate
             | Operation::AuthMethodDelete
+            | Operation::AuthMethodResetKey
+            | Operation::AuthMethodUpdate
             | Operation::RoleCreate
             | Operation::RoleDelete
             | Operation::RoleRuleSet

@@ -1,7 +1,7 @@
 //! Building and running the application: storage, keys, the admin bootstrap, TLS and the
 //! HTTP server. Tests and `main` both go through [`Application::build`].
 
-use std::{net::SocketAddr, sync::Arc, time::Duration};
+use std::{io::IsTerminal, net::SocketAddr, sync::Arc, time::Duration};
 
 use actix_web::{
     body::MessageBody,
@@ -53,7 +53,20 @@ impl Application {
             mayfly_store::meta::ensure_cluster_id(&db, &uuid::Uuid::new_v4().to_string()).await?;
         tracing::info!(database = ?kind, cluster_id = %cluster_id, "database ready");
 
-        match bootstrap::ensure_admin(&db, config.admin_seed.as_ref()).await? {
+        let data_dir = config.data_dir.clone();
+        let mut credentials_file = None;
+        let bootstrap = bootstrap::ensure_admin(&db, config.admin_seed.as_ref(), |id, key| {
+            let path = bootstrap::write_admin_credentials(&data_dir, id, key).map_err(|e| {
+                format!(
+                    "cannot write the generated admin key to {}: {e}; nothing was created, fix the data directory and start again",
+                    data_dir.join(bootstrap::ADMIN_CREDENTIALS_FILE).display()
+                )
+            })?;
+            credentials_file = Some(path);
+            Ok(())
+        })
+        .await?;
+        match bootstrap {
             AdminBootstrap::Existing => {}
             AdminBootstrap::FromEnvironment { access_id } => {
                 tracing::info!(access_id = %access_id, "created the admin API key from MAYFLY_ADMIN_ACCESS_ID/MAYFLY_ADMIN_ACCESS_KEY");
@@ -62,12 +75,22 @@ impl Application {
                 access_id,
                 access_key,
             } => {
-                // Printed once, outside the log pipeline: it is the only copy there will be.
-                println!(
-                    "\n=== Mayfly first start: admin API key (shown once, store it now) ===\n  access id:  {access_id}\n  access key: {}\n  e.g. mayfly configure --access-id {access_id} --access-key <key> --gateway-url https://localhost:{}\n",
-                    access_key.expose_secret(),
-                    config.listen.port()
+                let path = credentials_file.unwrap_or_default();
+                // The key never goes to the log (stdout is the log in containers and under
+                // journald): it is in the 0600 file, and on an interactive terminal only.
+                tracing::warn!(
+                    access_id = %access_id,
+                    path = %path.display(),
+                    "generated the admin API key; it is in this file (mode 0600), never in the log: store it, then delete the file"
                 );
+                if std::io::stdout().is_terminal() {
+                    println!(
+                        "\n=== Mayfly first start: admin API key (also in {}) ===\n  access id:  {access_id}\n  access key: {}\n  e.g. mayfly configure --access-id {access_id} --access-key <key> --gateway-url https://localhost:{}\n",
+                        path.display(),
+                        access_key.expose_secret(),
+                        config.listen.port()
+                    );
+                }
             }
         }
 

@@ -46,6 +46,27 @@ pub struct AuthMethodNameArgs {
 
 impl ApiRequest for AuthMethodNameArgs {}
 
+/// `update-auth-method`, `auth-method-update-api-key`: set or lift delete protection, change
+/// the description.
+#[derive(Debug, Clone, Args, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct AuthMethodUpdateArgs {
+    /// Auth method name, e.g. /admin.
+    #[arg(short = 'n', long)]
+    pub name: String,
+
+    /// New free-text description.
+    #[arg(long)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+
+    #[command(flatten)]
+    #[serde(flatten)]
+    pub delete_protection: DeleteProtection,
+}
+
+impl ApiRequest for AuthMethodUpdateArgs {}
+
 /// `get-role`, `delete-role`.
 #[derive(Debug, Clone, Args, Serialize)]
 pub struct RoleNameArgs {

@@ -10,8 +10,8 @@ use serde_json::Value;
 
 use super::access::{
     AccessListArgs, AssocRoleAmArgs, AuditEventsArgs, AuthMethodCreateArgs, AuthMethodNameArgs,
-    DeleteAssocArgs, RevokeTokenArgs, RoleCreateArgs, RoleNameArgs, RoleRuleDeleteArgs,
-    RoleRuleSetArgs,
+    AuthMethodUpdateArgs, DeleteAssocArgs, RevokeTokenArgs, RoleCreateArgs, RoleNameArgs,
+    RoleRuleDeleteArgs, RoleRuleSetArgs,
 };
 use super::items::ListItemsArgs;
 use super::producers::{NoArgs, ProducerCreateArgs, ProducerUpdateArgs, SecretNameArgs};
@@ -146,6 +146,14 @@ api_commands! {
     ListAuthMethods(AccessListArgs) => "list-auth-methods",
     /// Delete an auth method; its tokens stop working (other gateways: within MAYFLY_CACHE_TTL).
     DeleteAuthMethod(AuthMethodNameArgs) => "delete-auth-method",
+    /// Give an auth method a new access key, printed only this once; the old key and its
+    /// tokens stop working (needs update on the auth method).
+    ResetAccessKey(AuthMethodNameArgs) => "reset-access-key",
+    /// Set or lift an auth method's delete protection (--delete-protection false), or change
+    /// its description (needs update on the auth method).
+    UpdateAuthMethod(AuthMethodUpdateArgs) => "update-auth-method",
+    /// Set or lift an auth method's delete protection (newer name of update-auth-method).
+    AuthMethodUpdateApiKey(AuthMethodUpdateArgs) => "auth-method-update-api-key",
 
     /// Create a role (a set of rules that auth methods can be given).
     CreateRole(RoleCreateArgs) => "create-role",
@@ -740,9 +748,16 @@ mod tests {
                 "delete_protection": "false",
             })
         );
+        for command in ["update-auth-method", "auth-method-update-api-key"] {
+            assert_eq!(
+                body(&[command, "-n", "/admin", "--delete-protection", "false"]),
+                json!({"name": "/admin", "delete_protection": "false"})
+            );
+        }
         for command in [
             "get-auth-method",
             "delete-auth-method",
+            "reset-access-key",
             "get-role",
             "delete-role",
         ] {

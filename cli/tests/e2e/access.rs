@@ -454,3 +454,49 @@ fn taking_access_away_ends_the_key_and_its_tokens() {
     assert_eq!(last["status"], 401, "{last}");
     assert!(!failures.to_string().contains(&pipeline.access_key));
 }
+
+#[test]
+fn reset_access_key_and_delete_protection_through_the_cli() {
+    let cli = TestCli::spawn();
+    cli.configure();
+    let key = cli.run(&["create-auth-method", "--name", "/ci/bot"]).json();
+    let old = Pipeline {
+        cli: &cli,
+        home: TempDir::new().unwrap(),
+        access_id: str_of(&key, "access_id").to_owned(),
+        access_key: str_of(&key, "access_key").to_owned(),
+    };
+    old.run(&["list-roles"]).json();
+
+    let reset = cli.run(&["reset-access-key", "--name", "/ci/bot"]).json();
+    let new = Pipeline {
+        cli: &cli,
+        home: TempDir::new().unwrap(),
+        access_id: old.access_id.clone(),
+        access_key: str_of(&reset, "access_key").to_owned(),
+    };
+    old.run(&["list-roles"]).assert_failed(1, "HTTP 401");
+    new.run(&["list-roles"]).json();
+
+    let out = cli
+        .run(&[
+            "update-auth-method",
+            "--name",
+            "/ci/bot",
+            "--delete-protection",
+        ])
+        .json();
+    assert_eq!(out["name"], "/ci/bot", "{out}");
+    cli.run(&["delete-auth-method", "--name", "/ci/bot"])
+        .assert_failed(1, "HTTP 409");
+    cli.run(&[
+        "auth-method-update-api-key",
+        "--name",
+        "/ci/bot",
+        "--delete-protection",
+        "false",
+    ])
+    .json();
+    cli.run(&["delete-auth-method", "--name", "/ci/bot"]).json();
+    new.run(&["list-roles"]).assert_failed(1, "HTTP 401");
+}

@@ -249,3 +249,52 @@ pub struct AuditEventsOutput {
     /// Pass as `pagination-token` for the next page; empty on the last one.
     pub next_page: String,
 }
+
+/// `reset-access-key` (Akeyless `ResetAccessKey`): a new key for an API-key auth method.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(default)]
+#[schema(as = access::ResetAccessKey)]
+pub struct ResetAccessKey {
+    pub name: Option<String>,
+}
+
+/// `reset-access-key` (Akeyless `ResetAuthMethodAccessKeyOutput`): the new key, shown here
+/// once and never again. The old key and every token issued with it no longer work.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = access::ResetAuthMethodAccessKeyOutput)]
+pub struct ResetAuthMethodAccessKeyOutput {
+    pub access_key: String,
+}
+
+/// `auth-method-update-api-key`, `update-auth-method` (Akeyless `AuthMethodUpdateApiKey`):
+/// Mayfly changes the description and delete protection; the SDK's other fields (bound IPs,
+/// TTLs, ...) are ignored, except bound IPs and a new name, refused when set (Mayfly cannot
+/// honour them and silently dropping a restriction would mislead).
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(default)]
+#[schema(as = access::UpdateAuthMethod)]
+pub struct UpdateAuthMethod {
+    pub name: Option<String>,
+    pub description: Option<String>,
+    #[schema(schema_with = lenient::opt_bool_schema)]
+    #[serde(rename = "delete_protection", deserialize_with = "lenient::opt_bool")]
+    pub delete_protection: Option<bool>,
+    /// Renaming is not supported: refused when set to another name.
+    #[serde(rename = "new-name")]
+    pub new_name: Option<String>,
+    /// Not supported: refused when not empty.
+    #[schema(schema_with = lenient::opt_list_schema)]
+    #[serde(rename = "bound-ips", deserialize_with = "lenient::opt_list")]
+    pub bound_ips: Option<Vec<String>>,
+    /// Not supported: refused when not empty.
+    #[schema(schema_with = lenient::opt_list_schema)]
+    #[serde(rename = "gw-bound-ips", deserialize_with = "lenient::opt_list")]
+    pub gw_bound_ips: Option<Vec<String>>,
+}
+
+/// `auth-method-update-api-key`, `update-auth-method` (Akeyless `AuthMethodUpdateOutput`).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = access::AuthMethodUpdateOutput)]
+pub struct AuthMethodUpdateOutput {
+    pub name: String,
+}

@@ -115,3 +115,60 @@ pub async fn delete_token(db: &impl ConnectionTrait, token_hash: &str) -> Result
         .rows_affected
         > 0)
 }
+
+/// Replaces an auth method's key hash and deletes all its tokens, in one transaction the
+/// caller supplies: the old key and every token issued with it stop working together.
+/// Returns how many tokens were revoked.
+pub async fn replace_key(
+    db: &impl ConnectionTrait,
+    auth_method_id: &str,
+    key_hash: &str,
+) -> Result<u64, StoreError> {
+    auth_method::Entity::update_many()
+        .col_expr(
+            auth_method::Column::KeyHash,
+            sea_orm::sea_query::Expr::value(key_hash.to_owned()),
+        )
+        .filter(auth_method::Column::Id.eq(auth_method_id))
+        .exec(db)
+        .await?;
+    Ok(token::Entity::delete_many()
+        .filter(token::Column::AuthMethodId.eq(auth_method_id))
+        .exec(db)
+        .await?
+        .rows_affected)
+}
+
+/// Sets or lifts an auth method's delete protection.
+pub async fn set_delete_protection(
+    db: &impl ConnectionTrait,
+    auth_method_id: &str,
+    on: bool,
+) -> Result<(), StoreError> {
+    auth_method::Entity::update_many()
+        .col_expr(
+            auth_method::Column::DeleteProtection,
+            sea_orm::sea_query::Expr::value(on),
+        )
+        .filter(auth_method::Column::Id.eq(auth_method_id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Changes an auth method's description.
+pub async fn set_description(
+    db: &impl ConnectionTrait,
+    auth_method_id: &str,
+    description: &str,
+) -> Result<(), StoreError> {
+    auth_method::Entity::update_many()
+        .col_expr(
+            auth_method::Column::Description,
+            sea_orm::sea_query::Expr::value(description.to_owned()),
+        )
+        .filter(auth_method::Column::Id.eq(auth_method_id))
+        .exec(db)
+        .await?;
+    Ok(())
+}

@@ -185,6 +185,98 @@ pub async fn delete_auth_method(
     })
 }
 
+/// Gives an auth method a new access key, returned once. The key hash is replaced and all the
+/// method's tokens are deleted in one transaction: the old key and its tokens stop working
+/// together (other gateways: once their caches expire). Returns the output and how many
+/// tokens were revoked (for the audit record; the key never goes there).
+pub async fn reset_access_key(
+    state: &AppState,
+    caller: &Caller,
+    req: dto::ResetAccessKey,
+) -> ApiResult<(dto::ResetAuthMethodAccessKeyOutput, u64)> {
+    let name = parse_name("name", &req.name, "auth method")?;
+    authorize(
+        caller,
+        Capability::Update,
+        ResourceKind::AuthMethod,
+        name.as_str(),
+    )?;
+    let m = find_auth_method(state, &name).await?;
+    let access_key = generate_access_key();
+    let txn = state.db().begin().await.map_err(StoreError::from)?;
+    let revoked = auth::replace_key(&txn, &m.id, &hash_secret(access_key.expose_secret())).await?;
+    txn.commit().await.map_err(StoreError::from)?;
+    Ok((
+        dto::ResetAuthMethodAccessKeyOutput {
+            access_key: access_key.expose_secret().to_owned(),
+        },
+        revoked,
+    ))
+}
+
+/// Sets or lifts delete protection and changes the description of an auth method. Returns
+/// the output and a description of the change for the audit record.
+pub async fn update_auth_method(
+    state: &AppState,
+    caller: &Caller,
+    req: dto::UpdateAuthMethod,
+) -> ApiResult<(dto::AuthMethodUpdateOutput, String)> {
+    let name = parse_name("name", &req.name, "auth method")?;
+    if let Some(new_name) = given(&req.new_name) {
+        if new_name != name.as_str() {
+            return Err(ApiError::bad_request(
+                "new-name: renaming an auth method is not supported; create a new one, move its roles (assoc-role-am) and delete the old one",
+            ));
+        }
+    }
+    for (field, list) in [
+        ("bound-ips", &req.bound_ips),
+        ("gw-bound-ips", &req.gw_bound_ips),
+    ] {
+        if list
+            .as_ref()
+            .is_some_and(|l| l.iter().any(|ip| !ip.trim().is_empty()))
+        {
+            return Err(ApiError::bad_request(format!(
+                "{field}: not supported by Mayfly; leave it empty (restrict clients at the network or proxy instead)"
+            )));
+        }
+    }
+    let description = match req.description.as_ref() {
+        Some(_) => Some(check_description(req.description.as_ref())?),
+        None => None,
+    };
+    authorize(
+        caller,
+        Capability::Update,
+        ResourceKind::AuthMethod,
+        name.as_str(),
+    )?;
+    let m = find_auth_method(state, &name).await?;
+    let mut changes = Vec::new();
+    let txn = state.db().begin().await.map_err(StoreError::from)?;
+    if let Some(on) = req.delete_protection {
+        auth::set_delete_protection(&txn, &m.id, on).await?;
+        changes.push(format!("delete_protection={on}"));
+    }
+    if let Some(d) = description {
+        auth::set_description(&txn, &m.id, &d).await?;
+        changes.push("description".to_owned());
+    }
+    txn.commit().await.map_err(StoreError::from)?;
+    let detail = if changes.is_empty() {
+        "no change".to_owned()
+    } else {
+        changes.join(", ")
+    };
+    Ok((
+        dto::AuthMethodUpdateOutput {
+            name: name.to_string(),
+        },
+        detail,
+    ))
+}
+
 pub async fn create_role(
     state: &AppState,
     caller: &Caller,

@@ -79,7 +79,12 @@ fn sample_body(path: &str) -> Value {
             json!({"name": "/p", "tmp-creds-id": "tc-x", "new-ttl-min": 5})
         }
         "/create-auth-method" => json!({"name": "/am-new"}),
-        "/get-auth-method" | "/delete-auth-method" => json!({"name": "/admin"}),
+        "/get-auth-method" | "/delete-auth-method" | "/reset-access-key" => {
+            json!({"name": "/admin"})
+        }
+        "/update-auth-method" | "/auth-method-update-api-key" => {
+            json!({"name": "/admin", "delete_protection": "false"})
+        }
         "/create-role" => json!({"name": "/role-new"}),
         "/get-role" | "/delete-role" => json!({"name": "/admin"}),
         "/set-role-rule" | "/delete-role-rule" => {

@@ -2,6 +2,7 @@
 //! server is reachable) PostgreSQL. One test binary: one link, fast CI.
 
 mod access;
+mod admin_key;
 mod auth;
 mod aws;
 mod bulk;
