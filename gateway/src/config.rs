@@ -100,6 +100,11 @@ pub struct Flags {
     /// on scheme, host and port [default: none].
     #[arg(long, env = "MAYFLY_ALLOWED_ENDPOINTS")]
     pub allowed_endpoints: Option<String>,
+    /// On SIGTERM/SIGINT: how long teardowns already started may take to finish before the
+    /// gateway exits; unfinished ones are handed back at once for any gateway to finish. Keep
+    /// it below Kubernetes' terminationGracePeriodSeconds [default: 20s].
+    #[arg(long, env = "MAYFLY_SHUTDOWN_GRACE")]
+    pub shutdown_grace: Option<String>,
 }
 
 /// The TOML file: the same settings as the flags, in snake_case.
@@ -128,6 +133,7 @@ struct FileConfig {
     metrics_token_file: Option<PathBuf>,
     /// A comma-separated string or a list of origins.
     allowed_endpoints: Option<StringOrList>,
+    shutdown_grace: Option<String>,
 }
 
 /// A TOML value given either as `"a,b"` or as `["a", "b"]`.
@@ -225,6 +231,8 @@ pub struct Config {
     /// origins of the operator's `AWS_ENDPOINT_URL`, `AWS_ENDPOINT_URL_IAM` and
     /// `AWS_ENDPOINT_URL_STS`, which the AWS clients use as default endpoints.
     pub outbound: mayfly_domain::OutboundPolicy,
+    /// How long a stopping gateway lets in-flight teardowns finish (`shutdown_grace`).
+    pub shutdown_grace: Duration,
 }
 
 /// Every configuration problem found, each naming its setting.
@@ -423,6 +431,16 @@ impl Config {
             errors.push("cache_ttl (MAYFLY_CACHE_TTL): at most 60s: a revoked token or removed role must stop working within it on every gateway".into());
         }
 
+        let shutdown_grace = parse_duration(
+            "shutdown_grace (MAYFLY_SHUTDOWN_GRACE)",
+            non_empty(flags.shutdown_grace).or(non_empty(file.shutdown_grace)),
+            "20s",
+            &mut errors,
+        );
+        if shutdown_grace > Duration::from_secs(3600) {
+            errors.push("shutdown_grace (MAYFLY_SHUTDOWN_GRACE): at most 1h".into());
+        }
+
         let outbound = outbound_policy(
             non_empty(flags.allowed_endpoints)
                 .or_else(|| file.allowed_endpoints.map(StringOrList::joined)),
@@ -488,6 +506,7 @@ impl Config {
                 cache_ttl,
                 metrics,
                 outbound,
+                shutdown_grace,
             }),
             _ => Err(ConfigError(errors)),
         }

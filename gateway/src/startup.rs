@@ -152,7 +152,9 @@ impl Application {
                 .route("/api/v2/openapi.json", web::get().to(crate::openapi::serve))
                 .default_service(web::to(http::dispatch))
         })
-        .shutdown_timeout(10)
+        // Signals are handled in `run_until_stopped`, which stops the workers at the same time.
+        .disable_signals()
+        .shutdown_timeout(config.shutdown_grace.as_secs().max(1))
         .client_request_timeout(Duration::from_secs(30));
         let server = match tls {
             Some(t) => server.listen_rustls_0_23(listener, t.config)?,
@@ -172,21 +174,91 @@ impl Application {
     }
 
     /// Serves until SIGINT/SIGTERM, running the revoker, the reconciler and housekeeping
-    /// alongside.
+    /// alongside. Stopping is graceful: the listener closes, the lease workers claim nothing
+    /// new, and requests and teardowns already started get `shutdown_grace` to finish. A
+    /// teardown still running then is cancelled and its lease handed back (`revoke_failed`,
+    /// due now) so that any gateway finishes it at once; teardown is idempotent, so redoing a
+    /// half-done one is safe.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        let workers = [
-            tokio::spawn(crate::housekeeping::run(self.state.clone())),
+        let lease_workers = [
             tokio::spawn(crate::leases::revoker::run(self.state.clone())),
             tokio::spawn(crate::leases::reconciler::run(self.state.clone())),
+        ];
+        let other_workers = [
+            tokio::spawn(crate::housekeeping::run(self.state.clone())),
             tokio::spawn(crate::rotation::worker::run(self.state.clone())),
         ];
-        let result = self.server.await;
-        for w in workers {
+        let handle = self.server.handle();
+        let mut server = tokio::spawn(self.server);
+        let mut stop_started = None;
+        let result = tokio::select! {
+            r = &mut server => r,
+            () = stop_signal() => {
+                stop_started = Some(tokio::time::Instant::now());
+                tracing::info!(grace_s = self.state.shutdown_grace().as_secs_f64(), "stopping: finishing requests and teardowns already started");
+                self.state.shutdown().cancel();
+                handle.stop(true).await;
+                server.await
+            }
+        };
+        self.state.shutdown().cancel();
+        let result = result.unwrap_or_else(|e| Err(std::io::Error::other(e)));
+        for w in other_workers {
             w.abort();
+        }
+        // One grace period for requests and teardowns together, counted from the signal.
+        let deadline =
+            stop_started.unwrap_or_else(tokio::time::Instant::now) + self.state.shutdown_grace();
+        for mut w in lease_workers {
+            if tokio::time::timeout_at(deadline, &mut w).await.is_err() {
+                w.abort();
+                let _ = w.await;
+            }
+        }
+        // Whatever this gateway still holds (a teardown cut off above, a request's revocation
+        // that did not finish) goes back for any gateway to finish now.
+        match mayfly_store::leases::release_claims(
+            self.state.db(),
+            self.state.instance_id(),
+            mayfly_store::now_millis(),
+        )
+        .await
+        {
+            Ok(0) => {}
+            Ok(n) => tracing::warn!(
+                released = n,
+                "stopped before these teardowns finished; handed them back for any gateway to finish"
+            ),
+            Err(e) => tracing::warn!(error = %e, "could not hand back unfinished teardowns; the reconciler finishes them after its minimum age"),
         }
         // Requests are done: what they queued for the audit trail is written before exit.
         self.state.auditor().flush().await;
+        tracing::info!("stopped");
         result
+    }
+}
+
+/// SIGINT (Ctrl-C) or, on Unix, SIGTERM.
+async fn stop_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot listen for SIGTERM; stopping on SIGINT only");
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
     }
 }
 

@@ -5,6 +5,7 @@ use std::{sync::Arc, time::Duration};
 use mayfly_domain::UserPath;
 use sea_orm::DatabaseConnection;
 use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
 
 use crate::authn::CachedCaller;
 use crate::cache::TtlCache;
@@ -41,6 +42,9 @@ struct Inner {
     caches: Caches,
     cache_ttl: Duration,
     outbound: Arc<mayfly_domain::OutboundPolicy>,
+    /// Cancelled when the gateway starts to stop: workers claim no new work.
+    shutdown: CancellationToken,
+    shutdown_grace: Duration,
 }
 
 /// The request-path caches (see [`crate::cache`] for why they are safe).
@@ -101,6 +105,8 @@ impl AppState {
                 },
                 cache_ttl: config.cache_ttl,
                 outbound: Arc::new(config.outbound.clone()),
+                shutdown: CancellationToken::new(),
+                shutdown_grace: config.shutdown_grace,
             }),
         }
     }
@@ -164,6 +170,16 @@ impl AppState {
     /// Wakes the revoker early (a lease was revoked by request or got a shorter expiry).
     pub fn wake_revoker(&self) {
         self.inner.revoker_wakeup.notify_one();
+    }
+
+    /// Cancelled when the gateway starts to stop (workers then claim no new work).
+    pub fn shutdown(&self) -> &CancellationToken {
+        &self.inner.shutdown
+    }
+
+    /// How long teardowns already started may take to finish once stopping began.
+    pub fn shutdown_grace(&self) -> Duration {
+        self.inner.shutdown_grace
     }
 
     pub(crate) fn revoker_wakeup(&self) -> &Notify {

@@ -383,6 +383,35 @@ pub async fn retry_now(db: &impl ConnectionTrait, id: &str, now: Millis) -> Resu
     Ok(())
 }
 
+/// Gives back every lease `claimer` still holds in `revoking` (a stopping gateway whose
+/// teardowns did not finish within its grace period): they become `revoke_failed`, due now,
+/// so another gateway (or this one's next start) picks them up at once instead of after the
+/// reconciler's minimum age. Safe because teardown is idempotent (deleting what is already
+/// gone succeeds) and the claimer has stopped working on them. Returns how many.
+pub async fn release_claims(
+    db: &impl ConnectionTrait,
+    claimer: &str,
+    now: Millis,
+) -> Result<u64, StoreError> {
+    Ok(lease::Entity::update_many()
+        .col_expr(
+            lease::Column::State,
+            Expr::value(LeaseState::RevokeFailed.as_str()),
+        )
+        .col_expr(
+            lease::Column::LastError,
+            Expr::value("the gateway stopped before this teardown finished; released for any gateway to finish"),
+        )
+        .col_expr(lease::Column::NextAttemptAt, Expr::value(now))
+        .col_expr(lease::Column::ClaimedBy, Expr::value(Option::<String>::None))
+        .col_expr(lease::Column::UpdatedAt, Expr::value(now))
+        .filter(lease::Column::State.eq(LeaseState::Revoking))
+        .filter(lease::Column::ClaimedBy.eq(claimer))
+        .exec(db)
+        .await?
+        .rows_affected)
+}
+
 /// How many live `iam_user` leases were issued through a target (they need it to be revoked).
 pub async fn live_iam_count_for_target(
     db: &impl ConnectionTrait,

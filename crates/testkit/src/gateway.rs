@@ -378,6 +378,28 @@ impl TestGateway {
         }
     }
 
+    /// Sends SIGTERM (a graceful stop, as Kubernetes does) and waits up to `timeout` for the
+    /// process to exit; returns its exit status, or `None` if it was still running (it is then
+    /// SIGKILLed). The data directory and database stay for [`Self::restart`].
+    pub fn terminate(&mut self, timeout: Duration) -> Option<std::process::ExitStatus> {
+        let mut child = self.child.take()?;
+        let _ = std::process::Command::new("kill")
+            .arg("-TERM")
+            .arg(child.id().to_string())
+            .status();
+        let deadline = std::time::Instant::now() + timeout;
+        loop {
+            if let Ok(Some(status)) = child.try_wait() {
+                return Some(status);
+            }
+            if std::time::Instant::now() >= deadline {
+                kill_and_reap(&mut child);
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
     /// Sets (or replaces) an environment variable of the gateway for the next
     /// [`Self::restart`]; an empty value unsets a setting for the gateway, whose settings
     /// treat empty values as absent.

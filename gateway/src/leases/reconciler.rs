@@ -31,9 +31,10 @@ pub struct ReconcileReport {
     pub failures: usize,
 }
 
-/// Runs until aborted: one pass now, then one every `reconcile_interval`.
+/// One pass now, then one every `reconcile_interval`, until the gateway stops.
 pub async fn run(state: AppState) {
-    loop {
+    let stop = state.shutdown().clone();
+    while !stop.is_cancelled() {
         let report = run_once(&state).await;
         let m = state.metrics();
         m.record_reconciler("aborted", report.aborted);
@@ -43,7 +44,10 @@ pub async fn run(state: AppState) {
         if report != ReconcileReport::default() {
             tracing::info!(?report, "reconciler pass");
         }
-        tokio::time::sleep(state.reconcile_interval()).await;
+        tokio::select! {
+            _ = tokio::time::sleep(state.reconcile_interval()) => {}
+            _ = stop.cancelled() => {}
+        }
     }
 }
 

@@ -27,9 +27,12 @@ pub struct RevokerRound {
     pub sts_expired: u64,
 }
 
-/// Runs until aborted: a round every `revoke_interval`, or sooner when woken.
+/// Runs a round every `revoke_interval`, or sooner when woken, until the gateway stops
+/// (`AppState::shutdown`): then it claims nothing new, lets the teardowns it started finish
+/// and returns.
 pub async fn run(state: AppState) {
-    loop {
+    let stop = state.shutdown().clone();
+    while !stop.is_cancelled() {
         let round = run_once(&state).await;
         if round.revoked + round.failed > 0 && (round.revoked + round.failed) as u64 >= BATCH {
             continue; // More may be due right now.
@@ -37,6 +40,7 @@ pub async fn run(state: AppState) {
         tokio::select! {
             _ = tokio::time::sleep(state.revoke_interval()) => {}
             _ = state.revoker_wakeup().notified() => {}
+            _ = stop.cancelled() => {}
         }
     }
 }
@@ -58,6 +62,9 @@ pub async fn run_once(state: &AppState) -> RevokerRound {
     };
     let outcomes: Vec<Option<bool>> = stream::iter(due)
         .map(|lease| async move {
+            if state.shutdown().is_cancelled() {
+                return None; // Stopping: claim nothing new.
+            }
             match leases::claim_for_revoke(state.db(), &lease.id, state.instance_id(), now_millis())
                 .await
             {

@@ -137,3 +137,62 @@ fn a_force_deleted_target_ends_its_credentials_before_its_key_goes() {
         .collect();
     assert_eq!(names, ["/aws"], "the retired target is not listed");
 }
+
+/// A gateway stopped (SIGTERM) in the middle of a drain finishes or hands back every teardown
+/// it started: nothing is left `revoking` for the reconciler to find minutes later, and the
+/// next start ends the rest at once.
+#[test]
+fn a_graceful_stop_mid_drain_leaves_no_lease_revoking() {
+    let moto = MotoServer::shared();
+    let path = unique_path();
+    let mut gw = builder()
+        .env("MAYFLY_IAM_USER_PATH", &path)
+        .env("MAYFLY_SHUTDOWN_GRACE", "1s")
+        .spawn()
+        .unwrap();
+    create_moto_target(&gw, moto);
+    let (status, body) = gw.post_authed("/gateway-create-producer-aws", producer("/drain", "/aws"));
+    assert_eq!(status, 200, "{body}");
+    issue_many(&gw, "/drain", 120);
+    let (status, body) = gw.post_authed(
+        "/gateway-revoke-producer-tmp-creds",
+        json!({"name": "/drain", "revoke-all": true}),
+    );
+    assert_eq!((status, &body["revoking"]), (200, &json!(120)), "{body}");
+    // Mid-drain: some ended, many still due or being torn down.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while users_under(moto, &path).len() > 100 {
+        assert!(Instant::now() < deadline, "the revoker did not start");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let status = gw
+        .terminate(Duration::from_secs(20))
+        .expect("the gateway stops within its grace period");
+    assert!(status.success(), "exit status {status:?}\n{}", gw.logs());
+    assert!(
+        !users_under(moto, &path).is_empty(),
+        "the stop came too late to test anything"
+    );
+    // The stopped gateway's database: nothing is left `revoking` (claimed by it).
+    let revoking = crate::aws::block_on(async {
+        let db = mayfly_store::connect(&gw.database_url(), 1)
+            .await
+            .expect("open the stopped gateway's database");
+        mayfly_store::leases::count_in_state(&db, mayfly_store::leases::LeaseState::Revoking)
+            .await
+            .expect("count leases")
+    });
+    assert_eq!(revoking, 0, "leases left revoking after a graceful stop");
+    // The next start finishes them at once (not after the reconciler's minimum age).
+    gw.set_env("MAYFLY_RECONCILE_MIN_AGE", "1h");
+    gw.restart();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while live_tmp_creds(&gw, "/drain") > 0 {
+        assert!(
+            Instant::now() < deadline,
+            "revocation did not finish after restart"
+        );
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    wait_until_no_users(moto, &path, Duration::from_secs(60));
+}
