@@ -105,6 +105,17 @@ pub struct Flags {
     /// it below Kubernetes' terminationGracePeriodSeconds [default: 20s].
     #[arg(long, env = "MAYFLY_SHUTDOWN_GRACE")]
     pub shutdown_grace: Option<String>,
+    /// Days audit events are kept; older ones are deleted by housekeeping. 0 keeps them
+    /// forever [default: 365].
+    #[arg(long, env = "MAYFLY_AUDIT_RETENTION_DAYS")]
+    pub audit_retention_days: Option<u32>,
+    /// Days finished leases (revoked, aborted, expired) are kept for tmp-creds history; 0
+    /// keeps them forever [default: 90].
+    #[arg(long, env = "MAYFLY_LEASE_RETENTION_DAYS")]
+    pub lease_retention_days: Option<u32>,
+    /// How often housekeeping runs (expired tokens, retention, unneeded targets) [default: 5m].
+    #[arg(long, env = "MAYFLY_HOUSEKEEPING_INTERVAL")]
+    pub housekeeping_interval: Option<String>,
 }
 
 /// The TOML file: the same settings as the flags, in snake_case.
@@ -134,6 +145,9 @@ struct FileConfig {
     /// A comma-separated string or a list of origins.
     allowed_endpoints: Option<StringOrList>,
     shutdown_grace: Option<String>,
+    audit_retention_days: Option<u32>,
+    lease_retention_days: Option<u32>,
+    housekeeping_interval: Option<String>,
 }
 
 /// A TOML value given either as `"a,b"` or as `["a", "b"]`.
@@ -233,6 +247,12 @@ pub struct Config {
     pub outbound: mayfly_domain::OutboundPolicy,
     /// How long a stopping gateway lets in-flight teardowns finish (`shutdown_grace`).
     pub shutdown_grace: Duration,
+    /// How long audit events are kept; `None`: forever.
+    pub audit_retention: Option<Duration>,
+    /// How long finished leases are kept; `None`: forever.
+    pub lease_retention: Option<Duration>,
+    /// How often housekeeping runs.
+    pub housekeeping_interval: Duration,
 }
 
 /// Every configuration problem found, each naming its setting.
@@ -440,6 +460,32 @@ impl Config {
         if shutdown_grace > Duration::from_secs(3600) {
             errors.push("shutdown_grace (MAYFLY_SHUTDOWN_GRACE): at most 1h".into());
         }
+        // Retention: 0 keeps forever; the audit default keeps a year (at least 90 days of
+        // audit is what most compliance regimes ask).
+        let days = |d: u32| (d > 0).then(|| Duration::from_secs(u64::from(d) * 86_400));
+        let audit_retention = days(
+            flags
+                .audit_retention_days
+                .or(file.audit_retention_days)
+                .unwrap_or(365),
+        );
+        let lease_retention = days(
+            flags
+                .lease_retention_days
+                .or(file.lease_retention_days)
+                .unwrap_or(90),
+        );
+        let housekeeping_interval = parse_duration(
+            "housekeeping_interval (MAYFLY_HOUSEKEEPING_INTERVAL)",
+            non_empty(flags.housekeeping_interval).or(non_empty(file.housekeeping_interval)),
+            "5m",
+            &mut errors,
+        );
+        if housekeeping_interval.is_zero() {
+            errors.push(
+                "housekeeping_interval (MAYFLY_HOUSEKEEPING_INTERVAL): must be more than 0".into(),
+            );
+        }
 
         let outbound = outbound_policy(
             non_empty(flags.allowed_endpoints)
@@ -507,6 +553,9 @@ impl Config {
                 metrics,
                 outbound,
                 shutdown_grace,
+                audit_retention,
+                lease_retention,
+                housekeeping_interval,
             }),
             _ => Err(ConfigError(errors)),
         }

@@ -84,8 +84,10 @@ pub async fn dispatch(
                 };
         }
         let result = run(&state, &req, op, &body, &mut audit).await;
-        if op.changes_configuration() {
-            // Seen at once by this gateway; by the others within the cache TTL.
+        if op.changes_configuration() && result.is_ok() {
+            // Seen at once by this gateway; by the others within the cache TTL. A refused or
+            // failed change changed nothing, so it empties nothing (a flood of bad requests
+            // must not turn every cache into misses).
             state.invalidate_caches();
         }
         result

@@ -45,6 +45,9 @@ struct Inner {
     /// Cancelled when the gateway starts to stop: workers claim no new work.
     shutdown: CancellationToken,
     shutdown_grace: Duration,
+    audit_retention: Option<Duration>,
+    lease_retention: Option<Duration>,
+    housekeeping_interval: Duration,
 }
 
 /// The request-path caches (see [`crate::cache`] for why they are safe).
@@ -107,6 +110,9 @@ impl AppState {
                 outbound: Arc::new(config.outbound.clone()),
                 shutdown: CancellationToken::new(),
                 shutdown_grace: config.shutdown_grace,
+                audit_retention: config.audit_retention,
+                lease_retention: config.lease_retention,
+                housekeeping_interval: config.housekeeping_interval,
             }),
         }
     }
@@ -153,6 +159,15 @@ impl AppState {
 
     pub fn iam_user_path(&self) -> &UserPath {
         &self.inner.iam_user_path
+    }
+
+    /// How long audit events and finished leases are kept (`None`: forever).
+    pub fn retention(&self) -> (Option<Duration>, Option<Duration>) {
+        (self.inner.audit_retention, self.inner.lease_retention)
+    }
+
+    pub fn housekeeping_interval(&self) -> Duration {
+        self.inner.housekeeping_interval
     }
 
     pub fn revoke_interval(&self) -> Duration {

@@ -97,3 +97,26 @@ pub async fn query(
         .all(db)
         .await?)
 }
+
+/// Deletes up to `batch` audit events older than `before` (oldest first, through the index on
+/// `at`); returns how many. Housekeeping calls it until a batch comes back short, so no one
+/// statement holds locks for long however large the backlog.
+pub async fn delete_older_than(
+    db: &impl ConnectionTrait,
+    before: Millis,
+    batch: u64,
+) -> Result<u64, StoreError> {
+    use sea_orm::sea_query::{Expr, Query};
+    let oldest = Query::select()
+        .column(audit_event::Column::Id)
+        .from(audit_event::Entity)
+        .and_where(Expr::col(audit_event::Column::At).lt(before))
+        .order_by(audit_event::Column::At, sea_orm::Order::Asc)
+        .limit(batch)
+        .to_owned();
+    Ok(audit_event::Entity::delete_many()
+        .filter(Expr::col(audit_event::Column::Id).in_subquery(oldest))
+        .exec(db)
+        .await?
+        .rows_affected)
+}

@@ -482,6 +482,35 @@ pub async fn revoke_soon(
         .await?)
 }
 
+/// Deletes up to `batch` finished leases (`revoked`, `aborted`, `expired`) that ended before
+/// `before`, through the `(state, updated_at)` index; returns how many. Live leases are never
+/// touched: only a final state is matched.
+pub async fn delete_finished_before(
+    db: &impl ConnectionTrait,
+    before: Millis,
+    batch: u64,
+) -> Result<u64, StoreError> {
+    use sea_orm::sea_query::Query;
+    let finished = [
+        LeaseState::Revoked,
+        LeaseState::Aborted,
+        LeaseState::Expired,
+    ];
+    let oldest = Query::select()
+        .column(lease::Column::Id)
+        .from(lease::Entity)
+        .and_where(Expr::col(lease::Column::State).is_in(finished.map(|s| s.as_str())))
+        .and_where(Expr::col(lease::Column::UpdatedAt).lt(before))
+        .limit(batch)
+        .to_owned();
+    Ok(lease::Entity::delete_many()
+        .filter(Expr::col(lease::Column::Id).in_subquery(oldest))
+        .filter(lease::Column::State.is_in(finished))
+        .exec(db)
+        .await?
+        .rows_affected)
+}
+
 /// How many leases are in each state (for metrics and the operations guide).
 pub async fn count_in_state(
     db: &impl ConnectionTrait,

@@ -15,6 +15,7 @@ mod items;
 mod migrations;
 mod names;
 mod producers;
+mod retention;
 mod rotation;
 mod secrets;
 mod target_use;
