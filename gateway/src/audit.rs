@@ -19,8 +19,16 @@
 //!   milliseconds; `get-audit-events` waits for the queue first, so a caller always sees its
 //!   own events, and a graceful stop drains it. Only a crash (SIGKILL, power loss) can lose
 //!   the events of its last moments.
+//! - [`Auditor::record_refusal`] counts refusals of callers who proved nothing (no valid
+//!   token, or a failed login): one row per (client address, operation, outcome, status) per
+//!   window of [`REFUSAL_WINDOW`], with the count, the first refusal's message and (for
+//!   logins) the access ids tried, instead of a row per request. So anonymous traffic costs a
+//!   bounded number of rows (at most [`MAX_REFUSAL_KEYS`] per window; beyond that clients are
+//!   counted together as `other`), and it never stores a body-supplied item name.
+//!   Authenticated refusals (a valid token without the right) keep a row each.
 
 use std::{
+    collections::{BTreeSet, HashMap},
     fs::{File, OpenOptions},
     io::Write,
     sync::{Arc, Mutex, OnceLock},
@@ -35,6 +43,58 @@ use tokio::sync::{mpsc, oneshot};
 const QUEUE_CAPACITY: usize = 10_000;
 /// Events per insert statement, at most.
 const MAX_BATCH: usize = 500;
+/// Unauthenticated refusals are counted over this long, then written as one row per key.
+pub const REFUSAL_WINDOW: Duration = Duration::from_secs(60);
+/// Distinct (client, operation, outcome, status) keys per window; more clients share `other`.
+pub const MAX_REFUSAL_KEYS: usize = 10_000;
+/// Access ids named in one aggregated row of failed logins.
+const MAX_IDS_SHOWN: usize = 5;
+
+/// What refusals are counted under.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct RefusalKey {
+    client_address: String,
+    operation: String,
+    outcome: String,
+    status: i32,
+}
+
+/// The refusals of one key in the current window.
+#[derive(Debug)]
+struct RefusalCount {
+    first: NewAuditEvent,
+    count: u64,
+    access_ids: BTreeSet<String>,
+    more_ids: bool,
+}
+
+impl RefusalCount {
+    fn into_event(self) -> NewAuditEvent {
+        let mut event = self.first;
+        event.item = String::new();
+        event.access_id = match self.access_ids.len() {
+            1 if !self.more_ids => self.access_ids.into_iter().next().unwrap_or_default(),
+            0 => String::new(),
+            _ => {
+                let mut ids: Vec<String> = self.access_ids.into_iter().collect();
+                if self.more_ids {
+                    ids.push("...".into());
+                }
+                event.detail = format!("{} (access ids tried: {})", event.detail, ids.join(", "));
+                String::new()
+            }
+        };
+        if self.count > 1 {
+            event.detail = format!(
+                "{} refusals from this address within {} s; the first: {}",
+                self.count,
+                REFUSAL_WINDOW.as_secs(),
+                event.detail
+            );
+        }
+        event
+    }
+}
 
 enum Queued {
     Event(NewAuditEvent),
@@ -54,6 +114,7 @@ enum LineSink {
 pub struct Auditor {
     lines: Arc<LineSink>,
     queue: Arc<OnceLock<mpsc::Sender<Queued>>>,
+    refusals: Arc<Mutex<HashMap<RefusalKey, RefusalCount>>>,
 }
 
 impl Auditor {
@@ -82,6 +143,7 @@ impl Auditor {
         Ok(Auditor {
             lines: Arc::new(sink),
             queue: Arc::default(),
+            refusals: Arc::default(),
         })
     }
 
@@ -89,11 +151,80 @@ impl Auditor {
     /// outlives the HTTP workers and can be drained at shutdown). Without it,
     /// [`Auditor::record_queued`] writes directly.
     pub fn start_writer(&self, db: DatabaseConnection) {
+        let mut started = false;
         self.queue.get_or_init(|| {
             let (tx, rx) = mpsc::channel(QUEUE_CAPACITY);
-            tokio::spawn(write_batches(db, rx));
+            tokio::spawn(write_batches(db.clone(), rx));
+            started = true;
             tx
         });
+        if started {
+            // Closes each window of counted refusals.
+            let me = self.clone();
+            tokio::spawn(async move {
+                let mut tick = tokio::time::interval(REFUSAL_WINDOW);
+                tick.tick().await;
+                loop {
+                    tick.tick().await;
+                    me.write_refusals(&db).await;
+                }
+            });
+        }
+    }
+
+    /// Counts one refusal of a caller who proved nothing (see the module docs); written when
+    /// its window closes, or at [`Auditor::flush`].
+    pub fn record_refusal(&self, event: NewAuditEvent) {
+        let mut map = self.refusals.lock().unwrap_or_else(|p| p.into_inner());
+        let mut key = RefusalKey {
+            client_address: event.client_address.clone(),
+            operation: event.operation.clone(),
+            outcome: event.outcome.clone(),
+            status: event.status,
+        };
+        if map.len() >= MAX_REFUSAL_KEYS && !map.contains_key(&key) {
+            key.client_address = "other".into();
+        }
+        let id = event.access_id.clone();
+        let entry = map.entry(key.clone()).or_insert_with(|| {
+            let mut first = event;
+            first.client_address = key.client_address.clone();
+            RefusalCount {
+                first,
+                count: 0,
+                access_ids: BTreeSet::new(),
+                more_ids: false,
+            }
+        });
+        entry.count += 1;
+        if !id.is_empty() && !entry.access_ids.contains(&id) {
+            if entry.access_ids.len() < MAX_IDS_SHOWN {
+                entry.access_ids.insert(id);
+            } else {
+                entry.more_ids = true;
+            }
+        }
+    }
+
+    /// Writes the counted refusals of the window so far, one event per key.
+    async fn write_refusals(&self, db: &DatabaseConnection) {
+        let drained: Vec<RefusalCount> = {
+            let mut map = self.refusals.lock().unwrap_or_else(|p| p.into_inner());
+            map.drain().map(|(_, v)| v).collect()
+        };
+        let mut events: Vec<NewAuditEvent> =
+            drained.into_iter().map(RefusalCount::into_event).collect();
+        events.sort_by_key(|e| e.at);
+        for event in events {
+            self.record_queued(db, event).await;
+        }
+    }
+
+    /// Writes the counted refusals so far, then waits until every event queued so far is in
+    /// the database.
+    pub async fn flush_all(&self, db: &DatabaseConnection) {
+        self.write_refusals(db).await;
+        self.flush().await;
     }
 
     /// Waits until every event queued so far is in the database.

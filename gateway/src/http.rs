@@ -119,6 +119,8 @@ pub async fn dispatch(
         }
     }
     if !op.is_plain_read() || status == 401 || status == 403 {
+        // Set once a token was resolved (or, for /auth, to the id tried).
+        let caller_unknown = audit.access_id.is_empty();
         let detail = match &result {
             Err(e) => e.to_string(),
             Ok(_) => std::mem::take(&mut audit.detail),
@@ -139,9 +141,18 @@ pub async fn dispatch(
             client_address: client_address(&req),
             detail,
         };
-        // Issued credentials (their lease row is the durable record) and refusals go through
-        // the batch writer; changes are written before the response (see `crate::audit`).
-        if op == Operation::GetValue || matches!(status, 401 | 403 | 429) {
+        // Callers who proved nothing (no valid token, a failed login) are counted per window
+        // rather than written one row each; issued credentials (their lease row is the durable
+        // record) and authenticated refusals go through the batch writer; changes are written
+        // before the response (see `crate::audit`).
+        let unauthenticated = if op == Operation::Auth {
+            status >= 400
+        } else {
+            caller_unknown && (400..500).contains(&status)
+        };
+        if unauthenticated {
+            state.auditor().record_refusal(event);
+        } else if op == Operation::GetValue || matches!(status, 401 | 403 | 429) {
             state.auditor().record_queued(state.db(), event).await;
         } else {
             state.auditor().record(state.db(), event).await;

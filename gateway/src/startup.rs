@@ -232,7 +232,7 @@ impl Application {
             Err(e) => tracing::warn!(error = %e, "could not hand back unfinished teardowns; the reconciler finishes them after its minimum age"),
         }
         // Requests are done: what they queued for the audit trail is written before exit.
-        self.state.auditor().flush().await;
+        self.state.auditor().flush_all(self.state.db()).await;
         tracing::info!("stopped");
         result
     }

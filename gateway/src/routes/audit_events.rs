@@ -47,7 +47,7 @@ pub async fn get(
     };
     // Events this gateway queued (issued credentials, refusals) are written first, so a
     // caller always sees what it just did.
-    state.auditor().flush().await;
+    state.auditor().flush_all(state.db()).await;
     let limit = req.limit.unwrap_or(DEFAULT_LIMIT);
     if !(1..=MAX_LIMIT).contains(&limit) {
         return Err(ApiError::bad_request(format!(

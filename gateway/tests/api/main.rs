@@ -3,6 +3,7 @@
 
 mod access;
 mod admin_key;
+mod audit_flood;
 mod auth;
 mod aws;
 mod bulk;
