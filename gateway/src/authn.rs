@@ -89,9 +89,12 @@ const MAX_ACCESS_ID_CHARS: usize = 128;
 /// when empty, too long or holding control characters. Case is kept: ids are stored and
 /// compared exactly.
 pub fn canonical_access_id(raw: Option<&str>) -> ApiResult<String> {
-    let id = raw.map(str::trim).filter(|s| !s.is_empty()).ok_or_else(|| {
-        ApiError::bad_request("access-id: required (the p-... id of your API key)")
-    })?;
+    let id = raw
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| {
+            ApiError::bad_request("access-id: required (the p-... id of your API key)")
+        })?;
     if id.chars().any(char::is_control) {
         return Err(ApiError::bad_request(
             "access-id: must not contain control characters; send the p-... id exactly as create-auth-method returned it",

@@ -75,14 +75,13 @@ pub async fn dispatch(
         if op == Operation::Auth {
             // The same canonical id the throttle counts; a malformed one (refused with 400
             // below) is recorded with its control characters escaped.
-            audit.access_id = match authn::canonical_access_id(
-                body.get("access-id").and_then(|v| v.as_str()),
-            ) {
-                Ok(id) => id,
-                Err(_) => text_of(&body, "access-id")
-                    .map(|raw| raw.escape_debug().take(512).collect())
-                    .unwrap_or_default(),
-            };
+            audit.access_id =
+                match authn::canonical_access_id(body.get("access-id").and_then(|v| v.as_str())) {
+                    Ok(id) => id,
+                    Err(_) => text_of(&body, "access-id")
+                        .map(|raw| raw.escape_debug().take(512).collect())
+                        .unwrap_or_default(),
+                };
         }
         let result = run(&state, &req, op, &body, &mut audit).await;
         if op.changes_configuration() {

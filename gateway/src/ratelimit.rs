@@ -164,10 +164,9 @@ impl AuthLimiter {
         }
         let mut clients = self.clients.lock().unwrap_or_else(|p| p.into_inner());
         make_room(&mut clients, now, |b| b.at);
-        let bucket = clients.entry(client.to_owned()).or_insert(Bucket {
-            used: 0.0,
-            at: now,
-        });
+        let bucket = clients
+            .entry(client.to_owned())
+            .or_insert(Bucket { used: 0.0, at: now });
         bucket.used = bucket.refilled(now) + 1.0;
         bucket.at = now;
     }
@@ -196,11 +195,17 @@ mod tests {
         // The free failures are used: the next try waits 1 s, then 2 s, 4 s ...
         assert!(l.check_at("p-a", "1.1.1.1", t0).is_ok());
         l.failed_at("p-a", "1.1.1.1", t0);
-        assert_eq!(l.check_at("p-a", "1.1.1.1", t0), Err(Duration::from_secs(1)));
+        assert_eq!(
+            l.check_at("p-a", "1.1.1.1", t0),
+            Err(Duration::from_secs(1))
+        );
         let t1 = t0 + Duration::from_secs(1);
         assert!(l.check_at("p-a", "1.1.1.1", t1).is_ok());
         l.failed_at("p-a", "1.1.1.1", t1);
-        assert_eq!(l.check_at("p-a", "1.1.1.1", t1), Err(Duration::from_secs(2)));
+        assert_eq!(
+            l.check_at("p-a", "1.1.1.1", t1),
+            Err(Duration::from_secs(2))
+        );
         // The same id from another client, and another id from this client, are not slowed.
         assert!(l.check_at("p-a", "2.2.2.2", t1).is_ok());
         assert!(l.check_at("p-b", "1.1.1.1", t1).is_ok());
@@ -242,7 +247,10 @@ mod tests {
             l.failed_at("p-a", &format!("c{i}"), t);
         }
         let (pairs, clients) = l.len();
-        assert!(pairs <= MAX_ENTRIES && clients <= MAX_ENTRIES, "{pairs} {clients}");
+        assert!(
+            pairs <= MAX_ENTRIES && clients <= MAX_ENTRIES,
+            "{pairs} {clients}"
+        );
         // The newest entries survive.
         let last = format!("c{}", MAX_ENTRIES + 9);
         assert!(l.pairs.lock().unwrap().contains_key(&("p-a".into(), last)));

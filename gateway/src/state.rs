@@ -41,6 +41,10 @@ struct Inner {
     caches: Caches,
     cache_ttl: Duration,
     outbound: Arc<mayfly_domain::OutboundPolicy>,
+    /// (target id, target version) -> the AWS account its credentials belong to, learnt with
+    /// `sts:GetCallerIdentity` when a teardown needs it (issue #10 item 2). New credentials
+    /// make a new target row and a rotation bumps the version, so entries never go stale.
+    target_accounts: std::sync::Mutex<std::collections::HashMap<(i64, i64), String>>,
 }
 
 /// The request-path caches (see [`crate::cache`] for why they are safe).
@@ -101,6 +105,7 @@ impl AppState {
                 },
                 cache_ttl: config.cache_ttl,
                 outbound: Arc::new(config.outbound.clone()),
+                target_accounts: Default::default(),
             }),
         }
     }
@@ -164,6 +169,21 @@ impl AppState {
     /// Wakes the revoker early (a lease was revoked by request or got a shorter expiry).
     pub fn wake_revoker(&self) {
         self.inner.revoker_wakeup.notify_one();
+    }
+
+    /// The AWS account of a target's credentials at a version, if already learnt.
+    pub(crate) fn known_account(&self, target: (i64, i64)) -> Option<String> {
+        let accounts = self.inner.target_accounts.lock();
+        accounts.ok().and_then(|a| a.get(&target).cloned())
+    }
+
+    pub(crate) fn remember_account(&self, target: (i64, i64), account: String) {
+        if let Ok(mut accounts) = self.inner.target_accounts.lock() {
+            if accounts.len() >= CACHE_CAPACITY {
+                accounts.clear();
+            }
+            accounts.insert(target, account);
+        }
     }
 
     pub(crate) fn revoker_wakeup(&self) -> &Notify {

@@ -1,8 +1,11 @@
 //! AWS producers (dynamic secrets): create, update, get, list, delete.
 //!
 //! A producer points at a public target by name, or carries inline admin credentials; those
-//! become a private target (sealed like any other, hidden from target lists) that lives and
-//! dies with the producer.
+//! become a private target (sealed like any other, hidden from target lists). A private
+//! target is never changed in place: new inline credentials make a new one, and the one left
+//! behind (by new credentials, re-pointing or deleting the producer) is retired, kept for
+//! the teardown of the credentials issued through it, and deleted once none of them is live
+//! (`targets::delete_unreferenced_private`).
 
 use mayfly_api_types::{request, response};
 use mayfly_domain::{ItemName, ProducerDraft, ProducerSpec, ValidationErrors};
@@ -275,7 +278,10 @@ pub async fn update(
             caller.access_id
         )));
     }
-    let mut orphaned_private: Option<i64> = None;
+    // A private target this update leaves behind (re-pointed at a named target, or new
+    // inline credentials). It is never changed: leases issued through it are torn down with
+    // the credentials that created them, and it is deleted once none of them is live.
+    let mut left_behind: Option<target::Model> = None;
     let target = match &input.target {
         TargetChoice::Unchanged => old_target,
         TargetChoice::Named(name) => {
@@ -284,23 +290,27 @@ pub async fn update(
             }
             let t = find_public(&txn, name.as_str()).await?;
             if old_target.is_private {
-                orphaned_private = Some(old_target.id);
+                left_behind = Some(old_target);
             }
             t
         }
-        TargetChoice::Inline { creds, region } if old_target.is_private => {
-            let mut t = old_target;
-            t.sealed_credentials = seal(state, &t.uid, creds)?;
-            t.region = region.clone();
-            if !targets::update_if_unchanged(&txn, &t, now_millis()).await? {
-                return Err(ApiError::conflict(
-                    "the dynamic secret changed meanwhile; retry",
-                ));
-            }
-            t
+        TargetChoice::Inline { creds, region }
+            if old_target.is_private && same_inline(state, &old_target, creds, region)? =>
+        {
+            old_target
         }
         TargetChoice::Inline { creds, region } => {
-            insert_private_target(state, &txn, creds, region).await?
+            let t = insert_private_target(state, &txn, creds, region).await?;
+            if old_target.is_private {
+                // The new credentials keep the admin-key rotation schedule of the old ones
+                // (unless this request sets it).
+                let kept = crate::rotation::schedule::of_target(&txn, old_target.id).await?;
+                if kept.interval_days > 0 {
+                    crate::rotation::schedule::set_interval(&txn, t.id, kept.interval_days).await?;
+                }
+                left_behind = Some(old_target);
+            }
+            t
         }
     };
     let changed = producers::update(
@@ -320,11 +330,18 @@ pub async fn update(
             "the dynamic secret was deleted meanwhile",
         ));
     }
-    if let Some(id) = orphaned_private {
-        targets::delete(&txn, id).await?;
+    if let Some(old) = &left_behind {
+        // Retired: its key is no longer rotated (no producer uses it any more).
+        crate::rotation::schedule::set_interval(&txn, old.id, 0).await?;
     }
     apply_rotation(&txn, &req, &target).await?;
     commit(txn).await?;
+    if let Some(old) = left_behind {
+        // Gone at once if no live credential was issued through it; otherwise when the last
+        // one ends (teardown, or the reconciler's pass).
+        let deleted = targets::delete_unreferenced_private(state.db(), old.id).await?;
+        tracing::info!(producer = %input.name, target_id = old.id, deleted, "previous inline credentials retired");
+    }
     let row = producers::find_by_name(state.db(), input.name.as_str())
         .await?
         .ok_or_else(|| ApiError::conflict("the dynamic secret was deleted meanwhile"))?;
@@ -404,7 +421,8 @@ pub async fn delete(state: &AppState, caller: &Caller, req: request::Named) -> A
     let target = targets::find_by_id(&txn, row.target_id).await?;
     producers::delete(&txn, row.id).await?;
     if let Some(t) = target.filter(|t| t.is_private) {
-        targets::delete(&txn, t.id).await?;
+        // Kept (retired) while a live credential issued through it still needs it.
+        targets::delete_unreferenced_private(&txn, t.id).await?;
     }
     commit(txn).await?;
     tracing::info!(producer = %name, revoked, "dynamic secret deleted");
@@ -487,6 +505,22 @@ async fn find(db: &impl sea_orm::ConnectionTrait, name: &str) -> ApiResult<produ
     producers::find_by_name(db, name)
         .await?
         .ok_or_else(|| not_found(name))
+}
+
+/// Whether inline credentials in an update are those the private target already holds (the
+/// same key, secret and region): then the producer keeps its target. Anything else makes a
+/// new private target, never a change in place (the old one may belong to another account).
+fn same_inline(
+    state: &AppState,
+    current: &target::Model,
+    creds: &AwsCredentials,
+    region: &str,
+) -> ApiResult<bool> {
+    let held = open(state, current)?;
+    Ok(current.region == region
+        && held.access_key_id == creds.access_key_id
+        && held.secret_access_key == creds.secret_access_key
+        && held.session_token == creds.session_token)
 }
 
 async fn insert_private_target(

@@ -333,9 +333,17 @@ pub async fn delete(
     for p in &users {
         mayfly_store::producers::delete(&txn, p.id).await?;
     }
-    targets::delete(&txn, row.id).await?;
+    // A credential issued through it may still be live (revoked asynchronously, or written
+    // just before its producer went): the row then stays, retired (hidden, its name free
+    // again, its credentials unchanged), until the last such credential is torn down.
+    let now = now_millis();
+    targets::retire(&txn, &row, now).await?;
+    let deleted = targets::delete_unreferenced_private(&txn, row.id).await?;
+    if !deleted {
+        crate::rotation::schedule::set_interval(&txn, row.id, 0).await?;
+    }
     txn.commit().await.map_err(mayfly_store::StoreError::from)?;
-    tracing::info!(target_name = %name, producers_deleted = users.len(), "target deleted");
+    tracing::info!(target_name = %name, producers_deleted = users.len(), retired = !deleted, "target deleted");
     Ok(())
 }
 
