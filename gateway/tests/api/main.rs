@@ -14,6 +14,7 @@ mod names;
 mod producers;
 mod rotation;
 mod secrets;
+mod target_lifecycle;
 mod target_use;
 mod targets;
 mod validation;
