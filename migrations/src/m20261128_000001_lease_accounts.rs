@@ -30,7 +30,7 @@ impl MigrationTrait for Migration {
             .alter_table(
                 Table::alter()
                     .table(Alias::new("leases"))
-                    .add_column(&mut text_null(Alias::new("aws_account")))
+                    .add_column(text_null(Alias::new("aws_account")))
                     .to_owned(),
             )
             .await?;
