@@ -76,7 +76,7 @@ where
 /// targets, retired public targets) that no producer uses and no live credential needs any
 /// more. The revoker calls it after rounds that ended credentials; this round catches the rest.
 pub async fn sweep_unneeded_targets(state: &AppState) {
-    match mayfly_store::targets::delete_unreferenced_private(state.db(), None).await {
+    match mayfly_store::targets::delete_unneeded_hidden(state.db(), None).await {
         Ok(0) => {}
         Ok(n) => tracing::info!(deleted = n, "targets no credential needs any more deleted"),
         Err(e) => tracing::warn!(error = %e, "could not delete unneeded targets"),

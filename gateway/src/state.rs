@@ -48,6 +48,10 @@ struct Inner {
     audit_retention: Option<Duration>,
     lease_retention: Option<Duration>,
     housekeeping_interval: Duration,
+    /// (target id, target version) -> the AWS account its credentials belong to, learnt with
+    /// `sts:GetCallerIdentity` when a teardown needs it (issue #10 item 2). New credentials
+    /// make a new target row and a rotation bumps the version, so entries never go stale.
+    target_accounts: std::sync::Mutex<std::collections::HashMap<(i64, i64), String>>,
 }
 
 /// The request-path caches (see [`crate::cache`] for why they are safe).
@@ -113,6 +117,7 @@ impl AppState {
                 audit_retention: config.audit_retention,
                 lease_retention: config.lease_retention,
                 housekeeping_interval: config.housekeeping_interval,
+                target_accounts: Default::default(),
             }),
         }
     }
@@ -195,6 +200,21 @@ impl AppState {
     /// How long teardowns already started may take to finish once stopping began.
     pub fn shutdown_grace(&self) -> Duration {
         self.inner.shutdown_grace
+    }
+
+    /// The AWS account of a target's credentials at a version, if already learnt.
+    pub(crate) fn known_account(&self, target: (i64, i64)) -> Option<String> {
+        let accounts = self.inner.target_accounts.lock();
+        accounts.ok().and_then(|a| a.get(&target).cloned())
+    }
+
+    pub(crate) fn remember_account(&self, target: (i64, i64), account: String) {
+        if let Ok(mut accounts) = self.inner.target_accounts.lock() {
+            if accounts.len() >= CACHE_CAPACITY {
+                accounts.clear();
+            }
+            accounts.insert(target, account);
+        }
     }
 
     pub(crate) fn revoker_wakeup(&self) -> &Notify {

@@ -13,6 +13,7 @@ mod m20261121_000001_initial;
 mod m20261121_000002_leases;
 mod m20261121_000003_access_control;
 mod m20261121_000004_rotation;
+mod m20261128_000001_lease_accounts;
 
 /// Every migration, oldest first.
 pub struct Migrator;
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261121_000002_leases::Migration),
             Box::new(m20261121_000003_access_control::Migration),
             Box::new(m20261121_000004_rotation::Migration),
+            Box::new(m20261128_000001_lease_accounts::Migration),
         ]
     }
 }

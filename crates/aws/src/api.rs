@@ -59,7 +59,8 @@ impl std::fmt::Debug for AccessKey {
 /// Each method makes one attempt (pagination aside) and maps failures to [`AwsError`].
 #[async_trait]
 pub trait IamApi: Send + Sync {
-    async fn create_user(&self, input: &CreateUser) -> Result<(), AwsError>;
+    /// Returns the new user's ARN (which names its account) when AWS reports it.
+    async fn create_user(&self, input: &CreateUser) -> Result<Option<String>, AwsError>;
     /// `None` when the user does not exist. Includes the user's tags.
     async fn get_user(&self, name: &str) -> Result<Option<IamUser>, AwsError>;
     /// All users under `path_prefix` (every page). Tags are not included.
@@ -154,6 +155,9 @@ pub struct StsCredentials {
     pub secret_access_key: SecretString,
     pub session_token: SecretString,
     pub expiration: DateTime<Utc>,
+    /// The session's ARN when AWS returns one (`AssumedRoleUser` / `FederatedUser`): it names
+    /// the account that holds the session. `None` for `GetSessionToken`.
+    pub arn: Option<String>,
 }
 
 impl std::fmt::Debug for StsCredentials {

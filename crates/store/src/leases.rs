@@ -31,6 +31,8 @@ pub struct NewLease {
     pub created_by: String,
     pub client_address: String,
     pub expires_at: Millis,
+    /// The AWS account that holds what the lease issued, when known at insert time.
+    pub aws_account: Option<String>,
 }
 
 /// Inserts a lease only while its producer still exists with the same target, in one
@@ -70,10 +72,15 @@ pub async fn insert(
             Expr::val(now),
             Expr::val(0i32),
             Expr::val(0i64),
+            Expr::val(new.aws_account),
         ])
         .from(producer::Entity)
         .and_where(producer::Column::Id.eq(new.producer_id))
         .and_where(producer::Column::TargetId.eq(new.target_id))
+        // PostgreSQL: `FOR SHARE` waits for a concurrent re-pointing of the producer and then
+        // re-checks its target, so no lease can name a target after its producer moved off it
+        // (and the target may be deleted). SQLite serialises writers and ignores the clause.
+        .lock_shared()
         .to_owned();
     let insert = Query::insert()
         .into_table(lease::Entity)
@@ -94,6 +101,7 @@ pub async fn insert(
             lease::Column::UpdatedAt,
             lease::Column::Attempts,
             lease::Column::NextAttemptAt,
+            lease::Column::AwsAccount,
         ])
         .select_from(select)
         .map_err(|e| StoreError::Db(sea_orm::DbErr::Custom(e.to_string())))?
@@ -138,7 +146,7 @@ pub async fn list_for_producer(
         .await?)
 }
 
-fn live_states() -> Vec<LeaseState> {
+pub(crate) fn live_states() -> Vec<LeaseState> {
     vec![
         LeaseState::Creating,
         LeaseState::Active,
@@ -147,12 +155,14 @@ fn live_states() -> Vec<LeaseState> {
     ]
 }
 
-/// `creating` -> `active` with the access key id. False if someone (the reconciler) took the
-/// lease meanwhile: the caller must then not hand the credential out.
+/// `creating` -> `active` with the access key id and the AWS account that holds the user.
+/// False if someone (the reconciler) took the lease meanwhile: the caller must then not hand
+/// the credential out.
 pub async fn mark_active(
     db: &impl ConnectionTrait,
     id: &str,
     access_key_id: Option<String>,
+    aws_account: Option<String>,
     now: Millis,
 ) -> Result<bool, StoreError> {
     let res = lease::Entity::update_many()
@@ -161,6 +171,7 @@ pub async fn mark_active(
             Expr::value(LeaseState::Active.as_str()),
         )
         .col_expr(lease::Column::AccessKeyId, Expr::value(access_key_id))
+        .col_expr(lease::Column::AwsAccount, Expr::value(aws_account))
         .col_expr(lease::Column::UpdatedAt, Expr::value(now))
         .filter(lease::Column::Id.eq(id))
         .filter(lease::Column::State.eq(LeaseState::Creating))

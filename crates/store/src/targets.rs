@@ -139,6 +139,91 @@ pub async fn update_if_unchanged(
     Ok(result.rows_affected == 1)
 }
 
+/// Retires a target that its producers no longer use (or that was deleted) while leases
+/// issued through it may still be live: the row stays, with its credentials unchanged, so
+/// those leases are torn down with the credentials that created them. It becomes private
+/// (hidden from lists and from `find_public`), a public one gives its name back at once
+/// (renamed `retired:<uid>`, a name no request can spell: item names start with `/` or a
+/// letter and have no `:`), delete protection is dropped, and its version is bumped so an
+/// update that read it before cannot write it back. [`delete_unreferenced_private`] deletes
+/// it once no producer and no live lease references it. Returns `false` if it is gone.
+pub async fn retire(
+    db: &impl ConnectionTrait,
+    t: &target::Model,
+    now: Millis,
+) -> Result<bool, StoreError> {
+    let name = if t.is_private {
+        t.name.clone()
+    } else {
+        format!("retired:{}", t.uid)
+    };
+    let result = target::Entity::update_many()
+        .col_expr(target::Column::Name, Expr::value(name))
+        .col_expr(target::Column::IsPrivate, Expr::value(true))
+        .col_expr(target::Column::DeleteProtection, Expr::value(false))
+        .col_expr(
+            target::Column::Version,
+            Expr::col(target::Column::Version).add(1),
+        )
+        .col_expr(target::Column::ModifiedAt, Expr::value(now))
+        .filter(target::Column::Id.eq(t.id))
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected == 1)
+}
+
+/// Deletes the private target `target_id` if nothing needs it any more: no producer uses it
+/// and no live `iam_user` lease was issued through it (teardown opens the lease's own
+/// target). One statement, so a check and the deletion cannot be split by another writer;
+/// a lease cannot be inserted for a target its producer no longer uses
+/// ([`crate::leases::insert`]). Public targets are never deleted here (retire them first).
+/// Returns whether the row was deleted.
+pub async fn delete_unreferenced_private(
+    db: &impl ConnectionTrait,
+    target_id: i64,
+) -> Result<bool, StoreError> {
+    let result = unreferenced_private()
+        .filter(target::Column::Id.eq(target_id))
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected == 1)
+}
+
+/// Deletes every private target that nothing needs any more (see
+/// [`delete_unreferenced_private`]): leftovers of a teardown that finished on a gateway which
+/// stopped before cleaning up, or of a producer deleted while its leases were live. Returns
+/// how many.
+pub async fn delete_all_unreferenced_private(db: &impl ConnectionTrait) -> Result<u64, StoreError> {
+    Ok(unreferenced_private().exec(db).await?.rows_affected)
+}
+
+fn unreferenced_private() -> sea_orm::DeleteMany<target::Entity> {
+    use sea_orm::sea_query::Query;
+
+    use crate::{entity::lease, leases::IAM_USER};
+
+    target::Entity::delete_many()
+        .filter(target::Column::IsPrivate.eq(true))
+        .filter(
+            target::Column::Id.not_in_subquery(
+                Query::select()
+                    .column(producer::Column::TargetId)
+                    .from(producer::Entity)
+                    .to_owned(),
+            ),
+        )
+        .filter(
+            target::Column::Id.not_in_subquery(
+                Query::select()
+                    .column(lease::Column::TargetId)
+                    .from(lease::Entity)
+                    .and_where(lease::Column::Mode.eq(IAM_USER))
+                    .and_where(lease::Column::State.is_in(crate::leases::live_states()))
+                    .to_owned(),
+            ),
+        )
+}
+
 /// Deletes a target row. Callers check producers first; the foreign key backs them up.
 pub async fn delete(db: &impl ConnectionTrait, id: i64) -> Result<(), StoreError> {
     target::Entity::delete_by_id(id)
@@ -151,8 +236,8 @@ pub async fn delete(db: &impl ConnectionTrait, id: i64) -> Result<(), StoreError
 /// Takes a public target out of service while credentials issued through it still need its
 /// key to be revoked: it is hidden like a private target (no list or lookup by name shows it)
 /// and its name is freed (`retired:<uid>`), so a new target of the same name can be created at
-/// once. [`delete_unreferenced_private`] deletes it once nothing needs it.
-pub async fn retire(
+/// once. [`delete_unneeded_hidden`] deletes it once nothing needs it.
+pub async fn retire_by_id(
     db: &impl ConnectionTrait,
     id: i64,
     uid: &str,
@@ -173,7 +258,7 @@ pub async fn retire(
 /// no producer uses and no live lease needs any more; `only` limits it to one target. The
 /// test and the delete are one statement, so a lease written meanwhile keeps its target.
 /// Returns how many it deleted.
-pub async fn delete_unreferenced_private(
+pub async fn delete_unneeded_hidden(
     db: &impl ConnectionTrait,
     only: Option<i64>,
 ) -> Result<u64, StoreError> {

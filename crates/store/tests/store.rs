@@ -168,6 +168,7 @@ mod leases {
             created_by: "p-admin".into(),
             client_address: "127.0.0.1".into(),
             expires_at,
+            aws_account: None,
         }
     }
 
@@ -205,11 +206,27 @@ mod leases {
             !leases::claim_for_revoke(&db, "a", "g1", 1).await.unwrap(),
             "creating cannot be claimed"
         );
-        assert!(leases::mark_active(&db, "a", Some("AKIA".into()), 1)
-            .await
-            .unwrap());
+        assert!(leases::mark_active(
+            &db,
+            "a",
+            Some("AKIA".into()),
+            Some("111122223333".into()),
+            1
+        )
+        .await
+        .unwrap());
+        assert_eq!(
+            leases::find(&db, "a")
+                .await
+                .unwrap()
+                .unwrap()
+                .aws_account
+                .as_deref(),
+            Some("111122223333"),
+            "the account that holds the user is recorded"
+        );
         assert!(
-            !leases::mark_active(&db, "a", None, 2).await.unwrap(),
+            !leases::mark_active(&db, "a", None, None, 2).await.unwrap(),
             "only once"
         );
         assert!(leases::due_for_revoke(&db, 99, 10)
@@ -281,7 +298,7 @@ mod leases {
             "a stale view loses"
         );
         assert!(
-            !leases::mark_active(&db, "c", None, 21).await.unwrap(),
+            !leases::mark_active(&db, "c", None, None, 21).await.unwrap(),
             "the issuer lost the lease"
         );
         assert!(
@@ -339,5 +356,154 @@ mod leases {
         );
         assert!(leases::find(&db, "moved").await.unwrap().is_none());
         assert!(leases::find(&db, "gone").await.unwrap().is_none());
+    }
+
+    #[tokio::test]
+    async fn a_private_target_is_deleted_only_once_no_producer_and_no_live_lease_needs_it() {
+        use mayfly_store::{producers, producers::NewProducer, targets};
+        let db = super::db().await;
+        let mut private = super::new_target("private:old");
+        private.is_private = true;
+        let old = targets::insert(&db, private, 1).await.unwrap();
+        let named = targets::insert(&db, super::new_target("/named"), 1)
+            .await
+            .unwrap();
+        let p = producers::insert(
+            &db,
+            NewProducer {
+                name: "/p".into(),
+                target_id: old.id,
+                access_mode: "iam_user".into(),
+                spec: "{}".into(),
+            },
+            1,
+        )
+        .await
+        .unwrap();
+        let lease = NewLease {
+            producer_id: p.id,
+            target_id: old.id,
+            ..new_lease("live", "iam_user", 50)
+        };
+        assert!(leases::insert(&db, lease, 2).await.unwrap());
+        assert!(
+            !targets::delete_unreferenced_private(&db, old.id)
+                .await
+                .unwrap(),
+            "its producer uses it"
+        );
+        // Re-pointed at a named target: the private one is left behind, a lease still needs it.
+        assert!(producers::update(
+            &db,
+            p.id,
+            NewProducer {
+                name: "/p".into(),
+                target_id: named.id,
+                access_mode: "iam_user".into(),
+                spec: "{}".into(),
+            },
+            3,
+        )
+        .await
+        .unwrap());
+        assert!(!targets::delete_unreferenced_private(&db, old.id)
+            .await
+            .unwrap());
+        assert_eq!(
+            targets::delete_all_unreferenced_private(&db).await.unwrap(),
+            0
+        );
+        assert!(
+            !targets::delete_unreferenced_private(&db, named.id)
+                .await
+                .unwrap(),
+            "public targets are never deleted here"
+        );
+        // The lease ends: nothing needs the old target any more.
+        assert!(leases::mark_active(&db, "live", None, None, 4)
+            .await
+            .unwrap());
+        assert!(leases::claim_for_revoke(&db, "live", "g1", 5)
+            .await
+            .unwrap());
+        assert!(
+            leases::finish_revoke(&db, "live", "g1", LeaseState::Revoked, 6)
+                .await
+                .unwrap()
+        );
+        assert!(targets::delete_unreferenced_private(&db, old.id)
+            .await
+            .unwrap());
+        assert!(targets::find_by_id(&db, old.id).await.unwrap().is_none());
+        assert!(targets::find_by_id(&db, named.id).await.unwrap().is_some());
+    }
+
+    #[tokio::test]
+    async fn a_retired_public_target_gives_its_name_back_and_is_deleted_by_the_pass() {
+        use mayfly_store::targets;
+        let db = super::db().await;
+        let t = targets::insert(&db, super::new_target("/t"), 1)
+            .await
+            .unwrap();
+        // A live lease whose producer is gone (deleted with the target): written directly, as
+        // `leases::insert` refuses a lease without its producer.
+        use sea_orm::{ActiveModelTrait, IntoActiveModel};
+        let row = mayfly_store::entity::lease::Model {
+            id: "live".into(),
+            producer_id: 99,
+            producer_name: "/gone".into(),
+            target_id: t.id,
+            mode: "iam_user".into(),
+            state: LeaseState::Active,
+            iam_user_name: Some("tmp.live".into()),
+            iam_user_path: Some("/mayfly/".into()),
+            access_key_id: None,
+            created_by: "p-admin".into(),
+            client_address: "127.0.0.1".into(),
+            created_at: 1,
+            expires_at: 50,
+            updated_at: 1,
+            custom_ttl_min: None,
+            attempts: 0,
+            next_attempt_at: 0,
+            last_error: None,
+            claimed_by: None,
+            claimed_at: None,
+            ended_at: None,
+            aws_account: Some("111122223333".into()),
+        };
+        row.into_active_model().insert(&db).await.unwrap();
+        assert!(targets::retire(&db, &t, 2).await.unwrap());
+        let retired = targets::find_by_id(&db, t.id).await.unwrap().unwrap();
+        assert!(retired.is_private);
+        assert_eq!(retired.name, format!("retired:{}", t.uid));
+        assert_eq!(
+            retired.sealed_credentials, t.sealed_credentials,
+            "unchanged"
+        );
+        assert_eq!(retired.version, t.version + 1);
+        assert!(targets::find_by_name(&db, "/t").await.unwrap().is_none());
+        let mut again = super::new_target("/t");
+        again.uid = "uid-again".into();
+        targets::insert(&db, again, 3)
+            .await
+            .expect("the name is free again");
+        assert_eq!(
+            targets::delete_all_unreferenced_private(&db).await.unwrap(),
+            0
+        );
+        assert!(leases::claim_for_revoke(&db, "live", "g1", 5)
+            .await
+            .unwrap());
+        assert!(
+            leases::finish_revoke(&db, "live", "g1", LeaseState::Revoked, 6)
+                .await
+                .unwrap()
+        );
+        assert_eq!(
+            targets::delete_all_unreferenced_private(&db).await.unwrap(),
+            1
+        );
+        assert!(targets::find_by_id(&db, t.id).await.unwrap().is_none());
     }
 }

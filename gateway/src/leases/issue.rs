@@ -241,6 +241,8 @@ async fn issue_iam_user(
             created_by: requester.caller.access_id.clone(),
             client_address: requester.client_address.clone(),
             expires_at,
+            // Known once CreateUser answers (mark_active).
+            aws_account: None,
         },
         now,
     )
@@ -295,8 +297,11 @@ async fn issue_iam_user(
     match iam_user::create_user_with_access(clients.iam.as_ref(), &plan, deadline, &retry).await {
         Ok(created) => {
             let key_id = created.access_key.as_ref().map(|k| k.access_key_id.clone());
+            // The account that holds the user: teardown checks it before it believes a
+            // NoSuchEntity.
+            let account = created.arn.as_deref().and_then(iam_user::account_of_arn);
             // 3. Active, then (and only then) handed out.
-            if !leases::mark_active(state.db(), &lease_id, key_id, now_millis()).await? {
+            if !leases::mark_active(state.db(), &lease_id, key_id, account, now_millis()).await? {
                 roll_back(state, &clients, &lease_id, &user_name).await;
                 return Err(ApiError::conflict(
                     "the credential was taken over by the reconciler before it was ready (the request ran longer than MAYFLY_RECONCILE_MIN_AGE); try again",
@@ -471,6 +476,7 @@ async fn issue_sts(
             created_by: requester.caller.access_id.clone(),
             client_address: requester.client_address,
             expires_at,
+            aws_account: creds.arn.as_deref().and_then(iam_user::account_of_arn),
         },
         now,
     )

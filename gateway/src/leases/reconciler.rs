@@ -6,6 +6,10 @@
 //! 2. Leases stuck in `revoking` (their revoker died) are taken over and revoked.
 //! 3. IAM users under the gateway's paths that carry this cluster's tag but match no live
 //!    lease are deleted.
+//! 4. Retired targets (private targets no producer uses: replaced inline credentials, a
+//!    producer moved to another target, a deleted target) that no live lease needs any more
+//!    are deleted. Teardown deletes them as soon as their last lease ends; this pass catches
+//!    what a gateway that stopped in between left behind.
 //!
 //! "Stuck" means unchanged for `reconcile_min_age`: younger leases may still be in the hands
 //! of a live request, and IAM is eventually consistent.
@@ -29,6 +33,7 @@ pub struct ReconcileReport {
     pub revoked: usize,
     pub orphans_deleted: usize,
     pub failures: usize,
+    pub retired_targets_deleted: usize,
 }
 
 /// One pass now, then one every `reconcile_interval`, until the gateway stops.
@@ -41,6 +46,7 @@ pub async fn run(state: AppState) {
         m.record_reconciler("revoked", report.revoked);
         m.record_reconciler("orphan_deleted", report.orphans_deleted);
         m.record_reconciler("failure", report.failures);
+        m.record_reconciler("retired_target_deleted", report.retired_targets_deleted);
         if report != ReconcileReport::default() {
             tracing::info!(?report, "reconciler pass");
         }
@@ -93,6 +99,13 @@ pub async fn run_once(state: &AppState) -> ReconcileReport {
     if let Err(e) = delete_orphans(state, cutoff, &mut report).await {
         tracing::warn!(error = %e, "reconciler could not scan for untracked IAM users");
         report.failures += 1;
+    }
+    match targets::delete_all_unreferenced_private(state.db()).await {
+        Ok(n) => report.retired_targets_deleted = usize::try_from(n).unwrap_or(usize::MAX),
+        Err(e) => {
+            tracing::warn!(error = %e, "reconciler could not delete retired targets");
+            report.failures += 1;
+        }
     }
     report
 }

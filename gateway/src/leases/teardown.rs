@@ -51,6 +51,22 @@ pub async fn teardown_claimed(
             tracing::warn!(lease = %lease.id, error = %e, "could not record the teardown outcome; the reconciler will redo it")
         }
     }
+    if outcome.is_ok() && lease.mode == IAM_USER {
+        // The lease no longer needs its target: if that was a retired one (no producer uses
+        // it) and this was its last live lease, it goes now (the reconciler catches misses).
+        match targets::delete_unreferenced_private(db, lease.target_id).await {
+            Ok(true) => {
+                tracing::info!(
+                    target_id = lease.target_id,
+                    "retired target deleted: its last live credential has ended"
+                )
+            }
+            Ok(false) => {}
+            Err(e) => {
+                tracing::warn!(target_id = lease.target_id, error = %e, "could not delete a retired target; the reconciler will")
+            }
+        }
+    }
     if outcome.is_ok()
         && final_state == LeaseState::Revoked
         && lease.expires_at <= lease.claimed_at.unwrap_or(now)
@@ -111,15 +127,59 @@ async fn tear_down_aws(state: &AppState, lease: &Lease) -> Result<(), String> {
         })?;
     let clients = clients_for(state, &target).map_err(|e| e.to_string())?;
     let deadline = Instant::now() + TEARDOWN_DEADLINE;
-    iam_user::teardown_user(
-        clients.iam.as_ref(),
-        user,
-        deadline,
-        &RetryPolicy::default(),
-    )
+    let retry = RetryPolicy::default();
+    let report = iam_user::teardown_user(clients.iam.as_ref(), user, deadline, &retry)
+        .await
+        .map_err(|e| e.to_string())?;
+    if report.user_existed {
+        return Ok(());
+    }
+    // The user was not there. That means "already gone" only if we looked in the account
+    // that holds it: credentials of another account get NoSuchEntity for every user.
+    let Some(expected) = lease.aws_account.as_deref() else {
+        return Ok(()); // Issued before accounts were recorded: as before.
+    };
+    let actual = account_of(state, &target, &clients, deadline, &retry).await?;
+    if actual == expected {
+        return Ok(());
+    }
+    Err(format!(
+        "IAM user {user} was not found with the credentials of target {} (AWS account {actual}), but it was created in AWS account {expected}: it may still exist there, so it is not counted as revoked. Delete it in account {expected} by hand, or give the target the credentials of account {expected} again",
+        target.name
+    ))
+}
+
+/// The AWS account a target's credentials belong to (`sts:GetCallerIdentity`), remembered
+/// per target id and version.
+async fn account_of(
+    state: &AppState,
+    target: &mayfly_store::entity::target::Model,
+    clients: &mayfly_aws::AwsClients,
+    deadline: Instant,
+    retry: &RetryPolicy,
+) -> Result<String, String> {
+    let key = (target.id, target.version);
+    if let Some(account) = state.known_account(key) {
+        return Ok(account);
+    }
+    let identity = mayfly_aws::with_retries(retry, deadline, "sts:GetCallerIdentity", || {
+        clients.sts.get_caller_identity()
+    })
     .await
-    .map(|_| ())
-    .map_err(|e| e.to_string())
+    .map_err(|e| {
+        format!(
+            "IAM user not found; could not check which AWS account the credentials of target {} belong to (so it is not counted as revoked): {e}",
+            target.name
+        )
+    })?;
+    if identity.account.is_empty() {
+        return Err(format!(
+            "IAM user not found; sts:GetCallerIdentity named no account for the credentials of target {}, so it is not counted as revoked",
+            target.name
+        ));
+    }
+    state.remember_account(key, identity.account.clone());
+    Ok(identity.account)
 }
 
 #[cfg(test)]

@@ -22,6 +22,7 @@ use crate::{
 struct Fixture {
     state: AppState,
     iam: Arc<FakeIam>,
+    sts: Arc<FakeSts>,
     caller: Caller,
 }
 
@@ -33,7 +34,7 @@ async fn fixture() -> Fixture {
     let sts = Arc::new(FakeSts::new());
     let aws = Arc::new(FixedSource(AwsClients {
         iam: iam.clone(),
-        sts,
+        sts: sts.clone(),
     }));
     let keys = KeyRing::single(MasterKey::generate("k1").unwrap());
     let auditor = crate::audit::Auditor::from_env().unwrap();
@@ -68,7 +69,12 @@ async fn fixture() -> Fixture {
     routes::producers::create(&state, &caller, producer)
         .await
         .unwrap();
-    Fixture { state, iam, caller }
+    Fixture {
+        state,
+        iam,
+        sts,
+        caller,
+    }
 }
 
 impl Fixture {
@@ -282,4 +288,94 @@ async fn a_producer_deleted_through_another_gateway_gets_no_new_lease_from_a_sta
     // The stale entry is gone: the next request reads the database.
     let err = f.issue().await.unwrap_err();
     assert!(err.to_string().contains("gateway-list-producers"), "{err}");
+}
+
+/// Makes lease `id` due now and runs one revoker round.
+async fn expire_and_revoke(f: &Fixture, id: &str) -> revoker::RevokerRound {
+    let lease = f.lease(id).await;
+    let past = mayfly_store::now_millis() - 1;
+    assert!(
+        leases::set_expiry(f.state.db(), id, past, 0, lease.updated_at)
+            .await
+            .unwrap()
+    );
+    revoker::run_once(&f.state).await
+}
+
+/// The user vanishes from the view of the target's credentials (as it does when they belong
+/// to another account): torn down behind the gateway's back.
+async fn remove_behind_the_gateways_back(f: &Fixture, user: &str) {
+    mayfly_aws::iam_user::teardown_user(
+        f.iam.as_ref(),
+        user,
+        tokio::time::Instant::now() + Duration::from_secs(10),
+        &mayfly_aws::RetryPolicy::default(),
+    )
+    .await
+    .unwrap();
+}
+
+#[tokio::test]
+async fn no_such_entity_with_another_accounts_key_is_revoke_failed_naming_both_accounts() {
+    let f = fixture().await;
+    let value = f.issue().await.unwrap();
+    let (id, user) = (value["id"].clone(), value["user"].clone());
+    assert_eq!(
+        f.lease(&id).await.aws_account.as_deref(),
+        Some(mayfly_aws::fake::FAKE_ACCOUNT),
+        "the account from CreateUser's ARN is recorded"
+    );
+    // The target's key now belongs to another account, which has no such user.
+    remove_behind_the_gateways_back(&f, &user).await;
+    f.sts.set_caller_identity(mayfly_aws::CallerIdentity {
+        account: "210987654321".into(),
+        arn: "arn:aws:iam::210987654321:user/someone-else".into(),
+        user_id: "AIDAOTHERACCOUNT0001".into(),
+    });
+    let round = expire_and_revoke(&f, &id).await;
+    assert_eq!((round.revoked, round.failed), (0, 1), "{round:?}");
+    let lease = f.lease(&id).await;
+    assert_eq!(lease.state, LeaseState::RevokeFailed, "never revoked");
+    let error = lease.last_error.unwrap();
+    assert!(
+        error.contains(mayfly_aws::fake::FAKE_ACCOUNT) && error.contains("210987654321"),
+        "names both accounts: {error}"
+    );
+}
+
+#[tokio::test]
+async fn no_such_entity_in_the_leases_own_account_is_revoked() {
+    let f = fixture().await;
+    let value = f.issue().await.unwrap();
+    let (id, user) = (value["id"].clone(), value["user"].clone());
+    remove_behind_the_gateways_back(&f, &user).await;
+    let round = expire_and_revoke(&f, &id).await;
+    assert_eq!((round.revoked, round.failed), (1, 0), "{round:?}");
+    assert_eq!(f.lease(&id).await.state, LeaseState::Revoked);
+}
+
+#[tokio::test]
+async fn a_lease_without_a_recorded_account_is_revoked_when_its_user_is_gone_as_before() {
+    use sea_orm::{sea_query::Expr, ColumnTrait, EntityTrait, QueryFilter};
+    let f = fixture().await;
+    let value = f.issue().await.unwrap();
+    let (id, user) = (value["id"].clone(), value["user"].clone());
+    // A lease issued before accounts were recorded.
+    mayfly_store::entity::lease::Entity::update_many()
+        .col_expr(
+            mayfly_store::entity::lease::Column::AwsAccount,
+            Expr::value(Option::<String>::None),
+        )
+        .filter(mayfly_store::entity::lease::Column::Id.eq(id.clone()))
+        .exec(f.state.db())
+        .await
+        .unwrap();
+    remove_behind_the_gateways_back(&f, &user).await;
+    f.sts.set_caller_identity(mayfly_aws::CallerIdentity {
+        account: "210987654321".into(),
+        arn: "arn:aws:iam::210987654321:user/someone-else".into(),
+        user_id: "AIDAOTHERACCOUNT0001".into(),
+    });
+    assert_eq!(expire_and_revoke(&f, &id).await.revoked, 1);
+    assert_eq!(f.lease(&id).await.state, LeaseState::Revoked);
 }

@@ -332,7 +332,7 @@ pub async fn update(
     }
     if let Some(id) = orphaned_private {
         // Deleted now if no live credential needs its key; otherwise after the last one ends.
-        targets::delete_unreferenced_private(&txn, Some(id)).await?;
+        targets::delete_unneeded_hidden(&txn, Some(id)).await?;
     }
     apply_rotation(&txn, &req, &target).await?;
     commit(txn).await?;
@@ -426,7 +426,7 @@ pub async fn delete(
     )
     .await?;
     producers::delete(&txn, row.id).await?;
-    targets::delete_unreferenced_private(&txn, Some(row.target_id)).await?;
+    targets::delete_unneeded_hidden(&txn, Some(row.target_id)).await?;
     commit(txn).await?;
     if revoking > 0 {
         state.wake_revoker();

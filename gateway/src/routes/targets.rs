@@ -380,7 +380,7 @@ pub async fn delete(
     let revoking = leases::revoke_soon(&txn, LeaseScope::Target(row.id), now).await?;
     let needed = leases::live_iam_count_for_target(&txn, row.id).await?;
     if needed > 0 {
-        targets::retire(&txn, row.id, &row.uid, now).await?;
+        targets::retire_by_id(&txn, row.id, &row.uid, now).await?;
     } else {
         targets::delete(&txn, row.id).await?;
     }

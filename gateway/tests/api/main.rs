@@ -19,6 +19,7 @@ mod producers;
 mod retention;
 mod rotation;
 mod secrets;
+mod target_lifecycle;
 mod target_use;
 mod targets;
 mod validation;

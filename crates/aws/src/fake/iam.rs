@@ -362,7 +362,7 @@ fn to_iam_user(name: &str, user: &FakeUser, with_tags: bool) -> IamUser {
 
 #[async_trait]
 impl IamApi for FakeIam {
-    async fn create_user(&self, input: &CreateUser) -> Result<(), AwsError> {
+    async fn create_user(&self, input: &CreateUser) -> Result<Option<String>, AwsError> {
         self.faults
             .run(ops::CREATE_USER, || {
                 check_name("userName", &input.name, 64)?;
@@ -390,21 +390,22 @@ impl IamApi for FakeIam {
                         input.name
                     )));
                 }
+                let arn = format!(
+                    "arn:aws:iam::{FAKE_ACCOUNT}:user{}{}",
+                    input.path, input.name
+                );
                 state.users.insert(
                     input.name.clone(),
                     FakeUser {
                         path: input.path.clone(),
-                        arn: format!(
-                            "arn:aws:iam::{FAKE_ACCOUNT}:user{}{}",
-                            input.path, input.name
-                        ),
+                        arn: arn.clone(),
                         tags: input.tags.clone(),
                         created: Utc::now(),
                         permissions_boundary: input.permissions_boundary.clone(),
                         ..FakeUser::default()
                     },
                 );
-                Ok(())
+                Ok(Some(arn))
             })
             .await
     }

@@ -175,7 +175,7 @@ impl FakeSts {
         self.lock().session_token.clone()
     }
 
-    fn issue(state: &mut StsState, duration_secs: i32) -> StsCredentials {
+    fn issue(state: &mut StsState, duration_secs: i32, arn: Option<String>) -> StsCredentials {
         state.issued += 1;
         let n = state.issued;
         let now = Utc::now()
@@ -186,6 +186,7 @@ impl FakeSts {
             secret_access_key: SecretString::from(format!("fakeStsSecret{n:027}")),
             session_token: SecretString::from(format!("FwoGZXIvYXdzEFAKE//{n:040}")),
             expiration: now + TimeDelta::seconds(i64::from(duration_secs)),
+            arn,
         }
     }
 }
@@ -216,7 +217,14 @@ impl StsApi for FakeSts {
                 }
                 check_duration(input.duration_secs, MAX_ASSUME_ROLE)?;
                 state.assume_role.push(input.clone());
-                Ok(Self::issue(&mut state, input.duration_secs))
+                // arn:aws:iam::ACCOUNT:role/PATH/NAME -> arn:aws:sts::ACCOUNT:assumed-role/NAME/SESSION
+                let parts: Vec<&str> = input.role_arn.splitn(6, ':').collect();
+                let role = parts[5].rsplit('/').next().unwrap_or_default();
+                let arn = format!(
+                    "arn:{}:sts::{}:assumed-role/{role}/{}",
+                    parts[1], parts[4], input.session_name
+                );
+                Ok(Self::issue(&mut state, input.duration_secs, Some(arn)))
             })
             .await
     }
@@ -232,7 +240,11 @@ impl StsApi for FakeSts {
                 check_tags(&input.tags, &[])?;
                 let mut state = self.lock();
                 state.federation_token.push(input.clone());
-                Ok(Self::issue(&mut state, input.duration_secs))
+                let arn = format!(
+                    "arn:aws:sts::{}:federated-user/{}",
+                    state.identity.account, input.name
+                );
+                Ok(Self::issue(&mut state, input.duration_secs, Some(arn)))
             })
             .await
     }
@@ -243,7 +255,7 @@ impl StsApi for FakeSts {
                 check_duration(duration_secs, MAX_TOKEN)?;
                 let mut state = self.lock();
                 state.session_token.push(duration_secs);
-                Ok(Self::issue(&mut state, duration_secs))
+                Ok(Self::issue(&mut state, duration_secs, None))
             })
             .await
     }

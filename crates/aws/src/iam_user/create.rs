@@ -38,7 +38,7 @@ pub async fn create_user_with_access(
     deadline: Instant,
     retry: &RetryPolicy,
 ) -> Result<CreatedUser, IssueFailure> {
-    create_user(iam, plan, deadline, retry).await?;
+    let arn = create_user(iam, plan, deadline, retry).await?;
 
     let created = |error: AwsError| IssueFailure {
         error,
@@ -65,7 +65,7 @@ pub async fn create_user_with_access(
         return Err(created(error));
     }
     let access_key = key.map_err(created)?;
-    Ok(CreatedUser { access_key })
+    Ok(CreatedUser { access_key, arn })
 }
 
 /// `CreateUser` with retries, deciding whether a failure may have left a user behind.
@@ -74,7 +74,7 @@ async fn create_user(
     plan: &UserPlan,
     deadline: Instant,
     retry: &RetryPolicy,
-) -> Result<(), IssueFailure> {
+) -> Result<Option<String>, IssueFailure> {
     let input = CreateUser {
         name: plan.name.clone(),
         path: plan.path.clone(),
@@ -94,7 +94,7 @@ async fn create_user(
     })
     .await;
     let err = match result {
-        Ok(()) => return Ok(()),
+        Ok(arn) => return Ok(arn),
         Err(err) => err,
     };
     if err.is_entity_already_exists() {
@@ -102,7 +102,7 @@ async fn create_user(
         {
             Ok(Some(user)) if has_our_tags(&user.tags, &plan.tags) => {
                 tracing::info!(user = %plan.name, "CreateUser was retried; the existing user is ours");
-                Ok(())
+                Ok(Some(user.arn))
             }
             // Somebody else's user (or it vanished again): nothing of ours exists.
             Ok(_) => Err(IssueFailure {

@@ -66,6 +66,18 @@ impl std::fmt::Debug for UserPlan {
 pub struct CreatedUser {
     /// The new key when the plan asked for programmatic access.
     pub access_key: Option<AccessKey>,
+    /// The user's ARN as AWS reported it (it names the account that holds the user).
+    pub arn: Option<String>,
+}
+
+/// The account id in an ARN (`arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE`), if it has one.
+pub fn account_of_arn(arn: &str) -> Option<String> {
+    let mut parts = arn.splitn(6, ':');
+    if parts.next() != Some("arn") {
+        return None;
+    }
+    let account = parts.nth(3)?;
+    (account.len() == 12 && account.chars().all(|c| c.is_ascii_digit())).then(|| account.to_owned())
 }
 
 /// Why issuing failed, and whether something must be torn down.

@@ -85,9 +85,10 @@ fn absent_is_none<T>(result: Result<T, AwsError>) -> Result<Option<T>, AwsError>
 
 #[async_trait]
 impl IamApi for SdkIam {
-    async fn create_user(&self, input: &CreateUser) -> Result<(), AwsError> {
+    async fn create_user(&self, input: &CreateUser) -> Result<Option<String>, AwsError> {
         let tags = iam_tags(ops::CREATE_USER, &input.tags)?;
-        self.client
+        let out = self
+            .client
             .create_user()
             .user_name(&input.name)
             .path(&input.path)
@@ -96,7 +97,7 @@ impl IamApi for SdkIam {
             .send()
             .await
             .map_err(self.fail(ops::CREATE_USER))?;
-        Ok(())
+        Ok(out.user().map(|u| u.arn().to_owned()))
     }
 
     async fn get_user(&self, name: &str) -> Result<Option<IamUser>, AwsError> {

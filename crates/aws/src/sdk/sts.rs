@@ -65,6 +65,7 @@ fn credentials(
         session_token: SecretString::from(creds.session_token().to_owned()),
         expiration: to_chrono(creds.expiration())
             .ok_or_else(|| missing(action, "valid Expiration"))?,
+        arn: None,
     })
 }
 
@@ -88,7 +89,8 @@ impl StsApi for SdkSts {
             .send()
             .await
             .map_err(self.fail(ops::ASSUME_ROLE))?;
-        credentials(ops::ASSUME_ROLE, out.credentials())
+        let arn = out.assumed_role_user().map(|u| u.arn().to_owned());
+        credentials(ops::ASSUME_ROLE, out.credentials()).map(|c| StsCredentials { arn, ..c })
     }
 
     async fn get_federation_token(
@@ -107,7 +109,9 @@ impl StsApi for SdkSts {
             .send()
             .await
             .map_err(self.fail(ops::GET_FEDERATION_TOKEN))?;
+        let arn = out.federated_user().map(|u| u.arn().to_owned());
         credentials(ops::GET_FEDERATION_TOKEN, out.credentials())
+            .map(|c| StsCredentials { arn, ..c })
     }
 
     async fn get_session_token(&self, duration_secs: i32) -> Result<StsCredentials, AwsError> {

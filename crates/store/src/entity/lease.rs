@@ -88,6 +88,10 @@ pub struct Model {
     pub claimed_by: Option<String>,
     pub claimed_at: Option<i64>,
     pub ended_at: Option<i64>,
+    /// The AWS account that holds the lease's IAM user or session, from the ARN AWS returned
+    /// when it was issued. `None` for leases issued before it was recorded (or when AWS named
+    /// no account).
+    pub aws_account: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
