@@ -49,6 +49,8 @@ pub const REFUSAL_WINDOW: Duration = Duration::from_secs(60);
 pub const MAX_REFUSAL_KEYS: usize = 10_000;
 /// Access ids named in one aggregated row of failed logins.
 const MAX_IDS_SHOWN: usize = 5;
+/// Characters kept of each access id named there.
+const MAX_ID_CHARS: usize = 64;
 
 /// What refusals are counted under.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -185,7 +187,8 @@ impl Auditor {
         if map.len() >= MAX_REFUSAL_KEYS && !map.contains_key(&key) {
             key.client_address = "other".into();
         }
-        let id = event.access_id.clone();
+        // An id an anonymous caller typed: kept short (a real one is `p-` and 12 characters).
+        let id: String = event.access_id.chars().take(MAX_ID_CHARS).collect();
         let entry = map.entry(key.clone()).or_insert_with(|| {
             let mut first = event;
             first.client_address = key.client_address.clone();

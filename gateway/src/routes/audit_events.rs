@@ -46,8 +46,14 @@ pub async fn get(
         AuditAccess::All => false,
     };
     // Events this gateway queued (issued credentials, refusals) are written first, so a
-    // caller always sees what it just did.
-    state.auditor().flush_all(state.db()).await;
+    // caller always sees what it just did. The counted anonymous refusals are closed early
+    // only for callers who may read them: a caller limited to its own events cannot see them,
+    // and calling this in a loop would otherwise split the counts into a row per refusal.
+    if own_only {
+        state.auditor().flush().await;
+    } else {
+        state.auditor().flush_all(state.db()).await;
+    }
     let limit = req.limit.unwrap_or(DEFAULT_LIMIT);
     if !(1..=MAX_LIMIT).contains(&limit) {
         return Err(ApiError::bad_request(format!(

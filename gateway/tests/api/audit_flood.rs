@@ -86,3 +86,29 @@ fn six_hundred_anonymous_refusals_add_a_handful_of_rows() {
         .count();
     assert_eq!(denied, 5);
 }
+
+/// A caller who may read only its own events cannot close the counting windows early: asking
+/// for its events between anonymous refusals does not split them into a row each.
+#[test]
+fn reading_ones_own_events_does_not_split_the_counts() {
+    let gw = spawn_sqlite();
+    let (token, _) = key_with_rules(&gw, "/auditor", &[], "own");
+    for _ in 0..10 {
+        gw.post("/delete-role", json!({"name": "/r", "token": "t-nope"}));
+        let (status, body) = gw.post("/get-audit-events", json!({"token": token}));
+        assert_eq!(status, 200, "{body}");
+    }
+    let rows: Vec<Value> = events(&gw)
+        .into_iter()
+        .filter(|e| e["operation"] == "delete-role")
+        .collect();
+    assert_eq!(rows.len(), 1, "{rows:#?}");
+    assert!(
+        rows[0]["detail"]
+            .as_str()
+            .unwrap()
+            .starts_with("10 refusals"),
+        "{}",
+        rows[0]
+    );
+}
