@@ -6,7 +6,7 @@ use std::{
 };
 
 use mayfly_crypto::{generate_access_id, generate_access_key, hash_secret};
-use mayfly_store::{access, auth, now_millis, DatabaseConnection, StoreError, TransactionTrait};
+use mayfly_store::{access, auth, now_millis, DatabaseConnection, StoreError};
 use sea_orm::ConnectionTrait;
 
 use crate::authz::{ResourceKind, ALL_CAPABILITIES};
@@ -62,7 +62,9 @@ pub async fn ensure_admin(
         description: "the administrator's API key (created at first start)".into(),
         delete_protection: true,
     };
-    let txn = db.begin().await.map_err(StoreError::from)?;
+    let txn = mayfly_store::begin_write(db)
+        .await
+        .map_err(StoreError::from)?;
     let method = match auth::insert_auth_method(&txn, new, now_millis()).await {
         Ok(m) => m,
         Err(StoreError::Conflict(_)) => return Ok(AdminBootstrap::Existing),

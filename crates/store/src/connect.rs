@@ -3,7 +3,10 @@
 use std::time::Duration;
 
 use mayfly_migrations::{Migrator, MigratorTrait};
-use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbErr};
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend,
+    DbErr, TransactionTrait,
+};
 
 /// Which database engine a URL points at.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -107,4 +110,21 @@ async fn migrate_under_lock(url: &str, db: &DatabaseConnection) -> Result<(), Db
 /// Cheap round trip used by the readiness probe.
 pub async fn ping(db: &impl ConnectionTrait) -> Result<(), DbErr> {
     db.execute_unprepared("SELECT 1").await.map(|_| ())
+}
+
+/// Begins a transaction that is going to write.
+///
+/// On SQLite a plain `BEGIN` is deferred: the transaction reads from a snapshot and asks
+/// for the write lock only at its first write. If another connection committed in between
+/// (the revoker ending leases, say), SQLite cannot upgrade the stale snapshot and fails at
+/// once with `database is locked`, without waiting out the busy timeout. Taking the write
+/// lock first, with a write that changes nothing, makes the transaction wait its turn
+/// instead (sea-orm has no `BEGIN IMMEDIATE`). PostgreSQL needs nothing of the kind.
+pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
+    let txn = db.begin().await?;
+    if txn.get_database_backend() == DbBackend::Sqlite {
+        txn.execute_unprepared("UPDATE gateway_meta SET value = value WHERE 0")
+            .await?;
+    }
+    Ok(txn)
 }

@@ -21,7 +21,7 @@ pub mod producers;
 pub mod rotation;
 pub mod targets;
 
-pub use connect::{connect, DatabaseKind};
+pub use connect::{begin_write, connect, DatabaseKind};
 pub use error::StoreError;
 pub use sea_orm::{DatabaseConnection, TransactionTrait};
 

@@ -10,7 +10,7 @@ use mayfly_store::{
     access,
     auth::{self, NewAuthMethod},
     entity::{auth_method, role},
-    now_millis, StoreError, TransactionTrait,
+    now_millis, StoreError,
 };
 use secrecy::ExposeSecret;
 
@@ -203,7 +203,9 @@ pub async fn reset_access_key(
     )?;
     let m = find_auth_method(state, &name).await?;
     let access_key = generate_access_key();
-    let txn = state.db().begin().await.map_err(StoreError::from)?;
+    let txn = mayfly_store::begin_write(state.db())
+        .await
+        .map_err(StoreError::from)?;
     let revoked = auth::replace_key(&txn, &m.id, &hash_secret(access_key.expose_secret())).await?;
     txn.commit().await.map_err(StoreError::from)?;
     Ok((
@@ -254,7 +256,9 @@ pub async fn update_auth_method(
     )?;
     let m = find_auth_method(state, &name).await?;
     let mut changes = Vec::new();
-    let txn = state.db().begin().await.map_err(StoreError::from)?;
+    let txn = mayfly_store::begin_write(state.db())
+        .await
+        .map_err(StoreError::from)?;
     if let Some(on) = req.delete_protection {
         auth::set_delete_protection(&txn, &m.id, on).await?;
         changes.push(format!("delete_protection={on}"));
@@ -463,7 +467,9 @@ pub async fn set_role_rule(
         role_name.as_str(),
     )?;
     let r = find_role(state, &role_name).await?;
-    let txn = state.db().begin().await.map_err(StoreError::from)?;
+    let txn = mayfly_store::begin_write(state.db())
+        .await
+        .map_err(StoreError::from)?;
     access::set_rule(
         &txn,
         &r.id,

@@ -8,7 +8,7 @@ use mayfly_api_types::{request, response};
 use mayfly_domain::{ItemName, ProducerDraft, ProducerSpec, ValidationErrors};
 use mayfly_store::{
     entity::{producer, target},
-    now_millis, producers, targets, StoreError, TransactionTrait,
+    now_millis, producers, targets, StoreError,
 };
 use sea_orm::DatabaseTransaction;
 
@@ -558,7 +558,9 @@ async fn apply_rotation(
 }
 
 async fn begin(state: &AppState) -> ApiResult<DatabaseTransaction> {
-    Ok(state.db().begin().await.map_err(StoreError::from)?)
+    Ok(mayfly_store::begin_write(state.db())
+        .await
+        .map_err(StoreError::from)?)
 }
 
 async fn commit(txn: DatabaseTransaction) -> ApiResult<()> {

@@ -7,7 +7,7 @@
 use mayfly_api_types::{request, response};
 use mayfly_store::{
     entity::{producer, target},
-    now_millis, targets, TransactionTrait,
+    now_millis, targets,
 };
 use sea_orm::ConnectionTrait;
 
@@ -100,9 +100,7 @@ pub async fn create(
     if input.iam_endpoint.is_some() || input.sts_endpoint.is_some() {
         authorize_endpoint_change(caller, input.name.as_str())?;
     }
-    let txn = state
-        .db()
-        .begin()
+    let txn = mayfly_store::begin_write(state.db())
         .await
         .map_err(mayfly_store::StoreError::from)?;
     let row = insert_sealed(
@@ -367,9 +365,7 @@ pub async fn delete(
     // the request answers at once, whatever their number), and while any is live the target
     // is retired (hidden, its name free) rather than deleted; the revoker deletes it after
     // the last one.
-    let txn = state
-        .db()
-        .begin()
+    let txn = mayfly_store::begin_write(state.db())
         .await
         .map_err(mayfly_store::StoreError::from)?;
     let now = now_millis();
