@@ -116,6 +116,12 @@ pub struct Flags {
     /// How often housekeeping runs (expired tokens, retention, unneeded targets) [default: 5m].
     #[arg(long, env = "MAYFLY_HOUSEKEEPING_INTERVAL")]
     pub housekeeping_interval: Option<String>,
+    /// Load balancers (addresses or CIDR blocks, comma-separated) whose connections may start
+    /// with a PROXY protocol v1/v2 header naming the real client, e.g. HAProxy's
+    /// send-proxy-v2. The client it names is throttled and audited; from other addresses the
+    /// header is never read [default: none].
+    #[arg(long, env = "MAYFLY_TRUSTED_PROXIES")]
+    pub trusted_proxies: Option<String>,
 }
 
 /// The TOML file: the same settings as the flags, in snake_case.
@@ -148,6 +154,8 @@ struct FileConfig {
     audit_retention_days: Option<u32>,
     lease_retention_days: Option<u32>,
     housekeeping_interval: Option<String>,
+    /// A comma-separated string or a list of addresses and CIDR blocks.
+    trusted_proxies: Option<StringOrList>,
 }
 
 /// A TOML value given either as `"a,b"` or as `["a", "b"]`.
@@ -253,6 +261,8 @@ pub struct Config {
     pub lease_retention: Option<Duration>,
     /// How often housekeeping runs.
     pub housekeeping_interval: Duration,
+    /// Who may send a PROXY header (`trusted_proxies`).
+    pub trusted_proxies: crate::proxy_protocol::TrustedProxies,
 }
 
 /// Every configuration problem found, each naming its setting.
@@ -494,6 +504,16 @@ impl Config {
             &mut errors,
         );
 
+        let trusted_proxies = non_empty(flags.trusted_proxies)
+            .or_else(|| file.trusted_proxies.map(StringOrList::joined))
+            .map(|list| {
+                crate::proxy_protocol::TrustedProxies::parse(&list).unwrap_or_else(|e| {
+                    errors.push(format!("trusted_proxies (MAYFLY_TRUSTED_PROXIES): {e}"));
+                    Default::default()
+                })
+            })
+            .unwrap_or_default();
+
         let admin_seed = match (
             non_empty(env("MAYFLY_ADMIN_ACCESS_ID")),
             non_empty(env("MAYFLY_ADMIN_ACCESS_KEY")),
@@ -556,6 +576,7 @@ impl Config {
                 audit_retention,
                 lease_retention,
                 housekeeping_interval,
+                trusted_proxies,
             }),
             _ => Err(ConfigError(errors)),
         }
@@ -819,6 +840,49 @@ mod tests {
                 "no token echoed: {err}"
             );
         }
+    }
+
+    #[test]
+    fn trusted_proxies_come_from_flags_or_the_file_and_bad_entries_are_named() {
+        assert!(load(Flags::default(), &[])
+            .unwrap()
+            .trusted_proxies
+            .is_empty());
+        let c = load(
+            Flags {
+                trusted_proxies: Some("10.0.0.0/8, 127.0.0.1".into()),
+                ..Flags::default()
+            },
+            &[],
+        )
+        .unwrap();
+        assert!(c.trusted_proxies.contains("10.2.3.4".parse().unwrap()));
+        assert!(!c.trusted_proxies.contains("127.0.0.2".parse().unwrap()));
+
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("mayfly.toml");
+        std::fs::write(&path, "trusted_proxies = [\"192.0.2.0/24\"]\n").unwrap();
+        let c = load(
+            Flags {
+                config: Some(path),
+                ..Flags::default()
+            },
+            &[],
+        )
+        .unwrap();
+        assert_eq!(c.trusted_proxies.to_string(), "192.0.2.0/24");
+
+        let err = load(
+            Flags {
+                trusted_proxies: Some("10.0.0.0/8,lb.internal".into()),
+                ..Flags::default()
+            },
+            &[],
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("MAYFLY_TRUSTED_PROXIES"), "{err}");
+        assert!(err.contains("lb.internal"), "{err}");
     }
 
     #[test]

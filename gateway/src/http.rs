@@ -299,7 +299,9 @@ fn unreachable_auth() -> ApiResult<HttpResponse> {
     ))
 }
 
-/// The client's address as this gateway saw the connection (proxies' headers are not trusted).
+/// The client's address: the connection's peer, or the client a trusted load balancer named in
+/// its PROXY header (`crate::listener`). HTTP headers such as X-Forwarded-For are never
+/// believed: any client can send them.
 fn client_address(req: &HttpRequest) -> String {
     req.peer_addr()
         .map(|a| a.ip().to_string())

@@ -8,7 +8,7 @@ use actix_web::{
     dev::{Server, ServiceRequest, ServiceResponse},
     http::header::{HeaderName, HeaderValue},
     middleware::Next,
-    web, App, HttpMessage, HttpServer,
+    web, App, HttpMessage,
 };
 use secrecy::ExposeSecret;
 use tracing::Instrument;
@@ -138,7 +138,17 @@ impl Application {
         let addr = listener.local_addr()?;
         let data = web::Data::new(state.clone());
         let metrics_access = web::Data::new(config.metrics.clone());
-        let server = HttpServer::new(move || {
+        if !config.trusted_proxies.is_empty() {
+            tracing::info!(trusted_proxies = %config.trusted_proxies, "connections from these addresses may name their client with a PROXY header");
+        }
+        let settings = crate::listener::ListenerSettings {
+            tls: tls.map(|t| Arc::new(t.config)),
+            trusted_proxies: config.trusted_proxies.clone(),
+            client_request_timeout: Duration::from_secs(30),
+            shutdown_timeout: config.shutdown_grace,
+        };
+        // Signals are handled in `run_until_stopped`, which stops the workers at the same time.
+        let server = crate::listener::serve(listener, settings, move || {
             App::new()
                 .app_data(data.clone())
                 .app_data(metrics_access.clone())
@@ -151,16 +161,7 @@ impl Application {
                 .route("/openapi.json", web::get().to(crate::openapi::serve))
                 .route("/api/v2/openapi.json", web::get().to(crate::openapi::serve))
                 .default_service(web::to(http::dispatch))
-        })
-        // Signals are handled in `run_until_stopped`, which stops the workers at the same time.
-        .disable_signals()
-        .shutdown_timeout(config.shutdown_grace.as_secs().max(1))
-        .client_request_timeout(Duration::from_secs(30));
-        let server = match tls {
-            Some(t) => server.listen_rustls_0_23(listener, t.config)?,
-            None => server.listen(listener)?,
-        }
-        .run();
+        })?;
         tracing::info!(address = %addr, tls = !matches!(config.tls, TlsMode::PlainHttp), "mayfly-gateway listening");
         Ok(Application {
             server,

@@ -7,6 +7,7 @@ mod audit_flood;
 mod auth;
 mod aws;
 mod bulk;
+mod client_address;
 mod endpoints;
 mod ha;
 mod health;
