@@ -42,15 +42,20 @@ pub async fn teardown_claimed(
             leases::mark_revoke_failed(db, &lease.id, me, e, next, now).await
         }
     };
-    match recorded {
-        Ok(true) => {}
+    // Only the owner that records the outcome audits it: a teardown that outlived
+    // `reconcile_min_age` may have been taken over (and finished) by another gateway, and
+    // each revocation is one audit event, not one per gateway that worked on it.
+    let owned = match recorded {
+        Ok(true) => true,
         Ok(false) => {
-            tracing::warn!(lease = %lease.id, "lease changed hands during teardown; the other owner finishes it")
+            tracing::warn!(lease = %lease.id, "lease changed hands during teardown; the other owner finishes it");
+            false
         }
         Err(e) => {
-            tracing::warn!(lease = %lease.id, error = %e, "could not record the teardown outcome; the reconciler will redo it")
+            tracing::warn!(lease = %lease.id, error = %e, "could not record the teardown outcome; the reconciler will redo it");
+            false
         }
-    }
+    };
     if outcome.is_ok() && lease.mode == IAM_USER {
         // The lease no longer needs its target: if that was a retired one (no producer uses
         // it) and this was its last live lease, it goes now (the reconciler catches misses).
@@ -76,6 +81,9 @@ pub async fn teardown_claimed(
         state
             .metrics()
             .record_revocation_lag(Duration::from_millis(lag));
+    }
+    if !owned {
+        return outcome;
     }
     // Every revocation is on record, whoever caused it (a request, the revoker, the reconciler).
     state

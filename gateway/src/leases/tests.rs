@@ -379,3 +379,49 @@ async fn a_lease_without_a_recorded_account_is_revoked_when_its_user_is_gone_as_
     assert_eq!(expire_and_revoke(&f, &id).await.revoked, 1);
     assert_eq!(f.lease(&id).await.state, LeaseState::Revoked);
 }
+
+/// A teardown that outlived `reconcile_min_age` can be taken over and finished by another
+/// gateway; only the one whose outcome is recorded audits it, so each revocation is one
+/// `lease-revoked` event (the HA test counts them).
+#[tokio::test]
+async fn a_teardown_that_lost_its_claim_is_not_audited_twice() {
+    use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+    let f = fixture().await;
+    let id = f.issue().await.unwrap()["id"].clone();
+    let db = f.state.db();
+    let revoked_events = || async {
+        mayfly_store::entity::audit_event::Entity::find()
+            .filter(mayfly_store::entity::audit_event::Column::Operation.eq("lease-revoked"))
+            .count(db)
+            .await
+            .unwrap()
+    };
+    // Another gateway holds the claim: this one's teardown cannot record its outcome.
+    assert!(
+        leases::claim_for_revoke(db, &id, "other-gateway", mayfly_store::now_millis())
+            .await
+            .unwrap()
+    );
+    let lease = f.lease(&id).await;
+    super::teardown::teardown_claimed(&f.state, &lease, LeaseState::Revoked)
+        .await
+        .unwrap();
+    assert_eq!(f.lease(&id).await.state, LeaseState::Revoking);
+    assert_eq!(revoked_events().await, 0, "the owner audits, not the loser");
+
+    // The owner (here: the claim handed to this gateway) finishes it: one event.
+    leases::release_claims(db, "other-gateway", mayfly_store::now_millis())
+        .await
+        .unwrap();
+    assert!(
+        leases::claim_for_revoke(db, &id, f.state.instance_id(), mayfly_store::now_millis())
+            .await
+            .unwrap()
+    );
+    let lease = f.lease(&id).await;
+    super::teardown::teardown_claimed(&f.state, &lease, LeaseState::Revoked)
+        .await
+        .unwrap();
+    assert_eq!(f.lease(&id).await.state, LeaseState::Revoked);
+    assert_eq!(revoked_events().await, 1);
+}
