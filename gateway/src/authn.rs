@@ -6,54 +6,14 @@ use mayfly_crypto::{generate_token, hash_secret, verify_secret};
 use mayfly_store::{auth, now_millis};
 use secrecy::ExposeSecret;
 
+use mayfly_app::access::{AuditAccess, CachedCaller, Caller};
+
 use crate::{
-    authz::{self, Rule},
     error::{ApiError, ApiResult},
     state::AppState,
 };
 
-/// Who is calling, resolved from a valid token, with the rules of every role it holds.
-#[derive(Debug, Clone)]
-pub struct Caller {
-    pub access_id: String,
-    pub auth_method_id: String,
-    pub rules: Vec<Rule>,
-    pub audit_access: AuditAccess,
-}
-
-/// A resolved token as the caller cache keeps it: never used past the token's expiry.
-#[derive(Debug)]
-pub struct CachedCaller {
-    pub caller: Caller,
-    pub token_expires_at: i64,
-}
-
-/// Which audit events a caller may read: the widest `audit-access` of its roles.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum AuditAccess {
-    None,
-    Own,
-    All,
-}
-
-impl AuditAccess {
-    pub fn parse(raw: &str) -> Option<AuditAccess> {
-        match raw.trim().to_ascii_lowercase().as_str() {
-            "none" | "" => Some(AuditAccess::None),
-            "own" => Some(AuditAccess::Own),
-            "all" => Some(AuditAccess::All),
-            _ => None,
-        }
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            AuditAccess::None => "none",
-            AuditAccess::Own => "own",
-            AuditAccess::All => "all",
-        }
-    }
-}
+use mayfly_app::access::{self as authz, Rule};
 
 /// Loads the rules of every role an auth method holds.
 pub async fn load_permissions(

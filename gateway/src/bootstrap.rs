@@ -9,7 +9,7 @@ use mayfly_crypto::{generate_access_id, generate_access_key, hash_secret};
 use mayfly_store::{access, auth, now_millis, DatabaseConnection, StoreError};
 use sea_orm::ConnectionTrait;
 
-use crate::authz::{ResourceKind, ALL_CAPABILITIES};
+use mayfly_app::access::{ResourceKind, ALL_CAPABILITIES};
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::config::AdminSeed;

@@ -71,6 +71,33 @@ impl ApiError {
     }
 }
 
+/// The application core's errors keep their meaning; only the HTTP status is chosen here.
+impl From<mayfly_app::error::AppError> for ApiError {
+    fn from(e: mayfly_app::error::AppError) -> Self {
+        use mayfly_app::error::AppError as E;
+        match e {
+            E::Invalid(m) => ApiError::BadRequest(m),
+            E::Unauthenticated(m) => ApiError::Unauthorized(m),
+            E::Denied(m) => ApiError::Forbidden(m),
+            E::NotFound(m) => ApiError::NotFound(m),
+            E::Conflict(m) => ApiError::Conflict(m),
+            E::Throttled {
+                message,
+                retry_after_secs,
+            } => ApiError::TooManyRequests {
+                message,
+                retry_after_secs,
+            },
+            E::Unavailable(detail) => ApiError::Unavailable(detail),
+            E::Timeout(secs) => ApiError::Timeout(secs),
+            E::Aws(m) => ApiError::Upstream(m),
+            E::AwsUnavailable(m) => ApiError::UpstreamUnavailable(m),
+            E::AwsTimeout(m) => ApiError::UpstreamTimeout(m),
+            E::Internal(detail) => ApiError::Internal(detail),
+        }
+    }
+}
+
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {

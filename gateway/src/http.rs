@@ -9,7 +9,7 @@ use mayfly_store::audit::NewAuditEvent;
 use serde::{de::DeserializeOwned, Serialize};
 
 use crate::{
-    authn::{self, Caller},
+    authn,
     error::{ApiError, ApiResult},
     leases::issue::{self, Requester},
     operation::{Flavor, Operation},
@@ -17,6 +17,8 @@ use crate::{
     routes::{access, audit_events, items, producers, targets, tmp_creds},
     state::AppState,
 };
+
+use mayfly_app::access::Caller;
 
 /// The request id the middleware gave this request (also in `x-request-id`).
 #[derive(Debug, Clone)]
@@ -136,7 +138,7 @@ pub async fn dispatch(
             access_id: audit.access_id,
             operation,
             item: normalize_item(&audit.item),
-            outcome: crate::audit::outcome(status).to_owned(),
+            outcome: mayfly_app::audit::outcome(status).to_owned(),
             status: i32::from(status),
             client_address: client_address(&req),
             detail,

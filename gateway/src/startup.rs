@@ -14,7 +14,6 @@ use secrecy::ExposeSecret;
 use tracing::Instrument;
 
 use crate::{
-    aws_source::{SdkSource, SharedAwsSource},
     bootstrap::{self, AdminBootstrap},
     config::{Config, TlsMode},
     files, http, keys,
@@ -22,6 +21,8 @@ use crate::{
     state::AppState,
     tls,
 };
+
+use mayfly_app::aws_source::{SdkSource, SharedAwsSource};
 
 /// A built, bound, not yet running gateway.
 pub struct Application {
@@ -108,7 +109,7 @@ impl Application {
             config.outbound.clone(),
             Arc::new(crate::metrics::AwsObserver(metrics.clone())),
         ));
-        let auditor = crate::audit::Auditor::from_env()?;
+        let auditor = mayfly_app::audit::Auditor::from_env()?;
         auditor.start_writer(db.clone());
         let state =
             AppState::with_metrics(db, key_ring, aws, cluster_id, &config, auditor, metrics);

@@ -7,14 +7,14 @@ use sea_orm::DatabaseConnection;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
-use crate::authn::CachedCaller;
-use crate::cache::TtlCache;
 use crate::keys::MasterKeys;
 use crate::routes::producers::ProducerView;
-use crate::{
-    audit::Auditor, aws_source::SharedAwsSource, config::Config, metrics::Metrics,
-    ratelimit::AuthLimiter,
-};
+use crate::{config::Config, metrics::Metrics};
+use mayfly_app::access::CachedCaller;
+use mayfly_app::audit::Auditor;
+use mayfly_app::aws_source::SharedAwsSource;
+use mayfly_app::cache::TtlCache;
+use mayfly_app::ratelimit::AuthLimiter;
 
 /// Shared, cheaply clonable application state.
 #[derive(Clone)]

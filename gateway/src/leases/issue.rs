@@ -8,6 +8,8 @@
 
 use std::collections::BTreeMap;
 
+use mayfly_app::time::rfc3339;
+
 use mayfly_api_types::request;
 use mayfly_aws::{iam_user, AssumeRole, FederationToken, RetryPolicy, StsCredentials};
 use mayfly_crypto::{generate_password, random_string, PasswordRules, LOWER_ALNUM};
@@ -22,12 +24,12 @@ use tokio::time::Instant;
 
 use super::{clients_for, TAG_CLUSTER, TAG_LEASE, TAG_PRODUCER};
 use crate::{
-    authn::Caller,
-    authz::{authorize, Capability, ResourceKind},
     error::{ApiError, ApiResult},
     routes::{given, producers::ProducerView},
     state::AppState,
 };
+use mayfly_app::access::Caller;
+use mayfly_app::access::{authorize, Capability, ResourceKind};
 
 /// The flat string map the SDKs, the Terraform provider and the GitHub action read.
 pub type Value = BTreeMap<String, String>;
@@ -199,10 +201,6 @@ fn render(
 
 fn minutes(ttl: &Ttl) -> String {
     (ttl.as_secs() / 60).max(1).to_string()
-}
-
-fn rfc3339(millis: i64) -> String {
-    crate::routes::rfc3339(millis)
 }
 
 async fn issue_iam_user(

@@ -10,14 +10,14 @@ use serde_json::json;
 
 use super::{issue, reconciler, revoker};
 use crate::{
-    authn::Caller,
-    authz,
-    aws_source::FixedSource,
     config::{Config, Flags},
     error::ApiError,
     routes,
     state::AppState,
 };
+use mayfly_app::access as authz;
+use mayfly_app::access::Caller;
+use mayfly_app::aws_source::FixedSource;
 
 struct Fixture {
     state: AppState,
@@ -37,7 +37,7 @@ async fn fixture() -> Fixture {
         sts: sts.clone(),
     }));
     let keys = KeyRing::single(MasterKey::generate("k1").unwrap());
-    let auditor = crate::audit::Auditor::from_env().unwrap();
+    let auditor = mayfly_app::audit::Auditor::from_env().unwrap();
     let state = AppState::new(db, keys, aws, "cluster-1".into(), &config, auditor);
     let caller = Caller {
         access_id: "p-test".into(),
@@ -51,7 +51,7 @@ async fn fixture() -> Fixture {
                 deny: false,
             })
             .collect(),
-        audit_access: crate::authn::AuditAccess::All,
+        audit_access: mayfly_app::access::AuditAccess::All,
     };
     let target = serde_json::from_value(
         json!({"name": "/aws", "access-key-id": "AKIAIOSFODNN7EXAMPLE", "access-key": "s"}),

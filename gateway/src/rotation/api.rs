@@ -7,6 +7,7 @@
 //! Both answer [`RotateCredentialsOutput`], which names the new key id but never a secret:
 //! `get-target-details` is still the only way to read a target's secret.
 
+use mayfly_app::time::rfc3339;
 use mayfly_domain::ItemName;
 use mayfly_store::{producers, targets};
 use serde::{Deserialize, Serialize};
@@ -14,12 +15,12 @@ use utoipa::ToSchema;
 
 use super::admin::{self, Rotated, Timing};
 use crate::{
-    authn::Caller,
-    authz::{authorize, Capability, ResourceKind},
     error::{ApiError, ApiResult},
-    routes::{given, rfc3339, targets::find_public},
+    routes::{given, targets::find_public},
     state::AppState,
 };
+use mayfly_app::access::Caller;
+use mayfly_app::access::{authorize, Capability, ResourceKind};
 
 /// Request of `target-rotate-credentials` and `dynamic-secret-rotate-credentials`.
 #[derive(Debug, Default, Deserialize, ToSchema)]

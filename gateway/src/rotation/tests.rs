@@ -23,14 +23,15 @@ use super::{
     api, master, sealed_key_id, worker,
 };
 use crate::{
-    authn::{AuditAccess, Caller},
-    authz::{self, ResourceKind, Rule},
-    aws_source::AwsSource,
     config::{Config, Flags},
     keys::KeyList,
     routes,
     state::AppState,
 };
+use mayfly_app::access::AuditAccess;
+use mayfly_app::access::Caller;
+use mayfly_app::access::{self as authz, ResourceKind, Rule};
+use mayfly_app::aws_source::AwsSource;
 
 const USER: &str = "mayfly-admin";
 
@@ -210,7 +211,7 @@ async fn fixture() -> Fixture {
         requested: Mutex::new(Vec::new()),
     });
     let keys = KeyRing::single(MasterKey::generate("k1").unwrap());
-    let auditor = crate::audit::Auditor::from_env().unwrap();
+    let auditor = mayfly_app::audit::Auditor::from_env().unwrap();
     let state = AppState::new(
         db,
         keys,
@@ -820,7 +821,7 @@ async fn resealing_moves_every_value_to_the_current_key_and_is_idempotent() {
         Arc::new(Source(f.aws.clone())),
         "cluster-1".into(),
         &Config::from_layers(Flags::default(), |_| None).unwrap(),
-        crate::audit::Auditor::from_env().unwrap(),
+        mayfly_app::audit::Auditor::from_env().unwrap(),
     );
     let rows = mayfly_store::entity::target::Entity::find()
         .all(f.state.db())

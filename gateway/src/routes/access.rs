@@ -4,6 +4,7 @@
 //! `role-rule` rights are administrator rights (docs/security.md says so).
 
 use mayfly_api_types::{access as dto, response};
+use mayfly_app::time::rfc3339;
 use mayfly_crypto::{generate_access_id, generate_access_key, hash_secret};
 use mayfly_domain::ItemName;
 use mayfly_store::{
@@ -14,13 +15,14 @@ use mayfly_store::{
 };
 use secrecy::ExposeSecret;
 
-use super::{given, rfc3339};
+use super::given;
 use crate::{
-    authn::{AuditAccess, Caller},
-    authz::{authorize, Capability, ResourceKind},
     error::{ApiError, ApiResult},
     state::AppState,
 };
+use mayfly_app::access::AuditAccess;
+use mayfly_app::access::Caller;
+use mayfly_app::access::{authorize, Capability, ResourceKind};
 
 fn parse_name(field: &str, raw: &Option<String>, what: &str) -> ApiResult<ItemName> {
     match given(raw) {

@@ -1,14 +1,16 @@
 //! `get-audit-events` (Mayfly extension): the audit trail, filtered and paginated.
 
 use mayfly_api_types::access as dto;
+use mayfly_app::time::rfc3339;
 use mayfly_store::audit::{self, AuditQuery};
 
-use super::{given, rfc3339};
+use super::given;
 use crate::{
-    authn::{AuditAccess, Caller},
     error::{ApiError, ApiResult},
     state::AppState,
 };
+use mayfly_app::access::AuditAccess;
+use mayfly_app::access::Caller;
 
 const DEFAULT_LIMIT: i64 = 100;
 const MAX_LIMIT: i64 = 1000;

@@ -1,18 +1,19 @@
 //! `list-items`: dynamic secrets by folder. Folders are implicit in item names.
 
+use mayfly_app::time::rfc3339;
 use std::collections::BTreeSet;
 
 use mayfly_api_types::{request, response};
 use mayfly_domain::FolderPath;
 use mayfly_store::{producers, targets};
 
-use super::{given, producers::load_spec, rfc3339};
+use super::{given, producers::load_spec};
 use crate::{
-    authn::Caller,
-    authz::{authorize, Capability, ResourceKind},
     error::{ApiError, ApiResult},
     state::AppState,
 };
+use mayfly_app::access::Caller;
+use mayfly_app::access::{authorize, Capability, ResourceKind};
 
 pub async fn list(
     state: &AppState,

@@ -5,6 +5,7 @@
 //! dies with the producer.
 
 use mayfly_api_types::{request, response};
+use mayfly_app::time::rfc3339;
 use mayfly_domain::{ItemName, ProducerDraft, ProducerSpec, ValidationErrors};
 use mayfly_store::{
     entity::{producer, target},
@@ -13,16 +14,16 @@ use mayfly_store::{
 use sea_orm::DatabaseTransaction;
 
 use super::{
-    given, rfc3339,
+    given,
     target_input::{self, AwsCredentials},
     targets::{find_public, insert_sealed, open},
 };
 use crate::{
-    authn::Caller,
-    authz::{authorize, Capability, ResourceKind},
     error::{ApiError, ApiResult},
     state::AppState,
 };
+use mayfly_app::access::Caller;
+use mayfly_app::access::{authorize, Capability, ResourceKind};
 
 /// Where a producer's AWS connection comes from, as the request says.
 enum TargetChoice {

@@ -5,23 +5,21 @@
 //! `get-target-details` opens them.
 
 use mayfly_api_types::{request, response};
+use mayfly_app::time::rfc3339;
 use mayfly_store::{
     entity::{producer, target},
     now_millis, targets,
 };
 use sea_orm::ConnectionTrait;
 
-use super::{
-    rfc3339,
-    target_input::{self, AwsCredentials},
-};
+use super::target_input::{self, AwsCredentials};
 use crate::{
-    authn::Caller,
-    authz::{authorize, Capability, ResourceKind},
     error::{ApiError, ApiResult},
     operation::Flavor,
     state::AppState,
 };
+use mayfly_app::access::Caller;
+use mayfly_app::access::{authorize, Capability, ResourceKind};
 
 /// The associated data a target's credentials are sealed with: the row's primary key, which
 /// nothing ever changes (producers and leases reference it), and its `uid`. A sealed value
@@ -201,7 +199,7 @@ pub async fn update(state: &AppState, caller: &Caller, req: request::AwsTarget) 
 /// (signed requests carry the session token in clear), so it needs the right that reveals
 /// them, `read`, besides `create` / `update`.
 fn authorize_endpoint_change(caller: &Caller, name: &str) -> ApiResult<()> {
-    if crate::authz::is_allowed(&caller.rules, Capability::Read, ResourceKind::Target, name) {
+    if mayfly_app::access::is_allowed(&caller.rules, Capability::Read, ResourceKind::Target, name) {
         return Ok(());
     }
     Err(ApiError::Forbidden(format!(

@@ -1,6 +1,7 @@
 //! Tmp creds: list, revoke and re-time the credentials a producer issued.
 
 use mayfly_api_types::{request, response};
+use mayfly_app::time::rfc3339;
 use mayfly_domain::ItemName;
 use mayfly_store::{
     entity::producer,
@@ -8,14 +9,14 @@ use mayfly_store::{
     now_millis, producers,
 };
 
-use super::{given, producers::load_spec, rfc3339};
+use super::{given, producers::load_spec};
 use crate::{
-    authn::Caller,
-    authz::{authorize, Capability, ResourceKind},
     error::{ApiError, ApiResult},
     leases::teardown::teardown_claimed,
     state::AppState,
 };
+use mayfly_app::access::Caller;
+use mayfly_app::access::{authorize, Capability, ResourceKind};
 
 /// The most leases one listing returns.
 const LIST_LIMIT: u64 = 10_000;

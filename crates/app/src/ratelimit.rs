@@ -12,7 +12,7 @@
 //!   refuses logins from that address until it refills; successes do not refill it.
 //!
 //! The client address is the TCP peer, or the source address a trusted proxy gave in its
-//! PROXY protocol header (see `crate::listener`). Counts live in this process's memory, in maps
+//! PROXY protocol header (see the gateway's `listener`). Counts live in this process's memory, in maps
 //! bounded to [`MAX_ENTRIES`] entries (idle entries are forgotten after [`FORGET_AFTER`]; when a
 //! map is full, the older half goes). With several gateways a client gets each gateway's
 //! allowance, which keeps guessing 256-bit keys hopeless all the same.

@@ -1,10 +1,55 @@
-//! Authorization: the one place that decides whether a caller may do something to a path.
+//! Access control: who is calling ([`Caller`]) and the one place that decides whether a
+//! caller may do something to a path.
 //!
-//! Every handler calls [`authorize`] before touching state. A caller carries the rules of the
-//! roles its auth method holds (a path glob, a rule type and capabilities); `deny` on a
-//! matching rule wins over any allow, and no matching allow means no.
+//! Every operation calls [`authorize`] before touching state, whichever front door the
+//! request came through. A caller carries the rules of the roles its auth method holds (a
+//! path glob, a rule type and capabilities); `deny` on a matching rule wins over any allow,
+//! and no matching allow means no.
 
-use crate::{authn::Caller, error::ApiError};
+use crate::error::AppError;
+
+/// Who is calling, resolved from a valid token, with the rules of every role it holds.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub access_id: String,
+    pub auth_method_id: String,
+    pub rules: Vec<Rule>,
+    pub audit_access: AuditAccess,
+}
+
+/// A resolved token as the caller cache keeps it: never used past the token's expiry.
+#[derive(Debug)]
+pub struct CachedCaller {
+    pub caller: Caller,
+    pub token_expires_at: i64,
+}
+
+/// Which audit events a caller may read: the widest `audit-access` of its roles.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum AuditAccess {
+    None,
+    Own,
+    All,
+}
+
+impl AuditAccess {
+    pub fn parse(raw: &str) -> Option<AuditAccess> {
+        match raw.trim().to_ascii_lowercase().as_str() {
+            "none" | "" => Some(AuditAccess::None),
+            "own" => Some(AuditAccess::Own),
+            "all" => Some(AuditAccess::All),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuditAccess::None => "none",
+            AuditAccess::Own => "own",
+            AuditAccess::All => "all",
+        }
+    }
+}
 
 /// What a request wants to do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -132,11 +177,11 @@ pub fn authorize(
     capability: Capability,
     kind: ResourceKind,
     path: &str,
-) -> Result<(), ApiError> {
+) -> Result<(), AppError> {
     if is_allowed(&caller.rules, capability, kind, path) {
         Ok(())
     } else {
-        Err(ApiError::Forbidden(format!(
+        Err(AppError::Denied(format!(
             "access id {} may not {} the {} {path}; ask an administrator for a role with that capability",
             caller.access_id,
             capability.as_str(),

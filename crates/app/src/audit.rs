@@ -267,7 +267,7 @@ impl Auditor {
             return;
         }
         let line = serde_json::json!({
-            "time": crate::routes::rfc3339(event.at),
+            "time": crate::time::rfc3339(event.at),
             "request_id": event.request_id,
             "access_id": event.access_id,
             "operation": event.operation,

@@ -1,0 +1,24 @@
+//! Mayfly's application core, shared by every front door (the Akeyless-compatible API today;
+//! workload-identity logins, the console and the Vault-compatible API next). It speaks domain
+//! types and [`error::AppError`], never HTTP or a wire format: a front door parses its
+//! requests into these types, calls in, and maps results and errors onto its own protocol.
+//!
+//! - [`access`]: who is calling ([`access::Caller`]) and [`access::authorize`], the one place
+//!   that decides what a caller may do.
+//! - [`audit`]: the audit trail (batched writes, counted anonymous refusals, a line sink).
+//! - [`ratelimit`]: the login throttle per (access id, client) and per client.
+//! - [`cache`]: short-lived caches of resolved tokens and dynamic secrets.
+//! - [`aws_source`]: AWS clients per target (the SDK, or fakes in tests).
+//! - [`error`]: [`error::AppError`], the one error every operation returns.
+//! - [`time`]: how timestamps are shown.
+//!
+//! Layers: `mayfly-domain` ← `mayfly-store` / `mayfly-aws` / `mayfly-crypto` ← this crate ←
+//! the gateway's front doors. Nothing here imports from a front door.
+
+pub mod access;
+pub mod audit;
+pub mod aws_source;
+pub mod cache;
+pub mod error;
+pub mod ratelimit;
+pub mod time;
