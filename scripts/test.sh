@@ -11,7 +11,9 @@
 #   4. builds the workspace binaries once (cargo build --workspace --bins --locked);
 #   5. runs `cargo test --workspace --locked --no-fail-fast`, then the SDK tests in tests/sdk,
 #      then schemathesis against a live gateway (tests/schemathesis/run.py: its /openapi.json,
-#      an admin token, at least 1000 generated cases, no 5xx, every response as documented);
+#      an admin token, at least 1000 generated cases, no 5xx, every response as documented),
+#      the import-cycle check of the application core and the gateway
+#      (scripts/check-import-cycles.py), the generated-docs check and the deploy checks;
 #   6. exits non-zero if anything failed.
 #
 # Settings (environment variables):
@@ -170,6 +172,9 @@ pytest_status=0
 schemathesis_status=0
 "$venv/bin/python" tests/schemathesis/run.py || schemathesis_status=$?
 
+cycles_status=0  # no module of the application core or the gateway imports one that imports it back
+"$venv/bin/python" scripts/check-import-cycles.py crates/app/src gateway/src || cycles_status=$?
+
 docs_status=0  # docs/api-reference.md and docs/cli.md match the built binaries
 "$venv/bin/python" scripts/gen-api-reference.py --check --bin-dir "$target_dir/debug" || docs_status=$?
 
@@ -180,9 +185,10 @@ verdict() { if [[ "$1" == 0 ]]; then echo "ok"; else echo "FAILED (exit $1)"; fi
 banner "cargo test: $(verdict "$cargo_status")" \
     "SDK tests (pytest tests/sdk): $(verdict "$pytest_status")" \
     "schemathesis (tests/schemathesis/run.py): $(verdict "$schemathesis_status")" \
+    "import cycles (scripts/check-import-cycles.py): $(verdict "$cycles_status")" \
     "generated docs (scripts/gen-api-reference.py --check): $(verdict "$docs_status")" \
     "deploy files (scripts/check-deploy.sh): $(verdict "$deploy_status")" \
     "$pg_summary"
-if [[ "$cargo_status" != 0 || "$pytest_status" != 0 || "$schemathesis_status" != 0 || "$docs_status" != 0 || "$deploy_status" != 0 ]]; then
+if [[ "$cargo_status" != 0 || "$pytest_status" != 0 || "$schemathesis_status" != 0 || "$cycles_status" != 0 || "$docs_status" != 0 || "$deploy_status" != 0 ]]; then
     exit 1
 fi

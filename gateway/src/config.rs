@@ -14,7 +14,7 @@ use mayfly_domain::Ttl;
 use secrecy::SecretString;
 use serde::Deserialize;
 
-use crate::keys::KeyList;
+use mayfly_crypto::KeyList;
 
 /// Command-line flags. Each one can also be set by the environment variable shown in
 /// `--help`, or by the same name (snake_case) in the `--config` TOML file.

@@ -1,4 +1,5 @@
-//! Prometheus metrics (`GET /metrics`) and the per-request AWS timer behind `Server-Timing`.
+//! Prometheus metrics (served at `GET /metrics` by `routes::metrics`) and the per-request AWS
+//! timer behind `Server-Timing`.
 //!
 //! - `mayfly_http_requests_total{operation,status}` and
 //!   `mayfly_http_request_duration_seconds{operation}`;
@@ -14,7 +15,6 @@ use std::{
     time::Duration,
 };
 
-use actix_web::{web, HttpResponse};
 use prometheus_client::{
     encoding::{text::encode, EncodeLabelSet},
     metrics::{
@@ -25,8 +25,6 @@ use prometheus_client::{
     },
     registry::Registry,
 };
-
-use crate::{config::MetricsAccess, error::ApiError, state::AppState};
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct OperationStatus {
@@ -174,11 +172,11 @@ impl Metrics {
     }
 
     /// The text exposition, after refreshing the gauges that are read at scrape time.
-    pub async fn render(&self, state: &AppState) -> String {
+    pub async fn render(&self, db: &sea_orm::DatabaseConnection) -> String {
         use mayfly_store::leases::{count_in_state, LeaseState};
         use sea_orm::Iterable;
         for s in LeaseState::iter() {
-            if let Ok(n) = count_in_state(state.db(), s).await {
+            if let Ok(n) = count_in_state(db, s).await {
                 self.leases
                     .get_or_create(&StateLabel {
                         state: s.as_str().to_owned(),
@@ -186,7 +184,7 @@ impl Metrics {
                     .set(i64::try_from(n).unwrap_or(i64::MAX));
             }
         }
-        let (size, idle) = pool_stats(state.db());
+        let (size, idle) = pool_stats(db);
         let label = |s: &str| StateLabel {
             state: s.to_owned(),
         };
@@ -221,46 +219,6 @@ fn pool_stats(db: &sea_orm::DatabaseConnection) -> (i64, i64) {
         }
         _ => (0, 0),
     }
-}
-
-/// `GET /metrics`, as the `metrics` setting allows: not at all (404), to anyone, or to
-/// requests carrying the configured bearer token (401 otherwise). The labels carry operation
-/// names, AWS actions and lease states, never an item, target or caller name.
-pub async fn serve(
-    req: actix_web::HttpRequest,
-    state: web::Data<AppState>,
-    access: web::Data<MetricsAccess>,
-) -> Result<HttpResponse, ApiError> {
-    match access.get_ref() {
-        MetricsAccess::Off => {
-            return Err(ApiError::not_found(
-                "/metrics is turned off on this gateway (setting metrics, MAYFLY_METRICS)",
-            ))
-        }
-        MetricsAccess::Open => {}
-        MetricsAccess::Bearer { token_hash } => {
-            let presented = req
-                .headers()
-                .get(actix_web::http::header::AUTHORIZATION)
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| {
-                    v.split_once(' ')
-                        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-                })
-                .map(|(_, token)| token.trim());
-            // Both sides are hashed first, so the comparison takes the same time whatever
-            // the length or content of the guess.
-            if !presented.is_some_and(|t| mayfly_crypto::verify_secret(t, token_hash)) {
-                return Err(ApiError::Unauthorized(
-                    "/metrics needs Authorization: Bearer with the gateway's metrics token (MAYFLY_METRICS_TOKEN)".into(),
-                ));
-            }
-        }
-    }
-    let body = state.metrics().render(&state).await;
-    Ok(HttpResponse::Ok()
-        .content_type("application/openmetrics-text; version=1.0.0; charset=utf-8")
-        .body(body))
 }
 
 tokio::task_local! {

@@ -154,7 +154,7 @@ impl Application {
                 .app_data(data.clone())
                 .app_data(metrics_access.clone())
                 .wrap(actix_web::middleware::from_fn(request_context))
-                .route("/metrics", web::get().to(crate::metrics::serve))
+                .route("/metrics", web::get().to(crate::routes::metrics::serve))
                 .route("/health", web::route().to(health::live))
                 .route("/health/ready", web::route().to(health::ready))
                 .route("/api/v2/health", web::route().to(health::live))

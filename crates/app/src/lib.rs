@@ -9,6 +9,7 @@
 //! - [`ratelimit`]: the login throttle per (access id, client) and per client.
 //! - [`cache`]: short-lived caches of resolved tokens and dynamic secrets.
 //! - [`aws_source`]: AWS clients per target (the SDK, or fakes in tests).
+//! - [`producers`]: a dynamic secret's row with its parsed definition.
 //! - [`error`]: [`error::AppError`], the one error every operation returns.
 //! - [`time`]: how timestamps are shown.
 //!
@@ -20,5 +21,6 @@ pub mod audit;
 pub mod aws_source;
 pub mod cache;
 pub mod error;
+pub mod producers;
 pub mod ratelimit;
 pub mod time;

@@ -15,6 +15,7 @@
 
 pub mod error;
 pub mod fingerprint;
+pub mod key_list;
 pub mod keyring;
 pub mod master_key;
 mod rng;
@@ -22,6 +23,7 @@ pub mod secrets;
 
 pub use error::{CryptoError, KeyError};
 pub use fingerprint::fingerprint_sha256;
+pub use key_list::KeyList;
 pub use keyring::KeyRing;
 pub use master_key::MasterKey;
 pub use secrets::{

@@ -8,7 +8,7 @@
 
 use std::collections::BTreeMap;
 
-use mayfly_app::time::rfc3339;
+use mayfly_app::{producers::ProducerView, time::rfc3339};
 
 use mayfly_api_types::request;
 use mayfly_aws::{iam_user, AssumeRole, FederationToken, RetryPolicy, StsCredentials};
@@ -25,7 +25,7 @@ use tokio::time::Instant;
 use super::{clients_for, TAG_CLUSTER, TAG_LEASE, TAG_PRODUCER};
 use crate::{
     error::{ApiError, ApiResult},
-    routes::{given, producers::ProducerView},
+    routes::given,
     state::AppState,
 };
 use mayfly_app::access::Caller;

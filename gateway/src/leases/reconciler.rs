@@ -24,7 +24,9 @@ use mayfly_store::{
 use tokio::time::Instant;
 
 use super::{clients_for, teardown::teardown_claimed, TAG_CLUSTER, TAG_LEASE};
-use crate::{routes::producers::load_spec, state::AppState};
+use mayfly_app::producers::load_spec;
+
+use crate::state::AppState;
 
 /// What one pass did.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]

@@ -21,17 +21,14 @@
 
 use std::{collections::BTreeMap, fmt, path::PathBuf, time::Duration};
 
-use mayfly_crypto::MasterKey;
+use mayfly_crypto::{KeyList, MasterKey};
 use mayfly_store::rotation as store;
 use sea_orm::DatabaseConnection;
 use secrecy::zeroize::Zeroizing;
 
 use super::sealed_key_id;
 use crate::routes::targets::{aad as target_aad, legacy_aad};
-use crate::{
-    config::Config,
-    keys::{self, KeyList},
-};
+use crate::{config::Config, keys};
 
 /// Environment variable of a test hook: milliseconds to wait before writing each re-sealed
 /// value, so a test can kill the command in the middle of its work. Not for production.

@@ -13,7 +13,7 @@ use mayfly_aws::{
     ops, AssumeRole, AwsClients, AwsConnection, AwsError, CallerIdentity, CreateUser,
     FederationToken, IamApi, StsApi, StsCredentials,
 };
-use mayfly_crypto::{KeyRing, MasterKey};
+use mayfly_crypto::{KeyList, KeyRing, MasterKey};
 use mayfly_store::{rotation as store, targets};
 use sea_orm::{ConnectionTrait, EntityTrait};
 use serde_json::json;
@@ -24,7 +24,6 @@ use super::{
 };
 use crate::{
     config::{Config, Flags},
-    keys::KeyList,
     routes,
     state::AppState,
 };

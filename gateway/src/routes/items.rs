@@ -7,7 +7,9 @@ use mayfly_api_types::{request, response};
 use mayfly_domain::FolderPath;
 use mayfly_store::{producers, targets};
 
-use super::{given, producers::load_spec};
+use mayfly_app::producers::load_spec;
+
+use super::given;
 use crate::{
     error::{ApiError, ApiResult},
     state::AppState,

@@ -6,6 +6,7 @@ pub mod access;
 pub mod audit_events;
 pub mod health;
 pub mod items;
+pub mod metrics;
 pub mod producers;
 mod target_input;
 pub mod targets;

@@ -24,6 +24,7 @@ use crate::{
 };
 use mayfly_app::access::Caller;
 use mayfly_app::access::{authorize, Capability, ResourceKind};
+use mayfly_app::producers::{is_delete_protected, load_spec, ProducerView};
 
 /// Where a producer's AWS connection comes from, as the request says.
 enum TargetChoice {
@@ -434,31 +435,6 @@ pub async fn delete(
     }
     tracing::info!(producer = %name, revoking, "dynamic secret deleted");
     Ok((name.to_string(), revoking))
-}
-
-/// Whether a stored producer has delete protection.
-pub(crate) fn is_delete_protected(row: &producer::Model) -> ApiResult<bool> {
-    Ok(load_spec(row)?.delete_protection())
-}
-
-/// The stored definition. It was written from a parsed spec, so failure here is a bug.
-pub(crate) fn load_spec(row: &producer::Model) -> ApiResult<ProducerSpec> {
-    serde_json::from_str(&row.spec).map_err(|e| {
-        ApiError::from(StoreError::Corrupt(format!(
-            "producer {} spec: {e}",
-            row.name
-        )))
-    })
-}
-
-/// A dynamic secret as requests use it: its row, its parsed definition, its target and the
-/// target's admin-key rotation interval. Shared through the producer cache.
-#[derive(Debug)]
-pub struct ProducerView {
-    pub row: producer::Model,
-    pub spec: ProducerSpec,
-    pub target: target::Model,
-    pub rotation_days: u32,
 }
 
 /// The dynamic secret named `name`, from the cache or the database, or 404.

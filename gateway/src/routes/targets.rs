@@ -335,7 +335,7 @@ pub async fn delete(
                     caller.access_id
                 )));
             }
-            if super::producers::is_delete_protected(p)? {
+            if mayfly_app::producers::is_delete_protected(p)? {
                 return Err(ApiError::conflict(format!(
                     "a dynamic secret that uses target {name} has delete protection (its name is outside the caller's list rights); ask an administrator"
                 )));
@@ -343,7 +343,7 @@ pub async fn delete(
             continue;
         }
         authorize(caller, Capability::Delete, ResourceKind::Item, &p.name)?;
-        if super::producers::is_delete_protected(p)? {
+        if mayfly_app::producers::is_delete_protected(p)? {
             return Err(ApiError::conflict(format!(
                 "dynamic secret {} uses target {name} and has delete protection; turn it off first",
                 p.name

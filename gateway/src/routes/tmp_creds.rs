@@ -9,7 +9,9 @@ use mayfly_store::{
     now_millis, producers,
 };
 
-use super::{given, producers::load_spec};
+use mayfly_app::producers::load_spec;
+
+use super::given;
 use crate::{
     error::{ApiError, ApiResult},
     leases::teardown::teardown_claimed,
