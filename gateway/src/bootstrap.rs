@@ -123,7 +123,7 @@ pub fn write_admin_credentials(
     access_id: &str,
     access_key: &SecretString,
 ) -> std::io::Result<PathBuf> {
-    crate::files::create_private_dir(data_dir)?;
+    mayfly_app::files::create_private_dir(data_dir)?;
     let path = data_dir.join(ADMIN_CREDENTIALS_FILE);
     let tmp = data_dir.join(format!(
         ".{ADMIN_CREDENTIALS_FILE}.{}.tmp",
@@ -135,7 +135,7 @@ pub fn write_admin_credentials(
         Err(e) => return Err(e),
     }
     let written = (|| {
-        let mut file = crate::files::create_with_mode(&tmp, 0o600)?;
+        let mut file = mayfly_app::files::create_with_mode(&tmp, 0o600)?;
         write!(
             file,
             "# Mayfly admin API key, generated at first start. Store it (e.g. in a password\n\

@@ -9,7 +9,7 @@
 //! - [`authn`]: API-key login and resolving a token to a caller (`mayfly_app::access::Caller`).
 //! - [`routes`]: the handlers, one module per family (targets, producers, items, health).
 //! - [`error`]: [`error::ApiError`] and its mapping onto HTTP statuses and `{"error": ...}`.
-//! - [`tls`], [`keys`], [`files`]: certificates, the master key, owner-only files.
+//! - [`tls`]: certificates (the master key and owner-only files: `mayfly_app::{keys, files}`).
 //! - [`bootstrap`]: the admin API key on first start.
 //! - [`housekeeping`]: periodic chores (expired tokens).
 //! - [`leases`]: issuing credentials, the revoker and the reconciler.
@@ -19,10 +19,8 @@ pub mod authn;
 pub mod bootstrap;
 pub mod config;
 pub mod error;
-pub mod files;
 pub mod housekeeping;
 pub mod http;
-pub mod keys;
 pub mod leases;
 pub mod listener;
 pub mod metrics;

@@ -16,11 +16,15 @@ use tracing::Instrument;
 use crate::{
     bootstrap::{self, AdminBootstrap},
     config::{Config, TlsMode},
-    files, http, keys,
+    http,
     routes::health,
     state::AppState,
     tls,
 };
+
+use mayfly_app::files;
+
+use mayfly_app::keys;
 
 use mayfly_app::aws_source::{SdkSource, SharedAwsSource};
 
@@ -37,7 +41,8 @@ impl Application {
             anyhow::anyhow!("data_dir: cannot create {}: {e}", config.data_dir.display())
         })?;
         files::secure_data_files(&config.data_dir, &config.database_url)?;
-        let (key_ring, generated) = keys::load_key_ring(&config)?;
+        let (key_ring, generated) =
+            keys::load_key_ring(config.master_keys.as_ref(), &config.data_dir)?;
         if generated {
             tracing::warn!(
                 path = %config.data_dir.join("master.key").display(),

@@ -7,12 +7,12 @@ use sea_orm::DatabaseConnection;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
-use crate::keys::MasterKeys;
 use crate::{config::Config, metrics::Metrics};
 use mayfly_app::access::CachedCaller;
 use mayfly_app::audit::Auditor;
 use mayfly_app::aws_source::SharedAwsSource;
 use mayfly_app::cache::TtlCache;
+use mayfly_app::keys::MasterKeys;
 use mayfly_app::producers::ProducerView;
 use mayfly_app::ratelimit::AuthLimiter;
 

@@ -64,7 +64,7 @@ pub fn ensure_generated(paths: &GeneratedPaths) -> Result<bool, TlsError> {
         return Ok(false);
     }
     let dir = paths.cert.parent().unwrap_or(Path::new("."));
-    crate::files::create_private_dir(dir).map_err(|source| TlsError::Write {
+    mayfly_app::files::create_private_dir(dir).map_err(|source| TlsError::Write {
         path: dir.to_owned(),
         source,
     })?;
@@ -129,7 +129,7 @@ fn write_file(path: &Path, bytes: &[u8], mode: u32) -> Result<(), TlsError> {
         path: path.to_owned(),
         source,
     };
-    let mut file = crate::files::create_with_mode(path, mode).map_err(err)?;
+    let mut file = mayfly_app::files::create_with_mode(path, mode).map_err(err)?;
     file.write_all(bytes).map_err(err)?;
     file.sync_all().map_err(err)
 }

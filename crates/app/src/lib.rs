@@ -10,6 +10,8 @@
 //! - [`cache`]: short-lived caches of resolved tokens and dynamic secrets.
 //! - [`aws_source`]: AWS clients per target (the SDK, or fakes in tests).
 //! - [`producers`]: a dynamic secret's row with its parsed definition.
+//! - [`keys`]: the master keys that seal stored secrets (configured, or the key file).
+//! - [`files`]: the data directory and files that only the gateway's user may read.
 //! - [`error`]: [`error::AppError`], the one error every operation returns.
 //! - [`time`]: how timestamps are shown.
 //!
@@ -21,6 +23,8 @@ pub mod audit;
 pub mod aws_source;
 pub mod cache;
 pub mod error;
+pub mod files;
+pub mod keys;
 pub mod producers;
 pub mod ratelimit;
 pub mod time;

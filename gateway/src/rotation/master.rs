@@ -27,8 +27,9 @@ use sea_orm::DatabaseConnection;
 use secrecy::zeroize::Zeroizing;
 
 use super::sealed_key_id;
+use crate::config::Config;
 use crate::routes::targets::{aad as target_aad, legacy_aad};
-use crate::{config::Config, keys};
+use mayfly_app::keys;
 
 /// Environment variable of a test hook: milliseconds to wait before writing each re-sealed
 /// value, so a test can kill the command in the middle of its work. Not for production.
@@ -188,7 +189,7 @@ pub async fn prepare_keys(
     let (keys, file) = match &config.master_keys {
         Some(keys) => (keys.clone(), None),
         None => {
-            let path = keys::key_file_path(config);
+            let path = keys::key_file_path(&config.data_dir);
             if !path.exists() {
                 return Err(RotateError::NoKeyFile(path));
             }
@@ -326,7 +327,7 @@ pub async fn reseal_all(
 /// error, as before (a lost master key, or a value copied from another row).
 pub async fn bind_sealed_to_row_ids(
     db: &DatabaseConnection,
-    keys: &crate::keys::MasterKeys,
+    keys: &mayfly_app::keys::MasterKeys,
 ) -> Result<usize, RotateError> {
     let mut converted = 0;
     for row in store::all_sealed(db).await? {

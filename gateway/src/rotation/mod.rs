@@ -2,7 +2,7 @@
 //!
 //! - [`master`]: `mayfly-gateway rotate-master-key`: re-seals every stored target secret
 //!   under a new master key, row by row with conditional updates, while gateways keep
-//!   serving (they reload their keys when they meet a new key id; see [`crate::keys`]).
+//!   serving (they reload their keys when they meet a new key id; see `mayfly_app::keys`).
 //! - [`admin`]: rotating the access key of a target's IAM user (Vault's `rotate-root`,
 //!   Akeyless's admin rotation): create, verify, store, then delete the old key, so that an
 //!   interruption at any step leaves a working key stored.

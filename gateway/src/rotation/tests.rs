@@ -774,7 +774,7 @@ async fn resealing_moves_every_value_to_the_current_key_and_is_idempotent() {
     let k1 = MasterKey::generate("k1").unwrap();
     // Values sealed under k1 by a gateway running with only k1, and by a version that bound
     // them to the uid alone: re-sealing also binds them to their row ids.
-    let old_state_keys = crate::keys::MasterKeys::fixed(key_list(&[&k1]));
+    let old_state_keys = mayfly_app::keys::MasterKeys::fixed(key_list(&[&k1]));
     let mut expected = Vec::new();
     for i in 0..4 {
         let uid = format!("uid-{i}");
@@ -816,7 +816,7 @@ async fn resealing_moves_every_value_to_the_current_key_and_is_idempotent() {
     // The re-sealed values open through the gateway's own code, with the new key alone.
     let new_only = AppState::new(
         f.state.db().clone(),
-        crate::keys::MasterKeys::fixed(key_list(&[&k2])),
+        mayfly_app::keys::MasterKeys::fixed(key_list(&[&k2])),
         Arc::new(Source(f.aws.clone())),
         "cluster-1".into(),
         &Config::from_layers(Flags::default(), |_| None).unwrap(),

@@ -28,7 +28,7 @@ use std::{
 use mayfly_crypto::{CryptoError, KeyList, KeyRing, MasterKey};
 use secrecy::ExposeSecret;
 
-use crate::{config::Config, files};
+use crate::files;
 
 /// Name of the generated key file in the data directory.
 pub const KEY_FILE_NAME: &str = "master.key";
@@ -380,19 +380,25 @@ impl KeyFile {
 }
 
 /// The key ring for this process, and whether its key was generated just now.
-pub fn load_key_ring(config: &Config) -> anyhow::Result<(MasterKeys, bool)> {
-    if let Some(keys) = &config.master_keys {
+///
+/// `configured`: keys from configuration (`MAYFLY_MASTER_KEY`); without them the key file in
+/// `data_dir` is used, generated on first start.
+pub fn load_key_ring(
+    configured: Option<&KeyList>,
+    data_dir: &Path,
+) -> anyhow::Result<(MasterKeys, bool)> {
+    if let Some(keys) = configured {
         return Ok((MasterKeys::fixed(keys.clone()), false));
     }
-    let path = key_file_path(config);
+    let path = key_file_path(data_dir);
     let generated = generate_if_missing(&path)?;
     let keys = MasterKeys::from_file(&path).map_err(|e| anyhow::anyhow!("master key: {e}"))?;
     Ok((keys, generated))
 }
 
 /// Where the generated key file lives.
-pub fn key_file_path(config: &Config) -> PathBuf {
-    config.data_dir.join(KEY_FILE_NAME)
+pub fn key_file_path(data_dir: &Path) -> PathBuf {
+    data_dir.join(KEY_FILE_NAME)
 }
 
 /// Writes a new key file with one generated key `k1` unless the file exists. Whether it
