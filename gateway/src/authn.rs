@@ -8,10 +8,9 @@ use secrecy::ExposeSecret;
 
 use mayfly_app::access::{AuditAccess, CachedCaller, Caller};
 
-use crate::{
-    error::{ApiError, ApiResult},
-    state::AppState,
-};
+use crate::error::{ApiError, ApiResult};
+
+use mayfly_app::state::AppState;
 
 use mayfly_app::access::{self as authz, Rule};
 

@@ -271,6 +271,25 @@ pub struct Config {
 pub struct ConfigError(pub Vec<String>);
 
 impl Config {
+    /// What the application core needs of this configuration.
+    pub fn settings(&self) -> mayfly_app::state::Settings {
+        mayfly_app::state::Settings {
+            token_ttl: self.token_ttl,
+            max_body_bytes: self.max_body_bytes,
+            request_timeout: self.request_timeout,
+            iam_user_path: self.iam_user_path.clone(),
+            revoke_interval: self.revoke_interval,
+            reconcile_interval: self.reconcile_interval,
+            reconcile_min_age: self.reconcile_min_age,
+            cache_ttl: self.cache_ttl,
+            outbound: self.outbound.clone(),
+            shutdown_grace: self.shutdown_grace,
+            audit_retention: self.audit_retention,
+            lease_retention: self.lease_retention,
+            housekeeping_interval: self.housekeeping_interval,
+        }
+    }
+
     /// Loads from the process's flags and environment (and the file they name).
     pub fn load() -> Result<Config, ConfigError> {
         let flags = Flags::parse();

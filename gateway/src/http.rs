@@ -15,8 +15,9 @@ use crate::{
     operation::{Flavor, Operation},
     rotation,
     routes::{access, audit_events, items, producers, targets, tmp_creds},
-    state::AppState,
 };
+
+use mayfly_app::state::AppState;
 
 use mayfly_app::access::Caller;
 
@@ -64,7 +65,7 @@ pub async fn dispatch(
     })?;
     let deadline = state.request_timeout();
     let started = std::time::Instant::now();
-    let aws_timer = crate::metrics::new_aws_timer();
+    let aws_timer = mayfly_app::metrics::new_aws_timer();
     let mut audit = AuditContext::default();
     let work = async {
         let body = read_body(payload, state.max_body_bytes()).await?;
@@ -94,7 +95,7 @@ pub async fn dispatch(
         }
         result
     };
-    let work = crate::metrics::with_aws_timer(Some(aws_timer.clone()), work);
+    let work = mayfly_app::metrics::with_aws_timer(Some(aws_timer.clone()), work);
     let mut result = match tokio::time::timeout(deadline, work).await {
         Ok(result) => result,
         Err(_) => Err(ApiError::Timeout(deadline.as_secs())),

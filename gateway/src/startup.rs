@@ -18,9 +18,10 @@ use crate::{
     config::{Config, TlsMode},
     http,
     routes::health,
-    state::AppState,
     tls,
 };
+
+use mayfly_app::state::AppState;
 
 use mayfly_app::files;
 
@@ -100,7 +101,7 @@ impl Application {
             }
         }
 
-        let metrics = Arc::new(crate::metrics::Metrics::default());
+        let metrics = Arc::new(mayfly_app::metrics::Metrics::default());
         if !config.outbound.allowed().is_empty() {
             let allowed: Vec<String> = config
                 .outbound
@@ -112,12 +113,19 @@ impl Application {
         }
         let aws: SharedAwsSource = Arc::new(SdkSource::guarded(
             config.outbound.clone(),
-            Arc::new(crate::metrics::AwsObserver(metrics.clone())),
+            Arc::new(mayfly_app::metrics::AwsObserver(metrics.clone())),
         ));
         let auditor = mayfly_app::audit::Auditor::from_env()?;
         auditor.start_writer(db.clone());
-        let state =
-            AppState::with_metrics(db, key_ring, aws, cluster_id, &config, auditor, metrics);
+        let state = AppState::with_metrics(
+            db,
+            key_ring,
+            aws,
+            cluster_id,
+            &config.settings(),
+            auditor,
+            metrics,
+        );
         crate::rotation::master::bind_sealed_to_row_ids(state.db(), state.keys())
             .await
             .map_err(|e| anyhow::anyhow!("binding sealed target credentials to their rows: {e}"))?;

@@ -3,6 +3,7 @@
 //! types and [`error::AppError`], never HTTP or a wire format: a front door parses its
 //! requests into these types, calls in, and maps results and errors onto its own protocol.
 //!
+//! - [`state`]: [`state::AppState`], what every operation and background worker shares.
 //! - [`access`]: who is calling ([`access::Caller`]) and [`access::authorize`], the one place
 //!   that decides what a caller may do.
 //! - [`audit`]: the audit trail (batched writes, counted anonymous refusals, a line sink).
@@ -12,6 +13,7 @@
 //! - [`producers`]: a dynamic secret's row with its parsed definition.
 //! - [`keys`]: the master keys that seal stored secrets (configured, or the key file).
 //! - [`files`]: the data directory and files that only the gateway's user may read.
+//! - [`metrics`]: Prometheus metrics and the per-request AWS timer.
 //! - [`error`]: [`error::AppError`], the one error every operation returns.
 //! - [`time`]: how timestamps are shown.
 //!
@@ -25,6 +27,8 @@ pub mod cache;
 pub mod error;
 pub mod files;
 pub mod keys;
+pub mod metrics;
 pub mod producers;
 pub mod ratelimit;
+pub mod state;
 pub mod time;

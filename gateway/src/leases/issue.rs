@@ -26,10 +26,10 @@ use super::{clients_for, TAG_CLUSTER, TAG_LEASE, TAG_PRODUCER};
 use crate::{
     error::{ApiError, ApiResult},
     routes::given,
-    state::AppState,
 };
 use mayfly_app::access::Caller;
 use mayfly_app::access::{authorize, Capability, ResourceKind};
+use mayfly_app::state::AppState;
 
 /// The flat string map the SDKs, the Terraform provider and the GitHub action read.
 pub type Value = BTreeMap<String, String>;
@@ -138,9 +138,9 @@ pub async fn get_value(
     match view.spec.mode().kind() {
         ModeKind::IamUser => {
             let state = state.clone();
-            let timer = crate::metrics::current_aws_timer();
+            let timer = mayfly_app::metrics::current_aws_timer();
             // Its own task: a client that hangs up cannot abandon the lease half way.
-            tokio::spawn(crate::metrics::with_aws_timer(timer, async move {
+            tokio::spawn(mayfly_app::metrics::with_aws_timer(timer, async move {
                 let ProducerView {
                     row, spec, target, ..
                 } = &*view;

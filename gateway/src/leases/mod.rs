@@ -18,7 +18,9 @@ use mayfly_aws::{AwsClients, AwsConnection};
 use mayfly_store::entity::target;
 use secrecy::SecretString;
 
-use crate::{error::ApiResult, routes::targets::open, state::AppState};
+use crate::{error::ApiResult, routes::targets::open};
+
+use mayfly_app::state::AppState;
 
 /// The tags that mark an IAM user as this cluster's, and which lease owns it.
 pub const TAG_CLUSTER: &str = "mayfly:cluster";

@@ -26,7 +26,7 @@ use tokio::time::Instant;
 use super::{clients_for, teardown::teardown_claimed, TAG_CLUSTER, TAG_LEASE};
 use mayfly_app::producers::load_spec;
 
-use crate::state::AppState;
+use mayfly_app::state::AppState;
 
 /// What one pass did.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]

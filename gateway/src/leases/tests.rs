@@ -13,11 +13,11 @@ use crate::{
     config::{Config, Flags},
     error::ApiError,
     routes,
-    state::AppState,
 };
 use mayfly_app::access as authz;
 use mayfly_app::access::Caller;
 use mayfly_app::aws_source::FixedSource;
+use mayfly_app::state::AppState;
 
 struct Fixture {
     state: AppState,
@@ -38,7 +38,14 @@ async fn fixture() -> Fixture {
     }));
     let keys = KeyRing::single(MasterKey::generate("k1").unwrap());
     let auditor = mayfly_app::audit::Auditor::from_env().unwrap();
-    let state = AppState::new(db, keys, aws, "cluster-1".into(), &config, auditor);
+    let state = AppState::new(
+        db,
+        keys,
+        aws,
+        "cluster-1".into(),
+        &config.settings(),
+        auditor,
+    );
     let caller = Caller {
         access_id: "p-test".into(),
         auth_method_id: "am".into(),

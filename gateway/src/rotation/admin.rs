@@ -31,8 +31,9 @@ use crate::{
     error::ApiError,
     leases::clients_for,
     routes::targets::{open, seal},
-    state::AppState,
 };
+
+use mayfly_app::state::AppState;
 
 /// Time limits of one rotation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

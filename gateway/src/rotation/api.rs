@@ -17,10 +17,10 @@ use super::admin::{self, Rotated, Timing};
 use crate::{
     error::{ApiError, ApiResult},
     routes::{given, targets::find_public},
-    state::AppState,
 };
 use mayfly_app::access::Caller;
 use mayfly_app::access::{authorize, Capability, ResourceKind};
+use mayfly_app::state::AppState;
 
 /// Request of `target-rotate-credentials` and `dynamic-secret-rotate-credentials`.
 #[derive(Debug, Default, Deserialize, ToSchema)]

@@ -25,12 +25,12 @@ use super::{
 use crate::{
     config::{Config, Flags},
     routes,
-    state::AppState,
 };
 use mayfly_app::access::AuditAccess;
 use mayfly_app::access::Caller;
 use mayfly_app::access::{self as authz, ResourceKind, Rule};
 use mayfly_app::aws_source::AwsSource;
+use mayfly_app::state::AppState;
 
 const USER: &str = "mayfly-admin";
 
@@ -216,7 +216,7 @@ async fn fixture() -> Fixture {
         keys,
         Arc::new(Source(aws.clone())),
         "cluster-1".into(),
-        &config,
+        &config.settings(),
         auditor,
     );
     Fixture { state, aws }
@@ -819,7 +819,9 @@ async fn resealing_moves_every_value_to_the_current_key_and_is_idempotent() {
         mayfly_app::keys::MasterKeys::fixed(key_list(&[&k2])),
         Arc::new(Source(f.aws.clone())),
         "cluster-1".into(),
-        &Config::from_layers(Flags::default(), |_| None).unwrap(),
+        &Config::from_layers(Flags::default(), |_| None)
+            .unwrap()
+            .settings(),
         mayfly_app::audit::Auditor::from_env().unwrap(),
     );
     let rows = mayfly_store::entity::target::Entity::find()

@@ -16,13 +16,11 @@ use mayfly_store::{
 use secrecy::ExposeSecret;
 
 use super::given;
-use crate::{
-    error::{ApiError, ApiResult},
-    state::AppState,
-};
+use crate::error::{ApiError, ApiResult};
 use mayfly_app::access::AuditAccess;
 use mayfly_app::access::Caller;
 use mayfly_app::access::{authorize, Capability, ResourceKind};
+use mayfly_app::state::AppState;
 
 fn parse_name(field: &str, raw: &Option<String>, what: &str) -> ApiResult<ItemName> {
     match given(raw) {

@@ -5,12 +5,10 @@ use mayfly_app::time::rfc3339;
 use mayfly_store::audit::{self, AuditQuery};
 
 use super::given;
-use crate::{
-    error::{ApiError, ApiResult},
-    state::AppState,
-};
+use crate::error::{ApiError, ApiResult};
 use mayfly_app::access::AuditAccess;
 use mayfly_app::access::Caller;
+use mayfly_app::state::AppState;
 
 const DEFAULT_LIMIT: i64 = 100;
 const MAX_LIMIT: i64 = 1000;

@@ -3,7 +3,7 @@
 use actix_web::{web, HttpResponse};
 use mayfly_api_types::response::Health;
 
-use crate::state::AppState;
+use mayfly_app::state::AppState;
 
 /// Liveness: the process serves requests.
 pub async fn live() -> HttpResponse {

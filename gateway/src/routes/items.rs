@@ -10,12 +10,10 @@ use mayfly_store::{producers, targets};
 use mayfly_app::producers::load_spec;
 
 use super::given;
-use crate::{
-    error::{ApiError, ApiResult},
-    state::AppState,
-};
+use crate::error::{ApiError, ApiResult};
 use mayfly_app::access::Caller;
 use mayfly_app::access::{authorize, Capability, ResourceKind};
+use mayfly_app::state::AppState;
 
 pub async fn list(
     state: &AppState,

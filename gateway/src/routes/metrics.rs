@@ -1,9 +1,11 @@
-//! `GET /metrics`: the Prometheus text of [`crate::metrics::Metrics`], behind the `metrics`
+//! `GET /metrics`: the Prometheus text of [`mayfly_app::metrics::Metrics`], behind the `metrics`
 //! setting.
 
 use actix_web::{web, HttpResponse};
 
-use crate::{config::MetricsAccess, error::ApiError, state::AppState};
+use crate::{config::MetricsAccess, error::ApiError};
+
+use mayfly_app::state::AppState;
 
 /// `GET /metrics`, as the `metrics` setting allows: not at all (404), to anyone, or to
 /// requests carrying the configured bearer token (401 otherwise). The labels carry operation

@@ -18,13 +18,11 @@ use super::{
     target_input::{self, AwsCredentials},
     targets::{find_public, insert_sealed, open},
 };
-use crate::{
-    error::{ApiError, ApiResult},
-    state::AppState,
-};
+use crate::error::{ApiError, ApiResult};
 use mayfly_app::access::Caller;
 use mayfly_app::access::{authorize, Capability, ResourceKind};
 use mayfly_app::producers::{is_delete_protected, load_spec, ProducerView};
+use mayfly_app::state::AppState;
 
 /// Where a producer's AWS connection comes from, as the request says.
 enum TargetChoice {

@@ -16,10 +16,10 @@ use super::target_input::{self, AwsCredentials};
 use crate::{
     error::{ApiError, ApiResult},
     operation::Flavor,
-    state::AppState,
 };
 use mayfly_app::access::Caller;
 use mayfly_app::access::{authorize, Capability, ResourceKind};
+use mayfly_app::state::AppState;
 
 /// The associated data a target's credentials are sealed with: the row's primary key, which
 /// nothing ever changes (producers and leases reference it), and its `uid`. A sealed value

@@ -15,10 +15,10 @@ use super::given;
 use crate::{
     error::{ApiError, ApiResult},
     leases::teardown::teardown_claimed,
-    state::AppState,
 };
 use mayfly_app::access::Caller;
 use mayfly_app::access::{authorize, Capability, ResourceKind};
+use mayfly_app::state::AppState;
 
 /// The most leases one listing returns.
 const LIST_LIMIT: u64 = 10_000;

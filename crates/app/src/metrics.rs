@@ -1,4 +1,4 @@
-//! Prometheus metrics (served at `GET /metrics` by `routes::metrics`) and the per-request AWS
+//! Prometheus metrics (served at `GET /metrics` by the gateway) and the per-request AWS
 //! timer behind `Server-Timing`.
 //!
 //! - `mayfly_http_requests_total{operation,status}` and

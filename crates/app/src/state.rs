@@ -7,14 +7,38 @@ use sea_orm::DatabaseConnection;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
-use crate::{config::Config, metrics::Metrics};
-use mayfly_app::access::CachedCaller;
-use mayfly_app::audit::Auditor;
-use mayfly_app::aws_source::SharedAwsSource;
-use mayfly_app::cache::TtlCache;
-use mayfly_app::keys::MasterKeys;
-use mayfly_app::producers::ProducerView;
-use mayfly_app::ratelimit::AuthLimiter;
+use crate::{
+    access::CachedCaller, audit::Auditor, aws_source::SharedAwsSource, cache::TtlCache,
+    keys::MasterKeys, metrics::Metrics, producers::ProducerView, ratelimit::AuthLimiter,
+};
+
+/// The settings the core runs with. A front door builds them from its own configuration
+/// (the gateway: `Config::settings`).
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Lifetime of tokens from a login.
+    pub token_ttl: Duration,
+    /// Largest request body a front door accepts.
+    pub max_body_bytes: usize,
+    /// Deadline of one operation.
+    pub request_timeout: Duration,
+    /// IAM path of the temporary users.
+    pub iam_user_path: UserPath,
+    pub revoke_interval: Duration,
+    pub reconcile_interval: Duration,
+    pub reconcile_min_age: Duration,
+    /// Lifetime of cache entries; zero: no caching.
+    pub cache_ttl: Duration,
+    /// The policy for outbound URLs (target endpoints).
+    pub outbound: mayfly_domain::OutboundPolicy,
+    /// How long a stopping gateway lets in-flight teardowns finish.
+    pub shutdown_grace: Duration,
+    /// How long audit events are kept; `None`: forever.
+    pub audit_retention: Option<Duration>,
+    /// How long finished leases are kept; `None`: forever.
+    pub lease_retention: Option<Duration>,
+    pub housekeeping_interval: Duration,
+}
 
 /// Shared, cheaply clonable application state.
 #[derive(Clone)]
@@ -72,7 +96,7 @@ impl AppState {
         keys: impl Into<MasterKeys>,
         aws: SharedAwsSource,
         cluster_id: String,
-        config: &Config,
+        config: &Settings,
         auditor: Auditor,
     ) -> Self {
         Self::with_metrics(db, keys, aws, cluster_id, config, auditor, Arc::default())
@@ -84,7 +108,7 @@ impl AppState {
         keys: impl Into<MasterKeys>,
         aws: SharedAwsSource,
         cluster_id: String,
-        config: &Config,
+        config: &Settings,
         auditor: Auditor,
         metrics: Arc<Metrics>,
     ) -> Self {
@@ -203,12 +227,12 @@ impl AppState {
     }
 
     /// The AWS account of a target's credentials at a version, if already learnt.
-    pub(crate) fn known_account(&self, target: (i64, i64)) -> Option<String> {
+    pub fn known_account(&self, target: (i64, i64)) -> Option<String> {
         let accounts = self.inner.target_accounts.lock();
         accounts.ok().and_then(|a| a.get(&target).cloned())
     }
 
-    pub(crate) fn remember_account(&self, target: (i64, i64), account: String) {
+    pub fn remember_account(&self, target: (i64, i64), account: String) {
         if let Ok(mut accounts) = self.inner.target_accounts.lock() {
             if accounts.len() >= CACHE_CAPACITY {
                 accounts.clear();
@@ -217,7 +241,7 @@ impl AppState {
         }
     }
 
-    pub(crate) fn revoker_wakeup(&self) -> &Notify {
+    pub fn revoker_wakeup(&self) -> &Notify {
         &self.inner.revoker_wakeup
     }
 
