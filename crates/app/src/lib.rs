@@ -10,6 +10,7 @@
 //! - [`ratelimit`]: the login throttle per (access id, client) and per client.
 //! - [`cache`]: short-lived caches of resolved tokens and dynamic secrets.
 //! - [`aws_source`]: AWS clients per target (the SDK, or fakes in tests).
+//! - [`targets`]: a target's credentials, sealed and opened in one place, and lookups.
 //! - [`producers`]: a dynamic secret's row with its parsed definition.
 //! - [`keys`]: the master keys that seal stored secrets (configured, or the key file).
 //! - [`files`]: the data directory and files that only the gateway's user may read.
@@ -31,4 +32,5 @@ pub mod metrics;
 pub mod producers;
 pub mod ratelimit;
 pub mod state;
+pub mod targets;
 pub mod time;

@@ -18,7 +18,9 @@ use mayfly_aws::{AwsClients, AwsConnection};
 use mayfly_store::entity::target;
 use secrecy::SecretString;
 
-use crate::{error::ApiResult, routes::targets::open};
+use mayfly_app::targets::open;
+
+use crate::error::ApiResult;
 
 use mayfly_app::state::AppState;
 

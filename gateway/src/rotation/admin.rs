@@ -27,11 +27,9 @@ use mayfly_store::{now_millis, rotation as store, targets, Millis};
 use secrecy::ExposeSecret;
 use tokio::time::Instant;
 
-use crate::{
-    error::ApiError,
-    leases::clients_for,
-    routes::targets::{open, seal},
-};
+use mayfly_app::targets::{open, seal};
+
+use crate::{error::ApiError, leases::clients_for};
 
 use mayfly_app::state::AppState;
 
@@ -228,7 +226,7 @@ async fn rotate_claimed(
     let row = targets::find_by_id(db, target_id)
         .await?
         .ok_or(RotationError::Gone(target_id))?;
-    let creds = open(state, &row)?;
+    let creds = open(state, &row).map_err(ApiError::from)?;
     if creds.session_token.is_some() {
         return Err(RotationError::Unsupported(format!(
             "target {} holds temporary STS credentials (with a session token), which cannot be rotated; give it an IAM user's access key",
@@ -327,7 +325,7 @@ async fn rotate_claimed(
     new_creds.access_key_id = new_key_id.clone();
     new_creds.secret_access_key = new_key.secret_access_key.expose_secret().to_owned();
     new_creds.session_token = None;
-    let sealed = seal(state, row.id, &row.uid, &new_creds)?;
+    let sealed = seal(state, row.id, &row.uid, &new_creds).map_err(ApiError::from)?;
     let now = now_millis();
     let interval = store::find(db, row.id)
         .await?

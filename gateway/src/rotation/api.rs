@@ -7,7 +7,7 @@
 //! Both answer [`RotateCredentialsOutput`], which names the new key id but never a secret:
 //! `get-target-details` is still the only way to read a target's secret.
 
-use mayfly_app::time::rfc3339;
+use mayfly_app::{targets::find_public, time::rfc3339};
 use mayfly_domain::ItemName;
 use mayfly_store::{producers, targets};
 use serde::{Deserialize, Serialize};
@@ -16,7 +16,7 @@ use utoipa::ToSchema;
 use super::admin::{self, Rotated, Timing};
 use crate::{
     error::{ApiError, ApiResult},
-    routes::{given, targets::find_public},
+    routes::given,
 };
 use mayfly_app::access::Caller;
 use mayfly_app::access::{authorize, Capability, ResourceKind};

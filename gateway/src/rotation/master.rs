@@ -28,8 +28,8 @@ use secrecy::zeroize::Zeroizing;
 
 use super::sealed_key_id;
 use crate::config::Config;
-use crate::routes::targets::{aad as target_aad, legacy_aad};
 use mayfly_app::keys;
+use mayfly_app::targets::{aad as target_aad, legacy_aad};
 
 /// Environment variable of a test hook: milliseconds to wait before writing each re-sealed
 /// value, so a test can kill the command in the middle of its work. Not for production.

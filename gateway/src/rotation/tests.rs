@@ -256,7 +256,7 @@ impl Fixture {
 
     /// The key id stored in the target.
     async fn stored_key(&self, id: i64) -> String {
-        routes::targets::open(&self.state, &self.row(id).await)
+        mayfly_app::targets::open(&self.state, &self.row(id).await)
             .unwrap()
             .access_key_id
     }
@@ -782,7 +782,7 @@ async fn resealing_moves_every_value_to_the_current_key_and_is_idempotent() {
             json!({"access_key_id": format!("AKIA{i}"), "secret_access_key": format!("s{i}")});
         let sealed = old_state_keys.seal(
             &serde_json::to_vec(&creds).unwrap(),
-            &crate::routes::targets::legacy_aad(&uid),
+            &mayfly_app::targets::legacy_aad(&uid),
         );
         targets::insert(
             f.state.db(),
@@ -831,7 +831,11 @@ async fn resealing_moves_every_value_to_the_current_key_and_is_idempotent() {
     let mut opened = Vec::new();
     for row in &rows {
         assert_eq!(sealed_key_id(&row.sealed_credentials), Some("k2"));
-        opened.push(routes::targets::open(&new_only, row).unwrap().access_key_id);
+        opened.push(
+            mayfly_app::targets::open(&new_only, row)
+                .unwrap()
+                .access_key_id,
+        );
     }
     assert_eq!(opened, expected);
 
@@ -884,7 +888,7 @@ async fn sealed_credentials_are_bound_to_their_row_id() {
         let creds = json!({"access_key_id": format!("AKIALEGACY{i}"), "secret_access_key": format!("s{i}")});
         let sealed = keys.seal(
             &serde_json::to_vec(&creds).unwrap(),
-            &crate::routes::targets::legacy_aad(&uid),
+            &mayfly_app::targets::legacy_aad(&uid),
         );
         rows.push(
             targets::insert(
@@ -907,7 +911,7 @@ async fn sealed_credentials_are_bound_to_their_row_id() {
         );
     }
     // Not served in the old form.
-    assert!(crate::routes::targets::open(&f.state, &rows[0]).is_err());
+    assert!(mayfly_app::targets::open(&f.state, &rows[0]).is_err());
     assert_eq!(
         master::bind_sealed_to_row_ids(f.state.db(), keys)
             .await
@@ -933,7 +937,7 @@ async fn sealed_credentials_are_bound_to_their_row_id() {
         .unwrap()
         .unwrap();
     assert_eq!(
-        crate::routes::targets::open(&f.state, &a)
+        mayfly_app::targets::open(&f.state, &a)
             .unwrap()
             .access_key_id,
         "AKIALEGACY0"
@@ -948,7 +952,7 @@ async fn sealed_credentials_are_bound_to_their_row_id() {
     forged.sealed_credentials = Set(a.sealed_credentials.clone());
     let forged = forged.update(db).await.unwrap();
     assert!(
-        crate::routes::targets::open(&f.state, &forged).is_err(),
+        mayfly_app::targets::open(&f.state, &forged).is_err(),
         "a sealed value does not open on another row, even with its uid"
     );
 }

@@ -13,16 +13,13 @@ use mayfly_store::{
 };
 use sea_orm::DatabaseTransaction;
 
-use super::{
-    given,
-    target_input::{self, AwsCredentials},
-    targets::{find_public, insert_sealed, open},
-};
+use super::{given, target_input};
 use crate::error::{ApiError, ApiResult};
 use mayfly_app::access::Caller;
 use mayfly_app::access::{authorize, Capability, ResourceKind};
 use mayfly_app::producers::{is_delete_protected, load_spec, ProducerView};
 use mayfly_app::state::AppState;
+use mayfly_app::targets::{find_public, insert_sealed, open, AwsCredentials};
 
 /// Where a producer's AWS connection comes from, as the request says.
 enum TargetChoice {
@@ -512,6 +509,7 @@ async fn insert_private_target(
         creds,
     )
     .await
+    .map_err(ApiError::from)
 }
 
 /// Applies `enable-admin-rotation` / `admin-rotation-interval-days`: they schedule the key

@@ -3,24 +3,9 @@
 use mayfly_api_types::request::{AwsTarget, Secret};
 use mayfly_domain::{AwsService, ItemName, OutboundPolicy, ValidationErrors};
 
+use mayfly_app::targets::AwsCredentials;
+
 use super::given;
-
-/// The AWS credentials of a target: sealed together at rest, never logged.
-#[derive(Clone, serde::Serialize, serde::Deserialize)]
-pub struct AwsCredentials {
-    pub access_key_id: String,
-    pub secret_access_key: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub session_token: Option<String>,
-}
-
-impl std::fmt::Debug for AwsCredentials {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AwsCredentials")
-            .field("access_key_id", &self.access_key_id)
-            .finish_non_exhaustive()
-    }
-}
 
 /// A create request, checked.
 #[derive(Debug)]

@@ -10,9 +10,8 @@ use mayfly_store::{
     entity::{producer, target},
     now_millis, targets,
 };
-use sea_orm::ConnectionTrait;
 
-use super::target_input::{self, AwsCredentials};
+use super::target_input;
 use crate::{
     error::{ApiError, ApiResult},
     operation::Flavor,
@@ -20,66 +19,7 @@ use crate::{
 use mayfly_app::access::Caller;
 use mayfly_app::access::{authorize, Capability, ResourceKind};
 use mayfly_app::state::AppState;
-
-/// The associated data a target's credentials are sealed with: the row's primary key, which
-/// nothing ever changes (producers and leases reference it), and its `uid`. A sealed value
-/// copied onto another row, even together with the `uid` column, does not open there.
-pub(crate) fn aad(id: i64, uid: &str) -> Vec<u8> {
-    format!("target:{id}:{uid}").into_bytes()
-}
-
-/// The associated data of values sealed before the row id was bound: the `uid` column
-/// alone, which a writer of the database could copy along with the value. Such values are
-/// opened only to convert them ([`crate::rotation::master::bind_sealed_to_row_ids`], at
-/// start-up), never to serve a request.
-pub(crate) fn legacy_aad(uid: &str) -> Vec<u8> {
-    format!("target:{uid}").into_bytes()
-}
-
-/// Seals credentials for the target row `id`/`uid`.
-pub(crate) fn seal(
-    state: &AppState,
-    id: i64,
-    uid: &str,
-    creds: &AwsCredentials,
-) -> ApiResult<String> {
-    let json = secrecy::zeroize::Zeroizing::new(
-        serde_json::to_vec(creds).map_err(|e| ApiError::internal(e.to_string()))?,
-    );
-    Ok(state.keys().seal(&json, &aad(id, uid)))
-}
-
-/// Opens a target's credentials.
-pub(crate) fn open(state: &AppState, row: &target::Model) -> ApiResult<AwsCredentials> {
-    let plain = state
-        .keys()
-        .open(&row.sealed_credentials, &aad(row.id, &row.uid))
-        .map_err(|e| {
-            ApiError::internal(format!(
-                "cannot open the credentials of target {}: {e}",
-                row.name
-            ))
-        })?;
-    let plain = secrecy::zeroize::Zeroizing::new(plain);
-    serde_json::from_slice(&plain)
-        .map_err(|e| ApiError::internal(format!("target {} credentials: {e}", row.name)))
-}
-
-/// Inserts a target and seals `creds` for it. The associated data is the row's id, which
-/// exists only once the row does: the row is written with an empty sealed value, then
-/// given its sealed credentials, so the caller must pass a transaction (an empty value
-/// never becomes visible, and a failure leaves no row).
-pub(crate) async fn insert_sealed(
-    state: &AppState,
-    txn: &sea_orm::DatabaseTransaction,
-    new: targets::NewTarget,
-    creds: &AwsCredentials,
-) -> ApiResult<target::Model> {
-    let mut row = targets::insert(txn, new, now_millis()).await?;
-    row.sealed_credentials = seal(state, row.id, &row.uid, creds)?;
-    targets::set_sealed(txn, row.id, &row.sealed_credentials).await?;
-    Ok(row)
-}
+use mayfly_app::targets::{find_public, insert_sealed, open, seal};
 
 pub async fn create(
     state: &AppState,
@@ -411,16 +351,6 @@ fn rotation_days(req: &request::AwsTarget) -> ApiResult<Option<u32>> {
     req.rotation_interval_days
         .map(crate::rotation::schedule::parse_interval_days)
         .transpose()
-}
-
-/// A public target by name, or 404.
-pub(crate) async fn find_public(db: &impl ConnectionTrait, name: &str) -> ApiResult<target::Model> {
-    match targets::find_by_name(db, name).await? {
-        Some(row) if !row.is_private => Ok(row),
-        _ => Err(ApiError::not_found(format!(
-            "no target named {name}; list-targets shows the existing ones"
-        ))),
-    }
 }
 
 fn present(row: &target::Model, users: &[producer::Model]) -> response::Target {
