@@ -98,6 +98,12 @@ impl From<mayfly_app::error::AppError> for ApiError {
     }
 }
 
+impl From<mayfly_app::rotation::admin::RotationError> for ApiError {
+    fn from(e: mayfly_app::rotation::admin::RotationError) -> Self {
+        mayfly_app::error::AppError::from(e).into()
+    }
+}
+
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {

@@ -11,11 +11,11 @@ use serde::{de::DeserializeOwned, Serialize};
 use crate::{
     authn,
     error::{ApiError, ApiResult},
-    leases::issue::{self, Requester},
     operation::{Flavor, Operation},
-    rotation,
     routes::{access, audit_events, items, producers, targets, tmp_creds},
 };
+
+use mayfly_app::leases::issue::{self, Requester};
 
 use mayfly_app::state::AppState;
 
@@ -241,7 +241,8 @@ async fn run(
                 caller: caller.clone(),
                 client_address: client_address(req),
             };
-            let value = issue::get_value(state, requester, parse(body)?).await?;
+            let command = crate::routes::values::get_value_command(parse(body)?)?;
+            let value = issue::get_value(state, requester, command).await?;
             audit.detail = format!(
                 "issued tmp creds {}",
                 value.get("id").map_or("", String::as_str)
@@ -286,11 +287,11 @@ async fn run(
         Operation::TokenRevoke => ok(access::revoke_token(state, c, &token, parse(body)?).await?),
         Operation::AuditEvents => ok(audit_events::get(state, c, parse(body)?).await?),
         Operation::TargetRotateCredentials => {
-            ok(rotation::api::rotate_target_credentials(state, c, parse(body)?).await?)
+            ok(crate::routes::rotation::rotate_target_credentials(state, c, parse(body)?).await?)
         }
-        Operation::ProducerRotateCredentials => {
-            ok(rotation::api::rotate_producer_credentials(state, c, parse(body)?).await?)
-        }
+        Operation::ProducerRotateCredentials => ok(
+            crate::routes::rotation::rotate_producer_credentials(state, c, parse(body)?).await?,
+        ),
     }
 }
 

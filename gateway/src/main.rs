@@ -2,9 +2,9 @@
 //! maintenance command (`rotate-master-key`) against the same database and keys.
 
 use clap::{Parser, Subcommand};
+use mayfly_app::rotation::{master, worker};
 use mayfly_gateway::{
     config::{Config, Flags},
-    rotation::{master, worker},
     startup::Application,
     telemetry,
 };
@@ -83,7 +83,18 @@ async fn rotate_master_key(config: Config) -> std::process::ExitCode {
             master::TEST_DELAY_ENV
         );
     }
-    match master::rotate_master_key(&config, &options).await {
+    let source = master::KeySource {
+        configured: config.master_keys.clone(),
+        data_dir: config.data_dir.clone(),
+    };
+    match master::rotate_master_key(
+        &config.database_url,
+        config.db_max_connections,
+        &source,
+        &options,
+    )
+    .await
+    {
         Ok(report) => {
             print!("{report}");
             if report.complete() {

@@ -395,15 +395,15 @@ pub fn describe(op: Operation) -> OperationDoc {
         Operation::TargetRotateCredentials => D::token(
             TARGETS,
             "Rotate a target's AWS access key now (Mayfly extension): create, verify, store, delete the old",
-            json::<crate::rotation::api::RotateCredentials>(),
-            json::<crate::rotation::api::RotateCredentialsOutput>(),
+            json::<crate::routes::rotation::RotateCredentials>(),
+            json::<crate::routes::rotation::RotateCredentialsOutput>(),
             &[404, 409, 502],
         ),
         Operation::ProducerRotateCredentials => D::token(
             PRODUCERS,
             "Rotate a dynamic secret's inline AWS access key now (Mayfly extension)",
-            json::<crate::rotation::api::RotateCredentials>(),
-            json::<crate::rotation::api::RotateCredentialsOutput>(),
+            json::<crate::routes::rotation::RotateCredentials>(),
+            json::<crate::routes::rotation::RotateCredentialsOutput>(),
             &[404, 409, 502],
         ),
     }

@@ -126,7 +126,7 @@ impl Application {
             auditor,
             metrics,
         );
-        crate::rotation::master::bind_sealed_to_row_ids(state.db(), state.keys())
+        mayfly_app::rotation::master::bind_sealed_to_row_ids(state.db(), state.keys())
             .await
             .map_err(|e| anyhow::anyhow!("binding sealed target credentials to their rows: {e}"))?;
         let tls = match &config.tls {
@@ -196,12 +196,12 @@ impl Application {
     /// half-done one is safe.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let lease_workers = [
-            tokio::spawn(crate::leases::revoker::run(self.state.clone())),
-            tokio::spawn(crate::leases::reconciler::run(self.state.clone())),
+            tokio::spawn(mayfly_app::leases::revoker::run(self.state.clone())),
+            tokio::spawn(mayfly_app::leases::reconciler::run(self.state.clone())),
         ];
         let other_workers = [
-            tokio::spawn(crate::housekeeping::run(self.state.clone())),
-            tokio::spawn(crate::rotation::worker::run(self.state.clone())),
+            tokio::spawn(mayfly_app::housekeeping::run(self.state.clone())),
+            tokio::spawn(mayfly_app::rotation::worker::run(self.state.clone())),
         ];
         let handle = self.server.handle();
         let mut server = tokio::spawn(self.server);

@@ -4,6 +4,9 @@
 //! requests into these types, calls in, and maps results and errors onto its own protocol.
 //!
 //! - [`state`]: [`state::AppState`], what every operation and background worker shares.
+//! - [`leases`]: issuing credentials, the revoker and the reconciler.
+//! - [`rotation`]: master key and targets' admin key rotation, and its worker.
+//! - [`housekeeping`]: periodic chores (expired tokens, retention, unneeded targets).
 //! - [`access`]: who is calling ([`access::Caller`]) and [`access::authorize`], the one place
 //!   that decides what a caller may do.
 //! - [`audit`]: the audit trail (batched writes, counted anonymous refusals, a line sink).
@@ -11,6 +14,7 @@
 //! - [`cache`]: short-lived caches of resolved tokens and dynamic secrets.
 //! - [`aws_source`]: AWS clients per target (the SDK, or fakes in tests).
 //! - [`targets`]: a target's credentials, sealed and opened in one place, and lookups.
+//! - [`resolve`]: a dynamic secret's name to its row, definition and target, cached.
 //! - [`producers`]: a dynamic secret's row with its parsed definition.
 //! - [`keys`]: the master keys that seal stored secrets (configured, or the key file).
 //! - [`files`]: the data directory and files that only the gateway's user may read.
@@ -27,10 +31,14 @@ pub mod aws_source;
 pub mod cache;
 pub mod error;
 pub mod files;
+pub mod housekeeping;
 pub mod keys;
+pub mod leases;
 pub mod metrics;
 pub mod producers;
 pub mod ratelimit;
+pub mod resolve;
+pub mod rotation;
 pub mod state;
 pub mod targets;
 pub mod time;

@@ -8,9 +8,11 @@ pub mod health;
 pub mod items;
 pub mod metrics;
 pub mod producers;
+pub mod rotation;
 mod target_input;
 pub mod targets;
 pub mod tmp_creds;
+pub mod values;
 
 /// Whether a listing shows `name`: it contains the (lower-cased) `filter`, if any, and the
 /// caller may `list` it. Every listing filters through here, so none shows more than allowed.

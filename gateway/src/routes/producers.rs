@@ -17,7 +17,7 @@ use super::{given, target_input};
 use crate::error::{ApiError, ApiResult};
 use mayfly_app::access::Caller;
 use mayfly_app::access::{authorize, Capability, ResourceKind};
-use mayfly_app::producers::{is_delete_protected, load_spec, ProducerView};
+use mayfly_app::producers::{is_delete_protected, load_spec};
 use mayfly_app::state::AppState;
 use mayfly_app::targets::{find_public, insert_sealed, open, AwsCredentials};
 
@@ -298,9 +298,10 @@ pub async fn update(
                 // one stays, hidden, for as long as credentials issued with it are live (their
                 // teardown needs that key), then goes (`delete_unreferenced_private`).
                 let t = insert_private_target(state, &txn, creds, region).await?;
-                let kept = crate::rotation::schedule::of_target(&txn, old_target.id).await?;
+                let kept = mayfly_app::rotation::schedule::of_target(&txn, old_target.id).await?;
                 if kept.interval_days > 0 {
-                    crate::rotation::schedule::set_interval(&txn, t.id, kept.interval_days).await?;
+                    mayfly_app::rotation::schedule::set_interval(&txn, t.id, kept.interval_days)
+                        .await?;
                 }
                 orphaned_private = Some(old_target.id);
                 t
@@ -349,7 +350,7 @@ pub async fn get(
 ) -> ApiResult<response::ProducerDetails> {
     let name = parse_name(&req.name)?;
     authorize(caller, Capability::Read, ResourceKind::Item, name.as_str())?;
-    let view = view(state, &name).await?;
+    let view = mayfly_app::resolve::view(state, &name).await?;
     present_with(
         state,
         &view.row,
@@ -432,44 +433,6 @@ pub async fn delete(
     Ok((name.to_string(), revoking))
 }
 
-/// The dynamic secret named `name`, from the cache or the database, or 404.
-pub(crate) async fn view(
-    state: &AppState,
-    name: &ItemName,
-) -> ApiResult<std::sync::Arc<ProducerView>> {
-    state
-        .caches()
-        .producers
-        .get_or_load(&name.as_str().to_owned(), || async {
-            let Some(row) = producers::find_by_name(state.db(), name.as_str()).await? else {
-                return Ok::<_, ApiError>(None);
-            };
-            let spec = load_spec(&row)?;
-            let target = target_of(state, &row).await?;
-            let schedule = crate::rotation::schedule::of_target(state.db(), target.id).await?;
-            Ok(Some(ProducerView {
-                row,
-                spec,
-                target,
-                rotation_days: schedule.interval_days,
-            }))
-        })
-        .await?
-        .ok_or_else(|| not_found(name.as_str()))
-}
-
-fn not_found(name: &str) -> ApiError {
-    ApiError::not_found(format!(
-        "no dynamic secret named {name}; gateway-list-producers shows the existing ones"
-    ))
-}
-
-pub(crate) async fn target_of(state: &AppState, row: &producer::Model) -> ApiResult<target::Model> {
-    targets::find_by_id(state.db(), row.target_id)
-        .await?
-        .ok_or_else(|| ApiError::internal(format!("producer {} has no target row", row.name)))
-}
-
 fn parse_name(raw: &Option<String>) -> ApiResult<ItemName> {
     match given(raw) {
         Some(raw) => ItemName::parse(raw).map_err(|e| ApiError::bad_request(format!("name: {e}"))),
@@ -477,6 +440,12 @@ fn parse_name(raw: &Option<String>) -> ApiResult<ItemName> {
             "name: required: the dynamic secret's name, such as /team/aws/s3-reader",
         )),
     }
+}
+
+fn not_found(name: &str) -> ApiError {
+    ApiError::not_found(format!(
+        "no dynamic secret named {name}; gateway-list-producers shows the existing ones"
+    ))
 }
 
 async fn find(db: &impl sea_orm::ConnectionTrait, name: &str) -> ApiResult<producer::Model> {
@@ -520,9 +489,9 @@ async fn apply_rotation(
     req: &request::AwsProducer,
     target: &target::Model,
 ) -> ApiResult<()> {
-    use crate::rotation::schedule;
+    use mayfly_app::rotation::schedule;
     match schedule::producer_interval(req.enable_admin_rotation, req.admin_rotation_interval_days)? {
-        Some(days) if target.is_private => schedule::set_interval(txn, target.id, days).await,
+        Some(days) if target.is_private => Ok(schedule::set_interval(txn, target.id, days).await?),
         Some(days) if days > 0 => Err(ApiError::bad_request(
             "enable-admin-rotation: rotates inline credentials (aws-access-key-id); this dynamic secret uses a named target: set rotation-interval-days on the target instead",
         )),
@@ -548,7 +517,7 @@ async fn present(
     spec: &ProducerSpec,
     target: &target::Model,
 ) -> ApiResult<response::ProducerDetails> {
-    let schedule = crate::rotation::schedule::of_target(state.db(), target.id).await?;
+    let schedule = mayfly_app::rotation::schedule::of_target(state.db(), target.id).await?;
     present_with(state, row, spec, target, schedule.interval_days)
 }
 

@@ -59,7 +59,7 @@ pub async fn create(
     )
     .await?;
     if let Some(days) = rotation_days {
-        crate::rotation::schedule::set_interval(&txn, row.id, days).await?;
+        mayfly_app::rotation::schedule::set_interval(&txn, row.id, days).await?;
     }
     txn.commit().await.map_err(mayfly_store::StoreError::from)?;
     tracing::info!(target_name = %row.name, target_id = row.id, "target created");
@@ -129,7 +129,7 @@ pub async fn update(state: &AppState, caller: &Caller, req: request::AwsTarget) 
         )));
     }
     if let Some(days) = rotation_days {
-        crate::rotation::schedule::set_interval(state.db(), row.id, days).await?;
+        mayfly_app::rotation::schedule::set_interval(state.db(), row.id, days).await?;
     }
     tracing::info!(target_name = %row.name, target_id = row.id, "target updated");
     Ok(row.id)
@@ -348,9 +348,10 @@ fn describe_users(users: &[producer::Model], visible: impl Fn(&producer::Model) 
 
 /// `rotation-interval-days` (Mayfly extension), checked before anything is written.
 fn rotation_days(req: &request::AwsTarget) -> ApiResult<Option<u32>> {
-    req.rotation_interval_days
-        .map(crate::rotation::schedule::parse_interval_days)
-        .transpose()
+    Ok(req
+        .rotation_interval_days
+        .map(mayfly_app::rotation::schedule::parse_interval_days)
+        .transpose()?)
 }
 
 fn present(row: &target::Model, users: &[producer::Model]) -> response::Target {

@@ -12,12 +12,10 @@ use mayfly_store::{
 use mayfly_app::producers::load_spec;
 
 use super::given;
-use crate::{
-    error::{ApiError, ApiResult},
-    leases::teardown::teardown_claimed,
-};
+use crate::error::{ApiError, ApiResult};
 use mayfly_app::access::Caller;
 use mayfly_app::access::{authorize, Capability, ResourceKind};
+use mayfly_app::leases::teardown::teardown_claimed;
 use mayfly_app::state::AppState;
 
 /// The most leases one listing returns.

@@ -10,7 +10,7 @@ use mayfly_store::{
 use tokio::time::Instant;
 
 use super::clients_for;
-use mayfly_app::state::AppState;
+use crate::state::AppState;
 
 /// How long one teardown may take before it counts as failed and is retried later.
 const TEARDOWN_DEADLINE: Duration = Duration::from_secs(60);

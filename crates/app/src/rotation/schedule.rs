@@ -9,7 +9,7 @@
 use mayfly_store::{rotation as store, Millis};
 use sea_orm::ConnectionTrait;
 
-use crate::error::{ApiError, ApiResult};
+use crate::error::{AppError, AppResult};
 
 /// Longest interval accepted, in days (ten years).
 pub const MAX_INTERVAL_DAYS: u32 = 3650;
@@ -33,12 +33,12 @@ impl Schedule {
 }
 
 /// Checks a target's `rotation-interval-days` (0 switches scheduled rotation off).
-pub fn parse_interval_days(days: i64) -> ApiResult<u32> {
+pub fn parse_interval_days(days: i64) -> AppResult<u32> {
     u32::try_from(days)
         .ok()
         .filter(|d| *d <= MAX_INTERVAL_DAYS)
         .ok_or_else(|| {
-            ApiError::bad_request(format!(
+            AppError::invalid(format!(
                 "rotation-interval-days: must be 0 (off) to {MAX_INTERVAL_DAYS} days"
             ))
         })
@@ -47,22 +47,22 @@ pub fn parse_interval_days(days: i64) -> ApiResult<u32> {
 /// The interval that a producer's `enable-admin-rotation` / `admin-rotation-interval-days`
 /// ask for: `None` when neither is given (keep the current schedule), `Some(0)` to switch
 /// rotation off, `Some(days)` to rotate every `days` days. Enabling needs at least 1 day.
-pub fn producer_interval(enable: Option<bool>, days: Option<i64>) -> ApiResult<Option<u32>> {
+pub fn producer_interval(enable: Option<bool>, days: Option<i64>) -> AppResult<Option<u32>> {
     match (enable, days) {
         (None, None) => Ok(None),
         (Some(false), _) => Ok(Some(0)),
         (None, Some(days)) if days <= 0 => Ok(Some(0)),
-        (Some(true), None) => Err(ApiError::bad_request(
+        (Some(true), None) => Err(AppError::invalid(
             "admin-rotation-interval-days: required with enable-admin-rotation true (1 to 3650)",
         )),
         (Some(true) | None, Some(days)) => {
             let days = parse_interval_days(days).map_err(|_| {
-                ApiError::bad_request(format!(
+                AppError::invalid(format!(
                     "admin-rotation-interval-days: must be 1 to {MAX_INTERVAL_DAYS} with enable-admin-rotation"
                 ))
             })?;
             if days == 0 {
-                return Err(ApiError::bad_request(
+                return Err(AppError::invalid(
                     "admin-rotation-interval-days: must be at least 1 with enable-admin-rotation true",
                 ));
             }
@@ -73,14 +73,14 @@ pub fn producer_interval(enable: Option<bool>, days: Option<i64>) -> ApiResult<O
 
 /// Sets the rotation interval of target `target_id` (0 = off). The next rotation is due
 /// `days` after the last one (or from now, if it never rotated).
-pub async fn set_interval(db: &impl ConnectionTrait, target_id: i64, days: u32) -> ApiResult<()> {
+pub async fn set_interval(db: &impl ConnectionTrait, target_id: i64, days: u32) -> AppResult<()> {
     if days > MAX_INTERVAL_DAYS {
-        return Err(ApiError::bad_request(format!(
+        return Err(AppError::invalid(format!(
             "rotation interval: at most {MAX_INTERVAL_DAYS} days"
         )));
     }
     if !store::set_interval(db, target_id, days, mayfly_store::now_millis()).await? {
-        return Err(ApiError::not_found(format!(
+        return Err(AppError::not_found(format!(
             "target {target_id} no longer exists"
         )));
     }
@@ -88,7 +88,7 @@ pub async fn set_interval(db: &impl ConnectionTrait, target_id: i64, days: u32) 
 }
 
 /// The schedule of target `target_id` (the default, nothing scheduled, if it is gone).
-pub async fn of_target(db: &impl ConnectionTrait, target_id: i64) -> ApiResult<Schedule> {
+pub async fn of_target(db: &impl ConnectionTrait, target_id: i64) -> AppResult<Schedule> {
     Ok(store::find(db, target_id)
         .await?
         .map(|row| Schedule {

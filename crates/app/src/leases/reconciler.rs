@@ -24,9 +24,9 @@ use mayfly_store::{
 use tokio::time::Instant;
 
 use super::{clients_for, teardown::teardown_claimed, TAG_CLUSTER, TAG_LEASE};
-use mayfly_app::producers::load_spec;
+use crate::producers::load_spec;
 
-use mayfly_app::state::AppState;
+use crate::state::AppState;
 
 /// What one pass did.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]

@@ -18,10 +18,7 @@ use mayfly_store::{rotation as store, targets};
 use sea_orm::{ConnectionTrait, EntityTrait};
 use serde_json::json;
 
-use super::{
-    admin::{self, RotationError, Timing},
-    api, master, sealed_key_id, worker,
-};
+use crate::routes::rotation as api;
 use crate::{
     config::{Config, Flags},
     routes,
@@ -30,6 +27,10 @@ use mayfly_app::access::AuditAccess;
 use mayfly_app::access::Caller;
 use mayfly_app::access::{self as authz, ResourceKind, Rule};
 use mayfly_app::aws_source::AwsSource;
+use mayfly_app::rotation::{
+    admin::{self, RotationError, Timing},
+    master, sealed_key_id, worker,
+};
 use mayfly_app::state::AppState;
 
 const USER: &str = "mayfly-admin";
@@ -267,7 +268,7 @@ impl Fixture {
 
     /// Whether the stored credentials authenticate, the way producers would use them.
     async fn stored_key_works(&self, id: i64) -> bool {
-        let clients = crate::leases::clients_for(&self.state, &self.row(id).await).unwrap();
+        let clients = mayfly_app::leases::clients_for(&self.state, &self.row(id).await).unwrap();
         clients.sts.get_caller_identity().await.is_ok()
     }
 }
@@ -514,10 +515,10 @@ async fn the_worker_rotates_due_targets_once() {
     let (due, due_key) = f.target("/due").await;
     let (later, later_key) = f.target_with_new_user_key("/later").await;
     let (off, off_key) = f.target_with_new_user_key("/off").await;
-    crate::rotation::schedule::set_interval(f.state.db(), due, 7)
+    mayfly_app::rotation::schedule::set_interval(f.state.db(), due, 7)
         .await
         .unwrap();
-    crate::rotation::schedule::set_interval(f.state.db(), later, 7)
+    mayfly_app::rotation::schedule::set_interval(f.state.db(), later, 7)
         .await
         .unwrap();
     // Make `/due` due now (as if its last rotation were more than 7 days ago).
@@ -534,7 +535,7 @@ async fn the_worker_rotates_due_targets_once() {
     assert_ne!(f.stored_key(due).await, due_key);
     assert_eq!(f.stored_key(later).await, later_key);
     assert_eq!(f.stored_key(off).await, off_key);
-    let schedule = crate::rotation::schedule::of_target(f.state.db(), due)
+    let schedule = mayfly_app::rotation::schedule::of_target(f.state.db(), due)
         .await
         .unwrap();
     let last = schedule.last_rotated_at.unwrap();
@@ -564,19 +565,19 @@ async fn the_worker_rotates_due_targets_once() {
 async fn setting_the_same_interval_again_keeps_the_due_time() {
     let f = fixture().await;
     let (id, _) = f.target("/aws").await;
-    let schedule = crate::rotation::schedule::of_target;
-    crate::rotation::schedule::set_interval(f.state.db(), id, 30)
+    let schedule = mayfly_app::rotation::schedule::of_target;
+    mayfly_app::rotation::schedule::set_interval(f.state.db(), id, 30)
         .await
         .unwrap();
     let first = schedule(f.state.db(), id).await.unwrap();
     let due = first.next_rotation_at.unwrap();
     assert!(first.enabled());
     tokio::time::sleep(Duration::from_millis(5)).await;
-    crate::rotation::schedule::set_interval(f.state.db(), id, 30)
+    mayfly_app::rotation::schedule::set_interval(f.state.db(), id, 30)
         .await
         .unwrap();
     assert_eq!(schedule(f.state.db(), id).await.unwrap(), first);
-    crate::rotation::schedule::set_interval(f.state.db(), id, 60)
+    mayfly_app::rotation::schedule::set_interval(f.state.db(), id, 60)
         .await
         .unwrap();
     assert!(
@@ -587,14 +588,14 @@ async fn setting_the_same_interval_again_keeps_the_due_time() {
             .unwrap()
             > due
     );
-    crate::rotation::schedule::set_interval(f.state.db(), id, 0)
+    mayfly_app::rotation::schedule::set_interval(f.state.db(), id, 0)
         .await
         .unwrap();
     let off = schedule(f.state.db(), id).await.unwrap();
     assert!(!off.enabled());
     assert_eq!(off.next_rotation_at, None);
     assert!(
-        crate::rotation::schedule::set_interval(f.state.db(), 999, 1)
+        mayfly_app::rotation::schedule::set_interval(f.state.db(), 999, 1)
             .await
             .is_err()
     );
@@ -604,7 +605,7 @@ async fn setting_the_same_interval_again_keeps_the_due_time() {
 async fn a_failed_scheduled_rotation_waits_before_the_next_attempt() {
     let f = fixture().await;
     let (id, old) = f.target("/aws").await;
-    crate::rotation::schedule::set_interval(f.state.db(), id, 1)
+    mayfly_app::rotation::schedule::set_interval(f.state.db(), id, 1)
         .await
         .unwrap();
     f.state
@@ -618,7 +619,7 @@ async fn a_failed_scheduled_rotation_waits_before_the_next_attempt() {
     let round = worker::run_once(&f.state, &quick()).await;
     assert_eq!(round.failed, 1);
     assert_eq!(f.stored_key(id).await, old);
-    let schedule = crate::rotation::schedule::of_target(f.state.db(), id)
+    let schedule = mayfly_app::rotation::schedule::of_target(f.state.db(), id)
         .await
         .unwrap();
     assert!(

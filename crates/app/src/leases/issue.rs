@@ -8,9 +8,8 @@
 
 use std::collections::BTreeMap;
 
-use mayfly_app::{producers::ProducerView, time::rfc3339};
+use crate::{producers::ProducerView, time::rfc3339};
 
-use mayfly_api_types::request;
 use mayfly_aws::{iam_user, AssumeRole, FederationToken, RetryPolicy, StsCredentials};
 use mayfly_crypto::{generate_password, random_string, PasswordRules, LOWER_ALNUM};
 use mayfly_domain::{AccessMode, ItemName, ModeKind, ProducerSpec, RenderContext, Ttl};
@@ -23,13 +22,10 @@ use secrecy::ExposeSecret;
 use tokio::time::Instant;
 
 use super::{clients_for, TAG_CLUSTER, TAG_LEASE, TAG_PRODUCER};
-use crate::{
-    error::{ApiError, ApiResult},
-    routes::given,
-};
-use mayfly_app::access::Caller;
-use mayfly_app::access::{authorize, Capability, ResourceKind};
-use mayfly_app::state::AppState;
+use crate::access::Caller;
+use crate::access::{authorize, Capability, ResourceKind};
+use crate::error::{AppError, AppResult};
+use crate::state::AppState;
 
 /// The flat string map the SDKs, the Terraform provider and the GitHub action read.
 pub type Value = BTreeMap<String, String>;
@@ -44,9 +40,9 @@ struct Args {
 /// More arguments than this is not a real request.
 const MAX_ARGS: usize = 20;
 
-fn parse_args(raw: &[String]) -> ApiResult<Args> {
+fn parse_args(raw: &[String]) -> AppResult<Args> {
     if raw.len() > MAX_ARGS {
-        return Err(ApiError::bad_request(format!(
+        return Err(AppError::invalid(format!(
             "args: at most {MAX_ARGS} arguments"
         )));
     }
@@ -60,7 +56,7 @@ fn parse_args(raw: &[String]) -> ApiResult<Args> {
         if item.starts_with('{') {
             let map: BTreeMap<String, serde_json::Value> =
                 serde_json::from_str(item).map_err(|e| {
-                    ApiError::bad_request(format!("args: {item:?} is not a JSON object: {e}"))
+                    AppError::invalid(format!("args: {item:?} is not a JSON object: {e}"))
                 })?;
             for (k, v) in map {
                 let v = v
@@ -71,7 +67,7 @@ fn parse_args(raw: &[String]) -> ApiResult<Args> {
             }
         } else {
             let (k, v) = item.split_once('=').ok_or_else(|| {
-                ApiError::bad_request(format!("args: {item:?} is not key=value, e.g. ttl=15m or role_arn=arn:aws:iam::123456789012:role/x"))
+                AppError::invalid(format!("args: {item:?} is not key=value, e.g. ttl=15m or role_arn=arn:aws:iam::123456789012:role/x"))
             })?;
             pairs.push((k.trim().to_owned(), v.trim().to_owned()));
         }
@@ -80,12 +76,11 @@ fn parse_args(raw: &[String]) -> ApiResult<Args> {
         match k.as_str() {
             "role_arn" => args.role_arn = Some(v),
             "ttl" => {
-                args.ttl = Some(
-                    Ttl::parse(&v).map_err(|e| ApiError::bad_request(format!("args: ttl: {e}")))?,
-                )
+                args.ttl =
+                    Some(Ttl::parse(&v).map_err(|e| AppError::invalid(format!("args: ttl: {e}")))?)
             }
             other => {
-                return Err(ApiError::bad_request(format!(
+                return Err(AppError::invalid(format!(
                     "args: unknown argument {other:?}; Mayfly understands role_arn and ttl"
                 )))
             }
@@ -100,54 +95,49 @@ pub struct Requester {
     pub client_address: String,
 }
 
-pub async fn get_value(
-    state: &AppState,
-    requester: Requester,
-    req: request::GetDynamicSecretValue,
-) -> ApiResult<Value> {
-    let name = match given(&req.name) {
-        Some(raw) => {
-            ItemName::parse(raw).map_err(|e| ApiError::bad_request(format!("name: {e}")))?
-        }
-        None => {
-            return Err(ApiError::bad_request(
-                "name: required: the dynamic secret to get a value from",
-            ))
-        }
-    };
+/// What `get-dynamic-secret-value` asks for, as a front door parsed it.
+#[derive(Debug, Clone)]
+pub struct GetValue {
+    /// The dynamic secret.
+    pub name: ItemName,
+    /// `key=value` strings or JSON objects: `role_arn=...`, `ttl=15m`.
+    pub args: Vec<String>,
+    /// How long the caller will wait; the gateway's own deadline caps it.
+    pub timeout: Option<std::time::Duration>,
+}
+
+/// Issues a credential of a dynamic secret the caller may `read`.
+pub async fn get_value(state: &AppState, requester: Requester, req: GetValue) -> AppResult<Value> {
+    let name = req.name;
     authorize(
         &requester.caller,
         Capability::Read,
         ResourceKind::Item,
         name.as_str(),
     )?;
-    let args = parse_args(req.args.as_deref().unwrap_or_default())?;
-    let view = crate::routes::producers::view(state, &name).await?;
+    let args = parse_args(&req.args)?;
+    let view = crate::resolve::view(state, &name).await?;
     let ttl = view
         .spec
         .effective_ttl(args.ttl.clone())
-        .map_err(|e| ApiError::bad_request(format!("args: ttl: {e}")))?;
-    // The SDK sends `timeout: 15` (seconds) by default; the gateway's own deadline caps it.
-    let wanted = req
-        .timeout
-        .filter(|t| *t > 0)
-        .map(|t| std::time::Duration::from_secs(t as u64));
+        .map_err(|e| AppError::invalid(format!("args: ttl: {e}")))?;
+    let wanted = req.timeout;
     let budget = wanted.map_or(state.request_timeout(), |w| w.min(state.request_timeout()));
     let deadline = Instant::now() + budget;
 
     match view.spec.mode().kind() {
         ModeKind::IamUser => {
             let state = state.clone();
-            let timer = mayfly_app::metrics::current_aws_timer();
+            let timer = crate::metrics::current_aws_timer();
             // Its own task: a client that hangs up cannot abandon the lease half way.
-            tokio::spawn(mayfly_app::metrics::with_aws_timer(timer, async move {
+            tokio::spawn(crate::metrics::with_aws_timer(timer, async move {
                 let ProducerView {
                     row, spec, target, ..
                 } = &*view;
                 issue_iam_user(&state, requester, row, spec, target, ttl, deadline).await
             }))
             .await
-            .map_err(|e| ApiError::internal(format!("issuing task failed: {e}")))?
+            .map_err(|e| AppError::internal(format!("issuing task failed: {e}")))?
         }
         _ => {
             issue_sts(
@@ -167,9 +157,9 @@ pub async fn get_value(
 
 /// The dynamic secret was deleted (or moved to another target) through another gateway
 /// while this one still had it cached: nothing is handed out, and the stale entry goes.
-fn producer_gone(state: &AppState, name: &str) -> ApiError {
+fn producer_gone(state: &AppState, name: &str) -> AppError {
     state.invalidate_caches();
-    ApiError::not_found(format!(
+    AppError::not_found(format!(
         "no dynamic secret named {name}: it was deleted or changed just now; try again"
     ))
 }
@@ -211,7 +201,7 @@ async fn issue_iam_user(
     target: &target::Model,
     ttl: Ttl,
     deadline: Instant,
-) -> ApiResult<Value> {
+) -> AppResult<Value> {
     let clients = clients_for(state, target)?;
     let lease_id = new_lease_id();
     let user_name = render(spec, producer, &requester.caller, 64);
@@ -301,7 +291,7 @@ async fn issue_iam_user(
             // 3. Active, then (and only then) handed out.
             if !leases::mark_active(state.db(), &lease_id, key_id, account, now_millis()).await? {
                 roll_back(state, &clients, &lease_id, &user_name).await;
-                return Err(ApiError::conflict(
+                return Err(AppError::conflict(
                     "the credential was taken over by the reconciler before it was ready (the request ran longer than MAYFLY_RECONCILE_MIN_AGE); try again",
                 ));
             }
@@ -384,7 +374,7 @@ async fn issue_sts(
     ttl: Ttl,
     role_arn: Option<String>,
     deadline: Instant,
-) -> ApiResult<Value> {
+) -> AppResult<Value> {
     let clients = clients_for(state, target)?;
     let duration = i32::try_from(ttl.as_secs()).unwrap_or(i32::MAX);
     let retry = RetryPolicy::default();
@@ -400,7 +390,7 @@ async fn issue_sts(
             let role = match role_arn {
                 Some(r) if roles.contains(&r.as_str()) => r,
                 Some(r) => {
-                    return Err(ApiError::bad_request(format!(
+                    return Err(AppError::invalid(format!(
                         "args: role_arn {r} is not one of this dynamic secret's aws-role-arns ({})",
                         roles.join(", ")
                     )))
@@ -408,7 +398,7 @@ async fn issue_sts(
                 None => roles
                     .first()
                     .map(|r| (*r).to_owned())
-                    .ok_or_else(|| ApiError::internal("assume_role producer without a role"))?,
+                    .ok_or_else(|| AppError::internal("assume_role producer without a role"))?,
             };
             let request = AssumeRole {
                 role_arn: role,
@@ -451,7 +441,7 @@ async fn issue_sts(
             })
             .await?
         }
-        AccessMode::IamUser => return Err(ApiError::internal("iam_user reached the STS path")),
+        AccessMode::IamUser => return Err(AppError::internal("iam_user reached the STS path")),
     };
     let now = now_millis();
     let expires_at = creds

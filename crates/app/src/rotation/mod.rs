@@ -2,22 +2,17 @@
 //!
 //! - [`master`]: `mayfly-gateway rotate-master-key`: re-seals every stored target secret
 //!   under a new master key, row by row with conditional updates, while gateways keep
-//!   serving (they reload their keys when they meet a new key id; see `mayfly_app::keys`).
+//!   serving (they reload their keys when they meet a new key id; see `crate::keys`).
 //! - [`admin`]: rotating the access key of a target's IAM user (Vault's `rotate-root`,
 //!   Akeyless's admin rotation): create, verify, store, then delete the old key, so that an
 //!   interruption at any step leaves a working key stored.
 //! - [`schedule`]: rotation intervals of targets and of producers' inline credentials.
 //! - [`worker`]: the background worker that rotates targets whose interval is due.
-//! - [`api`]: the on-demand endpoints (Mayfly extensions) and their request/response types.
 
 pub mod admin;
-pub mod api;
 pub mod master;
 pub mod schedule;
 pub mod worker;
-
-#[cfg(test)]
-mod tests;
 
 /// The key id of a sealed value (`v1.<keyid>.<data>`), if it has that shape.
 pub fn sealed_key_id(sealed: &str) -> Option<&str> {

@@ -13,7 +13,7 @@ use mayfly_store::{
 };
 
 use super::teardown::teardown_claimed;
-use mayfly_app::state::AppState;
+use crate::state::AppState;
 
 /// Leases claimed per round and torn down at once.
 const BATCH: u64 = 200;

@@ -13,13 +13,13 @@ use mayfly_store::{producers, targets};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::admin::{self, Rotated, Timing};
 use crate::{
     error::{ApiError, ApiResult},
     routes::given,
 };
 use mayfly_app::access::Caller;
 use mayfly_app::access::{authorize, Capability, ResourceKind};
+use mayfly_app::rotation::admin::{self, Rotated, Timing};
 use mayfly_app::state::AppState;
 
 /// Request of `target-rotate-credentials` and `dynamic-secret-rotate-credentials`.

@@ -27,11 +27,11 @@ use mayfly_store::{now_millis, rotation as store, targets, Millis};
 use secrecy::ExposeSecret;
 use tokio::time::Instant;
 
-use mayfly_app::targets::{open, seal};
+use crate::targets::{open, seal};
 
-use crate::{error::ApiError, leases::clients_for};
+use crate::{error::AppError, leases::clients_for};
 
-use mayfly_app::state::AppState;
+use crate::state::AppState;
 
 /// Time limits of one rotation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -122,7 +122,7 @@ pub enum RotationError {
     #[error("the rotation took longer than {0} s and was stopped; the stored key still works, and the next rotation cleans up")]
     TimedOut(u64),
     #[error("{0}")]
-    Api(#[from] ApiError),
+    App(#[from] AppError),
     #[error("{0}")]
     Store(#[from] mayfly_store::StoreError),
 }
@@ -133,28 +133,24 @@ impl RotationError {
     }
 }
 
-impl From<RotationError> for ApiError {
+impl From<RotationError> for AppError {
     fn from(e: RotationError) -> Self {
         match e {
-            RotationError::Gone(_) => ApiError::not_found(e.to_string()),
-            RotationError::Busy(_) | RotationError::Changed(_) => ApiError::conflict(e.to_string()),
-            RotationError::Unsupported(_) => ApiError::bad_request(e.to_string()),
+            RotationError::Gone(_) => AppError::not_found(e.to_string()),
+            RotationError::Busy(_) | RotationError::Changed(_) => AppError::conflict(e.to_string()),
+            RotationError::Unsupported(_) => AppError::invalid(e.to_string()),
             RotationError::Aws { step, source } => {
-                let mapped = ApiError::from(source);
+                let mapped = AppError::from(source);
                 match mapped {
-                    ApiError::Upstream(m) => ApiError::Upstream(format!("{step}: {m}")),
-                    ApiError::UpstreamUnavailable(m) => {
-                        ApiError::UpstreamUnavailable(format!("{step}: {m}"))
-                    }
-                    ApiError::UpstreamTimeout(m) => {
-                        ApiError::UpstreamTimeout(format!("{step}: {m}"))
-                    }
+                    AppError::Aws(m) => AppError::Aws(format!("{step}: {m}")),
+                    AppError::AwsUnavailable(m) => AppError::AwsUnavailable(format!("{step}: {m}")),
+                    AppError::AwsTimeout(m) => AppError::AwsTimeout(format!("{step}: {m}")),
                     other => other,
                 }
             }
-            RotationError::NotVerified { .. } => ApiError::Upstream(e.to_string()),
-            RotationError::TimedOut(_) => ApiError::UpstreamTimeout(e.to_string()),
-            RotationError::Api(api) => api,
+            RotationError::NotVerified { .. } => AppError::Aws(e.to_string()),
+            RotationError::TimedOut(_) => AppError::AwsTimeout(e.to_string()),
+            RotationError::App(app) => app,
             RotationError::Store(store) => store.into(),
         }
     }
@@ -226,7 +222,7 @@ async fn rotate_claimed(
     let row = targets::find_by_id(db, target_id)
         .await?
         .ok_or(RotationError::Gone(target_id))?;
-    let creds = open(state, &row).map_err(ApiError::from)?;
+    let creds = open(state, &row)?;
     if creds.session_token.is_some() {
         return Err(RotationError::Unsupported(format!(
             "target {} holds temporary STS credentials (with a session token), which cannot be rotated; give it an IAM user's access key",
@@ -325,7 +321,7 @@ async fn rotate_claimed(
     new_creds.access_key_id = new_key_id.clone();
     new_creds.secret_access_key = new_key.secret_access_key.expose_secret().to_owned();
     new_creds.session_token = None;
-    let sealed = seal(state, row.id, &row.uid, &new_creds).map_err(ApiError::from)?;
+    let sealed = seal(state, row.id, &row.uid, &new_creds)?;
     let now = now_millis();
     let interval = store::find(db, row.id)
         .await?

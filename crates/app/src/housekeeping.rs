@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use mayfly_app::state::AppState;
+use crate::state::AppState;
 
 /// Rows deleted per statement: a large backlog is worked off in short statements.
 const BATCH: u64 = 1000;

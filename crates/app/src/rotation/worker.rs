@@ -8,7 +8,7 @@ use std::{sync::OnceLock, time::Duration};
 use mayfly_store::{now_millis, rotation as store};
 
 use super::admin::{rotate_target, Rotated, RotationError, Timing};
-use mayfly_app::state::AppState;
+use crate::state::AppState;
 
 /// Targets rotated per round at most; the rest wait for the next round.
 const BATCH: u64 = 20;

@@ -11,18 +11,15 @@ pub mod reconciler;
 pub mod revoker;
 pub mod teardown;
 
-#[cfg(test)]
-mod tests;
-
 use mayfly_aws::{AwsClients, AwsConnection};
 use mayfly_store::entity::target;
 use secrecy::SecretString;
 
-use mayfly_app::targets::open;
+use crate::targets::open;
 
-use crate::error::ApiResult;
+use crate::error::AppResult;
 
-use mayfly_app::state::AppState;
+use crate::state::AppState;
 
 /// The tags that mark an IAM user as this cluster's, and which lease owns it.
 pub const TAG_CLUSTER: &str = "mayfly:cluster";
@@ -30,7 +27,7 @@ pub const TAG_PRODUCER: &str = "mayfly:producer";
 pub const TAG_LEASE: &str = "mayfly:lease";
 
 /// AWS clients for a target, built from its unsealed credentials.
-pub fn clients_for(state: &AppState, target: &target::Model) -> ApiResult<AwsClients> {
+pub fn clients_for(state: &AppState, target: &target::Model) -> AppResult<AwsClients> {
     let creds = open(state, target)?;
     let conn = AwsConnection {
         access_key_id: creds.access_key_id,

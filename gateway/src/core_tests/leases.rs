@@ -8,7 +8,6 @@ use mayfly_crypto::{KeyRing, MasterKey};
 use mayfly_store::leases::{self, LeaseState};
 use serde_json::json;
 
-use super::{issue, reconciler, revoker};
 use crate::{
     config::{Config, Flags},
     error::ApiError,
@@ -17,6 +16,7 @@ use crate::{
 use mayfly_app::access as authz;
 use mayfly_app::access::Caller;
 use mayfly_app::aws_source::FixedSource;
+use mayfly_app::leases::{issue, reconciler, revoker, teardown, TAG_CLUSTER, TAG_LEASE};
 use mayfly_app::state::AppState;
 
 struct Fixture {
@@ -93,9 +93,14 @@ impl Fixture {
         issue::get_value(
             &self.state,
             requester,
-            serde_json::from_value(json!({"name": "/p"})).unwrap(),
+            issue::GetValue {
+                name: mayfly_domain::ItemName::parse("/p").unwrap(),
+                args: Vec::new(),
+                timeout: None,
+            },
         )
         .await
+        .map_err(ApiError::from)
     }
 
     async fn lease(&self, id: &str) -> leases::Lease {
@@ -209,8 +214,8 @@ async fn the_reconciler_deletes_users_of_this_cluster_that_no_live_lease_tracks(
     let live = f.issue().await.unwrap();
     let tags = |cluster: &str, lease: &str| {
         vec![
-            (super::TAG_CLUSTER.to_owned(), cluster.to_owned()),
-            (super::TAG_LEASE.to_owned(), lease.to_owned()),
+            (TAG_CLUSTER.to_owned(), cluster.to_owned()),
+            (TAG_LEASE.to_owned(), lease.to_owned()),
         ]
     };
     for (name, cluster, lease) in [
@@ -410,7 +415,7 @@ async fn a_teardown_that_lost_its_claim_is_not_audited_twice() {
             .unwrap()
     );
     let lease = f.lease(&id).await;
-    super::teardown::teardown_claimed(&f.state, &lease, LeaseState::Revoked)
+    teardown::teardown_claimed(&f.state, &lease, LeaseState::Revoked)
         .await
         .unwrap();
     assert_eq!(f.lease(&id).await.state, LeaseState::Revoking);
@@ -426,7 +431,7 @@ async fn a_teardown_that_lost_its_claim_is_not_audited_twice() {
             .unwrap()
     );
     let lease = f.lease(&id).await;
-    super::teardown::teardown_claimed(&f.state, &lease, LeaseState::Revoked)
+    teardown::teardown_claimed(&f.state, &lease, LeaseState::Revoked)
         .await
         .unwrap();
     assert_eq!(f.lease(&id).await.state, LeaseState::Revoked);

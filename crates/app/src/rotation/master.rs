@@ -27,9 +27,8 @@ use sea_orm::DatabaseConnection;
 use secrecy::zeroize::Zeroizing;
 
 use super::sealed_key_id;
-use crate::config::Config;
-use mayfly_app::keys;
-use mayfly_app::targets::{aad as target_aad, legacy_aad};
+use crate::keys;
+use crate::targets::{aad as target_aad, legacy_aad};
 
 /// Environment variable of a test hook: milliseconds to wait before writing each re-sealed
 /// value, so a test can kill the command in the middle of its work. Not for production.
@@ -164,13 +163,23 @@ pub enum RotateError {
     Db(#[from] sea_orm::DbErr),
 }
 
-/// Runs the command against the configured database and keys.
+/// Where the master keys come from: configuration (`MAYFLY_MASTER_KEY`), or the key file in
+/// the data directory.
+#[derive(Debug, Clone)]
+pub struct KeySource {
+    pub configured: Option<KeyList>,
+    pub data_dir: std::path::PathBuf,
+}
+
+/// Runs the command against the database at `database_url` and the keys of `source`.
 pub async fn rotate_master_key(
-    config: &Config,
+    database_url: &str,
+    max_connections: u32,
+    source: &KeySource,
     options: &ResealOptions,
 ) -> Result<RotationReport, RotateError> {
-    let db = mayfly_store::connect(&config.database_url, config.db_max_connections).await?;
-    let (keys, change) = prepare_keys(config, &db).await?;
+    let db = mayfly_store::connect(database_url, max_connections).await?;
+    let (keys, change) = prepare_keys(source, &db).await?;
     let counts = reseal_all(&db, &keys, options).await?;
     Ok(RotationReport {
         current_key_id: keys.current().id().to_owned(),
@@ -183,13 +192,13 @@ pub async fn rotate_master_key(
 /// Chooses the key to re-seal under: the configured first key, or (key file) a new one,
 /// unless a previous run left values to finish.
 pub async fn prepare_keys(
-    config: &Config,
+    source: &KeySource,
     db: &DatabaseConnection,
 ) -> Result<(KeyList, KeyChange), RotateError> {
-    let (keys, file) = match &config.master_keys {
+    let (keys, file) = match &source.configured {
         Some(keys) => (keys.clone(), None),
         None => {
-            let path = keys::key_file_path(&config.data_dir);
+            let path = keys::key_file_path(&source.data_dir);
             if !path.exists() {
                 return Err(RotateError::NoKeyFile(path));
             }
@@ -327,7 +336,7 @@ pub async fn reseal_all(
 /// error, as before (a lost master key, or a value copied from another row).
 pub async fn bind_sealed_to_row_ids(
     db: &DatabaseConnection,
-    keys: &mayfly_app::keys::MasterKeys,
+    keys: &crate::keys::MasterKeys,
 ) -> Result<usize, RotateError> {
     let mut converted = 0;
     for row in store::all_sealed(db).await? {
