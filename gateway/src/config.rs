@@ -287,6 +287,7 @@ impl Config {
             audit_retention: self.audit_retention,
             lease_retention: self.lease_retention,
             housekeeping_interval: self.housekeeping_interval,
+            admin_rotation_check_interval: self.admin_rotation_check_interval,
         }
     }
 

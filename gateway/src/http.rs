@@ -78,13 +78,14 @@ pub async fn dispatch(
         if op == Operation::Auth {
             // The same canonical id the throttle counts; a malformed one (refused with 400
             // below) is recorded with its control characters escaped.
-            audit.access_id =
-                match authn::canonical_access_id(body.get("access-id").and_then(|v| v.as_str())) {
-                    Ok(id) => id,
-                    Err(_) => text_of(&body, "access-id")
-                        .map(|raw| raw.escape_debug().take(512).collect())
-                        .unwrap_or_default(),
-                };
+            audit.access_id = match mayfly_app::authn::canonical_access_id(
+                body.get("access-id").and_then(|v| v.as_str()),
+            ) {
+                Ok(id) => id,
+                Err(_) => text_of(&body, "access-id")
+                    .map(|raw| raw.escape_debug().take(512).collect())
+                    .unwrap_or_default(),
+            };
         }
         let result = run(&state, &req, op, &body, &mut audit).await;
         if op.changes_configuration() && result.is_ok() {
@@ -335,7 +336,7 @@ async fn login(
     req: &HttpRequest,
     mut body: request::Auth,
 ) -> ApiResult<HttpResponse> {
-    let access_id = authn::canonical_access_id(body.access_id.as_deref())?;
+    let access_id = mayfly_app::authn::canonical_access_id(body.access_id.as_deref())?;
     body.access_id = Some(access_id.clone());
     let address = client_address(req);
     if let Err(wait) = state.auth_limiter().check(&access_id, &address) {
@@ -392,7 +393,7 @@ async fn authenticate(
                 .filter(|t| !t.is_empty())
         })
         .or(from_header);
-    let caller = authn::resolve(state, token).await?;
+    let caller = mayfly_app::authn::resolve(state, token).await?;
     Ok((caller, token.unwrap_or_default().trim().to_owned()))
 }
 

@@ -2,7 +2,7 @@
 //! maintenance command (`rotate-master-key`) against the same database and keys.
 
 use clap::{Parser, Subcommand};
-use mayfly_app::rotation::{master, worker};
+use mayfly_app::rotation::master;
 use mayfly_gateway::{
     config::{Config, Flags},
     startup::Application,
@@ -56,7 +56,6 @@ async fn main() -> std::process::ExitCode {
 }
 
 async fn serve(config: Config) -> std::process::ExitCode {
-    worker::configure(config.admin_rotation_check_interval);
     let app = match Application::build(config).await {
         Ok(app) => app,
         Err(e) => {

@@ -195,11 +195,11 @@ impl Application {
     /// due now) so that any gateway finishes it at once; teardown is idempotent, so redoing a
     /// half-done one is safe.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        let lease_workers = [
+        // Every worker ends on its own when the shutdown token is cancelled (between two
+        // rounds); one still busy when the grace period is over is cut off.
+        let workers = [
             tokio::spawn(mayfly_app::leases::revoker::run(self.state.clone())),
             tokio::spawn(mayfly_app::leases::reconciler::run(self.state.clone())),
-        ];
-        let other_workers = [
             tokio::spawn(mayfly_app::housekeeping::run(self.state.clone())),
             tokio::spawn(mayfly_app::rotation::worker::run(self.state.clone())),
         ];
@@ -218,13 +218,10 @@ impl Application {
         };
         self.state.shutdown().cancel();
         let result = result.unwrap_or_else(|e| Err(std::io::Error::other(e)));
-        for w in other_workers {
-            w.abort();
-        }
         // One grace period for requests and teardowns together, counted from the signal.
         let deadline =
             stop_started.unwrap_or_else(tokio::time::Instant::now) + self.state.shutdown_grace();
-        for mut w in lease_workers {
+        for mut w in workers {
             if tokio::time::timeout_at(deadline, &mut w).await.is_err() {
                 w.abort();
                 let _ = w.await;

@@ -16,7 +16,10 @@ const MAX_BATCHES: u32 = 100;
 pub async fn run(state: AppState) {
     let mut tick = tokio::time::interval(state.housekeeping_interval());
     loop {
-        tick.tick().await;
+        tokio::select! {
+            _ = tick.tick() => {}
+            () = state.shutdown().cancelled() => return,
+        }
         run_once(&state).await;
     }
 }

@@ -9,6 +9,7 @@
 //! - [`housekeeping`]: periodic chores (expired tokens, retention, unneeded targets).
 //! - [`access`]: who is calling ([`access::Caller`]) and [`access::authorize`], the one place
 //!   that decides what a caller may do.
+//! - [`authn`]: API-key login and resolving a token to a caller with its roles' rules.
 //! - [`audit`]: the audit trail (batched writes, counted anonymous refusals, a line sink).
 //! - [`ratelimit`]: the login throttle per (access id, client) and per client.
 //! - [`cache`]: short-lived caches of resolved tokens and dynamic secrets.
@@ -27,6 +28,7 @@
 
 pub mod access;
 pub mod audit;
+pub mod authn;
 pub mod aws_source;
 pub mod cache;
 pub mod error;

@@ -38,6 +38,8 @@ pub struct Settings {
     /// How long finished leases are kept; `None`: forever.
     pub lease_retention: Option<Duration>,
     pub housekeeping_interval: Duration,
+    /// How often the admin key rotation worker looks for due targets.
+    pub admin_rotation_check_interval: Duration,
 }
 
 /// Shared, cheaply clonable application state.
@@ -72,6 +74,7 @@ struct Inner {
     audit_retention: Option<Duration>,
     lease_retention: Option<Duration>,
     housekeeping_interval: Duration,
+    admin_rotation_check_interval: Duration,
     /// (target id, target version) -> the AWS account its credentials belong to, learnt with
     /// `sts:GetCallerIdentity` when a teardown needs it (issue #10 item 2). New credentials
     /// make a new target row and a rotation bumps the version, so entries never go stale.
@@ -141,6 +144,7 @@ impl AppState {
                 audit_retention: config.audit_retention,
                 lease_retention: config.lease_retention,
                 housekeeping_interval: config.housekeeping_interval,
+                admin_rotation_check_interval: config.admin_rotation_check_interval,
                 target_accounts: Default::default(),
             }),
         }
@@ -197,6 +201,10 @@ impl AppState {
 
     pub fn housekeeping_interval(&self) -> Duration {
         self.inner.housekeeping_interval
+    }
+
+    pub fn admin_rotation_check_interval(&self) -> Duration {
+        self.inner.admin_rotation_check_interval
     }
 
     pub fn revoke_interval(&self) -> Duration {

@@ -3,8 +3,6 @@
 //! ([`super::admin::rotate_target`]), so with several gateways on one database each due
 //! target is rotated once.
 
-use std::{sync::OnceLock, time::Duration};
-
 use mayfly_store::{now_millis, rotation as store};
 
 use super::admin::{rotate_target, Rotated, RotationError, Timing};
@@ -12,24 +10,6 @@ use crate::state::AppState;
 
 /// Targets rotated per round at most; the rest wait for the next round.
 const BATCH: u64 = 20;
-
-/// Default of `admin_rotation_check_interval`.
-pub const DEFAULT_CHECK_INTERVAL: Duration = Duration::from_secs(600);
-
-static CHECK_INTERVAL: OnceLock<Duration> = OnceLock::new();
-
-/// Sets how often the worker looks for due targets (from the configuration, once at start;
-/// `AppState` does not carry it).
-pub fn configure(check_interval: Duration) {
-    let _ = CHECK_INTERVAL.set(check_interval);
-}
-
-fn check_interval() -> Duration {
-    CHECK_INTERVAL
-        .get()
-        .copied()
-        .unwrap_or(DEFAULT_CHECK_INTERVAL)
-}
 
 /// What one round did.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -40,12 +20,16 @@ pub struct Round {
     pub skipped: usize,
 }
 
-/// Runs until aborted: a round at start, then one every check interval.
+/// Runs until the gateway stops (its shutdown token): a round at start, then one every
+/// check interval.
 pub async fn run(state: AppState) {
-    let mut tick = tokio::time::interval(check_interval());
+    let mut tick = tokio::time::interval(state.admin_rotation_check_interval());
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
-        tick.tick().await;
+        tokio::select! {
+            _ = tick.tick() => {}
+            () = state.shutdown().cancelled() => return,
+        }
         run_once(&state, &Timing::for_cache_ttl(state.cache_ttl())).await;
     }
 }
