@@ -4,6 +4,7 @@
 //! requests into these types, calls in, and maps results and errors onto its own protocol.
 //!
 //! - [`state`]: [`state::AppState`], what every operation and background worker shares.
+//! - [`tmp_creds`]: listing, revoking and re-timing a dynamic secret's credentials.
 //! - [`leases`]: issuing credentials, the revoker and the reconciler.
 //! - [`rotation`]: master key and targets' admin key rotation, and its worker.
 //! - [`housekeeping`]: periodic chores (expired tokens, retention, unneeded targets).
@@ -44,3 +45,4 @@ pub mod rotation;
 pub mod state;
 pub mod targets;
 pub mod time;
+pub mod tmp_creds;

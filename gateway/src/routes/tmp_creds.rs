@@ -1,34 +1,27 @@
-//! Tmp creds: list, revoke and re-time the credentials a producer issued.
+//! Tmp creds for the Akeyless API: its requests parsed for the core's
+//! `mayfly_app::tmp_creds` (which authorizes and does the work), and leases shown as
+//! `TmpUserData`.
 
 use mayfly_api_types::{request, response};
-use mayfly_app::time::rfc3339;
-use mayfly_domain::ItemName;
-use mayfly_store::{
-    entity::producer,
-    leases::{self, Lease, LeaseState, IAM_USER},
-    now_millis, producers,
+use mayfly_app::{
+    access::{Caller, Capability},
+    state::AppState,
+    time::rfc3339,
+    tmp_creds::{self, Granted},
 };
-
-use mayfly_app::producers::load_spec;
+use mayfly_domain::ItemName;
+use mayfly_store::leases::Lease;
 
 use super::given;
 use crate::error::{ApiError, ApiResult};
-use mayfly_app::access::Caller;
-use mayfly_app::access::{authorize, Capability, ResourceKind};
-use mayfly_app::leases::teardown::teardown_claimed;
-use mayfly_app::state::AppState;
 
-/// The most leases one listing returns.
-const LIST_LIMIT: u64 = 10_000;
-
-const STS_CANNOT_REVOKE: &str = "AWS cannot revoke a single STS credential (assume_role, federation_token, session_token) before it expires; it ends at its expiration. To cut off all of a role's sessions at once, revoke its sessions in IAM (an inline deny on aws:TokenIssueTime) or shorten the producer's user-ttl";
-
+/// The dynamic secret `raw` names, if the caller holds `capability` on it (400, 403, 404).
 async fn producer_named(
     state: &AppState,
     caller: &Caller,
     raw: &Option<String>,
-    cap: Capability,
-) -> ApiResult<producer::Model> {
+    capability: Capability,
+) -> ApiResult<Granted> {
     let name = match given(raw) {
         Some(raw) => {
             ItemName::parse(raw).map_err(|e| ApiError::bad_request(format!("name: {e}")))?
@@ -39,10 +32,7 @@ async fn producer_named(
             ))
         }
     };
-    authorize(caller, cap, ResourceKind::Item, name.as_str())?;
-    producers::find_by_name(state.db(), name.as_str())
-        .await?
-        .ok_or_else(|| ApiError::not_found(format!("no dynamic secret named {name}")))
+    Ok(tmp_creds::authorize(state, caller, &name, capability).await?)
 }
 
 pub async fn list(
@@ -51,7 +41,7 @@ pub async fn list(
     req: request::Named,
 ) -> ApiResult<Vec<response::TmpUserData>> {
     let p = producer_named(state, caller, &req.name, Capability::Read).await?;
-    let rows = leases::list_for_producer(state.db(), p.id, LIST_LIMIT).await?;
+    let rows = tmp_creds::list(state, &p).await?;
     Ok(rows.into_iter().map(present).collect())
 }
 
@@ -95,81 +85,12 @@ pub async fn revoke(
         (None, false) => Err(ApiError::bad_request(
             "tmp-creds-id: required (see gateway-get-producer-tmp-creds), or set revoke-all",
         )),
-        (None, true) => {
-            if p.access_mode != IAM_USER {
-                return Err(ApiError::bad_request(STS_CANNOT_REVOKE));
-            }
-            let n = revoke_all_iam(state, &p).await?;
-            tracing::info!(producer = %p.name, revoking = n, "revoke-all handed to the revoker");
-            Ok(n)
-        }
+        (None, true) => Ok(tmp_creds::revoke_all(state, &p).await?),
         (Some(id), false) => {
-            let lease = leases::find(state.db(), id)
-                .await?
-                .filter(|l| l.producer_id == p.id)
-                .ok_or_else(|| {
-                    ApiError::not_found(format!(
-                        "dynamic secret {} has no tmp creds with id {id}",
-                        p.name
-                    ))
-                })?;
-            if lease.mode != IAM_USER {
-                return Err(ApiError::bad_request(STS_CANNOT_REVOKE));
-            }
-            revoke_one(state, &lease).await.map(|()| 0)
+            tmp_creds::revoke_by_id(state, &p, id).await?;
+            Ok(0)
         }
     }
-}
-
-/// Revokes one `iam_user` lease now. Revoking one already revoked is a success.
-pub async fn revoke_one(state: &AppState, lease: &Lease) -> ApiResult<()> {
-    match lease.state {
-        LeaseState::Revoked | LeaseState::Aborted | LeaseState::Expired => return Ok(()),
-        LeaseState::Creating => {
-            return Err(ApiError::conflict(format!(
-                "tmp creds {} are still being issued; retry in a moment",
-                lease.id
-            )))
-        }
-        LeaseState::Revoking => {
-            return Err(ApiError::conflict(format!(
-                "tmp creds {} are being revoked right now; check gateway-get-producer-tmp-creds in a moment",
-                lease.id
-            )))
-        }
-        LeaseState::Active | LeaseState::RevokeFailed => {}
-    }
-    if !leases::claim_for_revoke(state.db(), &lease.id, state.instance_id(), now_millis()).await? {
-        return Err(ApiError::conflict(format!(
-            "tmp creds {} changed meanwhile (revoked by another request or the revoker); list them again",
-            lease.id
-        )));
-    }
-    let claimed = leases::find(state.db(), &lease.id)
-        .await?
-        .unwrap_or_else(|| lease.clone());
-    teardown_claimed(state, &claimed, LeaseState::Revoked).await.map_err(|e| {
-        ApiError::Upstream(format!(
-            "revoking tmp creds {} failed: {e}; the revoker keeps retrying, and gateway-get-producer-tmp-creds shows it as revoke_failed",
-            lease.id
-        ))
-    })
-}
-
-/// Hands every live `iam_user` lease of a producer to the revoker and wakes it; returns how
-/// many it is now ending. Two statements whatever the number, so the request answers at once;
-/// the revoker ends them with bounded concurrency, retrying failures (as for expiry).
-pub async fn revoke_all_iam(state: &AppState, p: &producer::Model) -> ApiResult<u64> {
-    revoke_soon(state, leases::LeaseScope::Producer(p.id)).await
-}
-
-/// Makes the leases of `scope` due and wakes the revoker.
-pub async fn revoke_soon(state: &AppState, scope: leases::LeaseScope) -> ApiResult<u64> {
-    let n = leases::revoke_soon(state.db(), scope, now_millis()).await?;
-    if n > 0 {
-        state.wake_revoker();
-    }
-    Ok(n)
 }
 
 pub async fn update(
@@ -183,47 +104,5 @@ pub async fn update(
     let minutes = req.new_ttl_min.ok_or_else(|| {
         ApiError::bad_request("new-ttl-min: required: the credential's new TTL in minutes")
     })?;
-    if minutes < 1 {
-        return Err(ApiError::bad_request("new-ttl-min: must be at least 1"));
-    }
-    let lease = leases::find(state.db(), id)
-        .await?
-        .filter(|l| l.producer_id == p.id)
-        .ok_or_else(|| {
-            ApiError::not_found(format!(
-                "dynamic secret {} has no tmp creds with id {id}",
-                p.name
-            ))
-        })?;
-    if lease.mode != IAM_USER {
-        return Err(ApiError::bad_request(
-            "AWS cannot change the lifetime of an STS credential after it is issued; get a new value with args ttl=... instead",
-        ));
-    }
-    if lease.state != LeaseState::Active {
-        return Err(ApiError::conflict(format!(
-            "tmp creds {id} are {}; only active credentials can be re-timed",
-            lease.state.as_str()
-        )));
-    }
-    let spec = load_spec(&p)?;
-    let max = spec.max_ttl().unwrap_or(spec.ttl()).as_secs();
-    let wanted = u64::try_from(minutes)
-        .unwrap_or(u64::MAX)
-        .saturating_mul(60);
-    if wanted > max {
-        return Err(ApiError::bad_request(format!(
-            "new-ttl-min: {minutes} minutes is longer than this dynamic secret allows ({} minutes; raise its max-ttl to allow more)",
-            max / 60
-        )));
-    }
-    let expires_at = lease.created_at + i64::try_from(wanted).unwrap_or(i64::MAX / 2_000) * 1000;
-    if !leases::set_expiry(state.db(), id, expires_at, minutes, now_millis()).await? {
-        return Err(ApiError::conflict(format!(
-            "tmp creds {id} changed meanwhile; list them again"
-        )));
-    }
-    state.wake_revoker();
-    tracing::info!(lease = %id, new_ttl_min = minutes, "tmp creds re-timed");
-    Ok(())
+    Ok(tmp_creds::set_ttl(state, &p, id, minutes).await?)
 }

@@ -1,0 +1,192 @@
+//! Tmp creds: listing, revoking and re-timing the credentials a dynamic secret issued.
+//!
+//! Every operation takes a [`Granted`] dynamic secret, which only [`authorize`] makes: a front
+//! door cannot reach a dynamic secret's credentials without the caller's rules having been
+//! checked for the capability the operation needs.
+
+use mayfly_domain::ItemName;
+use mayfly_store::{
+    entity::producer,
+    leases::{self, Lease, LeaseState, IAM_USER},
+    now_millis, producers,
+};
+
+use crate::{
+    access::{authorize as check, Caller, Capability, ResourceKind},
+    error::{AppError, AppResult},
+    leases::teardown::teardown_claimed,
+    producers::load_spec,
+    state::AppState,
+};
+
+/// The most leases one listing returns.
+const LIST_LIMIT: u64 = 10_000;
+
+const STS_CANNOT_REVOKE: &str = "AWS cannot revoke a single STS credential (assume_role, federation_token, session_token) before it expires; it ends at its expiration. To cut off all of a role's sessions at once, revoke its sessions in IAM (an inline deny on aws:TokenIssueTime) or shorten the producer's user-ttl";
+
+/// A dynamic secret on which the caller holds `capability` (checked by [`authorize`]).
+#[derive(Debug)]
+pub struct Granted {
+    row: producer::Model,
+    capability: Capability,
+}
+
+impl Granted {
+    pub fn row(&self) -> &producer::Model {
+        &self.row
+    }
+
+    fn require(&self, capability: Capability) -> AppResult<&producer::Model> {
+        if self.capability == capability {
+            Ok(&self.row)
+        } else {
+            Err(AppError::internal(format!(
+                "dynamic secret {} was authorized for {} but used for {}",
+                self.row.name,
+                self.capability.as_str(),
+                capability.as_str()
+            )))
+        }
+    }
+}
+
+/// Checks `capability` on the dynamic secret `name` for `caller` (403), then finds it (404).
+pub async fn authorize(
+    state: &AppState,
+    caller: &Caller,
+    name: &ItemName,
+    capability: Capability,
+) -> AppResult<Granted> {
+    check(caller, capability, ResourceKind::Item, name.as_str())?;
+    let row = producers::find_by_name(state.db(), name.as_str())
+        .await?
+        .ok_or_else(|| AppError::not_found(format!("no dynamic secret named {name}")))?;
+    Ok(Granted { row, capability })
+}
+
+/// The credentials of a dynamic secret (`read`), newest first, at most 10,000.
+pub async fn list(state: &AppState, granted: &Granted) -> AppResult<Vec<Lease>> {
+    let p = granted.require(Capability::Read)?;
+    Ok(leases::list_for_producer(state.db(), p.id, LIST_LIMIT).await?)
+}
+
+/// Hands every live `iam_user` credential of the dynamic secret (`delete`) to the revoker;
+/// returns how many it is now ending.
+pub async fn revoke_all(state: &AppState, granted: &Granted) -> AppResult<u64> {
+    let p = granted.require(Capability::Delete)?;
+    if p.access_mode != IAM_USER {
+        return Err(AppError::invalid(STS_CANNOT_REVOKE));
+    }
+    let n = revoke_soon(state, leases::LeaseScope::Producer(p.id)).await?;
+    tracing::info!(producer = %p.name, revoking = n, "revoke-all handed to the revoker");
+    Ok(n)
+}
+
+/// Revokes one credential of the dynamic secret (`delete`) now.
+pub async fn revoke_by_id(state: &AppState, granted: &Granted, id: &str) -> AppResult<()> {
+    let p = granted.require(Capability::Delete)?;
+    let lease = lease_of(state, p, id).await?;
+    if lease.mode != IAM_USER {
+        return Err(AppError::invalid(STS_CANNOT_REVOKE));
+    }
+    revoke_one(state, &lease).await
+}
+
+async fn lease_of(state: &AppState, p: &producer::Model, id: &str) -> AppResult<Lease> {
+    leases::find(state.db(), id)
+        .await?
+        .filter(|l| l.producer_id == p.id)
+        .ok_or_else(|| {
+            AppError::not_found(format!(
+                "dynamic secret {} has no tmp creds with id {id}",
+                p.name
+            ))
+        })
+}
+
+/// Revokes one `iam_user` lease now. Revoking one already revoked is a success.
+pub async fn revoke_one(state: &AppState, lease: &Lease) -> AppResult<()> {
+    match lease.state {
+        LeaseState::Revoked | LeaseState::Aborted | LeaseState::Expired => return Ok(()),
+        LeaseState::Creating => {
+            return Err(AppError::conflict(format!(
+                "tmp creds {} are still being issued; retry in a moment",
+                lease.id
+            )))
+        }
+        LeaseState::Revoking => {
+            return Err(AppError::conflict(format!(
+                "tmp creds {} are being revoked right now; check gateway-get-producer-tmp-creds in a moment",
+                lease.id
+            )))
+        }
+        LeaseState::Active | LeaseState::RevokeFailed => {}
+    }
+    if !leases::claim_for_revoke(state.db(), &lease.id, state.instance_id(), now_millis()).await? {
+        return Err(AppError::conflict(format!(
+            "tmp creds {} changed meanwhile (revoked by another request or the revoker); list them again",
+            lease.id
+        )));
+    }
+    let claimed = leases::find(state.db(), &lease.id)
+        .await?
+        .unwrap_or_else(|| lease.clone());
+    teardown_claimed(state, &claimed, LeaseState::Revoked)
+        .await
+        .map_err(|e| {
+            AppError::Aws(format!(
+                "revoking tmp creds {} failed: {e}; the revoker keeps retrying, and gateway-get-producer-tmp-creds shows it as revoke_failed",
+                lease.id
+            ))
+        })
+}
+
+/// Makes the leases of `scope` due and wakes the revoker; returns how many.
+pub async fn revoke_soon(state: &AppState, scope: leases::LeaseScope) -> AppResult<u64> {
+    let n = leases::revoke_soon(state.db(), scope, now_millis()).await?;
+    if n > 0 {
+        state.wake_revoker();
+    }
+    Ok(n)
+}
+
+/// Gives one active `iam_user` credential of the dynamic secret (`update`) a new lifetime of
+/// `minutes` from its creation, within the dynamic secret's max TTL.
+pub async fn set_ttl(state: &AppState, granted: &Granted, id: &str, minutes: i64) -> AppResult<()> {
+    let p = granted.require(Capability::Update)?;
+    if minutes < 1 {
+        return Err(AppError::invalid("new-ttl-min: must be at least 1"));
+    }
+    let lease = lease_of(state, p, id).await?;
+    if lease.mode != IAM_USER {
+        return Err(AppError::invalid(
+            "AWS cannot change the lifetime of an STS credential after it is issued; get a new value with args ttl=... instead",
+        ));
+    }
+    if lease.state != LeaseState::Active {
+        return Err(AppError::conflict(format!(
+            "tmp creds {id} are {}; only active credentials can be re-timed",
+            lease.state.as_str()
+        )));
+    }
+    let spec = load_spec(p)?;
+    let max = spec.max_ttl().unwrap_or(spec.ttl()).as_secs();
+    let wanted = u64::try_from(minutes)
+        .unwrap_or(u64::MAX)
+        .saturating_mul(60);
+    if wanted > max {
+        return Err(AppError::invalid(format!(
+            "new-ttl-min: {minutes} minutes is longer than this dynamic secret allows ({} minutes; raise its max-ttl to allow more)",
+            max / 60
+        )));
+    }
+    let expires_at = lease.created_at + i64::try_from(wanted).unwrap_or(i64::MAX / 2_000) * 1000;
+    if !leases::set_expiry(state.db(), id, expires_at, minutes, now_millis()).await? {
+        return Err(AppError::conflict(format!(
+            "tmp creds {id} changed meanwhile; list them again"
+        )));
+    }
+    state.wake_revoker();
+    tracing::info!(lease = %id, new_ttl_min = minutes, "tmp creds re-timed");
+    Ok(())
+}
