@@ -2,88 +2,15 @@
 //! its rules allow, and a dynamic secret granted for one capability cannot be used for
 //! another (the type a front door gets back from `authorize` carries the capability).
 
-use std::{sync::Arc, time::Duration};
+mod common;
 
+use common::state;
 use mayfly_app::{
     access::{AuditAccess, Caller, Capability, ResourceKind, Rule},
-    audit::Auditor,
-    aws_source::FixedSource,
     error::AppError,
-    state::{AppState, Settings},
     tmp_creds,
 };
-use mayfly_aws::{
-    fake::{FakeIam, FakeSts},
-    AwsClients,
-};
-use mayfly_crypto::{KeyRing, MasterKey};
-use mayfly_domain::{ItemName, OutboundPolicy, UserPath};
-use mayfly_store::{
-    producers::{self, NewProducer},
-    targets::{self, NewTarget},
-};
-
-async fn state() -> AppState {
-    let db = mayfly_store::connect("sqlite::memory:", 1).await.unwrap();
-    let target = targets::insert(
-        &db,
-        NewTarget {
-            uid: "uid-1".into(),
-            name: "/aws".into(),
-            description: String::new(),
-            region: "us-east-1".into(),
-            iam_endpoint: None,
-            sts_endpoint: None,
-            sealed_credentials: "v1.k1.sealed".into(),
-            is_private: false,
-            delete_protection: false,
-        },
-        1,
-    )
-    .await
-    .unwrap();
-    for name in ["/team/p", "/other/p"] {
-        producers::insert(
-            &db,
-            NewProducer {
-                name: name.into(),
-                target_id: target.id,
-                access_mode: "iam_user".into(),
-                spec: "{}".into(),
-            },
-            1,
-        )
-        .await
-        .unwrap();
-    }
-    let settings = Settings {
-        token_ttl: Duration::from_secs(3600),
-        max_body_bytes: 1 << 20,
-        request_timeout: Duration::from_secs(60),
-        iam_user_path: UserPath::parse("/mayfly/").unwrap(),
-        revoke_interval: Duration::from_secs(1),
-        reconcile_interval: Duration::from_secs(300),
-        reconcile_min_age: Duration::from_secs(120),
-        cache_ttl: Duration::ZERO,
-        outbound: OutboundPolicy::default(),
-        shutdown_grace: Duration::from_secs(20),
-        audit_retention: None,
-        lease_retention: None,
-        housekeeping_interval: Duration::from_secs(300),
-        admin_rotation_check_interval: Duration::from_secs(600),
-    };
-    AppState::new(
-        db,
-        KeyRing::single(MasterKey::generate("k1").unwrap()),
-        Arc::new(FixedSource(AwsClients {
-            iam: Arc::new(FakeIam::new()),
-            sts: Arc::new(FakeSts::new()),
-        })),
-        "cluster-1".into(),
-        &settings,
-        Auditor::from_env().unwrap(),
-    )
-}
+use mayfly_domain::ItemName;
 
 /// May read the credentials of dynamic secrets under /team, nothing else.
 fn reader() -> Caller {

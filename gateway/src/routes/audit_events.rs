@@ -1,12 +1,13 @@
-//! `get-audit-events` (Mayfly extension): the audit trail, filtered and paginated.
+//! `get-audit-events` (Mayfly extension): the Akeyless-style request parsed for the core's
+//! `mayfly_app::audit_trail` (who may read what), and the events shown, paginated.
 
 use mayfly_api_types::access as dto;
+use mayfly_app::audit_trail;
 use mayfly_app::time::rfc3339;
-use mayfly_store::audit::{self, AuditQuery};
+use mayfly_store::audit::AuditQuery;
 
 use super::given;
 use crate::error::{ApiError, ApiResult};
-use mayfly_app::access::AuditAccess;
 use mayfly_app::access::Caller;
 use mayfly_app::state::AppState;
 
@@ -35,25 +36,7 @@ pub async fn get(
     caller: &Caller,
     req: dto::GetAuditEvents,
 ) -> ApiResult<dto::AuditEventsOutput> {
-    let own_only = match caller.audit_access {
-        AuditAccess::None => {
-            return Err(ApiError::Forbidden(format!(
-            "access id {} may not read audit events; ask for a role with audit-access own or all",
-            caller.access_id
-        )))
-        }
-        AuditAccess::Own => true,
-        AuditAccess::All => false,
-    };
-    // Events this gateway queued (issued credentials, refusals) are written first, so a
-    // caller always sees what it just did. The counted anonymous refusals are closed early
-    // only for callers who may read them: a caller limited to its own events cannot see them,
-    // and calling this in a loop would otherwise split the counts into a row per refusal.
-    if own_only {
-        state.auditor().flush().await;
-    } else {
-        state.auditor().flush_all(state.db()).await;
-    }
+    let reader = audit_trail::reader(caller)?;
     let limit = req.limit.unwrap_or(DEFAULT_LIMIT);
     if !(1..=MAX_LIMIT).contains(&limit) {
         return Err(ApiError::bad_request(format!(
@@ -68,15 +51,7 @@ pub async fn get(
         })?),
         None => None,
     };
-    let mut access_id = given(&req.access_id).map(str::to_owned);
-    if own_only {
-        if access_id.as_ref().is_some_and(|a| a != &caller.access_id) {
-            return Err(ApiError::Forbidden(
-                "your role's audit-access is own: you may read only your own events".into(),
-            ));
-        }
-        access_id = Some(caller.access_id.clone());
-    }
+    let access_id = reader.scope_access_id(given(&req.access_id).map(str::to_owned))?;
     let item = given(&req.item).map(|raw| {
         mayfly_domain::ItemName::parse(raw)
             .map(|n| n.to_string())
@@ -91,7 +66,7 @@ pub async fn get(
         after_id,
         limit: limit as u64,
     };
-    let rows = audit::query(state.db(), &query).await?;
+    let rows = audit_trail::read(state, &reader, query).await?;
     let next_page = if rows.len() as i64 == limit {
         rows.last().map(|r| r.id.to_string()).unwrap_or_default()
     } else {
