@@ -190,6 +190,13 @@ pub fn authorize(
     }
 }
 
+/// Whether a listing shows `name`: it contains the (lower-cased) `filter`, if any, and the
+/// caller may `list` it. Every listing filters through here, so none shows more than allowed.
+pub fn listed(caller: &Caller, kind: ResourceKind, filter: Option<&str>, name: &str) -> bool {
+    filter.is_none_or(|f| name.to_lowercase().contains(f))
+        && authorize(caller, Capability::List, kind, name).is_ok()
+}
+
 /// True if some rule allows and no rule denies.
 ///
 /// On targets, `read` implies `use`: whoever can read a target's secret can do anything

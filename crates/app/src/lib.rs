@@ -4,6 +4,7 @@
 //! requests into these types, calls in, and maps results and errors onto its own protocol.
 //!
 //! - [`state`]: [`state::AppState`], what every operation and background worker shares.
+//! - [`items`]: listing dynamic secrets by folder.
 //! - [`tmp_creds`]: listing, revoking and re-timing a dynamic secret's credentials.
 //! - [`leases`]: issuing credentials, the revoker and the reconciler.
 //! - [`rotation`]: master key and targets' admin key rotation, and its worker.
@@ -37,6 +38,7 @@ pub mod cache;
 pub mod error;
 pub mod files;
 pub mod housekeeping;
+pub mod items;
 pub mod keys;
 pub mod leases;
 pub mod metrics;

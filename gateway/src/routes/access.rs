@@ -144,7 +144,8 @@ pub async fn list_auth_methods(
     let filter = given(&req.filter).map(str::to_lowercase);
     let mut out = Vec::new();
     for m in access::list_auth_methods(state.db()).await? {
-        if !super::listed(caller, ResourceKind::AuthMethod, filter.as_deref(), &m.name) {
+        if !mayfly_app::access::listed(caller, ResourceKind::AuthMethod, filter.as_deref(), &m.name)
+        {
             continue;
         }
         out.push(present_auth_method(state, m).await?);
@@ -365,7 +366,7 @@ pub async fn list_roles(
     let filter = given(&req.filter).map(str::to_lowercase);
     let mut out = Vec::new();
     for r in access::list_roles(state.db()).await? {
-        if !super::listed(caller, ResourceKind::Role, filter.as_deref(), &r.name) {
+        if !mayfly_app::access::listed(caller, ResourceKind::Role, filter.as_deref(), &r.name) {
             continue;
         }
         out.push(present_role(state, r).await?);

@@ -1,19 +1,12 @@
-//! `list-items`: dynamic secrets by folder. Folders are implicit in item names.
-
-use mayfly_app::time::rfc3339;
-use std::collections::BTreeSet;
+//! `list-items` for the Akeyless API: its filters parsed for the core's `mayfly_app::items`,
+//! and the listing shown as Akeyless items.
 
 use mayfly_api_types::{request, response};
+use mayfly_app::{access::Caller, items, state::AppState, time::rfc3339};
 use mayfly_domain::FolderPath;
-use mayfly_store::{producers, targets};
-
-use mayfly_app::producers::load_spec;
 
 use super::given;
 use crate::error::{ApiError, ApiResult};
-use mayfly_app::access::Caller;
-use mayfly_app::access::{authorize, Capability, ResourceKind};
-use mayfly_app::state::AppState;
 
 pub async fn list(
     state: &AppState,
@@ -39,58 +32,17 @@ pub async fn list(
     if !wants(&req.item_type, "dynamic-secret") || !wants(&req.sub_types, "aws") {
         return Ok(empty);
     }
-    let filter = given(&req.filter).map(str::to_lowercase);
-    let tag = given(&req.tag);
-    let only_here = req.current_folder == Some(true);
-    let prefix = if folder.is_root() {
-        "/".to_owned()
-    } else {
-        format!("{}/", folder.as_str())
+    let command = items::ListItems {
+        folder,
+        filter: given(&req.filter).map(str::to_lowercase),
+        tag: given(&req.tag).map(str::to_owned),
+        current_folder_only: req.current_folder == Some(true),
     };
-
-    let rows = producers::list_below(state.db(), folder.as_str()).await?;
-    let target_names: std::collections::HashMap<i64, (String, String, bool)> =
-        targets::list_public(state.db())
-            .await?
-            .into_iter()
-            .map(|t| (t.id, (t.name, t.target_type, t.is_private)))
-            .collect();
-    let mut items = Vec::new();
-    let mut folders = BTreeSet::new();
-    for row in rows {
-        if authorize(caller, Capability::List, ResourceKind::Item, &row.name).is_err() {
-            continue;
-        }
-        let rest = row.name.strip_prefix(&prefix).unwrap_or(&row.name);
-        if let Some((sub, _)) = rest.split_once('/') {
-            folders.insert(format!("{prefix}{sub}"));
-            if only_here {
-                continue;
-            }
-        }
-        if filter
-            .as_ref()
-            .is_some_and(|f| !row.name.to_lowercase().contains(f.as_str()))
-        {
-            continue;
-        }
-        let spec = load_spec(&row)?;
-        if tag.is_some_and(|t| !spec.tags().iter().any(|x| x == t)) {
-            continue;
-        }
-        // A target's name only for callers who may `list` that target.
-        let assoc = target_names
-            .get(&row.target_id)
-            .filter(|(name, _, _)| super::listed(caller, ResourceKind::Target, None, name))
-            .map(|(name, kind, _)| response::ItemTargetAssoc {
-                target_id: row.target_id,
-                target_name: name.clone(),
-                target_type: kind.clone(),
-                assoc_id: format!("ta-{}-{}", row.target_id, row.id),
-            })
-            .into_iter()
-            .collect();
-        items.push(response::Item {
+    let listing = items::list(state, caller, &command).await?;
+    let items = listing
+        .items
+        .into_iter()
+        .map(|items::Item { row, spec, target }| response::Item {
             item_name: row.name.clone(),
             item_id: row.id,
             display_id: format!("ds-{}", row.id),
@@ -101,7 +53,17 @@ pub async fn list(
             delete_protection: spec.delete_protection(),
             creation_date: rfc3339(row.created_at),
             modification_date: rfc3339(row.modified_at),
-            item_targets_assoc: assoc,
+            item_targets_assoc: target
+                .map(
+                    |(target_id, target_name, target_type)| response::ItemTargetAssoc {
+                        target_id,
+                        target_name,
+                        target_type,
+                        assoc_id: format!("ta-{}-{}", target_id, row.id),
+                    },
+                )
+                .into_iter()
+                .collect(),
             gateway_details: vec![response::GatewayDetails {
                 cluster_name: format!("mayfly-{}", state.cluster_id()),
                 cluster_url: String::new(),
@@ -114,11 +76,11 @@ pub async fn list(
                     failure_message: String::new(),
                 },
             },
-        });
-    }
+        })
+        .collect();
     Ok(response::ListItems {
         items,
-        folders: folders.into_iter().collect(),
+        folders: listing.folders,
         ..empty
     })
 }

@@ -14,19 +14,6 @@ pub mod targets;
 pub mod tmp_creds;
 pub mod values;
 
-/// Whether a listing shows `name`: it contains the (lower-cased) `filter`, if any, and the
-/// caller may `list` it. Every listing filters through here, so none shows more than allowed.
-pub(crate) fn listed(
-    caller: &mayfly_app::access::Caller,
-    kind: mayfly_app::access::ResourceKind,
-    filter: Option<&str>,
-    name: &str,
-) -> bool {
-    filter.is_none_or(|f| name.to_lowercase().contains(f))
-        && mayfly_app::access::authorize(caller, mayfly_app::access::Capability::List, kind, name)
-            .is_ok()
-}
-
 /// Trims a field and treats an empty string as absent: the SDK sends `""` for unset strings.
 pub(crate) fn given(value: &Option<String>) -> Option<&str> {
     value.as_deref().map(str::trim).filter(|s| !s.is_empty())

@@ -262,11 +262,12 @@ pub async fn update(
         .is_err()
     {
         // Named only to a caller who may list it.
-        let which = if super::listed(caller, ResourceKind::Target, None, &old_target.name) {
-            format!("the target {}", old_target.name)
-        } else {
-            "its target".to_owned()
-        };
+        let which =
+            if mayfly_app::access::listed(caller, ResourceKind::Target, None, &old_target.name) {
+                format!("the target {}", old_target.name)
+            } else {
+                "its target".to_owned()
+            };
         return Err(ApiError::Forbidden(format!(
             "access id {} may not use {which}: re-pointing, renaming or changing what dynamic secret {current_name} grants needs use (or read) on its target; description, tags and delete protection need item update only",
             caller.access_id
@@ -368,7 +369,7 @@ fn hide_unlisted_target(
 ) -> response::ProducerDetails {
     details
         .item_targets_assoc
-        .retain(|a| super::listed(caller, ResourceKind::Target, None, &a.target_name));
+        .retain(|a| mayfly_app::access::listed(caller, ResourceKind::Target, None, &a.target_name));
     details
 }
 

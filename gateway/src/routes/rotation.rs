@@ -111,7 +111,8 @@ pub async fn rotate_producer_credentials(
         .ok_or_else(|| ApiError::not_found(format!("dynamic secret {name} has no target")))?;
     if !target.is_private {
         // The target is named only to a caller who may list it.
-        let which = if crate::routes::listed(caller, ResourceKind::Target, None, &target.name) {
+        let which = if mayfly_app::access::listed(caller, ResourceKind::Target, None, &target.name)
+        {
             format!("target {}", target.name)
         } else {
             "a named target".to_owned()

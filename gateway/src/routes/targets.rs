@@ -177,7 +177,7 @@ async fn read(
     )?;
     let row = find_public(state.db(), name.as_str()).await?;
     let mut users = targets::producers_using(state.db(), row.id).await?;
-    users.retain(|p| super::listed(caller, ResourceKind::Item, None, &p.name));
+    users.retain(|p| mayfly_app::access::listed(caller, ResourceKind::Item, None, &p.name));
     Ok((row, users))
 }
 
@@ -217,12 +217,17 @@ pub async fn list(
         // All producers in one query, grouped by target: not one query per listed target.
         let mut users: std::collections::HashMap<i64, Vec<producer::Model>> = Default::default();
         for p in mayfly_store::producers::list(state.db()).await? {
-            if super::listed(caller, ResourceKind::Item, None, &p.name) {
+            if mayfly_app::access::listed(caller, ResourceKind::Item, None, &p.name) {
                 users.entry(p.target_id).or_default().push(p);
             }
         }
         for row in targets::list_public(state.db()).await? {
-            if !super::listed(caller, ResourceKind::Target, filter.as_deref(), &row.name) {
+            if !mayfly_app::access::listed(
+                caller,
+                ResourceKind::Target,
+                filter.as_deref(),
+                &row.name,
+            ) {
                 continue;
             }
             out.push(present(
@@ -260,7 +265,8 @@ pub async fn delete(
     }
     let users = targets::producers_using(state.db(), row.id).await?;
     // Messages name only the dynamic secrets the caller may `list`; the others are counted.
-    let visible = |p: &producer::Model| super::listed(caller, ResourceKind::Item, None, &p.name);
+    let visible =
+        |p: &producer::Model| mayfly_app::access::listed(caller, ResourceKind::Item, None, &p.name);
     if !users.is_empty() && req.force_deletion != Some(true) {
         return Err(ApiError::conflict(format!(
             "target {name} is used by {}; delete them first or pass force-deletion to delete them with it",
