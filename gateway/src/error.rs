@@ -104,53 +104,23 @@ impl From<mayfly_app::rotation::admin::RotationError> for ApiError {
     }
 }
 
+/// Store, validation and AWS errors mean what the core says they mean (`AppError`'s
+/// conversions word them); only the status is chosen here.
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
-        match e {
-            StoreError::Conflict(what) => ApiError::Conflict(format!(
-                "{what} already exists; choose another name or update the existing one"
-            )),
-            StoreError::Constraint(msg) => {
-                ApiError::Conflict(format!("the change conflicts with stored data: {msg}"))
-            }
-            StoreError::Corrupt(msg) => ApiError::Internal(format!("corrupt row: {msg}")),
-            StoreError::Db(err) => ApiError::Unavailable(err.to_string()),
-        }
+        mayfly_app::error::AppError::from(e).into()
     }
 }
 
 impl From<mayfly_domain::ValidationErrors> for ApiError {
     fn from(e: mayfly_domain::ValidationErrors) -> Self {
-        ApiError::BadRequest(e.to_string())
+        mayfly_app::error::AppError::from(e).into()
     }
 }
 
 impl From<mayfly_aws::AwsError> for ApiError {
     fn from(e: mayfly_aws::AwsError) -> Self {
-        use mayfly_aws::AwsError as A;
-        match e {
-            A::AccessDenied { action, message } => ApiError::Upstream(format!(
-                "AWS denied {action} to the target's credentials: {message}; grant that action to the target's IAM user (see docs/operations.md)"
-            )),
-            A::Unreachable(detail) => {
-                // The transport's own text names internal types and addresses: log it only.
-                tracing::warn!(detail = %detail, "AWS unreachable");
-                ApiError::UpstreamUnavailable(
-                    "AWS could not be reached (connection failed); check the target's endpoints and the gateway's network, then retry".into(),
-                )
-            }
-            A::Timeout(detail) => {
-                tracing::warn!(detail = %detail, "AWS timed out");
-                ApiError::UpstreamTimeout("AWS did not answer within the request's deadline; retry, or raise the request's timeout".into())
-            }
-            // Refused before any connection was attempted: the same answer whether or not
-            // anything listens there. The message names the origin and the setting to use.
-            A::EndpointRefused(why) => ApiError::Upstream(format!(
-                "the gateway refused to send the target's credentials to its endpoint: {why}"
-            )),
-            A::Throttled(msg) => ApiError::Upstream(format!("AWS kept throttling the request (retried until the deadline): {msg}")),
-            other => ApiError::Upstream(format!("AWS answered with an error: {other}")),
-        }
+        mayfly_app::error::AppError::from(e).into()
     }
 }
 
