@@ -12,6 +12,7 @@
 //! - [`access`]: who is calling ([`access::Caller`]) and [`access::authorize`], the one place
 //!   that decides what a caller may do.
 //! - [`audit_trail`]: reading the audit trail, limited by the caller's audit-access.
+//! - [`auth_methods`]: API keys: create, read, list, delete, replace the key, settings.
 //! - [`authn`]: API-key login and resolving a token to a caller with its roles' rules.
 //! - [`audit`]: the audit trail (batched writes, counted anonymous refusals, a line sink).
 //! - [`ratelimit`]: the login throttle per (access id, client) and per client.
@@ -32,6 +33,7 @@
 pub mod access;
 pub mod audit;
 pub mod audit_trail;
+pub mod auth_methods;
 pub mod authn;
 pub mod aws_source;
 pub mod cache;

@@ -5,14 +5,9 @@
 
 use mayfly_api_types::{access as dto, response};
 use mayfly_app::time::rfc3339;
-use mayfly_crypto::{generate_access_id, generate_access_key, hash_secret};
+use mayfly_crypto::hash_secret;
 use mayfly_domain::ItemName;
-use mayfly_store::{
-    access,
-    auth::{self, NewAuthMethod},
-    entity::{auth_method, role},
-    now_millis, StoreError,
-};
+use mayfly_store::{access, auth, entity::role, now_millis, StoreError};
 use secrecy::ExposeSecret;
 
 use super::given;
@@ -20,6 +15,7 @@ use crate::error::{ApiError, ApiResult};
 use mayfly_app::access::AuditAccess;
 use mayfly_app::access::Caller;
 use mayfly_app::access::{authorize, Capability, ResourceKind};
+use mayfly_app::auth_methods;
 use mayfly_app::state::AppState;
 
 fn parse_name(field: &str, raw: &Option<String>, what: &str) -> ApiResult<ItemName> {
@@ -43,16 +39,6 @@ fn check_description(raw: Option<&String>) -> ApiResult<String> {
     }
 }
 
-async fn find_auth_method(state: &AppState, name: &ItemName) -> ApiResult<auth_method::Model> {
-    access::find_auth_method(state.db(), name.as_str())
-        .await?
-        .ok_or_else(|| {
-            ApiError::not_found(format!(
-                "no auth method named {name}; list-auth-methods shows them"
-            ))
-        })
-}
-
 async fn find_role(state: &AppState, name: &ItemName) -> ApiResult<role::Model> {
     access::find_role(state.db(), name.as_str())
         .await?
@@ -66,47 +52,26 @@ pub async fn create_auth_method(
 ) -> ApiResult<dto::CreateAuthMethodOutput> {
     let name = parse_name("name", &req.name, "auth method")?;
     let description = check_description(req.description.as_ref())?;
-    authorize(
+    let created = auth_methods::create(
+        state,
         caller,
-        Capability::Create,
-        ResourceKind::AuthMethod,
-        name.as_str(),
-    )?;
-    let access_id = generate_access_id();
-    let access_key = generate_access_key();
-    auth::insert_auth_method(
-        state.db(),
-        NewAuthMethod {
-            name: name.as_str().to_owned(),
-            access_id: access_id.clone(),
-            key_hash: hash_secret(access_key.expose_secret()),
+        auth_methods::NewApiKey {
+            name,
             description,
             delete_protection: req.delete_protection.unwrap_or(false),
         },
-        now_millis(),
     )
     .await?;
     Ok(dto::CreateAuthMethodOutput {
-        access_id,
-        access_key: access_key.expose_secret().to_owned(),
-        name: name.to_string(),
+        access_id: created.access_id,
+        access_key: created.access_key.expose_secret().to_owned(),
+        name: created.name.to_string(),
     })
 }
 
-async fn present_auth_method(
-    state: &AppState,
-    m: auth_method::Model,
-) -> ApiResult<dto::AuthMethod> {
-    let mut roles = Vec::new();
-    for a in access::associations_of_auth_method(state.db(), &m.id).await? {
-        if let Some(r) = access::find_role_by_id(state.db(), &a.role_id).await? {
-            roles.push(dto::AuthMethodRoleAssoc {
-                assoc_id: a.id,
-                role_name: r.name,
-            });
-        }
-    }
-    Ok(dto::AuthMethod {
+fn present_auth_method(v: auth_methods::AuthMethodView) -> dto::AuthMethod {
+    let m = v.method;
+    dto::AuthMethod {
         auth_method_name: m.name,
         auth_method_access_id: m.access_id,
         description: m.description,
@@ -116,8 +81,15 @@ async fn present_auth_method(
         access_info: dto::AuthMethodAccessInfo {
             rules_type: m.method_type,
         },
-        auth_method_roles_assoc: roles,
-    })
+        auth_method_roles_assoc: v
+            .roles
+            .into_iter()
+            .map(|(assoc_id, role_name)| dto::AuthMethodRoleAssoc {
+                assoc_id,
+                role_name,
+            })
+            .collect(),
+    }
 }
 
 pub async fn get_auth_method(
@@ -126,14 +98,9 @@ pub async fn get_auth_method(
     req: response_named::Named,
 ) -> ApiResult<dto::AuthMethod> {
     let name = parse_name("name", &req.name, "auth method")?;
-    authorize(
-        caller,
-        Capability::Read,
-        ResourceKind::AuthMethod,
-        name.as_str(),
-    )?;
-    let m = find_auth_method(state, &name).await?;
-    present_auth_method(state, m).await
+    Ok(present_auth_method(
+        auth_methods::get(state, caller, &name).await?,
+    ))
 }
 
 pub async fn list_auth_methods(
@@ -142,16 +109,9 @@ pub async fn list_auth_methods(
     req: dto::ListFiltered,
 ) -> ApiResult<dto::ListAuthMethodsOutput> {
     let filter = given(&req.filter).map(str::to_lowercase);
-    let mut out = Vec::new();
-    for m in access::list_auth_methods(state.db()).await? {
-        if !mayfly_app::access::listed(caller, ResourceKind::AuthMethod, filter.as_deref(), &m.name)
-        {
-            continue;
-        }
-        out.push(present_auth_method(state, m).await?);
-    }
+    let methods = auth_methods::list(state, caller, filter.as_deref()).await?;
     Ok(dto::ListAuthMethodsOutput {
-        auth_methods: out,
+        auth_methods: methods.into_iter().map(present_auth_method).collect(),
         next_page: String::new(),
     })
 }
@@ -163,52 +123,21 @@ pub async fn delete_auth_method(
     req: response_named::Named,
 ) -> ApiResult<dto::DeleteAuthMethodOutput> {
     let name = parse_name("name", &req.name, "auth method")?;
-    authorize(
-        caller,
-        Capability::Delete,
-        ResourceKind::AuthMethod,
-        name.as_str(),
-    )?;
-    let m = find_auth_method(state, &name).await?;
-    if m.delete_protection {
-        return Err(ApiError::conflict(format!(
-            "auth method {name} has delete protection"
-        )));
-    }
-    if m.id == caller.auth_method_id {
-        return Err(ApiError::conflict(format!(
-            "{name} is the auth method of your own token; delete it with another administrator's token"
-        )));
-    }
-    access::delete_auth_method(state.db(), &m.id).await?;
+    auth_methods::delete(state, caller, &name).await?;
     Ok(dto::DeleteAuthMethodOutput {
         name: name.to_string(),
     })
 }
 
-/// Gives an auth method a new access key, returned once. The key hash is replaced and all the
-/// method's tokens are deleted in one transaction: the old key and its tokens stop working
-/// together (other gateways: once their caches expire). Returns the output and how many
-/// tokens were revoked (for the audit record; the key never goes there).
+/// Gives an auth method a new access key, returned once, and how many tokens were revoked
+/// (for the audit record; the key never goes there).
 pub async fn reset_access_key(
     state: &AppState,
     caller: &Caller,
     req: dto::ResetAccessKey,
 ) -> ApiResult<(dto::ResetAuthMethodAccessKeyOutput, u64)> {
     let name = parse_name("name", &req.name, "auth method")?;
-    authorize(
-        caller,
-        Capability::Update,
-        ResourceKind::AuthMethod,
-        name.as_str(),
-    )?;
-    let m = find_auth_method(state, &name).await?;
-    let access_key = generate_access_key();
-    let txn = mayfly_store::begin_write(state.db())
-        .await
-        .map_err(StoreError::from)?;
-    let revoked = auth::replace_key(&txn, &m.id, &hash_secret(access_key.expose_secret())).await?;
-    txn.commit().await.map_err(StoreError::from)?;
+    let (access_key, revoked) = auth_methods::reset_key(state, caller, &name).await?;
     Ok((
         dto::ResetAuthMethodAccessKeyOutput {
             access_key: access_key.expose_secret().to_owned(),
@@ -249,31 +178,16 @@ pub async fn update_auth_method(
         Some(_) => Some(check_description(req.description.as_ref())?),
         None => None,
     };
-    authorize(
+    let detail = auth_methods::update(
+        state,
         caller,
-        Capability::Update,
-        ResourceKind::AuthMethod,
-        name.as_str(),
-    )?;
-    let m = find_auth_method(state, &name).await?;
-    let mut changes = Vec::new();
-    let txn = mayfly_store::begin_write(state.db())
-        .await
-        .map_err(StoreError::from)?;
-    if let Some(on) = req.delete_protection {
-        auth::set_delete_protection(&txn, &m.id, on).await?;
-        changes.push(format!("delete_protection={on}"));
-    }
-    if let Some(d) = description {
-        auth::set_description(&txn, &m.id, &d).await?;
-        changes.push("description".to_owned());
-    }
-    txn.commit().await.map_err(StoreError::from)?;
-    let detail = if changes.is_empty() {
-        "no change".to_owned()
-    } else {
-        changes.join(", ")
-    };
+        &name,
+        auth_methods::AuthMethodChanges {
+            description,
+            delete_protection: req.delete_protection,
+        },
+    )
+    .await?;
     Ok((
         dto::AuthMethodUpdateOutput {
             name: name.to_string(),
@@ -531,7 +445,7 @@ pub async fn assoc_role_am(
         am_name.as_str(),
     )?;
     let r = find_role(state, &role_name).await?;
-    let m = find_auth_method(state, &am_name).await?;
+    let m = auth_methods::get(state, caller, &am_name).await?.method;
     let a = access::associate(state.db(), &r.id, &m.id, now_millis()).await?;
     Ok(dto::CreateRoleAuthMethodAssocOutput { assoc_id: a.id })
 }

@@ -1,0 +1,188 @@
+//! Auth methods (API keys): creating, reading, listing, deleting, replacing a key and
+//! changing settings, each authorized on the method's name.
+//!
+//! A new or replaced access key is returned once, as a secret, and stored only as a hash.
+
+use mayfly_crypto::{generate_access_id, generate_access_key, hash_secret};
+use mayfly_domain::ItemName;
+use mayfly_store::{
+    access,
+    auth::{self, NewAuthMethod},
+    entity::auth_method,
+    now_millis, StoreError,
+};
+use secrecy::{ExposeSecret, SecretString};
+
+use crate::{
+    access::{authorize, listed, Caller, Capability, ResourceKind},
+    error::{AppError, AppResult},
+    state::AppState,
+};
+
+/// A new API-key auth method, checked by the front door.
+#[derive(Debug)]
+pub struct NewApiKey {
+    pub name: ItemName,
+    pub description: String,
+    pub delete_protection: bool,
+}
+
+/// A created API key: the secret half is shown once.
+pub struct CreatedApiKey {
+    pub name: ItemName,
+    pub access_id: String,
+    pub access_key: SecretString,
+}
+
+/// An auth method with the roles it holds (association id, role name).
+#[derive(Debug)]
+pub struct AuthMethodView {
+    pub method: auth_method::Model,
+    pub roles: Vec<(String, String)>,
+}
+
+/// What `update` may change; `None` leaves a setting as it is.
+#[derive(Debug, Default)]
+pub struct AuthMethodChanges {
+    pub description: Option<String>,
+    pub delete_protection: Option<bool>,
+}
+
+fn can(caller: &Caller, capability: Capability, name: &ItemName) -> AppResult<()> {
+    authorize(caller, capability, ResourceKind::AuthMethod, name.as_str())
+}
+
+async fn find(state: &AppState, name: &ItemName) -> AppResult<auth_method::Model> {
+    access::find_auth_method(state.db(), name.as_str())
+        .await?
+        .ok_or_else(|| {
+            AppError::not_found(format!(
+                "no auth method named {name}; list-auth-methods shows them"
+            ))
+        })
+}
+
+async fn view(state: &AppState, method: auth_method::Model) -> AppResult<AuthMethodView> {
+    let mut roles = Vec::new();
+    for a in access::associations_of_auth_method(state.db(), &method.id).await? {
+        if let Some(r) = access::find_role_by_id(state.db(), &a.role_id).await? {
+            roles.push((a.id, r.name));
+        }
+    }
+    Ok(AuthMethodView { method, roles })
+}
+
+/// Creates an API key (`create` on its name).
+pub async fn create(state: &AppState, caller: &Caller, new: NewApiKey) -> AppResult<CreatedApiKey> {
+    can(caller, Capability::Create, &new.name)?;
+    let access_id = generate_access_id();
+    let access_key = generate_access_key();
+    auth::insert_auth_method(
+        state.db(),
+        NewAuthMethod {
+            name: new.name.as_str().to_owned(),
+            access_id: access_id.clone(),
+            key_hash: hash_secret(access_key.expose_secret()),
+            description: new.description,
+            delete_protection: new.delete_protection,
+        },
+        now_millis(),
+    )
+    .await?;
+    Ok(CreatedApiKey {
+        name: new.name,
+        access_id,
+        access_key,
+    })
+}
+
+/// One auth method (`read`).
+pub async fn get(state: &AppState, caller: &Caller, name: &ItemName) -> AppResult<AuthMethodView> {
+    can(caller, Capability::Read, name)?;
+    let method = find(state, name).await?;
+    view(state, method).await
+}
+
+/// The auth methods the caller may `list`, whose names contain `filter` (lower-case).
+pub async fn list(
+    state: &AppState,
+    caller: &Caller,
+    filter: Option<&str>,
+) -> AppResult<Vec<AuthMethodView>> {
+    let mut out = Vec::new();
+    for m in access::list_auth_methods(state.db()).await? {
+        if listed(caller, ResourceKind::AuthMethod, filter, &m.name) {
+            out.push(view(state, m).await?);
+        }
+    }
+    Ok(out)
+}
+
+/// Deletes an auth method (`delete`); its tokens stop working at once (they go with it).
+/// Refused with delete protection, and for the method of the caller's own token.
+pub async fn delete(state: &AppState, caller: &Caller, name: &ItemName) -> AppResult<()> {
+    can(caller, Capability::Delete, name)?;
+    let m = find(state, name).await?;
+    if m.delete_protection {
+        return Err(AppError::conflict(format!(
+            "auth method {name} has delete protection"
+        )));
+    }
+    if m.id == caller.auth_method_id {
+        return Err(AppError::conflict(format!(
+            "{name} is the auth method of your own token; delete it with another administrator's token"
+        )));
+    }
+    access::delete_auth_method(state.db(), &m.id).await?;
+    Ok(())
+}
+
+/// Gives an auth method a new access key (`update`), returned once, and how many tokens were
+/// revoked. The key hash is replaced and all the method's tokens are deleted in one
+/// transaction: the old key and its tokens stop working together (other gateways: once their
+/// caches expire).
+pub async fn reset_key(
+    state: &AppState,
+    caller: &Caller,
+    name: &ItemName,
+) -> AppResult<(SecretString, u64)> {
+    can(caller, Capability::Update, name)?;
+    let m = find(state, name).await?;
+    let access_key = generate_access_key();
+    let txn = mayfly_store::begin_write(state.db())
+        .await
+        .map_err(StoreError::from)?;
+    let revoked = auth::replace_key(&txn, &m.id, &hash_secret(access_key.expose_secret())).await?;
+    txn.commit().await.map_err(StoreError::from)?;
+    Ok((access_key, revoked))
+}
+
+/// Sets or lifts delete protection and changes the description (`update`). Returns what
+/// changed, for the audit record.
+pub async fn update(
+    state: &AppState,
+    caller: &Caller,
+    name: &ItemName,
+    changes: AuthMethodChanges,
+) -> AppResult<String> {
+    can(caller, Capability::Update, name)?;
+    let m = find(state, name).await?;
+    let mut changed = Vec::new();
+    let txn = mayfly_store::begin_write(state.db())
+        .await
+        .map_err(StoreError::from)?;
+    if let Some(on) = changes.delete_protection {
+        auth::set_delete_protection(&txn, &m.id, on).await?;
+        changed.push(format!("delete_protection={on}"));
+    }
+    if let Some(d) = changes.description {
+        auth::set_description(&txn, &m.id, &d).await?;
+        changed.push("description".to_owned());
+    }
+    txn.commit().await.map_err(StoreError::from)?;
+    Ok(if changed.is_empty() {
+        "no change".to_owned()
+    } else {
+        changed.join(", ")
+    })
+}
