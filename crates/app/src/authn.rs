@@ -154,3 +154,31 @@ pub async fn resolve(state: &AppState, token: Option<&str>) -> AppResult<Caller>
     }
     Ok(cached.caller.clone())
 }
+
+/// Ends a token: the caller's own (`own_token`), or, given `other`, another live token, which
+/// needs `delete` on the auth method that owns it (404 for a token that is not live).
+pub async fn revoke_token(
+    state: &AppState,
+    caller: &Caller,
+    own_token: &str,
+    other: Option<&str>,
+) -> AppResult<()> {
+    let token = other.unwrap_or(own_token);
+    let hash = hash_secret(token);
+    if other.is_some() && token != own_token {
+        let found = auth::find_live_token(state.db(), &hash, now_millis())
+            .await?
+            .ok_or_else(|| AppError::not_found("token-to-revoke: no such live token"))?;
+        let owner = mayfly_store::access::find_auth_method_by_id(state.db(), &found.auth_method_id)
+            .await?
+            .ok_or_else(|| AppError::not_found("token-to-revoke: no such live token"))?;
+        authz::authorize(
+            caller,
+            authz::Capability::Delete,
+            authz::ResourceKind::AuthMethod,
+            &owner.name,
+        )?;
+    }
+    auth::delete_token(state.db(), &hash).await?;
+    Ok(())
+}

@@ -13,6 +13,7 @@
 //!   that decides what a caller may do.
 //! - [`audit_trail`]: reading the audit trail, limited by the caller's audit-access.
 //! - [`auth_methods`]: API keys: create, read, list, delete, replace the key, settings.
+//! - [`roles`]: roles, their rules and their auth methods.
 //! - [`authn`]: API-key login and resolving a token to a caller with its roles' rules.
 //! - [`audit`]: the audit trail (batched writes, counted anonymous refusals, a line sink).
 //! - [`ratelimit`]: the login throttle per (access id, client) and per client.
@@ -47,6 +48,7 @@ pub mod metrics;
 pub mod producers;
 pub mod ratelimit;
 pub mod resolve;
+pub mod roles;
 pub mod rotation;
 pub mod state;
 pub mod targets;

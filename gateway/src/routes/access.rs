@@ -1,22 +1,19 @@
-//! Auth methods (API keys), roles, rules and their associations, and token revocation.
-//!
-//! Every rule change is itself authorized: whoever may update a role may give it any rule, so
-//! `role-rule` rights are administrator rights (docs/security.md says so).
+//! Auth methods (API keys), roles, rules and their associations, and token revocation, for
+//! the Akeyless API: names and fields checked here, the operations (and their authorization)
+//! in the core's `mayfly_app::{auth_methods, roles, authn}`.
 
 use mayfly_api_types::{access as dto, response};
 use mayfly_app::time::rfc3339;
-use mayfly_crypto::hash_secret;
 use mayfly_domain::ItemName;
-use mayfly_store::{access, auth, entity::role, now_millis, StoreError};
 use secrecy::ExposeSecret;
 
 use super::given;
 use crate::error::{ApiError, ApiResult};
 use mayfly_app::access::AuditAccess;
 use mayfly_app::access::Caller;
-use mayfly_app::access::{authorize, Capability, ResourceKind};
-use mayfly_app::auth_methods;
+use mayfly_app::access::{Capability, ResourceKind};
 use mayfly_app::state::AppState;
+use mayfly_app::{auth_methods, roles};
 
 fn parse_name(field: &str, raw: &Option<String>, what: &str) -> ApiResult<ItemName> {
     match given(raw) {
@@ -37,12 +34,6 @@ fn check_description(raw: Option<&String>) -> ApiResult<String> {
         Some(d) => Ok(d.trim().to_owned()),
         None => Ok(String::new()),
     }
-}
-
-async fn find_role(state: &AppState, name: &ItemName) -> ApiResult<role::Model> {
-    access::find_role(state.db(), name.as_str())
-        .await?
-        .ok_or_else(|| ApiError::not_found(format!("no role named {name}; list-roles shows them")))
 }
 
 pub async fn create_auth_method(
@@ -209,37 +200,23 @@ pub async fn create_role(
             ApiError::bad_request(format!("audit-access: {raw:?} is not none, own or all"))
         })?,
     };
-    authorize(
+    roles::create(
+        state,
         caller,
-        Capability::Create,
-        ResourceKind::Role,
-        name.as_str(),
-    )?;
-    access::insert_role(
-        state.db(),
-        name.as_str(),
-        &description,
-        audit.as_str(),
-        req.delete_protection.unwrap_or(false),
-        now_millis(),
+        roles::NewRole {
+            name,
+            description,
+            audit_access: audit,
+            delete_protection: req.delete_protection.unwrap_or(false),
+        },
     )
     .await?;
     Ok(response::Empty {})
 }
 
-async fn present_role(state: &AppState, r: role::Model) -> ApiResult<dto::Role> {
-    let rules = access::rules_of_role(state.db(), &r.id).await?;
-    let mut assocs = Vec::new();
-    for a in access::associations_of_role(state.db(), &r.id).await? {
-        if let Some(m) = access::find_auth_method_by_id(state.db(), &a.auth_method_id).await? {
-            assocs.push(dto::RoleAuthMethodAssoc {
-                assoc_id: a.id,
-                auth_method_name: m.name,
-                auth_method_access_id: m.access_id,
-            });
-        }
-    }
-    Ok(dto::Role {
+fn present_role(v: roles::RoleView) -> dto::Role {
+    let r = v.role;
+    dto::Role {
         role_name: r.name,
         comment: r.description,
         audit_access: r.audit_access,
@@ -248,7 +225,8 @@ async fn present_role(state: &AppState, r: role::Model) -> ApiResult<dto::Role> 
         modification_date: rfc3339(r.modified_at),
         rules: dto::Rules {
             admin: false,
-            path_rules: rules
+            path_rules: v
+                .rules
                 .into_iter()
                 .map(|x| dto::PathRule {
                     path: x.path,
@@ -257,8 +235,18 @@ async fn present_role(state: &AppState, r: role::Model) -> ApiResult<dto::Role> 
                 })
                 .collect(),
         },
-        role_auth_methods_assoc: assocs,
-    })
+        role_auth_methods_assoc: v
+            .auth_methods
+            .into_iter()
+            .map(
+                |(assoc_id, auth_method_name, auth_method_access_id)| dto::RoleAuthMethodAssoc {
+                    assoc_id,
+                    auth_method_name,
+                    auth_method_access_id,
+                },
+            )
+            .collect(),
+    }
 }
 
 pub async fn get_role(
@@ -267,9 +255,7 @@ pub async fn get_role(
     req: response_named::Named,
 ) -> ApiResult<dto::Role> {
     let name = parse_name("name", &req.name, "role")?;
-    authorize(caller, Capability::Read, ResourceKind::Role, name.as_str())?;
-    let r = find_role(state, &name).await?;
-    present_role(state, r).await
+    Ok(present_role(roles::get(state, caller, &name).await?))
 }
 
 pub async fn list_roles(
@@ -278,15 +264,9 @@ pub async fn list_roles(
     req: dto::ListFiltered,
 ) -> ApiResult<dto::ListRolesOutput> {
     let filter = given(&req.filter).map(str::to_lowercase);
-    let mut out = Vec::new();
-    for r in access::list_roles(state.db()).await? {
-        if !mayfly_app::access::listed(caller, ResourceKind::Role, filter.as_deref(), &r.name) {
-            continue;
-        }
-        out.push(present_role(state, r).await?);
-    }
+    let found = roles::list(state, caller, filter.as_deref()).await?;
     Ok(dto::ListRolesOutput {
-        roles: out,
+        roles: found.into_iter().map(present_role).collect(),
         next_page: String::new(),
     })
 }
@@ -297,19 +277,7 @@ pub async fn delete_role(
     req: response_named::Named,
 ) -> ApiResult<response::Empty> {
     let name = parse_name("name", &req.name, "role")?;
-    authorize(
-        caller,
-        Capability::Delete,
-        ResourceKind::Role,
-        name.as_str(),
-    )?;
-    let r = find_role(state, &name).await?;
-    if r.delete_protection {
-        return Err(ApiError::conflict(format!(
-            "role {name} has delete protection"
-        )));
-    }
-    access::delete_role(state.db(), &r.id).await?;
+    roles::delete(state, caller, &name).await?;
     Ok(response::Empty {})
 }
 
@@ -375,26 +343,17 @@ pub async fn set_role_rule(
             kind.rule_type()
         )));
     }
-    authorize(
+    roles::set_rule(
+        state,
         caller,
-        Capability::Update,
-        ResourceKind::Role,
-        role_name.as_str(),
-    )?;
-    let r = find_role(state, &role_name).await?;
-    let txn = mayfly_store::begin_write(state.db())
-        .await
-        .map_err(StoreError::from)?;
-    access::set_rule(
-        &txn,
-        &r.id,
-        kind.rule_type(),
-        &path,
-        &caps.join(","),
-        now_millis(),
+        &role_name,
+        &roles::RuleSpec {
+            kind,
+            path,
+            capabilities: caps,
+        },
     )
     .await?;
-    txn.commit().await.map_err(StoreError::from)?;
     Ok(response::Empty {})
 }
 
@@ -406,19 +365,7 @@ pub async fn delete_role_rule(
     let role_name = parse_name("role-name", &req.role_name, "role")?;
     let path = parse_rule_path(&req.path)?;
     let kind = parse_rule_type(&req.rule_type)?;
-    authorize(
-        caller,
-        Capability::Update,
-        ResourceKind::Role,
-        role_name.as_str(),
-    )?;
-    let r = find_role(state, &role_name).await?;
-    if !access::delete_rule(state.db(), &r.id, kind.rule_type(), &path).await? {
-        return Err(ApiError::not_found(format!(
-            "role {role_name} has no {} on {path}",
-            kind.rule_type()
-        )));
-    }
+    roles::delete_rule(state, caller, &role_name, kind, &path).await?;
     Ok(dto::DeleteRoleRuleOutput {
         deleted: true,
         result: "deleted".into(),
@@ -432,22 +379,8 @@ pub async fn assoc_role_am(
 ) -> ApiResult<dto::CreateRoleAuthMethodAssocOutput> {
     let role_name = parse_name("role-name", &req.role_name, "role")?;
     let am_name = parse_name("am-name", &req.am_name, "auth method")?;
-    authorize(
-        caller,
-        Capability::Update,
-        ResourceKind::Role,
-        role_name.as_str(),
-    )?;
-    authorize(
-        caller,
-        Capability::Read,
-        ResourceKind::AuthMethod,
-        am_name.as_str(),
-    )?;
-    let r = find_role(state, &role_name).await?;
-    let m = auth_methods::get(state, caller, &am_name).await?.method;
-    let a = access::associate(state.db(), &r.id, &m.id, now_millis()).await?;
-    Ok(dto::CreateRoleAuthMethodAssocOutput { assoc_id: a.id })
+    let assoc_id = roles::associate(state, caller, &role_name, &am_name).await?;
+    Ok(dto::CreateRoleAuthMethodAssocOutput { assoc_id })
 }
 
 pub async fn delete_assoc(
@@ -457,17 +390,7 @@ pub async fn delete_assoc(
 ) -> ApiResult<response::Empty> {
     let id = given(&req.assoc_id)
         .ok_or_else(|| ApiError::bad_request("assoc-id: required (get-role shows it)"))?;
-    let found = match access::find_association(state.db(), id).await? {
-        Some(a) => access::find_role_by_id(state.db(), &a.role_id).await?,
-        None => None,
-    };
-    // Only someone who may change roles in general learns that an id does not exist.
-    let Some(r) = found else {
-        authorize(caller, Capability::Update, ResourceKind::Role, "/")?;
-        return Err(ApiError::not_found(format!("no association with id {id}")));
-    };
-    authorize(caller, Capability::Update, ResourceKind::Role, &r.name)?;
-    access::delete_association(state.db(), id).await?;
+    roles::delete_association(state, caller, id).await?;
     Ok(response::Empty {})
 }
 
@@ -483,23 +406,7 @@ pub async fn revoke_token(
         .as_ref()
         .map(|t| t.expose().trim())
         .filter(|t| !t.is_empty());
-    let token = target.unwrap_or(own_token);
-    let hash = hash_secret(token);
-    if target.is_some() && token != own_token {
-        let found = auth::find_live_token(state.db(), &hash, now_millis())
-            .await?
-            .ok_or_else(|| ApiError::not_found("token-to-revoke: no such live token"))?;
-        let owner = access::find_auth_method_by_id(state.db(), &found.auth_method_id)
-            .await?
-            .ok_or_else(|| ApiError::not_found("token-to-revoke: no such live token"))?;
-        authorize(
-            caller,
-            Capability::Delete,
-            ResourceKind::AuthMethod,
-            &owner.name,
-        )?;
-    }
-    auth::delete_token(state.db(), &hash).await?;
+    mayfly_app::authn::revoke_token(state, caller, own_token, target).await?;
     Ok(response::Empty {})
 }
 
