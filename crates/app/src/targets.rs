@@ -1,10 +1,16 @@
-//! Targets as the core uses them: their credentials, sealed at rest under the master key
-//! with associated data that binds them to their row, and lookups by name.
+//! Targets: their operations (create, update, read, read the secret, list, delete), their
+//! credentials, sealed at rest under the master key with associated data that binds them to
+//! their row, and lookups by name.
 
-use mayfly_store::{entity::target, now_millis, targets};
+use mayfly_domain::ItemName;
+use mayfly_store::{
+    entity::{producer, target},
+    now_millis, targets, StoreError,
+};
 use sea_orm::ConnectionTrait;
 
 use crate::{
+    access::{authorize, listed, Caller, Capability, ResourceKind},
     error::{AppError, AppResult},
     state::AppState,
 };
@@ -88,5 +94,323 @@ pub async fn find_public(db: &impl ConnectionTrait, name: &str) -> AppResult<tar
         _ => Err(AppError::not_found(format!(
             "no target named {name}; list-targets shows the existing ones"
         ))),
+    }
+}
+
+/// A new target, checked by the front door.
+#[derive(Debug)]
+pub struct CreateTarget {
+    pub name: ItemName,
+    pub credentials: AwsCredentials,
+    pub region: String,
+    pub description: String,
+    pub delete_protection: bool,
+    pub iam_endpoint: Option<String>,
+    pub sts_endpoint: Option<String>,
+    /// Scheduled admin key rotation, in days (0: off); `None`: not set.
+    pub rotation_days: Option<u32>,
+}
+
+/// Changes to a target, checked by the front door: `None` keeps the stored value.
+#[derive(Debug)]
+pub struct TargetChanges {
+    pub name: ItemName,
+    pub new_name: Option<ItemName>,
+    pub credentials: Option<AwsCredentials>,
+    pub region: Option<String>,
+    pub description: Option<String>,
+    pub delete_protection: Option<bool>,
+    pub iam_endpoint: Option<String>,
+    pub sts_endpoint: Option<String>,
+    pub rotation_days: Option<u32>,
+}
+
+/// Creates a target (`create`; endpoints also need `read`) and seals its credentials.
+pub async fn create(
+    state: &AppState,
+    caller: &Caller,
+    input: CreateTarget,
+) -> AppResult<target::Model> {
+    authorize(
+        caller,
+        Capability::Create,
+        ResourceKind::Target,
+        input.name.as_str(),
+    )?;
+    if input.iam_endpoint.is_some() || input.sts_endpoint.is_some() {
+        authorize_endpoint_change(caller, input.name.as_str())?;
+    }
+    let txn = mayfly_store::begin_write(state.db())
+        .await
+        .map_err(StoreError::from)?;
+    let row = insert_sealed(
+        state,
+        &txn,
+        targets::NewTarget {
+            uid: uuid::Uuid::new_v4().to_string(),
+            name: input.name.as_str().to_owned(),
+            description: input.description,
+            region: input.region,
+            iam_endpoint: input.iam_endpoint,
+            sts_endpoint: input.sts_endpoint,
+            sealed_credentials: String::new(),
+            is_private: false,
+            delete_protection: input.delete_protection,
+        },
+        &input.credentials,
+    )
+    .await?;
+    if let Some(days) = input.rotation_days {
+        crate::rotation::schedule::set_interval(&txn, row.id, days).await?;
+    }
+    txn.commit().await.map_err(StoreError::from)?;
+    tracing::info!(target_name = %row.name, target_id = row.id, "target created");
+    Ok(row)
+}
+
+/// Applies changes (`update`; renaming also needs `create` on the new name and `read`,
+/// moving an endpoint needs `read`); returns the target id.
+pub async fn update(state: &AppState, caller: &Caller, changes: TargetChanges) -> AppResult<i64> {
+    authorize(
+        caller,
+        Capability::Update,
+        ResourceKind::Target,
+        changes.name.as_str(),
+    )?;
+    if let Some(new_name) = &changes.new_name {
+        authorize(
+            caller,
+            Capability::Create,
+            ResourceKind::Target,
+            new_name.as_str(),
+        )?;
+        // Under its new name other rules apply, perhaps the caller's own `read`: moving a
+        // target needs the right that reveals it already.
+        authorize(
+            caller,
+            Capability::Read,
+            ResourceKind::Target,
+            changes.name.as_str(),
+        )?;
+    }
+    let mut row = find_public(state.db(), changes.name.as_str()).await?;
+    let moves_endpoint = |new: &Option<String>, old: &Option<String>| {
+        new.as_ref().is_some_and(|n| Some(n) != old.as_ref())
+    };
+    if moves_endpoint(&changes.iam_endpoint, &row.iam_endpoint)
+        || moves_endpoint(&changes.sts_endpoint, &row.sts_endpoint)
+    {
+        authorize_endpoint_change(caller, changes.name.as_str())?;
+    }
+    if let Some(new_name) = &changes.new_name {
+        row.name = new_name.as_str().to_owned();
+    }
+    if let Some(creds) = &changes.credentials {
+        row.sealed_credentials = seal(state, row.id, &row.uid, creds)?;
+    }
+    if let Some(region) = changes.region {
+        row.region = region;
+    }
+    if let Some(description) = changes.description {
+        row.description = description;
+    }
+    if let Some(protect) = changes.delete_protection {
+        row.delete_protection = protect;
+    }
+    if changes.iam_endpoint.is_some() {
+        row.iam_endpoint = changes.iam_endpoint;
+    }
+    if changes.sts_endpoint.is_some() {
+        row.sts_endpoint = changes.sts_endpoint;
+    }
+    if !targets::update_if_unchanged(state.db(), &row, now_millis()).await? {
+        return Err(AppError::conflict(format!(
+            "target {} was changed or deleted by another request meanwhile; read it again and retry",
+            changes.name
+        )));
+    }
+    if let Some(days) = changes.rotation_days {
+        crate::rotation::schedule::set_interval(state.db(), row.id, days).await?;
+    }
+    tracing::info!(target_name = %row.name, target_id = row.id, "target updated");
+    Ok(row.id)
+}
+
+/// Setting a target's `iam-endpoint` / `sts-endpoint` decides where its credentials are sent
+/// (signed requests carry the session token in clear), so it needs the right that reveals
+/// them, `read`, besides `create` / `update`.
+fn authorize_endpoint_change(caller: &Caller, name: &str) -> AppResult<()> {
+    if crate::access::is_allowed(&caller.rules, Capability::Read, ResourceKind::Target, name) {
+        return Ok(());
+    }
+    Err(AppError::Denied(format!(
+        "access id {} may not set iam-endpoint or sts-endpoint of the target {name}: the endpoint \
+         receives the target's credentials, so changing it needs the read capability on the \
+         target (which reveals them) besides create or update; ask an administrator for a role \
+         with read on it, or leave the endpoints out",
+        caller.access_id
+    )))
+}
+
+/// A public target the caller may read, and the producers that use it that the caller may
+/// `list` (the others are not named).
+pub async fn read(
+    state: &AppState,
+    caller: &Caller,
+    name: &ItemName,
+) -> AppResult<(target::Model, Vec<producer::Model>)> {
+    authorize(
+        caller,
+        Capability::Read,
+        ResourceKind::Target,
+        name.as_str(),
+    )?;
+    let row = find_public(state.db(), name.as_str()).await?;
+    let mut users = targets::producers_using(state.db(), row.id).await?;
+    users.retain(|p| listed(caller, ResourceKind::Item, None, &p.name));
+    Ok((row, users))
+}
+
+/// A target with its credentials opened (`read`), and the producers using it the caller may
+/// `list`. The only operation that reveals a target's secret.
+pub async fn read_secret(
+    state: &AppState,
+    caller: &Caller,
+    name: &ItemName,
+) -> AppResult<(target::Model, Vec<producer::Model>, AwsCredentials)> {
+    let (row, users) = read(state, caller, name).await?;
+    let creds = open(state, &row)?;
+    tracing::info!(target_name = %row.name, "target details (secret) read");
+    Ok((row, users, creds))
+}
+
+/// The public targets the caller may `list` whose names contain `filter` (lower-case), each
+/// with the producers using it that the caller may `list`.
+pub async fn list(
+    state: &AppState,
+    caller: &Caller,
+    filter: Option<&str>,
+) -> AppResult<Vec<(target::Model, Vec<producer::Model>)>> {
+    // All producers in one query, grouped by target: not one query per listed target.
+    let mut users: std::collections::HashMap<i64, Vec<producer::Model>> = Default::default();
+    for p in mayfly_store::producers::list(state.db()).await? {
+        if listed(caller, ResourceKind::Item, None, &p.name) {
+            users.entry(p.target_id).or_default().push(p);
+        }
+    }
+    let mut out = Vec::new();
+    for row in targets::list_public(state.db()).await? {
+        if listed(caller, ResourceKind::Target, filter, &row.name) {
+            let used_by = users.remove(&row.id).unwrap_or_default();
+            out.push((row, used_by));
+        }
+    }
+    Ok(out)
+}
+
+/// Deletes a target. Refused under delete protection, and while producers use it unless
+/// `force-deletion`, which deletes those producers too (unless one of them is protected).
+pub async fn delete(
+    state: &AppState,
+    caller: &Caller,
+    name: &ItemName,
+    force: bool,
+) -> AppResult<()> {
+    authorize(
+        caller,
+        Capability::Delete,
+        ResourceKind::Target,
+        name.as_str(),
+    )?;
+    let row = find_public(state.db(), name.as_str()).await?;
+    if row.delete_protection {
+        return Err(AppError::conflict(format!(
+            "target {name} has delete protection; turn it off with update-aws-target --delete-protection false first"
+        )));
+    }
+    let users = targets::producers_using(state.db(), row.id).await?;
+    // Messages name only the dynamic secrets the caller may `list`; the others are counted.
+    let visible = |p: &producer::Model| listed(caller, ResourceKind::Item, None, &p.name);
+    if !users.is_empty() && !force {
+        return Err(AppError::conflict(format!(
+            "target {name} is used by {}; delete them first or pass force-deletion to delete them with it",
+            describe_users(&users, visible)
+        )));
+    }
+    for p in &users {
+        if !visible(p) {
+            if authorize(caller, Capability::Delete, ResourceKind::Item, &p.name).is_err() {
+                return Err(AppError::Denied(format!(
+                    "access id {} may not delete every dynamic secret that uses target {name} (some are outside the caller's rules); ask an administrator",
+                    caller.access_id
+                )));
+            }
+            if crate::producers::is_delete_protected(p)? {
+                return Err(AppError::conflict(format!(
+                    "a dynamic secret that uses target {name} has delete protection (its name is outside the caller's list rights); ask an administrator"
+                )));
+            }
+            continue;
+        }
+        authorize(caller, Capability::Delete, ResourceKind::Item, &p.name)?;
+        if crate::producers::is_delete_protected(p)? {
+            return Err(AppError::conflict(format!(
+                "dynamic secret {} uses target {name} and has delete protection; turn it off first",
+                p.name
+            )));
+        }
+    }
+    use mayfly_store::leases::{self, LeaseScope};
+    let live = leases::live_iam_count_for_target(state.db(), row.id).await?;
+    if live > 0 && !force {
+        return Err(AppError::conflict(format!(
+            "{live} temporary IAM users issued through target {name} are still live (their dynamic secrets now use another target); revoke them, or pass force-deletion to have them revoked"
+        )));
+    }
+    // No credential may outlive the key that can revoke it. The deleted producers' credentials
+    // and every credential issued through this target go to the revoker (in this transaction:
+    // the request answers at once, whatever their number), and while any is live the target
+    // is retired (hidden, its name free) rather than deleted; the revoker deletes it after
+    // the last one.
+    let txn = mayfly_store::begin_write(state.db())
+        .await
+        .map_err(StoreError::from)?;
+    let now = now_millis();
+    for p in &users {
+        leases::revoke_soon(&txn, LeaseScope::Producer(p.id), now).await?;
+        mayfly_store::producers::delete(&txn, p.id).await?;
+    }
+    let revoking = leases::revoke_soon(&txn, LeaseScope::Target(row.id), now).await?;
+    let needed = leases::live_iam_count_for_target(&txn, row.id).await?;
+    if needed > 0 {
+        targets::retire_by_id(&txn, row.id, &row.uid, now).await?;
+    } else {
+        targets::delete(&txn, row.id).await?;
+    }
+    txn.commit().await.map_err(StoreError::from)?;
+    if revoking > 0 {
+        state.wake_revoker();
+    }
+    tracing::info!(target_name = %name, producers_deleted = users.len(), revoking, retired = needed > 0, "target deleted");
+    Ok(())
+}
+
+/// "/a, /b and 2 other dynamic secrets": the names `visible` allows, the rest counted.
+fn describe_users(users: &[producer::Model], visible: impl Fn(&producer::Model) -> bool) -> String {
+    let names: Vec<&str> = users
+        .iter()
+        .filter(|p| visible(p))
+        .map(|p| p.name.as_str())
+        .collect();
+    let hidden = users.len() - names.len();
+    let others = match hidden {
+        0 => String::new(),
+        1 => "1 dynamic secret you may not list".to_owned(),
+        n => format!("{n} dynamic secrets you may not list"),
+    };
+    match (names.is_empty(), others.is_empty()) {
+        (_, true) => names.join(", "),
+        (true, false) => others,
+        (false, false) => format!("{} and {others}", names.join(", ")),
     }
 }

@@ -3,41 +3,16 @@
 use mayfly_api_types::request::{AwsTarget, Secret};
 use mayfly_domain::{AwsService, ItemName, OutboundPolicy, ValidationErrors};
 
-use mayfly_app::targets::AwsCredentials;
+use mayfly_app::targets::{AwsCredentials, CreateTarget, TargetChanges};
 
 use super::given;
-
-/// A create request, checked.
-#[derive(Debug)]
-pub struct NewTargetInput {
-    pub name: ItemName,
-    pub credentials: AwsCredentials,
-    pub region: String,
-    pub description: String,
-    pub delete_protection: bool,
-    pub iam_endpoint: Option<String>,
-    pub sts_endpoint: Option<String>,
-}
-
-/// An update request, checked: `None` keeps the stored value.
-#[derive(Debug)]
-pub struct TargetChanges {
-    pub name: ItemName,
-    pub new_name: Option<ItemName>,
-    pub credentials: Option<AwsCredentials>,
-    pub region: Option<String>,
-    pub description: Option<String>,
-    pub delete_protection: Option<bool>,
-    pub iam_endpoint: Option<String>,
-    pub sts_endpoint: Option<String>,
-}
 
 pub const DEFAULT_REGION: &str = "us-east-2";
 
 pub fn parse_new(
     req: &AwsTarget,
     outbound: &OutboundPolicy,
-) -> Result<NewTargetInput, ValidationErrors> {
+) -> Result<CreateTarget, ValidationErrors> {
     let mut errors = ValidationErrors::new();
     let name = errors.check("name", parse_name(&req.name));
     let credentials = errors.check(
@@ -83,7 +58,7 @@ pub fn parse_new(
             Some(description),
             Some(iam),
             Some(sts),
-        ) if errors.is_empty() => Ok(NewTargetInput {
+        ) if errors.is_empty() => Ok(CreateTarget {
             name,
             credentials,
             region,
@@ -91,6 +66,7 @@ pub fn parse_new(
             delete_protection: req.delete_protection.unwrap_or(false),
             iam_endpoint: iam,
             sts_endpoint: sts,
+            rotation_days: None,
         }),
         _ => Err(errors),
     }
@@ -154,6 +130,7 @@ pub fn parse_changes(
             delete_protection: req.delete_protection,
             iam_endpoint: iam,
             sts_endpoint: sts,
+            rotation_days: None,
         }),
         _ => Err(errors),
     }
@@ -273,7 +250,7 @@ mod tests {
         )
     }
 
-    fn parse_new(req: &AwsTarget) -> Result<NewTargetInput, ValidationErrors> {
+    fn parse_new(req: &AwsTarget) -> Result<CreateTarget, ValidationErrors> {
         super::parse_new(req, &moto_allowed())
     }
 
