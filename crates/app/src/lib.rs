@@ -21,6 +21,7 @@
 //! - [`aws_source`]: AWS clients per target (the SDK, or fakes in tests).
 //! - [`targets`]: a target's credentials, sealed and opened in one place, and lookups.
 //! - [`resolve`]: a dynamic secret's name to its row, definition and target, cached.
+//! - [`dynamic_secrets`]: dynamic secrets' operations (create, update, get, list, delete).
 //! - [`producers`]: a dynamic secret's row with its parsed definition.
 //! - [`keys`]: the master keys that seal stored secrets (configured, or the key file).
 //! - [`files`]: the data directory and files that only the gateway's user may read.
@@ -38,6 +39,7 @@ pub mod auth_methods;
 pub mod authn;
 pub mod aws_source;
 pub mod cache;
+pub mod dynamic_secrets;
 pub mod error;
 pub mod files;
 pub mod housekeeping;
