@@ -1,6 +1,5 @@
-//! Tests of the core's lease machinery and rotations against in-memory AWS fakes and SQLite
-//! in memory. They set up targets and dynamic secrets through the gateway's handlers, so they
-//! live here until those operations move into `mayfly-app` too.
+//! Tests of the core's rotations against in-memory AWS fakes and SQLite in memory that also
+//! go through the gateway's rotation endpoints (`routes::rotation`); the lease machinery's
+//! tests live with the core (`crates/app/tests/leases.rs`).
 
-mod leases;
 mod rotation;

@@ -1,6 +1,9 @@
 //! A core with SQLite in memory, AWS fakes, a target `/aws` and dynamic secrets `/team/p` and
 //! `/other/p`, for the core's tests.
 
+// Each test binary uses its own part of this module.
+#![allow(dead_code)]
+
 use std::{sync::Arc, time::Duration};
 
 use mayfly_app::{
@@ -52,7 +55,23 @@ pub async fn state() -> AppState {
         .await
         .unwrap();
     }
-    let settings = Settings {
+    let settings = settings();
+    AppState::new(
+        db,
+        KeyRing::single(MasterKey::generate("k1").unwrap()),
+        Arc::new(FixedSource(AwsClients {
+            iam: Arc::new(FakeIam::new()),
+            sts: Arc::new(FakeSts::new()),
+        })),
+        "cluster-1".into(),
+        &settings,
+        Auditor::from_env().unwrap(),
+    )
+}
+
+/// The core's settings with the gateway's defaults, no caching.
+pub fn settings() -> Settings {
+    Settings {
         token_ttl: Duration::from_secs(3600),
         max_body_bytes: 1 << 20,
         request_timeout: Duration::from_secs(60),
@@ -67,16 +86,5 @@ pub async fn state() -> AppState {
         lease_retention: None,
         housekeeping_interval: Duration::from_secs(300),
         admin_rotation_check_interval: Duration::from_secs(600),
-    };
-    AppState::new(
-        db,
-        KeyRing::single(MasterKey::generate("k1").unwrap()),
-        Arc::new(FixedSource(AwsClients {
-            iam: Arc::new(FakeIam::new()),
-            sts: Arc::new(FakeSts::new()),
-        })),
-        "cluster-1".into(),
-        &settings,
-        Auditor::from_env().unwrap(),
-    )
+    }
 }

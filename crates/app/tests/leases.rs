@@ -3,21 +3,21 @@
 
 use std::{sync::Arc, time::Duration};
 
+use mayfly_app::{
+    access::{self as authz, Caller},
+    aws_source::FixedSource,
+    dynamic_secrets::{self, AdminRotation, ProducerInput, TargetChoice},
+    error::AppError,
+    leases::{issue, reconciler, revoker, teardown, TAG_CLUSTER, TAG_LEASE},
+    state::AppState,
+    targets::{self, AwsCredentials, CreateTarget},
+};
 use mayfly_aws::{fake::FakeIam, fake::FakeSts, ops, AwsClients, AwsError};
 use mayfly_crypto::{KeyRing, MasterKey};
+use mayfly_domain::{ItemName, ProducerDraft, ProducerSpec};
 use mayfly_store::leases::{self, LeaseState};
-use serde_json::json;
 
-use crate::{
-    config::{Config, Flags},
-    error::ApiError,
-    routes,
-};
-use mayfly_app::access as authz;
-use mayfly_app::access::Caller;
-use mayfly_app::aws_source::FixedSource;
-use mayfly_app::leases::{issue, reconciler, revoker, teardown, TAG_CLUSTER, TAG_LEASE};
-use mayfly_app::state::AppState;
+mod common;
 
 struct Fixture {
     state: AppState,
@@ -28,8 +28,10 @@ struct Fixture {
 
 async fn fixture() -> Fixture {
     let db = mayfly_store::connect("sqlite::memory:", 1).await.unwrap();
-    let mut config = Config::from_layers(Flags::default(), |_| None).unwrap();
-    config.reconcile_min_age = Duration::ZERO;
+    let mut settings = common::settings();
+    settings.reconcile_min_age = Duration::ZERO;
+    // The gateway's default: the stale-cache test needs the producer cache.
+    settings.cache_ttl = Duration::from_secs(2);
     let iam = Arc::new(FakeIam::new());
     let sts = Arc::new(FakeSts::new());
     let aws = Arc::new(FixedSource(AwsClients {
@@ -38,14 +40,7 @@ async fn fixture() -> Fixture {
     }));
     let keys = KeyRing::single(MasterKey::generate("k1").unwrap());
     let auditor = mayfly_app::audit::Auditor::from_env().unwrap();
-    let state = AppState::new(
-        db,
-        keys,
-        aws,
-        "cluster-1".into(),
-        &config.settings(),
-        auditor,
-    );
+    let state = AppState::new(db, keys, aws, "cluster-1".into(), &settings, auditor);
     let caller = Caller {
         access_id: "p-test".into(),
         auth_method_id: "am".into(),
@@ -60,22 +55,46 @@ async fn fixture() -> Fixture {
             .collect(),
         audit_access: mayfly_app::access::AuditAccess::All,
     };
-    let target = serde_json::from_value(
-        json!({"name": "/aws", "access-key-id": "AKIAIOSFODNN7EXAMPLE", "access-key": "s"}),
+    targets::create(
+        &state,
+        &caller,
+        CreateTarget {
+            name: ItemName::parse("/aws").unwrap(),
+            credentials: AwsCredentials {
+                access_key_id: "AKIAIOSFODNN7EXAMPLE".into(),
+                secret_access_key: "s".into(),
+                session_token: None,
+            },
+            region: "us-east-2".into(),
+            description: String::new(),
+            delete_protection: false,
+            iam_endpoint: None,
+            sts_endpoint: None,
+            rotation_days: None,
+        },
     )
+    .await
     .unwrap();
-    routes::targets::create(&state, &caller, target, crate::operation::Flavor::Old)
-        .await
-        .unwrap();
-    let producer = serde_json::from_value(json!({
-        "name": "/p", "target-name": "/aws", "access-mode": "iam_user",
-        "aws-user-policies": "arn:aws:iam::aws:policy/ReadOnlyAccess",
-        "aws-policy-document": r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:ListAllMyBuckets","Resource":"*"}]}"#,
-    }))
+    let (name, spec) = ProducerSpec::parse(&ProducerDraft {
+        name: Some("/p".into()),
+        access_mode: Some("iam_user".into()),
+        user_policies: Some("arn:aws:iam::aws:policy/ReadOnlyAccess".into()),
+        policy_document: Some(r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:ListAllMyBuckets","Resource":"*"}]}"#.into()),
+        ..Default::default()
+    })
     .unwrap();
-    routes::producers::create(&state, &caller, producer)
-        .await
-        .unwrap();
+    dynamic_secrets::create(
+        &state,
+        &caller,
+        ProducerInput {
+            name,
+            spec,
+            target: TargetChoice::Named(ItemName::parse("/aws").unwrap()),
+            admin_rotation: AdminRotation::default(),
+        },
+    )
+    .await
+    .unwrap();
     Fixture {
         state,
         iam,
@@ -85,7 +104,7 @@ async fn fixture() -> Fixture {
 }
 
 impl Fixture {
-    async fn issue(&self) -> Result<issue::Value, ApiError> {
+    async fn issue(&self) -> Result<issue::Value, AppError> {
         let requester = issue::Requester {
             caller: self.caller.clone(),
             client_address: "127.0.0.1".into(),
@@ -94,13 +113,12 @@ impl Fixture {
             &self.state,
             requester,
             issue::GetValue {
-                name: mayfly_domain::ItemName::parse("/p").unwrap(),
+                name: ItemName::parse("/p").unwrap(),
                 args: Vec::new(),
                 timeout: None,
             },
         )
         .await
-        .map_err(ApiError::from)
     }
 
     async fn lease(&self, id: &str) -> leases::Lease {
@@ -129,7 +147,7 @@ async fn a_fault_after_create_user_rolls_back_and_returns_no_credential() {
     f.iam
         .fail_always(ops::ATTACH_USER_POLICY, denied(ops::ATTACH_USER_POLICY));
     let err = f.issue().await.unwrap_err();
-    assert!(matches!(err, ApiError::Upstream(_)), "{err:?}");
+    assert!(matches!(err, AppError::Aws(_)), "{err:?}");
     assert!(err.to_string().contains("iam:AttachUserPolicy"), "{err}");
     assert!(f.iam.user_names().is_empty(), "the half-made user is gone");
     let leases = f.all_leases().await;
@@ -250,12 +268,11 @@ async fn deleting_a_producer_hands_its_users_to_the_revoker_which_retries_until_
     assert_eq!(f.iam.user_names().len(), 2);
     f.iam
         .fail_always(ops::DELETE_USER, AwsError::Unreachable("down".into()));
-    let named = |n: &str| serde_json::from_value(json!({"name": n})).unwrap();
     // The answer comes at once with the count; nothing is torn down within the request.
-    let (name, revoking) = routes::producers::delete(&f.state, &f.caller, named("/p"))
+    let revoking = dynamic_secrets::delete(&f.state, &f.caller, &ItemName::parse("/p").unwrap())
         .await
         .unwrap();
-    assert_eq!((name.as_str(), revoking), ("/p", 2));
+    assert_eq!(revoking, 2);
     assert_eq!(f.iam.user_names().len(), 2);
     // The revoker works without the producer row; a failure is kept and retried.
     let round = revoker::run_once(&f.state).await;
@@ -290,7 +307,7 @@ async fn a_producer_deleted_through_another_gateway_gets_no_new_lease_from_a_sta
         .unwrap();
 
     let err = f.issue().await.unwrap_err();
-    assert!(matches!(err, ApiError::NotFound(_)), "{err:?}");
+    assert!(matches!(err, AppError::NotFound(_)), "{err:?}");
     assert!(
         err.to_string().contains("deleted or changed just now"),
         "{err}"
