@@ -6,8 +6,9 @@
 //! the reconciler take over work whose gateway died.
 
 use sea_orm::{
-    sea_query::Expr, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect,
+    sea_query::{Expr, SimpleExpr},
+    ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect,
 };
 
 pub use crate::entity::lease::{LeaseState, Model as Lease};
@@ -165,19 +166,14 @@ pub async fn mark_active(
     aws_account: Option<String>,
     now: Millis,
 ) -> Result<bool, StoreError> {
-    let res = lease::Entity::update_many()
-        .col_expr(
-            lease::Column::State,
-            Expr::value(LeaseState::Active.as_str()),
-        )
-        .col_expr(lease::Column::AccessKeyId, Expr::value(access_key_id))
-        .col_expr(lease::Column::AwsAccount, Expr::value(aws_account))
-        .col_expr(lease::Column::UpdatedAt, Expr::value(now))
-        .filter(lease::Column::Id.eq(id))
-        .filter(lease::Column::State.eq(LeaseState::Creating))
-        .exec(db)
-        .await?;
-    Ok(res.rows_affected == 1)
+    Transition::from_states(&[LeaseState::Creating])
+        .of(id)
+        .to(LeaseState::Active)
+        .set(lease::Column::AccessKeyId, Expr::value(access_key_id))
+        .set(lease::Column::AwsAccount, Expr::value(aws_account))
+        .set(lease::Column::UpdatedAt, Expr::value(now))
+        .exec_one(db)
+        .await
 }
 
 /// `creating` -> `aborted` once whatever issuing created has been torn down.
@@ -187,19 +183,14 @@ pub async fn mark_aborted(
     reason: &str,
     now: Millis,
 ) -> Result<bool, StoreError> {
-    let res = lease::Entity::update_many()
-        .col_expr(
-            lease::Column::State,
-            Expr::value(LeaseState::Aborted.as_str()),
-        )
-        .col_expr(lease::Column::LastError, Expr::value(truncate(reason)))
-        .col_expr(lease::Column::UpdatedAt, Expr::value(now))
-        .col_expr(lease::Column::EndedAt, Expr::value(now))
-        .filter(lease::Column::Id.eq(id))
-        .filter(lease::Column::State.eq(LeaseState::Creating))
-        .exec(db)
-        .await?;
-    Ok(res.rows_affected == 1)
+    Transition::from_states(&[LeaseState::Creating])
+        .of(id)
+        .to(LeaseState::Aborted)
+        .set(lease::Column::LastError, Expr::value(truncate(reason)))
+        .set(lease::Column::UpdatedAt, Expr::value(now))
+        .set(lease::Column::EndedAt, Expr::value(now))
+        .exec_one(db)
+        .await
 }
 
 /// Claims a lease for teardown: `active`/`revoke_failed` -> `revoking`, owned by `claimer`.
@@ -210,19 +201,14 @@ pub async fn claim_for_revoke(
     claimer: &str,
     now: Millis,
 ) -> Result<bool, StoreError> {
-    let res = lease::Entity::update_many()
-        .col_expr(
-            lease::Column::State,
-            Expr::value(LeaseState::Revoking.as_str()),
-        )
-        .col_expr(lease::Column::ClaimedBy, Expr::value(claimer))
-        .col_expr(lease::Column::ClaimedAt, Expr::value(now))
-        .col_expr(lease::Column::UpdatedAt, Expr::value(now))
-        .filter(lease::Column::Id.eq(id))
-        .filter(lease::Column::State.is_in([LeaseState::Active, LeaseState::RevokeFailed]))
-        .exec(db)
-        .await?;
-    Ok(res.rows_affected == 1)
+    Transition::from_states(&[LeaseState::Active, LeaseState::RevokeFailed])
+        .of(id)
+        .to(LeaseState::Revoking)
+        .set(lease::Column::ClaimedBy, Expr::value(claimer))
+        .set(lease::Column::ClaimedAt, Expr::value(now))
+        .set(lease::Column::UpdatedAt, Expr::value(now))
+        .exec_one(db)
+        .await
 }
 
 /// Takes over a lease stuck in `creating` or `revoking` whose owner vanished: conditional on
@@ -233,22 +219,16 @@ pub async fn take_over(
     claimer: &str,
     now: Millis,
 ) -> Result<bool, StoreError> {
-    let mut q = lease::Entity::update_many()
-        .col_expr(
-            lease::Column::State,
-            Expr::value(LeaseState::Revoking.as_str()),
-        )
-        .col_expr(lease::Column::ClaimedBy, Expr::value(claimer))
-        .col_expr(lease::Column::ClaimedAt, Expr::value(now))
-        .col_expr(lease::Column::UpdatedAt, Expr::value(now))
-        .filter(lease::Column::Id.eq(seen.id.clone()))
-        .filter(lease::Column::State.eq(seen.state))
-        .filter(lease::Column::UpdatedAt.eq(seen.updated_at));
-    q = match &seen.claimed_by {
-        Some(c) => q.filter(lease::Column::ClaimedBy.eq(c.clone())),
-        None => q.filter(lease::Column::ClaimedBy.is_null()),
-    };
-    Ok(q.exec(db).await?.rows_affected == 1)
+    Transition::from_states(&[seen.state])
+        .of(&seen.id)
+        .updated_at(seen.updated_at)
+        .claimed_by(seen.claimed_by.as_deref())
+        .to(LeaseState::Revoking)
+        .set(lease::Column::ClaimedBy, Expr::value(claimer))
+        .set(lease::Column::ClaimedAt, Expr::value(now))
+        .set(lease::Column::UpdatedAt, Expr::value(now))
+        .exec_one(db)
+        .await
 }
 
 /// `revoking` (ours) -> `final_state`: `revoked`, or `aborted` for a lease whose creation
@@ -260,20 +240,18 @@ pub async fn finish_revoke(
     final_state: LeaseState,
     now: Millis,
 ) -> Result<bool, StoreError> {
-    let res = lease::Entity::update_many()
-        .col_expr(lease::Column::State, Expr::value(final_state.as_str()))
-        .col_expr(
+    Transition::from_states(&[LeaseState::Revoking])
+        .of(id)
+        .claimed_by(Some(claimer))
+        .to(final_state)
+        .set(
             lease::Column::LastError,
             Expr::value(Option::<String>::None),
         )
-        .col_expr(lease::Column::UpdatedAt, Expr::value(now))
-        .col_expr(lease::Column::EndedAt, Expr::value(now))
-        .filter(lease::Column::Id.eq(id))
-        .filter(lease::Column::State.eq(LeaseState::Revoking))
-        .filter(lease::Column::ClaimedBy.eq(claimer))
-        .exec(db)
-        .await?;
-    Ok(res.rows_affected == 1)
+        .set(lease::Column::UpdatedAt, Expr::value(now))
+        .set(lease::Column::EndedAt, Expr::value(now))
+        .exec_one(db)
+        .await
 }
 
 /// `revoking` (ours) -> `revoke_failed`, to be retried at `next_attempt_at`.
@@ -285,24 +263,19 @@ pub async fn mark_revoke_failed(
     next_attempt_at: Millis,
     now: Millis,
 ) -> Result<bool, StoreError> {
-    let res = lease::Entity::update_many()
-        .col_expr(
-            lease::Column::State,
-            Expr::value(LeaseState::RevokeFailed.as_str()),
-        )
-        .col_expr(lease::Column::LastError, Expr::value(truncate(error)))
-        .col_expr(
+    Transition::from_states(&[LeaseState::Revoking])
+        .of(id)
+        .claimed_by(Some(claimer))
+        .to(LeaseState::RevokeFailed)
+        .set(lease::Column::LastError, Expr::value(truncate(error)))
+        .set(
             lease::Column::Attempts,
             Expr::col(lease::Column::Attempts).add(1),
         )
-        .col_expr(lease::Column::NextAttemptAt, Expr::value(next_attempt_at))
-        .col_expr(lease::Column::UpdatedAt, Expr::value(now))
-        .filter(lease::Column::Id.eq(id))
-        .filter(lease::Column::State.eq(LeaseState::Revoking))
-        .filter(lease::Column::ClaimedBy.eq(claimer))
-        .exec(db)
-        .await?;
-    Ok(res.rows_affected == 1)
+        .set(lease::Column::NextAttemptAt, Expr::value(next_attempt_at))
+        .set(lease::Column::UpdatedAt, Expr::value(now))
+        .exec_one(db)
+        .await
 }
 
 /// `iam_user` leases due for teardown: expired `active` ones and `revoke_failed` ones whose
@@ -333,19 +306,14 @@ pub async fn due_for_revoke(
 
 /// STS leases past expiry become `expired` (AWS ended them; nothing to tear down).
 pub async fn expire_sts(db: &impl ConnectionTrait, now: Millis) -> Result<u64, StoreError> {
-    Ok(lease::Entity::update_many()
-        .col_expr(
-            lease::Column::State,
-            Expr::value(LeaseState::Expired.as_str()),
-        )
-        .col_expr(lease::Column::UpdatedAt, Expr::value(now))
-        .col_expr(lease::Column::EndedAt, Expr::value(now))
-        .filter(lease::Column::State.eq(LeaseState::Active))
-        .filter(lease::Column::ExpiresAt.lte(now))
-        .filter(lease::Column::Mode.ne(IAM_USER))
+    Transition::from_states(&[LeaseState::Active])
+        .when(lease::Column::ExpiresAt.lte(now))
+        .when(lease::Column::Mode.ne(IAM_USER))
+        .to(LeaseState::Expired)
+        .set(lease::Column::UpdatedAt, Expr::value(now))
+        .set(lease::Column::EndedAt, Expr::value(now))
         .exec(db)
-        .await?
-        .rows_affected)
+        .await
 }
 
 /// Leases stuck in `state` (`creating` or `revoking`) with no change since `cutoff`.
@@ -372,23 +340,20 @@ pub async fn set_expiry(
     custom_ttl_min: i64,
     now: Millis,
 ) -> Result<bool, StoreError> {
-    let res = lease::Entity::update_many()
-        .col_expr(lease::Column::ExpiresAt, Expr::value(expires_at))
-        .col_expr(lease::Column::CustomTtlMin, Expr::value(custom_ttl_min))
-        .col_expr(lease::Column::UpdatedAt, Expr::value(now))
-        .filter(lease::Column::Id.eq(id))
-        .filter(lease::Column::State.eq(LeaseState::Active))
-        .exec(db)
-        .await?;
-    Ok(res.rows_affected == 1)
+    Transition::from_states(&[LeaseState::Active])
+        .of(id)
+        .set(lease::Column::ExpiresAt, Expr::value(expires_at))
+        .set(lease::Column::CustomTtlMin, Expr::value(custom_ttl_min))
+        .set(lease::Column::UpdatedAt, Expr::value(now))
+        .exec_one(db)
+        .await
 }
 
 /// Moves the expiry of a `revoke_failed` lease's retry to now (an explicit revoke request).
 pub async fn retry_now(db: &impl ConnectionTrait, id: &str, now: Millis) -> Result<(), StoreError> {
-    lease::Entity::update_many()
-        .col_expr(lease::Column::NextAttemptAt, Expr::value(now))
-        .filter(lease::Column::Id.eq(id))
-        .filter(lease::Column::State.eq(LeaseState::RevokeFailed))
+    Transition::from_states(&[LeaseState::RevokeFailed])
+        .of(id)
+        .set(lease::Column::NextAttemptAt, Expr::value(now))
         .exec(db)
         .await?;
     Ok(())
@@ -404,23 +369,18 @@ pub async fn release_claims(
     claimer: &str,
     now: Millis,
 ) -> Result<u64, StoreError> {
-    Ok(lease::Entity::update_many()
-        .col_expr(
-            lease::Column::State,
-            Expr::value(LeaseState::RevokeFailed.as_str()),
-        )
-        .col_expr(
+    Transition::from_states(&[LeaseState::Revoking])
+        .claimed_by(Some(claimer))
+        .to(LeaseState::RevokeFailed)
+        .set(
             lease::Column::LastError,
             Expr::value("the gateway stopped before this teardown finished; released for any gateway to finish"),
         )
-        .col_expr(lease::Column::NextAttemptAt, Expr::value(now))
-        .col_expr(lease::Column::ClaimedBy, Expr::value(Option::<String>::None))
-        .col_expr(lease::Column::UpdatedAt, Expr::value(now))
-        .filter(lease::Column::State.eq(LeaseState::Revoking))
-        .filter(lease::Column::ClaimedBy.eq(claimer))
+        .set(lease::Column::NextAttemptAt, Expr::value(now))
+        .set(lease::Column::ClaimedBy, Expr::value(Option::<String>::None))
+        .set(lease::Column::UpdatedAt, Expr::value(now))
         .exec(db)
-        .await?
-        .rows_affected)
+        .await
 }
 
 /// How many live `iam_user` leases were issued through a target (they need it to be revoked).
@@ -447,9 +407,13 @@ pub enum LeaseScope {
 
 impl LeaseScope {
     fn filter<Q: QueryFilter>(self, q: Q) -> Q {
+        q.filter(self.condition())
+    }
+
+    fn condition(self) -> SimpleExpr {
         match self {
-            LeaseScope::Producer(id) => q.filter(lease::Column::ProducerId.eq(id)),
-            LeaseScope::Target(id) => q.filter(lease::Column::TargetId.eq(id)),
+            LeaseScope::Producer(id) => lease::Column::ProducerId.eq(id),
+            LeaseScope::Target(id) => lease::Column::TargetId.eq(id),
         }
     }
 }
@@ -465,20 +429,18 @@ pub async fn revoke_soon(
     scope: LeaseScope,
     now: Millis,
 ) -> Result<u64, StoreError> {
-    scope
-        .filter(lease::Entity::update_many())
-        .col_expr(lease::Column::ExpiresAt, Expr::value(now))
-        .col_expr(lease::Column::UpdatedAt, Expr::value(now))
-        .filter(lease::Column::Mode.eq(IAM_USER))
-        .filter(lease::Column::State.eq(LeaseState::Active))
-        .filter(lease::Column::ExpiresAt.gt(now))
+    Transition::from_states(&[LeaseState::Active])
+        .in_scope(scope)
+        .when(lease::Column::Mode.eq(IAM_USER))
+        .when(lease::Column::ExpiresAt.gt(now))
+        .set(lease::Column::ExpiresAt, Expr::value(now))
+        .set(lease::Column::UpdatedAt, Expr::value(now))
         .exec(db)
         .await?;
-    scope
-        .filter(lease::Entity::update_many())
-        .col_expr(lease::Column::NextAttemptAt, Expr::value(now))
-        .filter(lease::Column::Mode.eq(IAM_USER))
-        .filter(lease::Column::State.eq(LeaseState::RevokeFailed))
+    Transition::from_states(&[LeaseState::RevokeFailed])
+        .in_scope(scope)
+        .when(lease::Column::Mode.eq(IAM_USER))
+        .set(lease::Column::NextAttemptAt, Expr::value(now))
         .exec(db)
         .await?;
     Ok(scope
@@ -531,6 +493,90 @@ pub async fn count_in_state(
         .filter(lease::Column::State.eq(state))
         .count(db)
         .await?)
+}
+
+/// One conditional change of lease rows, `UPDATE leases SET <columns> WHERE state IN <from>
+/// AND <conditions>`: every state change above goes through it, so each reads as which rows
+/// it applies to and what they become. The state condition is always there (that is what makes
+/// concurrent changes safe); the others narrow it to one lease, its claimer, its last change.
+#[must_use]
+struct Transition {
+    /// `state = ?` or `state IN (...)`, then the further conditions, all ANDed.
+    conditions: Vec<SimpleExpr>,
+    /// The columns to set, in order.
+    set: Vec<(lease::Column, SimpleExpr)>,
+}
+
+impl Transition {
+    /// Rows in one of the states `from`.
+    fn from_states(from: &[LeaseState]) -> Self {
+        let state = match from {
+            [one] => lease::Column::State.eq(*one),
+            many => lease::Column::State.is_in(many.iter().copied()),
+        };
+        Transition {
+            conditions: vec![state],
+            set: Vec::new(),
+        }
+    }
+
+    /// Only the lease `id`.
+    fn of(self, id: &str) -> Self {
+        self.when(lease::Column::Id.eq(id))
+    }
+
+    /// Only while claimed by `claimer` (`None`: while nobody claims it).
+    fn claimed_by(self, claimer: Option<&str>) -> Self {
+        self.when(match claimer {
+            Some(c) => lease::Column::ClaimedBy.eq(c),
+            None => lease::Column::ClaimedBy.is_null(),
+        })
+    }
+
+    /// Only while the row was last changed at `updated_at`.
+    fn updated_at(self, updated_at: Millis) -> Self {
+        self.when(lease::Column::UpdatedAt.eq(updated_at))
+    }
+
+    /// Only leases in `scope`.
+    fn in_scope(self, scope: LeaseScope) -> Self {
+        self.when(scope.condition())
+    }
+
+    /// Any further condition.
+    fn when(mut self, condition: SimpleExpr) -> Self {
+        self.conditions.push(condition);
+        self
+    }
+
+    /// Moves the rows to `state`.
+    fn to(self, state: LeaseState) -> Self {
+        self.set(lease::Column::State, Expr::value(state.as_str()))
+    }
+
+    /// Sets `column` to `value`.
+    fn set(mut self, column: lease::Column, value: SimpleExpr) -> Self {
+        self.set.push((column, value));
+        self
+    }
+
+    /// Runs the update; returns how many rows changed.
+    async fn exec(self, db: &impl ConnectionTrait) -> Result<u64, StoreError> {
+        let mut update = lease::Entity::update_many();
+        for (column, value) in self.set {
+            update = update.col_expr(column, value);
+        }
+        for condition in self.conditions {
+            update = update.filter(condition);
+        }
+        Ok(update.exec(db).await?.rows_affected)
+    }
+
+    /// Runs an update of one lease; returns whether it changed (false: someone else changed
+    /// the row first, or it is not in a `from` state).
+    async fn exec_one(self, db: &impl ConnectionTrait) -> Result<bool, StoreError> {
+        Ok(self.exec(db).await? == 1)
+    }
 }
 
 /// Error texts are kept short: they are shown in lists and must not grow rows without bound.
