@@ -1,13 +1,16 @@
 //! `mayfly-gateway`: load configuration, start logging, then serve (no subcommand) or run a
-//! maintenance command (`rotate-master-key`) against the same database and keys.
+//! maintenance command (`rotate-master-key`) against the same database and keys. `openapi`
+//! prints the API's OpenAPI document and needs neither configuration nor a database.
 
 use clap::{Parser, Subcommand};
 use mayfly_app::rotation::master;
 use mayfly_gateway::{
     config::{Config, Flags},
+    openapi,
     startup::Application,
     telemetry,
 };
+use std::io::Write;
 
 /// Command line: the gateway's flags, and optionally a maintenance command.
 #[derive(Debug, Parser)]
@@ -34,11 +37,19 @@ enum Command {
     /// a rerun finishes an unfinished re-seal. Prints what it did; exits 1 if values are
     /// left under older keys.
     RotateMasterKey,
+    /// Print the OpenAPI document of the API (what GET /openapi.json serves) and exit.
+    ///
+    /// Reads no configuration and touches no database, key or network: the document depends
+    /// only on the code. scripts/gen-api-reference.py builds docs/api-reference.md from it.
+    Openapi,
 }
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
+    if let Some(Command::Openapi) = cli.command {
+        return print_openapi();
+    }
     let config = match Config::from_layers(cli.flags, |k| std::env::var(k).ok()) {
         Ok(c) => c,
         Err(e) => {
@@ -52,6 +63,31 @@ async fn main() -> std::process::ExitCode {
     match cli.command {
         None => serve(config).await,
         Some(Command::RotateMasterKey) => rotate_master_key(config).await,
+        // Handled above, before the configuration is read.
+        Some(Command::Openapi) => print_openapi(),
+    }
+}
+
+/// `mayfly-gateway openapi`: the document on stdout, followed by a newline.
+fn print_openapi() -> std::process::ExitCode {
+    let document = match openapi::document_json() {
+        Ok(bytes) => bytes,
+        Err(e) => {
+            eprintln!("mayfly-gateway openapi: cannot serialize the OpenAPI document: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    let mut stdout = std::io::stdout().lock();
+    match stdout
+        .write_all(document)
+        .and_then(|()| stdout.write_all(b"\n"))
+        .and_then(|()| stdout.flush())
+    {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("mayfly-gateway openapi: {e}");
+            std::process::ExitCode::FAILURE
+        }
     }
 }
 

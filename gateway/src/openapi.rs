@@ -768,6 +768,15 @@ fn document_bytes() -> &'static Result<Vec<u8>, String> {
     DOCUMENT.get_or_init(|| serde_json::to_vec(&build().document).map_err(|e| e.to_string()))
 }
 
+/// The document exactly as `GET /openapi.json` serves it (compact JSON), without a server:
+/// `mayfly-gateway openapi` prints it. Needs no database, keys or network.
+pub fn document_json() -> Result<&'static [u8], &'static str> {
+    document_bytes()
+        .as_ref()
+        .map(Vec::as_slice)
+        .map_err(String::as_str)
+}
+
 /// `GET /openapi.json`: needs no token; the document holds nothing secret.
 pub async fn serve() -> Result<HttpResponse, ApiError> {
     match document_bytes() {

@@ -246,10 +246,7 @@ pub async fn update(
         }
         TargetChoice::Inline { creds, region } if old_target.is_private => {
             let current = open(state, &old_target)?;
-            if current.access_key_id == creds.access_key_id
-                && current.secret_access_key == creds.secret_access_key
-                && old_target.region == *region
-            {
+            if current.same_key_as(creds) && old_target.region == *region {
                 // The same inline credentials sent again (the SDKs send every field).
                 old_target
             } else {

@@ -9,19 +9,67 @@ use mayfly_store::{
 };
 use sea_orm::ConnectionTrait;
 
+use secrecy::{ExposeSecret, SecretString};
+
 use crate::{
     access::{authorize, listed, Caller, Capability, ResourceKind},
     error::{AppError, AppResult},
     state::AppState,
 };
 
-/// The AWS credentials of a target: sealed together at rest, never logged.
+/// The AWS credentials of a target: sealed together at rest, never logged. The secret parts
+/// are `SecretString`s: zeroed when dropped, `[REDACTED]` if ever formatted, and read only
+/// through `expose_secret` where they must be (sealing, signing, `get-target-details`).
 #[derive(Clone, serde::Serialize, serde::Deserialize)]
 pub struct AwsCredentials {
     pub access_key_id: String,
-    pub secret_access_key: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub session_token: Option<String>,
+    #[serde(
+        serialize_with = "secret_serde::serialize",
+        deserialize_with = "secret_serde::deserialize"
+    )]
+    pub secret_access_key: SecretString,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "secret_serde::serialize_opt",
+        deserialize_with = "secret_serde::deserialize_opt"
+    )]
+    pub session_token: Option<SecretString>,
+}
+
+impl AwsCredentials {
+    /// Whether `other` holds the same key (id and secret).
+    pub fn same_key_as(&self, other: &AwsCredentials) -> bool {
+        self.access_key_id == other.access_key_id
+            && self.secret_access_key.expose_secret() == other.secret_access_key.expose_secret()
+    }
+}
+
+/// The sealed JSON form of the secret fields: plain strings inside the sealed value only.
+mod secret_serde {
+    use secrecy::{ExposeSecret, SecretString};
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(v: &SecretString, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(v.expose_secret())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<SecretString, D::Error> {
+        String::deserialize(d).map(SecretString::from)
+    }
+
+    pub fn serialize_opt<S: Serializer>(v: &Option<SecretString>, s: S) -> Result<S::Ok, S::Error> {
+        match v {
+            Some(v) => s.serialize_some(v.expose_secret()),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub fn deserialize_opt<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Option<SecretString>, D::Error> {
+        Option::<String>::deserialize(d).map(|v| v.map(SecretString::from))
+    }
 }
 
 impl std::fmt::Debug for AwsCredentials {

@@ -10,6 +10,7 @@ use mayfly_app::{
     targets::{self, AwsCredentials, CreateTarget},
 };
 use mayfly_domain::ItemName;
+use secrecy::ExposeSecret;
 
 fn name(s: &str) -> ItemName {
     ItemName::parse(s).unwrap()
@@ -70,7 +71,10 @@ async fn use_does_not_reveal_and_endpoints_need_read() {
     let (_, _, creds) = targets::read_secret(&state, &reader, &name("/team/aws"))
         .await
         .unwrap();
-    assert_eq!(creds.secret_access_key, "secret/KnownValue+1");
+    assert_eq!(
+        creds.secret_access_key.expose_secret(),
+        "secret/KnownValue+1"
+    );
     let err = targets::read_secret(&state, &reader, &name("/aws"))
         .await
         .unwrap_err();

@@ -117,7 +117,7 @@ fn parse_target_choice(
             Some(TargetChoice::Inline {
                 creds: AwsCredentials {
                     access_key_id: id.to_owned(),
-                    secret_access_key: secret.to_owned(),
+                    secret_access_key: secret.into(),
                     session_token: None,
                 },
                 region,

@@ -187,8 +187,8 @@ fn credentials(
             }
             Ok(Some(AwsCredentials {
                 access_key_id: id.to_owned(),
-                secret_access_key: secret.to_owned(),
-                session_token: session_token.map(str::to_owned),
+                secret_access_key: secret.into(),
+                session_token: session_token.map(Into::into),
             }))
         }
     }

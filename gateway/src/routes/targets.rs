@@ -11,6 +11,7 @@ use mayfly_app::{
 };
 use mayfly_domain::ItemName;
 use mayfly_store::entity::{producer, target};
+use secrecy::ExposeSecret;
 
 use super::target_input;
 use crate::{
@@ -61,9 +62,12 @@ pub async fn get_details(
         value: response::TargetDetailsValue {
             aws_target_details: response::AwsTargetDetails {
                 aws_access_key_id: creds.access_key_id,
-                aws_secret_access_key: creds.secret_access_key,
+                aws_secret_access_key: creds.secret_access_key.expose_secret().to_owned(),
                 aws_region: row.region.clone(),
-                aws_session_token: creds.session_token.unwrap_or_default(),
+                aws_session_token: creds
+                    .session_token
+                    .map(|t| t.expose_secret().to_owned())
+                    .unwrap_or_default(),
                 use_gw_cloud_identity: false,
             },
         },

@@ -13,7 +13,6 @@ pub mod teardown;
 
 use mayfly_aws::{AwsClients, AwsConnection};
 use mayfly_store::entity::target;
-use secrecy::SecretString;
 
 use crate::targets::open;
 
@@ -31,8 +30,8 @@ pub fn clients_for(state: &AppState, target: &target::Model) -> AppResult<AwsCli
     let creds = open(state, target)?;
     let conn = AwsConnection {
         access_key_id: creds.access_key_id,
-        secret_access_key: SecretString::from(creds.secret_access_key),
-        session_token: creds.session_token.map(SecretString::from),
+        secret_access_key: creds.secret_access_key,
+        session_token: creds.session_token,
         region: target.region.clone(),
         iam_endpoint: target.iam_endpoint.clone(),
         sts_endpoint: target.sts_endpoint.clone(),

@@ -24,7 +24,6 @@ use std::{collections::BTreeSet, time::Duration};
 
 use mayfly_aws::{AwsClients, AwsConnection, AwsError, RetryPolicy};
 use mayfly_store::{now_millis, rotation as store, targets, Millis};
-use secrecy::ExposeSecret;
 use tokio::time::Instant;
 
 use crate::targets::{open, seal};
@@ -319,7 +318,7 @@ async fn rotate_claimed(
     // 6. Store it.
     let mut new_creds = creds.clone();
     new_creds.access_key_id = new_key_id.clone();
-    new_creds.secret_access_key = new_key.secret_access_key.expose_secret().to_owned();
+    new_creds.secret_access_key = new_key.secret_access_key.clone();
     new_creds.session_token = None;
     let sealed = seal(state, row.id, &row.uid, &new_creds)?;
     let now = now_millis();
