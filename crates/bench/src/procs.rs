@@ -1,5 +1,9 @@
 //! The processes a benchmark runs against: moto and `mayfly-gateway` (release build), each on a
 //! free loopback port, killed when their handle is dropped.
+//!
+//! Finding the binary, picking ports, starting moto and the gateway's command line come from
+//! `mayfly-testkit`; what only the benchmarks need stays here: async start-up timed from spawn
+//! to the first 200 of `/health/ready`, restarts on the same port, and RSS sampling.
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -7,74 +11,45 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 use base64::Engine as _;
+use mayfly_testkit::moto::{MotoOptions, MotoServer};
 use tokio::process::{Child, Command};
 
 use crate::api::Api;
 
-/// `<workspace>/target/release/mayfly-gateway`, or `MAYFLY_GATEWAY_BIN`.
+/// `<workspace>/target/release/mayfly-gateway`, or `MAYFLY_GATEWAY_BIN`: the testkit's lookup
+/// ([`mayfly_testkit::binary::gateway_binary_location`]) for the release profile, never built
+/// here.
 pub fn gateway_binary() -> Result<PathBuf> {
-    if let Some(path) = std::env::var_os("MAYFLY_GATEWAY_BIN").filter(|p| !p.is_empty()) {
-        return Ok(PathBuf::from(path));
-    }
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .map(|dir| {
-            if dir.is_absolute() {
-                dir
-            } else {
-                mayfly_testkit::binary::workspace_root().join(dir)
-            }
-        })
-        .unwrap_or_else(|| mayfly_testkit::binary::workspace_root().join("target"));
-    let path = target.join("release").join("mayfly-gateway");
-    if !path.is_file() {
+    let location = mayfly_testkit::binary::gateway_binary_location("release");
+    if !location.explicit && !location.path.is_file() {
         bail!(
             "{} is missing: run `cargo build --release --bin mayfly-gateway` first (the \
              benchmarks measure the release build), or set MAYFLY_GATEWAY_BIN",
-            path.display()
+            location.path.display()
         );
     }
-    Ok(path)
+    Ok(location.path)
 }
 
-/// A private moto server without IAM authentication (any key works, any role can be assumed).
+/// A private moto server without IAM authentication (any key works, any role can be assumed):
+/// the testkit's [`MotoServer`], started off the async runtime, logging to the work directory.
 pub struct Moto {
     pub url: String,
-    _child: Child,
+    _server: MotoServer,
 }
 
 impl Moto {
     pub async fn spawn(log_dir: &Path) -> Result<Moto> {
-        let exe = mayfly_testkit::moto::moto_server_executable().map_err(anyhow::Error::msg)?;
-        let port = free_port()?;
-        let log = std::fs::File::create(log_dir.join(format!("moto-{port}.log")))?;
-        let child = Command::new(exe)
-            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-            .env("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
-            .env_remove("INITIAL_NO_AUTH_ACTION_COUNT")
-            .stdin(Stdio::null())
-            .stdout(Stdio::from(log.try_clone()?))
-            .stderr(Stdio::from(log))
-            .kill_on_drop(true)
-            .spawn()
-            .context("starting moto_server")?;
-        let url = format!("http://127.0.0.1:{port}");
-        let probe = reqwest::Client::builder().no_proxy().build()?;
-        let deadline = Instant::now() + Duration::from_secs(90);
-        loop {
-            let ok = probe
-                .get(format!("{url}/moto-api/config"))
-                .send()
-                .await
-                .is_ok_and(|r| r.status().is_success());
-            if ok {
-                return Ok(Moto { url, _child: child });
-            }
-            if Instant::now() > deadline {
-                bail!("moto did not answer at {url} within 90 s");
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+        let log_dir = log_dir.to_path_buf();
+        let server = tokio::task::spawn_blocking(move || {
+            MotoServer::try_spawn_in(MotoOptions::default(), &log_dir)
+        })
+        .await?
+        .map_err(|e| anyhow::anyhow!("starting moto: {e}"))?;
+        Ok(Moto {
+            url: server.url().to_owned(),
+            _server: server,
+        })
     }
 }
 
@@ -132,7 +107,7 @@ impl Gateway {
     /// Returns the handle and how long that took (spawn to the first 200).
     pub async fn spawn(config: &GatewayConfig, data_dir: &Path) -> Result<(Gateway, Duration)> {
         std::fs::create_dir_all(data_dir)?;
-        let port = free_port()?;
+        let port = mayfly_testkit::port::free_loopback_port()?;
         let mut gateway = Gateway {
             port,
             data_dir: data_dir.to_path_buf(),
@@ -151,15 +126,15 @@ impl Gateway {
             .create(true)
             .append(true)
             .open(&self.log_path)?;
-        let mut command = Command::new(&self.config.binary);
-        command
-            .arg("--listen")
-            .arg(format!("127.0.0.1:{}", self.port))
-            .arg("--data-dir")
-            .arg(&self.data_dir);
+        // The testkit's command line (inherited MAYFLY_* and DATABASE_URL removed); AWS_*
+        // goes too, so a developer's AWS settings cannot reach the measured gateway.
+        let mut command = Command::from(mayfly_testkit::process::gateway_command(
+            &self.config.binary,
+            self.port,
+            &self.data_dir,
+        ));
         for (key, _) in std::env::vars_os() {
-            let k = key.to_string_lossy();
-            if k.starts_with("MAYFLY_") || k == "DATABASE_URL" || k.starts_with("AWS_") {
+            if key.to_string_lossy().starts_with("AWS_") {
                 command.env_remove(&key);
             }
         }
@@ -260,8 +235,4 @@ impl Gateway {
             .context("no VmRSS line")?;
         Ok(kb / 1024.0)
     }
-}
-
-pub fn free_port() -> Result<u16> {
-    mayfly_testkit::port::free_loopback_port().map_err(|e| anyhow::anyhow!("{e}"))
 }

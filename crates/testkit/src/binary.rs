@@ -36,10 +36,21 @@ pub struct BinaryLocation {
     pub explicit: bool,
 }
 
-/// Decides where the gateway binary should be, from the values of `MAYFLY_GATEWAY_BIN` and
-/// `CARGO_TARGET_DIR` (passed in so this stays a pure function). A relative target directory is
-/// taken relative to the workspace root, where `scripts/test.sh` runs cargo.
+/// Decides where the (debug) gateway binary should be, from the values of `MAYFLY_GATEWAY_BIN`
+/// and `CARGO_TARGET_DIR` (passed in so this stays a pure function). A relative target directory
+/// is taken relative to the workspace root, where `scripts/test.sh` runs cargo.
 pub fn resolve_binary_location(
+    override_path: Option<OsString>,
+    cargo_target_dir: Option<OsString>,
+    workspace_root: &Path,
+) -> BinaryLocation {
+    resolve_profile_binary_location("debug", override_path, cargo_target_dir, workspace_root)
+}
+
+/// [`resolve_binary_location`] for any cargo profile directory (`"debug"`, `"release"`): the
+/// benchmarks measure the release build.
+pub fn resolve_profile_binary_location(
+    profile: &str,
     override_path: Option<OsString>,
     cargo_target_dir: Option<OsString>,
     workspace_root: &Path,
@@ -62,7 +73,7 @@ pub fn resolve_binary_location(
         None => workspace_root.join("target"),
     };
     BinaryLocation {
-        path: target_dir.join("debug").join(format!(
+        path: target_dir.join(profile).join(format!(
             "{GATEWAY_BIN_NAME}{}",
             std::env::consts::EXE_SUFFIX
         )),
@@ -70,15 +81,22 @@ pub fn resolve_binary_location(
     }
 }
 
+/// Where the gateway binary of cargo profile `profile` is expected, from this process's
+/// `MAYFLY_GATEWAY_BIN` and `CARGO_TARGET_DIR`. Nothing is checked or built.
+pub fn gateway_binary_location(profile: &str) -> BinaryLocation {
+    resolve_profile_binary_location(
+        profile,
+        std::env::var_os(GATEWAY_BIN_ENV),
+        std::env::var_os("CARGO_TARGET_DIR"),
+        &workspace_root(),
+    )
+}
+
 /// The gateway binary for this test process: from `MAYFLY_GATEWAY_BIN`, else cargo's target
 /// directory, building it (once per process) when it is not there yet.
 pub fn gateway_binary() -> Result<PathBuf, TestkitError> {
     let root = workspace_root();
-    let location = resolve_binary_location(
-        std::env::var_os(GATEWAY_BIN_ENV),
-        std::env::var_os("CARGO_TARGET_DIR"),
-        &root,
-    );
+    let location = gateway_binary_location("debug");
     if location.path.is_file() {
         return Ok(location.path);
     }
@@ -171,6 +189,26 @@ mod tests {
     fn relative_cargo_target_dir_is_relative_to_the_workspace_root() {
         let location = resolve_binary_location(None, Some("build/out".into()), &root());
         assert_eq!(location.path, bin("/work/repo/build/out"));
+    }
+
+    #[test]
+    fn other_profiles_live_next_to_debug() {
+        let location =
+            resolve_profile_binary_location("release", None, Some("build/out".into()), &root());
+        assert_eq!(
+            location.path,
+            PathBuf::from("/work/repo/build/out/release")
+                .join(format!("mayfly-gateway{}", std::env::consts::EXE_SUFFIX))
+        );
+        assert!(!location.explicit);
+        let explicit = resolve_profile_binary_location(
+            "release",
+            Some("/opt/mayfly-gateway".into()),
+            None,
+            &root(),
+        );
+        assert!(explicit.explicit);
+        assert_eq!(explicit.path, PathBuf::from("/opt/mayfly-gateway"));
     }
 
     #[test]

@@ -20,7 +20,8 @@
 //!
 //! Modules, one job each:
 //! - [`gateway`]: the [`TestGateway`] handle and its builder (start, restart, kill, requests).
-//! - `process`: starting the child with captured output and waiting for readiness.
+//! - [`process`]: starting the child with captured output and waiting for readiness (its
+//!   command line, [`process::gateway_command`], is shared with the benchmarks).
 //! - `binary`: finding (or building once) the `mayfly-gateway` executable.
 //! - `postgres`: creating and dropping a throw-away PostgreSQL database per gateway.
 //! - `port`: picking free loopback ports.
@@ -47,7 +48,7 @@ mod http;
 pub mod moto;
 pub mod port;
 pub mod postgres;
-mod process;
+pub mod process;
 
 pub use error::TestkitError;
 pub use gateway::{TestGateway, TestGatewayBuilder};

@@ -53,20 +53,11 @@ pub(crate) fn start(launch: &Launch<'_>) -> Result<Child, TestkitError> {
         .try_clone()
         .map_err(|e| TestkitError::io("duplicating the log file handle", e))?;
 
-    let mut command = Command::new(launch.binary);
+    let mut command = gateway_command(launch.binary, launch.port, launch.data_dir);
     command
-        .arg("--listen")
-        .arg(format!("127.0.0.1:{}", launch.port))
-        .arg("--data-dir")
-        .arg(launch.data_dir)
         .stdin(Stdio::null())
         .stdout(Stdio::from(log))
         .stderr(Stdio::from(stderr));
-    for (key, _) in std::env::vars_os() {
-        if is_inherited_config(&key) {
-            command.env_remove(&key);
-        }
-    }
     for (key, value) in launch.env {
         command.env(key, value);
     }
@@ -75,8 +66,27 @@ pub(crate) fn start(launch: &Launch<'_>) -> Result<Child, TestkitError> {
         .map_err(|e| TestkitError::io(format!("starting {}", launch.binary.display()), e))
 }
 
+/// The command that runs `binary` with `--listen 127.0.0.1:<port> --data-dir <data_dir>`, with
+/// inherited `MAYFLY_*` and `DATABASE_URL` variables removed ([`is_inherited_config`]). The
+/// caller adds its own environment and output; the benchmarks turn it into a
+/// `tokio::process::Command`.
+pub fn gateway_command(binary: &Path, port: u16, data_dir: &Path) -> Command {
+    let mut command = Command::new(binary);
+    command
+        .arg("--listen")
+        .arg(format!("127.0.0.1:{port}"))
+        .arg("--data-dir")
+        .arg(data_dir);
+    for (key, _) in std::env::vars_os() {
+        if is_inherited_config(&key) {
+            command.env_remove(&key);
+        }
+    }
+    command
+}
+
 /// Whether an inherited variable could reconfigure the gateway under test.
-pub(crate) fn is_inherited_config(key: &std::ffi::OsStr) -> bool {
+pub fn is_inherited_config(key: &std::ffi::OsStr) -> bool {
     let key = key.to_string_lossy();
     key.starts_with("MAYFLY_") || key == "DATABASE_URL"
 }
@@ -167,6 +177,22 @@ pub(crate) fn log_path_in(dir: &Path) -> PathBuf {
 mod tests {
     use super::*;
     use std::ffi::OsStr;
+
+    #[test]
+    fn the_gateway_command_listens_on_loopback_and_drops_inherited_configuration() {
+        let command = gateway_command(Path::new("/bin/gw"), 4242, Path::new("/tmp/d"));
+        assert_eq!(command.get_program(), OsStr::new("/bin/gw"));
+        let args: Vec<&OsStr> = command.get_args().collect();
+        assert_eq!(
+            args,
+            ["--listen", "127.0.0.1:4242", "--data-dir", "/tmp/d"].map(OsStr::new)
+        );
+        for (key, value) in command.get_envs() {
+            if is_inherited_config(key) {
+                assert_eq!(value, None, "{key:?} is removed, not set");
+            }
+        }
+    }
 
     #[test]
     fn gateway_configuration_is_not_inherited() {

@@ -143,7 +143,15 @@ impl MotoServer {
     ///
     /// Safe to call from inside a tokio runtime: the blocking work runs on its own thread.
     pub fn spawn(opts: MotoOptions) -> MotoServer {
-        off_runtime(move || Self::try_spawn(opts)).unwrap_or_else(|e| panic!("moto: {e}"))
+        off_runtime(move || log_dir().and_then(|dir| Self::try_spawn(opts, &dir)))
+            .unwrap_or_else(|e| panic!("moto: {e}"))
+    }
+
+    /// Like [`MotoServer::spawn`], but moto's log goes to `log_dir` (which must exist) and a
+    /// failure is returned instead of panicking (for the benchmarks, which keep their logs in
+    /// their own working directory).
+    pub fn try_spawn_in(opts: MotoOptions, log_dir: &Path) -> Result<MotoServer, String> {
+        off_runtime(move || Self::try_spawn(opts, log_dir))
     }
 
     /// One auth-enforcing moto for the whole test binary, started on first use. Tests that
@@ -153,12 +161,12 @@ impl MotoServer {
         SHARED.get_or_init(|| MotoServer::spawn(MotoOptions::enforcing_auth()))
     }
 
-    fn try_spawn(opts: MotoOptions) -> Result<MotoServer, String> {
+    fn try_spawn(opts: MotoOptions, log_dir: &Path) -> Result<MotoServer, String> {
         let executable = moto_server_executable()?;
         let mut last_error = String::new();
         for _ in 0..PORT_ATTEMPTS {
             let port = free_loopback_port().map_err(|e| e.to_string())?;
-            match Self::start_on(&executable, port, opts) {
+            match Self::start_on(&executable, port, opts, log_dir) {
                 Ok(server) => return Ok(server),
                 Err(Start::PortTaken(log)) => last_error = log,
                 Err(Start::Failed(e)) => return Err(e),
@@ -169,10 +177,13 @@ impl MotoServer {
         ))
     }
 
-    fn start_on(executable: &Path, port: u16, opts: MotoOptions) -> Result<MotoServer, Start> {
-        let log_path = log_dir()
-            .map_err(Start::Failed)?
-            .join(format!("moto-{port}.log"));
+    fn start_on(
+        executable: &Path,
+        port: u16,
+        opts: MotoOptions,
+        log_dir: &Path,
+    ) -> Result<MotoServer, Start> {
+        let log_path = log_dir.join(format!("moto-{port}.log"));
         let log = OpenOptions::new()
             .create(true)
             .append(true)
