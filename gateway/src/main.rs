@@ -39,7 +39,7 @@ enum Command {
     RotateMasterKey,
     /// Print the OpenAPI document of the API (what GET /openapi.json serves) and exit.
     ///
-    /// Reads no configuration and touches no database, key or network: the document depends
+    /// Needs no configuration and touches no database, key or network: the document depends
     /// only on the code. scripts/gen-api-reference.py builds docs/api-reference.md from it.
     Openapi,
 }

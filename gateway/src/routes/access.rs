@@ -16,14 +16,11 @@ use mayfly_app::state::AppState;
 use mayfly_app::{auth_methods, roles};
 
 fn parse_name(field: &str, raw: &Option<String>, what: &str) -> ApiResult<ItemName> {
-    match given(raw) {
-        Some(raw) => {
-            ItemName::parse(raw).map_err(|e| ApiError::bad_request(format!("{field}: {e}")))
-        }
-        None => Err(ApiError::bad_request(format!(
-            "{field}: required: the {what}'s name, such as /ci/deployer"
-        ))),
-    }
+    super::required_name(
+        field,
+        raw,
+        &format!("the {what}'s name, such as /ci/deployer"),
+    )
 }
 
 fn check_description(raw: Option<&String>) -> ApiResult<String> {

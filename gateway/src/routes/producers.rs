@@ -12,8 +12,8 @@ use mayfly_app::{
 };
 use mayfly_domain::{ItemName, ProducerDraft, ProducerSpec, ValidationErrors};
 
-use super::{given, target_input};
-use crate::error::{ApiError, ApiResult};
+use super::{given, required_name, target_input};
+use crate::error::ApiResult;
 
 fn draft(req: &request::AwsProducer, name: Option<String>) -> ProducerDraft {
     ProducerDraft {
@@ -222,12 +222,11 @@ pub async fn delete(
 }
 
 fn parse_name(raw: &Option<String>) -> ApiResult<ItemName> {
-    match given(raw) {
-        Some(raw) => ItemName::parse(raw).map_err(|e| ApiError::bad_request(format!("name: {e}"))),
-        None => Err(ApiError::bad_request(
-            "name: required: the dynamic secret's name, such as /team/aws/s3-reader",
-        )),
-    }
+    required_name(
+        "name",
+        raw,
+        "the dynamic secret's name, such as /team/aws/s3-reader",
+    )
 }
 
 /// The `DSProducerDetails` of a dynamic secret. Never includes a secret.

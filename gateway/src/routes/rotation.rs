@@ -13,10 +13,7 @@ use mayfly_store::{producers, targets};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::{
-    error::{ApiError, ApiResult},
-    routes::given,
-};
+use crate::error::{ApiError, ApiResult};
 use mayfly_app::access::Caller;
 use mayfly_app::access::{authorize, Capability, ResourceKind};
 use mayfly_app::rotation::admin::{self, Rotated, Timing};
@@ -56,12 +53,11 @@ pub struct RotateCredentialsOutput {
 }
 
 fn parse_name(raw: &Option<String>, what: &str) -> ApiResult<ItemName> {
-    let raw = given(raw).ok_or_else(|| {
-        ApiError::bad_request(format!(
-            "name: required: the {what} whose admin key to rotate"
-        ))
-    })?;
-    ItemName::parse(raw).map_err(|e| ApiError::bad_request(format!("name: {e}")))
+    crate::routes::required_name(
+        "name",
+        raw,
+        &format!("the {what} whose admin key to rotate"),
+    )
 }
 
 /// `target-rotate-credentials`: rotates the access key of a target's IAM user now. Needs

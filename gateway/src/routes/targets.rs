@@ -14,10 +14,7 @@ use mayfly_store::entity::{producer, target};
 use secrecy::ExposeSecret;
 
 use super::target_input;
-use crate::{
-    error::{ApiError, ApiResult},
-    operation::Flavor,
-};
+use crate::{error::ApiResult, operation::Flavor};
 
 pub async fn create(
     state: &AppState,
@@ -39,7 +36,7 @@ pub async fn update(state: &AppState, caller: &Caller, req: request::AwsTarget) 
 }
 
 fn parse_name(raw: &Option<String>) -> ApiResult<ItemName> {
-    target_input::parse_name(raw).map_err(|e| ApiError::bad_request(format!("name: {e}")))
+    super::required_name("name", raw, "the target's name, such as /team/aws/admin")
 }
 
 pub async fn get(

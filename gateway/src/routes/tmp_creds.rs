@@ -9,10 +9,9 @@ use mayfly_app::{
     time::rfc3339,
     tmp_creds::{self, Granted},
 };
-use mayfly_domain::ItemName;
 use mayfly_store::leases::Lease;
 
-use super::given;
+use super::{given, required_name};
 use crate::error::{ApiError, ApiResult};
 
 /// The dynamic secret `raw` names, if the caller holds `capability` on it (400, 403, 404).
@@ -22,16 +21,11 @@ async fn producer_named(
     raw: &Option<String>,
     capability: Capability,
 ) -> ApiResult<Granted> {
-    let name = match given(raw) {
-        Some(raw) => {
-            ItemName::parse(raw).map_err(|e| ApiError::bad_request(format!("name: {e}")))?
-        }
-        None => {
-            return Err(ApiError::bad_request(
-                "name: required: the dynamic secret whose credentials to manage",
-            ))
-        }
-    };
+    let name = required_name(
+        "name",
+        raw,
+        "the dynamic secret whose credentials to manage",
+    )?;
     Ok(tmp_creds::authorize(state, caller, &name, capability).await?)
 }
 

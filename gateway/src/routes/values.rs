@@ -4,24 +4,14 @@ use std::time::Duration;
 
 use mayfly_api_types::request;
 use mayfly_app::leases::issue::GetValue;
-use mayfly_domain::ItemName;
 
-use super::given;
-use crate::error::{ApiError, ApiResult};
+use super::required_name;
+use crate::error::ApiResult;
 
 /// Checks the name and turns the SDK's `timeout` (seconds; it always sends 15) into a
 /// duration; `args` are parsed by the core.
 pub fn get_value_command(req: request::GetDynamicSecretValue) -> ApiResult<GetValue> {
-    let name = match given(&req.name) {
-        Some(raw) => {
-            ItemName::parse(raw).map_err(|e| ApiError::bad_request(format!("name: {e}")))?
-        }
-        None => {
-            return Err(ApiError::bad_request(
-                "name: required: the dynamic secret to get a value from",
-            ))
-        }
-    };
+    let name = required_name("name", &req.name, "the dynamic secret to get a value from")?;
     Ok(GetValue {
         name,
         args: req.args.unwrap_or_default(),
