@@ -9,13 +9,12 @@ as long as `--check` runs in scripts/test.sh.
 Usage:
   scripts/gen-api-reference.py            write both pages
   scripts/gen-api-reference.py --check    exit 1 (showing a diff) if a committed page differs
-  --openapi FILE|URL   read the document from a file or an https:// URL instead of starting a
-                       gateway (an https URL is fetched trusting --ca-cert)
+  --openapi FILE|URL   read the document from a file or an https:// URL instead of asking
+                       mayfly-gateway (an https URL is fetched trusting --ca-cert)
   --bin-dir DIR        where mayfly-gateway and mayfly are (default: <target>/debug)
 
-Without --openapi the script starts DIR/mayfly-gateway on a free loopback port with a temporary
-data directory and a throw-away admin key, waits for /health/ready, fetches /openapi.json while
-trusting the CA the gateway generated (DATA_DIR/tls/ca.pem) and stops it again.
+Without --openapi the script runs `DIR/mayfly-gateway openapi`, which prints the document
+GET /openapi.json serves without starting a server (no database, keys or network).
 """
 
 from __future__ import annotations
@@ -25,20 +24,15 @@ import difflib
 import json
 import os
 import re
-import signal
-import socket
 import ssl
 import subprocess
 import sys
-import tempfile
-import time
 import urllib.request
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 API_PAGE = REPO_ROOT / "docs" / "api-reference.md"
 CLI_PAGE = REPO_ROOT / "docs" / "cli.md"
-READY_TIMEOUT_SECONDS = 30.0
 # Fields every authenticated request takes; described once at the top instead of per operation.
 TOKEN_FIELDS = ("token", "uid-token")
 # The order of sections; tags the document adds later are appended alphabetically.
@@ -64,68 +58,27 @@ def clean_env() -> dict[str, str]:
     return env
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def fetch(url: str, ca_file: Path | None) -> bytes:
     context = ssl.create_default_context(cafile=str(ca_file) if ca_file else None)
     with urllib.request.urlopen(url, context=context, timeout=10) as response:  # noqa: S310
         return response.read()
 
 
-def openapi_from_gateway(gateway_bin: Path) -> dict:
-    """Start a private gateway, fetch its OpenAPI document, stop it."""
+def openapi_from_binary(gateway_bin: Path) -> dict:
+    """The document from `mayfly-gateway openapi`: the same bytes GET /openapi.json serves."""
     if not gateway_bin.is_file():
         raise GenerationError(f"{gateway_bin} does not exist; run `cargo build --bins` first")
-    with tempfile.TemporaryDirectory(prefix="mayfly-apiref-") as tmp:
-        data_dir = Path(tmp) / "data"
-        port = free_port()
-        env = clean_env()
-        env.update({
-            "MAYFLY_ADMIN_ACCESS_ID": "p-apiref0000001",
-            "MAYFLY_ADMIN_ACCESS_KEY": "api-reference-generator-key",
-            "RUST_LOG": "warn",
-        })
-        log_path = Path(tmp) / "gateway.log"
-        with open(log_path, "wb") as log:
-            proc = subprocess.Popen(
-                [str(gateway_bin), "--listen", f"127.0.0.1:{port}", "--data-dir", str(data_dir)],
-                env=env, stdout=log, stderr=subprocess.STDOUT)
-        try:
-            base = f"https://localhost:{port}"
-            ca = data_dir / "tls" / "ca.pem"
-            deadline = time.monotonic() + READY_TIMEOUT_SECONDS
-            while True:
-                if proc.poll() is not None:
-                    raise GenerationError(
-                        f"the gateway exited ({proc.returncode}):\n{log_path.read_text()}")
-                try:
-                    if ca.is_file():
-                        fetch(f"{base}/health/ready", ca)
-                        break
-                except OSError:
-                    pass
-                if time.monotonic() > deadline:
-                    raise GenerationError(
-                        f"the gateway was not ready in {READY_TIMEOUT_SECONDS}s:\n"
-                        f"{log_path.read_text()}")
-                time.sleep(0.1)
-            return json.loads(fetch(f"{base}/openapi.json", ca))
-        finally:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+    result = subprocess.run([str(gateway_bin), "openapi"], env=clean_env(),
+                            capture_output=True, check=False)
+    if result.returncode != 0:
+        raise GenerationError(f"{gateway_bin} openapi failed ({result.returncode}):\n"
+                              f"{result.stderr.decode(errors='replace')}")
+    return json.loads(result.stdout)
 
 
 def load_openapi(source: str | None, gateway_bin: Path, ca_cert: str | None) -> dict:
     if source is None:
-        return openapi_from_gateway(gateway_bin)
+        return openapi_from_binary(gateway_bin)
     if source.startswith(("https://", "http://")):
         return json.loads(fetch(source, Path(ca_cert) if ca_cert else None))
     return json.loads(Path(source).read_text())
