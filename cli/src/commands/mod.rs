@@ -24,25 +24,16 @@ use crate::client::DEFAULT_HTTP_TIMEOUT;
 use crate::error::CliError;
 use crate::input::Inputs;
 use crate::output;
+use crate::wire::{BoolFlag as _, BoolString};
 
 /// `--delete-protection`, shared by targets, dynamic secrets, auth methods and roles. Sent as
 /// the string "true"/"false", as the Akeyless API takes it.
 #[derive(Debug, Clone, Default, clap::Args, serde::Serialize)]
 pub struct DeleteProtection {
     /// Refuse deletion while true (sent as the string "true"/"false").
-    #[arg(
-        long,
-        value_name = "true|false",
-        num_args = 0..=1,
-        default_missing_value = "true",
-        value_parser = clap::builder::BoolishValueParser::new()
-    )]
-    #[serde(
-        rename = "delete_protection",
-        serialize_with = "crate::wire::bool_string",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub delete_protection: Option<bool>,
+    #[arg(long, bool_flag())]
+    #[serde(rename = "delete_protection", skip_serializing_if = "Option::is_none")]
+    pub delete_protection: Option<BoolString>,
 }
 
 /// What a request type may add to the plain "serialize, POST, print JSON" flow. Every method

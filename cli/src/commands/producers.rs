@@ -4,13 +4,13 @@
 //! (`--aws-access-mode` → `access-mode`, `--aws-region` → `region`, `-t/--tag` → `tags`,
 //! `--delete-protection` → `delete_protection`).
 
-use clap::builder::BoolishValueParser;
 use clap::Args;
 use serde::Serialize;
 
 use super::{ApiRequest, DeleteProtection};
 use crate::error::CliError;
 use crate::input::Inputs;
+use crate::wire::{BoolFlag as _, BoolString, WireBool};
 
 /// Every field of an AWS producer create request; update adds `--new-name`.
 #[derive(Debug, Clone, Args, Serialize)]
@@ -62,26 +62,14 @@ pub struct ProducerCreateArgs {
     pub aws_role_arns: Option<String>,
 
     /// iam_user: create a console login profile; the value then includes a password.
-    #[arg(
-        long,
-        value_name = "true|false",
-        num_args = 0..=1,
-        default_missing_value = "true",
-        value_parser = BoolishValueParser::new()
-    )]
+    #[arg(long, bool_flag())]
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub aws_user_console_access: Option<bool>,
+    pub aws_user_console_access: Option<WireBool>,
 
     /// iam_user: create an access key [gateway default: true].
-    #[arg(
-        long,
-        value_name = "true|false",
-        num_args = 0..=1,
-        default_missing_value = "true",
-        value_parser = BoolishValueParser::new()
-    )]
+    #[arg(long, bool_flag())]
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub aws_user_programmatic_access: Option<bool>,
+    pub aws_user_programmatic_access: Option<WireBool>,
 
     /// Console password length.
     #[arg(long, value_name = "N")]
@@ -92,60 +80,24 @@ pub struct ProducerCreateArgs {
     pub password_length: Option<u32>,
 
     /// Console passwords contain capital letters.
-    #[arg(
-        long,
-        value_name = "true|false",
-        num_args = 0..=1,
-        default_missing_value = "true",
-        value_parser = BoolishValueParser::new()
-    )]
-    #[serde(
-        serialize_with = "crate::wire::bool_string",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub use_capital_letters: Option<bool>,
+    #[arg(long, bool_flag())]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub use_capital_letters: Option<BoolString>,
 
     /// Console passwords contain lower-case letters.
-    #[arg(
-        long,
-        value_name = "true|false",
-        num_args = 0..=1,
-        default_missing_value = "true",
-        value_parser = BoolishValueParser::new()
-    )]
-    #[serde(
-        serialize_with = "crate::wire::bool_string",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub use_lower_letters: Option<bool>,
+    #[arg(long, bool_flag())]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub use_lower_letters: Option<BoolString>,
 
     /// Console passwords contain digits.
-    #[arg(
-        long,
-        value_name = "true|false",
-        num_args = 0..=1,
-        default_missing_value = "true",
-        value_parser = BoolishValueParser::new()
-    )]
-    #[serde(
-        serialize_with = "crate::wire::bool_string",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub use_numbers: Option<bool>,
+    #[arg(long, bool_flag())]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub use_numbers: Option<BoolString>,
 
     /// Console passwords contain special characters.
-    #[arg(
-        long,
-        value_name = "true|false",
-        num_args = 0..=1,
-        default_missing_value = "true",
-        value_parser = BoolishValueParser::new()
-    )]
-    #[serde(
-        serialize_with = "crate::wire::bool_string",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub use_special_characters: Option<bool>,
+    #[arg(long, bool_flag())]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub use_special_characters: Option<BoolString>,
 
     /// Credential lifetime such as 60m, 1h30m or 900s [gateway default: 60m].
     #[arg(long, value_name = "DURATION")]

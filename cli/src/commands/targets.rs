@@ -3,13 +3,13 @@
 //! Note `--access-key` here is the AWS *secret access key* of the target (the akeyless flag
 //! name), not the Mayfly API key.
 
-use clap::builder::BoolishValueParser;
 use clap::Args;
 use serde::Serialize;
 
 use super::{ApiRequest, DeleteProtection};
 use crate::error::CliError;
 use crate::input::Inputs;
+use crate::wire::{BoolFlag as _, WireBool};
 
 /// Flags shared by target create and update.
 #[derive(Debug, Clone, Args, Serialize)]
@@ -151,15 +151,9 @@ pub struct TargetDeleteArgs {
     pub name: String,
 
     /// Delete even while dynamic secrets use the target.
-    #[arg(
-        long,
-        value_name = "true|false",
-        num_args = 0..=1,
-        default_missing_value = "true",
-        value_parser = BoolishValueParser::new()
-    )]
+    #[arg(long, bool_flag())]
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub force_deletion: Option<bool>,
+    pub force_deletion: Option<WireBool>,
 }
 
 impl ApiRequest for TargetDeleteArgs {}

@@ -1,13 +1,13 @@
 //! Issued credentials ("tmp creds") of a dynamic secret: revoke and change their TTL.
 //! (Listing them takes only a name: [`super::producers::SecretNameArgs`].)
 
-use clap::builder::BoolishValueParser;
 use clap::{ArgGroup, Args};
 use serde::Serialize;
 
 use std::time::Duration;
 
 use super::ApiRequest;
+use crate::wire::{BoolFlag as _, WireBool};
 
 /// `gateway-revoke-producer-tmp-creds` / `dynamic-secret-tmp-creds-delete`.
 #[derive(Debug, Clone, Args, Serialize)]
@@ -24,26 +24,14 @@ pub struct TmpCredsRevokeArgs {
     pub tmp_creds_id: Option<String>,
 
     /// Revoke every credential of the dynamic secret.
-    #[arg(
-        long,
-        value_name = "true|false",
-        num_args = 0..=1,
-        default_missing_value = "true",
-        value_parser = BoolishValueParser::new()
-    )]
+    #[arg(long, bool_flag())]
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub revoke_all: Option<bool>,
+    pub revoke_all: Option<WireBool>,
 
     /// Akeyless soft delete (forget the credential without revoking it upstream).
-    #[arg(
-        long,
-        value_name = "true|false",
-        num_args = 0..=1,
-        default_missing_value = "true",
-        value_parser = BoolishValueParser::new()
-    )]
+    #[arg(long, bool_flag())]
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub soft_delete: Option<bool>,
+    pub soft_delete: Option<WireBool>,
 
     /// Host (accepted for akeyless compatibility).
     #[arg(long)]
