@@ -63,6 +63,9 @@ pub struct GatewayConfig {
     pub admin_id: String,
     pub admin_key: String,
     pub master_key: String,
+    /// `MAYFLY_ALLOWED_ENDPOINTS`: the moto origin targets point at (the gateway refuses
+    /// loopback endpoints that are not listed).
+    pub allowed_endpoints: Option<String>,
 }
 
 impl GatewayConfig {
@@ -89,6 +92,7 @@ impl GatewayConfig {
                 "bench:{}",
                 base64::engine::general_purpose::STANDARD.encode(key)
             ),
+            allowed_endpoints: None,
         }
     }
 }
@@ -145,6 +149,9 @@ impl Gateway {
             .env("NO_COLOR", "1");
         if let Some(url) = &self.config.database_url {
             command.env("DATABASE_URL", url);
+        }
+        if let Some(origins) = &self.config.allowed_endpoints {
+            command.env("MAYFLY_ALLOWED_ENDPOINTS", origins);
         }
         command
             .stdin(Stdio::null())

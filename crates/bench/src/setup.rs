@@ -20,7 +20,8 @@ impl Env {
     /// moto plus a SQLite gateway (in `work/<tag>`) with a target on moto.
     pub async fn start(work: &Path, tag: &str, binary: PathBuf) -> Result<Env> {
         let moto = Moto::spawn(work).await?;
-        let config = GatewayConfig::new(binary, None);
+        let mut config = GatewayConfig::new(binary, None);
+        config.allowed_endpoints = Some(moto.url.clone());
         let (gateway, _) = Gateway::spawn(&config, &work.join(tag)).await?;
         let api = gateway.api().await?;
         api.create_target(TARGET, &moto.url).await?;
