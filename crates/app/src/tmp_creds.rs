@@ -7,7 +7,7 @@
 use mayfly_domain::ItemName;
 use mayfly_store::{
     entity::producer,
-    leases::{self, Lease, LeaseState, IAM_USER},
+    leases::{self, Lease, LeaseMode, LeaseState},
     now_millis, producers,
 };
 
@@ -74,7 +74,7 @@ pub async fn list(state: &AppState, granted: &Granted) -> AppResult<Vec<Lease>> 
 /// returns how many it is now ending.
 pub async fn revoke_all(state: &AppState, granted: &Granted) -> AppResult<u64> {
     let p = granted.require(Capability::Delete)?;
-    if p.access_mode != IAM_USER {
+    if p.access_mode != LeaseMode::IamUser.as_str() {
         return Err(AppError::invalid(STS_CANNOT_REVOKE));
     }
     let n = revoke_soon(state, leases::LeaseScope::Producer(p.id)).await?;
@@ -86,7 +86,7 @@ pub async fn revoke_all(state: &AppState, granted: &Granted) -> AppResult<u64> {
 pub async fn revoke_by_id(state: &AppState, granted: &Granted, id: &str) -> AppResult<()> {
     let p = granted.require(Capability::Delete)?;
     let lease = lease_of(state, p, id).await?;
-    if lease.mode != IAM_USER {
+    if !lease.mode.is_iam_user() {
         return Err(AppError::invalid(STS_CANNOT_REVOKE));
     }
     revoke_one(state, &lease).await
@@ -158,7 +158,7 @@ pub async fn set_ttl(state: &AppState, granted: &Granted, id: &str, minutes: i64
         return Err(AppError::invalid("new-ttl-min: must be at least 1"));
     }
     let lease = lease_of(state, p, id).await?;
-    if lease.mode != IAM_USER {
+    if !lease.mode.is_iam_user() {
         return Err(AppError::invalid(
             "AWS cannot change the lifetime of an STS credential after it is issued; get a new value with args ttl=... instead",
         ));

@@ -11,11 +11,8 @@ use sea_orm::{
     QuerySelect,
 };
 
-pub use crate::entity::lease::{LeaseState, Model as Lease};
+pub use crate::entity::lease::{LeaseMode, LeaseState, Model as Lease};
 use crate::{entity::lease, Millis, StoreError};
-
-/// The mode whose leases own AWS objects that must be torn down.
-pub const IAM_USER: &str = "iam_user";
 
 /// A lease to insert.
 #[derive(Debug, Clone)]
@@ -24,7 +21,7 @@ pub struct NewLease {
     pub producer_id: i64,
     pub producer_name: String,
     pub target_id: i64,
-    pub mode: String,
+    pub mode: LeaseMode,
     pub state: LeaseState,
     pub iam_user_name: Option<String>,
     pub iam_user_path: Option<String>,
@@ -288,7 +285,7 @@ pub async fn due_for_revoke(
     let mut due = lease::Entity::find()
         .filter(lease::Column::State.eq(LeaseState::Active))
         .filter(lease::Column::ExpiresAt.lte(now))
-        .filter(lease::Column::Mode.eq(IAM_USER))
+        .filter(lease::Column::Mode.eq(LeaseMode::IamUser))
         .order_by_asc(lease::Column::ExpiresAt)
         .limit(limit)
         .all(db)
@@ -308,7 +305,7 @@ pub async fn due_for_revoke(
 pub async fn expire_sts(db: &impl ConnectionTrait, now: Millis) -> Result<u64, StoreError> {
     Transition::from_states(&[LeaseState::Active])
         .when(lease::Column::ExpiresAt.lte(now))
-        .when(lease::Column::Mode.ne(IAM_USER))
+        .when(lease::Column::Mode.ne(LeaseMode::IamUser))
         .to(LeaseState::Expired)
         .set(lease::Column::UpdatedAt, Expr::value(now))
         .set(lease::Column::EndedAt, Expr::value(now))
@@ -390,7 +387,7 @@ pub async fn live_iam_count_for_target(
 ) -> Result<u64, StoreError> {
     Ok(lease::Entity::find()
         .filter(lease::Column::TargetId.eq(target_id))
-        .filter(lease::Column::Mode.eq(IAM_USER))
+        .filter(lease::Column::Mode.eq(LeaseMode::IamUser))
         .filter(lease::Column::State.is_in(live_states()))
         .count(db)
         .await?)
@@ -431,7 +428,7 @@ pub async fn revoke_soon(
 ) -> Result<u64, StoreError> {
     Transition::from_states(&[LeaseState::Active])
         .in_scope(scope)
-        .when(lease::Column::Mode.eq(IAM_USER))
+        .when(lease::Column::Mode.eq(LeaseMode::IamUser))
         .when(lease::Column::ExpiresAt.gt(now))
         .set(lease::Column::ExpiresAt, Expr::value(now))
         .set(lease::Column::UpdatedAt, Expr::value(now))
@@ -439,13 +436,13 @@ pub async fn revoke_soon(
         .await?;
     Transition::from_states(&[LeaseState::RevokeFailed])
         .in_scope(scope)
-        .when(lease::Column::Mode.eq(IAM_USER))
+        .when(lease::Column::Mode.eq(LeaseMode::IamUser))
         .set(lease::Column::NextAttemptAt, Expr::value(now))
         .exec(db)
         .await?;
     Ok(scope
         .filter(lease::Entity::find())
-        .filter(lease::Column::Mode.eq(IAM_USER))
+        .filter(lease::Column::Mode.eq(LeaseMode::IamUser))
         .filter(lease::Column::State.is_in([
             LeaseState::Active,
             LeaseState::Revoking,

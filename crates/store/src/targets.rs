@@ -200,7 +200,7 @@ pub async fn delete_all_unreferenced_private(db: &impl ConnectionTrait) -> Resul
 fn unreferenced_private() -> sea_orm::DeleteMany<target::Entity> {
     use sea_orm::sea_query::Query;
 
-    use crate::{entity::lease, leases::IAM_USER};
+    use crate::{entity::lease, leases::LeaseMode};
 
     target::Entity::delete_many()
         .filter(target::Column::IsPrivate.eq(true))
@@ -217,7 +217,7 @@ fn unreferenced_private() -> sea_orm::DeleteMany<target::Entity> {
                 Query::select()
                     .column(lease::Column::TargetId)
                     .from(lease::Entity)
-                    .and_where(lease::Column::Mode.eq(IAM_USER))
+                    .and_where(lease::Column::Mode.eq(LeaseMode::IamUser))
                     .and_where(lease::Column::State.is_in(crate::leases::live_states()))
                     .to_owned(),
             ),

@@ -148,7 +148,7 @@ async fn tokens_expire() {
 }
 
 mod leases {
-    use mayfly_store::leases::{self, LeaseState, NewLease};
+    use mayfly_store::leases::{self, LeaseMode, LeaseState, NewLease};
 
     fn new_lease(id: &str, mode: &str, expires_at: i64) -> NewLease {
         NewLease {
@@ -156,7 +156,7 @@ mod leases {
             producer_id: 1,
             producer_name: "/p".into(),
             target_id: 1,
-            mode: mode.into(),
+            mode: LeaseMode::from_access_mode(mode).unwrap(),
             state: if mode == "iam_user" {
                 LeaseState::Creating
             } else {
@@ -453,7 +453,7 @@ mod leases {
             producer_id: 99,
             producer_name: "/gone".into(),
             target_id: t.id,
-            mode: "iam_user".into(),
+            mode: LeaseMode::IamUser,
             state: LeaseState::Active,
             iam_user_name: Some("tmp.live".into()),
             iam_user_path: Some("/mayfly/".into()),

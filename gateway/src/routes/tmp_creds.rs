@@ -50,7 +50,7 @@ fn present(l: Lease) -> response::TmpUserData {
         encrypted_secret: String::new(),
         sub_claims: Default::default(),
         state: l.state.as_str().to_owned(),
-        mode: l.mode,
+        mode: l.mode.as_str().to_owned(),
         expiration: rfc3339(l.expires_at),
         user: l.iam_user_name.unwrap_or_default(),
         access_key_id: l.access_key_id.unwrap_or_default(),

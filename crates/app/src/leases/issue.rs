@@ -221,7 +221,7 @@ async fn issue_iam_user(
             producer_id: producer.id,
             producer_name: producer.name.clone(),
             target_id: target.id,
-            mode: spec.mode().as_str().to_owned(),
+            mode: lease_mode(spec)?,
             state: LeaseState::Creating,
             iam_user_name: Some(user_name.clone()),
             iam_user_path: Some(path.clone()),
@@ -456,7 +456,7 @@ async fn issue_sts(
             producer_id: producer.id,
             producer_name: producer.name.clone(),
             target_id: target.id,
-            mode: spec.mode().as_str().to_owned(),
+            mode: lease_mode(spec)?,
             state: LeaseState::Active,
             iam_user_name: None,
             iam_user_path: None,
@@ -488,6 +488,13 @@ async fn issue_sts(
     value.insert("ttl_in_minutes".into(), minutes(&ttl));
     value.insert("id".into(), lease_id);
     Ok(value)
+}
+
+/// The stored mode of a lease of `spec`.
+fn lease_mode(spec: &ProducerSpec) -> AppResult<leases::LeaseMode> {
+    let name = spec.mode().as_str();
+    leases::LeaseMode::from_access_mode(name)
+        .ok_or_else(|| AppError::internal(format!("access mode {name} has no lease mode")))
 }
 
 #[cfg(test)]

@@ -18,7 +18,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use mayfly_aws::{iam_user, RetryPolicy};
 use mayfly_store::{
-    leases::{self, LeaseState, IAM_USER},
+    leases::{self, LeaseMode, LeaseState},
     now_millis, producers, targets,
 };
 use tokio::time::Instant;
@@ -124,7 +124,7 @@ async fn delete_orphans(
         .await
         .map_err(|e| e.to_string())?
     {
-        if p.access_mode != IAM_USER {
+        if p.access_mode != LeaseMode::IamUser.as_str() {
             continue;
         }
         let path = load_spec(&p)

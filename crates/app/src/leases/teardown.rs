@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use mayfly_aws::{iam_user, RetryPolicy};
 use mayfly_store::{
-    leases::{self, Lease, LeaseState, IAM_USER},
+    leases::{self, Lease, LeaseState},
     now_millis, targets,
 };
 use tokio::time::Instant;
@@ -56,7 +56,7 @@ pub async fn teardown_claimed(
             false
         }
     };
-    if outcome.is_ok() && lease.mode == IAM_USER {
+    if outcome.is_ok() && lease.mode.is_iam_user() {
         // The lease no longer needs its target: if that was a retired one (no producer uses
         // it) and this was its last live lease, it goes now (the reconciler catches misses).
         match targets::delete_unreferenced_private(db, lease.target_id).await {
@@ -120,7 +120,7 @@ async fn tear_down_aws(state: &AppState, lease: &Lease) -> Result<(), String> {
     let Some(user) = lease
         .iam_user_name
         .as_deref()
-        .filter(|_| lease.mode == IAM_USER)
+        .filter(|_| lease.mode.is_iam_user())
     else {
         return Ok(());
     };

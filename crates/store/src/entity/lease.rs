@@ -61,6 +61,49 @@ impl LeaseState {
     }
 }
 
+/// How a lease's credential was issued, as the dynamic secret's `access-mode` spelled it.
+/// Only `iam_user` leases hold something in AWS that teardown must remove; STS credentials
+/// end by themselves. Stored as text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "Text")]
+pub enum LeaseMode {
+    #[sea_orm(string_value = "iam_user")]
+    IamUser,
+    #[sea_orm(string_value = "assume_role")]
+    AssumeRole,
+    /// The same mode under the spelling some Akeyless clients send.
+    #[sea_orm(string_value = "assumed_role")]
+    AssumedRole,
+    #[sea_orm(string_value = "federation_token")]
+    FederationToken,
+    #[sea_orm(string_value = "session_token")]
+    SessionToken,
+}
+
+impl LeaseMode {
+    /// The stored (and shown) spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LeaseMode::IamUser => "iam_user",
+            LeaseMode::AssumeRole => "assume_role",
+            LeaseMode::AssumedRole => "assumed_role",
+            LeaseMode::FederationToken => "federation_token",
+            LeaseMode::SessionToken => "session_token",
+        }
+    }
+
+    /// The mode of an access-mode spelling (`AccessMode::as_str`), if it is one.
+    pub fn from_access_mode(s: &str) -> Option<LeaseMode> {
+        use sea_orm::Iterable;
+        LeaseMode::iter().find(|m| m.as_str() == s)
+    }
+
+    /// Whether teardown has an IAM user to remove.
+    pub fn is_iam_user(self) -> bool {
+        self == LeaseMode::IamUser
+    }
+}
+
 /// One issued credential. The secret itself is never stored.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "leases")]
@@ -71,7 +114,7 @@ pub struct Model {
     pub producer_name: String,
     /// The target whose credentials created it (and must tear it down).
     pub target_id: i64,
-    pub mode: String,
+    pub mode: LeaseMode,
     pub state: LeaseState,
     pub iam_user_name: Option<String>,
     pub iam_user_path: Option<String>,
