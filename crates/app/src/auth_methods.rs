@@ -52,7 +52,8 @@ fn can(caller: &Caller, capability: Capability, name: &ItemName) -> AppResult<()
     authorize(caller, capability, ResourceKind::AuthMethod, name.as_str())
 }
 
-async fn find(state: &AppState, name: &ItemName) -> AppResult<auth_method::Model> {
+/// The auth method named `name`, or 404. Callers authorize first.
+pub(crate) async fn find(state: &AppState, name: &ItemName) -> AppResult<auth_method::Model> {
     access::find_auth_method(state.db(), name.as_str())
         .await?
         .ok_or_else(|| {

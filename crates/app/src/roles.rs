@@ -180,7 +180,7 @@ pub async fn associate(
         auth_method.as_str(),
     )?;
     let r = find(state, role_name).await?;
-    let m = auth_methods::get(state, caller, auth_method).await?.method;
+    let m = auth_methods::find(state, auth_method).await?;
     Ok(access::associate(state.db(), &r.id, &m.id, now_millis())
         .await?
         .id)

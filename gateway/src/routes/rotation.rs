@@ -7,16 +7,14 @@
 //! Both answer [`RotateCredentialsOutput`], which names the new key id but never a secret:
 //! `get-target-details` is still the only way to read a target's secret.
 
-use mayfly_app::{targets::find_public, time::rfc3339};
+use mayfly_app::time::rfc3339;
 use mayfly_domain::ItemName;
-use mayfly_store::{producers, targets};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
 use mayfly_app::access::Caller;
-use mayfly_app::access::{authorize, Capability, ResourceKind};
-use mayfly_app::rotation::admin::{self, Rotated, Timing};
+use mayfly_app::rotation::{admin::Rotated, on_request};
 use mayfly_app::state::AppState;
 
 /// Request of `target-rotate-credentials` and `dynamic-secret-rotate-credentials`.
@@ -68,15 +66,7 @@ pub async fn rotate_target_credentials(
     req: RotateCredentials,
 ) -> ApiResult<RotateCredentialsOutput> {
     let name = parse_name(&req.name, "target")?;
-    authorize(
-        caller,
-        Capability::Update,
-        ResourceKind::Target,
-        name.as_str(),
-    )?;
-    let row = find_public(state.db(), name.as_str()).await?;
-    let rotated =
-        admin::rotate_target(state, row.id, &Timing::for_cache_ttl(state.cache_ttl())).await?;
+    let rotated = on_request::rotate_named_target(state, caller, &name).await?;
     Ok(present(name.as_str(), rotated))
 }
 
@@ -89,36 +79,7 @@ pub async fn rotate_producer_credentials(
     req: RotateCredentials,
 ) -> ApiResult<RotateCredentialsOutput> {
     let name = parse_name(&req.name, "dynamic secret")?;
-    authorize(
-        caller,
-        Capability::Update,
-        ResourceKind::Item,
-        name.as_str(),
-    )?;
-    let producer = producers::find_by_name(state.db(), name.as_str())
-        .await?
-        .ok_or_else(|| {
-            ApiError::not_found(format!(
-                "no dynamic secret named {name}; gateway-list-producers shows the existing ones"
-            ))
-        })?;
-    let target = targets::find_by_id(state.db(), producer.target_id)
-        .await?
-        .ok_or_else(|| ApiError::not_found(format!("dynamic secret {name} has no target")))?;
-    if !target.is_private {
-        // The target is named only to a caller who may list it.
-        let which = if mayfly_app::access::listed(caller, ResourceKind::Target, None, &target.name)
-        {
-            format!("target {}", target.name)
-        } else {
-            "a named target".to_owned()
-        };
-        return Err(ApiError::bad_request(format!(
-            "name: dynamic secret {name} uses {which}; rotate that target's key with target-rotate-credentials"
-        )));
-    }
-    let rotated =
-        admin::rotate_target(state, target.id, &Timing::for_cache_ttl(state.cache_ttl())).await?;
+    let rotated = on_request::rotate_inline_credentials(state, caller, &name).await?;
     Ok(present(name.as_str(), rotated))
 }
 

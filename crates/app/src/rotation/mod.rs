@@ -7,10 +7,12 @@
 //!   Akeyless's admin rotation): create, verify, store, then delete the old key, so that an
 //!   interruption at any step leaves a working key stored.
 //! - [`schedule`]: rotation intervals of targets and of producers' inline credentials.
+//! - [`on_request`]: rotations a caller asks for, authorized like any other change.
 //! - [`worker`]: the background worker that rotates targets whose interval is due.
 
 pub mod admin;
 pub mod master;
+pub mod on_request;
 pub mod schedule;
 pub mod worker;
 
