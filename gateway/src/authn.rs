@@ -7,12 +7,50 @@ use mayfly_api_types::{request, response};
 use mayfly_app::{authn, state::AppState};
 use secrecy::ExposeSecret;
 
-use crate::error::{ApiError, ApiResult};
+use crate::{
+    call::Anonymous,
+    error::{ApiError, ApiResult},
+};
 
 use mayfly_app::authn::canonical_access_id;
 
-/// `POST /auth` with `access-type: access_key`.
-pub async fn login(state: &AppState, req: request::Auth) -> ApiResult<response::AuthOutput> {
+/// `/auth`, with failed attempts throttled per (canonical access id, client address) and per
+/// client address (`mayfly_app::ratelimit`). A throttled try is refused before the key is
+/// checked, so it tells nothing about the key.
+pub async fn login(cx: &Anonymous<'_>, mut req: request::Auth) -> ApiResult<response::AuthOutput> {
+    let state = cx.state;
+    let access_id = canonical_access_id(req.access_id.as_deref())?;
+    req.access_id = Some(access_id.clone());
+    let address = &cx.client_address;
+    if let Err(wait) = state.auth_limiter().check(&access_id, address) {
+        // Whole seconds, rounded up: a client that waits Retry-After is let through.
+        let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+        return Err(ApiError::TooManyRequests {
+            message: format!(
+                "too many failed logins for this access id from this address (or from this address overall); retry in {secs} seconds"
+            ),
+            retry_after_secs: secs.max(1),
+        });
+    }
+    match login_with_access_key(state, req).await {
+        Ok(out) => {
+            state.auth_limiter().succeeded(&access_id, address);
+            Ok(out)
+        }
+        Err(e) => {
+            if matches!(e, ApiError::Unauthorized(_)) {
+                state.auth_limiter().failed(&access_id, address);
+            }
+            Err(e)
+        }
+    }
+}
+
+/// `access-type: access_key`: the access id and key checked by the core.
+async fn login_with_access_key(
+    state: &AppState,
+    req: request::Auth,
+) -> ApiResult<response::AuthOutput> {
     let access_type = req.access_type.as_deref().unwrap_or("access_key");
     if !access_type.is_empty() && access_type != "access_key" {
         return Err(ApiError::bad_request(format!(

@@ -9,7 +9,10 @@
 //!   HTTP; [`proxy_protocol`] parses the headers.
 //! - [`tls`]: the listener's certificate, from files or generated.
 //! - [`http`]: the edge: body limit, deadline, authentication, parsing, dispatch, audit.
-//! - [`operation`]: the closed set of API operations and their (three generations of) paths.
+//! - [`operation`]: the operation table: each operation's paths, effect, DTOs, errors and
+//!   handler; the dispatcher, the OpenAPI document and the audit flags come from it.
+//! - [`call`]: one call as a handler sees it (state, caller, client address, audit note), and
+//!   reading the body into a DTO.
 //! - [`openapi`]: the OpenAPI document of the API.
 //! - [`authn`]: API-key login and resolving a token to a caller (`mayfly_app::access::Caller`).
 //! - [`routes`]: the handlers, one module per family: Akeyless DTOs in, core calls, DTOs out.
@@ -20,6 +23,7 @@
 
 pub mod authn;
 pub mod bootstrap;
+pub mod call;
 pub mod config;
 pub mod error;
 pub mod http;

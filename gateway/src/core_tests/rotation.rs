@@ -237,15 +237,10 @@ impl Fixture {
             body["session-token"] = json!(token);
         }
         let req = serde_json::from_value(body).unwrap();
-        routes::targets::create(
-            &self.state,
-            &admin_caller(),
-            req,
-            crate::operation::Flavor::Old,
-        )
-        .await
-        .unwrap()
-        .target_id
+        routes::targets::create(&self.state, &admin_caller(), req)
+            .await
+            .unwrap()
+            .target_id
     }
 
     async fn row(&self, id: i64) -> mayfly_store::entity::target::Model {

@@ -14,13 +14,12 @@ use mayfly_store::entity::{producer, target};
 use secrecy::ExposeSecret;
 
 use super::target_input;
-use crate::{error::ApiResult, operation::Flavor};
+use crate::error::ApiResult;
 
 pub async fn create(
     state: &AppState,
     caller: &Caller,
     req: request::AwsTarget,
-    _flavor: Flavor,
 ) -> ApiResult<response::TargetId> {
     let mut input = target_input::parse_new(&req, state.outbound())?;
     input.rotation_days = rotation_days(&req)?;

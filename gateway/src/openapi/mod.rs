@@ -1,9 +1,10 @@
 //! The gateway's OpenAPI 3.1 document, served at `GET /openapi.json`.
 //!
-//! It is built from [`ROUTES`] and the request/response DTOs' derived schemas, never written
-//! by hand, so it cannot drift from what the handlers parse and answer. [`describe`] is an
-//! exhaustive `match` on [`Operation`]: adding an operation does not compile until it says
-//! which request it reads, which response it returns and which errors it can give.
+//! It is built from the operation table (`crate::operation`: [`ROUTES`] and
+//! [`Operation::describe`]) and the request/response DTOs' derived schemas, never written by
+//! hand, so it cannot drift from what the handlers parse and answer: the table that picks a
+//! row's DTOs for the dispatcher is the one that describes them here. [`schema`] holds what
+//! one row's description is made of.
 //!
 //! Two facts of the wire format are applied to the derived schemas here rather than repeated
 //! on every DTO: every authenticated request body may carry `token`/`uid-token` (how the SDKs
@@ -18,396 +19,30 @@ use std::{
 use actix_web::{http::header::ContentType, HttpResponse};
 use mayfly_api_types::{request, response, ErrorBody};
 use serde_json::{json, Value};
-use utoipa::{
-    openapi::{
-        content::Content,
-        header::Header,
-        path::{HttpMethod, OperationBuilder},
-        request_body::RequestBodyBuilder,
-        response::ResponseBuilder,
-        schema::{AdditionalProperties, AllOfBuilder, ArrayBuilder, ObjectBuilder, Schema, Type},
-        security::{Http, HttpAuthScheme, SecurityRequirement, SecurityScheme},
-        tag::Tag,
-        ComponentsBuilder, InfoBuilder, OpenApi, OpenApiBuilder, Paths, Ref, RefOr, Required,
-    },
-    PartialSchema, ToSchema,
+use utoipa::openapi::{
+    content::Content,
+    header::Header,
+    path::{HttpMethod, OperationBuilder},
+    request_body::RequestBodyBuilder,
+    response::ResponseBuilder,
+    schema::{AdditionalProperties, AllOfBuilder, ObjectBuilder, Schema, Type},
+    security::{Http, HttpAuthScheme, SecurityRequirement, SecurityScheme},
+    tag::Tag,
+    ComponentsBuilder, InfoBuilder, OpenApi, OpenApiBuilder, Paths, Ref, RefOr, Required,
 };
+
+pub mod schema;
 
 use crate::{
     error::ApiError,
-    operation::{Flavor, Operation, ROUTES},
+    operation::{Operation, ROUTES},
 };
+use schema::{json, Access, Body, GATEWAY};
 
 /// The security scheme of every authenticated operation.
 const BEARER: &str = "bearer";
 const JSON: &str = "application/json";
 const REQUEST_ID: &str = "x-request-id";
-
-/// Statuses every authenticated operation can answer besides 200: bad input, no or bad token,
-/// not allowed, body too large, database unreachable, deadline passed.
-const TOKEN_ERRORS: &[u16] = &[400, 401, 403, 413, 503, 504];
-
-/// A JSON body: its schema (usually a `$ref`) and the components that schema needs.
-pub struct Body {
-    schema: RefOr<Schema>,
-    components: Vec<(String, RefOr<Schema>)>,
-}
-
-impl Body {
-    /// The schema this body is described by, as it appears in the operation.
-    pub fn schema(&self) -> &RefOr<Schema> {
-        &self.schema
-    }
-}
-
-/// A named DTO: referenced as `#/components/schemas/<name>`.
-fn json<T: ToSchema>() -> Body {
-    let mut components = vec![(T::name().into_owned(), T::schema())];
-    T::schemas(&mut components);
-    Body {
-        schema: RefOr::Ref(Ref::from_schema_name(T::name())),
-        components,
-    }
-}
-
-/// A JSON array of a named DTO.
-fn array_of<T: ToSchema>() -> Body {
-    let item = json::<T>();
-    Body {
-        schema: ArrayBuilder::new().items(item.schema).into(),
-        components: item.components,
-    }
-}
-
-/// A flat JSON object of strings (what `get-dynamic-secret-value` answers).
-fn string_map() -> Body {
-    Body {
-        schema: BTreeMap::<String, String>::schema(),
-        components: Vec::new(),
-    }
-}
-
-/// Who may call an operation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Access {
-    /// No token (only `/auth`).
-    Public,
-    /// A token in the body (`token`, `uid-token`) or `Authorization: Bearer`.
-    Token,
-}
-
-/// What the document says about one operation.
-pub struct OperationDoc {
-    pub tag: &'static str,
-    pub summary: &'static str,
-    pub access: Access,
-    pub request: Body,
-    pub response: Body,
-    /// Error statuses; for [`Access::Token`] in addition to [`TOKEN_ERRORS`].
-    pub errors: &'static [u16],
-}
-
-impl OperationDoc {
-    fn token(
-        tag: &'static str,
-        summary: &'static str,
-        request: Body,
-        response: Body,
-        errors: &'static [u16],
-    ) -> Self {
-        OperationDoc {
-            tag,
-            summary,
-            access: Access::Token,
-            request,
-            response,
-            errors,
-        }
-    }
-
-    /// Every status besides 200 this operation can answer, sorted.
-    pub fn error_statuses(&self) -> BTreeSet<u16> {
-        let common: &[u16] = match self.access {
-            Access::Public => &[],
-            Access::Token => TOKEN_ERRORS,
-        };
-        common.iter().chain(self.errors).copied().collect()
-    }
-}
-
-const AUTH: &str = "auth";
-const TARGETS: &str = "targets";
-const PRODUCERS: &str = "dynamic secrets";
-const ITEMS: &str = "items";
-const CREDENTIALS: &str = "credentials";
-/// Health and this document.
-const GATEWAY: &str = "gateway";
-const ACCESS: &str = "access control";
-const AUDIT: &str = "audit";
-
-/// The request each operation parses and the response it returns: the same DTOs as
-/// `http::run` (the only place that picks them), so keep the two in step.
-pub fn describe(op: Operation) -> OperationDoc {
-    use mayfly_api_types::access as ac;
-    use request as rq;
-    use response as rs;
-    use OperationDoc as D;
-    match op {
-        Operation::Auth => OperationDoc {
-            tag: AUTH,
-            summary: "Log in with an API key (access id and key); returns a token",
-            access: Access::Public,
-            request: json::<rq::Auth>(),
-            response: json::<rs::AuthOutput>(),
-            errors: &[400, 401, 413, 429, 503, 504],
-        },
-        Operation::TargetCreate(_) => D::token(
-            TARGETS,
-            "Create an AWS target (the admin credentials producers use)",
-            json::<rq::AwsTarget>(),
-            json::<rs::TargetId>(),
-            &[409],
-        ),
-        Operation::TargetUpdate(flavor) => D::token(
-            TARGETS,
-            "Update an AWS target: only the given fields change",
-            json::<rq::AwsTarget>(),
-            match flavor {
-                Flavor::Old => json::<rs::Empty>(),
-                Flavor::Details => json::<rs::Updated>(),
-                Flavor::New => json::<rs::TargetId>(),
-            },
-            &[404, 409],
-        ),
-        Operation::TargetGet => D::token(
-            TARGETS,
-            "Get a target (never its secret)",
-            json::<rq::Named>(),
-            json::<rs::Target>(),
-            &[404],
-        ),
-        Operation::TargetGetDetails => D::token(
-            TARGETS,
-            "Get a target with its credentials",
-            json::<rq::Named>(),
-            json::<rs::TargetDetails>(),
-            &[404],
-        ),
-        Operation::TargetList => D::token(
-            TARGETS,
-            "List targets",
-            json::<rq::ListTargets>(),
-            json::<rs::ListTargets>(),
-            &[],
-        ),
-        Operation::TargetDelete => D::token(
-            TARGETS,
-            "Delete a target; force-deletion also deletes the producers using it",
-            json::<rq::DeleteTarget>(),
-            json::<rs::Empty>(),
-            &[404, 409, 502],
-        ),
-        Operation::ProducerCreate(flavor) => D::token(
-            PRODUCERS,
-            "Create an AWS dynamic secret (producer)",
-            json::<rq::AwsProducer>(),
-            producer_details(flavor),
-            &[404, 409],
-        ),
-        Operation::ProducerUpdate(flavor) => D::token(
-            PRODUCERS,
-            "Replace an AWS dynamic secret's definition",
-            json::<rq::AwsProducer>(),
-            producer_details(flavor),
-            &[404, 409],
-        ),
-        Operation::ProducerGet => D::token(
-            PRODUCERS,
-            "Get a dynamic secret's definition (never a secret)",
-            json::<rq::Named>(),
-            json::<rs::ProducerDetails>(),
-            &[404],
-        ),
-        Operation::ProducerList => D::token(
-            PRODUCERS,
-            "List dynamic secrets",
-            json::<rq::TokenFields>(),
-            json::<rs::ProducersList>(),
-            &[],
-        ),
-        Operation::ProducerDelete(flavor) => D::token(
-            PRODUCERS,
-            "Delete a dynamic secret, revoking its IAM users first",
-            json::<rq::Named>(),
-            match flavor {
-                Flavor::New => json::<rs::DynamicSecretDeleted>(),
-                Flavor::Old | Flavor::Details => json::<rs::ProducerDeleted>(),
-            },
-            &[404, 409, 502],
-        ),
-        Operation::ListItems => D::token(
-            ITEMS,
-            "List items (dynamic secrets) and folders under a path",
-            json::<rq::ListItems>(),
-            json::<rs::ListItems>(),
-            &[],
-        ),
-        Operation::GetValue => D::token(
-            CREDENTIALS,
-            "Issue a credential: a flat object of strings (see docs/api.md)",
-            json::<rq::GetDynamicSecretValue>(),
-            string_map(),
-            &[404, 409, 502],
-        ),
-        Operation::TmpCredsList => D::token(
-            CREDENTIALS,
-            "List a dynamic secret's live credentials",
-            json::<rq::Named>(),
-            array_of::<rs::TmpUserData>(),
-            &[404],
-        ),
-        Operation::TmpCredsRevoke => D::token(
-            CREDENTIALS,
-            "Revoke one credential (tmp-creds-id) or all (revoke-all)",
-            json::<rq::RevokeTmpCreds>(),
-            json::<rs::TmpCredsRevoked>(),
-            &[404, 409, 502],
-        ),
-        Operation::TmpCredsUpdate => D::token(
-            CREDENTIALS,
-            "Change a credential's lifetime",
-            json::<rq::UpdateTmpCreds>(),
-            json::<rs::Empty>(),
-            &[404, 409],
-        ),
-        Operation::AuthMethodCreate => D::token(
-            ACCESS,
-            "Create an API key auth method; its access key is shown only here",
-            json::<ac::CreateAuthMethod>(),
-            json::<ac::CreateAuthMethodOutput>(),
-            &[409],
-        ),
-        Operation::AuthMethodGet => D::token(
-            ACCESS,
-            "Get an auth method and the roles it holds (never its key)",
-            json::<rq::Named>(),
-            json::<ac::AuthMethod>(),
-            &[404],
-        ),
-        Operation::AuthMethodList => D::token(
-            ACCESS,
-            "List auth methods",
-            json::<ac::ListFiltered>(),
-            json::<ac::ListAuthMethodsOutput>(),
-            &[],
-        ),
-        Operation::AuthMethodDelete => D::token(
-            ACCESS,
-            "Delete an auth method; its tokens stop working (other gateways: within MAYFLY_CACHE_TTL)",
-            json::<rq::Named>(),
-            json::<ac::DeleteAuthMethodOutput>(),
-            &[404, 409],
-        ),
-        Operation::AuthMethodResetKey => D::token(
-            ACCESS,
-            "Give an API key auth method a new access key, shown only here; the old key and its tokens stop working (other gateways: within MAYFLY_CACHE_TTL). Needs update on the auth method",
-            json::<ac::ResetAccessKey>(),
-            json::<ac::ResetAuthMethodAccessKeyOutput>(),
-            &[404],
-        ),
-        Operation::AuthMethodUpdate => D::token(
-            ACCESS,
-            "Set or lift an auth method's delete protection, or change its description. Needs update on the auth method",
-            json::<ac::UpdateAuthMethod>(),
-            json::<ac::AuthMethodUpdateOutput>(),
-            &[404],
-        ),
-        Operation::RoleCreate => D::token(
-            ACCESS,
-            "Create a role",
-            json::<ac::CreateRole>(),
-            json::<rs::Empty>(),
-            &[409],
-        ),
-        Operation::RoleGet => D::token(
-            ACCESS,
-            "Get a role with its rules and auth methods",
-            json::<rq::Named>(),
-            json::<ac::Role>(),
-            &[404],
-        ),
-        Operation::RoleList => D::token(
-            ACCESS,
-            "List roles",
-            json::<ac::ListFiltered>(),
-            json::<ac::ListRolesOutput>(),
-            &[],
-        ),
-        Operation::RoleDelete => D::token(
-            ACCESS,
-            "Delete a role (its rules and associations go with it)",
-            json::<rq::Named>(),
-            json::<rs::Empty>(),
-            &[404, 409],
-        ),
-        Operation::RoleRuleSet => D::token(
-            ACCESS,
-            "Set a role's capabilities on a path glob for one rule type",
-            json::<ac::RoleRule>(),
-            json::<rs::Empty>(),
-            &[404],
-        ),
-        Operation::RoleRuleDelete => D::token(
-            ACCESS,
-            "Delete a role's rule",
-            json::<ac::RoleRule>(),
-            json::<ac::DeleteRoleRuleOutput>(),
-            &[404],
-        ),
-        Operation::RoleAssoc => D::token(
-            ACCESS,
-            "Give an auth method a role",
-            json::<ac::AssocRoleAuthMethod>(),
-            json::<ac::CreateRoleAuthMethodAssocOutput>(),
-            &[404, 409],
-        ),
-        Operation::RoleAssocDelete => D::token(
-            ACCESS,
-            "Take a role from an auth method (by association id)",
-            json::<ac::DeleteAssoc>(),
-            json::<rs::Empty>(),
-            &[404],
-        ),
-        Operation::TokenRevoke => D::token(
-            ACCESS,
-            "Revoke a token (Mayfly extension): the caller's own, or token-to-revoke",
-            json::<ac::RevokeToken>(),
-            json::<rs::Empty>(),
-            &[404],
-        ),
-        Operation::AuditEvents => D::token(
-            AUDIT,
-            "Read the audit trail (Mayfly extension), filtered and paginated",
-            json::<ac::GetAuditEvents>(),
-            json::<ac::AuditEventsOutput>(),
-            &[],
-        ),
-        Operation::TargetRotateCredentials => D::token(
-            TARGETS,
-            "Rotate a target's AWS access key now (Mayfly extension): create, verify, store, delete the old",
-            json::<crate::routes::rotation::RotateCredentials>(),
-            json::<crate::routes::rotation::RotateCredentialsOutput>(),
-            &[404, 409, 502],
-        ),
-        Operation::ProducerRotateCredentials => D::token(
-            PRODUCERS,
-            "Rotate a dynamic secret's inline AWS access key now (Mayfly extension)",
-            json::<crate::routes::rotation::RotateCredentials>(),
-            json::<crate::routes::rotation::RotateCredentialsOutput>(),
-            &[404, 409, 502],
-        ),
-    }
-}
 
 /// The target and producer the request examples name. `tests/schemathesis/run.py` creates
 /// them from the create examples first, so the other examples exercise real successes.
@@ -447,17 +82,24 @@ pub fn request_example(op: Operation) -> Option<Value> {
             "access-key": "the access key create-auth-method returned",
             "access-type": "access_key",
         }),
-        Operation::TargetCreate(_) => target(),
-        Operation::TargetUpdate(_) => json!({
-            "name": EXAMPLE_TARGET,
-            "description": "team A's IAM admin (rotated)",
-        }),
+        Operation::TargetCreate => target(),
+        Operation::TargetUpdate | Operation::TargetUpdateDetails | Operation::TargetUpdateV2 => {
+            json!({
+                "name": EXAMPLE_TARGET,
+                "description": "team A's IAM admin (rotated)",
+            })
+        }
         Operation::TargetGet | Operation::TargetGetDetails => named(EXAMPLE_TARGET),
         Operation::TargetList => json!({ "filter": "team-a", "type": ["aws"] }),
         Operation::TargetDelete => named(EXAMPLE_RETIRED_TARGET),
-        Operation::ProducerCreate(_) | Operation::ProducerUpdate(_) => producer(),
+        Operation::ProducerCreate
+        | Operation::DynamicSecretCreate
+        | Operation::ProducerUpdate
+        | Operation::DynamicSecretUpdate => producer(),
         Operation::ProducerGet | Operation::TmpCredsList => named(EXAMPLE_PRODUCER),
-        Operation::ProducerDelete(_) => named(EXAMPLE_RETIRED_PRODUCER),
+        Operation::ProducerDelete | Operation::DynamicSecretDelete => {
+            named(EXAMPLE_RETIRED_PRODUCER)
+        }
         Operation::ListItems => json!({ "path": "/team-a", "type": ["dynamic-secret"] }),
         Operation::GetValue => json!({ "name": EXAMPLE_PRODUCER, "args": ["ttl=15m"] }),
         Operation::TmpCredsRevoke => json!({ "name": EXAMPLE_PRODUCER, "revoke-all": true }),
@@ -468,13 +110,6 @@ pub fn request_example(op: Operation) -> Option<Value> {
         }),
         _ => return None,
     })
-}
-
-fn producer_details(flavor: Flavor) -> Body {
-    match flavor {
-        Flavor::New => json::<response::DynamicSecretDetailsWrapped>(),
-        Flavor::Old | Flavor::Details => json::<response::ProducerDetailsWrapped>(),
-    }
 }
 
 fn error_description(status: u16) -> &'static str {
@@ -530,7 +165,7 @@ get 405.\n\nEvery operation except `/auth` needs a token from `/auth`: in the bo
 `token` (how the Akeyless SDKs send it), in `uid-token`, or as `Authorization: Bearer \
 t-...`. Errors are `{\"error\": \"...\"}`. Every response carries `x-request-id`.";
 
-/// Builds the document from [`ROUTES`] and [`describe`].
+/// Builds the document from [`ROUTES`] and [`Operation::describe`].
 pub fn build() -> Built {
     let mut components = Components::default();
     let error = json::<ErrorBody>();
@@ -557,7 +192,7 @@ pub fn build() -> Built {
     // In order of first use, so the document groups operations as ROUTES does.
     let mut tags: Vec<&str> = Vec::new();
     for (route, op) in ROUTES {
-        let doc = describe(*op);
+        let doc = op.describe();
         if !tags.contains(&doc.tag) {
             tags.push(doc.tag);
         }
@@ -853,7 +488,7 @@ mod tests {
         for (route, op) in ROUTES {
             let post = &doc["paths"][format!("/{route}")]["post"];
             assert!(post.is_object(), "/{route} is missing");
-            let described = describe(*op);
+            let described = op.describe();
             let request = &post["requestBody"]["content"][JSON]["schema"];
             assert_eq!(
                 request,
