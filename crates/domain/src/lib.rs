@@ -18,12 +18,17 @@
 //! - [`validation`]: [`FieldError`] and [`ValidationErrors`], which name wire fields.
 //! - [`outbound`]: the policy for every outbound URL the API can set ([`OutboundPolicy`]):
 //!   AWS endpoint host patterns, address classes, the operator's allowed origins.
+//! - [`auth_method`]: the kinds of auth method and a JWT method's settings ([`JwtSettings`]).
+//! - [`claims`]: a token's claims ([`TokenClaims`]) and the claim rules of role associations
+//!   ([`SubClaims`], globs).
 //! - [`flag`]: the contract's `"true"`/`"false"` strings ([`parse_bool_str`]).
 
 #[macro_use]
 mod serde_str;
 
 pub mod arn;
+pub mod auth_method;
+pub mod claims;
 pub mod flag;
 pub mod iam;
 pub mod mode;
@@ -36,6 +41,8 @@ pub mod username;
 pub mod validation;
 
 pub use arn::{PolicyArn, RoleArn};
+pub use auth_method::{AuthMethodKind, JwksSource, JwtSettings};
+pub use claims::{SubClaims, TokenClaims};
 pub use flag::parse_bool_str;
 pub use iam::{
     parse_comma_list, ExternalId, GroupName, PolicyDocument, Tag, TagList, TransitiveTagKeys,

@@ -27,6 +27,8 @@
 //! - `port`: picking free loopback ports.
 //! - `moto`: the URL of the moto AWS mock that `scripts/test.sh` starts.
 //! - `credentials`: the known admin API key handed to the gateway at first start.
+//! - [`jwt`]: a test JWT issuer (two fixed RSA keys, GitHub/GitLab-shaped claims) and a
+//!   loopback JWKS server whose document can be rotated.
 //! - `http`: an HTTPS client that trusts only the gateway's generated CA, and body parsing.
 //!
 //! Environment variables read here:
@@ -45,6 +47,7 @@ pub mod credentials;
 mod error;
 pub mod gateway;
 mod http;
+pub mod jwt;
 pub mod moto;
 pub mod port;
 pub mod postgres;

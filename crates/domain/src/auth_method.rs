@@ -1,0 +1,179 @@
+//! The kinds of auth method and the settings of those that verify a workload's own identity.
+//!
+//! An API key is a secret Mayfly hands out; a JWT (OAuth2/OIDC) method holds no secret at
+//! all: it names whose signatures to trust (a JWKS URL or inline public keys), which issuer and
+//! audience a token must carry, and which claim identifies the caller.
+
+use serde::{Deserialize, Serialize};
+
+use crate::claims::SubClaims;
+
+/// How an auth method verifies a login. Stored as its `as_str` text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthMethodKind {
+    /// An access id and key (`access-type: access_key`).
+    ApiKey,
+    /// A signed JWT from an OIDC/OAuth2 issuer (`access-type: jwt` or `oidc`).
+    OAuth2,
+}
+
+impl AuthMethodKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuthMethodKind::ApiKey => "api_key",
+            AuthMethodKind::OAuth2 => "oauth2",
+        }
+    }
+
+    pub fn parse(stored: &str) -> Option<AuthMethodKind> {
+        match stored {
+            "api_key" => Some(AuthMethodKind::ApiKey),
+            "oauth2" => Some(AuthMethodKind::OAuth2),
+            _ => None,
+        }
+    }
+
+    /// The `access-type` values of `/auth` that log in with this kind.
+    pub fn access_types(self) -> &'static [&'static str] {
+        match self {
+            AuthMethodKind::ApiKey => &["access_key"],
+            AuthMethodKind::OAuth2 => &["jwt", "oidc"],
+        }
+    }
+}
+
+/// Where a JWT method's public keys come from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum JwksSource {
+    /// Fetched (and cached) from this URL, which the outbound URL policy allows.
+    Uri(String),
+    /// A JWKS document given when the method was created (public keys only).
+    Inline(String),
+}
+
+/// The longest unique-identifier claim name, issuer and audience accepted.
+pub const MAX_JWT_SETTING_CHARS: usize = 512;
+/// The most audiences and bound client ids a method may list.
+pub const MAX_JWT_LIST_ITEMS: usize = 32;
+
+/// A JWT (OAuth2/OIDC) auth method's settings. None of them is secret.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JwtSettings {
+    pub jwks: JwksSource,
+    /// The `iss` a token must carry; `None`: any (the keys alone bind the issuer).
+    pub issuer: Option<String>,
+    /// One of these must be in the token's `aud`; empty: `aud` is not checked.
+    pub audiences: Vec<String>,
+    /// The claim that names the caller (`sub`, `repository`, `email` ...); a token without it
+    /// is refused.
+    pub unique_identifier: String,
+    /// When not empty, the token's `azp` or `client_id` must be one of these.
+    pub bound_client_ids: Vec<String>,
+    /// Claims every token must match, whatever role it gets (Mayfly extension
+    /// `bound-claims`).
+    pub bound_claims: SubClaims,
+    /// Every role association of the method must name sub-claims.
+    pub force_sub_claims: bool,
+    /// Lifetime of tokens this method issues, in minutes (`jwt-ttl`); `None`: the gateway's.
+    pub token_ttl_minutes: Option<u32>,
+    /// Unix seconds after which the method accepts no login (`access-expires`); `None`: never.
+    pub access_expires: Option<i64>,
+}
+
+impl JwtSettings {
+    /// Checks the settings that need no network: the unique identifier and the lengths.
+    pub fn check(&self) -> Result<(), Vec<String>> {
+        let mut problems = Vec::new();
+        let too_long = |s: &str| s.chars().count() > MAX_JWT_SETTING_CHARS;
+        if self.unique_identifier.trim().is_empty() {
+            problems.push(
+                "unique-identifier: required: the claim that names the caller, such as sub or repository".into(),
+            );
+        } else if too_long(&self.unique_identifier) {
+            problems.push(format!(
+                "unique-identifier: at most {MAX_JWT_SETTING_CHARS} characters"
+            ));
+        }
+        if self.issuer.as_deref().is_some_and(too_long) {
+            problems.push(format!(
+                "issuer: at most {MAX_JWT_SETTING_CHARS} characters"
+            ));
+        }
+        for (field, list) in [
+            ("audience", &self.audiences),
+            ("bound-client-ids", &self.bound_client_ids),
+        ] {
+            if list.len() > MAX_JWT_LIST_ITEMS {
+                problems.push(format!("{field}: at most {MAX_JWT_LIST_ITEMS} values"));
+            }
+            if list.iter().any(|s| too_long(s)) {
+                problems.push(format!(
+                    "{field}: each value at most {MAX_JWT_SETTING_CHARS} characters"
+                ));
+            }
+        }
+        match &self.jwks {
+            JwksSource::Uri(u) if u.trim().is_empty() => {
+                problems.push("jwks-uri: empty".into());
+            }
+            JwksSource::Inline(j) if j.trim().is_empty() => {
+                problems.push("jwks-json-data: empty".into());
+            }
+            _ => {}
+        }
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(problems)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings() -> JwtSettings {
+        JwtSettings {
+            jwks: JwksSource::Uri("https://issuer.example/jwks".into()),
+            issuer: Some("https://issuer.example".into()),
+            audiences: vec!["mayfly".into()],
+            unique_identifier: "sub".into(),
+            bound_client_ids: vec![],
+            bound_claims: SubClaims::default(),
+            force_sub_claims: true,
+            token_ttl_minutes: None,
+            access_expires: None,
+        }
+    }
+
+    #[test]
+    fn kinds_round_trip() {
+        for k in [AuthMethodKind::ApiKey, AuthMethodKind::OAuth2] {
+            assert_eq!(AuthMethodKind::parse(k.as_str()), Some(k));
+        }
+        assert_eq!(AuthMethodKind::parse("k8s"), None);
+        assert!(AuthMethodKind::OAuth2.access_types().contains(&"jwt"));
+    }
+
+    #[test]
+    fn check_names_each_problem() {
+        assert!(settings().check().is_ok());
+        let mut s = settings();
+        s.unique_identifier = " ".into();
+        s.audiences = vec!["x".repeat(600)];
+        let problems = s.check().unwrap_err();
+        assert_eq!(problems.len(), 2, "{problems:?}");
+        assert!(problems[0].starts_with("unique-identifier"));
+        assert!(problems[1].starts_with("audience"));
+    }
+
+    #[test]
+    fn settings_are_stored_as_json() {
+        let s = settings();
+        let text = serde_json::to_string(&s).unwrap();
+        assert!(text.contains("\"uri\""), "{text}");
+        assert_eq!(serde_json::from_str::<JwtSettings>(&text).unwrap(), s);
+    }
+}
