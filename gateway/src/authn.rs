@@ -46,18 +46,41 @@ pub async fn login(cx: &Anonymous<'_>, mut req: request::Auth) -> ApiResult<resp
     }
 }
 
-/// `access-type: access_key`: the access id and key checked by the core.
+/// `access-type` `access_key` (the default): the access id and key checked by the core;
+/// `jwt` or `oidc`: the workload's JWT checked against the JWT auth method.
 async fn login_with_access_key(
     state: &AppState,
     req: request::Auth,
 ) -> ApiResult<response::AuthOutput> {
-    let access_type = req.access_type.as_deref().unwrap_or("access_key");
-    if !access_type.is_empty() && access_type != "access_key" {
-        return Err(ApiError::bad_request(format!(
-            "access-type: {access_type:?} is not supported; Mayfly supports access_key"
-        )));
-    }
+    let access_type = req
+        .access_type
+        .as_deref()
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .unwrap_or("access_key");
     let access_id = canonical_access_id(req.access_id.as_deref())?;
+    match access_type {
+        "access_key" => {}
+        "jwt" | "oidc" => {
+            let jwt = req
+                .jwt
+                .as_ref()
+                .map(|t| t.expose().trim())
+                .filter(|t| !t.is_empty())
+                .ok_or_else(|| {
+                    ApiError::bad_request(format!(
+                        "jwt: required with access-type {access_type}: the workload's identity token"
+                    ))
+                })?;
+            let issued = authn::login_with_jwt(state, &access_id, jwt).await?;
+            return Ok(answer(issued));
+        }
+        other => {
+            return Err(ApiError::bad_request(format!(
+                "access-type: {other:?} is not supported; Mayfly supports access_key, jwt and oidc"
+            )))
+        }
+    }
     let access_key = req
         .access_key
         .as_ref()
@@ -65,11 +88,16 @@ async fn login_with_access_key(
         .filter(|s| !s.is_empty())
         .ok_or_else(|| ApiError::bad_request("access-key: required with access-type access_key"))?;
     let issued = authn::login_with_key(state, &access_id, access_key).await?;
+    Ok(answer(issued))
+}
+
+/// The Akeyless answer to a login.
+fn answer(issued: authn::IssuedToken) -> response::AuthOutput {
     let expiration = Utc
         .timestamp_millis_opt(issued.expires_at)
         .single()
         .unwrap_or_else(Utc::now);
-    Ok(response::AuthOutput {
+    response::AuthOutput {
         token: issued.token.expose_secret().to_owned(),
         expiration: expiration.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         creds: response::SystemAccessCreds {
@@ -77,5 +105,5 @@ async fn login_with_access_key(
             token: issued.token.expose_secret().to_owned(),
             expiry: issued.expires_at / 1000,
         },
-    })
+    }
 }

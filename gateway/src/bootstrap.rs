@@ -58,7 +58,9 @@ pub async fn ensure_admin(
     let new = auth::NewAuthMethod {
         name: ADMIN_AUTH_METHOD.into(),
         access_id: access_id.clone(),
+        kind: mayfly_domain::AuthMethodKind::ApiKey.as_str().into(),
         key_hash: hash_secret(access_key.expose_secret()),
+        settings: String::new(),
         description: "the administrator's API key (created at first start)".into(),
         delete_protection: true,
     };
@@ -109,7 +111,7 @@ async fn grant_admin_role(
     ] {
         access::set_rule(db, &role.id, kind.rule_type(), "/*", &caps.join(","), now).await?;
     }
-    access::associate(db, &role.id, auth_method_id, now).await?;
+    access::associate(db, &role.id, auth_method_id, "", true, now).await?;
     Ok(())
 }
 

@@ -91,7 +91,7 @@ impl From<mayfly_app::error::AppError> for ApiError {
             E::Unavailable(detail) => ApiError::Unavailable(detail),
             E::Timeout(secs) => ApiError::Timeout(secs),
             E::Aws(m) => ApiError::Upstream(m),
-            E::AwsUnavailable(m) => ApiError::UpstreamUnavailable(m),
+            E::AwsUnavailable(m) | E::IdentityUnavailable(m) => ApiError::UpstreamUnavailable(m),
             E::AwsTimeout(m) => ApiError::UpstreamTimeout(m),
             E::Internal(detail) => ApiError::Internal(detail),
         }

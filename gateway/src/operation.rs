@@ -422,6 +422,15 @@ operations! {
         errors: [409],
         handler: |cx, req| access::create_auth_method(cx.state, &cx.caller, req),
     }
+    AuthMethodCreateOAuth2 {
+        paths: ["create-auth-method-oauth2", "auth-method-create-oauth2"],
+        effect: Configure,
+        doc: ACCESS, "Create a JWT (OAuth2/OIDC) auth method: workloads log in with the identity token they already have (access-type jwt), verified against the issuer's keys",
+        request: ac::CreateAuthMethodOAuth2,
+        response: ac::CreateAuthMethodOAuth2Output,
+        errors: [409],
+        handler: |cx, req| access::create_auth_method_oauth2(cx.state, &cx.caller, req),
+    }
     AuthMethodGet {
         paths: ["get-auth-method"],
         effect: Read,

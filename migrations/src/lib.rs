@@ -14,6 +14,7 @@ mod m20261121_000002_leases;
 mod m20261121_000003_access_control;
 mod m20261121_000004_rotation;
 mod m20261128_000001_lease_accounts;
+mod m20261129_000001_workload_identity;
 
 /// Every migration, oldest first.
 pub struct Migrator;
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261121_000003_access_control::Migration),
             Box::new(m20261121_000004_rotation::Migration),
             Box::new(m20261128_000001_lease_accounts::Migration),
+            Box::new(m20261129_000001_workload_identity::Migration),
         ]
     }
 }

@@ -1,6 +1,8 @@
 //! Auth methods, roles and the audit trail: requests and responses, with the Akeyless SDK's
 //! JSON names (`CreateAuthMethod`, `CreateRole`, `SetRoleRule`, `AssocRoleAuthMethod`, ...).
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -68,6 +70,65 @@ pub struct AssocRoleAuthMethod {
     pub role_name: Option<String>,
     #[serde(rename = "am-name")]
     pub am_name: Option<String>,
+    /// For JWT auth methods: claim name -> comma-separated allowed values (`*` globs); only
+    /// tokens whose claims match get the role.
+    #[serde(rename = "sub-claims")]
+    pub sub_claims: Option<BTreeMap<String, String>>,
+    /// Whether `sub-claims` compare case-sensitively (`"true"` by default).
+    #[schema(schema_with = lenient::opt_bool_schema)]
+    #[serde(rename = "case-sensitive", deserialize_with = "lenient::opt_bool")]
+    pub case_sensitive: Option<bool>,
+}
+
+/// `create-auth-method-oauth2`, `auth-method-create-oauth2`: a JWT (OAuth2/OIDC) auth method.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(default)]
+#[schema(as = access::CreateAuthMethodOAuth2)]
+pub struct CreateAuthMethodOAuth2 {
+    pub name: Option<String>,
+    pub description: Option<String>,
+    #[schema(schema_with = lenient::opt_bool_schema)]
+    #[serde(rename = "delete_protection", deserialize_with = "lenient::opt_bool")]
+    pub delete_protection: Option<bool>,
+    /// Where the issuer publishes its keys (https; other origins only as the operator allows).
+    #[serde(rename = "jwks-uri")]
+    pub jwks_uri: Option<String>,
+    /// The JWKS document itself, base64-encoded, instead of `jwks-uri`.
+    #[serde(rename = "jwks-json-data")]
+    pub jwks_json_data: Option<String>,
+    /// The claim that names the caller, such as `sub` or `repository`.
+    #[serde(rename = "unique-identifier")]
+    pub unique_identifier: Option<String>,
+    pub issuer: Option<String>,
+    /// The audience tokens must be for (comma-separated for several).
+    #[schema(schema_with = lenient::opt_list_schema)]
+    #[serde(deserialize_with = "lenient::opt_list")]
+    pub audience: Option<Vec<String>>,
+    /// Every role association of the method must name sub-claims.
+    #[schema(schema_with = lenient::opt_bool_schema)]
+    #[serde(rename = "force-sub-claims", deserialize_with = "lenient::opt_bool")]
+    pub force_sub_claims: Option<bool>,
+    #[schema(schema_with = lenient::opt_list_schema)]
+    #[serde(rename = "bound-client-ids", deserialize_with = "lenient::opt_list")]
+    pub bound_client_ids: Option<Vec<String>>,
+    /// Mayfly extension: claims every token must match (claim -> comma-separated globs).
+    #[serde(rename = "bound-claims")]
+    pub bound_claims: Option<BTreeMap<String, String>>,
+    /// Lifetime of the gateway tokens this method issues, in minutes (0: the gateway's).
+    #[schema(schema_with = lenient::opt_i64_schema)]
+    #[serde(rename = "jwt-ttl", deserialize_with = "lenient::opt_i64")]
+    pub jwt_ttl: Option<i64>,
+    /// Unix time after which the method accepts no login (0: never).
+    #[schema(schema_with = lenient::opt_i64_schema)]
+    #[serde(rename = "access-expires", deserialize_with = "lenient::opt_i64")]
+    pub access_expires: Option<i64>,
+}
+
+/// `create-auth-method-oauth2`: the access id that logins name.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = access::CreateAuthMethodOAuth2Output)]
+pub struct CreateAuthMethodOAuth2Output {
+    pub access_id: String,
 }
 
 /// `delete-assoc`.
@@ -127,12 +188,37 @@ pub struct CreateAuthMethodOutput {
 pub struct AuthMethodRoleAssoc {
     pub assoc_id: String,
     pub role_name: String,
+    /// Claim -> allowed values (empty: every token of the method).
+    pub auth_method_sub_claims: BTreeMap<String, Vec<String>>,
+    pub is_sub_claims_case_sensitive: bool,
+}
+
+/// A JWT method's settings as `get-auth-method` shows them (none is secret).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = access::OAuth2AccessRules)]
+pub struct OAuth2AccessRules {
+    pub jwks_uri: String,
+    /// The inline JWKS document (public keys), base64-encoded as given.
+    pub jwks_json_data: String,
+    pub issuer: String,
+    pub audience: String,
+    pub unique_identifier: String,
+    pub bound_clients_id: Vec<String>,
+    pub bound_claims: BTreeMap<String, Vec<String>>,
+    pub force_sub_claims: bool,
+    /// Minutes; 0: the gateway's token lifetime.
+    pub jwt_ttl: i64,
+    /// Unix time; 0: never.
+    pub access_expires: i64,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
 #[schema(as = access::AuthMethodAccessInfo)]
 pub struct AuthMethodAccessInfo {
+    /// `api_key` or `oauth2`.
     pub rules_type: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub oauth2_access_rules: Option<OAuth2AccessRules>,
 }
 
 /// `get-auth-method`, entries of `list-auth-methods`. Never the key.

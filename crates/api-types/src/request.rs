@@ -52,6 +52,9 @@ pub struct Auth {
     pub access_key: Option<Secret>,
     #[serde(rename = "access-type")]
     pub access_type: Option<String>,
+    /// The workload's JWT for `access-type` `jwt` or `oidc` (GitHub's OIDC token, ...).
+    #[schema(schema_with = lenient::opt_secret_schema)]
+    pub jwt: Option<Secret>,
 }
 
 /// `create-aws-target`, `target-create-aws`, `update-aws-target`, `target-update-aws`.

@@ -13,6 +13,8 @@ use crate::error::AppError;
 pub struct Caller {
     pub access_id: String,
     pub auth_method_id: String,
+    /// Who logged in through a JWT method (its unique-identifier claim); empty for API keys.
+    pub identity: String,
     pub rules: Vec<Rule>,
     pub audit_access: AuditAccess,
 }

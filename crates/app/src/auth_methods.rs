@@ -4,7 +4,8 @@
 //! A new or replaced access key is returned once, as a secret, and stored only as a hash.
 
 use mayfly_crypto::{generate_access_id, generate_access_key, hash_secret};
-use mayfly_domain::ItemName;
+use mayfly_domain::{AuthMethodKind, ItemName, JwksSource, JwtSettings, SubClaims};
+use mayfly_identity::{JwksError, KeySet};
 use mayfly_store::{
     access,
     auth::{self, NewAuthMethod},
@@ -34,11 +35,72 @@ pub struct CreatedApiKey {
     pub access_key: SecretString,
 }
 
-/// An auth method with the roles it holds (association id, role name).
+/// A new JWT (OAuth2/OIDC) auth method, checked by the front door.
+#[derive(Debug)]
+pub struct NewJwtMethod {
+    pub name: ItemName,
+    pub description: String,
+    pub delete_protection: bool,
+    pub settings: JwtSettings,
+}
+
+/// A role an auth method holds, through one association.
+#[derive(Debug, Clone)]
+pub struct HeldRole {
+    pub assoc_id: String,
+    pub role_name: String,
+    /// Which of the method's tokens get the role (empty: all).
+    pub sub_claims: SubClaims,
+}
+
+/// An auth method with the roles it holds.
 #[derive(Debug)]
 pub struct AuthMethodView {
     pub method: auth_method::Model,
-    pub roles: Vec<(String, String)>,
+    pub kind: AuthMethodKind,
+    /// A JWT method's settings.
+    pub jwt: Option<JwtSettings>,
+    pub roles: Vec<HeldRole>,
+}
+
+/// The kind of a stored method; an unknown kind (written by a newer gateway) is an error
+/// rather than a guess.
+pub(crate) fn kind_of(method: &auth_method::Model) -> AppResult<AuthMethodKind> {
+    AuthMethodKind::parse(&method.method_type).ok_or_else(|| {
+        AppError::internal(format!(
+            "auth method {} has unknown type {:?}",
+            method.name, method.method_type
+        ))
+    })
+}
+
+/// A stored JWT method's settings.
+pub(crate) fn jwt_settings_of(method: &auth_method::Model) -> AppResult<JwtSettings> {
+    serde_json::from_str(&method.settings).map_err(|e| {
+        AppError::internal(format!(
+            "auth method {} has unreadable settings: {e}",
+            method.name
+        ))
+    })
+}
+
+/// A stored association's claim rules.
+pub(crate) fn sub_claims_of(
+    association: &mayfly_store::entity::role_assoc::Model,
+) -> AppResult<SubClaims> {
+    if association.sub_claims.is_empty() {
+        return Ok(SubClaims::default());
+    }
+    let claims = serde_json::from_str(&association.sub_claims).map_err(|e| {
+        AppError::internal(format!(
+            "association {} has unreadable sub-claims: {e}",
+            association.id
+        ))
+    })?;
+    Ok(SubClaims {
+        claims,
+        case_sensitive: association.case_sensitive,
+    })
 }
 
 /// What `update` may change; `None` leaves a setting as it is.
@@ -67,10 +129,24 @@ async fn view(state: &AppState, method: auth_method::Model) -> AppResult<AuthMet
     let mut roles = Vec::new();
     for a in access::associations_of_auth_method(state.db(), &method.id).await? {
         if let Some(r) = access::find_role_by_id(state.db(), &a.role_id).await? {
-            roles.push((a.id, r.name));
+            roles.push(HeldRole {
+                sub_claims: sub_claims_of(&a)?,
+                assoc_id: a.id,
+                role_name: r.name,
+            });
         }
     }
-    Ok(AuthMethodView { method, roles })
+    let kind = kind_of(&method)?;
+    let jwt = match kind {
+        AuthMethodKind::OAuth2 => Some(jwt_settings_of(&method)?),
+        AuthMethodKind::ApiKey => None,
+    };
+    Ok(AuthMethodView {
+        method,
+        kind,
+        jwt,
+        roles,
+    })
 }
 
 /// Creates an API key (`create` on its name).
@@ -83,7 +159,9 @@ pub async fn create(state: &AppState, caller: &Caller, new: NewApiKey) -> AppRes
         NewAuthMethod {
             name: new.name.as_str().to_owned(),
             access_id: access_id.clone(),
+            kind: AuthMethodKind::ApiKey.as_str().to_owned(),
             key_hash: hash_secret(access_key.expose_secret()),
+            settings: String::new(),
             description: new.description,
             delete_protection: new.delete_protection,
         },
@@ -95,6 +173,50 @@ pub async fn create(state: &AppState, caller: &Caller, new: NewApiKey) -> AppRes
         access_id,
         access_key,
     })
+}
+
+/// Creates a JWT (OAuth2/OIDC) auth method (`create` on its name). Its keys are checked now:
+/// inline JWKS data must hold a usable public key, and a JWKS URL must be allowed by the
+/// outbound URL policy and answer with one, so a typo fails here rather than at the first
+/// login. Returns the access id logins name.
+pub async fn create_jwt(state: &AppState, caller: &Caller, new: NewJwtMethod) -> AppResult<String> {
+    can(caller, Capability::Create, &new.name)?;
+    new.settings
+        .check()
+        .map_err(|problems| AppError::invalid(problems.join("; ")))?;
+    match &new.settings.jwks {
+        JwksSource::Inline(json) => {
+            KeySet::parse(json)
+                .map_err(|why| AppError::invalid(format!("jwks-json-data: {why}")))?;
+        }
+        JwksSource::Uri(uri) => {
+            state.jwks().probe(uri).await.map_err(|e| match e {
+                JwksError::Refused(why) => AppError::invalid(why),
+                JwksError::Unavailable(why) => AppError::invalid(format!(
+                    "jwks-uri: {why}; check the URL, or give the keys inline with jwks-json-data"
+                )),
+            })?;
+        }
+    }
+    let settings = serde_json::to_string(&new.settings)
+        .map_err(|e| AppError::internal(format!("cannot serialize JWT settings: {e}")))?;
+    let access_id = generate_access_id();
+    auth::insert_auth_method(
+        state.db(),
+        NewAuthMethod {
+            name: new.name.as_str().to_owned(),
+            access_id: access_id.clone(),
+            kind: AuthMethodKind::OAuth2.as_str().to_owned(),
+            key_hash: String::new(),
+            settings,
+            description: new.description,
+            delete_protection: new.delete_protection,
+        },
+        now_millis(),
+    )
+    .await?;
+    tracing::info!(auth_method = %new.name, access_id = %access_id, "JWT auth method created");
+    Ok(access_id)
 }
 
 /// One auth method (`read`).
@@ -149,6 +271,14 @@ pub async fn reset_key(
 ) -> AppResult<(SecretString, u64)> {
     can(caller, Capability::Update, name)?;
     let m = find(state, name).await?;
+    // A JWT method has no key: giving it one would let whoever holds `update` on it log in
+    // with a secret instead of the identity the method was made to trust.
+    if kind_of(&m)? != AuthMethodKind::ApiKey {
+        return Err(AppError::invalid(format!(
+            "auth method {name} is a {} method and has no access key to reset",
+            m.method_type
+        )));
+    }
     let access_key = generate_access_key();
     let txn = mayfly_store::begin_write(state.db())
         .await

@@ -2,11 +2,18 @@
 //! its roles. Every front door authenticates through here.
 
 use mayfly_crypto::{generate_token, hash_secret, verify_secret};
-use mayfly_store::{auth, now_millis, Millis};
+use mayfly_domain::{AuthMethodKind, JwksSource, TokenClaims};
+use mayfly_identity::{jwt, Bindings, JwksError, KeySet};
+use mayfly_store::{
+    auth::{self, NewToken},
+    entity::auth_method,
+    now_millis, Millis,
+};
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::{
     access::{self as authz, AuditAccess, CachedCaller, Caller, Rule},
+    auth_methods::{jwt_settings_of, kind_of, sub_claims_of},
     error::{AppError, AppResult},
     state::AppState,
 };
@@ -19,17 +26,30 @@ pub struct IssuedToken {
     pub expires_at: Millis,
     /// The auth method's access id, as stored.
     pub access_id: String,
+    /// Who logged in, for a JWT method: its unique-identifier claim. Empty for API keys.
+    pub identity: String,
 }
 
-/// Loads the rules of every role an auth method holds.
+/// Loads the rules of every role an auth method holds for a token with these claims: an
+/// association with sub-claims counts only when the claims match them (API-key tokens have
+/// none, so only associations without sub-claims apply to them).
 pub async fn load_permissions(
     state: &AppState,
     auth_method_id: &str,
+    claims: &TokenClaims,
 ) -> AppResult<(Vec<Rule>, AuditAccess)> {
-    let roles = mayfly_store::access::roles_with_rules_of(state.db(), auth_method_id).await?;
+    let held = mayfly_store::access::roles_with_rules_of(state.db(), auth_method_id).await?;
     let mut rules = Vec::new();
     let mut audit = AuditAccess::None;
-    for (role, role_rules) in roles {
+    for mayfly_store::access::HeldRole {
+        association,
+        role,
+        rules: role_rules,
+    } in held
+    {
+        if !sub_claims_of(&association)?.matches(claims) {
+            continue;
+        }
         audit = audit.max(AuditAccess::parse(&role.audit_access).unwrap_or(AuditAccess::None));
         rules.extend(
             role_rules
@@ -80,7 +100,10 @@ pub async fn login_with_key(
     access_id: &str,
     access_key: &str,
 ) -> AppResult<IssuedToken> {
-    let method = auth::find_auth_method_by_access_id(state.db(), access_id).await?;
+    let method = auth::find_auth_method_by_access_id(state.db(), access_id)
+        .await?
+        // Only an API key logs in with a key; a JWT method's empty hash matches nothing anyway.
+        .filter(|m| m.method_type == AuthMethodKind::ApiKey.as_str());
     let stored_hash = method
         .as_ref()
         .map_or(NO_MATCH_HASH, |m| m.key_hash.as_str());
@@ -93,24 +116,131 @@ pub async fn login_with_key(
         }
     };
 
+    issue_token(
+        state,
+        method,
+        state.token_ttl(),
+        String::new(),
+        String::new(),
+    )
+    .await
+}
+
+/// Stores a new token for `method` and returns it.
+async fn issue_token(
+    state: &AppState,
+    method: auth_method::Model,
+    ttl: std::time::Duration,
+    identity: String,
+    claims: String,
+) -> AppResult<IssuedToken> {
     let token = generate_token();
     let now = now_millis();
-    let ttl_ms = i64::try_from(state.token_ttl().as_millis()).unwrap_or(i64::MAX);
+    let ttl_ms = i64::try_from(ttl.as_millis()).unwrap_or(i64::MAX);
     let expires_at = now.saturating_add(ttl_ms);
     auth::insert_token(
         state.db(),
         &method,
-        hash_secret(token.expose_secret()),
-        now,
-        expires_at,
+        NewToken {
+            token_hash: hash_secret(token.expose_secret()),
+            identity: identity.clone(),
+            claims,
+            created_at: now,
+            expires_at,
+        },
     )
     .await?;
-    tracing::info!(access_id = %method.access_id, "token issued");
+    tracing::info!(access_id = %method.access_id, identity = %identity, "token issued");
     Ok(IssuedToken {
         token,
         expires_at,
         access_id: method.access_id,
+        identity,
     })
+}
+
+/// Logs in with a JWT (`access-type` `jwt` or `oidc`): the token must verify with the JWT
+/// auth method `access_id` names (its keys, issuer, audiences, bound client ids and bound
+/// claims) and carry its unique-identifier claim. The session keeps that identity and the
+/// token's claims, which decide the roles it holds ([`load_permissions`]). Never the JWT
+/// itself: only the new token's hash is stored.
+pub async fn login_with_jwt(
+    state: &AppState,
+    access_id: &str,
+    token: &str,
+) -> AppResult<IssuedToken> {
+    let denied = |why: &str| {
+        tracing::warn!(access_id = %access_id, reason = why, "JWT login refused");
+        AppError::Unauthenticated(format!("access denied: {why}"))
+    };
+    let method = auth::find_auth_method_by_access_id(state.db(), access_id)
+        .await?
+        .filter(|m| m.method_type == AuthMethodKind::OAuth2.as_str())
+        .ok_or_else(|| denied("unknown access-id, or it names no JWT auth method"))?;
+    kind_of(&method)?;
+    let settings = jwt_settings_of(&method)?;
+    if settings
+        .access_expires
+        .is_some_and(|at| at.saturating_mul(1000) <= now_millis())
+    {
+        return Err(denied(
+            "the auth method's access has expired (access-expires)",
+        ));
+    }
+    let header = jwt::header(token).map_err(|r| denied(&r.0))?;
+    let keys: std::sync::Arc<KeySet> = match &settings.jwks {
+        JwksSource::Inline(json) => std::sync::Arc::new(
+            KeySet::parse(json).map_err(|e| AppError::internal(format!("stored JWKS: {e}")))?,
+        ),
+        JwksSource::Uri(uri) => state
+            .jwks()
+            .keys(uri, header.kid.as_deref())
+            .await
+            .map_err(|e| match e {
+                JwksError::Refused(why) | JwksError::Unavailable(why) => {
+                    AppError::IdentityUnavailable(format!(
+                        "the auth method's keys cannot be fetched right now ({why}); retry shortly"
+                    ))
+                }
+            })?,
+    };
+    let bindings = Bindings {
+        issuer: settings.issuer.as_deref(),
+        audiences: &settings.audiences,
+    };
+    let raw = jwt::verify(token, &keys, &bindings).map_err(|r| denied(&r.0))?;
+    let claims = TokenClaims::from_json(&raw);
+    if !settings.bound_client_ids.is_empty() {
+        let client = claims.first("azp").or_else(|| claims.first("client_id"));
+        if !client.is_some_and(|c| settings.bound_client_ids.iter().any(|b| b == c)) {
+            return Err(denied(
+                "the token's client (azp or client_id) is not one of the auth method's bound-client-ids",
+            ));
+        }
+    }
+    if !settings.bound_claims.matches(&claims) {
+        return Err(denied(
+            "the token's claims do not match the auth method's bound-claims",
+        ));
+    }
+    let identity = claims
+        .first(&settings.unique_identifier)
+        .map(str::to_owned)
+        .ok_or_else(|| {
+            denied(&format!(
+                "the token has no {} claim, which the auth method uses as its unique identifier",
+                settings.unique_identifier
+            ))
+        })?;
+    let ttl = settings
+        .token_ttl_minutes
+        .filter(|m| *m > 0)
+        .map_or(state.token_ttl(), |m| {
+            std::time::Duration::from_secs(u64::from(m) * 60)
+        });
+    let kept = serde_json::to_string(&claims)
+        .map_err(|e| AppError::internal(format!("cannot serialize claims: {e}")))?;
+    issue_token(state, method, ttl, identity, kept).await
 }
 
 /// Resolves a token to its caller, or `Unauthenticated`.
@@ -136,7 +266,15 @@ pub async fn resolve(state: &AppState, token: Option<&str>) -> AppResult<Caller>
             let Some(found) = auth::find_live_token(state.db(), &hash, now_millis()).await? else {
                 return Ok::<_, AppError>(None);
             };
-            let (rules, audit_access) = load_permissions(state, &found.auth_method_id).await?;
+            let claims: TokenClaims = if found.claims.is_empty() {
+                TokenClaims::default()
+            } else {
+                serde_json::from_str(&found.claims).map_err(|e| {
+                    AppError::internal(format!("a token's stored claims are unreadable: {e}"))
+                })?
+            };
+            let (rules, audit_access) =
+                load_permissions(state, &found.auth_method_id, &claims).await?;
             Ok(Some(CachedCaller {
                 token_expires_at: found.expires_at,
                 caller: Caller {
@@ -144,6 +282,7 @@ pub async fn resolve(state: &AppState, token: Option<&str>) -> AppResult<Caller>
                     audit_access,
                     access_id: found.access_id,
                     auth_method_id: found.auth_method_id,
+                    identity: found.identity,
                 },
             }))
         })

@@ -33,6 +33,10 @@ pub enum AppError {
     /// the log only.
     #[error("the gateway's database is unavailable; retry shortly")]
     Unavailable(String),
+    /// A login could not be checked because what vouches for it (a JWT method's JWKS) could
+    /// not be had; retrying may help. The message names the URL's origin, never a secret.
+    #[error("{0}")]
+    IdentityUnavailable(String),
     /// The operation ran past its deadline (seconds).
     #[error("the request took longer than the gateway's deadline of {0} seconds")]
     Timeout(u64),

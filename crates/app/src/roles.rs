@@ -4,7 +4,7 @@
 //! Whoever may update a role may give it any rule, so `update` on roles is administrator
 //! power (docs/security.md says so).
 
-use mayfly_domain::ItemName;
+use mayfly_domain::{AuthMethodKind, ItemName, SubClaims};
 use mayfly_store::{
     access,
     entity::{role, role_rule},
@@ -165,12 +165,15 @@ pub async fn delete_rule(
 }
 
 /// Gives an auth method a role: `update` on the role and `read` on the method. Returns the
-/// association id.
+/// association id. `sub_claims` narrows it to the JWT method's tokens whose claims match;
+/// with the method's `force-sub-claims` an association without them is refused, and an API
+/// key (which has no claims) takes none.
 pub async fn associate(
     state: &AppState,
     caller: &Caller,
     role_name: &ItemName,
     auth_method: &ItemName,
+    sub_claims: &SubClaims,
 ) -> AppResult<String> {
     can(caller, Capability::Update, role_name)?;
     authorize(
@@ -181,9 +184,37 @@ pub async fn associate(
     )?;
     let r = find(state, role_name).await?;
     let m = auth_methods::find(state, auth_method).await?;
-    Ok(access::associate(state.db(), &r.id, &m.id, now_millis())
-        .await?
-        .id)
+    match auth_methods::kind_of(&m)? {
+        AuthMethodKind::ApiKey if !sub_claims.is_empty() => {
+            return Err(AppError::invalid(format!(
+                "sub-claims: auth method {auth_method} is an API key, whose tokens carry no claims; associate without sub-claims"
+            )));
+        }
+        AuthMethodKind::OAuth2 if sub_claims.is_empty() => {
+            if auth_methods::jwt_settings_of(&m)?.force_sub_claims {
+                return Err(AppError::invalid(format!(
+                    "sub-claims: required: auth method {auth_method} has force-sub-claims on, so every association must name the claims its tokens need (e.g. repository=org/repo)"
+                )));
+            }
+        }
+        _ => {}
+    }
+    let stored = if sub_claims.is_empty() {
+        String::new()
+    } else {
+        serde_json::to_string(&sub_claims.claims)
+            .map_err(|e| AppError::internal(format!("cannot serialize sub-claims: {e}")))?
+    };
+    Ok(access::associate(
+        state.db(),
+        &r.id,
+        &m.id,
+        &stored,
+        sub_claims.case_sensitive,
+        now_millis(),
+    )
+    .await?
+    .id)
 }
 
 /// Ends an association: `update` on its role. Only someone who may change roles in general

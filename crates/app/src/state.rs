@@ -68,6 +68,8 @@ struct Inner {
     caches: Caches,
     cache_ttl: Duration,
     outbound: Arc<mayfly_domain::OutboundPolicy>,
+    /// JWKS documents of JWT auth methods, fetched under `outbound`.
+    jwks: mayfly_identity::JwksCache,
     /// Cancelled when the gateway starts to stop: workers claim no new work.
     shutdown: CancellationToken,
     shutdown_grace: Duration,
@@ -139,6 +141,7 @@ impl AppState {
                 },
                 cache_ttl: config.cache_ttl,
                 outbound: Arc::new(config.outbound.clone()),
+                jwks: mayfly_identity::JwksCache::new(Arc::new(config.outbound.clone())),
                 shutdown: CancellationToken::new(),
                 shutdown_grace: config.shutdown_grace,
                 audit_retention: config.audit_retention,
@@ -153,6 +156,11 @@ impl AppState {
     /// The policy for outbound URLs that API requests set (target endpoints).
     pub fn outbound(&self) -> &mayfly_domain::OutboundPolicy {
         &self.inner.outbound
+    }
+
+    /// The JWKS documents JWT auth methods verify with.
+    pub fn jwks(&self) -> &mayfly_identity::JwksCache {
+        &self.inner.jwks
     }
 
     pub fn db(&self) -> &DatabaseConnection {

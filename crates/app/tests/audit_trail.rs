@@ -14,6 +14,7 @@ fn caller(access_id: &str, audit_access: AuditAccess) -> Caller {
     Caller {
         access_id: access_id.into(),
         auth_method_id: format!("am-{access_id}"),
+        identity: String::new(),
         rules: Vec::new(),
         audit_access,
     }

@@ -23,6 +23,7 @@ fn manager(glob: &str, auth_method_id: &str) -> Caller {
     Caller {
         access_id: "p-manager".into(),
         auth_method_id: auth_method_id.into(),
+        identity: String::new(),
         rules: vec![Rule {
             kind: ResourceKind::AuthMethod,
             path_glob: glob.into(),

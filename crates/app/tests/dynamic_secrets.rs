@@ -36,6 +36,7 @@ fn caller(rules: Vec<(ResourceKind, &str, Vec<Capability>)>) -> Caller {
     Caller {
         access_id: "p-caller".into(),
         auth_method_id: "am-caller".into(),
+        identity: String::new(),
         rules: rules
             .into_iter()
             .map(|(kind, glob, capabilities)| Rule {

@@ -44,6 +44,7 @@ async fn fixture() -> Fixture {
     let caller = Caller {
         access_id: "p-test".into(),
         auth_method_id: "am".into(),
+        identity: String::new(),
         rules: [authz::ResourceKind::Item, authz::ResourceKind::Target]
             .into_iter()
             .map(|kind| authz::Rule {

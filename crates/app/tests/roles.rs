@@ -21,6 +21,7 @@ fn caller(rules: Vec<(ResourceKind, &str)>) -> Caller {
     Caller {
         access_id: "p-caller".into(),
         auth_method_id: "am-caller".into(),
+        identity: String::new(),
         rules: rules
             .into_iter()
             .map(|(kind, glob)| Rule {
@@ -89,9 +90,15 @@ async fn a_key_that_may_change_team_roles_cannot_reach_others() {
         .unwrap_err();
     assert!(matches!(err, AppError::Denied(_)), "{err:?}");
     // Its own role, but an auth method it may not read.
-    let err = roles::associate(&state, &team, &name("/team/dev"), &name("/prod/root"))
-        .await
-        .unwrap_err();
+    let err = roles::associate(
+        &state,
+        &team,
+        &name("/team/dev"),
+        &name("/prod/root"),
+        &Default::default(),
+    )
+    .await
+    .unwrap_err();
     assert!(matches!(err, AppError::Denied(_)), "{err:?}");
     // Unknown association ids: denied to it, not found only for who may change any role.
     let err = roles::delete_association(&state, &team, "ra-nonexistent")

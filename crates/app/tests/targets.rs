@@ -20,6 +20,7 @@ fn caller(capabilities: Vec<Capability>) -> Caller {
     Caller {
         access_id: "p-caller".into(),
         auth_method_id: "am-caller".into(),
+        identity: String::new(),
         rules: vec![Rule {
             kind: ResourceKind::Target,
             path_glob: "/team/*".into(),

@@ -17,6 +17,7 @@ fn reader() -> Caller {
     Caller {
         access_id: "p-reader".into(),
         auth_method_id: "am-reader".into(),
+        identity: String::new(),
         rules: vec![Rule {
             kind: ResourceKind::Item,
             path_glob: "/team/*".into(),

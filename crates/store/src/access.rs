@@ -112,10 +112,14 @@ pub async fn rules_of_role(
         .await?)
 }
 
+/// Gives an auth method a role, for the tokens whose claims match `sub_claims` (JSON of
+/// claim -> allowed globs; empty: every token of the method).
 pub async fn associate(
     db: &impl ConnectionTrait,
     role_id: &str,
     auth_method_id: &str,
+    sub_claims: &str,
+    case_sensitive: bool,
     now: Millis,
 ) -> Result<role_assoc::Model, StoreError> {
     role_assoc::ActiveModel {
@@ -123,6 +127,8 @@ pub async fn associate(
         role_id: Set(role_id.to_owned()),
         auth_method_id: Set(auth_method_id.to_owned()),
         created_at: Set(now),
+        sub_claims: Set(sub_claims.to_owned()),
+        case_sensitive: Set(case_sensitive),
     }
     .insert(db)
     .await
@@ -157,21 +163,28 @@ pub async fn associations_of_role(
         .await?)
 }
 
-/// The roles an auth method holds, each with its rules: what a token of it may do.
+/// A role an auth method holds through one association, with the role's rules.
+#[derive(Debug, Clone)]
+pub struct HeldRole {
+    pub association: role_assoc::Model,
+    pub role: role::Model,
+    pub rules: Vec<role_rule::Model>,
+}
+
+/// The roles an auth method holds, each with the association that gives it (whose claim
+/// rules decide which tokens get it) and its rules: what a token of it may do.
 pub async fn roles_with_rules_of(
     db: &impl ConnectionTrait,
     auth_method_id: &str,
-) -> Result<Vec<(role::Model, Vec<role_rule::Model>)>, StoreError> {
-    let role_ids: Vec<String> = role_assoc::Entity::find()
+) -> Result<Vec<HeldRole>, StoreError> {
+    let associations = role_assoc::Entity::find()
         .filter(role_assoc::Column::AuthMethodId.eq(auth_method_id))
         .all(db)
-        .await?
-        .into_iter()
-        .map(|a| a.role_id)
-        .collect();
-    if role_ids.is_empty() {
+        .await?;
+    if associations.is_empty() {
         return Ok(Vec::new());
     }
+    let role_ids: Vec<String> = associations.iter().map(|a| a.role_id.clone()).collect();
     let roles = role::Entity::find()
         .filter(role::Column::Id.is_in(role_ids.clone()))
         .all(db)
@@ -180,15 +193,20 @@ pub async fn roles_with_rules_of(
         .filter(role_rule::Column::RoleId.is_in(role_ids))
         .all(db)
         .await?;
-    Ok(roles
+    Ok(associations
         .into_iter()
-        .map(|r| {
-            let mine = rules
+        .filter_map(|association| {
+            let role = roles.iter().find(|r| r.id == association.role_id)?.clone();
+            let rules = rules
                 .iter()
-                .filter(|x| x.role_id == r.id)
+                .filter(|x| x.role_id == role.id)
                 .cloned()
                 .collect();
-            (r, mine)
+            Some(HeldRole {
+                association,
+                role,
+                rules,
+            })
         })
         .collect())
 }

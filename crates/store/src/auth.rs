@@ -9,12 +9,16 @@ use crate::{
     Millis, StoreError,
 };
 
-/// A new API-key auth method, its key already hashed.
+/// A new auth method: an API key with its key already hashed, or a JWT method with its
+/// settings (and an empty `key_hash`, which no key matches).
 #[derive(Debug, Clone)]
 pub struct NewAuthMethod {
     pub name: String,
     pub access_id: String,
+    /// `mayfly_domain::AuthMethodKind::as_str`.
+    pub kind: String,
     pub key_hash: String,
+    pub settings: String,
     pub description: String,
     pub delete_protection: bool,
 }
@@ -34,8 +38,9 @@ pub async fn insert_auth_method(
         id: Set(uuid::Uuid::new_v4().to_string()),
         name: Set(new.name),
         access_id: Set(new.access_id),
-        method_type: Set("api_key".to_owned()),
+        method_type: Set(new.kind),
         key_hash: Set(new.key_hash),
+        settings: Set(new.settings),
         created_at: Set(now),
         description: Set(new.description),
         delete_protection: Set(new.delete_protection),
@@ -55,14 +60,31 @@ pub async fn find_auth_method_by_access_id(
         .await?)
 }
 
+/// Who a new token is for: its method's login identity and kept claims (both empty for API
+/// keys), and its hash and lifetime.
+#[derive(Debug, Clone, Default)]
+pub struct NewToken {
+    pub token_hash: String,
+    pub identity: String,
+    /// JSON of the claims kept for matching associations, or empty.
+    pub claims: String,
+    pub created_at: Millis,
+    pub expires_at: Millis,
+}
+
 /// Stores a token hash for `method`, valid until `expires_at`.
 pub async fn insert_token(
     db: &impl ConnectionTrait,
     method: &auth_method::Model,
-    token_hash: String,
-    now: Millis,
-    expires_at: Millis,
+    new: NewToken,
 ) -> Result<token::Model, StoreError> {
+    let NewToken {
+        token_hash,
+        identity,
+        claims,
+        created_at: now,
+        expires_at,
+    } = new;
     let model = token::Model {
         id: uuid::Uuid::new_v4().to_string(),
         token_hash,
@@ -70,6 +92,8 @@ pub async fn insert_token(
         access_id: method.access_id.clone(),
         created_at: now,
         expires_at,
+        identity,
+        claims,
     };
     // One statement: sea-orm's `insert` reads the row back on SQLite.
     token::Entity::insert(token::ActiveModel::from(model.clone()))

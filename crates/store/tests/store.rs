@@ -124,7 +124,9 @@ async fn tokens_expire() {
         auth::NewAuthMethod {
             name: "/admin".into(),
             access_id: "p-x".into(),
+            kind: "api_key".into(),
             key_hash: "h".into(),
+            settings: String::new(),
             description: String::new(),
             delete_protection: false,
         },
@@ -132,9 +134,18 @@ async fn tokens_expire() {
     )
     .await
     .unwrap();
-    auth::insert_token(&db, &m, "th".into(), 0, 100)
-        .await
-        .unwrap();
+    auth::insert_token(
+        &db,
+        &m,
+        auth::NewToken {
+            token_hash: "th".into(),
+            created_at: 0,
+            expires_at: 100,
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
     assert!(auth::find_live_token(&db, "th", 99)
         .await
         .unwrap()

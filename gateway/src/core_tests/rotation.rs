@@ -177,6 +177,7 @@ fn admin_caller() -> Caller {
     Caller {
         access_id: "p-test".into(),
         auth_method_id: "am".into(),
+        identity: String::new(),
         rules: [ResourceKind::Item, ResourceKind::Target]
             .into_iter()
             .map(|kind| Rule {

@@ -2,9 +2,10 @@
 //! the Akeyless API: names and fields checked here, the operations (and their authorization)
 //! in the core's `mayfly_app::{auth_methods, roles, authn}`.
 
+use base64::{engine::general_purpose::STANDARD as BASE64, Engine};
 use mayfly_api_types::{access as dto, response};
 use mayfly_app::time::rfc3339;
-use mayfly_domain::ItemName;
+use mayfly_domain::{ItemName, JwksSource, JwtSettings, SubClaims};
 use secrecy::ExposeSecret;
 
 use super::given;
@@ -68,16 +69,125 @@ fn present_auth_method(v: auth_methods::AuthMethodView) -> dto::AuthMethod {
         modification_date: rfc3339(m.created_at),
         access_info: dto::AuthMethodAccessInfo {
             rules_type: m.method_type,
+            oauth2_access_rules: v.jwt.map(present_jwt_settings),
         },
         auth_method_roles_assoc: v
             .roles
             .into_iter()
-            .map(|(assoc_id, role_name)| dto::AuthMethodRoleAssoc {
-                assoc_id,
-                role_name,
+            .map(|held| dto::AuthMethodRoleAssoc {
+                assoc_id: held.assoc_id,
+                role_name: held.role_name,
+                is_sub_claims_case_sensitive: held.sub_claims.case_sensitive
+                    || held.sub_claims.is_empty(),
+                auth_method_sub_claims: held.sub_claims.claims,
             })
             .collect(),
     }
+}
+
+fn present_jwt_settings(s: JwtSettings) -> dto::OAuth2AccessRules {
+    let (jwks_uri, jwks_json_data) = match s.jwks {
+        JwksSource::Uri(u) => (u, String::new()),
+        JwksSource::Inline(json) => (String::new(), BASE64.encode(json)),
+    };
+    dto::OAuth2AccessRules {
+        jwks_uri,
+        jwks_json_data,
+        issuer: s.issuer.unwrap_or_default(),
+        audience: s.audiences.join(","),
+        unique_identifier: s.unique_identifier,
+        bound_clients_id: s.bound_client_ids,
+        bound_claims: s.bound_claims.claims,
+        force_sub_claims: s.force_sub_claims,
+        jwt_ttl: s.token_ttl_minutes.map_or(0, i64::from),
+        access_expires: s.access_expires.unwrap_or(0),
+    }
+}
+
+/// `create-auth-method-oauth2`: every field checked here; the keys are checked by the core.
+pub async fn create_auth_method_oauth2(
+    state: &AppState,
+    caller: &Caller,
+    req: dto::CreateAuthMethodOAuth2,
+) -> ApiResult<dto::CreateAuthMethodOAuth2Output> {
+    let name = parse_name("name", &req.name, "auth method")?;
+    let description = check_description(req.description.as_ref())?;
+    let jwks = match (given(&req.jwks_uri), given(&req.jwks_json_data)) {
+        (Some(_), Some(_)) => {
+            return Err(ApiError::bad_request(
+                "jwks-uri and jwks-json-data: give one of them, not both",
+            ))
+        }
+        (Some(uri), None) => JwksSource::Uri(uri.to_owned()),
+        (None, Some(data)) => {
+            let bytes = BASE64.decode(data.as_bytes()).map_err(|_| {
+                ApiError::bad_request(
+                    "jwks-json-data: not base64; give the JWKS JSON document base64-encoded",
+                )
+            })?;
+            let json = String::from_utf8(bytes)
+                .map_err(|_| ApiError::bad_request("jwks-json-data: the decoded JWKS is not UTF-8 text"))?;
+            JwksSource::Inline(json)
+        }
+        (None, None) => {
+            return Err(ApiError::bad_request(
+                "jwks-uri: required: where the issuer publishes its keys (e.g. https://token.actions.githubusercontent.com/.well-known/jwks), or give them inline with jwks-json-data",
+            ))
+        }
+    };
+    let bound_claims = SubClaims::parse(
+        "bound-claims",
+        &req.bound_claims.clone().unwrap_or_default(),
+        true,
+    )
+    .map_err(ApiError::bad_request)?;
+    let token_ttl_minutes = match req.jwt_ttl {
+        None | Some(0) => None,
+        Some(m) => Some(u32::try_from(m).ok().filter(|m| *m <= 7 * 24 * 60).ok_or_else(|| {
+            ApiError::bad_request("jwt-ttl: minutes between 0 (the gateway's token lifetime) and 10080 (a week)")
+        })?),
+    };
+    let access_expires = match req.access_expires {
+        None | Some(0) => None,
+        Some(t) if t > 0 => Some(t),
+        Some(_) => {
+            return Err(ApiError::bad_request(
+                "access-expires: a Unix time in seconds, or 0 for never",
+            ))
+        }
+    };
+    let settings = JwtSettings {
+        jwks,
+        issuer: given(&req.issuer).map(str::to_owned),
+        audiences: clean_list(req.audience),
+        unique_identifier: given(&req.unique_identifier).unwrap_or_default().to_owned(),
+        bound_client_ids: clean_list(req.bound_client_ids),
+        bound_claims,
+        force_sub_claims: req.force_sub_claims.unwrap_or(false),
+        token_ttl_minutes,
+        access_expires,
+    };
+    let access_id = auth_methods::create_jwt(
+        state,
+        caller,
+        auth_methods::NewJwtMethod {
+            name,
+            description,
+            delete_protection: req.delete_protection.unwrap_or(false),
+            settings,
+        },
+    )
+    .await?;
+    Ok(dto::CreateAuthMethodOAuth2Output { access_id })
+}
+
+/// Trimmed, without empty entries.
+fn clean_list(list: Option<Vec<String>>) -> Vec<String> {
+    list.unwrap_or_default()
+        .into_iter()
+        .map(|s| s.trim().to_owned())
+        .filter(|s| !s.is_empty())
+        .collect()
 }
 
 pub async fn get_auth_method(
@@ -376,7 +486,13 @@ pub async fn assoc_role_am(
 ) -> ApiResult<dto::CreateRoleAuthMethodAssocOutput> {
     let role_name = parse_name("role-name", &req.role_name, "role")?;
     let am_name = parse_name("am-name", &req.am_name, "auth method")?;
-    let assoc_id = roles::associate(state, caller, &role_name, &am_name).await?;
+    let sub_claims = SubClaims::parse(
+        "sub-claims",
+        &req.sub_claims.unwrap_or_default(),
+        req.case_sensitive.unwrap_or(true),
+    )
+    .map_err(ApiError::bad_request)?;
+    let assoc_id = roles::associate(state, caller, &role_name, &am_name, &sub_claims).await?;
     Ok(dto::CreateRoleAuthMethodAssocOutput { assoc_id })
 }
 

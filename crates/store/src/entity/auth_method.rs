@@ -15,6 +15,8 @@ pub struct Model {
     pub created_at: i64,
     pub description: String,
     pub delete_protection: bool,
+    /// A JWT method's settings (JSON of `mayfly_domain::JwtSettings`); empty for API keys.
+    pub settings: String,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -9,6 +9,9 @@ pub struct Model {
     pub role_id: String,
     pub auth_method_id: String,
     pub created_at: i64,
+    /// Claim rules (JSON of `mayfly_domain::SubClaims`' claims); empty: every token.
+    pub sub_claims: String,
+    pub case_sensitive: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

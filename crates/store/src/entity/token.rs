@@ -12,6 +12,11 @@ pub struct Model {
     pub access_id: String,
     pub created_at: i64,
     pub expires_at: i64,
+    /// Who logged in: the method's unique-identifier claim; empty for API keys.
+    pub identity: String,
+    /// The claims the login kept for matching associations (JSON of
+    /// `mayfly_domain::TokenClaims`); empty for API keys.
+    pub claims: String,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
