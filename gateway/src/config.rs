@@ -2,6 +2,14 @@
 //! command-line flags, each layer overriding the one before. Everything is validated at load,
 //! and every problem is reported at once with the name of the setting, so an operator fixes a
 //! broken deployment in one go.
+//!
+//! Every setting is one row of the table below (`settings!`, see `config/table.rs`): its name
+//! (the TOML key; the flag is the same in kebab-case), type, default, environment variable and
+//! doc. The clap flags and their `--help` text (with `[default: ...]`), the TOML file's keys and
+//! the merge of the layers are derived from it; [`Config::from_layers`] then turns the merged
+//! values into domain values, naming a setting through its row ([`SETTINGS`]). clap keeps every
+//! value as text, so a bad `MAYFLY_*` variable is reported here with the others instead of
+//! stopping commands that need no configuration (`mayfly-gateway openapi`).
 
 use std::{
     net::SocketAddr,
@@ -9,171 +17,105 @@ use std::{
     time::Duration,
 };
 
-use clap::Parser;
 use mayfly_domain::Ttl;
-use secrecy::SecretString;
-use serde::Deserialize;
+use secrecy::{ExposeSecret, SecretString};
 
 use mayfly_crypto::KeyList;
 
-/// Command-line flags. Each one can also be set by the environment variable shown in
-/// `--help`, or by the same name (snake_case) in the `--config` TOML file.
-#[derive(Debug, Default, Parser)]
-#[command(
-    name = "mayfly-gateway",
-    version,
-    about = "Mayfly: short-lived AWS credentials, Akeyless-compatible API"
-)]
-pub struct Flags {
-    /// TOML configuration file; flags and environment variables override it.
-    #[arg(long, env = "MAYFLY_CONFIG")]
-    pub config: Option<PathBuf>,
-    /// Address to listen on [default: 0.0.0.0:8000].
-    #[arg(long, env = "MAYFLY_LISTEN")]
-    pub listen: Option<String>,
-    /// Directory for the SQLite database, generated TLS files and master key [default: ./data].
-    #[arg(long, env = "MAYFLY_DATA_DIR")]
-    pub data_dir: Option<PathBuf>,
-    /// Database URL: sqlite://FILE or postgres://... [default: sqlite in the data directory].
-    /// `MAYFLY_DATABASE_URL` is also read.
-    #[arg(long, env = "DATABASE_URL")]
-    pub database_url: Option<String>,
-    /// TLS certificate chain (PEM). Without it a local CA and certificate are generated.
-    #[arg(long, env = "MAYFLY_TLS_CERT")]
-    pub tls_cert: Option<PathBuf>,
-    /// TLS private key (PEM).
-    #[arg(long, env = "MAYFLY_TLS_KEY")]
-    pub tls_key: Option<PathBuf>,
-    /// Serve plain HTTP. Only behind a TLS-terminating proxy: tokens and secrets cross the wire.
-    #[arg(long, env = "MAYFLY_INSECURE_PLAIN_HTTP", num_args = 0..=1, default_missing_value = "true")]
-    pub insecure_plain_http: Option<bool>,
-    /// Master keys `KEYID:BASE64` (32 bytes each), comma-separated: the first seals stored
-    /// secrets, the others (previous keys) still open them. Without it keys are kept in
-    /// DATA_DIR/master.key (one per line, generated on first start).
-    #[arg(long, env = "MAYFLY_MASTER_KEY", hide_env_values = true)]
-    pub master_key: Option<String>,
-    /// Lifetime of tokens from /auth, e.g. 60m [default: 60m].
-    #[arg(long, env = "MAYFLY_TOKEN_TTL")]
-    pub token_ttl: Option<String>,
-    /// Log format: pretty or json [default: pretty]. Levels come from RUST_LOG.
-    #[arg(long, env = "MAYFLY_LOG_FORMAT")]
-    pub log_format: Option<String>,
-    /// Largest request body accepted, in bytes [default: 1048576].
-    #[arg(long, env = "MAYFLY_MAX_BODY_BYTES")]
-    pub max_body_bytes: Option<usize>,
-    /// Deadline for one request, e.g. 60s [default: 60s].
-    #[arg(long, env = "MAYFLY_REQUEST_TIMEOUT")]
-    pub request_timeout: Option<String>,
-    /// Largest number of database connections [default: 10].
-    #[arg(long, env = "MAYFLY_DB_MAX_CONNECTIONS")]
-    pub db_max_connections: Option<u32>,
-    /// IAM path for temporary users, e.g. /mayfly/ [default: /mayfly/].
-    #[arg(long, env = "MAYFLY_IAM_USER_PATH")]
-    pub iam_user_path: Option<String>,
-    /// How often the revoker looks for expired credentials [default: 1s].
-    #[arg(long, env = "MAYFLY_REVOKE_INTERVAL")]
-    pub revoke_interval: Option<String>,
-    /// How often the reconciler runs [default: 5m].
-    #[arg(long, env = "MAYFLY_RECONCILE_INTERVAL")]
-    pub reconcile_interval: Option<String>,
-    /// How old a stuck lease or an untracked IAM user must be before the reconciler acts [default: 2m].
-    #[arg(long, env = "MAYFLY_RECONCILE_MIN_AGE")]
-    pub reconcile_min_age: Option<String>,
-    /// How often to look for targets whose scheduled admin key rotation is due [default: 10m].
-    #[arg(long, env = "MAYFLY_ADMIN_ROTATION_CHECK_INTERVAL")]
-    pub admin_rotation_check_interval: Option<String>,
-    /// How long a gateway may reuse a resolved token (its roles and rules) and a dynamic
-    /// secret with its target before reading them again; changes made through another
-    /// gateway are seen within this time. 0 turns the caches off [default: 2s].
-    #[arg(long, env = "MAYFLY_CACHE_TTL")]
-    pub cache_ttl: Option<String>,
-    /// Who may read GET /metrics: off (404), open (anyone who reaches the port) or bearer
-    /// (`Authorization: Bearer <token>`, the token from MAYFLY_METRICS_TOKEN or
-    /// --metrics-token-file) [default: bearer when a token is configured, else open].
-    #[arg(long, env = "MAYFLY_METRICS")]
-    pub metrics: Option<String>,
-    /// File holding the bearer token for /metrics (one line, at least 16 characters).
-    #[arg(long, env = "MAYFLY_METRICS_TOKEN_FILE")]
-    pub metrics_token_file: Option<PathBuf>,
-    /// Origins `scheme://host[:port]` (comma-separated) that target endpoints may use besides
-    /// AWS's own https endpoints, e.g. a local emulator http://127.0.0.1:5000. Matched exactly
-    /// on scheme, host and port [default: none].
-    #[arg(long, env = "MAYFLY_ALLOWED_ENDPOINTS")]
-    pub allowed_endpoints: Option<String>,
-    /// On SIGTERM/SIGINT: how long teardowns already started may take to finish before the
-    /// gateway exits; unfinished ones are handed back at once for any gateway to finish. Keep
-    /// it below Kubernetes' terminationGracePeriodSeconds [default: 20s].
-    #[arg(long, env = "MAYFLY_SHUTDOWN_GRACE")]
-    pub shutdown_grace: Option<String>,
-    /// Days audit events are kept; older ones are deleted by housekeeping. 0 keeps them
-    /// forever [default: 365].
-    #[arg(long, env = "MAYFLY_AUDIT_RETENTION_DAYS")]
-    pub audit_retention_days: Option<u32>,
-    /// Days finished leases (revoked, aborted, expired) are kept for tmp-creds history; 0
-    /// keeps them forever [default: 90].
-    #[arg(long, env = "MAYFLY_LEASE_RETENTION_DAYS")]
-    pub lease_retention_days: Option<u32>,
-    /// How often housekeeping runs (expired tokens, retention, unneeded targets) [default: 5m].
-    #[arg(long, env = "MAYFLY_HOUSEKEEPING_INTERVAL")]
-    pub housekeeping_interval: Option<String>,
-    /// Load balancers (addresses or CIDR blocks, comma-separated) whose connections may start
-    /// with a PROXY protocol v1/v2 header naming the real client, e.g. HAProxy's
-    /// send-proxy-v2. The client it names is throttled and audited; from other addresses the
-    /// header is never read [default: none].
-    #[arg(long, env = "MAYFLY_TRUSTED_PROXIES")]
-    pub trusted_proxies: Option<String>,
-}
+mod table;
 
-/// The TOML file: the same settings as the flags, in snake_case.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct FileConfig {
-    listen: Option<String>,
-    data_dir: Option<PathBuf>,
-    database_url: Option<String>,
-    tls_cert: Option<PathBuf>,
-    tls_key: Option<PathBuf>,
-    insecure_plain_http: Option<bool>,
-    master_key: Option<String>,
-    token_ttl: Option<String>,
-    log_format: Option<String>,
-    max_body_bytes: Option<usize>,
-    request_timeout: Option<String>,
-    db_max_connections: Option<u32>,
-    iam_user_path: Option<String>,
-    revoke_interval: Option<String>,
-    reconcile_interval: Option<String>,
-    reconcile_min_age: Option<String>,
-    admin_rotation_check_interval: Option<String>,
-    cache_ttl: Option<String>,
-    metrics: Option<String>,
-    metrics_token_file: Option<PathBuf>,
-    /// A comma-separated string or a list of origins.
-    allowed_endpoints: Option<StringOrList>,
-    shutdown_grace: Option<String>,
-    audit_retention_days: Option<u32>,
-    lease_retention_days: Option<u32>,
-    housekeeping_interval: Option<String>,
-    /// A comma-separated string or a list of addresses and CIDR blocks.
-    trusted_proxies: Option<StringOrList>,
-}
+pub use table::Setting;
+use table::{settings, CommaList};
 
-/// A TOML value given either as `"a,b"` or as `["a", "b"]`.
-#[derive(Debug, Deserialize)]
-#[serde(untagged)]
-enum StringOrList {
-    String(String),
-    List(Vec<String>),
-}
-
-impl StringOrList {
-    fn joined(self) -> String {
-        match self {
-            StringOrList::String(s) => s,
-            StringOrList::List(items) => items.join(","),
-        }
+settings! {
+    flag_and_environment {
+        /// TOML configuration file; flags and environment variables override it.
+        config: PathBuf, env "MAYFLY_CONFIG";
+    }
+    everywhere {
+        /// Address to listen on.
+        listen: String = "0.0.0.0:8000", env "MAYFLY_LISTEN";
+        /// Directory for the SQLite database, generated TLS files and master key.
+        data_dir: PathBuf = "./data", env "MAYFLY_DATA_DIR";
+        /// Database URL: sqlite://FILE or postgres://...
+        database_url: String, default "sqlite in the data directory",
+            env "DATABASE_URL", also "MAYFLY_DATABASE_URL";
+        /// TLS certificate chain (PEM). Without it a local CA and certificate are generated.
+        tls_cert: PathBuf, env "MAYFLY_TLS_CERT";
+        /// TLS private key (PEM).
+        tls_key: PathBuf, env "MAYFLY_TLS_KEY";
+        /// Serve plain HTTP. Only behind a TLS-terminating proxy: tokens and secrets cross the wire.
+        insecure_plain_http: bool = "false", env "MAYFLY_INSECURE_PLAIN_HTTP";
+        /// Master keys `KEYID:BASE64` (32 bytes each), comma-separated: the first seals stored
+        /// secrets, the others (previous keys) still open them. Without it keys are kept in
+        /// DATA_DIR/master.key (one per line, generated on first start).
+        master_key: SecretString, env "MAYFLY_MASTER_KEY";
+        /// Lifetime of tokens from /auth, e.g. 60m.
+        token_ttl: String = "60m", env "MAYFLY_TOKEN_TTL";
+        /// Log format: pretty or json.
+        ///
+        /// Levels come from RUST_LOG.
+        log_format: String = "pretty", env "MAYFLY_LOG_FORMAT";
+        /// Largest request body accepted, in bytes.
+        max_body_bytes: usize = "1048576", env "MAYFLY_MAX_BODY_BYTES";
+        /// Deadline for one request, e.g. 60s.
+        request_timeout: String = "60s", env "MAYFLY_REQUEST_TIMEOUT";
+        /// Largest number of database connections.
+        db_max_connections: u32 = "10", env "MAYFLY_DB_MAX_CONNECTIONS";
+        /// IAM path for temporary users, e.g. /mayfly/.
+        iam_user_path: String = "/mayfly/", env "MAYFLY_IAM_USER_PATH";
+        /// How often the revoker looks for expired credentials.
+        revoke_interval: String = "1s", env "MAYFLY_REVOKE_INTERVAL";
+        /// How often the reconciler runs.
+        reconcile_interval: String = "5m", env "MAYFLY_RECONCILE_INTERVAL";
+        /// How old a stuck lease or an untracked IAM user must be before the reconciler acts.
+        reconcile_min_age: String = "2m", env "MAYFLY_RECONCILE_MIN_AGE";
+        /// How often to look for targets whose scheduled admin key rotation is due.
+        admin_rotation_check_interval: String = "10m", env "MAYFLY_ADMIN_ROTATION_CHECK_INTERVAL";
+        /// How long a gateway may reuse a resolved token (its roles and rules) and a dynamic
+        /// secret with its target before reading them again; changes made through another
+        /// gateway are seen within this time. 0 turns the caches off.
+        cache_ttl: String = "2s", env "MAYFLY_CACHE_TTL";
+        /// Who may read GET /metrics: off (404), open (anyone who reaches the port) or bearer
+        /// (`Authorization: Bearer <token>`, the token from MAYFLY_METRICS_TOKEN or
+        /// --metrics-token-file).
+        metrics: String, default "bearer when a token is configured, else open",
+            env "MAYFLY_METRICS";
+        /// File holding the bearer token for /metrics (one line, at least 16 characters).
+        metrics_token_file: PathBuf, env "MAYFLY_METRICS_TOKEN_FILE";
+        /// Origins `scheme://host[:port]` (comma-separated) that target endpoints may use besides
+        /// AWS's own https endpoints, e.g. a local emulator http://127.0.0.1:5000. Matched exactly
+        /// on scheme, host and port.
+        allowed_endpoints: CommaList, default "none", env "MAYFLY_ALLOWED_ENDPOINTS";
+        /// On SIGTERM/SIGINT: how long teardowns already started may take to finish before the
+        /// gateway exits; unfinished ones are handed back at once for any gateway to finish. Keep
+        /// it below Kubernetes' terminationGracePeriodSeconds.
+        shutdown_grace: String = "20s", env "MAYFLY_SHUTDOWN_GRACE";
+        /// Days audit events are kept; older ones are deleted by housekeeping. 0 keeps them
+        /// forever.
+        audit_retention_days: u32 = "365", env "MAYFLY_AUDIT_RETENTION_DAYS";
+        /// Days finished leases (revoked, aborted, expired) are kept for tmp-creds history; 0
+        /// keeps them forever.
+        lease_retention_days: u32 = "90", env "MAYFLY_LEASE_RETENTION_DAYS";
+        /// How often housekeeping runs (expired tokens, retention, unneeded targets).
+        housekeeping_interval: String = "5m", env "MAYFLY_HOUSEKEEPING_INTERVAL";
+        /// Load balancers (addresses or CIDR blocks, comma-separated) whose connections may start
+        /// with a PROXY protocol v1/v2 header naming the real client, e.g. HAProxy's
+        /// send-proxy-v2. The client it names is throttled and audited; from other addresses the
+        /// header is never read.
+        trusted_proxies: CommaList, default "none", env "MAYFLY_TRUSTED_PROXIES";
     }
 }
+
+/// Settings read from the environment only, never from a flag or the file: tokens and keys
+/// stay out of the process list and of configuration files.
+pub const ENVIRONMENT_ONLY: [&str; 3] =
+    [METRICS_TOKEN_ENV, ADMIN_ACCESS_ID_ENV, ADMIN_ACCESS_KEY_ENV];
+/// The `/metrics` bearer token itself (or `metrics_token_file`).
+const METRICS_TOKEN_ENV: &str = "MAYFLY_METRICS_TOKEN";
+/// The admin API key to create at first start (both or neither).
+const ADMIN_ACCESS_ID_ENV: &str = "MAYFLY_ADMIN_ACCESS_ID";
+const ADMIN_ACCESS_KEY_ENV: &str = "MAYFLY_ADMIN_ACCESS_KEY";
 
 /// Who may read `GET /metrics`.
 #[derive(Clone, PartialEq, Eq)]
@@ -291,20 +233,17 @@ impl Config {
         }
     }
 
-    /// Loads from the process's flags and environment (and the file they name).
-    pub fn load() -> Result<Config, ConfigError> {
-        let flags = Flags::parse();
-        Self::from_layers(flags, |k| std::env::var(k).ok())
-    }
-
     /// Builds the configuration from parsed flags (which already include their environment
-    /// variables) and a way to read the few variables that have no flag.
+    /// variables) and a way to read the variables that have no flag.
     pub fn from_layers(
-        flags: Flags,
+        mut flags: Flags,
         env: impl Fn(&str) -> Option<String>,
     ) -> Result<Config, ConfigError> {
         let mut errors = Vec::new();
-        let file = match &flags.config {
+        let s = &SETTINGS;
+        let config_file: Option<PathBuf> =
+            table::resolve(&s.config, flags.config.take(), None, &env, &mut errors);
+        let file = match &config_file {
             Some(path) => match read_file(path) {
                 Ok(f) => f,
                 Err(e) => {
@@ -314,229 +253,150 @@ impl Config {
             },
             None => FileConfig::default(),
         };
-        let non_empty = |v: Option<String>| v.filter(|s| !s.trim().is_empty());
+        let raw = Raw::merge(flags, file, &env, &mut errors);
 
-        let listen_raw = non_empty(flags.listen)
-            .or(non_empty(file.listen))
-            .unwrap_or_else(|| "0.0.0.0:8000".into());
-        let listen = listen_raw
+        let listen = raw
+            .listen
             .parse::<SocketAddr>()
             .map_err(|_| {
                 errors.push(format!(
-                    "listen (MAYFLY_LISTEN): {listen_raw:?} is not an address such as 0.0.0.0:8000"
+                    "{}: {:?} is not an address such as 0.0.0.0:8000",
+                    s.listen, raw.listen
                 ))
             })
             .ok();
 
-        let data_dir = flags
-            .data_dir
-            .or(file.data_dir)
-            .unwrap_or_else(|| PathBuf::from("./data"));
+        let data_dir = raw.data_dir;
 
-        let database_url = non_empty(flags.database_url)
-            .or_else(|| non_empty(env("MAYFLY_DATABASE_URL")))
-            .or(non_empty(file.database_url))
+        let database_url = raw
+            .database_url
             .unwrap_or_else(|| default_sqlite_url(&data_dir));
         if let Err(e) = mayfly_store::DatabaseKind::from_url(&database_url) {
-            errors.push(format!("database_url (DATABASE_URL): {e}"));
+            errors.push(format!("{}: {e}", s.database_url));
         }
 
-        let plain = flags
-            .insecure_plain_http
-            .or(file.insecure_plain_http)
-            .unwrap_or(false);
-        let cert = flags.tls_cert.or(file.tls_cert);
-        let key = flags.tls_key.or(file.tls_key);
-        let tls = match (plain, cert, key) {
+        let tls = match (raw.insecure_plain_http, raw.tls_cert, raw.tls_key) {
             (true, None, None) => TlsMode::PlainHttp,
             (true, _, _) => {
-                errors.push(
-                    "insecure_plain_http (MAYFLY_INSECURE_PLAIN_HTTP): cannot be combined with tls_cert/tls_key; choose one".into(),
-                );
+                errors.push(format!(
+                    "{}: cannot be combined with {}/{}; choose one",
+                    s.insecure_plain_http, s.tls_cert.name, s.tls_key.name
+                ));
                 TlsMode::PlainHttp
             }
             (false, Some(cert), Some(key)) => TlsMode::Files { cert, key },
             (false, None, None) => TlsMode::Generated,
             (false, Some(_), None) | (false, None, Some(_)) => {
-                errors.push(
-                    "tls_cert and tls_key (MAYFLY_TLS_CERT, MAYFLY_TLS_KEY): give both or neither"
-                        .into(),
-                );
+                errors.push(format!(
+                    "{} and {} ({}, {}): give both or neither",
+                    s.tls_cert.name, s.tls_key.name, s.tls_cert.env, s.tls_key.env
+                ));
                 TlsMode::Generated
             }
         };
 
-        let master_keys = match non_empty(flags.master_key).or(non_empty(file.master_key)) {
+        let master_keys = match raw.master_key {
             None => None,
-            Some(raw) => match KeyList::parse_comma_separated(&raw) {
+            Some(raw) => match KeyList::parse_comma_separated(raw.expose_secret()) {
                 Ok(keys) => Some(keys),
                 Err(e) => {
-                    errors.push(format!("master_key (MAYFLY_MASTER_KEY): {e}"));
+                    errors.push(format!("{}: {e}", s.master_key));
                     None
                 }
             },
         };
 
-        let token_ttl = parse_duration(
-            "token_ttl (MAYFLY_TOKEN_TTL)",
-            non_empty(flags.token_ttl).or(non_empty(file.token_ttl)),
-            "60m",
-            &mut errors,
-        );
-        let request_timeout = parse_duration(
-            "request_timeout (MAYFLY_REQUEST_TIMEOUT)",
-            non_empty(flags.request_timeout).or(non_empty(file.request_timeout)),
-            "60s",
-            &mut errors,
-        );
+        let token_ttl = parse_duration(&s.token_ttl, &raw.token_ttl, &mut errors);
+        let request_timeout = parse_duration(&s.request_timeout, &raw.request_timeout, &mut errors);
 
-        let log_format = match non_empty(flags.log_format)
-            .or(non_empty(file.log_format))
-            .as_deref()
-            .map(str::to_ascii_lowercase)
-            .as_deref()
-        {
-            None | Some("pretty") => LogFormat::Pretty,
-            Some("json") => LogFormat::Json,
-            Some(other) => {
-                errors.push(format!(
-                    "log_format (MAYFLY_LOG_FORMAT): {other:?} is not pretty or json"
-                ));
+        let log_format = match raw.log_format.to_ascii_lowercase().as_str() {
+            "pretty" => LogFormat::Pretty,
+            "json" => LogFormat::Json,
+            other => {
+                errors.push(format!("{}: {other:?} is not pretty or json", s.log_format));
                 LogFormat::Pretty
             }
         };
 
-        let max_body_bytes = flags
-            .max_body_bytes
-            .or(file.max_body_bytes)
-            .unwrap_or(1024 * 1024);
+        let max_body_bytes = raw.max_body_bytes;
         if !(1024..=64 * 1024 * 1024).contains(&max_body_bytes) {
-            errors.push(
-                "max_body_bytes (MAYFLY_MAX_BODY_BYTES): must be between 1024 and 67108864".into(),
-            );
+            errors.push(format!(
+                "{}: must be between 1024 and 67108864",
+                s.max_body_bytes
+            ));
         }
-        let db_max_connections = flags
-            .db_max_connections
-            .or(file.db_max_connections)
-            .unwrap_or(10);
+        let db_max_connections = raw.db_max_connections;
         if !(1..=1000).contains(&db_max_connections) {
-            errors.push(
-                "db_max_connections (MAYFLY_DB_MAX_CONNECTIONS): must be between 1 and 1000".into(),
-            );
+            errors.push(format!(
+                "{}: must be between 1 and 1000",
+                s.db_max_connections
+            ));
         }
 
-        let iam_user_path = match mayfly_domain::UserPath::parse(
-            non_empty(flags.iam_user_path)
-                .or(non_empty(file.iam_user_path))
-                .as_deref()
-                .unwrap_or("/mayfly/"),
-        ) {
+        let iam_user_path = match mayfly_domain::UserPath::parse(&raw.iam_user_path) {
             Ok(p) if p.as_str() != "/" => Some(p),
             Ok(_) => {
-                errors.push("iam_user_path (MAYFLY_IAM_USER_PATH): must not be / : the reconciler deletes untracked users under this path, so it must be Mayfly's own".into());
+                errors.push(format!("{}: must not be / : the reconciler deletes untracked users under this path, so it must be Mayfly's own", s.iam_user_path));
                 None
             }
             Err(e) => {
-                errors.push(format!("iam_user_path (MAYFLY_IAM_USER_PATH): {e}"));
+                errors.push(format!("{}: {e}", s.iam_user_path));
                 None
             }
         };
-        let revoke_interval = parse_duration(
-            "revoke_interval (MAYFLY_REVOKE_INTERVAL)",
-            non_empty(flags.revoke_interval).or(non_empty(file.revoke_interval)),
-            "1s",
-            &mut errors,
-        );
-        let reconcile_interval = parse_duration(
-            "reconcile_interval (MAYFLY_RECONCILE_INTERVAL)",
-            non_empty(flags.reconcile_interval).or(non_empty(file.reconcile_interval)),
-            "5m",
-            &mut errors,
-        );
-        let reconcile_min_age = parse_duration(
-            "reconcile_min_age (MAYFLY_RECONCILE_MIN_AGE)",
-            non_empty(flags.reconcile_min_age).or(non_empty(file.reconcile_min_age)),
-            "2m",
-            &mut errors,
-        );
+        let revoke_interval = parse_duration(&s.revoke_interval, &raw.revoke_interval, &mut errors);
+        let reconcile_interval =
+            parse_duration(&s.reconcile_interval, &raw.reconcile_interval, &mut errors);
+        let reconcile_min_age =
+            parse_duration(&s.reconcile_min_age, &raw.reconcile_min_age, &mut errors);
         let admin_rotation_check_interval = parse_duration(
-            "admin_rotation_check_interval (MAYFLY_ADMIN_ROTATION_CHECK_INTERVAL)",
-            non_empty(flags.admin_rotation_check_interval)
-                .or(non_empty(file.admin_rotation_check_interval)),
-            "10m",
+            &s.admin_rotation_check_interval,
+            &raw.admin_rotation_check_interval,
             &mut errors,
         );
 
-        let cache_ttl_raw = non_empty(flags.cache_ttl).or(non_empty(file.cache_ttl));
-        let cache_ttl = match cache_ttl_raw.as_deref().map(str::trim) {
-            Some("0") | Some("0s") => Duration::ZERO,
-            _ => parse_duration(
-                "cache_ttl (MAYFLY_CACHE_TTL)",
-                cache_ttl_raw,
-                "2s",
-                &mut errors,
-            ),
+        let cache_ttl = match raw.cache_ttl.trim() {
+            "0" | "0s" => Duration::ZERO,
+            _ => parse_duration(&s.cache_ttl, &raw.cache_ttl, &mut errors),
         };
         if cache_ttl > Duration::from_secs(60) {
-            errors.push("cache_ttl (MAYFLY_CACHE_TTL): at most 60s: a revoked token or removed role must stop working within it on every gateway".into());
+            errors.push(format!("{}: at most 60s: a revoked token or removed role must stop working within it on every gateway", s.cache_ttl));
         }
 
-        let shutdown_grace = parse_duration(
-            "shutdown_grace (MAYFLY_SHUTDOWN_GRACE)",
-            non_empty(flags.shutdown_grace).or(non_empty(file.shutdown_grace)),
-            "20s",
-            &mut errors,
-        );
+        let shutdown_grace = parse_duration(&s.shutdown_grace, &raw.shutdown_grace, &mut errors);
         if shutdown_grace > Duration::from_secs(3600) {
-            errors.push("shutdown_grace (MAYFLY_SHUTDOWN_GRACE): at most 1h".into());
+            errors.push(format!("{}: at most 1h", s.shutdown_grace));
         }
         // Retention: 0 keeps forever; the audit default keeps a year (at least 90 days of
         // audit is what most compliance regimes ask).
         let days = |d: u32| (d > 0).then(|| Duration::from_secs(u64::from(d) * 86_400));
-        let audit_retention = days(
-            flags
-                .audit_retention_days
-                .or(file.audit_retention_days)
-                .unwrap_or(365),
-        );
-        let lease_retention = days(
-            flags
-                .lease_retention_days
-                .or(file.lease_retention_days)
-                .unwrap_or(90),
-        );
+        let audit_retention = days(raw.audit_retention_days);
+        let lease_retention = days(raw.lease_retention_days);
         let housekeeping_interval = parse_duration(
-            "housekeeping_interval (MAYFLY_HOUSEKEEPING_INTERVAL)",
-            non_empty(flags.housekeeping_interval).or(non_empty(file.housekeeping_interval)),
-            "5m",
+            &s.housekeeping_interval,
+            &raw.housekeeping_interval,
             &mut errors,
         );
         if housekeeping_interval.is_zero() {
-            errors.push(
-                "housekeeping_interval (MAYFLY_HOUSEKEEPING_INTERVAL): must be more than 0".into(),
-            );
+            errors.push(format!("{}: must be more than 0", s.housekeeping_interval));
         }
 
-        let outbound = outbound_policy(
-            non_empty(flags.allowed_endpoints)
-                .or_else(|| file.allowed_endpoints.map(StringOrList::joined)),
-            &env,
-            &mut errors,
-        );
+        let outbound = outbound_policy(raw.allowed_endpoints, &env, &mut errors);
 
-        let trusted_proxies = non_empty(flags.trusted_proxies)
-            .or_else(|| file.trusted_proxies.map(StringOrList::joined))
-            .map(|list| {
+        let trusted_proxies = raw
+            .trusted_proxies
+            .map(|CommaList(list)| {
                 crate::proxy_protocol::TrustedProxies::parse(&list).unwrap_or_else(|e| {
-                    errors.push(format!("trusted_proxies (MAYFLY_TRUSTED_PROXIES): {e}"));
+                    errors.push(format!("{}: {e}", s.trusted_proxies));
                     Default::default()
                 })
             })
             .unwrap_or_default();
 
+        let non_empty = |v: Option<String>| v.filter(|s| !s.trim().is_empty());
         let admin_seed = match (
-            non_empty(env("MAYFLY_ADMIN_ACCESS_ID")),
-            non_empty(env("MAYFLY_ADMIN_ACCESS_KEY")),
+            non_empty(env(ADMIN_ACCESS_ID_ENV)),
+            non_empty(env(ADMIN_ACCESS_KEY_ENV)),
         ) {
             (None, None) => None,
             (Some(id), Some(key)) => {
@@ -545,10 +405,12 @@ impl Config {
                     || id.len() > 64
                     || !id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
                 {
-                    errors.push("MAYFLY_ADMIN_ACCESS_ID: must look like p-xxxxxxxx (letters and digits after p-, 6 to 64 characters)".into());
+                    errors.push(format!("{ADMIN_ACCESS_ID_ENV}: must look like p-xxxxxxxx (letters and digits after p-, 6 to 64 characters)"));
                 }
                 if key.len() < 16 {
-                    errors.push("MAYFLY_ADMIN_ACCESS_KEY: must be at least 16 characters".into());
+                    errors.push(format!(
+                        "{ADMIN_ACCESS_KEY_ENV}: must be at least 16 characters"
+                    ));
                 }
                 Some(AdminSeed {
                     access_id: id,
@@ -556,18 +418,17 @@ impl Config {
                 })
             }
             _ => {
-                errors.push(
-                    "MAYFLY_ADMIN_ACCESS_ID and MAYFLY_ADMIN_ACCESS_KEY: set both or neither"
-                        .into(),
-                );
+                errors.push(format!(
+                    "{ADMIN_ACCESS_ID_ENV} and {ADMIN_ACCESS_KEY_ENV}: set both or neither"
+                ));
                 None
             }
         };
 
         let metrics = metrics_access(
-            non_empty(flags.metrics).or(non_empty(file.metrics)),
-            non_empty(env("MAYFLY_METRICS_TOKEN")),
-            flags.metrics_token_file.or(file.metrics_token_file),
+            raw.metrics,
+            non_empty(env(METRICS_TOKEN_ENV)),
+            raw.metrics_token_file,
             &mut errors,
         );
 
@@ -611,24 +472,23 @@ fn metrics_access(
     token_file: Option<PathBuf>,
     errors: &mut Vec<String>,
 ) -> MetricsAccess {
-    const SETTING: &str = "metrics (MAYFLY_METRICS)";
+    let (setting, token_file_setting) = (&SETTINGS.metrics, &SETTINGS.metrics_token_file);
     let token = match (token, token_file) {
         (Some(_), Some(_)) => {
-            errors.push("MAYFLY_METRICS_TOKEN and metrics_token_file (MAYFLY_METRICS_TOKEN_FILE): give one, not both".into());
+            errors.push(format!(
+                "{METRICS_TOKEN_ENV} and {token_file_setting}: give one, not both"
+            ));
             None
         }
-        (Some(t), None) => Some((t, "MAYFLY_METRICS_TOKEN".to_owned())),
+        (Some(t), None) => Some((t, METRICS_TOKEN_ENV.to_owned())),
         (None, Some(path)) => match std::fs::read_to_string(&path) {
             Ok(text) => Some((
                 text.trim().to_owned(),
-                format!(
-                    "metrics_token_file (MAYFLY_METRICS_TOKEN_FILE) {}",
-                    path.display()
-                ),
+                format!("{token_file_setting} {}", path.display()),
             )),
             Err(e) => {
                 errors.push(format!(
-                    "metrics_token_file (MAYFLY_METRICS_TOKEN_FILE): cannot read {}: {e}",
+                    "{token_file_setting}: cannot read {}: {e}",
                     path.display()
                 ));
                 None
@@ -652,19 +512,21 @@ fn metrics_access(
             }
         }
         (Some("bearer"), None) => {
-            errors.push(format!("{SETTING}: bearer needs a token: set MAYFLY_METRICS_TOKEN or metrics_token_file (MAYFLY_METRICS_TOKEN_FILE)"));
+            errors.push(format!(
+                "{setting}: bearer needs a token: set {METRICS_TOKEN_ENV} or {token_file_setting}"
+            ));
             MetricsAccess::Off
         }
         (None | Some("open"), None) => MetricsAccess::Open,
         (Some("off"), None) => MetricsAccess::Off,
         (Some(m @ ("open" | "off")), Some((_, source))) => {
             errors.push(format!(
-                "{SETTING}: is {m}, but {source} sets a bearer token; set metrics to bearer or remove the token"
+                "{setting}: is {m}, but {source} sets a bearer token; set metrics to bearer or remove the token"
             ));
             MetricsAccess::Off
         }
         (Some(other), _) => {
-            errors.push(format!("{SETTING}: {other:?} is not off, open or bearer"));
+            errors.push(format!("{setting}: {other:?} is not off, open or bearer"));
             MetricsAccess::Off
         }
     }
@@ -672,17 +534,18 @@ fn metrics_access(
 
 /// The outbound policy from `allowed_endpoints` and the operator's AWS endpoint variables.
 fn outbound_policy(
-    allowed: Option<String>,
+    allowed: Option<CommaList>,
     env: &impl Fn(&str) -> Option<String>,
     errors: &mut Vec<String>,
 ) -> mayfly_domain::OutboundPolicy {
     use mayfly_domain::AllowedOrigin;
     let mut policy = mayfly_domain::OutboundPolicy::default();
-    if let Some(raw) = allowed {
+    if let Some(CommaList(raw)) = allowed {
         match AllowedOrigin::parse_list(&raw) {
             Ok(list) => list.into_iter().for_each(|o| policy.allow(o)),
             Err(bad) => errors.push(format!(
-                "allowed_endpoints (MAYFLY_ALLOWED_ENDPOINTS): each entry must be scheme://host[:port] with http or https and no path: {}",
+                "{}: each entry must be scheme://host[:port] with http or https and no path: {}",
+                SETTINGS.allowed_endpoints,
                 bad.join("; ")
             )),
         }
@@ -704,27 +567,18 @@ fn outbound_policy(
 }
 
 fn read_file(path: &Path) -> Result<FileConfig, String> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        format!(
-            "config (MAYFLY_CONFIG): cannot read {}: {e}",
-            path.display()
-        )
-    })?;
-    toml::from_str(&text).map_err(|e| format!("config (MAYFLY_CONFIG): {}: {e}", path.display()))
+    let setting = &SETTINGS.config;
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("{setting}: cannot read {}: {e}", path.display()))?;
+    toml::from_str(&text).map_err(|e| format!("{setting}: {}: {e}", path.display()))
 }
 
 fn default_sqlite_url(data_dir: &Path) -> String {
     format!("sqlite://{}?mode=rwc", data_dir.join("mayfly.db").display())
 }
 
-fn parse_duration(
-    setting: &str,
-    raw: Option<String>,
-    default: &str,
-    errors: &mut Vec<String>,
-) -> Duration {
-    let raw = raw.unwrap_or_else(|| default.to_owned());
-    match Ttl::parse(&raw) {
+fn parse_duration(setting: &Setting, raw: &str, errors: &mut Vec<String>) -> Duration {
+    match Ttl::parse(raw) {
         Ok(ttl) => ttl.as_duration(),
         Err(e) => {
             errors.push(format!("{setting}: {e}"));
@@ -788,7 +642,7 @@ mod tests {
         let path = dir.path().join("mayfly.toml");
         std::fs::write(&path, "listen = \"127.0.0.1:9000\"\ntoken_ttl = \"5m\"\n").unwrap();
         let flags = Flags {
-            config: Some(path.clone()),
+            config: Some(path.clone().into()),
             token_ttl: Some("10m".into()),
             ..Flags::default()
         };
@@ -799,7 +653,7 @@ mod tests {
         std::fs::write(&path, "listn = \"x\"\n").unwrap();
         let err = load(
             Flags {
-                config: Some(path),
+                config: Some(path.into()),
                 ..Flags::default()
             },
             &[],
@@ -834,7 +688,7 @@ mod tests {
         std::fs::write(&path, format!("{token}\n")).unwrap();
         let from_file = Flags {
             metrics: Some("bearer".into()),
-            metrics_token_file: Some(path),
+            metrics_token_file: Some(path.into()),
             ..Flags::default()
         };
         assert_eq!(load(from_file, &[]).unwrap().metrics, c.metrics);
@@ -846,7 +700,7 @@ mod tests {
             (None, Some("short"), "at least 16"),
         ] {
             let flags = Flags {
-                metrics: flags.map(str::to_owned),
+                metrics: flags.map(Into::into),
                 ..Flags::default()
             };
             let env: Vec<(&str, &str)> = env
@@ -884,7 +738,7 @@ mod tests {
         std::fs::write(&path, "trusted_proxies = [\"192.0.2.0/24\"]\n").unwrap();
         let c = load(
             Flags {
-                config: Some(path),
+                config: Some(path.into()),
                 ..Flags::default()
             },
             &[],
@@ -942,7 +796,7 @@ mod tests {
         std::fs::write(&path, "allowed_endpoints = [\"http://[::1]:9000\"]\n").unwrap();
         let c = load(
             Flags {
-                config: Some(path),
+                config: Some(path.into()),
                 ..Flags::default()
             },
             &[],
@@ -987,7 +841,7 @@ mod tests {
             k1.encode().expose_secret()
         );
         let flags = Flags {
-            master_key: Some(list),
+            master_key: Some(list.into()),
             ..Flags::default()
         };
         let c = load(flags, &[]).unwrap();
@@ -1007,7 +861,7 @@ mod tests {
         );
         let err = load(
             Flags {
-                master_key: Some(twice),
+                master_key: Some(twice.into()),
                 ..Flags::default()
             },
             &[],
@@ -1015,5 +869,196 @@ mod tests {
         .unwrap_err()
         .to_string();
         assert!(err.contains("master_key") && err.contains("k1"), "{err}");
+    }
+
+    #[test]
+    fn every_row_has_a_doc_a_mayfly_variable_and_a_line_in_the_configuration_reference() {
+        let reference = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../docs/configuration.md"
+        ))
+        .unwrap();
+        let rows = SETTINGS.rows();
+        assert!(rows.len() > 20, "{}", rows.len());
+        let mut names = std::collections::HashSet::new();
+        for row in rows {
+            assert!(names.insert(row.name), "{} twice", row.name);
+            assert!(
+                row.doc.iter().any(|line| !line.trim().is_empty()),
+                "{} has no doc",
+                row.name
+            );
+            let variables: Vec<&str> = std::iter::once(row.env).chain(row.also_env).collect();
+            assert!(
+                variables.iter().any(|v| v.starts_with("MAYFLY_")),
+                "{} has no MAYFLY_ variable",
+                row.name
+            );
+            for needle in variables
+                .iter()
+                .copied()
+                .map(str::to_owned)
+                .chain([row.flag()])
+            {
+                assert!(
+                    reference.contains(&needle),
+                    "docs/configuration.md does not mention {needle}"
+                );
+            }
+            if row.in_file {
+                // Its line in the reference's table (first cell: the file key) gives the
+                // same default.
+                let key = format!("`{}`", row.name);
+                let line = reference
+                    .lines()
+                    .find(|l| l.split('|').nth(1).is_some_and(|cell| cell.contains(&key)))
+                    .unwrap_or_else(|| panic!("no line for {} in docs/configuration.md", row.name));
+                if let Some(default) = row.default {
+                    assert!(
+                        line.contains(&format!("| `{default}` |")),
+                        "docs/configuration.md gives {} another default than {default}: {line}",
+                        row.name
+                    );
+                }
+            }
+        }
+        for variable in ENVIRONMENT_ONLY {
+            assert!(reference.contains(variable), "{variable} not documented");
+        }
+    }
+
+    #[test]
+    fn help_text_is_the_doc_with_the_default_and_the_second_variable() {
+        assert_eq!(
+            SETTINGS.listen.help(),
+            "Address to listen on [default: 0.0.0.0:8000]"
+        );
+        assert_eq!(
+            SETTINGS.log_format.help(),
+            "Log format: pretty or json [default: pretty]. Levels come from RUST_LOG"
+        );
+        assert_eq!(
+            SETTINGS.database_url.help(),
+            "Database URL: sqlite://FILE or postgres://... [default: sqlite in the data directory]. `MAYFLY_DATABASE_URL` is also read"
+        );
+        assert_eq!(SETTINGS.tls_key.help(), "TLS private key (PEM)");
+        assert_eq!(SETTINGS.listen.to_string(), "listen (MAYFLY_LISTEN)");
+        assert_eq!(SETTINGS.max_body_bytes.flag(), "--max-body-bytes");
+    }
+
+    #[test]
+    fn every_default_in_the_table_is_a_valid_value() {
+        // Flags::default() sets nothing: every value is the table's default.
+        let c = load(Flags::default(), &[]).unwrap();
+        assert_eq!(c.max_body_bytes, 1024 * 1024);
+        assert_eq!(c.db_max_connections, 10);
+        assert_eq!(c.data_dir, PathBuf::from("./data"));
+        assert_eq!(c.audit_retention, Some(Duration::from_secs(365 * 86_400)));
+        assert_eq!(c.cache_ttl, Duration::from_secs(2));
+        assert_eq!(c.log_format, LogFormat::Pretty);
+    }
+
+    /// A command line like main's: the flags, then an optional command.
+    #[derive(Debug, clap::Parser)]
+    struct CommandLine {
+        #[command(flatten)]
+        flags: Flags,
+        #[command(subcommand)]
+        command: Option<TestCommand>,
+    }
+
+    #[derive(Debug, clap::Subcommand)]
+    enum TestCommand {
+        Openapi,
+    }
+
+    #[test]
+    fn clap_takes_any_value_so_commands_run_and_bad_values_are_named_at_validation() {
+        use clap::Parser;
+        // Environment variables reach clap's value parser like these flags do: whatever they
+        // hold, a command that needs no configuration still runs.
+        let line = CommandLine::try_parse_from([
+            "mayfly-gateway",
+            "--max-body-bytes",
+            "lots",
+            "--insecure-plain-http",
+            "maybe",
+            "--data-dir",
+            "",
+            "--db-max-connections=-1",
+            "openapi",
+        ])
+        .unwrap();
+        assert!(matches!(line.command, Some(TestCommand::Openapi)));
+        let err = load(line.flags, &[]).unwrap_err();
+        let text = err.to_string();
+        for needle in [
+            "max_body_bytes (MAYFLY_MAX_BODY_BYTES): \"lots\" is not a whole number",
+            "insecure_plain_http (MAYFLY_INSECURE_PLAIN_HTTP): \"maybe\" is not true or false",
+            "data_dir (MAYFLY_DATA_DIR): is empty",
+            "db_max_connections (MAYFLY_DB_MAX_CONNECTIONS): \"-1\" is not a whole number",
+        ] {
+            assert!(text.contains(needle), "{needle} missing from {text}");
+        }
+        assert_eq!(err.0.len(), 4, "{text}");
+
+        // The bare flag still means true.
+        let line =
+            CommandLine::try_parse_from(["mayfly-gateway", "--insecure-plain-http"]).unwrap();
+        let c = load(line.flags, &[]).unwrap();
+        assert!(matches!(c.tls, TlsMode::PlainHttp));
+    }
+
+    #[test]
+    fn the_file_takes_typed_values_and_not_its_own_path() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("mayfly.toml");
+        std::fs::write(
+            &path,
+            "max_body_bytes = 2048\ninsecure_plain_http = true\nlisten = \" \"\n",
+        )
+        .unwrap();
+        let flags = || Flags {
+            config: Some(path.clone().into()),
+            ..Flags::default()
+        };
+        let c = load(flags(), &[]).unwrap();
+        assert_eq!(c.max_body_bytes, 2048);
+        assert!(matches!(c.tls, TlsMode::PlainHttp));
+        assert_eq!(c.listen.to_string(), "0.0.0.0:8000", "blank is unset");
+
+        // The database URL: DATABASE_URL (the flag's variable, in the flags here) before
+        // MAYFLY_DATABASE_URL before the file.
+        std::fs::write(&path, "database_url = \"sqlite://file.db\"\n").unwrap();
+        let c = load(flags(), &[("MAYFLY_DATABASE_URL", "sqlite://env.db")]).unwrap();
+        assert_eq!(c.database_url, "sqlite://env.db");
+        let c = load(
+            Flags {
+                database_url: Some("sqlite://flag.db".into()),
+                ..flags()
+            },
+            &[("MAYFLY_DATABASE_URL", "sqlite://env.db")],
+        )
+        .unwrap();
+        assert_eq!(c.database_url, "sqlite://flag.db");
+        assert_eq!(load(flags(), &[]).unwrap().database_url, "sqlite://file.db");
+
+        for text in ["config = \"other.toml\"\n", "max_body_bytes = \"2048\"\n"] {
+            std::fs::write(&path, text).unwrap();
+            let err = load(flags(), &[]).unwrap_err().to_string();
+            assert!(err.contains("config (MAYFLY_CONFIG)"), "{err}");
+        }
+    }
+
+    #[test]
+    fn flags_never_show_the_master_key() {
+        let flags = Flags {
+            master_key: Some("k1:c2VjcmV0LW1hdGVyaWFs".into()),
+            listen: Some("127.0.0.1:1".into()),
+            ..Flags::default()
+        };
+        let shown = format!("{flags:?}");
+        assert!(!shown.contains("c2VjcmV0"), "{shown}");
+        assert!(shown.contains("127.0.0.1:1"), "{shown}");
     }
 }

@@ -46,6 +46,8 @@ enum Command {
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
+    // clap only collects the flags' text (it judges no value, see config.rs), so this runs
+    // whatever the MAYFLY_* variables hold.
     let cli = Cli::parse();
     if let Some(Command::Openapi) = cli.command {
         return print_openapi();

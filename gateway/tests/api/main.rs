@@ -8,6 +8,7 @@ mod auth;
 mod aws;
 mod bulk;
 mod client_address;
+mod command_line;
 mod endpoints;
 mod ha;
 mod health;
