@@ -184,20 +184,19 @@ pub async fn associate(
     )?;
     let r = find(state, role_name).await?;
     let m = auth_methods::find(state, auth_method).await?;
-    match auth_methods::kind_of(&m)? {
-        AuthMethodKind::ApiKey if !sub_claims.is_empty() => {
-            return Err(AppError::invalid(format!(
-                "sub-claims: auth method {auth_method} is an API key, whose tokens carry no claims; associate without sub-claims"
-            )));
-        }
-        AuthMethodKind::OAuth2 if sub_claims.is_empty() => {
-            if auth_methods::jwt_settings_of(&m)?.force_sub_claims {
-                return Err(AppError::invalid(format!(
-                    "sub-claims: required: auth method {auth_method} has force-sub-claims on, so every association must name the claims its tokens need (e.g. repository=org/repo)"
-                )));
-            }
-        }
-        _ => {}
+    let kind = auth_methods::kind_of(&m)?;
+    if kind == AuthMethodKind::ApiKey && !sub_claims.is_empty() {
+        return Err(AppError::invalid(format!(
+            "sub-claims: auth method {auth_method} is an API key, whose tokens carry no claims; associate without sub-claims"
+        )));
+    }
+    if kind == AuthMethodKind::OAuth2
+        && sub_claims.is_empty()
+        && auth_methods::jwt_settings_of(&m)?.force_sub_claims
+    {
+        return Err(AppError::invalid(format!(
+            "sub-claims: required: auth method {auth_method} has force-sub-claims on, so every association must name the claims its tokens need (e.g. repository=org/repo)"
+        )));
     }
     let stored = if sub_claims.is_empty() {
         String::new()

@@ -25,3 +25,4 @@ mod target_lifecycle;
 mod target_use;
 mod targets;
 mod validation;
+mod workload_identity;
