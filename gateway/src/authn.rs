@@ -52,14 +52,16 @@ async fn login_with_access_key(
     state: &AppState,
     req: request::Auth,
 ) -> ApiResult<response::AuthOutput> {
+    // Case-insensitive: some clients send `JWT` (the GitHub action's input default).
     let access_type = req
         .access_type
         .as_deref()
         .map(str::trim)
         .filter(|t| !t.is_empty())
-        .unwrap_or("access_key");
+        .unwrap_or("access_key")
+        .to_ascii_lowercase();
     let access_id = canonical_access_id(req.access_id.as_deref())?;
-    match access_type {
+    match access_type.as_str() {
         "access_key" => {}
         "jwt" | "oidc" => {
             let jwt = req
