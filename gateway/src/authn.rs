@@ -77,9 +77,29 @@ async fn login_with_access_key(
             let issued = authn::login_with_jwt(state, &access_id, jwt).await?;
             return Ok(answer(issued));
         }
+        "k8s" => {
+            let raw = req
+                .k8s_service_account_token
+                .as_ref()
+                .map(|t| t.expose().trim())
+                .filter(|t| !t.is_empty())
+                .ok_or_else(|| {
+                    ApiError::bad_request(
+                        "k8s-service-account-token: required with access-type k8s: the pod's service-account token (base64 or as read from its file)",
+                    )
+                })?;
+            let token = service_account_token(raw);
+            let config = req
+                .k8s_auth_config_name
+                .as_deref()
+                .map(str::trim)
+                .filter(|c| !c.is_empty());
+            let issued = authn::login_with_k8s(state, &access_id, &token, config).await?;
+            return Ok(answer(issued));
+        }
         other => {
             return Err(ApiError::bad_request(format!(
-                "access-type: {other:?} is not supported; Mayfly supports access_key, jwt and oidc"
+                "access-type: {other:?} is not supported; Mayfly supports access_key, jwt, oidc and k8s"
             )))
         }
     }
@@ -91,6 +111,19 @@ async fn login_with_access_key(
         .ok_or_else(|| ApiError::bad_request("access-key: required with access-type access_key"))?;
     let issued = authn::login_with_key(state, &access_id, access_key).await?;
     Ok(answer(issued))
+}
+
+/// The service-account token as sent: base64 (what the Akeyless tools send) when it decodes
+/// to a JWT, else as it is.
+fn service_account_token(raw: &str) -> String {
+    use base64::{engine::general_purpose::STANDARD, Engine};
+    STANDARD
+        .decode(raw.as_bytes())
+        .ok()
+        .and_then(|b| String::from_utf8(b).ok())
+        .map(|s| s.trim().to_owned())
+        .filter(|s| s.split('.').count() == 3)
+        .unwrap_or_else(|| raw.to_owned())
 }
 
 /// The Akeyless answer to a login.

@@ -431,6 +431,15 @@ operations! {
         errors: [409],
         handler: |cx, req| access::create_auth_method_oauth2(cx.state, &cx.caller, req),
     }
+    AuthMethodCreateK8s {
+        paths: ["create-auth-method-k8s", "auth-method-create-k8s"],
+        effect: Configure,
+        doc: ACCESS, "Create a Kubernetes auth method: pods log in with their service-account token (access-type k8s), verified offline against the cluster's keys",
+        request: ac::CreateAuthMethodK8s,
+        response: ac::CreateAuthMethodOAuth2Output,
+        errors: [409],
+        handler: |cx, req| access::create_auth_method_k8s(cx.state, &cx.caller, req),
+    }
     AuthMethodGet {
         paths: ["get-auth-method"],
         effect: Read,

@@ -124,6 +124,65 @@ pub struct CreateAuthMethodOAuth2 {
     pub access_expires: Option<i64>,
 }
 
+/// `create-auth-method-k8s`, `auth-method-create-k8s`: a Kubernetes auth method, verifying
+/// service-account tokens offline against the cluster's keys.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(default)]
+#[schema(as = access::CreateAuthMethodK8s)]
+pub struct CreateAuthMethodK8s {
+    pub name: Option<String>,
+    pub description: Option<String>,
+    #[schema(schema_with = lenient::opt_bool_schema)]
+    #[serde(rename = "delete_protection", deserialize_with = "lenient::opt_bool")]
+    pub delete_protection: Option<bool>,
+    /// Mayfly extension: the cluster's service-account signing keys (`kubectl get --raw
+    /// /openid/v1/jwks`), base64-encoded.
+    #[serde(rename = "jwks-json-data")]
+    pub jwks_json_data: Option<String>,
+    /// Mayfly extension: the cluster's service-account issuer tokens must carry.
+    #[serde(rename = "k8s-issuer")]
+    pub k8s_issuer: Option<String>,
+    #[schema(schema_with = lenient::opt_list_schema)]
+    #[serde(deserialize_with = "lenient::opt_list")]
+    pub audience: Option<Vec<String>>,
+    #[schema(schema_with = lenient::opt_list_schema)]
+    #[serde(rename = "bound-namespaces", deserialize_with = "lenient::opt_list")]
+    pub bound_namespaces: Option<Vec<String>>,
+    #[schema(schema_with = lenient::opt_list_schema)]
+    #[serde(rename = "bound-sa-names", deserialize_with = "lenient::opt_list")]
+    pub bound_sa_names: Option<Vec<String>>,
+    #[schema(schema_with = lenient::opt_list_schema)]
+    #[serde(rename = "bound-pod-names", deserialize_with = "lenient::opt_list")]
+    pub bound_pod_names: Option<Vec<String>>,
+    #[schema(schema_with = lenient::opt_bool_schema)]
+    #[serde(rename = "force-sub-claims", deserialize_with = "lenient::opt_bool")]
+    pub force_sub_claims: Option<bool>,
+    /// Accepted for the SDK (which sends `"true"`); Mayfly keeps no key pair for the method.
+    #[schema(schema_with = lenient::opt_string_schema)]
+    #[serde(rename = "gen-key", deserialize_with = "lenient::opt_string")]
+    pub gen_key: Option<String>,
+    #[schema(schema_with = lenient::opt_i64_schema)]
+    #[serde(rename = "jwt-ttl", deserialize_with = "lenient::opt_i64")]
+    pub jwt_ttl: Option<i64>,
+    #[schema(schema_with = lenient::opt_i64_schema)]
+    #[serde(rename = "access-expires", deserialize_with = "lenient::opt_i64")]
+    pub access_expires: Option<i64>,
+}
+
+/// A Kubernetes method's settings as `get-auth-method` shows them.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = access::KubernetesAccessRules)]
+pub struct KubernetesAccessRules {
+    pub audience: String,
+    pub bound_namespaces: Vec<String>,
+    pub bound_service_account_names: Vec<String>,
+    pub bound_pod_names: Vec<String>,
+    pub issuer: String,
+    /// Base64 of the cluster's JWKS document.
+    pub jwks_json_data: String,
+    pub force_sub_claims: bool,
+}
+
 /// `create-auth-method-oauth2`: the access id that logins name.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 #[schema(as = access::CreateAuthMethodOAuth2Output)]
@@ -219,6 +278,8 @@ pub struct AuthMethodAccessInfo {
     pub rules_type: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub oauth2_access_rules: Option<OAuth2AccessRules>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub k8s_access_rules: Option<KubernetesAccessRules>,
 }
 
 /// `get-auth-method`, entries of `list-auth-methods`. Never the key.

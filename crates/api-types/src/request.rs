@@ -55,6 +55,13 @@ pub struct Auth {
     /// The workload's JWT for `access-type` `jwt` or `oidc` (GitHub's OIDC token, ...).
     #[schema(schema_with = lenient::opt_secret_schema)]
     pub jwt: Option<Secret>,
+    /// The pod's service-account token for `access-type` `k8s` (base64, as the Akeyless
+    /// tools send it, or raw).
+    #[schema(schema_with = lenient::opt_secret_schema)]
+    #[serde(rename = "k8s-service-account-token")]
+    pub k8s_service_account_token: Option<Secret>,
+    #[serde(rename = "k8s-auth-config-name")]
+    pub k8s_auth_config_name: Option<String>,
 }
 
 /// `create-aws-target`, `target-create-aws`, `update-aws-target`, `target-update-aws`.

@@ -4,7 +4,7 @@
 //! A new or replaced access key is returned once, as a secret, and stored only as a hash.
 
 use mayfly_crypto::{generate_access_id, generate_access_key, hash_secret};
-use mayfly_domain::{AuthMethodKind, ItemName, JwksSource, JwtSettings, SubClaims};
+use mayfly_domain::{AuthMethodKind, ItemName, JwksSource, JwtSettings, K8sSettings, SubClaims};
 use mayfly_identity::{JwksError, KeySet};
 use mayfly_store::{
     access,
@@ -44,6 +44,15 @@ pub struct NewJwtMethod {
     pub settings: JwtSettings,
 }
 
+/// A new Kubernetes auth method, checked by the front door.
+#[derive(Debug)]
+pub struct NewK8sMethod {
+    pub name: ItemName,
+    pub description: String,
+    pub delete_protection: bool,
+    pub settings: K8sSettings,
+}
+
 /// A role an auth method holds, through one association.
 #[derive(Debug, Clone)]
 pub struct HeldRole {
@@ -60,6 +69,8 @@ pub struct AuthMethodView {
     pub kind: AuthMethodKind,
     /// A JWT method's settings.
     pub jwt: Option<JwtSettings>,
+    /// A Kubernetes method's settings.
+    pub k8s: Option<K8sSettings>,
     pub roles: Vec<HeldRole>,
 }
 
@@ -74,13 +85,32 @@ pub(crate) fn kind_of(method: &auth_method::Model) -> AppResult<AuthMethodKind> 
     })
 }
 
-/// A stored JWT method's settings.
-pub(crate) fn jwt_settings_of(method: &auth_method::Model) -> AppResult<JwtSettings> {
+/// A stored method's settings (`JwtSettings` or `K8sSettings`, by its kind).
+fn settings_of<T: serde::de::DeserializeOwned>(method: &auth_method::Model) -> AppResult<T> {
     serde_json::from_str(&method.settings).map_err(|e| {
         AppError::internal(format!(
             "auth method {} has unreadable settings: {e}",
             method.name
         ))
+    })
+}
+
+/// A stored JWT method's settings.
+pub(crate) fn jwt_settings_of(method: &auth_method::Model) -> AppResult<JwtSettings> {
+    settings_of(method)
+}
+
+/// A stored Kubernetes method's settings.
+pub(crate) fn k8s_settings_of(method: &auth_method::Model) -> AppResult<K8sSettings> {
+    settings_of(method)
+}
+
+/// Whether every association of the method must name sub-claims.
+pub(crate) fn forces_sub_claims(method: &auth_method::Model) -> AppResult<bool> {
+    Ok(match kind_of(method)? {
+        AuthMethodKind::ApiKey => false,
+        AuthMethodKind::OAuth2 => jwt_settings_of(method)?.force_sub_claims,
+        AuthMethodKind::K8s => k8s_settings_of(method)?.force_sub_claims,
     })
 }
 
@@ -137,14 +167,16 @@ async fn view(state: &AppState, method: auth_method::Model) -> AppResult<AuthMet
         }
     }
     let kind = kind_of(&method)?;
-    let jwt = match kind {
-        AuthMethodKind::OAuth2 => Some(jwt_settings_of(&method)?),
-        AuthMethodKind::ApiKey => None,
+    let (jwt, k8s) = match kind {
+        AuthMethodKind::OAuth2 => (Some(jwt_settings_of(&method)?), None),
+        AuthMethodKind::K8s => (None, Some(k8s_settings_of(&method)?)),
+        AuthMethodKind::ApiKey => (None, None),
     };
     Ok(AuthMethodView {
         method,
         kind,
         jwt,
+        k8s,
         roles,
     })
 }
@@ -200,22 +232,63 @@ pub async fn create_jwt(state: &AppState, caller: &Caller, new: NewJwtMethod) ->
     }
     let settings = serde_json::to_string(&new.settings)
         .map_err(|e| AppError::internal(format!("cannot serialize JWT settings: {e}")))?;
+    insert_method(
+        state,
+        &new.name,
+        AuthMethodKind::OAuth2,
+        settings,
+        new.description,
+        new.delete_protection,
+    )
+    .await
+}
+
+/// Creates a Kubernetes auth method (`create` on its name): tokens are verified offline
+/// against the cluster's keys, which must hold a usable public key. Returns the access id.
+pub async fn create_k8s(state: &AppState, caller: &Caller, new: NewK8sMethod) -> AppResult<String> {
+    can(caller, Capability::Create, &new.name)?;
+    new.settings
+        .check()
+        .map_err(|problems| AppError::invalid(problems.join("; ")))?;
+    KeySet::parse(&new.settings.jwks)
+        .map_err(|why| AppError::invalid(format!("jwks-json-data: {why}")))?;
+    let settings = serde_json::to_string(&new.settings)
+        .map_err(|e| AppError::internal(format!("cannot serialize k8s settings: {e}")))?;
+    insert_method(
+        state,
+        &new.name,
+        AuthMethodKind::K8s,
+        settings,
+        new.description,
+        new.delete_protection,
+    )
+    .await
+}
+
+async fn insert_method(
+    state: &AppState,
+    name: &ItemName,
+    kind: AuthMethodKind,
+    settings: String,
+    description: String,
+    delete_protection: bool,
+) -> AppResult<String> {
     let access_id = generate_access_id();
     auth::insert_auth_method(
         state.db(),
         NewAuthMethod {
-            name: new.name.as_str().to_owned(),
+            name: name.as_str().to_owned(),
             access_id: access_id.clone(),
-            kind: AuthMethodKind::OAuth2.as_str().to_owned(),
+            kind: kind.as_str().to_owned(),
             key_hash: String::new(),
             settings,
-            description: new.description,
-            delete_protection: new.delete_protection,
+            description,
+            delete_protection,
         },
         now_millis(),
     )
     .await?;
-    tracing::info!(auth_method = %new.name, access_id = %access_id, "JWT auth method created");
+    tracing::info!(auth_method = %name, access_id = %access_id, kind = kind.as_str(), "auth method created");
     Ok(access_id)
 }
 

@@ -2,8 +2,8 @@
 //! its roles. Every front door authenticates through here.
 
 use mayfly_crypto::{generate_token, hash_secret, verify_secret};
-use mayfly_domain::{AuthMethodKind, JwksSource, TokenClaims};
-use mayfly_identity::{jwt, Bindings, JwksError, KeySet};
+use mayfly_domain::{claims::glob_matches, AuthMethodKind, JwksSource, TokenClaims};
+use mayfly_identity::{jwt, k8s::ServiceAccount, Bindings, JwksError, KeySet};
 use mayfly_store::{
     auth::{self, NewToken},
     entity::auth_method,
@@ -13,7 +13,7 @@ use secrecy::{ExposeSecret, SecretString};
 
 use crate::{
     access::{self as authz, AuditAccess, CachedCaller, Caller, Rule},
-    auth_methods::{jwt_settings_of, kind_of, sub_claims_of},
+    auth_methods::{jwt_settings_of, k8s_settings_of, kind_of, sub_claims_of},
     error::{AppError, AppResult},
     state::AppState,
 };
@@ -240,6 +240,94 @@ pub async fn login_with_jwt(
         });
     let kept = serde_json::to_string(&claims)
         .map_err(|e| AppError::internal(format!("cannot serialize claims: {e}")))?;
+    issue_token(state, method, ttl, identity, kept).await
+}
+
+/// Logs in with a Kubernetes service-account token (`access-type: k8s`): verified offline
+/// against the Kubernetes auth method's cluster keys (issuer and audiences when bound; `exp`
+/// required, so legacy never-expiring tokens are refused), then its service account must
+/// match the method's bound namespaces, service-account names and pod names. The session's
+/// identity is `system:serviceaccount:<namespace>:<name>`; its claims (`namespace`,
+/// `service_account_name`, `pod_name`, `sub`) are what sub-claims on associations match.
+///
+/// `config_name` names a `gateway-create-k8s-auth-config` cluster config; Mayfly does not
+/// keep such configs yet (no TokenReview), so a login naming one is verified with the
+/// method's own keys, as a login naming a missing config is.
+pub async fn login_with_k8s(
+    state: &AppState,
+    access_id: &str,
+    token: &str,
+    config_name: Option<&str>,
+) -> AppResult<IssuedToken> {
+    let denied = |why: &str| {
+        tracing::warn!(access_id = %access_id, reason = why, "k8s login refused");
+        AppError::Unauthenticated(format!("access denied: {why}"))
+    };
+    let method = auth::find_auth_method_by_access_id(state.db(), access_id)
+        .await?
+        .filter(|m| m.method_type == AuthMethodKind::K8s.as_str())
+        .ok_or_else(|| denied("unknown access-id, or it names no Kubernetes auth method"))?;
+    if let Some(config) = config_name {
+        tracing::debug!(
+            k8s_auth_config = config,
+            "k8s auth configs are not kept; using the method's keys"
+        );
+    }
+    let settings = k8s_settings_of(&method)?;
+    if settings
+        .access_expires
+        .is_some_and(|at| at.saturating_mul(1000) <= now_millis())
+    {
+        return Err(denied(
+            "the auth method's access has expired (access-expires)",
+        ));
+    }
+    let keys = KeySet::parse(&settings.jwks)
+        .map_err(|e| AppError::internal(format!("stored cluster JWKS: {e}")))?;
+    let bindings = Bindings {
+        issuer: settings.issuer.as_deref(),
+        audiences: &settings.audiences,
+    };
+    let raw = jwt::verify(token, &keys, &bindings).map_err(|r| denied(&r.0))?;
+    let account = ServiceAccount::from_claims(&raw)
+        .ok_or_else(|| denied("the token is not a Kubernetes service-account token"))?;
+    let bound = |globs: &[String], value: Option<&str>| {
+        globs.is_empty() || value.is_some_and(|v| globs.iter().any(|g| glob_matches(g, v, true)))
+    };
+    if !bound(&settings.bound_namespaces, Some(&account.namespace)) {
+        return Err(denied(
+            "the service account's namespace is not one of the auth method's bound-namespaces",
+        ));
+    }
+    if !bound(&settings.bound_sa_names, Some(&account.name)) {
+        return Err(denied(
+            "the service account is not one of the auth method's bound-sa-names",
+        ));
+    }
+    if !bound(&settings.bound_pod_names, account.pod.as_deref()) {
+        return Err(denied(
+            "the token's pod is not one of the auth method's bound-pod-names",
+        ));
+    }
+    let identity = account.username();
+    let mut claims = std::collections::BTreeMap::new();
+    claims.insert("namespace".to_owned(), vec![account.namespace.clone()]);
+    claims.insert(
+        "service_account_name".to_owned(),
+        vec![account.name.clone()],
+    );
+    if let Some(pod) = &account.pod {
+        claims.insert("pod_name".to_owned(), vec![pod.clone()]);
+    }
+    claims.insert("sub".to_owned(), vec![identity.clone()]);
+    let kept = serde_json::to_string(&TokenClaims(claims))
+        .map_err(|e| AppError::internal(format!("cannot serialize claims: {e}")))?;
+    let ttl = settings
+        .token_ttl_minutes
+        .filter(|m| *m > 0)
+        .map_or(state.token_ttl(), |m| {
+            std::time::Duration::from_secs(u64::from(m) * 60)
+        });
     issue_token(state, method, ttl, identity, kept).await
 }
 

@@ -4,7 +4,7 @@
 //! Whoever may update a role may give it any rule, so `update` on roles is administrator
 //! power (docs/security.md says so).
 
-use mayfly_domain::{AuthMethodKind, ItemName, SubClaims};
+use mayfly_domain::{ItemName, SubClaims};
 use mayfly_store::{
     access,
     entity::{role, role_rule},
@@ -185,15 +185,12 @@ pub async fn associate(
     let r = find(state, role_name).await?;
     let m = auth_methods::find(state, auth_method).await?;
     let kind = auth_methods::kind_of(&m)?;
-    if kind == AuthMethodKind::ApiKey && !sub_claims.is_empty() {
+    if !kind.has_claims() && !sub_claims.is_empty() {
         return Err(AppError::invalid(format!(
             "sub-claims: auth method {auth_method} is an API key, whose tokens carry no claims; associate without sub-claims"
         )));
     }
-    if kind == AuthMethodKind::OAuth2
-        && sub_claims.is_empty()
-        && auth_methods::jwt_settings_of(&m)?.force_sub_claims
-    {
+    if sub_claims.is_empty() && auth_methods::forces_sub_claims(&m)? {
         return Err(AppError::invalid(format!(
             "sub-claims: required: auth method {auth_method} has force-sub-claims on, so every association must name the claims its tokens need (e.g. repository=org/repo)"
         )));

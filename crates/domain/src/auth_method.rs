@@ -15,6 +15,8 @@ pub enum AuthMethodKind {
     ApiKey,
     /// A signed JWT from an OIDC/OAuth2 issuer (`access-type: jwt` or `oidc`).
     OAuth2,
+    /// A Kubernetes service account token (`access-type: k8s`).
+    K8s,
 }
 
 impl AuthMethodKind {
@@ -22,6 +24,7 @@ impl AuthMethodKind {
         match self {
             AuthMethodKind::ApiKey => "api_key",
             AuthMethodKind::OAuth2 => "oauth2",
+            AuthMethodKind::K8s => "k8s",
         }
     }
 
@@ -29,6 +32,7 @@ impl AuthMethodKind {
         match stored {
             "api_key" => Some(AuthMethodKind::ApiKey),
             "oauth2" => Some(AuthMethodKind::OAuth2),
+            "k8s" => Some(AuthMethodKind::K8s),
             _ => None,
         }
     }
@@ -38,7 +42,13 @@ impl AuthMethodKind {
         match self {
             AuthMethodKind::ApiKey => &["access_key"],
             AuthMethodKind::OAuth2 => &["jwt", "oidc"],
+            AuthMethodKind::K8s => &["k8s"],
         }
+    }
+
+    /// Whether the method's tokens carry claims that role associations can match.
+    pub fn has_claims(self) -> bool {
+        !matches!(self, AuthMethodKind::ApiKey)
     }
 }
 
@@ -130,6 +140,68 @@ impl JwtSettings {
     }
 }
 
+/// A Kubernetes auth method's settings. None of them is secret.
+///
+/// Tokens are verified offline against the cluster's service-account signing keys (`kubectl
+/// get --raw /openid/v1/jwks`), given as a JWKS document: the gateway needs no credential for
+/// the cluster and no route to its API server.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct K8sSettings {
+    /// The cluster's JWKS document (public keys).
+    pub jwks: String,
+    /// The `iss` tokens must carry (the cluster's service-account issuer, e.g.
+    /// `https://kubernetes.default.svc.cluster.local`); `None`: not checked.
+    pub issuer: Option<String>,
+    /// One of these must be in the token's `aud`; empty: not checked.
+    pub audiences: Vec<String>,
+    /// Globs the service account's namespace, name and (when bound) pod name must match;
+    /// empty: any.
+    pub bound_namespaces: Vec<String>,
+    pub bound_sa_names: Vec<String>,
+    pub bound_pod_names: Vec<String>,
+    /// Every role association of the method must name sub-claims (`namespace`,
+    /// `service_account_name`, `pod_name`).
+    pub force_sub_claims: bool,
+    pub token_ttl_minutes: Option<u32>,
+    pub access_expires: Option<i64>,
+}
+
+impl K8sSettings {
+    /// Checks lengths and counts.
+    pub fn check(&self) -> Result<(), Vec<String>> {
+        let mut problems = Vec::new();
+        let too_long = |s: &str| s.chars().count() > MAX_JWT_SETTING_CHARS;
+        if self.issuer.as_deref().is_some_and(too_long) {
+            problems.push(format!(
+                "k8s-issuer: at most {MAX_JWT_SETTING_CHARS} characters"
+            ));
+        }
+        for (field, list) in [
+            ("audience", &self.audiences),
+            ("bound-namespaces", &self.bound_namespaces),
+            ("bound-sa-names", &self.bound_sa_names),
+            ("bound-pod-names", &self.bound_pod_names),
+        ] {
+            if list.len() > MAX_JWT_LIST_ITEMS {
+                problems.push(format!("{field}: at most {MAX_JWT_LIST_ITEMS} values"));
+            }
+            if list.iter().any(|s| too_long(s)) {
+                problems.push(format!(
+                    "{field}: each value at most {MAX_JWT_SETTING_CHARS} characters"
+                ));
+            }
+        }
+        if self.jwks.trim().is_empty() {
+            problems.push("jwks-json-data: required: the cluster's service-account signing keys (kubectl get --raw /openid/v1/jwks), base64-encoded".into());
+        }
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(problems)
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -150,10 +222,14 @@ mod tests {
 
     #[test]
     fn kinds_round_trip() {
-        for k in [AuthMethodKind::ApiKey, AuthMethodKind::OAuth2] {
+        for k in [
+            AuthMethodKind::ApiKey,
+            AuthMethodKind::OAuth2,
+            AuthMethodKind::K8s,
+        ] {
             assert_eq!(AuthMethodKind::parse(k.as_str()), Some(k));
         }
-        assert_eq!(AuthMethodKind::parse("k8s"), None);
+        assert_eq!(AuthMethodKind::parse("aws_iam"), None);
         assert!(AuthMethodKind::OAuth2.access_types().contains(&"jwt"));
     }
 

@@ -4,6 +4,7 @@
 //!   checked against a method's keys, issuer and audiences.
 //! - [`jwks`]: the keys: a JWKS document parsed into keys with the algorithms each may verify
 //!   ([`KeySet`]), and the cache of fetched documents ([`JwksCache`]).
+//! - [`k8s`]: the service account a verified Kubernetes token names.
 //! - `fetch`: fetching a JWKS under the outbound URL policy (checked URL, checked resolved
 //!   addresses, no redirects, bounded size).
 //!
@@ -13,6 +14,7 @@
 mod fetch;
 pub mod jwks;
 pub mod jwt;
+pub mod k8s;
 
 pub use jwks::{JwksCache, JwksError, KeySet};
 pub use jwt::{Bindings, Refused};

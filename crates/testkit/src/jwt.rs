@@ -142,6 +142,33 @@ pub fn gitlab_claims(issuer: &str, audience: &str, project_path: &str) -> Value 
     })
 }
 
+/// Claims shaped like a projected Kubernetes service-account token (1.21+) of `account` in
+/// `namespace`, bound to `pod`, for `audience`.
+pub fn k8s_claims(
+    issuer: &str,
+    audience: &str,
+    namespace: &str,
+    account: &str,
+    pod: &str,
+) -> Value {
+    let now = now();
+    json!({
+        "aud": [audience],
+        "exp": now + 3600,
+        "iat": now - 5,
+        "nbf": now - 5,
+        "iss": issuer,
+        "jti": format!("k8s-{now}"),
+        "kubernetes.io": {
+            "namespace": namespace,
+            "node": {"name": "node-1", "uid": "8d1d1f62-0000-4000-8000-000000000001"},
+            "pod": {"name": pod, "uid": "8d1d1f62-0000-4000-8000-000000000002"},
+            "serviceaccount": {"name": account, "uid": "8d1d1f62-0000-4000-8000-000000000003"},
+        },
+        "sub": format!("system:serviceaccount:{namespace}:{account}"),
+    })
+}
+
 /// A JWKS document served over plain HTTP on a loopback port, for as long as the handle
 /// lives. Gateways reach it only when `MAYFLY_ALLOWED_ENDPOINTS` names [`JwksServer::origin`].
 pub struct JwksServer {

@@ -5,7 +5,7 @@
 use base64::{engine::general_purpose::STANDARD as BASE64, Engine};
 use mayfly_api_types::{access as dto, response};
 use mayfly_app::time::rfc3339;
-use mayfly_domain::{ItemName, JwksSource, JwtSettings, SubClaims};
+use mayfly_domain::{ItemName, JwksSource, JwtSettings, K8sSettings, SubClaims};
 use secrecy::ExposeSecret;
 
 use super::given;
@@ -70,6 +70,15 @@ fn present_auth_method(v: auth_methods::AuthMethodView) -> dto::AuthMethod {
         access_info: dto::AuthMethodAccessInfo {
             rules_type: m.method_type,
             oauth2_access_rules: v.jwt.map(present_jwt_settings),
+            k8s_access_rules: v.k8s.map(|k| dto::KubernetesAccessRules {
+                audience: k.audiences.join(","),
+                bound_namespaces: k.bound_namespaces,
+                bound_service_account_names: k.bound_sa_names,
+                bound_pod_names: k.bound_pod_names,
+                issuer: k.issuer.unwrap_or_default(),
+                jwks_json_data: BASE64.encode(k.jwks),
+                force_sub_claims: k.force_sub_claims,
+            }),
         },
         auth_method_roles_assoc: v
             .roles
@@ -119,16 +128,7 @@ pub async fn create_auth_method_oauth2(
             ))
         }
         (Some(uri), None) => JwksSource::Uri(uri.to_owned()),
-        (None, Some(data)) => {
-            let bytes = BASE64.decode(data.as_bytes()).map_err(|_| {
-                ApiError::bad_request(
-                    "jwks-json-data: not base64; give the JWKS JSON document base64-encoded",
-                )
-            })?;
-            let json = String::from_utf8(bytes)
-                .map_err(|_| ApiError::bad_request("jwks-json-data: the decoded JWKS is not UTF-8 text"))?;
-            JwksSource::Inline(json)
-        }
+        (None, Some(data)) => JwksSource::Inline(decode_jwks(data)?),
         (None, None) => {
             return Err(ApiError::bad_request(
                 "jwks-uri: required: where the issuer publishes its keys (e.g. https://token.actions.githubusercontent.com/.well-known/jwks), or give them inline with jwks-json-data",
@@ -141,21 +141,8 @@ pub async fn create_auth_method_oauth2(
         true,
     )
     .map_err(ApiError::bad_request)?;
-    let token_ttl_minutes = match req.jwt_ttl {
-        None | Some(0) => None,
-        Some(m) => Some(u32::try_from(m).ok().filter(|m| *m <= 7 * 24 * 60).ok_or_else(|| {
-            ApiError::bad_request("jwt-ttl: minutes between 0 (the gateway's token lifetime) and 10080 (a week)")
-        })?),
-    };
-    let access_expires = match req.access_expires {
-        None | Some(0) => None,
-        Some(t) if t > 0 => Some(t),
-        Some(_) => {
-            return Err(ApiError::bad_request(
-                "access-expires: a Unix time in seconds, or 0 for never",
-            ))
-        }
-    };
+    let token_ttl_minutes = parse_jwt_ttl(req.jwt_ttl)?;
+    let access_expires = parse_access_expires(req.access_expires)?;
     let settings = JwtSettings {
         jwks,
         issuer: given(&req.issuer).map(str::to_owned),
@@ -179,6 +166,79 @@ pub async fn create_auth_method_oauth2(
     )
     .await?;
     Ok(dto::CreateAuthMethodOAuth2Output { access_id })
+}
+
+/// `create-auth-method-k8s`: every field checked here; the keys are checked by the core.
+pub async fn create_auth_method_k8s(
+    state: &AppState,
+    caller: &Caller,
+    req: dto::CreateAuthMethodK8s,
+) -> ApiResult<dto::CreateAuthMethodOAuth2Output> {
+    let name = parse_name("name", &req.name, "auth method")?;
+    let description = check_description(req.description.as_ref())?;
+    let jwks = match given(&req.jwks_json_data) {
+        Some(data) => decode_jwks(data)?,
+        None => {
+            return Err(ApiError::bad_request(
+                "jwks-json-data: required: the cluster's service-account signing keys (kubectl get --raw /openid/v1/jwks), base64-encoded; Mayfly verifies service-account tokens offline and keeps no TokenReview credential",
+            ))
+        }
+    };
+    let settings = K8sSettings {
+        jwks,
+        issuer: given(&req.k8s_issuer).map(str::to_owned),
+        audiences: clean_list(req.audience),
+        bound_namespaces: clean_list(req.bound_namespaces),
+        bound_sa_names: clean_list(req.bound_sa_names),
+        bound_pod_names: clean_list(req.bound_pod_names),
+        force_sub_claims: req.force_sub_claims.unwrap_or(false),
+        token_ttl_minutes: parse_jwt_ttl(req.jwt_ttl)?,
+        access_expires: parse_access_expires(req.access_expires)?,
+    };
+    let access_id = auth_methods::create_k8s(
+        state,
+        caller,
+        auth_methods::NewK8sMethod {
+            name,
+            description,
+            delete_protection: req.delete_protection.unwrap_or(false),
+            settings,
+        },
+    )
+    .await?;
+    Ok(dto::CreateAuthMethodOAuth2Output { access_id })
+}
+
+/// `jwks-json-data`: base64 of a JWKS JSON document.
+fn decode_jwks(data: &str) -> ApiResult<String> {
+    let bytes = BASE64.decode(data.as_bytes()).map_err(|_| {
+        ApiError::bad_request(
+            "jwks-json-data: not base64; give the JWKS JSON document base64-encoded",
+        )
+    })?;
+    String::from_utf8(bytes)
+        .map_err(|_| ApiError::bad_request("jwks-json-data: the decoded JWKS is not UTF-8 text"))
+}
+
+/// `jwt-ttl`: minutes, 0 for the gateway's token lifetime.
+fn parse_jwt_ttl(raw: Option<i64>) -> ApiResult<Option<u32>> {
+    match raw {
+        None | Some(0) => Ok(None),
+        Some(m) => Ok(Some(u32::try_from(m).ok().filter(|m| *m <= 7 * 24 * 60).ok_or_else(|| {
+            ApiError::bad_request("jwt-ttl: minutes between 0 (the gateway's token lifetime) and 10080 (a week)")
+        })?)),
+    }
+}
+
+/// `access-expires`: Unix seconds, 0 for never.
+fn parse_access_expires(raw: Option<i64>) -> ApiResult<Option<i64>> {
+    match raw {
+        None | Some(0) => Ok(None),
+        Some(t) if t > 0 => Ok(Some(t)),
+        Some(_) => Err(ApiError::bad_request(
+            "access-expires: a Unix time in seconds, or 0 for never",
+        )),
+    }
 }
 
 /// Trimmed, without empty entries.

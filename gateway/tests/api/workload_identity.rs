@@ -301,3 +301,126 @@ fn a_scoped_key_cannot_point_a_jwt_method_at_internal_addresses() {
     let (s, b) = login_patiently(&gw, &access_id, &TestKey::A.sign(&claims));
     assert_eq!(s, 200, "{b}");
 }
+
+const CLUSTER: &str = "https://kubernetes.default.svc.cluster.local";
+
+#[test]
+fn a_pod_logs_in_with_its_service_account_token_and_gets_its_namespaces_credentials() {
+    use base64::Engine;
+    let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
+    let moto = MotoServer::shared();
+    on_each_database_with(
+        |b| b.env("MAYFLY_ALLOWED_ENDPOINTS", moto.url()),
+        |gw, path| {
+            create_moto_target(gw, moto);
+            for app in ["team-a", "team-b"] {
+                let (s, b) = gw.post_authed(
+                    "/gateway-create-producer-aws",
+                    producer(&format!("/{app}/s3")),
+                );
+                assert_eq!(s, 200, "{b}");
+            }
+            let (s, b) = gw.post_authed(
+                "/auth-method-create-k8s",
+                json!({"name": "/k8s/prod", "jwks-json-data": b64(&jwks(&[TestKey::A]).to_string()),
+                       "k8s-issuer": CLUSTER, "audience": "mayfly",
+                       "bound-namespaces": ["team-*"], "gen-key": "true", "force-sub-claims": true}),
+            );
+            assert_eq!(s, 200, "{b}");
+            let access_id = b["access_id"].as_str().unwrap().to_owned();
+            for team in ["team-a", "team-b"] {
+                let role = format!("/k8s/{team}");
+                assert_eq!(gw.post_authed("/create-role", json!({"name": role})).0, 200);
+                let (s, b) = gw.post_authed(
+                    "/set-role-rule",
+                    json!({"role-name": role, "path": format!("/{team}/*"), "capability": ["read"]}),
+                );
+                assert_eq!(s, 200, "{b}");
+                let (s, b) = gw.post_authed(
+                    "/assoc-role-am",
+                    json!({"role-name": role, "am-name": "/k8s/prod",
+                           "sub-claims": {"namespace": team, "service_account_name": "deployer"}}),
+                );
+                assert_eq!(s, 200, "{b}");
+            }
+            let k8s_login = |token: &str, config: &str| {
+                gw.post(
+                    "/auth",
+                    json!({"access-type": "k8s", "access-id": access_id,
+                           "k8s-service-account-token": token, "k8s-auth-config-name": config}),
+                )
+            };
+            let sa_token = TestKey::A.sign(&mayfly_testkit::jwt::k8s_claims(
+                CLUSTER,
+                "mayfly",
+                "team-a",
+                "deployer",
+                "deployer-7d9f",
+            ));
+            // Base64 (as the Akeyless GitHub action and tools send it); a config name that
+            // does not exist falls back to the method's own keys.
+            let (s, b) = k8s_login(&b64(&sa_token), "no-such-config");
+            assert_eq!(s, 200, "{b}");
+            let token = token_of(&b);
+            let (s, v) = get_value(gw, &token, "/team-a/s3");
+            assert_eq!(s, 200, "{v}");
+            assert_eq!(users_under(moto, path).len(), 1);
+            assert_eq!(get_value(gw, &token, "/team-b/s3").0, 403);
+            // Raw, as read from the pod's token file, works too.
+            assert_eq!(k8s_login(&sa_token, "").0, 200);
+
+            // Another service account in the namespace: logs in, no role.
+            let other = TestKey::A.sign(&mayfly_testkit::jwt::k8s_claims(
+                CLUSTER, "mayfly", "team-a", "default", "web-1",
+            ));
+            let (s, b) = k8s_login(&other, "");
+            assert_eq!(s, 200, "{b}");
+            assert_eq!(get_value(gw, &token_of(&b), "/team-a/s3").0, 403);
+            // Outside the bound namespaces, another cluster's issuer, another audience: 401.
+            for (claims, says) in [
+                (
+                    mayfly_testkit::jwt::k8s_claims(
+                        CLUSTER,
+                        "mayfly",
+                        "kube-system",
+                        "deployer",
+                        "x",
+                    ),
+                    "bound-namespaces",
+                ),
+                (
+                    mayfly_testkit::jwt::k8s_claims(
+                        "https://other.cluster",
+                        "mayfly",
+                        "team-a",
+                        "deployer",
+                        "x",
+                    ),
+                    "issuer",
+                ),
+                (
+                    mayfly_testkit::jwt::k8s_claims(CLUSTER, "vault", "team-a", "deployer", "x"),
+                    "audience",
+                ),
+            ] {
+                let (s, b) = k8s_login(&TestKey::A.sign(&claims), "");
+                assert_eq!(s, 401, "{b}");
+                assert!(error_of(&b).contains(says), "{b}");
+            }
+            // A GitHub token is not a service-account token.
+            let (s, b) = k8s_login(
+                &TestKey::A.sign(&github_claims(CLUSTER, "mayfly", "octo-org/app-a")),
+                "",
+            );
+            assert_eq!(s, 401, "{b}");
+            // The method's settings read back, no secret among them.
+            let (s, m) = gw.post_authed("/get-auth-method", json!({"name": "/k8s/prod"}));
+            assert_eq!(s, 200, "{m}");
+            assert_eq!(m["access_info"]["rules_type"], "k8s", "{m}");
+            assert_eq!(
+                m["access_info"]["k8s_access_rules"]["bound_namespaces"][0],
+                "team-*"
+            );
+        },
+    );
+}
