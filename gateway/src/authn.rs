@@ -97,9 +97,23 @@ async fn login_with_access_key(
             let issued = authn::login_with_k8s(state, &access_id, &token, config).await?;
             return Ok(answer(issued));
         }
+        "aws_iam" => {
+            let cloud_id = req
+                .cloud_id
+                .as_ref()
+                .map(|t| t.expose().trim())
+                .filter(|t| !t.is_empty())
+                .ok_or_else(|| {
+                    ApiError::bad_request(
+                        "cloud-id: required with access-type aws_iam: a signed sts:GetCallerIdentity, as the akeyless-cloud-id package makes it",
+                    )
+                })?;
+            let issued = authn::login_with_aws_iam(state, &access_id, cloud_id).await?;
+            return Ok(answer(issued));
+        }
         other => {
             return Err(ApiError::bad_request(format!(
-                "access-type: {other:?} is not supported; Mayfly supports access_key, jwt, oidc and k8s"
+                "access-type: {other:?} is not supported; Mayfly supports access_key, jwt, oidc, k8s and aws_iam"
             )))
         }
     }

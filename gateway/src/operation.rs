@@ -440,6 +440,15 @@ operations! {
         errors: [409],
         handler: |cx, req| access::create_auth_method_k8s(cx.state, &cx.caller, req),
     }
+    AuthMethodCreateAwsIam {
+        paths: ["create-auth-method-aws-iam", "auth-method-create-aws-iam"],
+        effect: Configure,
+        doc: ACCESS, "Create an AWS IAM auth method: workloads log in with a signed sts:GetCallerIdentity (access-type aws_iam), which the gateway sends to STS",
+        request: ac::CreateAuthMethodAwsIam,
+        response: ac::CreateAuthMethodOAuth2Output,
+        errors: [409],
+        handler: |cx, req| access::create_auth_method_aws_iam(cx.state, &cx.caller, req),
+    }
     AuthMethodGet {
         paths: ["get-auth-method"],
         effect: Read,

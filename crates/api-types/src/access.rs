@@ -169,6 +169,64 @@ pub struct CreateAuthMethodK8s {
     pub access_expires: Option<i64>,
 }
 
+/// `create-auth-method-aws-iam`, `auth-method-create-aws-iam`: an AWS IAM auth method.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(default)]
+#[schema(as = access::CreateAuthMethodAwsIam)]
+pub struct CreateAuthMethodAwsIam {
+    pub name: Option<String>,
+    pub description: Option<String>,
+    #[schema(schema_with = lenient::opt_bool_schema)]
+    #[serde(rename = "delete_protection", deserialize_with = "lenient::opt_bool")]
+    pub delete_protection: Option<bool>,
+    #[schema(schema_with = lenient::opt_list_schema)]
+    #[serde(
+        rename = "bound-aws-account-id",
+        deserialize_with = "lenient::opt_list"
+    )]
+    pub bound_aws_account_id: Option<Vec<String>>,
+    #[schema(schema_with = lenient::opt_list_schema)]
+    #[serde(rename = "bound-arn", deserialize_with = "lenient::opt_list")]
+    pub bound_arn: Option<Vec<String>>,
+    #[schema(schema_with = lenient::opt_list_schema)]
+    #[serde(rename = "bound-role-name", deserialize_with = "lenient::opt_list")]
+    pub bound_role_name: Option<Vec<String>>,
+    #[schema(schema_with = lenient::opt_list_schema)]
+    #[serde(rename = "bound-user-name", deserialize_with = "lenient::opt_list")]
+    pub bound_user_name: Option<Vec<String>>,
+    #[schema(schema_with = lenient::opt_list_schema)]
+    #[serde(rename = "bound-role-id", deserialize_with = "lenient::opt_list")]
+    pub bound_role_id: Option<Vec<String>>,
+    #[schema(schema_with = lenient::opt_list_schema)]
+    #[serde(rename = "bound-user-id", deserialize_with = "lenient::opt_list")]
+    pub bound_user_id: Option<Vec<String>>,
+    /// Where the gateway sends cloud-ids (default AWS's global STS endpoint).
+    #[serde(rename = "sts-url")]
+    pub sts_url: Option<String>,
+    #[schema(schema_with = lenient::opt_bool_schema)]
+    #[serde(rename = "force-sub-claims", deserialize_with = "lenient::opt_bool")]
+    pub force_sub_claims: Option<bool>,
+    #[schema(schema_with = lenient::opt_i64_schema)]
+    #[serde(rename = "jwt-ttl", deserialize_with = "lenient::opt_i64")]
+    pub jwt_ttl: Option<i64>,
+    #[schema(schema_with = lenient::opt_i64_schema)]
+    #[serde(rename = "access-expires", deserialize_with = "lenient::opt_i64")]
+    pub access_expires: Option<i64>,
+}
+
+/// An AWS IAM method's settings as `get-auth-method` shows them.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = access::AwsIamAccessRules)]
+pub struct AwsIamAccessRules {
+    pub account_id: Vec<String>,
+    pub arn: Vec<String>,
+    pub role_name: Vec<String>,
+    pub user_name: Vec<String>,
+    pub role_id: Vec<String>,
+    pub user_id: Vec<String>,
+    pub sts_endpoint: String,
+}
+
 /// A Kubernetes method's settings as `get-auth-method` shows them.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 #[schema(as = access::KubernetesAccessRules)]
@@ -280,6 +338,8 @@ pub struct AuthMethodAccessInfo {
     pub oauth2_access_rules: Option<OAuth2AccessRules>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub k8s_access_rules: Option<KubernetesAccessRules>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub aws_iam_access_rules: Option<AwsIamAccessRules>,
 }
 
 /// `get-auth-method`, entries of `list-auth-methods`. Never the key.

@@ -62,6 +62,11 @@ pub struct Auth {
     pub k8s_service_account_token: Option<Secret>,
     #[serde(rename = "k8s-auth-config-name")]
     pub k8s_auth_config_name: Option<String>,
+    /// A signed `sts:GetCallerIdentity` for `access-type` `aws_iam` (base64 JSON, as the
+    /// `akeyless-cloud-id` package makes it).
+    #[schema(schema_with = lenient::opt_secret_schema)]
+    #[serde(rename = "cloud-id")]
+    pub cloud_id: Option<Secret>,
 }
 
 /// `create-aws-target`, `target-create-aws`, `update-aws-target`, `target-update-aws`.

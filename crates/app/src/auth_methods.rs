@@ -4,7 +4,10 @@
 //! A new or replaced access key is returned once, as a secret, and stored only as a hash.
 
 use mayfly_crypto::{generate_access_id, generate_access_key, hash_secret};
-use mayfly_domain::{AuthMethodKind, ItemName, JwksSource, JwtSettings, K8sSettings, SubClaims};
+use mayfly_domain::{
+    AuthMethodKind, AwsIamSettings, AwsService, ItemName, JwksSource, JwtSettings, K8sSettings,
+    SubClaims,
+};
 use mayfly_identity::{JwksError, KeySet};
 use mayfly_store::{
     access,
@@ -53,6 +56,15 @@ pub struct NewK8sMethod {
     pub settings: K8sSettings,
 }
 
+/// A new AWS IAM auth method, checked by the front door.
+#[derive(Debug)]
+pub struct NewAwsIamMethod {
+    pub name: ItemName,
+    pub description: String,
+    pub delete_protection: bool,
+    pub settings: AwsIamSettings,
+}
+
 /// A role an auth method holds, through one association.
 #[derive(Debug, Clone)]
 pub struct HeldRole {
@@ -71,6 +83,8 @@ pub struct AuthMethodView {
     pub jwt: Option<JwtSettings>,
     /// A Kubernetes method's settings.
     pub k8s: Option<K8sSettings>,
+    /// An AWS IAM method's settings.
+    pub aws_iam: Option<AwsIamSettings>,
     pub roles: Vec<HeldRole>,
 }
 
@@ -105,12 +119,18 @@ pub(crate) fn k8s_settings_of(method: &auth_method::Model) -> AppResult<K8sSetti
     settings_of(method)
 }
 
+/// A stored AWS IAM method's settings.
+pub(crate) fn aws_iam_settings_of(method: &auth_method::Model) -> AppResult<AwsIamSettings> {
+    settings_of(method)
+}
+
 /// Whether every association of the method must name sub-claims.
 pub(crate) fn forces_sub_claims(method: &auth_method::Model) -> AppResult<bool> {
     Ok(match kind_of(method)? {
         AuthMethodKind::ApiKey => false,
         AuthMethodKind::OAuth2 => jwt_settings_of(method)?.force_sub_claims,
         AuthMethodKind::K8s => k8s_settings_of(method)?.force_sub_claims,
+        AuthMethodKind::AwsIam => aws_iam_settings_of(method)?.force_sub_claims,
     })
 }
 
@@ -167,16 +187,19 @@ async fn view(state: &AppState, method: auth_method::Model) -> AppResult<AuthMet
         }
     }
     let kind = kind_of(&method)?;
-    let (jwt, k8s) = match kind {
-        AuthMethodKind::OAuth2 => (Some(jwt_settings_of(&method)?), None),
-        AuthMethodKind::K8s => (None, Some(k8s_settings_of(&method)?)),
-        AuthMethodKind::ApiKey => (None, None),
-    };
+    let (mut jwt, mut k8s, mut aws_iam) = (None, None, None);
+    match kind {
+        AuthMethodKind::OAuth2 => jwt = Some(jwt_settings_of(&method)?),
+        AuthMethodKind::K8s => k8s = Some(k8s_settings_of(&method)?),
+        AuthMethodKind::AwsIam => aws_iam = Some(aws_iam_settings_of(&method)?),
+        AuthMethodKind::ApiKey => {}
+    }
     Ok(AuthMethodView {
         method,
         kind,
         jwt,
         k8s,
+        aws_iam,
         roles,
     })
 }
@@ -258,6 +281,35 @@ pub async fn create_k8s(state: &AppState, caller: &Caller, new: NewK8sMethod) ->
         state,
         &new.name,
         AuthMethodKind::K8s,
+        settings,
+        new.description,
+        new.delete_protection,
+    )
+    .await
+}
+
+/// Creates an AWS IAM auth method (`create` on its name). Its `sts-url` must be AWS's own STS
+/// endpoint or an origin the operator allows; it is stored in canonical form. Returns the
+/// access id.
+pub async fn create_aws_iam(
+    state: &AppState,
+    caller: &Caller,
+    mut new: NewAwsIamMethod,
+) -> AppResult<String> {
+    can(caller, Capability::Create, &new.name)?;
+    new.settings
+        .check()
+        .map_err(|problems| AppError::invalid(problems.join("; ")))?;
+    new.settings.sts_url = state
+        .outbound()
+        .check_aws_endpoint(AwsService::Sts, &new.settings.sts_url)
+        .map_err(|why| AppError::invalid(format!("sts-url: {why}")))?;
+    let settings = serde_json::to_string(&new.settings)
+        .map_err(|e| AppError::internal(format!("cannot serialize AWS IAM settings: {e}")))?;
+    insert_method(
+        state,
+        &new.name,
+        AuthMethodKind::AwsIam,
         settings,
         new.description,
         new.delete_protection,

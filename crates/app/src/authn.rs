@@ -13,7 +13,7 @@ use secrecy::{ExposeSecret, SecretString};
 
 use crate::{
     access::{self as authz, AuditAccess, CachedCaller, Caller, Rule},
-    auth_methods::{jwt_settings_of, k8s_settings_of, kind_of, sub_claims_of},
+    auth_methods::{aws_iam_settings_of, jwt_settings_of, k8s_settings_of, kind_of, sub_claims_of},
     error::{AppError, AppResult},
     state::AppState,
 };
@@ -329,6 +329,104 @@ pub async fn login_with_k8s(
             std::time::Duration::from_secs(u64::from(m) * 60)
         });
     issue_token(state, method, ttl, identity, kept).await
+}
+
+/// Logs in with an AWS identity (`access-type: aws_iam`): the cloud-id (a signed
+/// `sts:GetCallerIdentity`) is checked (only that action, a recent signature) and sent to the
+/// method's STS URL, never to a URL the caller names; STS's answer must be an account, ARN,
+/// role or user the method binds. The session's identity is the caller's ARN; its claims
+/// (`account`, `arn`, `role_name`, `user_name`, `user_id`) are what sub-claims match.
+pub async fn login_with_aws_iam(
+    state: &AppState,
+    access_id: &str,
+    cloud_id: &str,
+) -> AppResult<IssuedToken> {
+    use mayfly_identity::aws_iam::{SignedRequest, StsError};
+    let denied = |why: &str| {
+        tracing::warn!(access_id = %access_id, reason = why, "aws_iam login refused");
+        AppError::Unauthenticated(format!("access denied: {why}"))
+    };
+    let method = auth::find_auth_method_by_access_id(state.db(), access_id)
+        .await?
+        .filter(|m| m.method_type == AuthMethodKind::AwsIam.as_str())
+        .ok_or_else(|| denied("unknown access-id, or it names no AWS IAM auth method"))?;
+    let settings = aws_iam_settings_of(&method)?;
+    if settings
+        .access_expires
+        .is_some_and(|at| at.saturating_mul(1000) <= now_millis())
+    {
+        return Err(denied(
+            "the auth method's access has expired (access-expires)",
+        ));
+    }
+    let request = SignedRequest::from_cloud_id(cloud_id, std::time::SystemTime::now())
+        .map_err(|r| denied(&r.0))?;
+    let identity = state
+        .sts()
+        .caller_identity(&settings.sts_url, &request)
+        .await
+        .map_err(|e| match e {
+            StsError::Refused(why) => denied(&why),
+            StsError::Unavailable(why) => AppError::IdentityUnavailable(format!(
+                "the AWS identity cannot be checked right now: {why}"
+            )),
+        })?;
+    let principal = identity.principal();
+    let any = |globs: &[String], value: Option<&str>| {
+        globs.is_empty() || value.is_some_and(|v| globs.iter().any(|g| glob_matches(g, v, true)))
+    };
+    let exact = |list: &[String], value: Option<&str>| {
+        list.is_empty() || value.is_some_and(|v| list.iter().any(|x| x == v))
+    };
+    if !exact(&settings.bound_account_ids, Some(&identity.account)) {
+        return Err(denied(
+            "the caller's AWS account is not one of the auth method's bound-aws-account-id",
+        ));
+    }
+    if !any(&settings.bound_arns, Some(&identity.arn)) {
+        return Err(denied(
+            "the caller's ARN is not one of the auth method's bound-arn",
+        ));
+    }
+    if !exact(&settings.bound_role_names, principal.role_name.as_deref()) {
+        return Err(denied(
+            "the caller's role is not one of the auth method's bound-role-name",
+        ));
+    }
+    if !exact(&settings.bound_user_names, principal.user_name.as_deref()) {
+        return Err(denied(
+            "the caller's user is not one of the auth method's bound-user-name",
+        ));
+    }
+    if !exact(&settings.bound_role_ids, principal.role_id.as_deref()) {
+        return Err(denied(
+            "the caller's role id is not one of the auth method's bound-role-id",
+        ));
+    }
+    if !exact(&settings.bound_user_ids, principal.user_id.as_deref()) {
+        return Err(denied(
+            "the caller's user id is not one of the auth method's bound-user-id",
+        ));
+    }
+    let mut claims = std::collections::BTreeMap::new();
+    claims.insert("account".to_owned(), vec![identity.account.clone()]);
+    claims.insert("arn".to_owned(), vec![identity.arn.clone()]);
+    claims.insert("user_id".to_owned(), vec![identity.user_id.clone()]);
+    if let Some(role) = &principal.role_name {
+        claims.insert("role_name".to_owned(), vec![role.clone()]);
+    }
+    if let Some(user) = &principal.user_name {
+        claims.insert("user_name".to_owned(), vec![user.clone()]);
+    }
+    let kept = serde_json::to_string(&TokenClaims(claims))
+        .map_err(|e| AppError::internal(format!("cannot serialize claims: {e}")))?;
+    let ttl = settings
+        .token_ttl_minutes
+        .filter(|m| *m > 0)
+        .map_or(state.token_ttl(), |m| {
+            std::time::Duration::from_secs(u64::from(m) * 60)
+        });
+    issue_token(state, method, ttl, identity.arn, kept).await
 }
 
 /// Resolves a token to its caller, or `Unauthenticated`.

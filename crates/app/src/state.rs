@@ -70,6 +70,8 @@ struct Inner {
     outbound: Arc<mayfly_domain::OutboundPolicy>,
     /// JWKS documents of JWT auth methods, fetched under `outbound`.
     jwks: mayfly_identity::JwksCache,
+    /// Sends AWS IAM logins' signed GetCallerIdentity to STS, under `outbound`.
+    sts: mayfly_identity::aws_iam::StsVerifier,
     /// Cancelled when the gateway starts to stop: workers claim no new work.
     shutdown: CancellationToken,
     shutdown_grace: Duration,
@@ -142,6 +144,7 @@ impl AppState {
                 cache_ttl: config.cache_ttl,
                 outbound: Arc::new(config.outbound.clone()),
                 jwks: mayfly_identity::JwksCache::new(Arc::new(config.outbound.clone())),
+                sts: mayfly_identity::aws_iam::StsVerifier::new(Arc::new(config.outbound.clone())),
                 shutdown: CancellationToken::new(),
                 shutdown_grace: config.shutdown_grace,
                 audit_retention: config.audit_retention,
@@ -161,6 +164,11 @@ impl AppState {
     /// The JWKS documents JWT auth methods verify with.
     pub fn jwks(&self) -> &mayfly_identity::JwksCache {
         &self.inner.jwks
+    }
+
+    /// Where AWS IAM logins are checked.
+    pub fn sts(&self) -> &mayfly_identity::aws_iam::StsVerifier {
+        &self.inner.sts
     }
 
     pub fn db(&self) -> &DatabaseConnection {

@@ -17,6 +17,8 @@ pub enum AuthMethodKind {
     OAuth2,
     /// A Kubernetes service account token (`access-type: k8s`).
     K8s,
+    /// A signed `sts:GetCallerIdentity` (`access-type: aws_iam`).
+    AwsIam,
 }
 
 impl AuthMethodKind {
@@ -25,6 +27,7 @@ impl AuthMethodKind {
             AuthMethodKind::ApiKey => "api_key",
             AuthMethodKind::OAuth2 => "oauth2",
             AuthMethodKind::K8s => "k8s",
+            AuthMethodKind::AwsIam => "aws_iam",
         }
     }
 
@@ -33,6 +36,7 @@ impl AuthMethodKind {
             "api_key" => Some(AuthMethodKind::ApiKey),
             "oauth2" => Some(AuthMethodKind::OAuth2),
             "k8s" => Some(AuthMethodKind::K8s),
+            "aws_iam" => Some(AuthMethodKind::AwsIam),
             _ => None,
         }
     }
@@ -43,6 +47,7 @@ impl AuthMethodKind {
             AuthMethodKind::ApiKey => &["access_key"],
             AuthMethodKind::OAuth2 => &["jwt", "oidc"],
             AuthMethodKind::K8s => &["k8s"],
+            AuthMethodKind::AwsIam => &["aws_iam"],
         }
     }
 
@@ -193,6 +198,72 @@ impl K8sSettings {
         }
         if self.jwks.trim().is_empty() {
             problems.push("jwks-json-data: required: the cluster's service-account signing keys (kubectl get --raw /openid/v1/jwks), base64-encoded".into());
+        }
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(problems)
+        }
+    }
+}
+
+/// An AWS IAM auth method's settings: which AWS principals may log in. None is secret.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AwsIamSettings {
+    /// The accounts callers must belong to (at least one).
+    pub bound_account_ids: Vec<String>,
+    /// Globs the caller's ARN must match (`arn:aws:sts::123456789012:assumed-role/ci-*/*`).
+    pub bound_arns: Vec<String>,
+    /// The role inside an assumed-role ARN; the user of a user ARN.
+    pub bound_role_names: Vec<String>,
+    pub bound_user_names: Vec<String>,
+    /// Unique ids (`AROA...`, `AIDA...`): survive a role or user being deleted and re-created
+    /// under the same name.
+    pub bound_role_ids: Vec<String>,
+    pub bound_user_ids: Vec<String>,
+    /// Where cloud-ids are sent: an origin checked against the outbound URL policy.
+    pub sts_url: String,
+    pub force_sub_claims: bool,
+    pub token_ttl_minutes: Option<u32>,
+    pub access_expires: Option<i64>,
+}
+
+/// AWS's global STS endpoint, where cloud-ids go unless a method says otherwise.
+pub const DEFAULT_STS_URL: &str = "https://sts.amazonaws.com";
+
+impl AwsIamSettings {
+    /// Checks the bindings (the sts-url is checked against the policy by the core).
+    pub fn check(&self) -> Result<(), Vec<String>> {
+        let mut problems = Vec::new();
+        if self.bound_account_ids.is_empty() {
+            problems.push("bound-aws-account-id: required: the AWS account ids (12 digits) whose principals may log in".into());
+        }
+        for id in &self.bound_account_ids {
+            if id.len() != 12 || !id.chars().all(|c| c.is_ascii_digit()) {
+                problems.push(format!(
+                    "bound-aws-account-id: {id:?} is not a 12-digit AWS account id"
+                ));
+            }
+        }
+        for (field, list) in [
+            ("bound-arn", &self.bound_arns),
+            ("bound-role-name", &self.bound_role_names),
+            ("bound-user-name", &self.bound_user_names),
+            ("bound-role-id", &self.bound_role_ids),
+            ("bound-user-id", &self.bound_user_ids),
+            ("bound-aws-account-id", &self.bound_account_ids),
+        ] {
+            if list.len() > MAX_JWT_LIST_ITEMS {
+                problems.push(format!("{field}: at most {MAX_JWT_LIST_ITEMS} values"));
+            }
+            if list
+                .iter()
+                .any(|s| s.chars().count() > MAX_JWT_SETTING_CHARS)
+            {
+                problems.push(format!(
+                    "{field}: each value at most {MAX_JWT_SETTING_CHARS} characters"
+                ));
+            }
         }
         if problems.is_empty() {
             Ok(())

@@ -73,6 +73,45 @@ impl Fetcher {
         Fetcher { policy, client }
     }
 
+    /// Posts a signed `GetCallerIdentity` to `sts_url`; returns the status and body (at most
+    /// 64 KiB). The URL must be AWS's own STS endpoint or an allowed origin; the signed
+    /// headers go as they are, `Host` included.
+    pub(crate) async fn post_sts(
+        &self,
+        sts_url: &str,
+        request: &crate::aws_iam::SignedRequest,
+    ) -> Result<(u16, String), crate::aws_iam::StsError> {
+        use crate::aws_iam::StsError;
+        let url = format!("{}/", sts_url.trim_end_matches('/'));
+        self.policy
+            .check_request(mayfly_domain::AwsService::Sts, &url)
+            .map_err(StsError::Unavailable)?;
+        let mut builder = self.client.post(&url).body(request.body.clone());
+        for (name, value) in &request.headers {
+            builder = builder.header(name.as_str(), value.as_str());
+        }
+        let mut response = builder.send().await.map_err(|e| {
+            StsError::Unavailable(match refusal_in(&e) {
+                Some(why) => format!("the auth method's sts-url: {why}"),
+                None if e.is_timeout() => "STS did not answer within 10 seconds".into(),
+                None => "STS could not be reached".into(),
+            })
+        })?;
+        let status = response.status().as_u16();
+        let mut body = Vec::new();
+        while let Some(chunk) = response
+            .chunk()
+            .await
+            .map_err(|_| StsError::Unavailable("STS's answer broke off".into()))?
+        {
+            if body.len() + chunk.len() > 64 * 1024 {
+                return Err(StsError::Unavailable("STS's answer is too large".into()));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok((status, String::from_utf8_lossy(&body).into_owned()))
+    }
+
     /// Fetches and parses the JWKS document at `uri`.
     pub(crate) async fn fetch_jwks(&self, uri: &str) -> Result<KeySet, JwksError> {
         let url = self

@@ -5,7 +5,7 @@
 use base64::{engine::general_purpose::STANDARD as BASE64, Engine};
 use mayfly_api_types::{access as dto, response};
 use mayfly_app::time::rfc3339;
-use mayfly_domain::{ItemName, JwksSource, JwtSettings, K8sSettings, SubClaims};
+use mayfly_domain::{AwsIamSettings, ItemName, JwksSource, JwtSettings, K8sSettings, SubClaims};
 use secrecy::ExposeSecret;
 
 use super::given;
@@ -78,6 +78,15 @@ fn present_auth_method(v: auth_methods::AuthMethodView) -> dto::AuthMethod {
                 issuer: k.issuer.unwrap_or_default(),
                 jwks_json_data: BASE64.encode(k.jwks),
                 force_sub_claims: k.force_sub_claims,
+            }),
+            aws_iam_access_rules: v.aws_iam.map(|a| dto::AwsIamAccessRules {
+                account_id: a.bound_account_ids,
+                arn: a.bound_arns,
+                role_name: a.bound_role_names,
+                user_name: a.bound_user_names,
+                role_id: a.bound_role_ids,
+                user_id: a.bound_user_ids,
+                sts_endpoint: a.sts_url,
             }),
         },
         auth_method_roles_assoc: v
@@ -199,6 +208,42 @@ pub async fn create_auth_method_k8s(
         state,
         caller,
         auth_methods::NewK8sMethod {
+            name,
+            description,
+            delete_protection: req.delete_protection.unwrap_or(false),
+            settings,
+        },
+    )
+    .await?;
+    Ok(dto::CreateAuthMethodOAuth2Output { access_id })
+}
+
+/// `create-auth-method-aws-iam`: every field checked here; the sts-url by the core.
+pub async fn create_auth_method_aws_iam(
+    state: &AppState,
+    caller: &Caller,
+    req: dto::CreateAuthMethodAwsIam,
+) -> ApiResult<dto::CreateAuthMethodOAuth2Output> {
+    let name = parse_name("name", &req.name, "auth method")?;
+    let description = check_description(req.description.as_ref())?;
+    let settings = AwsIamSettings {
+        bound_account_ids: clean_list(req.bound_aws_account_id),
+        bound_arns: clean_list(req.bound_arn),
+        bound_role_names: clean_list(req.bound_role_name),
+        bound_user_names: clean_list(req.bound_user_name),
+        bound_role_ids: clean_list(req.bound_role_id),
+        bound_user_ids: clean_list(req.bound_user_id),
+        sts_url: given(&req.sts_url)
+            .unwrap_or(mayfly_domain::auth_method::DEFAULT_STS_URL)
+            .to_owned(),
+        force_sub_claims: req.force_sub_claims.unwrap_or(false),
+        token_ttl_minutes: parse_jwt_ttl(req.jwt_ttl)?,
+        access_expires: parse_access_expires(req.access_expires)?,
+    };
+    let access_id = auth_methods::create_aws_iam(
+        state,
+        caller,
+        auth_methods::NewAwsIamMethod {
             name,
             description,
             delete_protection: req.delete_protection.unwrap_or(false),
