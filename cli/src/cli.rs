@@ -16,6 +16,7 @@ Settings are taken from flags, then environment variables, then the profile file
 Environment variables:
   MAYFLY_GATEWAY_URL  MAYFLY_TOKEN  MAYFLY_PROFILE  MAYFLY_CA_CERT  MAYFLY_INSECURE
   MAYFLY_ACCESS_ID    MAYFLY_ACCESS_KEY  (the API key; read by every command)
+  MAYFLY_ACCESS_TYPE  MAYFLY_JWT  (log in with a JWT instead; see below)
   MAYFLY_CONFIG_DIR   (directory of profiles.toml)
 
 Without --token / MAYFLY_TOKEN, each command first logs in with the API key (/auth) and then
@@ -23,6 +24,9 @@ sends the token it got. The API key flags --access-id / --access-key exist only 
 and `auth`: on target commands --access-key is the AWS secret access key, as in the akeyless
 CLI, and on get-audit-events --access-id filters events by caller. Elsewhere give the API key
 through the profile or MAYFLY_ACCESS_ID / MAYFLY_ACCESS_KEY.
+
+With MAYFLY_ACCESS_TYPE=jwt (or oidc), commands log in with MAYFLY_ACCESS_ID and the JWT in
+MAYFLY_JWT (the token or @FILE; a CI system's OIDC token) instead of the API key.
 
 Output is the gateway's JSON on stdout. Errors go to stderr; the exit code is 1 for a failed
 request and 2 for a usage error.";
@@ -118,10 +122,11 @@ pub enum Command {
     /// secret access key, as in the akeyless CLI.)
     Configure(ConfigureArgs),
 
-    /// Log in with an API key (/auth) and print the token.
+    /// Log in with an API key or a JWT (/auth) and print the token.
     ///
     /// The key comes from --access-id / --access-key, else MAYFLY_ACCESS_ID /
-    /// MAYFLY_ACCESS_KEY, else the profile.
+    /// MAYFLY_ACCESS_KEY, else the profile. With --access-type jwt (or oidc), the JWT auth
+    /// method's access id comes the same way and the token from --jwt / MAYFLY_JWT.
     Auth(AuthArgs),
 
     #[command(flatten)]
@@ -172,6 +177,38 @@ mod tests {
         // Elsewhere the API key flags stay confined to configure and auth.
         let error =
             Cli::try_parse_from(["mayfly", "list-roles", "--access-id", "p-ci"]).unwrap_err();
+        assert_eq!(error.exit_code(), 2);
+    }
+
+    #[test]
+    fn auth_takes_an_access_type_and_a_jwt() {
+        let cli = Cli::try_parse_from([
+            "mayfly",
+            "auth",
+            "--access-type",
+            "oidc",
+            "--access-id",
+            "p-ci",
+            "--jwt",
+            "@/run/token",
+        ])
+        .unwrap();
+        let Command::Auth(args) = cli.command else {
+            panic!("not auth");
+        };
+        assert_eq!(args.access_type, crate::settings::AccessType::Oidc);
+        assert_eq!(args.jwt.as_deref(), Some("@/run/token"));
+        assert!(!format!("{args:?}").contains("/run/token"));
+        let error = Cli::try_parse_from(["mayfly", "auth", "--access-type", "k8s"]).unwrap_err();
+        assert_eq!(error.exit_code(), 2);
+        // Empty (an exported but empty MAYFLY_ACCESS_TYPE) is the default, the API key.
+        let cli = Cli::try_parse_from(["mayfly", "auth", "--access-type", ""]).unwrap();
+        let Command::Auth(args) = cli.command else {
+            panic!("not auth");
+        };
+        assert_eq!(args.access_type, crate::settings::AccessType::AccessKey);
+        // --jwt belongs to auth only; other commands read MAYFLY_JWT.
+        let error = Cli::try_parse_from(["mayfly", "list-roles", "--jwt", "x"]).unwrap_err();
         assert_eq!(error.exit_code(), 2);
     }
 

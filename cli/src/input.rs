@@ -27,6 +27,22 @@ impl<'a> Inputs<'a> {
         if value != "-" {
             return Ok(());
         }
+        let text = self.read_stdin(flag)?;
+        let trimmed = text
+            .strip_suffix('\n')
+            .map(|t| t.strip_suffix('\r').unwrap_or(t))
+            .unwrap_or(&text);
+        if trimmed.is_empty() {
+            return Err(CliError::usage(format!(
+                "{flag} -: nothing was read from stdin"
+            )));
+        }
+        *value = trimmed.to_owned();
+        Ok(())
+    }
+
+    /// Reads all of stdin for `flag`, refusing a second flag that asks for it.
+    fn read_stdin(&mut self, flag: &'static str) -> Result<String, CliError> {
         if let Some(first) = self.stdin_taken_by {
             return Err(CliError::usage(format!(
                 "{flag} and {first} both ask to read stdin (\"-\"); only one flag can"
@@ -41,17 +57,53 @@ impl<'a> Inputs<'a> {
                 path: PathBuf::from("<stdin>"),
                 source,
             })?;
-        let trimmed = text
-            .strip_suffix('\n')
-            .map(|t| t.strip_suffix('\r').unwrap_or(t))
-            .unwrap_or(&text);
+        Ok(text)
+    }
+
+    /// A bearer token such as a JWT: `-` reads it from stdin, `@FILE` from a file (a CI
+    /// system's or a pod's token file), anything else is the token itself. Surrounding
+    /// whitespace is trimmed in every case. Errors name the flag and the file, never the
+    /// token.
+    pub fn token(&mut self, flag: &'static str, value: &mut String) -> Result<(), CliError> {
+        let (text, source) = if value == "-" {
+            (
+                self.read_stdin(flag)?,
+                "-: nothing was read from stdin".to_owned(),
+            )
+        } else if let Some(path) = value.strip_prefix('@') {
+            if path.is_empty() {
+                return Err(CliError::usage(format!(
+                    "{flag} @: a file name must follow @"
+                )));
+            }
+            let path = PathBuf::from(path);
+            let text = std::fs::read_to_string(&path).map_err(|source| CliError::File {
+                action: "cannot read",
+                path: path.clone(),
+                source,
+            })?;
+            (text, format!("@{}: the file is empty", path.display()))
+        } else {
+            (std::mem::take(value), "is empty".to_owned())
+        };
+        let trimmed = text.trim();
         if trimmed.is_empty() {
-            return Err(CliError::usage(format!(
-                "{flag} -: nothing was read from stdin"
-            )));
+            return Err(CliError::usage(format!("{flag} {source}")));
         }
         *value = trimmed.to_owned();
         Ok(())
+    }
+
+    /// [`Inputs::token`] for an optional flag.
+    pub fn optional_token(
+        &mut self,
+        flag: &'static str,
+        value: &mut Option<String>,
+    ) -> Result<(), CliError> {
+        match value {
+            Some(value) => self.token(flag, value),
+            None => Ok(()),
+        }
     }
 
     /// [`Inputs::secret`] for an optional flag.
@@ -135,6 +187,58 @@ mod tests {
         let mut inputs = Inputs::new(&mut stdin);
         let mut value = "-".to_owned();
         assert!(inputs.secret("--access-key", &mut value).is_err());
+    }
+
+    #[test]
+    fn tokens_come_from_stdin_files_or_the_value_trimmed() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("token");
+        std::fs::write(&path, "  eyJ.file.sig \n\n").unwrap();
+        let mut stdin: &[u8] = b"\n eyJ.stdin.sig\r\n";
+        let mut inputs = Inputs::new(&mut stdin);
+        let mut from_file = format!("@{}", path.display());
+        inputs.token("--jwt", &mut from_file).unwrap();
+        assert_eq!(from_file, "eyJ.file.sig");
+        let mut from_stdin = Some("-".to_owned());
+        inputs.optional_token("--jwt", &mut from_stdin).unwrap();
+        assert_eq!(from_stdin.as_deref(), Some("eyJ.stdin.sig"));
+        let mut plain = " eyJ.plain.sig\n".to_owned();
+        inputs.token("--jwt", &mut plain).unwrap();
+        assert_eq!(plain, "eyJ.plain.sig");
+        let mut none = None;
+        inputs.optional_token("--jwt", &mut none).unwrap();
+        assert_eq!(none, None);
+        // Stdin was taken by the first "-".
+        let mut again = "-".to_owned();
+        assert_eq!(
+            inputs
+                .token("MAYFLY_JWT", &mut again)
+                .unwrap_err()
+                .exit_code(),
+            2
+        );
+    }
+
+    #[test]
+    fn empty_or_missing_tokens_are_refused_without_echoing_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let empty = dir.path().join("empty");
+        std::fs::write(&empty, " \n").unwrap();
+        let mut stdin: &[u8] = b"\n";
+        let mut inputs = Inputs::new(&mut stdin);
+        let mut value = format!("@{}", empty.display());
+        let error = inputs.token("--jwt", &mut value).unwrap_err();
+        assert!(error.to_string().contains("the file is empty"), "{error}");
+        let mut value = "-".to_owned();
+        let error = inputs.token("--jwt", &mut value).unwrap_err();
+        assert!(error.to_string().contains("nothing was read"), "{error}");
+        let mut value = "   ".to_owned();
+        assert!(inputs.token("--jwt", &mut value).is_err());
+        let mut value = "@".to_owned();
+        assert!(inputs.token("--jwt", &mut value).is_err());
+        let mut value = "@/nonexistent/token".to_owned();
+        let error = inputs.token("--jwt", &mut value).unwrap_err();
+        assert!(error.to_string().contains("/nonexistent/token"), "{error}");
     }
 
     #[test]

@@ -9,17 +9,39 @@ use serde_json::Value;
 use crate::cli::GlobalArgs;
 use crate::client::GatewayClient;
 use crate::error::CliError;
-use crate::settings::{self, ApiKey, LoadedProfile};
+use crate::input::Inputs;
+use crate::settings::{self, AccessType, Environment, LoadedProfile, Login};
 
-/// The `/auth` request body for an API key.
+/// The `/auth` request body: an API key, or a JWT (what the Akeyless GitHub action sends).
 #[derive(Serialize)]
 struct AuthRequest<'a> {
     #[serde(rename = "access-id")]
     access_id: &'a str,
-    #[serde(rename = "access-key")]
-    access_key: &'a str,
+    #[serde(rename = "access-key", skip_serializing_if = "Option::is_none")]
+    access_key: Option<&'a str>,
     #[serde(rename = "access-type")]
     access_type: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    jwt: Option<&'a str>,
+}
+
+impl<'a> AuthRequest<'a> {
+    fn new(login: &'a Login) -> Self {
+        match login {
+            Login::ApiKey(key) => AuthRequest {
+                access_id: &key.access_id,
+                access_key: Some(&key.access_key),
+                access_type: AccessType::AccessKey.wire_name(),
+                jwt: None,
+            },
+            Login::Jwt(jwt) => AuthRequest {
+                access_id: &jwt.access_id,
+                access_key: None,
+                access_type: jwt.access_type.wire_name(),
+                jwt: Some(&jwt.jwt),
+            },
+        }
+    }
 }
 
 /// Builds the client from the resolved URL and TLS settings. `--insecure` is announced on
@@ -42,14 +64,10 @@ pub fn connect(
     GatewayClient::new(url, &tls, timeout)
 }
 
-/// Calls `/auth` with an API key and returns the whole answer.
-pub fn authenticate(client: &GatewayClient, key: &ApiKey) -> Result<Value, CliError> {
-    let body = serde_json::to_value(AuthRequest {
-        access_id: &key.access_id,
-        access_key: &key.access_key,
-        access_type: "access_key",
-    })
-    .map_err(|e| CliError::InvalidResponse(e.to_string()))?;
+/// Calls `/auth` and returns the whole answer.
+pub fn authenticate(client: &GatewayClient, login: &Login) -> Result<Value, CliError> {
+    let body = serde_json::to_value(AuthRequest::new(login))
+        .map_err(|e| CliError::InvalidResponse(e.to_string()))?;
     client.post("auth", &body)
 }
 
@@ -64,23 +82,37 @@ pub fn token_from_auth(answer: &Value) -> Result<String, CliError> {
 }
 
 /// The token for an API command: `--token` / `MAYFLY_TOKEN` as given, else a fresh login
-/// with the API key from the environment or the profile.
+/// with the API key from the environment or the profile, or, when `MAYFLY_ACCESS_TYPE` is
+/// `jwt` or `oidc`, with `MAYFLY_JWT` (read through `inputs` when it is `@FILE` or `-`).
 pub fn token(
     client: &GatewayClient,
     global: &GlobalArgs,
-    env_key: (Option<String>, Option<String>),
+    env: &Environment,
     profile: &LoadedProfile,
+    inputs: &mut Inputs<'_>,
 ) -> Result<String, CliError> {
     if let Some(token) = global.token.clone().filter(|t| !t.is_empty()) {
         return Ok(token);
     }
-    let key = settings::api_key(env_key.0, env_key.1, profile)?;
-    token_from_auth(&authenticate(client, &key)?)
+    let access_type = env.access_type()?;
+    let mut jwt = env.jwt.clone();
+    if access_type != AccessType::AccessKey {
+        inputs.optional_token("MAYFLY_JWT", &mut jwt)?;
+    }
+    let login = settings::login(
+        access_type,
+        env.access_id.clone(),
+        env.access_key.clone(),
+        jwt,
+        profile,
+    )?;
+    token_from_auth(&authenticate(client, &login)?)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::settings::{ApiKey, JwtLogin};
     use serde_json::json;
 
     #[test]
@@ -93,15 +125,30 @@ mod tests {
 
     #[test]
     fn auth_body_has_the_akeyless_field_names() {
-        let body = serde_json::to_value(AuthRequest {
-            access_id: "p-1",
-            access_key: "k",
-            access_type: "access_key",
-        })
-        .unwrap();
+        let key = Login::ApiKey(ApiKey {
+            access_id: "p-1".into(),
+            access_key: "k".into(),
+        });
+        let body = serde_json::to_value(AuthRequest::new(&key)).unwrap();
         assert_eq!(
             body,
             json!({"access-id": "p-1", "access-key": "k", "access-type": "access_key"})
         );
+    }
+
+    #[test]
+    fn jwt_auth_body_is_what_the_akeyless_github_action_sends() {
+        for access_type in [AccessType::Jwt, AccessType::Oidc] {
+            let login = Login::Jwt(JwtLogin {
+                access_type,
+                access_id: "p-ci".into(),
+                jwt: "eyJ.x.y".into(),
+            });
+            let body = serde_json::to_value(AuthRequest::new(&login)).unwrap();
+            assert_eq!(
+                body,
+                json!({"access-id": "p-ci", "access-type": access_type.wire_name(), "jwt": "eyJ.x.y"})
+            );
+        }
     }
 }

@@ -4,21 +4,28 @@
 //! adds the profile as the last layer and turns a missing setting into an error that says
 //! how to provide it.
 
-use std::ffi::OsString;
+use std::ffi::{OsStr, OsString};
 use std::fmt;
+
+use clap::builder::{EnumValueParser, PossibleValue, TypedValueParser};
+use clap::ValueEnum;
 
 use crate::cli::GlobalArgs;
 use crate::client::{GatewayUrl, TlsOptions};
 use crate::error::CliError;
 use crate::profile::{Profile, ProfileStore};
 
-/// The environment variables that are read by hand rather than by clap: the API key
+/// The environment variables that are read by hand rather than by clap: the login
 /// variables apply to every command, but the `--access-key` *flag* means something else on
 /// target commands, so they cannot be attached to a global flag.
 #[derive(Clone, Default)]
 pub struct Environment {
     pub access_id: Option<String>,
     pub access_key: Option<String>,
+    /// `MAYFLY_ACCESS_TYPE` as given; parsed only when a command has to log in.
+    pub access_type: Option<String>,
+    /// `MAYFLY_JWT`: the token, `@FILE` or `-`.
+    pub jwt: Option<String>,
     pub config_dir: Option<OsString>,
     pub home: Option<OsString>,
 }
@@ -29,8 +36,22 @@ impl Environment {
         Environment {
             access_id: non_empty("MAYFLY_ACCESS_ID"),
             access_key: non_empty("MAYFLY_ACCESS_KEY"),
+            access_type: non_empty("MAYFLY_ACCESS_TYPE"),
+            jwt: non_empty("MAYFLY_JWT"),
             config_dir: std::env::var_os("MAYFLY_CONFIG_DIR"),
             home: std::env::var_os("HOME"),
+        }
+    }
+
+    /// `MAYFLY_ACCESS_TYPE`, [`AccessType::AccessKey`] when unset.
+    pub fn access_type(&self) -> Result<AccessType, CliError> {
+        match self.access_type.as_deref().map(str::trim) {
+            None | Some("") => Ok(AccessType::default()),
+            Some(raw) => AccessType::from_str(raw, false).map_err(|_| {
+                CliError::usage(format!(
+                    "MAYFLY_ACCESS_TYPE={raw:?} is not an access type: use access_key, jwt or oidc"
+                ))
+            }),
         }
     }
 
@@ -44,6 +65,8 @@ impl fmt::Debug for Environment {
         f.debug_struct("Environment")
             .field("access_id", &self.access_id)
             .field("access_key", &self.access_key.as_ref().map(|_| "***"))
+            .field("access_type", &self.access_type)
+            .field("jwt", &self.jwt.as_ref().map(|_| "***"))
             .field("config_dir", &self.config_dir)
             .field("home", &self.home)
             .finish()
@@ -134,6 +157,143 @@ impl fmt::Debug for ApiKey {
             .field("access_key", &"***")
             .finish()
     }
+}
+
+/// How `/auth` is called (the Akeyless `access-type`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
+pub enum AccessType {
+    /// An API key: --access-id and --access-key.
+    #[default]
+    #[value(name = "access_key")]
+    AccessKey,
+    /// A JWT the workload already holds (a CI system's OIDC token): --access-id of a JWT
+    /// auth method and --jwt.
+    Jwt,
+    /// The same login as jwt, under the name OIDC clients use.
+    Oidc,
+}
+
+impl AccessType {
+    /// The `access-type` value of the `/auth` body.
+    pub fn wire_name(self) -> &'static str {
+        match self {
+            AccessType::AccessKey => "access_key",
+            AccessType::Jwt => "jwt",
+            AccessType::Oidc => "oidc",
+        }
+    }
+}
+
+/// clap's parser of [`AccessType`], except that an empty value (an exported but empty
+/// `MAYFLY_ACCESS_TYPE`) means the default, as it does for the other commands.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct AccessTypeParser;
+
+impl TypedValueParser for AccessTypeParser {
+    type Value = AccessType;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &OsStr,
+    ) -> Result<AccessType, clap::Error> {
+        if value.is_empty() {
+            return Ok(AccessType::default());
+        }
+        EnumValueParser::<AccessType>::new().parse_ref(cmd, arg, value)
+    }
+
+    fn possible_values(&self) -> Option<Box<dyn Iterator<Item = PossibleValue> + '_>> {
+        Some(Box::new(
+            AccessType::value_variants()
+                .iter()
+                .filter_map(ValueEnum::to_possible_value),
+        ))
+    }
+}
+
+/// A login with a JWT (`access-type` `jwt` or `oidc`).
+#[derive(Clone, PartialEq, Eq)]
+pub struct JwtLogin {
+    pub access_type: AccessType,
+    pub access_id: String,
+    pub jwt: String,
+}
+
+impl fmt::Debug for JwtLogin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("JwtLogin")
+            .field("access_type", &self.access_type)
+            .field("access_id", &self.access_id)
+            .field("jwt", &"***")
+            .finish()
+    }
+}
+
+/// What `/auth` is called with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Login {
+    ApiKey(ApiKey),
+    Jwt(JwtLogin),
+}
+
+/// The login for `access_type`: an API key ([`api_key`]) or a JWT ([`jwt_login`]). `jwt` must
+/// already be resolved (`-` and `@FILE` read) when the type takes one; for an API key it only
+/// serves a hint when the key is missing.
+pub fn login(
+    access_type: AccessType,
+    explicit_id: Option<String>,
+    explicit_key: Option<String>,
+    jwt: Option<String>,
+    profile: &LoadedProfile,
+) -> Result<Login, CliError> {
+    match access_type {
+        AccessType::AccessKey => match api_key(explicit_id, explicit_key, profile) {
+            Ok(key) => Ok(Login::ApiKey(key)),
+            Err(CliError::Usage(message)) if jwt.is_some() => Err(CliError::Usage(format!(
+                "{message}; a JWT was given: it is used with --access-type jwt (or \
+                 MAYFLY_ACCESS_TYPE=jwt)"
+            ))),
+            Err(error) => Err(error),
+        },
+        AccessType::Jwt | AccessType::Oidc => {
+            jwt_login(access_type, explicit_id, jwt, profile).map(Login::Jwt)
+        }
+    }
+}
+
+/// A JWT login: the access id from `explicit_id` (flag or environment), else the profile;
+/// the token as given.
+pub fn jwt_login(
+    access_type: AccessType,
+    explicit_id: Option<String>,
+    jwt: Option<String>,
+    profile: &LoadedProfile,
+) -> Result<JwtLogin, CliError> {
+    let name = access_type.wire_name();
+    let access_id = explicit_id
+        .filter(|v| !v.is_empty())
+        .or_else(|| profile.get(|p| p.access_id.clone()))
+        .ok_or_else(|| {
+            CliError::usage(format!(
+                "no access id to log in with (access type {name}): give the JWT auth method's \
+                 access id (p-..., printed by create-auth-method-oauth2) with --access-id or \
+                 MAYFLY_ACCESS_ID ({})",
+                profile.describe()
+            ))
+        })?;
+    let jwt = jwt.filter(|v| !v.is_empty()).ok_or_else(|| {
+        CliError::usage(format!(
+            "no JWT to log in with (access type {name}): pass --token or set MAYFLY_TOKEN, or \
+             give the JWT with `mayfly auth --jwt TOKEN|@FILE|-` or MAYFLY_JWT"
+        ))
+    })?;
+    Ok(JwtLogin {
+        access_type,
+        access_id,
+        jwt,
+    })
 }
 
 /// The API key: each half from `explicit_*` (flags or environment) when given, else from the
@@ -260,6 +420,84 @@ mod tests {
             ..Environment::default()
         };
         assert!(!format!("{env:?}").contains("very-secret"));
+    }
+
+    #[test]
+    fn access_type_comes_from_the_environment_and_defaults_to_the_api_key() {
+        let env = |raw: Option<&str>| Environment {
+            access_type: raw.map(str::to_owned),
+            ..Environment::default()
+        };
+        assert_eq!(env(None).access_type().unwrap(), AccessType::AccessKey);
+        assert_eq!(env(Some("jwt")).access_type().unwrap(), AccessType::Jwt);
+        assert_eq!(env(Some(" oidc ")).access_type().unwrap(), AccessType::Oidc);
+        assert_eq!(
+            env(Some("access_key")).access_type().unwrap(),
+            AccessType::AccessKey
+        );
+        let error = env(Some("k8s")).access_type().unwrap_err();
+        assert_eq!(error.exit_code(), 2);
+        assert!(error.to_string().contains("MAYFLY_ACCESS_TYPE"), "{error}");
+    }
+
+    #[test]
+    fn jwt_logins_take_the_access_id_like_the_api_key_and_never_show_the_token() {
+        let profile = with_profile(Profile {
+            access_id: Some("p-profile".into()),
+            ..Profile::default()
+        });
+        let login = jwt_login(AccessType::Jwt, None, Some("eyJ.x.y".into()), &profile).unwrap();
+        assert_eq!(login.access_id, "p-profile");
+        let login = jwt_login(
+            AccessType::Oidc,
+            Some("p-env".into()),
+            Some("eyJ.x.y".into()),
+            &profile,
+        )
+        .unwrap();
+        assert_eq!(login.access_id, "p-env");
+        assert!(!format!("{login:?}").contains("eyJ"));
+        let error = jwt_login(AccessType::Jwt, Some("p-1".into()), None, &profile).unwrap_err();
+        assert!(error.to_string().contains("no JWT"), "{error}");
+        let error = jwt_login(
+            AccessType::Jwt,
+            None,
+            Some("eyJ.x.y".into()),
+            &LoadedProfile::default(),
+        )
+        .unwrap_err();
+        assert!(error.to_string().contains("no access id"), "{error}");
+        assert!(!error.to_string().contains("eyJ"), "{error}");
+        let env = Environment {
+            jwt: Some("eyJ.secret".into()),
+            ..Environment::default()
+        };
+        assert!(!format!("{env:?}").contains("eyJ"));
+    }
+
+    #[test]
+    fn a_missing_api_key_with_a_jwt_given_hints_at_the_access_type() {
+        let error = login(
+            AccessType::AccessKey,
+            Some("p-1".into()),
+            None,
+            Some("eyJ.x.y".into()),
+            &LoadedProfile::default(),
+        )
+        .unwrap_err();
+        let text = error.to_string();
+        assert!(text.contains("no API access key"), "{text}");
+        assert!(text.contains("--access-type jwt"), "{text}");
+        assert!(!text.contains("eyJ"), "{text}");
+        let key = login(
+            AccessType::AccessKey,
+            Some("p-1".into()),
+            Some("k".into()),
+            Some("eyJ.x.y".into()),
+            &LoadedProfile::default(),
+        )
+        .unwrap();
+        assert!(matches!(key, Login::ApiKey(ApiKey { .. })));
     }
 
     #[test]

@@ -1,10 +1,42 @@
 //! Serde helpers for the few places where the gateway's wire types differ from the flag types.
 
+use std::collections::BTreeMap;
+
 use clap::builder::{
     BoolishValueParser, MapValueParser, TypedValueParser as _, ValueParserFactory,
 };
 use clap::Arg;
 use serde::{Serialize, Serializer};
+
+/// A `CLAIM=VALUES` flag value (`--sub-claims repository=octo-org/app-a,octo-org/app-b`): the
+/// claim name and its comma-separated values, split at the first `=`. The values are passed
+/// on as given; the gateway checks them.
+pub fn parse_claim(raw: &str) -> Result<(String, String), String> {
+    match raw.split_once('=') {
+        Some((name, values)) if !name.trim().is_empty() => {
+            Ok((name.trim().to_owned(), values.to_owned()))
+        }
+        _ => Err("expected CLAIM=VALUES, e.g. repository=octo-org/app-a".to_owned()),
+    }
+}
+
+/// Repeated `CLAIM=VALUES` flags as the JSON object the gateway takes (claim name to
+/// comma-separated values); a claim given twice keeps the values of both.
+pub fn claim_map<S: Serializer>(
+    claims: &[(String, String)],
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    let mut map: BTreeMap<&str, String> = BTreeMap::new();
+    for (name, values) in claims {
+        map.entry(name)
+            .and_modify(|joined| {
+                joined.push(',');
+                joined.push_str(values);
+            })
+            .or_insert_with(|| values.clone());
+    }
+    map.serialize(serializer)
+}
 
 /// A number checked by clap but sent as a string (`password-length` is `str` in the SDK).
 pub fn number_string<S: Serializer>(value: &Option<u32>, serializer: S) -> Result<S::Ok, S::Error> {
@@ -100,6 +132,47 @@ mod tests {
             body(&["--json", "--text"]),
             serde_json::json!({"json": true, "text": "true"})
         );
+    }
+
+    #[derive(Debug, Parser, Serialize)]
+    struct Claims {
+        #[arg(long, value_parser = super::parse_claim)]
+        #[serde(
+            serialize_with = "super::claim_map",
+            skip_serializing_if = "Vec::is_empty"
+        )]
+        claims: Vec<(String, String)>,
+    }
+
+    #[test]
+    fn claims_become_an_object_of_comma_separated_values() {
+        let parse = |args: &[&str]| {
+            Claims::try_parse_from(std::iter::once("t").chain(args.iter().copied()))
+                .map(|c| serde_json::to_value(c).expect("serializes"))
+        };
+        assert_eq!(parse(&[]).unwrap(), serde_json::json!({}));
+        assert_eq!(
+            parse(&[
+                "--claims",
+                "repository=org/a,org/b-*",
+                "--claims",
+                " ref =refs/heads/main",
+                "--claims",
+                "repository=org/c",
+                "--claims",
+                "x=a=b",
+            ])
+            .unwrap(),
+            serde_json::json!({"claims": {
+                "repository": "org/a,org/b-*,org/c",
+                "ref": "refs/heads/main",
+                "x": "a=b",
+            }})
+        );
+        for bad in ["repository", "=org/a", " =x"] {
+            let error = parse(&["--claims", bad]).unwrap_err();
+            assert_eq!(error.exit_code(), 2, "{bad}");
+        }
     }
 
     #[test]

@@ -1,5 +1,6 @@
-//! Access control and the audit trail: auth methods (API keys), roles, their rules and
-//! associations, token revocation and `get-audit-events`.
+//! Access control and the audit trail: auth methods (API keys and JWT methods), roles, their
+//! rules and associations (with sub-claims for JWT methods), token revocation and
+//! `get-audit-events`.
 //!
 //! Values such as capabilities, rule types and audit access are passed through unchecked:
 //! the gateway validates them and its 400 names the field and the accepted values, so the
@@ -9,12 +10,14 @@
 //! key the CLI logs in with; the login key's `--access-id` flag exists only on `configure`
 //! and `auth`, so the two never meet on one command.
 
+use base64::{engine::general_purpose::STANDARD as BASE64, Engine as _};
 use clap::Args;
 use serde::Serialize;
 
 use super::{ApiRequest, DeleteProtection};
 use crate::error::CliError;
 use crate::input::Inputs;
+use crate::wire::{self, BoolFlag as _, BoolString, WireBool};
 
 /// `create-auth-method`: a new API key. The answer holds the access key, shown only this once.
 #[derive(Debug, Clone, Args, Serialize)]
@@ -35,6 +38,117 @@ pub struct AuthMethodCreateArgs {
 }
 
 impl ApiRequest for AuthMethodCreateArgs {}
+
+/// `create-auth-method-oauth2`, `auth-method-create-oauth2`: a JWT (OAuth2/OIDC) auth method.
+/// Workloads log in with a token their identity provider issued (`mayfly auth --access-type
+/// jwt`), verified against the provider's keys. Prints {"access_id": ...}.
+#[derive(Debug, Clone, Args, Serialize)]
+#[serde(rename_all = "kebab-case")]
+#[command(
+    after_help = "Example (GitHub Actions: the method, then a role for one repository; jwks.json holds
+the issuer's keys, or use --jwks-uri https://token.actions.githubusercontent.com/.well-known/jwks):
+  mayfly create-auth-method-oauth2 --name /ci/github --jwks-json-data @jwks.json \\
+    --issuer https://token.actions.githubusercontent.com \\
+    --audience https://github.com/octo-org --unique-identifier repository --force-sub-claims
+  mayfly assoc-role-am --role-name /ci/app-a --am-name /ci/github \\
+    --sub-claims repository=octo-org/app-a"
+)]
+pub struct AuthMethodOAuth2CreateArgs {
+    /// Auth method name, e.g. /ci/github.
+    #[arg(short = 'n', long)]
+    pub name: String,
+
+    /// Free-text description.
+    #[arg(long)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+
+    #[command(flatten)]
+    #[serde(flatten)]
+    pub delete_protection: DeleteProtection,
+
+    /// Where the issuer publishes its keys (JWKS), e.g.
+    /// https://token.actions.githubusercontent.com/.well-known/jwks; the gateway fetches and
+    /// caches them. Give this or --jwks-json-data.
+    #[arg(long, value_name = "URL")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub jwks_uri: Option<String>,
+
+    /// The issuer's keys inline instead of --jwks-uri: the JWKS JSON base64-encoded, or
+    /// @FILE holding the JWKS JSON (base64-encoded here before it is sent).
+    #[arg(long, value_name = "BASE64|@FILE")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub jwks_json_data: Option<String>,
+
+    /// The claim that names the caller, e.g. sub, repository or email; a token without it is
+    /// refused.
+    #[arg(long, value_name = "CLAIM")]
+    pub unique_identifier: String,
+
+    /// The iss every token must carry, e.g. https://token.actions.githubusercontent.com.
+    #[arg(long, value_name = "URL")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub issuer: Option<String>,
+
+    /// The aud tokens must be for (comma-separated for several).
+    #[arg(long)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub audience: Option<String>,
+
+    /// Refuse role associations without --sub-claims: the safe setting for issuers shared by
+    /// many tenants, such as GitHub's, where any repository can mint a token for your audience.
+    #[arg(long, bool_flag())]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub force_sub_claims: Option<WireBool>,
+
+    /// Client ids the token's azp or client_id must be one of (repeatable or
+    /// comma-separated).
+    #[arg(long, value_name = "ID", value_delimiter = ',')]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub bound_client_ids: Vec<String>,
+
+    /// Mayfly extension: a claim every token must match, whatever role it gets:
+    /// CLAIM=VALUES with comma-separated values, `*` globs (repeatable), e.g.
+    /// repository_owner=octo-org.
+    #[arg(long, value_name = "CLAIM=VALUES", value_parser = wire::parse_claim)]
+    #[serde(
+        serialize_with = "wire::claim_map",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub bound_claims: Vec<(String, String)>,
+
+    /// Lifetime of the tokens a login gets, in minutes [gateway default: its token lifetime].
+    #[arg(long, value_name = "MINUTES")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub jwt_ttl: Option<u32>,
+
+    /// Unix time after which the method accepts no login (0: never) [gateway default: 0].
+    #[arg(long, value_name = "UNIX_TIME")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub access_expires: Option<u64>,
+}
+
+impl ApiRequest for AuthMethodOAuth2CreateArgs {
+    fn resolve_inputs(&mut self, inputs: &mut Inputs<'_>) -> Result<(), CliError> {
+        inputs.file_reference("--jwks-json-data", &mut self.jwks_json_data)?;
+        if let Some(data) = &mut self.jwks_json_data {
+            *data = jwks_for_the_wire(data);
+        }
+        Ok(())
+    }
+}
+
+/// `jwks-json-data` travels base64-encoded: a JWKS JSON document (from @FILE, or given
+/// inline) is encoded here; anything else is taken to be base64 already and sent as given.
+/// Base64 never starts with `{`, so the two cannot be confused.
+fn jwks_for_the_wire(data: &str) -> String {
+    let data = data.trim();
+    if data.starts_with('{') {
+        BASE64.encode(data)
+    } else {
+        data.to_owned()
+    }
+}
 
 /// `get-auth-method`, `delete-auth-method`.
 #[derive(Debug, Clone, Args, Serialize)]
@@ -183,6 +297,22 @@ pub struct AssocRoleAmArgs {
     /// Auth method that receives the role.
     #[arg(long)]
     pub am_name: String,
+
+    /// JWT auth methods: only tokens whose claim matches get the role: CLAIM=VALUES with
+    /// comma-separated values, `*` globs (repeatable; every claim given must match), e.g.
+    /// repository=octo-org/app-a.
+    #[arg(long, value_name = "CLAIM=VALUES", value_parser = wire::parse_claim)]
+    #[serde(
+        serialize_with = "wire::claim_map",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub sub_claims: Vec<(String, String)>,
+
+    /// Compare --sub-claims values case-sensitively (sent as the string "true"/"false")
+    /// [gateway default: true].
+    #[arg(long, bool_flag())]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub case_sensitive: Option<BoolString>,
 }
 
 impl ApiRequest for AssocRoleAmArgs {}

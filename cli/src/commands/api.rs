@@ -10,8 +10,8 @@ use serde_json::Value;
 
 use super::access::{
     AccessListArgs, AssocRoleAmArgs, AuditEventsArgs, AuthMethodCreateArgs, AuthMethodNameArgs,
-    AuthMethodUpdateArgs, DeleteAssocArgs, RevokeTokenArgs, RoleCreateArgs, RoleNameArgs,
-    RoleRuleDeleteArgs, RoleRuleSetArgs,
+    AuthMethodOAuth2CreateArgs, AuthMethodUpdateArgs, DeleteAssocArgs, RevokeTokenArgs,
+    RoleCreateArgs, RoleNameArgs, RoleRuleDeleteArgs, RoleRuleSetArgs,
 };
 use super::items::ListItemsArgs;
 use super::producers::{NoArgs, ProducerCreateArgs, ProducerUpdateArgs, SecretNameArgs};
@@ -140,6 +140,11 @@ api_commands! {
 
     /// Create an API key auth method. Prints its access_id and access_key (shown only once).
     CreateAuthMethod(AuthMethodCreateArgs) => "create-auth-method",
+    /// Create a JWT (OAuth2/OIDC) auth method: workloads log in with the token their identity
+    /// provider issued (mayfly auth --access-type jwt). Prints {"access_id": ...}.
+    CreateAuthMethodOauth2(AuthMethodOAuth2CreateArgs) => "create-auth-method-oauth2",
+    /// Create a JWT auth method (newer name of create-auth-method-oauth2).
+    AuthMethodCreateOauth2(AuthMethodOAuth2CreateArgs) => "auth-method-create-oauth2",
     /// Show an auth method and the roles it holds (never its key).
     GetAuthMethod(AuthMethodNameArgs) => "get-auth-method",
     /// List the auth methods the caller may list.
@@ -186,9 +191,8 @@ pub fn run(
     env: &Environment,
     io: &mut Io<'_>,
 ) -> Result<(), CliError> {
-    command
-        .request_mut()
-        .resolve_inputs(&mut Inputs::new(&mut *io.stdin))?;
+    let mut inputs = Inputs::new(&mut *io.stdin);
+    command.request_mut().resolve_inputs(&mut inputs)?;
     let body = command
         .body()
         .map_err(|e| CliError::usage(format!("cannot build the request: {e}")))?;
@@ -200,12 +204,7 @@ pub fn run(
         command.request().http_timeout(),
         &mut *io.stderr,
     )?;
-    let token = session::token(
-        &client,
-        global,
-        (env.access_id.clone(), env.access_key.clone()),
-        &profile,
-    )?;
+    let token = session::token(&client, global, env, &profile, &mut inputs)?;
     let answer = client.post(command.path(), &with_token(body, token.clone())?)?;
     command.request().render(&answer, &mut *io.stdout)?;
     if let Some((name, timeout)) = command.request().wait_for_revocation() {
@@ -826,6 +825,169 @@ mod tests {
         assert_eq!(
             body(&["delete-assoc", "--assoc-id", "ra-1"]),
             json!({"assoc-id": "ra-1"})
+        );
+    }
+
+    #[test]
+    fn oauth2_method_flags_map_to_wire_names() {
+        for command in ["create-auth-method-oauth2", "auth-method-create-oauth2"] {
+            assert_eq!(
+                parse(&[command, "-n", "/ci/gh", "--unique-identifier", "sub"]).path(),
+                command
+            );
+            assert_eq!(
+                body(&[
+                    command,
+                    "--name",
+                    "/ci/github",
+                    "--description",
+                    "GitHub Actions",
+                    "--delete-protection",
+                    "--jwks-uri",
+                    "https://token.actions.githubusercontent.com/.well-known/jwks",
+                    "--unique-identifier",
+                    "repository",
+                    "--issuer",
+                    "https://token.actions.githubusercontent.com",
+                    "--audience",
+                    "https://github.com/octo-org",
+                    "--force-sub-claims",
+                    "--bound-client-ids",
+                    "a,b",
+                    "--bound-client-ids",
+                    "c",
+                    "--bound-claims",
+                    "repository_owner=octo-org",
+                    "--bound-claims",
+                    "ref=refs/heads/main,refs/tags/*",
+                    "--jwt-ttl",
+                    "15",
+                    "--access-expires",
+                    "1900000000",
+                ]),
+                json!({
+                    "name": "/ci/github",
+                    "description": "GitHub Actions",
+                    "delete_protection": "true",
+                    "jwks-uri": "https://token.actions.githubusercontent.com/.well-known/jwks",
+                    "unique-identifier": "repository",
+                    "issuer": "https://token.actions.githubusercontent.com",
+                    "audience": "https://github.com/octo-org",
+                    "force-sub-claims": true,
+                    "bound-client-ids": ["a", "b", "c"],
+                    "bound-claims": {
+                        "repository_owner": "octo-org",
+                        "ref": "refs/heads/main,refs/tags/*",
+                    },
+                    "jwt-ttl": 15,
+                    "access-expires": 1_900_000_000,
+                })
+            );
+        }
+        assert_eq!(
+            body(&[
+                "create-auth-method-oauth2",
+                "-n",
+                "/ci/x",
+                "--unique-identifier",
+                "sub",
+                "--force-sub-claims",
+                "false",
+            ]),
+            json!({"name": "/ci/x", "unique-identifier": "sub", "force-sub-claims": false})
+        );
+        // The claim that names the caller is required, as in the akeyless CLI.
+        let error = Harness::try_parse_from(["mayfly", "create-auth-method-oauth2", "-n", "/x"])
+            .unwrap_err();
+        assert_eq!(error.exit_code(), 2);
+        let error = Harness::try_parse_from([
+            "mayfly",
+            "create-auth-method-oauth2",
+            "-n",
+            "/x",
+            "--unique-identifier",
+            "sub",
+            "--bound-claims",
+            "no-equals-sign",
+        ])
+        .unwrap_err();
+        assert_eq!(error.exit_code(), 2);
+    }
+
+    #[test]
+    fn inline_jwks_is_sent_base64_encoded() {
+        let jwks = r#"{"keys":[{"kty":"RSA","kid":"k","n":"AQAB","e":"AQAB"}]}"#;
+        let encoded =
+            "eyJrZXlzIjpbeyJrdHkiOiJSU0EiLCJraWQiOiJrIiwibiI6IkFRQUIiLCJlIjoiQVFBQiJ9XX0=";
+        let dir = tempfile::tempdir().unwrap();
+        let json_file = dir.path().join("jwks.json");
+        std::fs::write(&json_file, format!("{jwks}\n")).unwrap();
+        let base64_file = dir.path().join("jwks.b64");
+        std::fs::write(&base64_file, format!("{encoded}\n")).unwrap();
+        for given in [
+            format!("@{}", json_file.display()),
+            format!("@{}", base64_file.display()),
+            encoded.to_owned(),
+            jwks.to_owned(),
+        ] {
+            let mut command = parse(&[
+                "auth-method-create-oauth2",
+                "-n",
+                "/ci/x",
+                "--unique-identifier",
+                "sub",
+                "--jwks-json-data",
+                &given,
+            ]);
+            let mut stdin: &[u8] = b"";
+            command
+                .request_mut()
+                .resolve_inputs(&mut Inputs::new(&mut stdin))
+                .unwrap();
+            assert_eq!(
+                command.body().unwrap()["jwks-json-data"],
+                encoded,
+                "{given}"
+            );
+        }
+    }
+
+    #[test]
+    fn assoc_role_am_sends_sub_claims_as_an_object() {
+        assert_eq!(
+            body(&[
+                "assoc-role-am",
+                "--role-name",
+                "/ci/app-a",
+                "--am-name",
+                "/ci/github",
+                "--sub-claims",
+                "repository=octo-org/app-a,octo-org/app-a-*",
+                "--sub-claims",
+                "ref=refs/heads/main",
+                "--case-sensitive",
+                "false",
+            ]),
+            json!({
+                "role-name": "/ci/app-a",
+                "am-name": "/ci/github",
+                "sub-claims": {
+                    "repository": "octo-org/app-a,octo-org/app-a-*",
+                    "ref": "refs/heads/main",
+                },
+                "case-sensitive": "false",
+            })
+        );
+        assert_eq!(
+            body(&[
+                "assoc-role-am",
+                "--role-name",
+                "r",
+                "--am-name",
+                "a",
+                "--case-sensitive"
+            ]),
+            json!({"role-name": "r", "am-name": "a", "case-sensitive": "true"})
         );
     }
 

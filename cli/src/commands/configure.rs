@@ -2,7 +2,8 @@
 //!
 //! Only these two have `--access-id` / `--access-key` (also `MAYFLY_ACCESS_ID` /
 //! `MAYFLY_ACCESS_KEY`): on target commands `--access-key` is the AWS secret access key, as in
-//! the akeyless CLI, so the API key cannot be a global flag.
+//! the akeyless CLI, so the API key cannot be a global flag. `auth` can also log in with a
+//! JWT instead (`--access-type jwt|oidc --jwt ...`, also `MAYFLY_ACCESS_TYPE` / `MAYFLY_JWT`).
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -17,7 +18,7 @@ use crate::input::Inputs;
 use crate::output;
 use crate::profile::Profile;
 use crate::session;
-use crate::settings::{self, Environment, LoadedProfile};
+use crate::settings::{self, AccessType, AccessTypeParser, Environment, LoadedProfile};
 use crate::Io;
 
 /// The API key flags.
@@ -62,10 +63,45 @@ pub struct ConfigureArgs {
 }
 
 /// `mayfly auth` (its help text is on [`crate::cli::Command::Auth`]).
-#[derive(Debug, Clone, Args)]
+#[derive(Clone, Args)]
+#[command(
+    after_help = "Example (a CI job's OIDC token):\n  mayfly auth --access-type jwt --access-id p-... --jwt @token.jwt"
+)]
 pub struct AuthArgs {
     #[command(flatten)]
     pub key: ApiKeyArgs,
+
+    /// How to log in: access_key (--access-id and --access-key), or jwt / oidc (--access-id of
+    /// a JWT auth method and --jwt).
+    #[arg(
+        long,
+        env = "MAYFLY_ACCESS_TYPE",
+        hide_env_values = true,
+        value_name = "TYPE",
+        value_parser = AccessTypeParser,
+        default_value = "access_key"
+    )]
+    pub access_type: AccessType,
+
+    /// The JWT for --access-type jwt or oidc: the token, @FILE (a token file), or "-" to read
+    /// it from stdin. Surrounding whitespace is trimmed; the token is never printed.
+    #[arg(
+        long,
+        env = "MAYFLY_JWT",
+        hide_env_values = true,
+        value_name = "JWT|@FILE|-"
+    )]
+    pub jwt: Option<String>,
+}
+
+impl fmt::Debug for AuthArgs {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AuthArgs")
+            .field("key", &self.key)
+            .field("access_type", &self.access_type)
+            .field("jwt", &self.jwt.as_ref().map(|_| "***"))
+            .finish()
+    }
 }
 
 /// Validates what was given and merges it into the profile file; prints where it went.
@@ -138,15 +174,26 @@ pub fn auth(
     env: &Environment,
     io: &mut Io<'_>,
 ) -> Result<(), CliError> {
-    let ApiKeyArgs {
-        access_id,
-        mut access_key,
-    } = args.key;
-    Inputs::new(&mut *io.stdin).optional_secret("--access-key", &mut access_key)?;
+    let AuthArgs {
+        key: ApiKeyArgs {
+            access_id,
+            mut access_key,
+        },
+        access_type,
+        jwt,
+    } = args;
+    // Empty counts as not given, as for the other settings (an exported but empty MAYFLY_JWT).
+    let mut jwt = jwt.filter(|v| !v.is_empty());
+    // Only the credential the access type uses is read (stdin feeds one flag).
+    let mut inputs = Inputs::new(&mut *io.stdin);
+    match access_type {
+        AccessType::AccessKey => inputs.optional_secret("--access-key", &mut access_key)?,
+        AccessType::Jwt | AccessType::Oidc => inputs.optional_token("--jwt", &mut jwt)?,
+    }
     let profile = LoadedProfile::load(&global.profile, env)?;
-    let key = settings::api_key(access_id, access_key, &profile)?;
+    let login = settings::login(access_type, access_id, access_key, jwt, &profile)?;
     let client = session::connect(global, &profile, DEFAULT_HTTP_TIMEOUT, &mut *io.stderr)?;
-    let answer = session::authenticate(&client, &key)?;
+    let answer = session::authenticate(&client, &login)?;
     output::print_json(&answer, &mut *io.stdout)
 }
 
@@ -255,6 +302,52 @@ MFowETEPMA0GA1UEAwwGdGVzdGNhMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE
         let error = run_configure(&nothing, None, None, &env, b"").unwrap_err();
         assert_eq!(error.exit_code(), 2);
         assert!(!dir.path().join("profiles.toml").exists());
+    }
+
+    fn run_auth(args: AuthArgs, env: &Environment, stdin: &[u8]) -> (CliError, Vec<u8>) {
+        let mut stdin = stdin;
+        let mut stdout = Vec::new();
+        let mut stderr = Vec::new();
+        let mut io = Io {
+            stdin: &mut stdin,
+            stdout: &mut stdout,
+            stderr: &mut stderr,
+        };
+        let error = auth(&global(None, None, "default"), args, env, &mut io).unwrap_err();
+        (error, stdin.to_vec())
+    }
+
+    #[test]
+    fn auth_reads_only_the_credential_of_its_access_type() {
+        let dir = tempfile::tempdir().unwrap();
+        let env = env_for(dir.path());
+        let jwt_args = |jwt: Option<&str>| AuthArgs {
+            key: ApiKeyArgs {
+                access_id: Some("p-ci".into()),
+                access_key: Some("-".into()),
+            },
+            access_type: AccessType::Jwt,
+            jwt: jwt.map(str::to_owned),
+        };
+        // The JWT is read from stdin (--access-key "-" is not); the login then needs a
+        // gateway URL, so the JWT was accepted.
+        let (error, left) = run_auth(jwt_args(Some("-")), &env, b"eyJ.secret.sig\n");
+        assert!(error.to_string().contains("no gateway URL"), "{error}");
+        assert!(left.is_empty());
+        let (error, _) = run_auth(jwt_args(None), &env, b"");
+        assert!(error.to_string().contains("no JWT"), "{error}");
+        assert_eq!(error.exit_code(), 2);
+        let (error, _) = run_auth(jwt_args(Some("@/nonexistent/token")), &env, b"");
+        assert!(error.to_string().contains("/nonexistent/token"), "{error}");
+
+        // With access_key, --jwt is left alone: stdin goes to --access-key.
+        let key_args = AuthArgs {
+            access_type: AccessType::AccessKey,
+            ..jwt_args(Some("-"))
+        };
+        let (error, left) = run_auth(key_args, &env, b"the-key\n");
+        assert!(error.to_string().contains("no gateway URL"), "{error}");
+        assert!(left.is_empty());
     }
 
     #[test]

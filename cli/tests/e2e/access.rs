@@ -174,7 +174,12 @@ fn grant_one_producer(cli: &TestCli) -> (Pipeline<'_>, String) {
     assert!(!method.stdout.contains(&access_key), "{method:#?}");
     assert_eq!(
         method.json()["auth_method_roles_assoc"],
-        json!([{"assoc_id": assoc_id, "role_name": ROLE}])
+        json!([{
+            "assoc_id": assoc_id,
+            "role_name": ROLE,
+            "auth_method_sub_claims": {},
+            "is_sub_claims_case_sensitive": true,
+        }])
     );
     assert!(
         names(&cli.run(&["list-roles"]).json(), "roles", "role_name").contains(&ROLE.to_owned())

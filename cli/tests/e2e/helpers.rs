@@ -17,6 +17,8 @@ const MAYFLY_VARS: &[&str] = &[
     "MAYFLY_INSECURE",
     "MAYFLY_ACCESS_ID",
     "MAYFLY_ACCESS_KEY",
+    "MAYFLY_ACCESS_TYPE",
+    "MAYFLY_JWT",
     "MAYFLY_CONFIG_DIR",
 ];
 

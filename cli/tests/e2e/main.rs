@@ -7,3 +7,4 @@ mod errors;
 mod helpers;
 mod issuance;
 mod lifecycle;
+mod workload_identity;
