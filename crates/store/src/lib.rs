@@ -15,6 +15,7 @@ pub mod auth;
 pub mod connect;
 pub mod entity;
 mod error;
+pub mod ids;
 pub mod leases;
 pub mod meta;
 pub mod producers;
@@ -23,6 +24,7 @@ pub mod targets;
 
 pub use connect::{begin_write, connect, DatabaseKind};
 pub use error::StoreError;
+pub use ids::{AuthMethodId, LeaseId, ProducerId, RoleId, TargetId};
 pub use sea_orm::{DatabaseConnection, TransactionTrait};
 
 /// Milliseconds since the Unix epoch: the unit of every timestamp column.
