@@ -4,6 +4,8 @@
 //! - [`meta`]: cluster-wide settings such as the cluster id.
 //! - [`auth`]: auth methods (API keys) and tokens, stored only as hashes.
 //! - [`targets`] and [`producers`]: AWS connections and the dynamic secrets that use them.
+//! - [`ids`]: one id type per table ([`TargetId`], [`ProducerId`], [`LeaseId`], [`AuthMethodId`],
+//!   [`RoleId`]), stored and shown as the plain value, so ids of different tables cannot be mixed up.
 //!
 //! Every query takes `&impl ConnectionTrait`, so the same function runs inside a transaction
 //! or on the pool, on SQLite or PostgreSQL. Secrets arrive here already sealed or hashed: this
