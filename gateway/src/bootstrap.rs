@@ -90,7 +90,7 @@ pub async fn ensure_admin(
 /// The administrator's role: every capability on `/*` for every rule type, all audit events.
 async fn grant_admin_role(
     db: &impl ConnectionTrait,
-    auth_method_id: &str,
+    auth_method_id: &mayfly_store::AuthMethodId,
 ) -> Result<(), StoreError> {
     let now = now_millis();
     let role = access::insert_role(

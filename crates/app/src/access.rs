@@ -6,13 +6,15 @@
 //! path glob, a rule type and capabilities); `deny` on a matching rule wins over any allow,
 //! and no matching allow means no.
 
+use mayfly_store::AuthMethodId;
+
 use crate::error::AppError;
 
 /// Who is calling, resolved from a valid token, with the rules of every role it holds.
 #[derive(Debug, Clone)]
 pub struct Caller {
     pub access_id: String,
-    pub auth_method_id: String,
+    pub auth_method_id: AuthMethodId,
     /// Who logged in through a JWT method (its unique-identifier claim); empty for API keys.
     pub identity: String,
     pub rules: Vec<Rule>,

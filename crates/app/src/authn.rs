@@ -7,7 +7,7 @@ use mayfly_identity::{jwt, k8s::ServiceAccount, Bindings, JwksError, KeySet};
 use mayfly_store::{
     auth::{self, NewToken},
     entity::auth_method,
-    now_millis, Millis,
+    now_millis, AuthMethodId, Millis,
 };
 use secrecy::{ExposeSecret, SecretString};
 
@@ -35,7 +35,7 @@ pub struct IssuedToken {
 /// none, so only associations without sub-claims apply to them).
 pub async fn load_permissions(
     state: &AppState,
-    auth_method_id: &str,
+    auth_method_id: &AuthMethodId,
     claims: &TokenClaims,
 ) -> AppResult<(Vec<Rule>, AuditAccess)> {
     let held = mayfly_store::access::roles_with_rules_of(state.db(), auth_method_id).await?;

@@ -8,7 +8,7 @@
 use mayfly_domain::{ItemName, ProducerSpec};
 use mayfly_store::{
     entity::{producer, target},
-    now_millis, producers, targets, StoreError,
+    now_millis, producers, targets, StoreError, TargetId,
 };
 use sea_orm::DatabaseTransaction;
 
@@ -231,7 +231,7 @@ pub async fn update(
             caller.access_id
         )));
     }
-    let mut orphaned_private: Option<i64> = None;
+    let mut orphaned_private: Option<TargetId> = None;
     let target = match &input.target {
         TargetChoice::Unchanged => old_target,
         TargetChoice::Named(name) => {

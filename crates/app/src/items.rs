@@ -4,7 +4,7 @@
 use std::collections::{BTreeSet, HashMap};
 
 use mayfly_domain::{FolderPath, ProducerSpec};
-use mayfly_store::{entity::producer, producers, targets};
+use mayfly_store::{entity::producer, producers, targets, TargetId};
 
 use crate::{
     access::{listed, Caller, ResourceKind},
@@ -31,7 +31,7 @@ pub struct Item {
     pub row: producer::Model,
     pub spec: ProducerSpec,
     /// Its target, if the caller may `list` the target: id, name and type.
-    pub target: Option<(i64, String, String)>,
+    pub target: Option<(TargetId, String, String)>,
 }
 
 /// A folder's items and sub-folders.
@@ -48,7 +48,7 @@ pub async fn list(state: &AppState, caller: &Caller, req: &ListItems) -> AppResu
         format!("{}/", req.folder.as_str())
     };
     let rows = producers::list_below(state.db(), req.folder.as_str()).await?;
-    let target_names: HashMap<i64, (String, String)> = targets::list_public(state.db())
+    let target_names: HashMap<TargetId, (String, String)> = targets::list_public(state.db())
         .await?
         .into_iter()
         .map(|t| (t.id, (t.name, t.target_type)))

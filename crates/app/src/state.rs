@@ -3,6 +3,7 @@
 use std::{sync::Arc, time::Duration};
 
 use mayfly_domain::UserPath;
+use mayfly_store::TargetId;
 use sea_orm::DatabaseConnection;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
@@ -82,7 +83,7 @@ struct Inner {
     /// (target id, target version) -> the AWS account its credentials belong to, learnt with
     /// `sts:GetCallerIdentity` when a teardown needs it (issue #10 item 2). New credentials
     /// make a new target row and a rotation bumps the version, so entries never go stale.
-    target_accounts: std::sync::Mutex<std::collections::HashMap<(i64, i64), String>>,
+    target_accounts: std::sync::Mutex<std::collections::HashMap<(TargetId, i64), String>>,
 }
 
 /// The request-path caches (see [`crate::cache`] for why they are safe).
@@ -251,12 +252,12 @@ impl AppState {
     }
 
     /// The AWS account of a target's credentials at a version, if already learnt.
-    pub fn known_account(&self, target: (i64, i64)) -> Option<String> {
+    pub fn known_account(&self, target: (TargetId, i64)) -> Option<String> {
         let accounts = self.inner.target_accounts.lock();
         accounts.ok().and_then(|a| a.get(&target).cloned())
     }
 
-    pub fn remember_account(&self, target: (i64, i64), account: String) {
+    pub fn remember_account(&self, target: (TargetId, i64), account: String) {
         if let Ok(mut accounts) = self.inner.target_accounts.lock() {
             if accounts.len() >= CACHE_CAPACITY {
                 accounts.clear();

@@ -5,7 +5,7 @@
 use mayfly_domain::ItemName;
 use mayfly_store::{
     entity::{producer, target},
-    now_millis, targets, StoreError,
+    now_millis, targets, StoreError, TargetId,
 };
 use sea_orm::ConnectionTrait;
 
@@ -83,7 +83,7 @@ impl std::fmt::Debug for AwsCredentials {
 /// The associated data a target's credentials are sealed with: the row's primary key, which
 /// nothing ever changes (producers and leases reference it), and its `uid`. A sealed value
 /// copied onto another row, even together with the `uid` column, does not open there.
-pub fn aad(id: i64, uid: &str) -> Vec<u8> {
+pub fn aad(id: TargetId, uid: &str) -> Vec<u8> {
     format!("target:{id}:{uid}").into_bytes()
 }
 
@@ -96,7 +96,12 @@ pub fn legacy_aad(uid: &str) -> Vec<u8> {
 }
 
 /// Seals credentials for the target row `id`/`uid`.
-pub fn seal(state: &AppState, id: i64, uid: &str, creds: &AwsCredentials) -> AppResult<String> {
+pub fn seal(
+    state: &AppState,
+    id: TargetId,
+    uid: &str,
+    creds: &AwsCredentials,
+) -> AppResult<String> {
     let json = secrecy::zeroize::Zeroizing::new(
         serde_json::to_vec(creds).map_err(|e| AppError::internal(e.to_string()))?,
     );
@@ -212,13 +217,17 @@ pub async fn create(
         crate::rotation::schedule::set_interval(&txn, row.id, days).await?;
     }
     txn.commit().await.map_err(StoreError::from)?;
-    tracing::info!(target_name = %row.name, target_id = row.id, "target created");
+    tracing::info!(target_name = %row.name, target_id = row.id.get(), "target created");
     Ok(row)
 }
 
 /// Applies changes (`update`; renaming also needs `create` on the new name and `read`,
 /// moving an endpoint needs `read`); returns the target id.
-pub async fn update(state: &AppState, caller: &Caller, changes: TargetChanges) -> AppResult<i64> {
+pub async fn update(
+    state: &AppState,
+    caller: &Caller,
+    changes: TargetChanges,
+) -> AppResult<TargetId> {
     authorize(
         caller,
         Capability::Update,
@@ -280,7 +289,7 @@ pub async fn update(state: &AppState, caller: &Caller, changes: TargetChanges) -
     if let Some(days) = changes.rotation_days {
         crate::rotation::schedule::set_interval(state.db(), row.id, days).await?;
     }
-    tracing::info!(target_name = %row.name, target_id = row.id, "target updated");
+    tracing::info!(target_name = %row.name, target_id = row.id.get(), "target updated");
     Ok(row.id)
 }
 
@@ -340,7 +349,7 @@ pub async fn list(
     filter: Option<&str>,
 ) -> AppResult<Vec<(target::Model, Vec<producer::Model>)>> {
     // All producers in one query, grouped by target: not one query per listed target.
-    let mut users: std::collections::HashMap<i64, Vec<producer::Model>> = Default::default();
+    let mut users: std::collections::HashMap<TargetId, Vec<producer::Model>> = Default::default();
     for p in mayfly_store::producers::list(state.db()).await? {
         if listed(caller, ResourceKind::Item, None, &p.name) {
             users.entry(p.target_id).or_default().push(p);

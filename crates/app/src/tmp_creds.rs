@@ -8,7 +8,7 @@ use mayfly_domain::ItemName;
 use mayfly_store::{
     entity::producer,
     leases::{self, Lease, LeaseMode, LeaseState},
-    now_millis, producers,
+    now_millis, producers, LeaseId,
 };
 
 use crate::{
@@ -83,7 +83,7 @@ pub async fn revoke_all(state: &AppState, granted: &Granted) -> AppResult<u64> {
 }
 
 /// Revokes one credential of the dynamic secret (`delete`) now.
-pub async fn revoke_by_id(state: &AppState, granted: &Granted, id: &str) -> AppResult<()> {
+pub async fn revoke_by_id(state: &AppState, granted: &Granted, id: &LeaseId) -> AppResult<()> {
     let p = granted.require(Capability::Delete)?;
     let lease = lease_of(state, p, id).await?;
     if !lease.mode.is_iam_user() {
@@ -92,7 +92,7 @@ pub async fn revoke_by_id(state: &AppState, granted: &Granted, id: &str) -> AppR
     revoke_one(state, &lease).await
 }
 
-async fn lease_of(state: &AppState, p: &producer::Model, id: &str) -> AppResult<Lease> {
+async fn lease_of(state: &AppState, p: &producer::Model, id: &LeaseId) -> AppResult<Lease> {
     leases::find(state.db(), id)
         .await?
         .filter(|l| l.producer_id == p.id)
@@ -152,7 +152,12 @@ pub async fn revoke_soon(state: &AppState, scope: leases::LeaseScope) -> AppResu
 
 /// Gives one active `iam_user` credential of the dynamic secret (`update`) a new lifetime of
 /// `minutes` from its creation, within the dynamic secret's max TTL.
-pub async fn set_ttl(state: &AppState, granted: &Granted, id: &str, minutes: i64) -> AppResult<()> {
+pub async fn set_ttl(
+    state: &AppState,
+    granted: &Granted,
+    id: &LeaseId,
+    minutes: i64,
+) -> AppResult<()> {
     let p = granted.require(Capability::Update)?;
     if minutes < 1 {
         return Err(AppError::invalid("new-ttl-min: must be at least 1"));

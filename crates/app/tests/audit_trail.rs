@@ -13,7 +13,7 @@ use mayfly_store::audit::{AuditQuery, NewAuditEvent};
 fn caller(access_id: &str, audit_access: AuditAccess) -> Caller {
     Caller {
         access_id: access_id.into(),
-        auth_method_id: format!("am-{access_id}"),
+        auth_method_id: mayfly_store::AuthMethodId::new(format!("am-{access_id}")),
         identity: String::new(),
         rules: Vec::new(),
         audit_access,

@@ -22,7 +22,7 @@ fn name(s: &str) -> ItemName {
 fn manager(glob: &str, auth_method_id: &str) -> Caller {
     Caller {
         access_id: "p-manager".into(),
-        auth_method_id: auth_method_id.into(),
+        auth_method_id: mayfly_store::AuthMethodId::new(auth_method_id),
         identity: String::new(),
         rules: vec![Rule {
             kind: ResourceKind::AuthMethod,
@@ -143,7 +143,7 @@ async fn a_caller_cannot_delete_the_method_of_its_own_token() {
         .unwrap()
         .method
         .id;
-    let itself = manager("/*", &method_id);
+    let itself = manager("/*", method_id.as_str());
     let err = auth_methods::delete(&state, &itself, &name("/ci/deployer"))
         .await
         .unwrap_err();

@@ -35,7 +35,7 @@ fn input(policy: &str, description: &str) -> ProducerInput {
 fn caller(rules: Vec<(ResourceKind, &str, Vec<Capability>)>) -> Caller {
     Caller {
         access_id: "p-caller".into(),
-        auth_method_id: "am-caller".into(),
+        auth_method_id: mayfly_store::AuthMethodId::new("am-caller"),
         identity: String::new(),
         rules: rules
             .into_iter()

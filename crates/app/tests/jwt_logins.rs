@@ -27,7 +27,7 @@ fn name(s: &str) -> ItemName {
 fn admin() -> Caller {
     Caller {
         access_id: "p-admin".into(),
-        auth_method_id: "am-admin".into(),
+        auth_method_id: mayfly_store::AuthMethodId::new("am-admin"),
         identity: String::new(),
         rules: [
             ResourceKind::Role,

@@ -15,7 +15,10 @@ use mayfly_app::{
 use mayfly_aws::{fake::FakeIam, fake::FakeSts, ops, AwsClients, AwsError};
 use mayfly_crypto::{KeyRing, MasterKey};
 use mayfly_domain::{ItemName, ProducerDraft, ProducerSpec};
-use mayfly_store::leases::{self, LeaseState};
+use mayfly_store::{
+    leases::{self, LeaseState},
+    LeaseId,
+};
 
 mod common;
 
@@ -43,7 +46,7 @@ async fn fixture() -> Fixture {
     let state = AppState::new(db, keys, aws, "cluster-1".into(), &settings, auditor);
     let caller = Caller {
         access_id: "p-test".into(),
-        auth_method_id: "am".into(),
+        auth_method_id: mayfly_store::AuthMethodId::new("am"),
         identity: String::new(),
         rules: [authz::ResourceKind::Item, authz::ResourceKind::Target]
             .into_iter()
@@ -122,7 +125,7 @@ impl Fixture {
         .await
     }
 
-    async fn lease(&self, id: &str) -> leases::Lease {
+    async fn lease(&self, id: &LeaseId) -> leases::Lease {
         leases::find(self.state.db(), id).await.unwrap().unwrap()
     }
 
@@ -189,7 +192,7 @@ async fn a_failed_rollback_leaves_the_lease_creating_and_the_reconciler_finishes
 async fn the_revoker_retries_failed_teardowns_until_they_succeed() {
     let f = fixture().await;
     let value = f.issue().await.unwrap();
-    let id = value["id"].clone();
+    let id = LeaseId::new(value["id"].clone());
     let user = value["user"].clone();
     assert_eq!(f.iam.user_names(), vec![user.clone()]);
     // An access key added out of band must not keep the user alive.
@@ -278,7 +281,10 @@ async fn deleting_a_producer_hands_its_users_to_the_revoker_which_retries_until_
     // The revoker works without the producer row; a failure is kept and retried.
     let round = revoker::run_once(&f.state).await;
     assert_eq!((round.revoked, round.failed), (0, 2), "{round:?}");
-    assert_eq!(f.lease(&a["id"]).await.state, LeaseState::RevokeFailed);
+    assert_eq!(
+        f.lease(&LeaseId::new(a["id"].clone())).await.state,
+        LeaseState::RevokeFailed
+    );
     f.iam.clear_faults();
     for l in f.all_leases().await {
         mayfly_store::leases::retry_now(f.state.db(), &l.id, mayfly_store::now_millis())
@@ -288,7 +294,10 @@ async fn deleting_a_producer_hands_its_users_to_the_revoker_which_retries_until_
     let round = revoker::run_once(&f.state).await;
     assert_eq!((round.revoked, round.failed), (2, 0), "{round:?}");
     assert!(f.iam.user_names().is_empty());
-    assert_eq!(f.lease(&a["id"]).await.state, LeaseState::Revoked);
+    assert_eq!(
+        f.lease(&LeaseId::new(a["id"].clone())).await.state,
+        LeaseState::Revoked
+    );
 }
 
 #[tokio::test]
@@ -321,7 +330,7 @@ async fn a_producer_deleted_through_another_gateway_gets_no_new_lease_from_a_sta
 }
 
 /// Makes lease `id` due now and runs one revoker round.
-async fn expire_and_revoke(f: &Fixture, id: &str) -> revoker::RevokerRound {
+async fn expire_and_revoke(f: &Fixture, id: &LeaseId) -> revoker::RevokerRound {
     let lease = f.lease(id).await;
     let past = mayfly_store::now_millis() - 1;
     assert!(
@@ -349,7 +358,7 @@ async fn remove_behind_the_gateways_back(f: &Fixture, user: &str) {
 async fn no_such_entity_with_another_accounts_key_is_revoke_failed_naming_both_accounts() {
     let f = fixture().await;
     let value = f.issue().await.unwrap();
-    let (id, user) = (value["id"].clone(), value["user"].clone());
+    let (id, user) = (LeaseId::new(value["id"].clone()), value["user"].clone());
     assert_eq!(
         f.lease(&id).await.aws_account.as_deref(),
         Some(mayfly_aws::fake::FAKE_ACCOUNT),
@@ -377,7 +386,7 @@ async fn no_such_entity_with_another_accounts_key_is_revoke_failed_naming_both_a
 async fn no_such_entity_in_the_leases_own_account_is_revoked() {
     let f = fixture().await;
     let value = f.issue().await.unwrap();
-    let (id, user) = (value["id"].clone(), value["user"].clone());
+    let (id, user) = (LeaseId::new(value["id"].clone()), value["user"].clone());
     remove_behind_the_gateways_back(&f, &user).await;
     let round = expire_and_revoke(&f, &id).await;
     assert_eq!((round.revoked, round.failed), (1, 0), "{round:?}");
@@ -389,7 +398,7 @@ async fn a_lease_without_a_recorded_account_is_revoked_when_its_user_is_gone_as_
     use sea_orm::{sea_query::Expr, ColumnTrait, EntityTrait, QueryFilter};
     let f = fixture().await;
     let value = f.issue().await.unwrap();
-    let (id, user) = (value["id"].clone(), value["user"].clone());
+    let (id, user) = (LeaseId::new(value["id"].clone()), value["user"].clone());
     // A lease issued before accounts were recorded.
     mayfly_store::entity::lease::Entity::update_many()
         .col_expr(
@@ -417,7 +426,7 @@ async fn a_lease_without_a_recorded_account_is_revoked_when_its_user_is_gone_as_
 async fn a_teardown_that_lost_its_claim_is_not_audited_twice() {
     use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
     let f = fixture().await;
-    let id = f.issue().await.unwrap()["id"].clone();
+    let id = LeaseId::new(f.issue().await.unwrap()["id"].clone());
     let db = f.state.db();
     let revoked_events = || async {
         mayfly_store::entity::audit_event::Entity::find()

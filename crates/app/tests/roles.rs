@@ -20,7 +20,7 @@ fn name(s: &str) -> ItemName {
 fn caller(rules: Vec<(ResourceKind, &str)>) -> Caller {
     Caller {
         access_id: "p-caller".into(),
-        auth_method_id: "am-caller".into(),
+        auth_method_id: mayfly_store::AuthMethodId::new("am-caller"),
         identity: String::new(),
         rules: rules
             .into_iter()

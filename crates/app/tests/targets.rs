@@ -19,7 +19,7 @@ fn name(s: &str) -> ItemName {
 fn caller(capabilities: Vec<Capability>) -> Caller {
     Caller {
         access_id: "p-caller".into(),
-        auth_method_id: "am-caller".into(),
+        auth_method_id: mayfly_store::AuthMethodId::new("am-caller"),
         identity: String::new(),
         rules: vec![Rule {
             kind: ResourceKind::Target,

@@ -16,7 +16,7 @@ use mayfly_domain::ItemName;
 fn reader() -> Caller {
     Caller {
         access_id: "p-reader".into(),
-        auth_method_id: "am-reader".into(),
+        auth_method_id: mayfly_store::AuthMethodId::new("am-reader"),
         identity: String::new(),
         rules: vec![Rule {
             kind: ResourceKind::Item,
@@ -66,11 +66,11 @@ async fn a_grant_for_reading_cannot_revoke_or_re_time() {
         .unwrap();
     let err = tmp_creds::revoke_all(&state, &granted).await.unwrap_err();
     assert!(matches!(err, AppError::Internal(_)), "{err:?}");
-    let err = tmp_creds::revoke_by_id(&state, &granted, "tc-x")
+    let err = tmp_creds::revoke_by_id(&state, &granted, &mayfly_store::LeaseId::new("tc-x"))
         .await
         .unwrap_err();
     assert!(matches!(err, AppError::Internal(_)), "{err:?}");
-    let err = tmp_creds::set_ttl(&state, &granted, "tc-x", 5)
+    let err = tmp_creds::set_ttl(&state, &granted, &mayfly_store::LeaseId::new("tc-x"), 5)
         .await
         .unwrap_err();
     assert!(matches!(err, AppError::Internal(_)), "{err:?}");

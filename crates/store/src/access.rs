@@ -6,7 +6,7 @@ use sea_orm::{
 
 use crate::{
     entity::{auth_method, role, role_assoc, role_rule},
-    Millis, StoreError,
+    AuthMethodId, Millis, RoleId, StoreError,
 };
 
 fn new_id(prefix: &str) -> String {
@@ -22,7 +22,7 @@ pub async fn insert_role(
     now: Millis,
 ) -> Result<role::Model, StoreError> {
     role::ActiveModel {
-        id: Set(new_id("rl")),
+        id: Set(RoleId::new(new_id("rl"))),
         name: Set(name.to_owned()),
         description: Set(description.to_owned()),
         audit_access: Set(audit_access.to_owned()),
@@ -53,8 +53,8 @@ pub async fn list_roles(db: &impl ConnectionTrait) -> Result<Vec<role::Model>, S
 }
 
 /// Deletes a role; its rules and associations go with it (foreign keys cascade).
-pub async fn delete_role(db: &impl ConnectionTrait, id: &str) -> Result<(), StoreError> {
-    role::Entity::delete_by_id(id.to_owned()).exec(db).await?;
+pub async fn delete_role(db: &impl ConnectionTrait, id: &RoleId) -> Result<(), StoreError> {
+    role::Entity::delete_by_id(id.clone()).exec(db).await?;
     Ok(())
 }
 
@@ -62,7 +62,7 @@ pub async fn delete_role(db: &impl ConnectionTrait, id: &str) -> Result<(), Stor
 /// for the same path and type. Run it in a transaction.
 pub async fn set_rule(
     db: &impl ConnectionTrait,
-    role_id: &str,
+    role_id: &RoleId,
     rule_type: &str,
     path: &str,
     capabilities: &str,
@@ -71,7 +71,7 @@ pub async fn set_rule(
     delete_rule(db, role_id, rule_type, path).await?;
     role_rule::ActiveModel {
         id: Set(new_id("rr")),
-        role_id: Set(role_id.to_owned()),
+        role_id: Set(role_id.clone()),
         rule_type: Set(rule_type.to_owned()),
         path: Set(path.to_owned()),
         capabilities: Set(capabilities.to_owned()),
@@ -86,12 +86,12 @@ pub async fn set_rule(
 /// Deletes a rule; returns whether there was one.
 pub async fn delete_rule(
     db: &impl ConnectionTrait,
-    role_id: &str,
+    role_id: &RoleId,
     rule_type: &str,
     path: &str,
 ) -> Result<bool, StoreError> {
     Ok(role_rule::Entity::delete_many()
-        .filter(role_rule::Column::RoleId.eq(role_id))
+        .filter(role_rule::Column::RoleId.eq(role_id.clone()))
         .filter(role_rule::Column::RuleType.eq(rule_type))
         .filter(role_rule::Column::Path.eq(path))
         .exec(db)
@@ -102,10 +102,10 @@ pub async fn delete_rule(
 
 pub async fn rules_of_role(
     db: &impl ConnectionTrait,
-    role_id: &str,
+    role_id: &RoleId,
 ) -> Result<Vec<role_rule::Model>, StoreError> {
     Ok(role_rule::Entity::find()
-        .filter(role_rule::Column::RoleId.eq(role_id))
+        .filter(role_rule::Column::RoleId.eq(role_id.clone()))
         .order_by_asc(role_rule::Column::RuleType)
         .order_by_asc(role_rule::Column::Path)
         .all(db)
@@ -116,16 +116,16 @@ pub async fn rules_of_role(
 /// claim -> allowed globs; empty: every token of the method).
 pub async fn associate(
     db: &impl ConnectionTrait,
-    role_id: &str,
-    auth_method_id: &str,
+    role_id: &RoleId,
+    auth_method_id: &AuthMethodId,
     sub_claims: &str,
     case_sensitive: bool,
     now: Millis,
 ) -> Result<role_assoc::Model, StoreError> {
     role_assoc::ActiveModel {
         id: Set(new_id("assoc")),
-        role_id: Set(role_id.to_owned()),
-        auth_method_id: Set(auth_method_id.to_owned()),
+        role_id: Set(role_id.clone()),
+        auth_method_id: Set(auth_method_id.clone()),
         created_at: Set(now),
         sub_claims: Set(sub_claims.to_owned()),
         case_sensitive: Set(case_sensitive),
@@ -155,10 +155,10 @@ pub async fn find_association(
 
 pub async fn associations_of_role(
     db: &impl ConnectionTrait,
-    role_id: &str,
+    role_id: &RoleId,
 ) -> Result<Vec<role_assoc::Model>, StoreError> {
     Ok(role_assoc::Entity::find()
-        .filter(role_assoc::Column::RoleId.eq(role_id))
+        .filter(role_assoc::Column::RoleId.eq(role_id.clone()))
         .all(db)
         .await?)
 }
@@ -175,16 +175,16 @@ pub struct HeldRole {
 /// rules decide which tokens get it) and its rules: what a token of it may do.
 pub async fn roles_with_rules_of(
     db: &impl ConnectionTrait,
-    auth_method_id: &str,
+    auth_method_id: &AuthMethodId,
 ) -> Result<Vec<HeldRole>, StoreError> {
     let associations = role_assoc::Entity::find()
-        .filter(role_assoc::Column::AuthMethodId.eq(auth_method_id))
+        .filter(role_assoc::Column::AuthMethodId.eq(auth_method_id.clone()))
         .all(db)
         .await?;
     if associations.is_empty() {
         return Ok(Vec::new());
     }
-    let role_ids: Vec<String> = associations.iter().map(|a| a.role_id.clone()).collect();
+    let role_ids: Vec<RoleId> = associations.iter().map(|a| a.role_id.clone()).collect();
     let roles = role::Entity::find()
         .filter(role::Column::Id.is_in(role_ids.clone()))
         .all(db)
@@ -232,17 +232,18 @@ pub async fn find_auth_method(
 
 pub async fn find_auth_method_by_id(
     db: &impl ConnectionTrait,
-    id: &str,
+    id: &AuthMethodId,
 ) -> Result<Option<auth_method::Model>, StoreError> {
-    Ok(auth_method::Entity::find_by_id(id.to_owned())
-        .one(db)
-        .await?)
+    Ok(auth_method::Entity::find_by_id(id.clone()).one(db).await?)
 }
 
 /// Deletes an auth method; its tokens and role associations go with it (foreign keys
 /// cascade), so its tokens stop working at once.
-pub async fn delete_auth_method(db: &impl ConnectionTrait, id: &str) -> Result<(), StoreError> {
-    auth_method::Entity::delete_by_id(id.to_owned())
+pub async fn delete_auth_method(
+    db: &impl ConnectionTrait,
+    id: &AuthMethodId,
+) -> Result<(), StoreError> {
+    auth_method::Entity::delete_by_id(id.clone())
         .exec(db)
         .await?;
     Ok(())
@@ -250,17 +251,17 @@ pub async fn delete_auth_method(db: &impl ConnectionTrait, id: &str) -> Result<(
 
 pub async fn find_role_by_id(
     db: &impl ConnectionTrait,
-    id: &str,
+    id: &RoleId,
 ) -> Result<Option<role::Model>, StoreError> {
-    Ok(role::Entity::find_by_id(id.to_owned()).one(db).await?)
+    Ok(role::Entity::find_by_id(id.clone()).one(db).await?)
 }
 
 pub async fn associations_of_auth_method(
     db: &impl ConnectionTrait,
-    auth_method_id: &str,
+    auth_method_id: &AuthMethodId,
 ) -> Result<Vec<role_assoc::Model>, StoreError> {
     Ok(role_assoc::Entity::find()
-        .filter(role_assoc::Column::AuthMethodId.eq(auth_method_id))
+        .filter(role_assoc::Column::AuthMethodId.eq(auth_method_id.clone()))
         .all(db)
         .await?)
 }

@@ -6,7 +6,7 @@ use sea_orm::{
 
 use crate::{
     entity::{auth_method, token},
-    Millis, StoreError,
+    AuthMethodId, Millis, StoreError,
 };
 
 /// A new auth method: an API key with its key already hashed, or a JWT method with its
@@ -35,7 +35,7 @@ pub async fn insert_auth_method(
 ) -> Result<auth_method::Model, StoreError> {
     let name = new.name.clone();
     auth_method::ActiveModel {
-        id: Set(uuid::Uuid::new_v4().to_string()),
+        id: Set(AuthMethodId::new(uuid::Uuid::new_v4().to_string())),
         name: Set(new.name),
         access_id: Set(new.access_id),
         method_type: Set(new.kind),
@@ -145,7 +145,7 @@ pub async fn delete_token(db: &impl ConnectionTrait, token_hash: &str) -> Result
 /// Returns how many tokens were revoked.
 pub async fn replace_key(
     db: &impl ConnectionTrait,
-    auth_method_id: &str,
+    auth_method_id: &AuthMethodId,
     key_hash: &str,
 ) -> Result<u64, StoreError> {
     auth_method::Entity::update_many()
@@ -153,11 +153,11 @@ pub async fn replace_key(
             auth_method::Column::KeyHash,
             sea_orm::sea_query::Expr::value(key_hash.to_owned()),
         )
-        .filter(auth_method::Column::Id.eq(auth_method_id))
+        .filter(auth_method::Column::Id.eq(auth_method_id.clone()))
         .exec(db)
         .await?;
     Ok(token::Entity::delete_many()
-        .filter(token::Column::AuthMethodId.eq(auth_method_id))
+        .filter(token::Column::AuthMethodId.eq(auth_method_id.clone()))
         .exec(db)
         .await?
         .rows_affected)
@@ -166,7 +166,7 @@ pub async fn replace_key(
 /// Sets or lifts an auth method's delete protection.
 pub async fn set_delete_protection(
     db: &impl ConnectionTrait,
-    auth_method_id: &str,
+    auth_method_id: &AuthMethodId,
     on: bool,
 ) -> Result<(), StoreError> {
     auth_method::Entity::update_many()
@@ -174,7 +174,7 @@ pub async fn set_delete_protection(
             auth_method::Column::DeleteProtection,
             sea_orm::sea_query::Expr::value(on),
         )
-        .filter(auth_method::Column::Id.eq(auth_method_id))
+        .filter(auth_method::Column::Id.eq(auth_method_id.clone()))
         .exec(db)
         .await?;
     Ok(())
@@ -183,7 +183,7 @@ pub async fn set_delete_protection(
 /// Changes an auth method's description.
 pub async fn set_description(
     db: &impl ConnectionTrait,
-    auth_method_id: &str,
+    auth_method_id: &AuthMethodId,
     description: &str,
 ) -> Result<(), StoreError> {
     auth_method::Entity::update_many()
@@ -191,7 +191,7 @@ pub async fn set_description(
             auth_method::Column::Description,
             sea_orm::sea_query::Expr::value(description.to_owned()),
         )
-        .filter(auth_method::Column::Id.eq(auth_method_id))
+        .filter(auth_method::Column::Id.eq(auth_method_id.clone()))
         .exec(db)
         .await?;
     Ok(())

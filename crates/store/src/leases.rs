@@ -12,15 +12,15 @@ use sea_orm::{
 };
 
 pub use crate::entity::lease::{LeaseMode, LeaseState, Model as Lease};
-use crate::{entity::lease, Millis, StoreError};
+use crate::{entity::lease, LeaseId, Millis, ProducerId, StoreError, TargetId};
 
 /// A lease to insert.
 #[derive(Debug, Clone)]
 pub struct NewLease {
-    pub id: String,
-    pub producer_id: i64,
+    pub id: LeaseId,
+    pub producer_id: ProducerId,
     pub producer_name: String,
-    pub target_id: i64,
+    pub target_id: TargetId,
     pub mode: LeaseMode,
     pub state: LeaseState,
     pub iam_user_name: Option<String>,
@@ -112,14 +112,14 @@ pub async fn insert(
     Ok(result.rows_affected() == 1)
 }
 
-pub async fn find(db: &impl ConnectionTrait, id: &str) -> Result<Option<Lease>, StoreError> {
-    Ok(lease::Entity::find_by_id(id.to_owned()).one(db).await?)
+pub async fn find(db: &impl ConnectionTrait, id: &LeaseId) -> Result<Option<Lease>, StoreError> {
+    Ok(lease::Entity::find_by_id(id.clone()).one(db).await?)
 }
 
 /// A producer's live leases (those that may still hold something in AWS), oldest first.
 pub async fn live_for_producer(
     db: &impl ConnectionTrait,
-    producer_id: i64,
+    producer_id: ProducerId,
 ) -> Result<Vec<Lease>, StoreError> {
     Ok(lease::Entity::find()
         .filter(lease::Column::ProducerId.eq(producer_id))
@@ -132,7 +132,7 @@ pub async fn live_for_producer(
 /// Live leases for a listing, including STS ones until they expire.
 pub async fn list_for_producer(
     db: &impl ConnectionTrait,
-    producer_id: i64,
+    producer_id: ProducerId,
     limit: u64,
 ) -> Result<Vec<Lease>, StoreError> {
     Ok(lease::Entity::find()
@@ -158,7 +158,7 @@ pub(crate) fn live_states() -> Vec<LeaseState> {
 /// the credential out.
 pub async fn mark_active(
     db: &impl ConnectionTrait,
-    id: &str,
+    id: &LeaseId,
     access_key_id: Option<String>,
     aws_account: Option<String>,
     now: Millis,
@@ -176,7 +176,7 @@ pub async fn mark_active(
 /// `creating` -> `aborted` once whatever issuing created has been torn down.
 pub async fn mark_aborted(
     db: &impl ConnectionTrait,
-    id: &str,
+    id: &LeaseId,
     reason: &str,
     now: Millis,
 ) -> Result<bool, StoreError> {
@@ -194,7 +194,7 @@ pub async fn mark_aborted(
 /// Exactly one of several concurrent claimers gets `true`.
 pub async fn claim_for_revoke(
     db: &impl ConnectionTrait,
-    id: &str,
+    id: &LeaseId,
     claimer: &str,
     now: Millis,
 ) -> Result<bool, StoreError> {
@@ -232,7 +232,7 @@ pub async fn take_over(
 /// never finished (taken over by the reconciler from `creating`).
 pub async fn finish_revoke(
     db: &impl ConnectionTrait,
-    id: &str,
+    id: &LeaseId,
     claimer: &str,
     final_state: LeaseState,
     now: Millis,
@@ -254,7 +254,7 @@ pub async fn finish_revoke(
 /// `revoking` (ours) -> `revoke_failed`, to be retried at `next_attempt_at`.
 pub async fn mark_revoke_failed(
     db: &impl ConnectionTrait,
-    id: &str,
+    id: &LeaseId,
     claimer: &str,
     error: &str,
     next_attempt_at: Millis,
@@ -332,7 +332,7 @@ pub async fn stuck(
 /// Sets a new expiry on an `active` lease (tmp-creds update).
 pub async fn set_expiry(
     db: &impl ConnectionTrait,
-    id: &str,
+    id: &LeaseId,
     expires_at: Millis,
     custom_ttl_min: i64,
     now: Millis,
@@ -347,7 +347,11 @@ pub async fn set_expiry(
 }
 
 /// Moves the expiry of a `revoke_failed` lease's retry to now (an explicit revoke request).
-pub async fn retry_now(db: &impl ConnectionTrait, id: &str, now: Millis) -> Result<(), StoreError> {
+pub async fn retry_now(
+    db: &impl ConnectionTrait,
+    id: &LeaseId,
+    now: Millis,
+) -> Result<(), StoreError> {
     Transition::from_states(&[LeaseState::RevokeFailed])
         .of(id)
         .set(lease::Column::NextAttemptAt, Expr::value(now))
@@ -383,7 +387,7 @@ pub async fn release_claims(
 /// How many live `iam_user` leases were issued through a target (they need it to be revoked).
 pub async fn live_iam_count_for_target(
     db: &impl ConnectionTrait,
-    target_id: i64,
+    target_id: TargetId,
 ) -> Result<u64, StoreError> {
     Ok(lease::Entity::find()
         .filter(lease::Column::TargetId.eq(target_id))
@@ -397,9 +401,9 @@ pub async fn live_iam_count_for_target(
 #[derive(Debug, Clone, Copy)]
 pub enum LeaseScope {
     /// The leases a producer issued.
-    Producer(i64),
+    Producer(ProducerId),
     /// The leases issued through a target (whatever producer now uses it).
-    Target(i64),
+    Target(TargetId),
 }
 
 impl LeaseScope {
@@ -518,8 +522,8 @@ impl Transition {
     }
 
     /// Only the lease `id`.
-    fn of(self, id: &str) -> Self {
-        self.when(lease::Column::Id.eq(id))
+    fn of(self, id: &LeaseId) -> Self {
+        self.when(lease::Column::Id.eq(id.clone()))
     }
 
     /// Only while claimed by `claimer` (`None`: while nobody claims it).

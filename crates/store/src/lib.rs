@@ -4,6 +4,8 @@
 //! - [`meta`]: cluster-wide settings such as the cluster id.
 //! - [`auth`]: auth methods (API keys) and tokens, stored only as hashes.
 //! - [`targets`] and [`producers`]: AWS connections and the dynamic secrets that use them.
+//! - [`ids`]: one id type per table ([`TargetId`], [`ProducerId`], [`LeaseId`], [`AuthMethodId`],
+//!   [`RoleId`]), stored and shown as the plain value, so ids of different tables cannot be mixed up.
 //!
 //! Every query takes `&impl ConnectionTrait`, so the same function runs inside a transaction
 //! or on the pool, on SQLite or PostgreSQL. Secrets arrive here already sealed or hashed: this
@@ -15,6 +17,7 @@ pub mod auth;
 pub mod connect;
 pub mod entity;
 mod error;
+pub mod ids;
 pub mod leases;
 pub mod meta;
 pub mod producers;
@@ -23,6 +26,7 @@ pub mod targets;
 
 pub use connect::{begin_write, connect, DatabaseKind};
 pub use error::StoreError;
+pub use ids::{AuthMethodId, LeaseId, ProducerId, RoleId, TargetId};
 pub use sea_orm::{DatabaseConnection, TransactionTrait};
 
 /// Milliseconds since the Unix epoch: the unit of every timestamp column.

@@ -5,13 +5,13 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
 };
 
-use crate::{entity::producer, Millis, StoreError};
+use crate::{entity::producer, Millis, ProducerId, StoreError, TargetId};
 
 /// A producer to insert: `spec` is the serialized, already validated spec.
 #[derive(Debug, Clone)]
 pub struct NewProducer {
     pub name: String,
-    pub target_id: i64,
+    pub target_id: TargetId,
     pub access_mode: String,
     pub spec: String,
 }
@@ -86,7 +86,7 @@ pub async fn list_below(
 /// Replaces a producer's definition (and possibly its name and target).
 pub async fn update(
     db: &impl ConnectionTrait,
-    id: i64,
+    id: ProducerId,
     changed: NewProducer,
     now: Millis,
 ) -> Result<bool, StoreError> {
@@ -107,7 +107,7 @@ pub async fn update(
     Ok(result.rows_affected == 1)
 }
 
-pub async fn delete(db: &impl ConnectionTrait, id: i64) -> Result<(), StoreError> {
+pub async fn delete(db: &impl ConnectionTrait, id: ProducerId) -> Result<(), StoreError> {
     producer::Entity::delete_by_id(id).exec(db).await?;
     Ok(())
 }

@@ -15,7 +15,7 @@ use sea_orm::{
     QuerySelect,
 };
 
-use crate::{entity::target, Millis, StoreError};
+use crate::{entity::target, Millis, StoreError, TargetId};
 
 /// The rotation columns of `targets`, with the few target columns a rotation writes.
 pub mod schedule {
@@ -25,7 +25,7 @@ pub mod schedule {
     #[sea_orm(table_name = "targets")]
     pub struct Model {
         #[sea_orm(primary_key)]
-        pub id: i64,
+        pub id: crate::TargetId,
         pub version: i64,
         /// The same column as [`crate::entity::target::Model::sealed_credentials`].
         pub sealed_credentials: String,
@@ -65,7 +65,7 @@ pub async fn all_sealed(db: &impl ConnectionTrait) -> Result<Vec<target::Model>,
 /// (and simply replaces the re-sealed value with its own).
 pub async fn reseal_if_unchanged(
     db: &impl ConnectionTrait,
-    id: i64,
+    id: TargetId,
     version: i64,
     old_sealed: &str,
     new_sealed: &str,
@@ -86,7 +86,7 @@ pub async fn reseal_if_unchanged(
 /// A target's rotation columns.
 pub async fn find(
     db: &impl ConnectionTrait,
-    target_id: i64,
+    target_id: TargetId,
 ) -> Result<Option<schedule::Model>, StoreError> {
     Ok(schedule::Entity::find_by_id(target_id).one(db).await?)
 }
@@ -97,7 +97,7 @@ pub async fn find(
 /// not exist.
 pub async fn set_interval(
     db: &impl ConnectionTrait,
-    target_id: i64,
+    target_id: TargetId,
     interval_days: u32,
     now: Millis,
 ) -> Result<bool, StoreError> {
@@ -134,7 +134,7 @@ pub async fn due(
     db: &impl ConnectionTrait,
     now: Millis,
     limit: u64,
-) -> Result<Vec<i64>, StoreError> {
+) -> Result<Vec<TargetId>, StoreError> {
     Ok(schedule::Entity::find()
         .select_only()
         .column(schedule::Column::Id)
@@ -143,7 +143,7 @@ pub async fn due(
         .filter(unclaimed(now))
         .order_by_asc(schedule::Column::RotationDueAt)
         .limit(limit)
-        .into_tuple::<i64>()
+        .into_tuple::<TargetId>()
         .all(db)
         .await?)
 }
@@ -158,7 +158,7 @@ fn unclaimed(now: Millis) -> Condition {
 /// `false`: someone else is rotating it (or the target is gone).
 pub async fn claim(
     db: &impl ConnectionTrait,
-    target_id: i64,
+    target_id: TargetId,
     claimer: &str,
     now: Millis,
     until: Millis,
@@ -181,7 +181,7 @@ pub async fn claim(
 /// that no other rotation deletes it as stale. `false`: the claim was lost.
 pub async fn record_pending_key(
     db: &impl ConnectionTrait,
-    target_id: i64,
+    target_id: TargetId,
     claimer: &str,
     access_key_id: &str,
 ) -> Result<bool, StoreError> {
@@ -219,7 +219,7 @@ pub async fn pending_keys(
 /// dropped), records the rotation time and the next due time (`None`: not scheduled).
 pub async fn store_rotated(
     db: &impl ConnectionTrait,
-    target_id: i64,
+    target_id: TargetId,
     version: i64,
     claimer: &str,
     sealed: &str,
@@ -255,7 +255,7 @@ pub async fn store_rotated(
 /// target to `retry_at` (`None` leaves the due time as it is).
 pub async fn release(
     db: &impl ConnectionTrait,
-    target_id: i64,
+    target_id: TargetId,
     claimer: &str,
     error: Option<&str>,
     retry_at: Option<Millis>,

@@ -7,7 +7,7 @@ use sea_orm::{
 
 use crate::{
     entity::{producer, target},
-    Millis, StoreError,
+    Millis, StoreError, TargetId,
 };
 
 /// A target to insert. Its credentials are sealed for its row id once it has one (the
@@ -56,7 +56,7 @@ pub async fn insert(
 /// they are bound to the row id, known only after the insert).
 pub async fn set_sealed(
     db: &impl ConnectionTrait,
-    id: i64,
+    id: TargetId,
     sealed: &str,
 ) -> Result<(), StoreError> {
     target::Entity::update_many()
@@ -82,7 +82,7 @@ pub async fn find_by_name(
 
 pub async fn find_by_id(
     db: &impl ConnectionTrait,
-    id: i64,
+    id: TargetId,
 ) -> Result<Option<target::Model>, StoreError> {
     Ok(target::Entity::find_by_id(id).one(db).await?)
 }
@@ -180,7 +180,7 @@ pub async fn retire(
 /// Returns whether the row was deleted.
 pub async fn delete_unreferenced_private(
     db: &impl ConnectionTrait,
-    target_id: i64,
+    target_id: TargetId,
 ) -> Result<bool, StoreError> {
     let result = unreferenced_private()
         .filter(target::Column::Id.eq(target_id))
@@ -225,7 +225,7 @@ fn unreferenced_private() -> sea_orm::DeleteMany<target::Entity> {
 }
 
 /// Deletes a target row. Callers check producers first; the foreign key backs them up.
-pub async fn delete(db: &impl ConnectionTrait, id: i64) -> Result<(), StoreError> {
+pub async fn delete(db: &impl ConnectionTrait, id: TargetId) -> Result<(), StoreError> {
     target::Entity::delete_by_id(id)
         .exec(db)
         .await
@@ -239,7 +239,7 @@ pub async fn delete(db: &impl ConnectionTrait, id: i64) -> Result<(), StoreError
 /// once. [`delete_unneeded_hidden`] deletes it once nothing needs it.
 pub async fn retire_by_id(
     db: &impl ConnectionTrait,
-    id: i64,
+    id: TargetId,
     uid: &str,
     now: Millis,
 ) -> Result<(), StoreError> {
@@ -260,7 +260,7 @@ pub async fn retire_by_id(
 /// Returns how many it deleted.
 pub async fn delete_unneeded_hidden(
     db: &impl ConnectionTrait,
-    only: Option<i64>,
+    only: Option<TargetId>,
 ) -> Result<u64, StoreError> {
     use sea_orm::sea_query::{Alias, Query};
     let live = ["creating", "active", "revoking", "revoke_failed"];
@@ -295,7 +295,7 @@ pub async fn delete_unneeded_hidden(
 /// The producers that use a target, by name.
 pub async fn producers_using(
     db: &impl ConnectionTrait,
-    target_id: i64,
+    target_id: TargetId,
 ) -> Result<Vec<producer::Model>, StoreError> {
     Ok(producer::Entity::find()
         .filter(producer::Column::TargetId.eq(target_id))

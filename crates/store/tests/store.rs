@@ -159,14 +159,17 @@ async fn tokens_expire() {
 }
 
 mod leases {
-    use mayfly_store::leases::{self, LeaseMode, LeaseState, NewLease};
+    use mayfly_store::{
+        leases::{self, LeaseMode, LeaseState, NewLease},
+        LeaseId, ProducerId, TargetId,
+    };
 
     fn new_lease(id: &str, mode: &str, expires_at: i64) -> NewLease {
         NewLease {
-            id: id.into(),
-            producer_id: 1,
+            id: LeaseId::new(id),
+            producer_id: ProducerId::new(1),
             producer_name: "/p".into(),
-            target_id: 1,
+            target_id: TargetId::new(1),
             mode: LeaseMode::from_access_mode(mode).unwrap(),
             state: if mode == "iam_user" {
                 LeaseState::Creating
@@ -203,7 +206,7 @@ mod leases {
         )
         .await
         .unwrap();
-        assert_eq!((t.id, p.id), (1, 1));
+        assert_eq!((t.id, p.id), (TargetId::new(1), ProducerId::new(1)));
         db
     }
 
@@ -214,12 +217,14 @@ mod leases {
             .await
             .unwrap());
         assert!(
-            !leases::claim_for_revoke(&db, "a", "g1", 1).await.unwrap(),
+            !leases::claim_for_revoke(&db, &LeaseId::new("a"), "g1", 1)
+                .await
+                .unwrap(),
             "creating cannot be claimed"
         );
         assert!(leases::mark_active(
             &db,
-            "a",
+            &LeaseId::new("a"),
             Some("AKIA".into()),
             Some("111122223333".into()),
             1
@@ -227,7 +232,7 @@ mod leases {
         .await
         .unwrap());
         assert_eq!(
-            leases::find(&db, "a")
+            leases::find(&db, &LeaseId::new("a"))
                 .await
                 .unwrap()
                 .unwrap()
@@ -237,7 +242,9 @@ mod leases {
             "the account that holds the user is recorded"
         );
         assert!(
-            !leases::mark_active(&db, "a", None, None, 2).await.unwrap(),
+            !leases::mark_active(&db, &LeaseId::new("a"), None, None, 2)
+                .await
+                .unwrap(),
             "only once"
         );
         assert!(leases::due_for_revoke(&db, 99, 10)
@@ -245,17 +252,28 @@ mod leases {
             .unwrap()
             .is_empty());
         assert_eq!(leases::due_for_revoke(&db, 100, 10).await.unwrap().len(), 1);
-        assert!(leases::claim_for_revoke(&db, "a", "g1", 101).await.unwrap());
-        assert!(!leases::claim_for_revoke(&db, "a", "g2", 101).await.unwrap());
+        assert!(leases::claim_for_revoke(&db, &LeaseId::new("a"), "g1", 101)
+            .await
+            .unwrap());
         assert!(
-            !leases::finish_revoke(&db, "a", "g2", LeaseState::Revoked, 102)
+            !leases::claim_for_revoke(&db, &LeaseId::new("a"), "g2", 101)
                 .await
                 .unwrap()
         );
-        assert!(leases::mark_revoke_failed(&db, "a", "g1", "boom", 200, 102)
+        assert!(
+            !leases::finish_revoke(&db, &LeaseId::new("a"), "g2", LeaseState::Revoked, 102)
+                .await
+                .unwrap()
+        );
+        assert!(
+            leases::mark_revoke_failed(&db, &LeaseId::new("a"), "g1", "boom", 200, 102)
+                .await
+                .unwrap()
+        );
+        let l = leases::find(&db, &LeaseId::new("a"))
             .await
-            .unwrap());
-        let l = leases::find(&db, "a").await.unwrap().unwrap();
+            .unwrap()
+            .unwrap();
         assert_eq!(
             (l.state, l.attempts, l.last_error.as_deref()),
             (LeaseState::RevokeFailed, 1, Some("boom"))
@@ -268,13 +286,18 @@ mod leases {
             "backoff respected"
         );
         assert_eq!(leases::due_for_revoke(&db, 200, 10).await.unwrap().len(), 1);
-        assert!(leases::claim_for_revoke(&db, "a", "g2", 201).await.unwrap());
+        assert!(leases::claim_for_revoke(&db, &LeaseId::new("a"), "g2", 201)
+            .await
+            .unwrap());
         assert!(
-            leases::finish_revoke(&db, "a", "g2", LeaseState::Revoked, 202)
+            leases::finish_revoke(&db, &LeaseId::new("a"), "g2", LeaseState::Revoked, 202)
                 .await
                 .unwrap()
         );
-        assert!(leases::live_for_producer(&db, 1).await.unwrap().is_empty());
+        assert!(leases::live_for_producer(&db, ProducerId::new(1))
+            .await
+            .unwrap()
+            .is_empty());
     }
 
     #[tokio::test]
@@ -295,7 +318,11 @@ mod leases {
         );
         assert_eq!(leases::expire_sts(&db, 60).await.unwrap(), 1);
         assert_eq!(
-            leases::find(&db, "s").await.unwrap().unwrap().state,
+            leases::find(&db, &LeaseId::new("s"))
+                .await
+                .unwrap()
+                .unwrap()
+                .state,
             LeaseState::Expired
         );
 
@@ -309,11 +336,13 @@ mod leases {
             "a stale view loses"
         );
         assert!(
-            !leases::mark_active(&db, "c", None, None, 21).await.unwrap(),
+            !leases::mark_active(&db, &LeaseId::new("c"), None, None, 21)
+                .await
+                .unwrap(),
             "the issuer lost the lease"
         );
         assert!(
-            leases::finish_revoke(&db, "c", "g1", LeaseState::Aborted, 22)
+            leases::finish_revoke(&db, &LeaseId::new("c"), "g1", LeaseState::Aborted, 22)
                 .await
                 .unwrap()
         );
@@ -341,13 +370,16 @@ mod leases {
         )
         .await
         .unwrap();
-        let lease = |id: &str, target_id: i64| NewLease {
+        let lease = |id: &str, target_id: TargetId| NewLease {
             producer_id: p.id,
             target_id,
             ..new_lease(id, "assume_role", 50)
         };
         assert!(leases::insert(&db, lease("ok", t.id), 2).await.unwrap());
-        let row = leases::find(&db, "ok").await.unwrap().expect("written");
+        let row = leases::find(&db, &LeaseId::new("ok"))
+            .await
+            .unwrap()
+            .expect("written");
         assert_eq!(row.state, LeaseState::Active);
         assert_eq!(
             (row.producer_id, row.target_id, row.expires_at),
@@ -365,8 +397,14 @@ mod leases {
             !leases::insert(&db, lease("gone", t.id), 4).await.unwrap(),
             "a deleted producer gets no new lease"
         );
-        assert!(leases::find(&db, "moved").await.unwrap().is_none());
-        assert!(leases::find(&db, "gone").await.unwrap().is_none());
+        assert!(leases::find(&db, &LeaseId::new("moved"))
+            .await
+            .unwrap()
+            .is_none());
+        assert!(leases::find(&db, &LeaseId::new("gone"))
+            .await
+            .unwrap()
+            .is_none());
     }
 
     #[tokio::test]
@@ -431,14 +469,18 @@ mod leases {
             "public targets are never deleted here"
         );
         // The lease ends: nothing needs the old target any more.
-        assert!(leases::mark_active(&db, "live", None, None, 4)
-            .await
-            .unwrap());
-        assert!(leases::claim_for_revoke(&db, "live", "g1", 5)
-            .await
-            .unwrap());
         assert!(
-            leases::finish_revoke(&db, "live", "g1", LeaseState::Revoked, 6)
+            leases::mark_active(&db, &LeaseId::new("live"), None, None, 4)
+                .await
+                .unwrap()
+        );
+        assert!(
+            leases::claim_for_revoke(&db, &LeaseId::new("live"), "g1", 5)
+                .await
+                .unwrap()
+        );
+        assert!(
+            leases::finish_revoke(&db, &LeaseId::new("live"), "g1", LeaseState::Revoked, 6)
                 .await
                 .unwrap()
         );
@@ -460,8 +502,8 @@ mod leases {
         // `leases::insert` refuses a lease without its producer.
         use sea_orm::{ActiveModelTrait, IntoActiveModel};
         let row = mayfly_store::entity::lease::Model {
-            id: "live".into(),
-            producer_id: 99,
+            id: LeaseId::new("live"),
+            producer_id: ProducerId::new(99),
             producer_name: "/gone".into(),
             target_id: t.id,
             mode: LeaseMode::IamUser,
@@ -503,11 +545,13 @@ mod leases {
             targets::delete_all_unreferenced_private(&db).await.unwrap(),
             0
         );
-        assert!(leases::claim_for_revoke(&db, "live", "g1", 5)
-            .await
-            .unwrap());
         assert!(
-            leases::finish_revoke(&db, "live", "g1", LeaseState::Revoked, 6)
+            leases::claim_for_revoke(&db, &LeaseId::new("live"), "g1", 5)
+                .await
+                .unwrap()
+        );
+        assert!(
+            leases::finish_revoke(&db, &LeaseId::new("live"), "g1", LeaseState::Revoked, 6)
                 .await
                 .unwrap()
         );

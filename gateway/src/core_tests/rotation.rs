@@ -14,7 +14,7 @@ use mayfly_aws::{
     FederationToken, IamApi, StsApi, StsCredentials,
 };
 use mayfly_crypto::{KeyList, KeyRing, MasterKey};
-use mayfly_store::{rotation as store, targets};
+use mayfly_store::{rotation as store, targets, TargetId};
 use sea_orm::{ConnectionTrait, EntityTrait};
 use serde_json::json;
 
@@ -176,7 +176,7 @@ fn denied(action: &str) -> AwsError {
 fn admin_caller() -> Caller {
     Caller {
         access_id: "p-test".into(),
-        auth_method_id: "am".into(),
+        auth_method_id: mayfly_store::AuthMethodId::new("am"),
         identity: String::new(),
         rules: [ResourceKind::Item, ResourceKind::Target]
             .into_iter()
@@ -226,25 +226,27 @@ async fn fixture() -> Fixture {
 
 impl Fixture {
     /// A target holding a fresh access key of the fake user; returns its id and the key id.
-    async fn target(&self, name: &str) -> (i64, String) {
+    async fn target(&self, name: &str) -> (TargetId, String) {
         let key_id = self.aws.iam.add_access_key(USER).unwrap();
         let id = self.target_with_key(name, &key_id, None).await;
         (id, key_id)
     }
 
-    async fn target_with_key(&self, name: &str, key_id: &str, token: Option<&str>) -> i64 {
+    async fn target_with_key(&self, name: &str, key_id: &str, token: Option<&str>) -> TargetId {
         let mut body = json!({"name": name, "access-key-id": key_id, "access-key": "secret"});
         if let Some(token) = token {
             body["session-token"] = json!(token);
         }
         let req = serde_json::from_value(body).unwrap();
-        routes::targets::create(&self.state, &admin_caller(), req)
-            .await
-            .unwrap()
-            .target_id
+        TargetId::new(
+            routes::targets::create(&self.state, &admin_caller(), req)
+                .await
+                .unwrap()
+                .target_id,
+        )
     }
 
-    async fn row(&self, id: i64) -> mayfly_store::entity::target::Model {
+    async fn row(&self, id: TargetId) -> mayfly_store::entity::target::Model {
         targets::find_by_id(self.state.db(), id)
             .await
             .unwrap()
@@ -252,18 +254,18 @@ impl Fixture {
     }
 
     /// The key id stored in the target.
-    async fn stored_key(&self, id: i64) -> String {
+    async fn stored_key(&self, id: TargetId) -> String {
         mayfly_app::targets::open(&self.state, &self.row(id).await)
             .unwrap()
             .access_key_id
     }
 
-    async fn rotate(&self, id: i64) -> Result<admin::Rotated, RotationError> {
+    async fn rotate(&self, id: TargetId) -> Result<admin::Rotated, RotationError> {
         admin::rotate_target(&self.state, id, &quick()).await
     }
 
     /// Whether the stored credentials authenticate, the way producers would use them.
-    async fn stored_key_works(&self, id: i64) -> bool {
+    async fn stored_key_works(&self, id: TargetId) -> bool {
         let clients = mayfly_app::leases::clients_for(&self.state, &self.row(id).await).unwrap();
         clients.sts.get_caller_identity().await.is_ok()
     }
@@ -402,7 +404,7 @@ async fn a_new_key_that_is_never_accepted_is_deleted_and_the_old_one_kept() {
         .collect();
     assert_eq!(new_key_clients.len(), 2, "{new_key_clients:?}");
     assert_ne!(new_key_clients[0], new_key_clients[1]);
-    assert!(new_key_clients.iter().all(|k| k.0 == -id));
+    assert!(new_key_clients.iter().all(|k| k.0 == -id.get()));
 }
 
 #[tokio::test]
@@ -500,8 +502,8 @@ async fn a_target_claimed_by_another_gateway_is_not_rotated() {
         .unwrap();
     f.rotate(id).await.unwrap();
     assert!(matches!(
-        f.rotate(999).await.unwrap_err(),
-        RotationError::Gone(999)
+        f.rotate(TargetId::new(999)).await.unwrap_err(),
+        RotationError::Gone(id) if id == TargetId::new(999)
     ));
 }
 
@@ -591,7 +593,7 @@ async fn setting_the_same_interval_again_keeps_the_due_time() {
     assert!(!off.enabled());
     assert_eq!(off.next_rotation_at, None);
     assert!(
-        mayfly_app::rotation::schedule::set_interval(f.state.db(), 999, 1)
+        mayfly_app::rotation::schedule::set_interval(f.state.db(), TargetId::new(999), 1)
             .await
             .is_err()
     );
@@ -635,7 +637,7 @@ async fn a_failed_scheduled_rotation_waits_before_the_next_attempt() {
 
 impl Fixture {
     /// A target whose key belongs to a user of its own (so targets do not share a user).
-    async fn target_with_new_user_key(&self, name: &str) -> (i64, String) {
+    async fn target_with_new_user_key(&self, name: &str) -> (TargetId, String) {
         let user = format!("user-{}", name.trim_start_matches('/'));
         self.aws
             .iam

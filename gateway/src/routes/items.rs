@@ -44,7 +44,7 @@ pub async fn list(
         .into_iter()
         .map(|items::Item { row, spec, target }| response::Item {
             item_name: row.name.clone(),
-            item_id: row.id,
+            item_id: row.id.get(),
             display_id: format!("ds-{}", row.id),
             item_type: "DYNAMIC_SECRET".into(),
             item_sub_type: "aws".into(),
@@ -56,7 +56,7 @@ pub async fn list(
             item_targets_assoc: target
                 .map(
                     |(target_id, target_name, target_type)| response::ItemTargetAssoc {
-                        target_id,
+                        target_id: target_id.get(),
                         target_name,
                         target_type,
                         assoc_id: format!("ta-{}-{}", target_id, row.id),

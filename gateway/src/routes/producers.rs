@@ -197,7 +197,7 @@ pub async fn list(state: &AppState, caller: &Caller) -> ApiResult<response::Prod
         producers: rows
             .into_iter()
             .map(|p| response::ProducerSummary {
-                id: p.id,
+                id: p.id.get(),
                 name: p.name,
                 producer_type: p.producer_type,
                 active: true,
@@ -243,7 +243,7 @@ fn present(d: &Details) -> response::ProducerDetails {
     let password = spec.password_policy();
     response::ProducerDetails {
         dynamic_secret_name: row.name.clone(),
-        dynamic_secret_id: row.id,
+        dynamic_secret_id: row.id.get(),
         dynamic_secret_type: "aws".into(),
         dynamic_secret_key: String::new(),
         active: true,
@@ -282,7 +282,7 @@ fn present(d: &Details) -> response::ProducerDetails {
             Vec::new()
         } else {
             vec![response::ItemTargetAssoc {
-                target_id: target.id,
+                target_id: target.id.get(),
                 target_name: target.name.clone(),
                 target_type: target.target_type.clone(),
                 assoc_id: format!("ta-{}-{}", target.id, row.id),

@@ -24,14 +24,16 @@ pub async fn create(
     let mut input = target_input::parse_new(&req, state.outbound())?;
     input.rotation_days = rotation_days(&req)?;
     let row = targets::create(state, caller, input).await?;
-    Ok(response::TargetId { target_id: row.id })
+    Ok(response::TargetId {
+        target_id: row.id.get(),
+    })
 }
 
 /// Applies an update; returns the target id.
 pub async fn update(state: &AppState, caller: &Caller, req: request::AwsTarget) -> ApiResult<i64> {
     let mut changes: TargetChanges = target_input::parse_changes(&req, state.outbound())?;
     changes.rotation_days = rotation_days(&req)?;
-    Ok(targets::update(state, caller, changes).await?)
+    Ok(targets::update(state, caller, changes).await?.get())
 }
 
 fn parse_name(raw: &Option<String>) -> ApiResult<ItemName> {
@@ -116,7 +118,7 @@ fn present(row: &target::Model, users: &[producer::Model]) -> response::Target {
     response::Target {
         target_name: row.name.clone(),
         target_type: row.target_type.clone(),
-        target_id: row.id,
+        target_id: row.id.get(),
         comment: row.description.clone(),
         creation_date: rfc3339(row.created_at),
         modification_date: rfc3339(row.modified_at),
@@ -128,7 +130,7 @@ fn present(row: &target::Model, users: &[producer::Model]) -> response::Target {
             .iter()
             .map(|p| response::TargetItemAssoc {
                 item_name: p.name.clone(),
-                item_id: p.id,
+                item_id: p.id.get(),
                 item_type: "DYNAMIC_SECRET".into(),
                 assoc_id: format!("ta-{}-{}", row.id, p.id),
                 relationship: "target_of".into(),

@@ -9,7 +9,7 @@ use mayfly_app::{
     time::rfc3339,
     tmp_creds::{self, Granted},
 };
-use mayfly_store::leases::Lease;
+use mayfly_store::{leases::Lease, LeaseId};
 
 use super::{given, required_name};
 use crate::error::{ApiError, ApiResult};
@@ -41,7 +41,7 @@ pub async fn list(
 
 fn present(l: Lease) -> response::TmpUserData {
     response::TmpUserData {
-        id: l.id,
+        id: l.id.into_string(),
         host: String::new(),
         access_id: l.created_by,
         creation_date: rfc3339(l.created_at),
@@ -81,7 +81,7 @@ pub async fn revoke(
         )),
         (None, true) => Ok(tmp_creds::revoke_all(state, &p).await?),
         (Some(id), false) => {
-            tmp_creds::revoke_by_id(state, &p, id).await?;
+            tmp_creds::revoke_by_id(state, &p, &LeaseId::new(id)).await?;
             Ok(0)
         }
     }
@@ -98,5 +98,5 @@ pub async fn update(
     let minutes = req.new_ttl_min.ok_or_else(|| {
         ApiError::bad_request("new-ttl-min: required: the credential's new TTL in minutes")
     })?;
-    Ok(tmp_creds::set_ttl(state, &p, id, minutes).await?)
+    Ok(tmp_creds::set_ttl(state, &p, &LeaseId::new(id), minutes).await?)
 }

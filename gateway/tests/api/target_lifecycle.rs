@@ -90,7 +90,7 @@ fn lease_row(db: &DatabaseConnection, id: &Value) -> lease::Model {
         .expect("the lease row")
 }
 
-fn target_row(db: &DatabaseConnection, id: i64) -> Option<target::Model> {
+fn target_row(db: &DatabaseConnection, id: mayfly_store::TargetId) -> Option<target::Model> {
     block_on(target::Entity::find_by_id(id).one(db)).expect("read target")
 }
 

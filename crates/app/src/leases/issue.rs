@@ -16,7 +16,7 @@ use mayfly_domain::{AccessMode, ItemName, ModeKind, ProducerSpec, RenderContext,
 use mayfly_store::{
     entity::{producer, target},
     leases::{self, LeaseState, NewLease},
-    now_millis,
+    now_millis, LeaseId,
 };
 use secrecy::ExposeSecret;
 use tokio::time::Instant;
@@ -164,8 +164,8 @@ fn producer_gone(state: &AppState, name: &str) -> AppError {
     ))
 }
 
-fn new_lease_id() -> String {
-    format!("tc-{}", random_string(20, LOWER_ALNUM))
+fn new_lease_id() -> LeaseId {
+    LeaseId::new(format!("tc-{}", random_string(20, LOWER_ALNUM)))
 }
 
 fn render(
@@ -253,7 +253,7 @@ async fn issue_iam_user(
     let mut tags = vec![
         (TAG_CLUSTER.to_owned(), state.cluster_id().to_owned()),
         (TAG_PRODUCER.to_owned(), producer.name.clone()),
-        (TAG_LEASE.to_owned(), lease_id.clone()),
+        (TAG_LEASE.to_owned(), lease_id.to_string()),
     ];
     tags.extend(
         spec.user_tags()
@@ -307,7 +307,7 @@ async fn issue_iam_user(
             if let Some(p) = password {
                 value.insert("password".into(), p.expose_secret().to_owned());
             }
-            value.insert("id".into(), lease_id);
+            value.insert("id".into(), lease_id.into_string());
             value.insert("user".into(), user_name);
             value.insert("type".into(), "aws_dynamic_user".into());
             value.insert("ttl_in_minutes".into(), minutes(&ttl));
@@ -336,7 +336,12 @@ async fn issue_iam_user(
 
 /// Tears down a half-made user with a fresh, short deadline. On success the lease is
 /// `aborted`; on failure it stays `creating` and the reconciler finishes it.
-async fn roll_back(state: &AppState, clients: &mayfly_aws::AwsClients, lease_id: &str, user: &str) {
+async fn roll_back(
+    state: &AppState,
+    clients: &mayfly_aws::AwsClients,
+    lease_id: &LeaseId,
+    user: &str,
+) {
     let deadline = Instant::now() + std::time::Duration::from_secs(30);
     match iam_user::teardown_user(
         clients.iam.as_ref(),
@@ -486,7 +491,7 @@ async fn issue_sts(
     );
     value.insert("expiration".into(), rfc3339(expires_at));
     value.insert("ttl_in_minutes".into(), minutes(&ttl));
-    value.insert("id".into(), lease_id);
+    value.insert("id".into(), lease_id.into_string());
     Ok(value)
 }
 

@@ -36,5 +36,7 @@ pub fn clients_for(state: &AppState, target: &target::Model) -> AppResult<AwsCli
         iam_endpoint: target.iam_endpoint.clone(),
         sts_endpoint: target.sts_endpoint.clone(),
     };
-    Ok(state.aws().clients((target.id, target.version), &conn))
+    Ok(state
+        .aws()
+        .clients((target.id.get(), target.version), &conn))
 }

@@ -19,7 +19,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use mayfly_aws::{iam_user, RetryPolicy};
 use mayfly_store::{
     leases::{self, LeaseMode, LeaseState},
-    now_millis, producers, targets,
+    now_millis, producers, targets, LeaseId, TargetId,
 };
 use tokio::time::Instant;
 
@@ -119,7 +119,7 @@ async fn delete_orphans(
     report: &mut ReconcileReport,
 ) -> Result<(), String> {
     // Which targets issue IAM users, and under which paths.
-    let mut paths: BTreeMap<i64, BTreeSet<String>> = BTreeMap::new();
+    let mut paths: BTreeMap<TargetId, BTreeSet<String>> = BTreeMap::new();
     for p in producers::list(state.db())
         .await
         .map_err(|e| e.to_string())?
@@ -177,7 +177,7 @@ async fn delete_orphans(
                     continue; // Not ours.
                 }
                 let owner = match tag(TAG_LEASE) {
-                    Some(id) => leases::find(state.db(), &id)
+                    Some(id) => leases::find(state.db(), &LeaseId::new(id))
                         .await
                         .map_err(|e| e.to_string())?,
                     None => None,
@@ -187,7 +187,7 @@ async fn delete_orphans(
                 }) {
                     continue;
                 }
-                tracing::warn!(user = %user.name, lease = ?owner.as_ref().map(|l| &l.id), "deleting an IAM user of this cluster that no live lease tracks");
+                tracing::warn!(user = %user.name, lease = ?owner.as_ref().map(|l| l.id.as_str()), "deleting an IAM user of this cluster that no live lease tracks");
                 match iam_user::teardown_user(clients.iam.as_ref(), &user.name, deadline, &retry)
                     .await
                 {

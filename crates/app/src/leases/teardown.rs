@@ -62,13 +62,13 @@ pub async fn teardown_claimed(
         match targets::delete_unreferenced_private(db, lease.target_id).await {
             Ok(true) => {
                 tracing::info!(
-                    target_id = lease.target_id,
+                    target_id = lease.target_id.get(),
                     "retired target deleted: its last live credential has ended"
                 )
             }
             Ok(false) => {}
             Err(e) => {
-                tracing::warn!(target_id = lease.target_id, error = %e, "could not delete a retired target; the reconciler will")
+                tracing::warn!(target_id = lease.target_id.get(), error = %e, "could not delete a retired target; the reconciler will")
             }
         }
     }

@@ -23,7 +23,7 @@
 use std::{collections::BTreeSet, time::Duration};
 
 use mayfly_aws::{AwsClients, AwsConnection, AwsError, RetryPolicy};
-use mayfly_store::{now_millis, rotation as store, targets, Millis};
+use mayfly_store::{now_millis, rotation as store, targets, Millis, TargetId};
 use tokio::time::Instant;
 
 use crate::targets::{open, seal};
@@ -79,7 +79,7 @@ impl Default for Timing {
 /// What a successful rotation did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rotated {
-    pub target_id: i64,
+    pub target_id: TargetId,
     pub target_name: String,
     pub iam_user: String,
     pub previous_access_key_id: String,
@@ -99,7 +99,7 @@ pub struct Rotated {
 #[derive(Debug, thiserror::Error)]
 pub enum RotationError {
     #[error("target {0} no longer exists")]
-    Gone(i64),
+    Gone(TargetId),
     #[error("a rotation of target {0} is already running; try again later")]
     Busy(String),
     #[error("{0}")]
@@ -160,7 +160,7 @@ impl From<RotationError> for AppError {
 /// by [`Timing::retry_after_failure`]).
 pub async fn rotate_target(
     state: &AppState,
-    target_id: i64,
+    target_id: TargetId,
     timing: &Timing,
 ) -> Result<Rotated, RotationError> {
     let db = state.db();
@@ -194,11 +194,11 @@ pub async fn rotate_target(
         }
     };
     if let Err(e) = store::release(db, target_id, me, error.as_deref(), retry_at).await {
-        tracing::warn!(target_id, error = %e, "could not release the rotation claim; it expires on its own");
+        tracing::warn!(target_id = target_id.get(), error = %e, "could not release the rotation claim; it expires on its own");
     }
     match &outcome {
         Ok(r) => tracing::info!(
-            target_id,
+            target_id = target_id.get(),
             target_name = %r.target_name,
             iam_user = %r.iam_user,
             previous_access_key_id = %r.previous_access_key_id,
@@ -206,14 +206,16 @@ pub async fn rotate_target(
             previous_key_deleted = r.previous_key_deleted,
             "admin access key rotated"
         ),
-        Err(e) => tracing::warn!(target_id, error = %e, "admin access key rotation failed"),
+        Err(e) => {
+            tracing::warn!(target_id = target_id.get(), error = %e, "admin access key rotation failed")
+        }
     }
     outcome
 }
 
 async fn rotate_claimed(
     state: &AppState,
-    target_id: i64,
+    target_id: TargetId,
     timing: &Timing,
 ) -> Result<Rotated, RotationError> {
     let db = state.db();
@@ -275,7 +277,7 @@ async fn rotate_claimed(
             Err(e) if e.is_no_such_entity() => {}
             Err(e) => return Err(RotationError::aws("deleting a left-over access key")(e)),
         }
-        tracing::info!(target_id, iam_user = %user, access_key_id = %key, "deleted a left-over access key of an interrupted rotation");
+        tracing::info!(target_id = target_id.get(), iam_user = %user, access_key_id = %key, "deleted a left-over access key of an interrupted rotation");
         stale_deleted.push(key);
     }
     if !kept.is_empty() {
@@ -309,7 +311,9 @@ async fn rotate_claimed(
     };
     // A cache key no real target uses (negative id), unique per attempt (a failed attempt's
     // clients, with its deleted key, must not be reused); the source keeps one per target.
-    let new = state.aws().clients((-row.id, attempt_id()), &new_conn);
+    let new = state
+        .aws()
+        .clients((-row.id.get(), attempt_id()), &new_conn);
     if let Err(e) = verify(&new, &identity.arn, &new_key_id, timing).await {
         discard(&old, &user, &new_key_id).await;
         return Err(e);
@@ -370,7 +374,7 @@ async fn rotate_claimed(
             Ok(()) => true,
             Err(e) if e.is_no_such_entity() => true,
             Err(e) => {
-                tracing::warn!(target_id, iam_user = %user, access_key_id = %old_key_id, error = %e, "could not delete the previous access key; the next rotation deletes it");
+                tracing::warn!(target_id = target_id.get(), iam_user = %user, access_key_id = %old_key_id, error = %e, "could not delete the previous access key; the next rotation deletes it");
                 warning = Some(format!(
                     "the new key is stored and works, but deleting the previous key {old_key_id} failed ({e}); the next rotation deletes it"
                 ));
@@ -456,7 +460,7 @@ async fn discard(clients: &AwsClients, user: &str, key_id: &str) {
 /// `except_target`, or created by a rotation still running.
 async fn keys_in_use(
     state: &AppState,
-    except_target: i64,
+    except_target: TargetId,
 ) -> Result<BTreeSet<String>, RotationError> {
     let mut in_use: BTreeSet<String> = store::pending_keys(state.db(), now_millis())
         .await?

@@ -303,7 +303,7 @@ pub async fn reseal_all(
             .await?
             {
                 counts.resealed += 1;
-                tracing::debug!(target_id = row.id, key = %ring.current_id(), "value re-sealed");
+                tracing::debug!(target_id = row.id.get(), key = %ring.current_id(), "value re-sealed");
             } else {
                 changed_meanwhile += 1;
             }
@@ -350,7 +350,7 @@ pub async fn bind_sealed_to_row_ids(
         let plain = match keys.open(&row.sealed_credentials, &legacy_aad(&row.uid)) {
             Ok(plain) => Zeroizing::new(plain),
             Err(e) => {
-                tracing::error!(target_id = row.id, target_name = %row.name, error = %e, "a target's sealed credentials open with neither this row's id nor its uid; the target fails at use");
+                tracing::error!(target_id = row.id.get(), target_name = %row.name, error = %e, "a target's sealed credentials open with neither this row's id nor its uid; the target fails at use");
                 continue;
             }
         };

@@ -6,7 +6,7 @@
 //! producer's private target (its inline credentials). Route handlers call these functions
 //! after they created or updated the target row.
 
-use mayfly_store::{rotation as store, Millis};
+use mayfly_store::{rotation as store, Millis, TargetId};
 use sea_orm::ConnectionTrait;
 
 use crate::error::{AppError, AppResult};
@@ -73,7 +73,11 @@ pub fn producer_interval(enable: Option<bool>, days: Option<i64>) -> AppResult<O
 
 /// Sets the rotation interval of target `target_id` (0 = off). The next rotation is due
 /// `days` after the last one (or from now, if it never rotated).
-pub async fn set_interval(db: &impl ConnectionTrait, target_id: i64, days: u32) -> AppResult<()> {
+pub async fn set_interval(
+    db: &impl ConnectionTrait,
+    target_id: TargetId,
+    days: u32,
+) -> AppResult<()> {
     if days > MAX_INTERVAL_DAYS {
         return Err(AppError::invalid(format!(
             "rotation interval: at most {MAX_INTERVAL_DAYS} days"
@@ -88,7 +92,7 @@ pub async fn set_interval(db: &impl ConnectionTrait, target_id: i64, days: u32) 
 }
 
 /// The schedule of target `target_id` (the default, nothing scheduled, if it is gone).
-pub async fn of_target(db: &impl ConnectionTrait, target_id: i64) -> AppResult<Schedule> {
+pub async fn of_target(db: &impl ConnectionTrait, target_id: TargetId) -> AppResult<Schedule> {
     Ok(store::find(db, target_id)
         .await?
         .map(|row| Schedule {

@@ -3,7 +3,7 @@
 //! ([`super::admin::rotate_target`]), so with several gateways on one database each due
 //! target is rotated once.
 
-use mayfly_store::{now_millis, rotation as store};
+use mayfly_store::{now_millis, rotation as store, TargetId};
 
 use super::admin::{rotate_target, Rotated, RotationError, Timing};
 use crate::state::AppState;
@@ -69,7 +69,7 @@ pub async fn run_once(state: &AppState, timing: &Timing) -> Round {
 
 /// Records a scheduled rotation in the audit trail, as the revoker does for its work (a
 /// rotation on request is recorded by the request's own audit event). Key ids only.
-async fn audit(state: &AppState, target_id: i64, outcome: &Result<Rotated, RotationError>) {
+async fn audit(state: &AppState, target_id: TargetId, outcome: &Result<Rotated, RotationError>) {
     let item = match outcome {
         Ok(r) => r.target_name.clone(),
         Err(_) => mayfly_store::targets::find_by_id(state.db(), target_id)

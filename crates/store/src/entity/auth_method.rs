@@ -1,11 +1,13 @@
 use sea_orm::entity::prelude::*;
 
+use crate::AuthMethodId;
+
 /// An API-key auth method. The access key itself is never stored, only its hash.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "auth_methods")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
-    pub id: String,
+    pub id: AuthMethodId,
     #[sea_orm(unique)]
     pub name: String,
     #[sea_orm(unique)]

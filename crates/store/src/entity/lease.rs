@@ -1,5 +1,7 @@
 use sea_orm::entity::prelude::*;
 
+use crate::{LeaseId, ProducerId, TargetId};
+
 /// Where a lease is in its life. Stored as text.
 ///
 /// ```text
@@ -109,11 +111,11 @@ impl LeaseMode {
 #[sea_orm(table_name = "leases")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
-    pub id: String,
-    pub producer_id: i64,
+    pub id: LeaseId,
+    pub producer_id: ProducerId,
     pub producer_name: String,
     /// The target whose credentials created it (and must tear it down).
-    pub target_id: i64,
+    pub target_id: TargetId,
     pub mode: LeaseMode,
     pub state: LeaseState,
     pub iam_user_name: Option<String>,

@@ -1,11 +1,13 @@
 use sea_orm::entity::prelude::*;
 
+use crate::RoleId;
+
 /// A role: a named set of rules, held by auth methods through associations.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "roles")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
-    pub id: String,
+    pub id: RoleId,
     #[sea_orm(unique)]
     pub name: String,
     pub description: String,

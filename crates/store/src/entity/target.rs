@@ -1,5 +1,7 @@
 use sea_orm::entity::prelude::*;
 
+use crate::TargetId;
+
 /// An AWS connection. `sealed_credentials` is the access key id, secret key and session token,
 /// sealed together by `mayfly-crypto` with `id` and `uid` as associated data, so a sealed value
 /// cannot be moved to another row and still open.
@@ -7,7 +9,7 @@ use sea_orm::entity::prelude::*;
 #[sea_orm(table_name = "targets")]
 pub struct Model {
     #[sea_orm(primary_key)]
-    pub id: i64,
+    pub id: TargetId,
     #[sea_orm(unique)]
     pub uid: String,
     #[sea_orm(unique)]

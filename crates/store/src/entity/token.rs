@@ -1,5 +1,7 @@
 use sea_orm::entity::prelude::*;
 
+use crate::AuthMethodId;
+
 /// A session token from `/auth`, stored as its hash.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "tokens")]
@@ -8,7 +10,7 @@ pub struct Model {
     pub id: String,
     #[sea_orm(unique)]
     pub token_hash: String,
-    pub auth_method_id: String,
+    pub auth_method_id: AuthMethodId,
     pub access_id: String,
     pub created_at: i64,
     pub expires_at: i64,
