@@ -18,6 +18,8 @@ use crate::error::{ApiError, ApiResult};
 pub struct AuditNote {
     /// The caller's access id once a token resolved (for `/auth`: the id tried).
     pub access_id: String,
+    /// The caller's login identity beyond the access id (JWT, Kubernetes, AWS IAM), if any.
+    pub identity: String,
     /// The item the request names.
     pub item: String,
     /// What a success did beyond its operation's name (`issued tmp creds ...`).
@@ -46,6 +48,7 @@ impl<'a> Call<'a> {
     ) -> ApiResult<Call<'a>> {
         let (caller, token) = authenticate(state, req, body).await?;
         audit.access_id = caller.access_id.clone();
+        audit.identity = caller.identity.clone();
         Ok(Call {
             state,
             caller,

@@ -121,6 +121,7 @@ pub async fn dispatch(
             .map(|r| r.0.clone())
             .unwrap_or_default();
         let event = NewAuditEvent {
+            identity: std::mem::take(&mut audit.identity),
             at: mayfly_store::now_millis(),
             request_id,
             access_id: audit.access_id,

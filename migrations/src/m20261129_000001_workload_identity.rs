@@ -10,6 +10,10 @@
 //!   keys) and `tokens.claims` (JSON of the claims the login kept for matching associations):
 //!   the session knows who logged in, and associations changed later apply to it at once.
 //!
+//! - `leases.created_by_identity` and `leases.created_by_claims` (JSON): who got the
+//!   credential beyond the access id, shown in tmp creds (`sub_claims`).
+//! - `audit_events.identity`: who made the request beyond the access id.
+//!
 //! One column per statement: SQLite adds one column per ALTER TABLE.
 
 // `async_trait` expands `&SchemaManager` with a hidden lifetime; naming it breaks the macro.
@@ -25,12 +29,15 @@ impl MigrationName for Migration {
     }
 }
 
-const COLUMNS: [(&str, &str); 5] = [
+const COLUMNS: [(&str, &str); 8] = [
     ("auth_methods", "settings"),
     ("role_assocs", "sub_claims"),
     ("role_assocs", "case_sensitive"),
     ("tokens", "identity"),
     ("tokens", "claims"),
+    ("leases", "created_by_identity"),
+    ("leases", "created_by_claims"),
+    ("audit_events", "identity"),
 ];
 
 #[async_trait::async_trait]

@@ -446,6 +446,9 @@ pub struct AuditEvent {
     pub status: i32,
     pub client_address: String,
     pub detail: String,
+    /// Who made the request beyond the access id: a JWT, Kubernetes or AWS IAM login's
+    /// identity (`octo-org/app-a`, `system:serviceaccount:ns:sa`, an ARN); empty for API keys.
+    pub identity: String,
 }
 
 /// `get-audit-events`.

@@ -15,8 +15,11 @@ use crate::error::AppError;
 pub struct Caller {
     pub access_id: String,
     pub auth_method_id: AuthMethodId,
-    /// Who logged in through a JWT method (its unique-identifier claim); empty for API keys.
+    /// Who logged in through a JWT, Kubernetes or AWS IAM method (its identifying claim, the
+    /// service account, the ARN); empty for API keys.
     pub identity: String,
+    /// The claims that login kept (what sub-claims match); empty for API keys.
+    pub claims: mayfly_domain::TokenClaims,
     pub rules: Vec<Rule>,
     pub audit_access: AuditAccess,
 }

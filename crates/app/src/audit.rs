@@ -358,6 +358,7 @@ mod tests {
 
     fn event(i: usize) -> NewAuditEvent {
         NewAuditEvent {
+            identity: String::new(),
             at: i as i64,
             operation: "get-dynamic-secret-value".into(),
             item: format!("/p{i}"),

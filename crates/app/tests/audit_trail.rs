@@ -15,6 +15,7 @@ fn caller(access_id: &str, audit_access: AuditAccess) -> Caller {
         access_id: access_id.into(),
         auth_method_id: mayfly_store::AuthMethodId::new(format!("am-{access_id}")),
         identity: String::new(),
+        claims: Default::default(),
         rules: Vec::new(),
         audit_access,
     }
@@ -39,6 +40,7 @@ async fn readers_see_what_their_audit_access_allows() {
         mayfly_store::audit::insert(
             state.db(),
             NewAuditEvent {
+                identity: String::new(),
                 at: 1,
                 request_id: String::new(),
                 access_id: who.into(),

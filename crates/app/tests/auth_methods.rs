@@ -24,6 +24,7 @@ fn manager(glob: &str, auth_method_id: &str) -> Caller {
         access_id: "p-manager".into(),
         auth_method_id: mayfly_store::AuthMethodId::new(auth_method_id),
         identity: String::new(),
+        claims: Default::default(),
         rules: vec![Rule {
             kind: ResourceKind::AuthMethod,
             path_glob: glob.into(),

@@ -37,6 +37,7 @@ fn caller(rules: Vec<(ResourceKind, &str, Vec<Capability>)>) -> Caller {
         access_id: "p-caller".into(),
         auth_method_id: mayfly_store::AuthMethodId::new("am-caller"),
         identity: String::new(),
+        claims: Default::default(),
         rules: rules
             .into_iter()
             .map(|(kind, glob, capabilities)| Rule {

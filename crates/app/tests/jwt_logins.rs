@@ -29,6 +29,7 @@ fn admin() -> Caller {
         access_id: "p-admin".into(),
         auth_method_id: mayfly_store::AuthMethodId::new("am-admin"),
         identity: String::new(),
+        claims: Default::default(),
         rules: [
             ResourceKind::Role,
             ResourceKind::AuthMethod,

@@ -48,6 +48,7 @@ async fn fixture() -> Fixture {
         access_id: "p-test".into(),
         auth_method_id: mayfly_store::AuthMethodId::new("am"),
         identity: String::new(),
+        claims: Default::default(),
         rules: [authz::ResourceKind::Item, authz::ResourceKind::Target]
             .into_iter()
             .map(|kind| authz::Rule {

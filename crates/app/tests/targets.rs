@@ -21,6 +21,7 @@ fn caller(capabilities: Vec<Capability>) -> Caller {
         access_id: "p-caller".into(),
         auth_method_id: mayfly_store::AuthMethodId::new("am-caller"),
         identity: String::new(),
+        claims: Default::default(),
         rules: vec![Rule {
             kind: ResourceKind::Target,
             path_glob: "/team/*".into(),

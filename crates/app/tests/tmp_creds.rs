@@ -18,6 +18,7 @@ fn reader() -> Caller {
         access_id: "p-reader".into(),
         auth_method_id: mayfly_store::AuthMethodId::new("am-reader"),
         identity: String::new(),
+        claims: Default::default(),
         rules: vec![Rule {
             kind: ResourceKind::Item,
             path_glob: "/team/*".into(),

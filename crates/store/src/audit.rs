@@ -19,6 +19,8 @@ pub struct NewAuditEvent {
     pub status: i32,
     pub client_address: String,
     pub detail: String,
+    /// The caller's login identity beyond `access_id`, or empty.
+    pub identity: String,
 }
 
 /// Inserts one event.
@@ -46,6 +48,7 @@ pub async fn insert_many(
         status: Set(e.status),
         client_address: Set(e.client_address),
         detail: Set(e.detail),
+        identity: Set(e.identity),
         ..Default::default()
     });
     audit_event::Entity::insert_many(models)

@@ -31,6 +31,9 @@ pub struct NewLease {
     pub expires_at: Millis,
     /// The AWS account that holds what the lease issued, when known at insert time.
     pub aws_account: Option<String>,
+    /// The requester's login identity and claims (JSON), or empty.
+    pub created_by_identity: String,
+    pub created_by_claims: String,
 }
 
 /// Inserts a lease only while its producer still exists with the same target, in one
@@ -71,6 +74,8 @@ pub async fn insert(
             Expr::val(0i32),
             Expr::val(0i64),
             Expr::val(new.aws_account),
+            Expr::val(new.created_by_identity),
+            Expr::val(new.created_by_claims),
         ])
         .from(producer::Entity)
         .and_where(producer::Column::Id.eq(new.producer_id))
@@ -100,6 +105,8 @@ pub async fn insert(
             lease::Column::Attempts,
             lease::Column::NextAttemptAt,
             lease::Column::AwsAccount,
+            lease::Column::CreatedByIdentity,
+            lease::Column::CreatedByClaims,
         ])
         .select_from(select)
         .map_err(|e| StoreError::Db(sea_orm::DbErr::Custom(e.to_string())))?

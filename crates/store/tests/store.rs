@@ -166,6 +166,8 @@ mod leases {
 
     fn new_lease(id: &str, mode: &str, expires_at: i64) -> NewLease {
         NewLease {
+            created_by_identity: String::new(),
+            created_by_claims: String::new(),
             id: LeaseId::new(id),
             producer_id: ProducerId::new(1),
             producer_name: "/p".into(),
@@ -371,6 +373,8 @@ mod leases {
         .await
         .unwrap();
         let lease = |id: &str, target_id: TargetId| NewLease {
+            created_by_identity: String::new(),
+            created_by_claims: String::new(),
             producer_id: p.id,
             target_id,
             ..new_lease(id, "assume_role", 50)
@@ -430,6 +434,8 @@ mod leases {
         .await
         .unwrap();
         let lease = NewLease {
+            created_by_identity: String::new(),
+            created_by_claims: String::new(),
             producer_id: p.id,
             target_id: old.id,
             ..new_lease("live", "iam_user", 50)
@@ -502,6 +508,8 @@ mod leases {
         // `leases::insert` refuses a lease without its producer.
         use sea_orm::{ActiveModelTrait, IntoActiveModel};
         let row = mayfly_store::entity::lease::Model {
+            created_by_identity: String::new(),
+            created_by_claims: String::new(),
             id: LeaseId::new("live"),
             producer_id: ProducerId::new(99),
             producer_name: "/gone".into(),

@@ -178,6 +178,7 @@ fn admin_caller() -> Caller {
         access_id: "p-test".into(),
         auth_method_id: mayfly_store::AuthMethodId::new("am"),
         identity: String::new(),
+        claims: Default::default(),
         rules: [ResourceKind::Item, ResourceKind::Target]
             .into_iter()
             .map(|kind| Rule {

@@ -86,6 +86,7 @@ pub async fn get(
                 status: r.status,
                 client_address: r.client_address,
                 detail: r.detail,
+                identity: r.identity,
             })
             .collect(),
         next_page,

@@ -48,7 +48,8 @@ fn present(l: Lease) -> response::TmpUserData {
         custom_ttl: l.custom_ttl_min.unwrap_or_default(),
         dynamic_secret_type: "aws".into(),
         encrypted_secret: String::new(),
-        sub_claims: Default::default(),
+        // The claims of the login that got the credential (JWT, Kubernetes, AWS IAM).
+        sub_claims: serde_json::from_str(&l.created_by_claims).unwrap_or_default(),
         state: l.state.as_str().to_owned(),
         mode: l.mode.as_str().to_owned(),
         expiration: rfc3339(l.expires_at),

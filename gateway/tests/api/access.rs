@@ -46,6 +46,13 @@ pub(crate) fn call(gw: &TestGateway, token: &str, path: &str, mut body: Value) -
 }
 
 /// A body for `op` that would succeed for an administrator, for the route table below.
+/// A JWKS document with the test issuer's key, base64 as `jwks-json-data` takes it.
+fn inline_jwks() -> String {
+    use base64::Engine;
+    let doc = mayfly_testkit::jwt::jwks(&[mayfly_testkit::jwt::TestKey::A]);
+    base64::engine::general_purpose::STANDARD.encode(doc.to_string())
+}
+
 fn sample_body(path: &str) -> Value {
     match path {
         "/create-aws-target" | "/target-create-aws" => {
@@ -79,6 +86,15 @@ fn sample_body(path: &str) -> Value {
             json!({"name": "/p", "tmp-creds-id": "tc-x", "new-ttl-min": 5})
         }
         "/create-auth-method" => json!({"name": "/am-new"}),
+        "/create-auth-method-oauth2" | "/auth-method-create-oauth2" => {
+            json!({"name": "/am-jwt", "jwks-json-data": inline_jwks(), "unique-identifier": "sub"})
+        }
+        "/create-auth-method-k8s" | "/auth-method-create-k8s" => {
+            json!({"name": "/am-k8s", "jwks-json-data": inline_jwks()})
+        }
+        "/create-auth-method-aws-iam" | "/auth-method-create-aws-iam" => {
+            json!({"name": "/am-aws", "bound-aws-account-id": ["123456789012"]})
+        }
         "/get-auth-method" | "/delete-auth-method" | "/reset-access-key" => {
             json!({"name": "/admin"})
         }

@@ -145,6 +145,38 @@ fn a_ci_job_with_no_mayfly_secret_gets_aws_credentials_for_its_own_repository_on
             assert_eq!(users_under(MotoServer::shared(), path).len(), 1);
             let (s, v) = get_value(gw, &token, "/app-b/s3");
             assert_eq!(s, 403, "{v}");
+            // Tmp creds and the audit trail say which repository got the credential.
+            let (s, creds) = gw.post_authed(
+                "/gateway-get-producer-tmp-creds",
+                json!({"name": "/app-a/s3"}),
+            );
+            assert_eq!(s, 200, "{creds}");
+            assert_eq!(creds[0]["access_id"], access_id.as_str(), "{creds}");
+            assert_eq!(
+                creds[0]["sub_claims"]["repository"][0], "octo-org/app-a",
+                "{creds}"
+            );
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+            loop {
+                let (s, events) = gw.post_authed(
+                    "/get-audit-events",
+                    json!({"access-id": access_id, "operation": "get-dynamic-secret-value"}),
+                );
+                assert_eq!(s, 200, "{events}");
+                let found = events["events"].as_array().unwrap().iter().any(|e| {
+                    e["identity"] == "octo-org/app-a"
+                        && e["item"] == "/app-a/s3"
+                        && e["status"] == 200
+                });
+                if found {
+                    break;
+                }
+                assert!(
+                    std::time::Instant::now() < deadline,
+                    "no audited issue with the identity: {events}"
+                );
+                std::thread::sleep(std::time::Duration::from_millis(200));
+            }
 
             // Another repository of the same issuer and audience: logs in, holds no role.
             let jwt = TestKey::A.sign(&github_claims(GITHUB, AUDIENCE, "evil-org/app-a"));
@@ -184,6 +216,19 @@ fn wrong_tokens_get_401_and_rotated_keys_are_picked_up() {
         .spawn()
         .unwrap();
     let access_id = set_up(&gw, &jwks_server);
+    // Three methods alike, so that no (access id, client) pair fails more than the throttle's
+    // free three times: the refusals are tested, not the throttle's delays.
+    let mut ids = vec![access_id.clone()];
+    for n in 2..=3 {
+        let (s, b) = gw.post_authed(
+            "/auth-method-create-oauth2",
+            json!({"name": format!("/ci/github-{n}"), "jwks-uri": jwks_server.uri(), "issuer": GITHUB,
+                   "audience": AUDIENCE, "unique-identifier": "repository"}),
+        );
+        assert_eq!(s, 200, "{b}");
+        ids.push(b["access_id"].as_str().unwrap().to_owned());
+    }
+    let mut next_id = ids.iter().cycle();
     let good = github_claims(GITHUB, AUDIENCE, "octo-org/app-a");
     let with = |f: &dyn Fn(&mut Value)| {
         let mut c = good.clone();
@@ -224,12 +269,12 @@ fn wrong_tokens_get_401_and_rotated_keys_are_picked_up() {
         ),
     ];
     for (what, jwt, says) in cases {
-        let (s, b) = login_patiently(&gw, &access_id, &jwt);
+        let (s, b) = login_patiently(&gw, next_id.next().unwrap(), &jwt);
         assert_eq!(s, 401, "{what}: {b}");
         assert!(error_of(&b).contains(says), "{what}: {b}");
         assert!(!error_of(&b).contains(&jwt), "{what}: the token is echoed");
     }
-    let (s, b) = login_patiently(&gw, &access_id, &"x".repeat(20_000));
+    let (s, b) = login_patiently(&gw, next_id.next().unwrap(), &"x".repeat(20_000));
     assert_eq!(s, 401, "{b}");
     assert!(error_of(&b).contains("larger"), "{b}");
     // The GitLab-shaped token of another issuer: refused (issuer).
@@ -238,7 +283,7 @@ fn wrong_tokens_get_401_and_rotated_keys_are_picked_up() {
         AUDIENCE,
         "octo-org/app-a",
     ));
-    assert_eq!(login_patiently(&gw, &access_id, &jwt).0, 401);
+    assert_eq!(login_patiently(&gw, next_id.next().unwrap(), &jwt).0, 401);
     // A JWT to an API key's access id: 401, the same as an unknown id.
     let (s, b) = login_patiently(&gw, gw.admin_access_id(), &TestKey::A.sign(&good));
     assert_eq!(s, 401, "{b}");

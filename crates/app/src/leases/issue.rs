@@ -227,6 +227,8 @@ async fn issue_iam_user(
             iam_user_path: Some(path.clone()),
             access_key_id: None,
             created_by: requester.caller.access_id.clone(),
+            created_by_identity: requester.caller.identity.clone(),
+            created_by_claims: claims_json(&requester.caller.claims),
             client_address: requester.client_address.clone(),
             expires_at,
             // Known once CreateUser answers (mark_active).
@@ -467,6 +469,8 @@ async fn issue_sts(
             iam_user_path: None,
             access_key_id: Some(creds.access_key_id.clone()),
             created_by: requester.caller.access_id.clone(),
+            created_by_identity: requester.caller.identity.clone(),
+            created_by_claims: claims_json(&requester.caller.claims),
             client_address: requester.client_address,
             expires_at,
             aws_account: creds.arn.as_deref().and_then(iam_user::account_of_arn),
@@ -500,6 +504,15 @@ fn lease_mode(spec: &ProducerSpec) -> AppResult<leases::LeaseMode> {
     let name = spec.mode().as_str();
     leases::LeaseMode::from_access_mode(name)
         .ok_or_else(|| AppError::internal(format!("access mode {name} has no lease mode")))
+}
+
+/// The requester's claims as a lease keeps them: JSON, or empty for none.
+fn claims_json(claims: &mayfly_domain::TokenClaims) -> String {
+    if claims.0.is_empty() {
+        String::new()
+    } else {
+        serde_json::to_string(claims).unwrap_or_default()
+    }
 }
 
 #[cfg(test)]

@@ -91,6 +91,7 @@ pub async fn teardown_claimed(
         .record(
             db,
             mayfly_store::audit::NewAuditEvent {
+                identity: String::new(),
                 at: now,
                 request_id: String::new(),
                 access_id: format!("gateway:{me}"),

@@ -100,6 +100,7 @@ async fn audit(state: &AppState, target_id: TargetId, outcome: &Result<Rotated, 
         .record(
             state.db(),
             mayfly_store::audit::NewAuditEvent {
+                identity: String::new(),
                 at: now_millis(),
                 request_id: String::new(),
                 access_id: format!("gateway:{}", state.instance_id()),

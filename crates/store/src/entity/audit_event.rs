@@ -15,6 +15,9 @@ pub struct Model {
     pub status: i32,
     pub client_address: String,
     pub detail: String,
+    /// The caller's login identity beyond `access_id` (JWT, Kubernetes, AWS); empty for API
+    /// keys and anonymous requests.
+    pub identity: String,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -137,6 +137,11 @@ pub struct Model {
     /// when it was issued. `None` for leases issued before it was recorded (or when AWS named
     /// no account).
     pub aws_account: Option<String>,
+    /// Who the credential was issued to beyond `created_by` (a JWT, Kubernetes or AWS login's
+    /// identity); empty for API keys.
+    pub created_by_identity: String,
+    /// The claims of that login (JSON of `mayfly_domain::TokenClaims`), or empty.
+    pub created_by_claims: String,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
