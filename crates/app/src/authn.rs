@@ -13,7 +13,7 @@ use secrecy::{ExposeSecret, SecretString};
 
 use crate::{
     access::{self as authz, AuditAccess, CachedCaller, Caller, Rule},
-    auth_methods::{aws_iam_settings_of, jwt_settings_of, k8s_settings_of, kind_of, sub_claims_of},
+    auth_methods::{aws_iam_settings_of, jwt_settings_of, k8s_settings_of, sub_claims_of},
     error::{AppError, AppResult},
     state::AppState,
 };
@@ -159,6 +159,62 @@ async fn issue_token(
     })
 }
 
+/// What every workload-identity login shares: the method its access id names (of one kind),
+/// refusals worded and logged alike, the method's `access-expires`, and the session it ends in.
+struct Workload<'a> {
+    state: &'a AppState,
+    access_id: &'a str,
+    kind: AuthMethodKind,
+}
+
+impl Workload<'_> {
+    /// A 401 `access denied: <why>`, logged with the access id (never the credential).
+    fn denied(&self, why: &str) -> AppError {
+        tracing::warn!(access_id = %self.access_id, kind = self.kind.as_str(), reason = why, "login refused");
+        AppError::Unauthenticated(format!("access denied: {why}"))
+    }
+
+    /// The method the access id names, if it is of this kind; `what` names the kind in the
+    /// refusal ("JWT", "Kubernetes" ...).
+    async fn method(&self, what: &str) -> AppResult<auth_method::Model> {
+        auth::find_auth_method_by_access_id(self.state.db(), self.access_id)
+            .await?
+            .filter(|m| m.method_type == self.kind.as_str())
+            .ok_or_else(|| {
+                self.denied(&format!(
+                    "unknown access-id, or it names no {what} auth method"
+                ))
+            })
+    }
+
+    /// Refuses a method past its `access-expires` (Unix seconds).
+    fn check_not_expired(&self, access_expires: Option<i64>) -> AppResult<()> {
+        if access_expires.is_some_and(|at| at.saturating_mul(1000) <= now_millis()) {
+            return Err(self.denied("the auth method's access has expired (access-expires)"));
+        }
+        Ok(())
+    }
+
+    /// The session: a token for `method` living `ttl_minutes` (the gateway's token lifetime
+    /// when unset), remembering who logged in and the claims associations match.
+    async fn open_session(
+        &self,
+        method: auth_method::Model,
+        ttl_minutes: Option<u32>,
+        identity: String,
+        claims: &TokenClaims,
+    ) -> AppResult<IssuedToken> {
+        let ttl = ttl_minutes
+            .filter(|m| *m > 0)
+            .map_or(self.state.token_ttl(), |m| {
+                std::time::Duration::from_secs(u64::from(m) * 60)
+            });
+        let kept = serde_json::to_string(claims)
+            .map_err(|e| AppError::internal(format!("cannot serialize claims: {e}")))?;
+        issue_token(self.state, method, ttl, identity, kept).await
+    }
+}
+
 /// Logs in with a JWT (`access-type` `jwt` or `oidc`): the token must verify with the JWT
 /// auth method `access_id` names (its keys, issuer, audiences, bound client ids and bound
 /// claims) and carry its unique-identifier claim. The session keeps that identity and the
@@ -169,24 +225,15 @@ pub async fn login_with_jwt(
     access_id: &str,
     token: &str,
 ) -> AppResult<IssuedToken> {
-    let denied = |why: &str| {
-        tracing::warn!(access_id = %access_id, reason = why, "JWT login refused");
-        AppError::Unauthenticated(format!("access denied: {why}"))
+    let login = Workload {
+        state,
+        access_id,
+        kind: AuthMethodKind::OAuth2,
     };
-    let method = auth::find_auth_method_by_access_id(state.db(), access_id)
-        .await?
-        .filter(|m| m.method_type == AuthMethodKind::OAuth2.as_str())
-        .ok_or_else(|| denied("unknown access-id, or it names no JWT auth method"))?;
-    kind_of(&method)?;
+    let denied = |why: &str| login.denied(why);
+    let method = login.method("JWT").await?;
     let settings = jwt_settings_of(&method)?;
-    if settings
-        .access_expires
-        .is_some_and(|at| at.saturating_mul(1000) <= now_millis())
-    {
-        return Err(denied(
-            "the auth method's access has expired (access-expires)",
-        ));
-    }
+    login.check_not_expired(settings.access_expires)?;
     let header = jwt::header(token).map_err(|r| denied(&r.0))?;
     let keys: std::sync::Arc<KeySet> = match &settings.jwks {
         JwksSource::Inline(json) => std::sync::Arc::new(
@@ -232,15 +279,9 @@ pub async fn login_with_jwt(
                 settings.unique_identifier
             ))
         })?;
-    let ttl = settings
-        .token_ttl_minutes
-        .filter(|m| *m > 0)
-        .map_or(state.token_ttl(), |m| {
-            std::time::Duration::from_secs(u64::from(m) * 60)
-        });
-    let kept = serde_json::to_string(&claims)
-        .map_err(|e| AppError::internal(format!("cannot serialize claims: {e}")))?;
-    issue_token(state, method, ttl, identity, kept).await
+    login
+        .open_session(method, settings.token_ttl_minutes, identity, &claims)
+        .await
 }
 
 /// Logs in with a Kubernetes service-account token (`access-type: k8s`): verified offline
@@ -259,14 +300,13 @@ pub async fn login_with_k8s(
     token: &str,
     config_name: Option<&str>,
 ) -> AppResult<IssuedToken> {
-    let denied = |why: &str| {
-        tracing::warn!(access_id = %access_id, reason = why, "k8s login refused");
-        AppError::Unauthenticated(format!("access denied: {why}"))
+    let login = Workload {
+        state,
+        access_id,
+        kind: AuthMethodKind::K8s,
     };
-    let method = auth::find_auth_method_by_access_id(state.db(), access_id)
-        .await?
-        .filter(|m| m.method_type == AuthMethodKind::K8s.as_str())
-        .ok_or_else(|| denied("unknown access-id, or it names no Kubernetes auth method"))?;
+    let denied = |why: &str| login.denied(why);
+    let method = login.method("Kubernetes").await?;
     if let Some(config) = config_name {
         tracing::debug!(
             k8s_auth_config = config,
@@ -274,14 +314,7 @@ pub async fn login_with_k8s(
         );
     }
     let settings = k8s_settings_of(&method)?;
-    if settings
-        .access_expires
-        .is_some_and(|at| at.saturating_mul(1000) <= now_millis())
-    {
-        return Err(denied(
-            "the auth method's access has expired (access-expires)",
-        ));
-    }
+    login.check_not_expired(settings.access_expires)?;
     let keys = KeySet::parse(&settings.jwks)
         .map_err(|e| AppError::internal(format!("stored cluster JWKS: {e}")))?;
     let bindings = Bindings {
@@ -320,15 +353,14 @@ pub async fn login_with_k8s(
         claims.insert("pod_name".to_owned(), vec![pod.clone()]);
     }
     claims.insert("sub".to_owned(), vec![identity.clone()]);
-    let kept = serde_json::to_string(&TokenClaims(claims))
-        .map_err(|e| AppError::internal(format!("cannot serialize claims: {e}")))?;
-    let ttl = settings
-        .token_ttl_minutes
-        .filter(|m| *m > 0)
-        .map_or(state.token_ttl(), |m| {
-            std::time::Duration::from_secs(u64::from(m) * 60)
-        });
-    issue_token(state, method, ttl, identity, kept).await
+    login
+        .open_session(
+            method,
+            settings.token_ttl_minutes,
+            identity,
+            &TokenClaims(claims),
+        )
+        .await
 }
 
 /// Logs in with an AWS identity (`access-type: aws_iam`): the cloud-id (a signed
@@ -342,23 +374,15 @@ pub async fn login_with_aws_iam(
     cloud_id: &str,
 ) -> AppResult<IssuedToken> {
     use mayfly_identity::aws_iam::{SignedRequest, StsError};
-    let denied = |why: &str| {
-        tracing::warn!(access_id = %access_id, reason = why, "aws_iam login refused");
-        AppError::Unauthenticated(format!("access denied: {why}"))
+    let login = Workload {
+        state,
+        access_id,
+        kind: AuthMethodKind::AwsIam,
     };
-    let method = auth::find_auth_method_by_access_id(state.db(), access_id)
-        .await?
-        .filter(|m| m.method_type == AuthMethodKind::AwsIam.as_str())
-        .ok_or_else(|| denied("unknown access-id, or it names no AWS IAM auth method"))?;
+    let denied = |why: &str| login.denied(why);
+    let method = login.method("AWS IAM").await?;
     let settings = aws_iam_settings_of(&method)?;
-    if settings
-        .access_expires
-        .is_some_and(|at| at.saturating_mul(1000) <= now_millis())
-    {
-        return Err(denied(
-            "the auth method's access has expired (access-expires)",
-        ));
-    }
+    login.check_not_expired(settings.access_expires)?;
     let request = SignedRequest::from_cloud_id(cloud_id, std::time::SystemTime::now())
         .map_err(|r| denied(&r.0))?;
     let identity = state
@@ -418,15 +442,14 @@ pub async fn login_with_aws_iam(
     if let Some(user) = &principal.user_name {
         claims.insert("user_name".to_owned(), vec![user.clone()]);
     }
-    let kept = serde_json::to_string(&TokenClaims(claims))
-        .map_err(|e| AppError::internal(format!("cannot serialize claims: {e}")))?;
-    let ttl = settings
-        .token_ttl_minutes
-        .filter(|m| *m > 0)
-        .map_or(state.token_ttl(), |m| {
-            std::time::Duration::from_secs(u64::from(m) * 60)
-        });
-    issue_token(state, method, ttl, identity.arn, kept).await
+    login
+        .open_session(
+            method,
+            settings.token_ttl_minutes,
+            identity.arn,
+            &TokenClaims(claims),
+        )
+        .await
 }
 
 /// Resolves a token to its caller, or `Unauthenticated`.
