@@ -14,7 +14,9 @@
 //! - [`call`]: one call as a handler sees it (state, caller, client address, audit note), and
 //!   reading the body into a DTO.
 //! - [`openapi`]: the OpenAPI document of the API.
-//! - [`authn`]: API-key login and resolving a token to a caller (`mayfly_app::access::Caller`).
+//! - [`authn`]: `/auth`: the login throttle, then an API key, a JWT (`jwt`/`oidc`), a
+//!   Kubernetes service-account token (`k8s`) or a signed AWS request (`aws_iam`), checked by
+//!   the core (`mayfly_app::authn`).
 //! - [`routes`]: the handlers, one module per family: Akeyless DTOs in, core calls, DTOs out.
 //! - [`error`]: [`error::ApiError`], the core's errors mapped onto HTTP statuses and
 //!   `{"error": ...}`.
