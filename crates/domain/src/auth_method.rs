@@ -300,7 +300,7 @@ mod tests {
         ] {
             assert_eq!(AuthMethodKind::parse(k.as_str()), Some(k));
         }
-        assert_eq!(AuthMethodKind::parse("aws_iam"), None);
+        assert_eq!(AuthMethodKind::parse("password"), None);
         assert!(AuthMethodKind::OAuth2.access_types().contains(&"jwt"));
     }
 
