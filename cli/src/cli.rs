@@ -17,6 +17,7 @@ Environment variables:
   MAYFLY_GATEWAY_URL  MAYFLY_TOKEN  MAYFLY_PROFILE  MAYFLY_CA_CERT  MAYFLY_INSECURE
   MAYFLY_ACCESS_ID    MAYFLY_ACCESS_KEY  (the API key; read by every command)
   MAYFLY_ACCESS_TYPE  MAYFLY_JWT  (log in with a JWT instead; see below)
+  MAYFLY_K8S_SERVICE_ACCOUNT_TOKEN  MAYFLY_K8S_AUTH_CONFIG_NAME  (or a Kubernetes token)
   MAYFLY_CONFIG_DIR   (directory of profiles.toml)
 
 Without --token / MAYFLY_TOKEN, each command first logs in with the API key (/auth) and then
@@ -26,7 +27,10 @@ CLI, and on get-audit-events --access-id filters events by caller. Elsewhere giv
 through the profile or MAYFLY_ACCESS_ID / MAYFLY_ACCESS_KEY.
 
 With MAYFLY_ACCESS_TYPE=jwt (or oidc), commands log in with MAYFLY_ACCESS_ID and the JWT in
-MAYFLY_JWT (the token or @FILE; a CI system's OIDC token) instead of the API key.
+MAYFLY_JWT (the token or @FILE; a CI system's OIDC token) instead of the API key. With k8s,
+they log in with the pod's service-account token (MAYFLY_K8S_SERVICE_ACCOUNT_TOKEN, else
+/var/run/secrets/kubernetes.io/serviceaccount/token); with aws_iam, with the machine's AWS
+credentials (AWS's default chain: environment, profile, web identity, ECS, EC2 metadata).
 
 Output is the gateway's JSON on stdout. Errors go to stderr; the exit code is 1 for a failed
 request and 2 for a usage error.";
@@ -122,11 +126,18 @@ pub enum Command {
     /// secret access key, as in the akeyless CLI.)
     Configure(ConfigureArgs),
 
-    /// Log in with an API key or a JWT (/auth) and print the token.
+    /// Log in with an API key or a workload identity (/auth) and print the token.
     ///
     /// The key comes from --access-id / --access-key, else MAYFLY_ACCESS_ID /
     /// MAYFLY_ACCESS_KEY, else the profile. With --access-type jwt (or oidc), the JWT auth
-    /// method's access id comes the same way and the token from --jwt / MAYFLY_JWT.
+    /// method's access id comes the same way and the token from --jwt / MAYFLY_JWT. With k8s,
+    /// the token is the pod's service-account token (--k8s-service-account-token, else the
+    /// file Kubernetes mounts; MAYFLY_K8S_SERVICE_ACCOUNT_TOKEN_PATH overrides that path, for
+    /// tests). With aws_iam, the CLI signs an sts:GetCallerIdentity request with the machine's
+    /// AWS credentials (AWS's default chain: AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY /
+    /// AWS_SESSION_TOKEN, the shared config and credentials files with AWS_PROFILE, web
+    /// identity, the ECS container endpoint, then the EC2 instance metadata service); the
+    /// keys never leave the machine.
     Auth(AuthArgs),
 
     #[command(flatten)]
@@ -199,7 +210,7 @@ mod tests {
         assert_eq!(args.access_type, crate::settings::AccessType::Oidc);
         assert_eq!(args.jwt.as_deref(), Some("@/run/token"));
         assert!(!format!("{args:?}").contains("/run/token"));
-        let error = Cli::try_parse_from(["mayfly", "auth", "--access-type", "k8s"]).unwrap_err();
+        let error = Cli::try_parse_from(["mayfly", "auth", "--access-type", "gcp"]).unwrap_err();
         assert_eq!(error.exit_code(), 2);
         // Empty (an exported but empty MAYFLY_ACCESS_TYPE) is the default, the API key.
         let cli = Cli::try_parse_from(["mayfly", "auth", "--access-type", ""]).unwrap();
@@ -209,6 +220,51 @@ mod tests {
         assert_eq!(args.access_type, crate::settings::AccessType::AccessKey);
         // --jwt belongs to auth only; other commands read MAYFLY_JWT.
         let error = Cli::try_parse_from(["mayfly", "list-roles", "--jwt", "x"]).unwrap_err();
+        assert_eq!(error.exit_code(), 2);
+    }
+
+    #[test]
+    fn auth_takes_a_k8s_token_and_config_name_and_aws_iam() {
+        let cli = Cli::try_parse_from([
+            "mayfly",
+            "auth",
+            "--access-type",
+            "k8s",
+            "--access-id",
+            "p-k8s",
+            "--k8s-service-account-token",
+            "eyJ.secret.sig",
+            "--k8s-auth-config-name",
+            "prod",
+        ])
+        .unwrap();
+        let Command::Auth(args) = cli.command else {
+            panic!("not auth");
+        };
+        assert_eq!(args.access_type, crate::settings::AccessType::K8s);
+        assert_eq!(args.k8s_auth_config_name.as_deref(), Some("prod"));
+        assert_eq!(
+            args.k8s_service_account_token.as_deref(),
+            Some("eyJ.secret.sig")
+        );
+        assert!(!format!("{args:?}").contains("eyJ"));
+        let cli = Cli::try_parse_from([
+            "mayfly",
+            "auth",
+            "--access-type",
+            "aws_iam",
+            "--access-id",
+            "p-aws",
+        ])
+        .unwrap();
+        let Command::Auth(args) = cli.command else {
+            panic!("not auth");
+        };
+        assert_eq!(args.access_type, crate::settings::AccessType::AwsIam);
+        // Like --jwt, the token flag belongs to auth only.
+        let error =
+            Cli::try_parse_from(["mayfly", "list-roles", "--k8s-service-account-token", "x"])
+                .unwrap_err();
         assert_eq!(error.exit_code(), 2);
     }
 

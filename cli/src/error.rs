@@ -44,6 +44,11 @@ pub enum CliError {
     #[error("invalid profile file {}: {message}", path.display())]
     ProfileFormat { path: PathBuf, message: String },
 
+    /// The machine's AWS credentials, for an `aws_iam` login, could not be obtained (the
+    /// instance metadata service or STS did not answer, a profile is broken) or used.
+    #[error("AWS credentials for --access-type aws_iam: {0}")]
+    AwsCredentials(String),
+
     /// Writing to stdout failed (for example a closed pipe).
     #[error("cannot write output: {0}")]
     Output(#[source] std::io::Error),

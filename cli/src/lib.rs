@@ -8,14 +8,17 @@
 //! - [`cli`]: the clap definition (global flags, list of commands).
 //! - [`commands`]: one request type per kind of command, the command table, `configure`/`auth`.
 //! - [`client`]: the HTTPS client (https only, extra CA, no redirects, error mapping).
-//! - [`session`]: connecting and getting a token (given, or by logging in with the API key).
+//! - [`session`]: connecting and getting a token (given, or by logging in with the API key or
+//!   a workload identity).
 //! - [`settings`]: flag > environment > profile resolution, with helpful "missing" errors.
 //! - [`profile`]: the profile file (`profiles.toml`, mode 0600).
 //! - [`input`]: `-` (stdin) and `@FILE` flag values.
 //! - [`output`]: JSON printing and the `env` / `credential-process` value formats.
 //! - [`error`]: the error type and exit codes.
 //! - [`wire`]: serde helpers where a flag's type differs from its wire type.
+//! - [`aws_iam`]: the signed sts:GetCallerIdentity of `--access-type aws_iam` logins.
 
+pub mod aws_iam;
 pub mod cli;
 pub mod client;
 pub mod commands;

@@ -6,13 +6,16 @@ use std::time::Duration;
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::aws_iam;
 use crate::cli::GlobalArgs;
 use crate::client::GatewayClient;
 use crate::error::CliError;
 use crate::input::Inputs;
-use crate::settings::{self, AccessType, Environment, LoadedProfile, Login};
+use crate::settings::{self, AccessType, Credential, Environment, LoadedProfile, Login};
 
-/// The `/auth` request body: an API key, or a JWT (what the Akeyless GitHub action sends).
+/// The `/auth` request body: an API key, a JWT (what the Akeyless GitHub action sends), a
+/// Kubernetes service-account token or a signed sts:GetCallerIdentity (what the Akeyless
+/// tools send for k8s and aws_iam).
 #[derive(Serialize)]
 struct AuthRequest<'a> {
     #[serde(rename = "access-id")]
@@ -23,22 +26,49 @@ struct AuthRequest<'a> {
     access_type: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     jwt: Option<&'a str>,
+    #[serde(
+        rename = "k8s-service-account-token",
+        skip_serializing_if = "Option::is_none"
+    )]
+    k8s_service_account_token: Option<&'a str>,
+    #[serde(
+        rename = "k8s-auth-config-name",
+        skip_serializing_if = "Option::is_none"
+    )]
+    k8s_auth_config_name: Option<&'a str>,
+    #[serde(rename = "cloud-id", skip_serializing_if = "Option::is_none")]
+    cloud_id: Option<&'a str>,
 }
 
 impl<'a> AuthRequest<'a> {
-    fn new(login: &'a Login) -> Self {
+    /// The body for `login`; `cloud_id` is the signed request of an AWS IAM login.
+    fn new(login: &'a Login, cloud_id: Option<&'a str>) -> Self {
+        let body = |access_id: &'a str, access_type: AccessType| AuthRequest {
+            access_id,
+            access_key: None,
+            access_type: access_type.wire_name(),
+            jwt: None,
+            k8s_service_account_token: None,
+            k8s_auth_config_name: None,
+            cloud_id: None,
+        };
         match login {
             Login::ApiKey(key) => AuthRequest {
-                access_id: &key.access_id,
                 access_key: Some(&key.access_key),
-                access_type: AccessType::AccessKey.wire_name(),
-                jwt: None,
+                ..body(&key.access_id, AccessType::AccessKey)
             },
             Login::Jwt(jwt) => AuthRequest {
-                access_id: &jwt.access_id,
-                access_key: None,
-                access_type: jwt.access_type.wire_name(),
                 jwt: Some(&jwt.jwt),
+                ..body(&jwt.access_id, jwt.access_type)
+            },
+            Login::K8s(k8s) => AuthRequest {
+                k8s_service_account_token: Some(&k8s.service_account_token),
+                k8s_auth_config_name: k8s.auth_config_name.as_deref(),
+                ..body(&k8s.access_id, AccessType::K8s)
+            },
+            Login::AwsIam(aws) => AuthRequest {
+                cloud_id,
+                ..body(&aws.access_id, AccessType::AwsIam)
             },
         }
     }
@@ -64,11 +94,50 @@ pub fn connect(
     GatewayClient::new(url, &tls, timeout)
 }
 
-/// Calls `/auth` and returns the whole answer.
+/// Calls `/auth` and returns the whole answer. An AWS IAM login signs its
+/// sts:GetCallerIdentity here, with the machine's AWS credentials, just before it is sent.
 pub fn authenticate(client: &GatewayClient, login: &Login) -> Result<Value, CliError> {
-    let body = serde_json::to_value(AuthRequest::new(login))
+    let cloud_id = match login {
+        Login::AwsIam(_) => Some(aws_iam::cloud_id_from_ambient_credentials()?),
+        _ => None,
+    };
+    let body = serde_json::to_value(AuthRequest::new(login, cloud_id.as_deref()))
         .map_err(|e| CliError::InvalidResponse(e.to_string()))?;
     client.post("auth", &body)
+}
+
+/// The service-account token of a Kubernetes login: `given` (from `flag`: the token, `@FILE`
+/// or `-`), else the token file Kubernetes mounts in every pod
+/// ([`Environment::k8s_token_path`]). Errors name the flag or the file, never the token.
+pub fn k8s_service_account_token(
+    inputs: &mut Inputs<'_>,
+    flag: &'static str,
+    given: Option<String>,
+    env: &Environment,
+) -> Result<String, CliError> {
+    if let Some(mut value) = given.filter(|v| !v.is_empty()) {
+        inputs.token(flag, &mut value)?;
+        return Ok(value);
+    }
+    let path = env.k8s_token_path();
+    let outside_a_pod = "outside a pod, give --k8s-service-account-token TOKEN|@FILE|- (mayfly \
+                         auth) or MAYFLY_K8S_SERVICE_ACCOUNT_TOKEN";
+    let text = std::fs::read_to_string(&path).map_err(|e| {
+        CliError::usage(format!(
+            "no service-account token given, and the pod's token file {} cannot be read ({e}); \
+             {outside_a_pod}",
+            path.display()
+        ))
+    })?;
+    let token = text.trim();
+    if token.is_empty() {
+        return Err(CliError::usage(format!(
+            "no service-account token given, and the pod's token file {} is empty; \
+             {outside_a_pod}",
+            path.display()
+        )));
+    }
+    Ok(token.to_owned())
 }
 
 /// The `token` of an `/auth` answer.
@@ -83,7 +152,9 @@ pub fn token_from_auth(answer: &Value) -> Result<String, CliError> {
 
 /// The token for an API command: `--token` / `MAYFLY_TOKEN` as given, else a fresh login
 /// with the API key from the environment or the profile, or, when `MAYFLY_ACCESS_TYPE` is
-/// `jwt` or `oidc`, with `MAYFLY_JWT` (read through `inputs` when it is `@FILE` or `-`).
+/// `jwt` or `oidc`, with `MAYFLY_JWT` (read through `inputs` when it is `@FILE` or `-`); `k8s`
+/// with `MAYFLY_K8S_SERVICE_ACCOUNT_TOKEN` or the pod's token file; `aws_iam` with the
+/// machine's AWS credentials.
 pub fn token(
     client: &GatewayClient,
     global: &GlobalArgs,
@@ -95,24 +166,34 @@ pub fn token(
         return Ok(token);
     }
     let access_type = env.access_type()?;
-    let mut jwt = env.jwt.clone();
-    if access_type != AccessType::AccessKey {
-        inputs.optional_token("MAYFLY_JWT", &mut jwt)?;
+    let mut credential = Credential {
+        access_key: env.access_key.clone(),
+        jwt: env.jwt.clone(),
+        k8s_service_account_token: None,
+        k8s_auth_config_name: env.k8s_auth_config_name.clone(),
+    };
+    match access_type {
+        AccessType::AccessKey | AccessType::AwsIam => {}
+        AccessType::Jwt | AccessType::Oidc => {
+            inputs.optional_token("MAYFLY_JWT", &mut credential.jwt)?;
+        }
+        AccessType::K8s => {
+            credential.k8s_service_account_token = Some(k8s_service_account_token(
+                inputs,
+                "MAYFLY_K8S_SERVICE_ACCOUNT_TOKEN",
+                env.k8s_service_account_token.clone(),
+                env,
+            )?);
+        }
     }
-    let login = settings::login(
-        access_type,
-        env.access_id.clone(),
-        env.access_key.clone(),
-        jwt,
-        profile,
-    )?;
+    let login = settings::login(access_type, env.access_id.clone(), credential, profile)?;
     token_from_auth(&authenticate(client, &login)?)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::settings::{ApiKey, JwtLogin};
+    use crate::settings::{ApiKey, AwsIamLogin, JwtLogin, K8sLogin};
     use serde_json::json;
 
     #[test]
@@ -129,7 +210,7 @@ mod tests {
             access_id: "p-1".into(),
             access_key: "k".into(),
         });
-        let body = serde_json::to_value(AuthRequest::new(&key)).unwrap();
+        let body = serde_json::to_value(AuthRequest::new(&key, None)).unwrap();
         assert_eq!(
             body,
             json!({"access-id": "p-1", "access-key": "k", "access-type": "access_key"})
@@ -144,10 +225,94 @@ mod tests {
                 access_id: "p-ci".into(),
                 jwt: "eyJ.x.y".into(),
             });
-            let body = serde_json::to_value(AuthRequest::new(&login)).unwrap();
+            let body = serde_json::to_value(AuthRequest::new(&login, None)).unwrap();
             assert_eq!(
                 body,
                 json!({"access-id": "p-ci", "access-type": access_type.wire_name(), "jwt": "eyJ.x.y"})
+            );
+        }
+    }
+
+    #[test]
+    fn k8s_and_aws_iam_auth_bodies_are_what_the_akeyless_tools_send() {
+        let login = Login::K8s(K8sLogin {
+            access_id: "p-k8s".into(),
+            service_account_token: "ZXlKLngueQ==".into(),
+            auth_config_name: Some("prod".into()),
+        });
+        let body = serde_json::to_value(AuthRequest::new(&login, None)).unwrap();
+        assert_eq!(
+            body,
+            json!({"access-id": "p-k8s", "access-type": "k8s",
+                   "k8s-service-account-token": "ZXlKLngueQ==", "k8s-auth-config-name": "prod"})
+        );
+        let login = Login::K8s(K8sLogin {
+            auth_config_name: None,
+            ..match login {
+                Login::K8s(k8s) => k8s,
+                _ => unreachable!(),
+            }
+        });
+        let body = serde_json::to_value(AuthRequest::new(&login, None)).unwrap();
+        assert!(body.get("k8s-auth-config-name").is_none(), "{body}");
+
+        let login = Login::AwsIam(AwsIamLogin {
+            access_id: "p-aws".into(),
+        });
+        let body = serde_json::to_value(AuthRequest::new(&login, Some("eyJzdHM="))).unwrap();
+        assert_eq!(
+            body,
+            json!({"access-id": "p-aws", "access-type": "aws_iam", "cloud-id": "eyJzdHM="})
+        );
+    }
+
+    #[test]
+    fn the_k8s_token_comes_from_the_flag_or_else_the_pods_token_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("token");
+        let env = Environment {
+            k8s_token_path: Some(file.clone().into_os_string()),
+            ..Environment::default()
+        };
+        let mut stdin: &[u8] = b"";
+        let mut inputs = Inputs::new(&mut stdin);
+        let read = |inputs: &mut Inputs<'_>, given: Option<&str>| {
+            k8s_service_account_token(inputs, "--k8s", given.map(str::to_owned), &env)
+        };
+        // Missing: a usage error naming the file, not the token.
+        let error = read(&mut inputs, None).unwrap_err();
+        assert_eq!(error.exit_code(), 2);
+        let text = error.to_string();
+        assert!(text.contains(&file.display().to_string()), "{text}");
+        assert!(text.contains("--k8s-service-account-token"), "{text}");
+        std::fs::write(&file, " \n").unwrap();
+        let error = read(&mut inputs, None).unwrap_err();
+        assert!(error.to_string().contains("is empty"), "{error}");
+        std::fs::write(&file, "eyJ.pod.sig\n").unwrap();
+        assert_eq!(read(&mut inputs, None).unwrap(), "eyJ.pod.sig");
+        // Given (an empty value counts as not given): the file is not read.
+        assert_eq!(
+            read(&mut inputs, Some("eyJ.flag.sig")).unwrap(),
+            "eyJ.flag.sig"
+        );
+        assert_eq!(read(&mut inputs, Some("")).unwrap(), "eyJ.pod.sig");
+        let other = dir.path().join("other");
+        std::fs::write(&other, "eyJ.other.sig").unwrap();
+        assert_eq!(
+            read(&mut inputs, Some(&format!("@{}", other.display()))).unwrap(),
+            "eyJ.other.sig"
+        );
+
+        // The default path itself, in its error (this machine is not a pod).
+        let default = Environment::default();
+        if !std::path::Path::new(settings::K8S_TOKEN_PATH).exists() {
+            let error =
+                k8s_service_account_token(&mut inputs, "--k8s", None, &default).unwrap_err();
+            assert!(
+                error
+                    .to_string()
+                    .contains("/var/run/secrets/kubernetes.io/serviceaccount/token"),
+                "{error}"
             );
         }
     }

@@ -6,7 +6,9 @@
 
 use std::ffi::{OsStr, OsString};
 use std::fmt;
+use std::path::PathBuf;
 
+use base64::{engine::general_purpose::STANDARD as BASE64, Engine as _};
 use clap::builder::{EnumValueParser, PossibleValue, TypedValueParser};
 use clap::ValueEnum;
 
@@ -14,6 +16,9 @@ use crate::cli::GlobalArgs;
 use crate::client::{GatewayUrl, TlsOptions};
 use crate::error::CliError;
 use crate::profile::{Profile, ProfileStore};
+
+/// Where Kubernetes mounts a pod's service-account token.
+pub const K8S_TOKEN_PATH: &str = "/var/run/secrets/kubernetes.io/serviceaccount/token";
 
 /// The environment variables that are read by hand rather than by clap: the login
 /// variables apply to every command, but the `--access-key` *flag* means something else on
@@ -26,6 +31,13 @@ pub struct Environment {
     pub access_type: Option<String>,
     /// `MAYFLY_JWT`: the token, `@FILE` or `-`.
     pub jwt: Option<String>,
+    /// `MAYFLY_K8S_SERVICE_ACCOUNT_TOKEN`: the token, `@FILE` or `-`.
+    pub k8s_service_account_token: Option<String>,
+    /// `MAYFLY_K8S_AUTH_CONFIG_NAME`.
+    pub k8s_auth_config_name: Option<String>,
+    /// `MAYFLY_K8S_SERVICE_ACCOUNT_TOKEN_PATH`: where the service-account token is read when
+    /// none is given ([`K8S_TOKEN_PATH`] when unset). Meant for tests.
+    pub k8s_token_path: Option<OsString>,
     pub config_dir: Option<OsString>,
     pub home: Option<OsString>,
 }
@@ -38,6 +50,10 @@ impl Environment {
             access_key: non_empty("MAYFLY_ACCESS_KEY"),
             access_type: non_empty("MAYFLY_ACCESS_TYPE"),
             jwt: non_empty("MAYFLY_JWT"),
+            k8s_service_account_token: non_empty("MAYFLY_K8S_SERVICE_ACCOUNT_TOKEN"),
+            k8s_auth_config_name: non_empty("MAYFLY_K8S_AUTH_CONFIG_NAME"),
+            k8s_token_path: std::env::var_os("MAYFLY_K8S_SERVICE_ACCOUNT_TOKEN_PATH")
+                .filter(|v| !v.is_empty()),
             config_dir: std::env::var_os("MAYFLY_CONFIG_DIR"),
             home: std::env::var_os("HOME"),
         }
@@ -49,10 +65,18 @@ impl Environment {
             None | Some("") => Ok(AccessType::default()),
             Some(raw) => AccessType::from_str(raw, false).map_err(|_| {
                 CliError::usage(format!(
-                    "MAYFLY_ACCESS_TYPE={raw:?} is not an access type: use access_key, jwt or oidc"
+                    "MAYFLY_ACCESS_TYPE={raw:?} is not an access type: use access_key, jwt, \
+                     oidc, k8s or aws_iam"
                 ))
             }),
         }
+    }
+
+    /// The file a Kubernetes login reads the service-account token from when none is given.
+    pub fn k8s_token_path(&self) -> PathBuf {
+        self.k8s_token_path
+            .as_ref()
+            .map_or_else(|| PathBuf::from(K8S_TOKEN_PATH), PathBuf::from)
     }
 
     pub fn profile_store(&self) -> Result<ProfileStore, CliError> {
@@ -67,6 +91,12 @@ impl fmt::Debug for Environment {
             .field("access_key", &self.access_key.as_ref().map(|_| "***"))
             .field("access_type", &self.access_type)
             .field("jwt", &self.jwt.as_ref().map(|_| "***"))
+            .field(
+                "k8s_service_account_token",
+                &self.k8s_service_account_token.as_ref().map(|_| "***"),
+            )
+            .field("k8s_auth_config_name", &self.k8s_auth_config_name)
+            .field("k8s_token_path", &self.k8s_token_path)
             .field("config_dir", &self.config_dir)
             .field("home", &self.home)
             .finish()
@@ -171,6 +201,14 @@ pub enum AccessType {
     Jwt,
     /// The same login as jwt, under the name OIDC clients use.
     Oidc,
+    /// A Kubernetes pod's service-account token: --access-id of a Kubernetes auth method and
+    /// --k8s-service-account-token (by default the pod's token file).
+    K8s,
+    /// The AWS identity the machine already has (environment, profile, web identity, ECS or
+    /// EC2 instance role): --access-id of an AWS IAM auth method; the CLI signs an
+    /// sts:GetCallerIdentity request with it, which the gateway has STS check.
+    #[value(name = "aws_iam")]
+    AwsIam,
 }
 
 impl AccessType {
@@ -180,6 +218,19 @@ impl AccessType {
             AccessType::AccessKey => "access_key",
             AccessType::Jwt => "jwt",
             AccessType::Oidc => "oidc",
+            AccessType::K8s => "k8s",
+            AccessType::AwsIam => "aws_iam",
+        }
+    }
+
+    /// The kind of auth method the access id must name, and the command that creates one
+    /// (for hints).
+    fn auth_method(self) -> (&'static str, &'static str) {
+        match self {
+            AccessType::AccessKey => ("API key", "create-auth-method"),
+            AccessType::Jwt | AccessType::Oidc => ("JWT auth method", "create-auth-method-oauth2"),
+            AccessType::K8s => ("Kubernetes auth method", "create-auth-method-k8s"),
+            AccessType::AwsIam => ("AWS IAM auth method", "create-auth-method-aws-iam"),
         }
     }
 }
@@ -231,36 +282,145 @@ impl fmt::Debug for JwtLogin {
     }
 }
 
+/// A login with a Kubernetes service-account token (`access-type` `k8s`).
+#[derive(Clone, PartialEq, Eq)]
+pub struct K8sLogin {
+    pub access_id: String,
+    /// The token as sent: base64-encoded, as the Akeyless tools send it.
+    pub service_account_token: String,
+    pub auth_config_name: Option<String>,
+}
+
+impl fmt::Debug for K8sLogin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("K8sLogin")
+            .field("access_id", &self.access_id)
+            .field("service_account_token", &"***")
+            .field("auth_config_name", &self.auth_config_name)
+            .finish()
+    }
+}
+
+/// A login with the caller's AWS identity (`access-type` `aws_iam`). The signed request (the
+/// `cloud-id`) is made when the login is sent, so that it is as fresh as it can be.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AwsIamLogin {
+    pub access_id: String,
+}
+
 /// What `/auth` is called with.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Login {
     ApiKey(ApiKey),
     Jwt(JwtLogin),
+    K8s(K8sLogin),
+    AwsIam(AwsIamLogin),
 }
 
-/// The login for `access_type`: an API key ([`api_key`]) or a JWT ([`jwt_login`]). `jwt` must
-/// already be resolved (`-` and `@FILE` read) when the type takes one; for an API key it only
-/// serves a hint when the key is missing.
+/// What was given to log in with besides the access id, already read (`-`, `@FILE` and the
+/// pod's token file resolved). Only what the access type uses is looked at.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct Credential {
+    /// The API key's secret.
+    pub access_key: Option<String>,
+    /// The JWT (for an API key login it only serves a hint when the key is missing).
+    pub jwt: Option<String>,
+    /// The Kubernetes service-account token, as read.
+    pub k8s_service_account_token: Option<String>,
+    pub k8s_auth_config_name: Option<String>,
+}
+
+impl fmt::Debug for Credential {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let hidden = |v: &Option<String>| v.as_ref().map(|_| "***");
+        f.debug_struct("Credential")
+            .field("access_key", &hidden(&self.access_key))
+            .field("jwt", &hidden(&self.jwt))
+            .field(
+                "k8s_service_account_token",
+                &hidden(&self.k8s_service_account_token),
+            )
+            .field("k8s_auth_config_name", &self.k8s_auth_config_name)
+            .finish()
+    }
+}
+
+/// The login for `access_type`: an API key ([`api_key`]), a JWT ([`jwt_login`]), a Kubernetes
+/// service-account token or the caller's AWS identity.
 pub fn login(
     access_type: AccessType,
     explicit_id: Option<String>,
-    explicit_key: Option<String>,
-    jwt: Option<String>,
+    credential: Credential,
     profile: &LoadedProfile,
 ) -> Result<Login, CliError> {
     match access_type {
-        AccessType::AccessKey => match api_key(explicit_id, explicit_key, profile) {
+        AccessType::AccessKey => match api_key(explicit_id, credential.access_key, profile) {
             Ok(key) => Ok(Login::ApiKey(key)),
-            Err(CliError::Usage(message)) if jwt.is_some() => Err(CliError::Usage(format!(
-                "{message}; a JWT was given: it is used with --access-type jwt (or \
-                 MAYFLY_ACCESS_TYPE=jwt)"
-            ))),
+            Err(CliError::Usage(message)) if credential.jwt.is_some() => {
+                Err(CliError::Usage(format!(
+                    "{message}; a JWT was given: it is used with --access-type jwt (or \
+                     MAYFLY_ACCESS_TYPE=jwt)"
+                )))
+            }
             Err(error) => Err(error),
         },
         AccessType::Jwt | AccessType::Oidc => {
-            jwt_login(access_type, explicit_id, jwt, profile).map(Login::Jwt)
+            jwt_login(access_type, explicit_id, credential.jwt, profile).map(Login::Jwt)
         }
+        AccessType::K8s => {
+            let access_id = workload_access_id(access_type, explicit_id, profile)?;
+            let token = credential
+                .k8s_service_account_token
+                .filter(|v| !v.is_empty())
+                .ok_or_else(|| {
+                    CliError::usage(
+                        "no service-account token to log in with (access type k8s): give \
+                         --k8s-service-account-token TOKEN|@FILE|- or \
+                         MAYFLY_K8S_SERVICE_ACCOUNT_TOKEN",
+                    )
+                })?;
+            Ok(Login::K8s(K8sLogin {
+                access_id,
+                service_account_token: k8s_token_for_the_wire(&token),
+                auth_config_name: credential.k8s_auth_config_name.filter(|v| !v.is_empty()),
+            }))
+        }
+        AccessType::AwsIam => Ok(Login::AwsIam(AwsIamLogin {
+            access_id: workload_access_id(access_type, explicit_id, profile)?,
+        })),
     }
+}
+
+/// The service-account token travels base64-encoded, as the Akeyless tools send it: a JWT
+/// (what the pod's token file holds) is encoded here; anything else is taken to be base64
+/// already and sent as given (base64 has no `.`, a JWT always does).
+fn k8s_token_for_the_wire(token: &str) -> String {
+    if token.contains('.') {
+        BASE64.encode(token)
+    } else {
+        token.to_owned()
+    }
+}
+
+/// The access id of a workload login (JWT, Kubernetes, AWS IAM): from `explicit_id` (flag or
+/// environment), else the profile.
+fn workload_access_id(
+    access_type: AccessType,
+    explicit_id: Option<String>,
+    profile: &LoadedProfile,
+) -> Result<String, CliError> {
+    let (kind, created_by) = access_type.auth_method();
+    explicit_id
+        .filter(|v| !v.is_empty())
+        .or_else(|| profile.get(|p| p.access_id.clone()))
+        .ok_or_else(|| {
+            CliError::usage(format!(
+                "no access id to log in with (access type {}): give the {kind}'s access id \
+                 (p-..., printed by {created_by}) with --access-id or MAYFLY_ACCESS_ID ({})",
+                access_type.wire_name(),
+                profile.describe()
+            ))
+        })
 }
 
 /// A JWT login: the access id from `explicit_id` (flag or environment), else the profile;
@@ -272,17 +432,7 @@ pub fn jwt_login(
     profile: &LoadedProfile,
 ) -> Result<JwtLogin, CliError> {
     let name = access_type.wire_name();
-    let access_id = explicit_id
-        .filter(|v| !v.is_empty())
-        .or_else(|| profile.get(|p| p.access_id.clone()))
-        .ok_or_else(|| {
-            CliError::usage(format!(
-                "no access id to log in with (access type {name}): give the JWT auth method's \
-                 access id (p-..., printed by create-auth-method-oauth2) with --access-id or \
-                 MAYFLY_ACCESS_ID ({})",
-                profile.describe()
-            ))
-        })?;
+    let access_id = workload_access_id(access_type, explicit_id, profile)?;
     let jwt = jwt.filter(|v| !v.is_empty()).ok_or_else(|| {
         CliError::usage(format!(
             "no JWT to log in with (access type {name}): pass --token or set MAYFLY_TOKEN, or \
@@ -435,7 +585,12 @@ mod tests {
             env(Some("access_key")).access_type().unwrap(),
             AccessType::AccessKey
         );
-        let error = env(Some("k8s")).access_type().unwrap_err();
+        assert_eq!(env(Some("k8s")).access_type().unwrap(), AccessType::K8s);
+        assert_eq!(
+            env(Some("aws_iam")).access_type().unwrap(),
+            AccessType::AwsIam
+        );
+        let error = env(Some("gcp")).access_type().unwrap_err();
         assert_eq!(error.exit_code(), 2);
         assert!(error.to_string().contains("MAYFLY_ACCESS_TYPE"), "{error}");
     }
@@ -477,11 +632,15 @@ mod tests {
 
     #[test]
     fn a_missing_api_key_with_a_jwt_given_hints_at_the_access_type() {
+        let with_jwt = |access_key: Option<&str>| Credential {
+            access_key: access_key.map(str::to_owned),
+            jwt: Some("eyJ.x.y".into()),
+            ..Credential::default()
+        };
         let error = login(
             AccessType::AccessKey,
             Some("p-1".into()),
-            None,
-            Some("eyJ.x.y".into()),
+            with_jwt(None),
             &LoadedProfile::default(),
         )
         .unwrap_err();
@@ -492,12 +651,112 @@ mod tests {
         let key = login(
             AccessType::AccessKey,
             Some("p-1".into()),
-            Some("k".into()),
-            Some("eyJ.x.y".into()),
+            with_jwt(Some("k")),
             &LoadedProfile::default(),
         )
         .unwrap();
         assert!(matches!(key, Login::ApiKey(ApiKey { .. })));
+    }
+
+    #[test]
+    fn k8s_logins_send_the_token_base64_and_never_show_it() {
+        let profile = with_profile(Profile {
+            access_id: Some("p-profile".into()),
+            ..Profile::default()
+        });
+        let credential = |token: Option<&str>, config: Option<&str>| Credential {
+            k8s_service_account_token: token.map(str::to_owned),
+            k8s_auth_config_name: config.map(str::to_owned),
+            ..Credential::default()
+        };
+        let Login::K8s(k8s) = login(
+            AccessType::K8s,
+            None,
+            credential(
+                Some("eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln"),
+                Some("prod"),
+            ),
+            &profile,
+        )
+        .unwrap() else {
+            panic!("not a k8s login");
+        };
+        assert_eq!(k8s.access_id, "p-profile");
+        assert_eq!(
+            k8s.service_account_token,
+            BASE64.encode("eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln")
+        );
+        assert_eq!(k8s.auth_config_name.as_deref(), Some("prod"));
+        assert!(!format!("{k8s:?}").contains("ZXlK"), "{k8s:?}");
+        // Already base64 (what the Akeyless docs tell users to pass): sent as given.
+        let encoded = BASE64.encode("eyJ.x.y");
+        let Login::K8s(k8s) = login(
+            AccessType::K8s,
+            Some("p-env".into()),
+            credential(Some(&encoded), Some("")),
+            &profile,
+        )
+        .unwrap() else {
+            panic!("not a k8s login");
+        };
+        assert_eq!(k8s.access_id, "p-env");
+        assert_eq!(k8s.service_account_token, encoded);
+        assert_eq!(k8s.auth_config_name, None);
+        let error = login(AccessType::K8s, None, credential(None, None), &profile).unwrap_err();
+        assert!(
+            error.to_string().contains("no service-account token"),
+            "{error}"
+        );
+        let error = login(
+            AccessType::K8s,
+            None,
+            credential(Some("eyJ.x.y"), None),
+            &LoadedProfile::default(),
+        )
+        .unwrap_err();
+        let text = error.to_string();
+        assert!(text.contains("Kubernetes auth method"), "{text}");
+        assert!(text.contains("create-auth-method-k8s"), "{text}");
+        assert!(!text.contains("eyJ"), "{text}");
+        let hidden = format!("{:?}", credential(Some("eyJ.x.y"), None));
+        assert!(!hidden.contains("eyJ"), "{hidden}");
+    }
+
+    #[test]
+    fn aws_iam_logins_need_only_the_access_id() {
+        let login_of = |id: Option<&str>, profile: &LoadedProfile| {
+            login(
+                AccessType::AwsIam,
+                id.map(str::to_owned),
+                Credential::default(),
+                profile,
+            )
+        };
+        assert_eq!(
+            login_of(Some("p-aws"), &LoadedProfile::default()).unwrap(),
+            Login::AwsIam(AwsIamLogin {
+                access_id: "p-aws".into()
+            })
+        );
+        let error = login_of(None, &LoadedProfile::default()).unwrap_err();
+        assert_eq!(error.exit_code(), 2);
+        assert!(
+            error.to_string().contains("create-auth-method-aws-iam"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn the_k8s_token_path_defaults_to_the_pods_token_file() {
+        assert_eq!(
+            Environment::default().k8s_token_path(),
+            PathBuf::from("/var/run/secrets/kubernetes.io/serviceaccount/token")
+        );
+        let env = Environment {
+            k8s_token_path: Some("/tmp/token".into()),
+            ..Environment::default()
+        };
+        assert_eq!(env.k8s_token_path(), PathBuf::from("/tmp/token"));
     }
 
     #[test]

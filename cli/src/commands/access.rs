@@ -1,6 +1,6 @@
-//! Access control and the audit trail: auth methods (API keys and JWT methods), roles, their
-//! rules and associations (with sub-claims for JWT methods), token revocation and
-//! `get-audit-events`.
+//! Access control and the audit trail: auth methods (API keys, JWT, Kubernetes and AWS IAM
+//! methods), roles, their rules and associations (with sub-claims for workload-identity
+//! methods), token revocation and `get-audit-events`.
 //!
 //! Values such as capabilities, rule types and audit access are passed through unchecked:
 //! the gateway validates them and its 400 names the field and the accepted values, so the
@@ -137,6 +137,191 @@ impl ApiRequest for AuthMethodOAuth2CreateArgs {
         Ok(())
     }
 }
+
+/// `create-auth-method-k8s`, `auth-method-create-k8s`: a Kubernetes auth method. Pods log in
+/// with their service-account token (`mayfly auth --access-type k8s`), verified offline
+/// against the cluster's keys. Prints {"access_id": ...}.
+#[derive(Debug, Clone, Args, Serialize)]
+#[serde(rename_all = "kebab-case")]
+#[command(
+    after_help = "Example (the cluster's keys from `kubectl get --raw /openid/v1/jwks > jwks.json`, its
+issuer from `kubectl get --raw /.well-known/openid-configuration`):
+  mayfly create-auth-method-k8s --name /k8s/prod --jwks-json-data @jwks.json \\
+    --k8s-issuer https://kubernetes.default.svc.cluster.local --audience mayfly \\
+    --bound-namespaces team-a --force-sub-claims
+  mayfly assoc-role-am --role-name /k8s/team-a --am-name /k8s/prod \\
+    --sub-claims service_account_name=deployer
+In the pod: mayfly auth --access-type k8s --access-id p-..."
+)]
+pub struct AuthMethodK8sCreateArgs {
+    /// Auth method name, e.g. /k8s/prod.
+    #[arg(short = 'n', long)]
+    pub name: String,
+
+    /// Free-text description.
+    #[arg(long)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+
+    #[command(flatten)]
+    #[serde(flatten)]
+    pub delete_protection: DeleteProtection,
+
+    /// Mayfly extension: the cluster's service-account signing keys (`kubectl get --raw
+    /// /openid/v1/jwks`): the JWKS JSON base64-encoded, or @FILE holding the JWKS JSON
+    /// (base64-encoded here before it is sent).
+    #[arg(long, value_name = "BASE64|@FILE")]
+    pub jwks_json_data: String,
+
+    /// Mayfly extension: the iss every token must carry, the cluster's service-account issuer
+    /// (e.g. https://kubernetes.default.svc.cluster.local).
+    #[arg(long, value_name = "URL")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub k8s_issuer: Option<String>,
+
+    /// The aud tokens must be for (comma-separated for several), e.g. mayfly for projected
+    /// service-account tokens requested with that audience.
+    #[arg(long)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub audience: Option<String>,
+
+    /// Namespaces whose service accounts may log in (repeatable or comma-separated, `*`
+    /// globs) [default: any].
+    #[arg(long, value_name = "NAMESPACE", value_delimiter = ',')]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub bound_namespaces: Vec<String>,
+
+    /// Service-account names that may log in (repeatable or comma-separated, `*` globs)
+    /// [default: any].
+    #[arg(long, value_name = "NAME", value_delimiter = ',')]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub bound_sa_names: Vec<String>,
+
+    /// Pod names that may log in (repeatable or comma-separated, `*` globs; needs tokens
+    /// bound to a pod) [default: any].
+    #[arg(long, value_name = "NAME", value_delimiter = ',')]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub bound_pod_names: Vec<String>,
+
+    /// Refuse role associations without --sub-claims (on namespace, service_account_name,
+    /// pod_name or sub).
+    #[arg(long, bool_flag())]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub force_sub_claims: Option<WireBool>,
+
+    /// Accepted for akeyless compatibility (sent as the string "true"/"false"); Mayfly keeps
+    /// no key pair for the method: it verifies against --jwks-json-data.
+    #[arg(long, bool_flag())]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gen_key: Option<BoolString>,
+
+    /// Lifetime of the tokens a login gets, in minutes [gateway default: its token lifetime].
+    #[arg(long, value_name = "MINUTES")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub jwt_ttl: Option<u32>,
+
+    /// Unix time after which the method accepts no login (0: never) [gateway default: 0].
+    #[arg(long, value_name = "UNIX_TIME")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub access_expires: Option<u64>,
+}
+
+impl ApiRequest for AuthMethodK8sCreateArgs {
+    fn resolve_inputs(&mut self, inputs: &mut Inputs<'_>) -> Result<(), CliError> {
+        let mut data = Some(std::mem::take(&mut self.jwks_json_data));
+        inputs.file_reference("--jwks-json-data", &mut data)?;
+        self.jwks_json_data = jwks_for_the_wire(data.as_deref().unwrap_or_default());
+        Ok(())
+    }
+}
+
+/// `create-auth-method-aws-iam`, `auth-method-create-aws-iam`: an AWS IAM auth method.
+/// Anything running with AWS credentials logs in with a signed sts:GetCallerIdentity
+/// (`mayfly auth --access-type aws_iam`), which the gateway has STS check. Prints
+/// {"access_id": ...}.
+#[derive(Debug, Clone, Args, Serialize)]
+#[serde(rename_all = "kebab-case")]
+#[command(
+    after_help = "Example (a role's sessions, e.g. EC2 instances or CI runners with that role):
+  mayfly create-auth-method-aws-iam --name /aws/ci --bound-aws-account-id 123456789012 \\
+    --bound-role-name ci-deployer
+On the machine: mayfly auth --access-type aws_iam --access-id p-..."
+)]
+pub struct AuthMethodAwsIamCreateArgs {
+    /// Auth method name, e.g. /aws/ci.
+    #[arg(short = 'n', long)]
+    pub name: String,
+
+    /// Free-text description.
+    #[arg(long)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+
+    #[command(flatten)]
+    #[serde(flatten)]
+    pub delete_protection: DeleteProtection,
+
+    /// AWS accounts whose principals may log in (repeatable or comma-separated).
+    #[arg(
+        long,
+        value_name = "ACCOUNT_ID",
+        value_delimiter = ',',
+        required = true
+    )]
+    pub bound_aws_account_id: Vec<String>,
+
+    /// ARNs that may log in (repeatable or comma-separated, `*` globs), e.g.
+    /// arn:aws:iam::123456789012:user/deployer or
+    /// arn:aws:sts::123456789012:assumed-role/ci-deployer/*.
+    #[arg(long, value_name = "ARN", value_delimiter = ',')]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub bound_arn: Vec<String>,
+
+    /// Roles whose sessions may log in (repeatable or comma-separated).
+    #[arg(long, value_name = "NAME", value_delimiter = ',')]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub bound_role_name: Vec<String>,
+
+    /// IAM users who may log in (repeatable or comma-separated).
+    #[arg(long, value_name = "NAME", value_delimiter = ',')]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub bound_user_name: Vec<String>,
+
+    /// Unique ids (AROA...) of roles whose sessions may log in (repeatable or
+    /// comma-separated).
+    #[arg(long, value_name = "ID", value_delimiter = ',')]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub bound_role_id: Vec<String>,
+
+    /// Unique ids (AIDA...) of IAM users who may log in (repeatable or comma-separated).
+    #[arg(long, value_name = "ID", value_delimiter = ',')]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub bound_user_id: Vec<String>,
+
+    /// The STS endpoint the gateway checks logins with [gateway default:
+    /// https://sts.amazonaws.com; others only as MAYFLY_ALLOWED_ENDPOINTS allows].
+    #[arg(long, value_name = "URL")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sts_url: Option<String>,
+
+    /// Refuse role associations without --sub-claims (on account, arn, role_name, user_name
+    /// or user_id).
+    #[arg(long, bool_flag())]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub force_sub_claims: Option<WireBool>,
+
+    /// Lifetime of the tokens a login gets, in minutes [gateway default: its token lifetime].
+    #[arg(long, value_name = "MINUTES")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub jwt_ttl: Option<u32>,
+
+    /// Unix time after which the method accepts no login (0: never) [gateway default: 0].
+    #[arg(long, value_name = "UNIX_TIME")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub access_expires: Option<u64>,
+}
+
+impl ApiRequest for AuthMethodAwsIamCreateArgs {}
 
 /// `jwks-json-data` travels base64-encoded: a JWKS JSON document (from @FILE, or given
 /// inline) is encoded here; anything else is taken to be base64 already and sent as given.

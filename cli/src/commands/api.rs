@@ -9,9 +9,10 @@ use clap::Subcommand;
 use serde_json::Value;
 
 use super::access::{
-    AccessListArgs, AssocRoleAmArgs, AuditEventsArgs, AuthMethodCreateArgs, AuthMethodNameArgs,
-    AuthMethodOAuth2CreateArgs, AuthMethodUpdateArgs, DeleteAssocArgs, RevokeTokenArgs,
-    RoleCreateArgs, RoleNameArgs, RoleRuleDeleteArgs, RoleRuleSetArgs,
+    AccessListArgs, AssocRoleAmArgs, AuditEventsArgs, AuthMethodAwsIamCreateArgs,
+    AuthMethodCreateArgs, AuthMethodK8sCreateArgs, AuthMethodNameArgs, AuthMethodOAuth2CreateArgs,
+    AuthMethodUpdateArgs, DeleteAssocArgs, RevokeTokenArgs, RoleCreateArgs, RoleNameArgs,
+    RoleRuleDeleteArgs, RoleRuleSetArgs,
 };
 use super::items::ListItemsArgs;
 use super::producers::{NoArgs, ProducerCreateArgs, ProducerUpdateArgs, SecretNameArgs};
@@ -145,6 +146,16 @@ api_commands! {
     CreateAuthMethodOauth2(AuthMethodOAuth2CreateArgs) => "create-auth-method-oauth2",
     /// Create a JWT auth method (newer name of create-auth-method-oauth2).
     AuthMethodCreateOauth2(AuthMethodOAuth2CreateArgs) => "auth-method-create-oauth2",
+    /// Create a Kubernetes auth method: pods log in with their service-account token (mayfly
+    /// auth --access-type k8s), verified against the cluster's keys. Prints {"access_id": ...}.
+    CreateAuthMethodK8s(AuthMethodK8sCreateArgs) => "create-auth-method-k8s",
+    /// Create a Kubernetes auth method (newer name of create-auth-method-k8s).
+    AuthMethodCreateK8s(AuthMethodK8sCreateArgs) => "auth-method-create-k8s",
+    /// Create an AWS IAM auth method: anything with AWS credentials logs in with a signed
+    /// sts:GetCallerIdentity (mayfly auth --access-type aws_iam). Prints {"access_id": ...}.
+    CreateAuthMethodAwsIam(AuthMethodAwsIamCreateArgs) => "create-auth-method-aws-iam",
+    /// Create an AWS IAM auth method (newer name of create-auth-method-aws-iam).
+    AuthMethodCreateAwsIam(AuthMethodAwsIamCreateArgs) => "auth-method-create-aws-iam",
     /// Show an auth method and the roles it holds (never its key).
     GetAuthMethod(AuthMethodNameArgs) => "get-auth-method",
     /// List the auth methods the caller may list.
@@ -950,6 +961,163 @@ mod tests {
                 "{given}"
             );
         }
+    }
+
+    #[test]
+    fn k8s_method_flags_map_to_wire_names() {
+        let jwks = r#"{"keys":[]}"#;
+        for command in ["create-auth-method-k8s", "auth-method-create-k8s"] {
+            let mut parsed = parse(&[
+                command,
+                "--name",
+                "/k8s/prod",
+                "--description",
+                "prod cluster",
+                "--delete-protection",
+                "false",
+                "--jwks-json-data",
+                jwks,
+                "--k8s-issuer",
+                "https://kubernetes.default.svc.cluster.local",
+                "--audience",
+                "mayfly",
+                "--bound-namespaces",
+                "team-a,team-b",
+                "--bound-namespaces",
+                "ops-*",
+                "--bound-sa-names",
+                "deployer",
+                "--bound-pod-names",
+                "web-*",
+                "--force-sub-claims",
+                "--gen-key",
+                "false",
+                "--jwt-ttl",
+                "30",
+                "--access-expires",
+                "0",
+            ]);
+            assert_eq!(parsed.path(), command);
+            let mut stdin: &[u8] = b"";
+            parsed
+                .request_mut()
+                .resolve_inputs(&mut Inputs::new(&mut stdin))
+                .unwrap();
+            assert_eq!(
+                parsed.body().unwrap(),
+                json!({
+                    "name": "/k8s/prod",
+                    "description": "prod cluster",
+                    "delete_protection": "false",
+                    "jwks-json-data": "eyJrZXlzIjpbXX0=",
+                    "k8s-issuer": "https://kubernetes.default.svc.cluster.local",
+                    "audience": "mayfly",
+                    "bound-namespaces": ["team-a", "team-b", "ops-*"],
+                    "bound-sa-names": ["deployer"],
+                    "bound-pod-names": ["web-*"],
+                    "force-sub-claims": true,
+                    "gen-key": "false",
+                    "jwt-ttl": 30,
+                    "access-expires": 0,
+                })
+            );
+        }
+        // The cluster's keys are required (Mayfly verifies offline), given as @FILE or base64.
+        let error = Harness::try_parse_from(["mayfly", "create-auth-method-k8s", "-n", "/k8s/x"])
+            .unwrap_err();
+        assert_eq!(error.exit_code(), 2);
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("jwks.json");
+        std::fs::write(&file, format!("{jwks}\n")).unwrap();
+        for given in [format!("@{}", file.display()), "eyJrZXlzIjpbXX0=".into()] {
+            let mut parsed = parse(&[
+                "create-auth-method-k8s",
+                "-n",
+                "/k8s/x",
+                "--jwks-json-data",
+                &given,
+            ]);
+            let mut stdin: &[u8] = b"";
+            parsed
+                .request_mut()
+                .resolve_inputs(&mut Inputs::new(&mut stdin))
+                .unwrap();
+            assert_eq!(
+                parsed.body().unwrap(),
+                json!({"name": "/k8s/x", "jwks-json-data": "eyJrZXlzIjpbXX0="}),
+                "{given}"
+            );
+        }
+    }
+
+    #[test]
+    fn aws_iam_method_flags_map_to_wire_names() {
+        for command in ["create-auth-method-aws-iam", "auth-method-create-aws-iam"] {
+            assert_eq!(
+                body(&[
+                    command,
+                    "--name",
+                    "/aws/ci",
+                    "--description",
+                    "CI runners",
+                    "--delete-protection",
+                    "--bound-aws-account-id",
+                    "123456789012,210987654321",
+                    "--bound-arn",
+                    "arn:aws:iam::123456789012:user/deployer",
+                    "--bound-arn",
+                    "arn:aws:sts::123456789012:assumed-role/ci/*",
+                    "--bound-role-name",
+                    "ci",
+                    "--bound-user-name",
+                    "deployer",
+                    "--bound-role-id",
+                    "AROAEXAMPLE",
+                    "--bound-user-id",
+                    "AIDAEXAMPLE",
+                    "--sts-url",
+                    "https://sts.us-east-1.amazonaws.com",
+                    "--force-sub-claims",
+                    "--jwt-ttl",
+                    "15",
+                    "--access-expires",
+                    "1900000000",
+                ]),
+                json!({
+                    "name": "/aws/ci",
+                    "description": "CI runners",
+                    "delete_protection": "true",
+                    "bound-aws-account-id": ["123456789012", "210987654321"],
+                    "bound-arn": [
+                        "arn:aws:iam::123456789012:user/deployer",
+                        "arn:aws:sts::123456789012:assumed-role/ci/*",
+                    ],
+                    "bound-role-name": ["ci"],
+                    "bound-user-name": ["deployer"],
+                    "bound-role-id": ["AROAEXAMPLE"],
+                    "bound-user-id": ["AIDAEXAMPLE"],
+                    "sts-url": "https://sts.us-east-1.amazonaws.com",
+                    "force-sub-claims": true,
+                    "jwt-ttl": 15,
+                    "access-expires": 1_900_000_000,
+                })
+            );
+        }
+        assert_eq!(
+            body(&[
+                "auth-method-create-aws-iam",
+                "-n",
+                "/aws/x",
+                "--bound-aws-account-id",
+                "123456789012",
+            ]),
+            json!({"name": "/aws/x", "bound-aws-account-id": ["123456789012"]})
+        );
+        // The account is required, as in the akeyless CLI.
+        let error =
+            Harness::try_parse_from(["mayfly", "create-auth-method-aws-iam", "-n", "/aws/x"])
+                .unwrap_err();
+        assert_eq!(error.exit_code(), 2);
     }
 
     #[test]

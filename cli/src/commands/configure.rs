@@ -3,7 +3,9 @@
 //! Only these two have `--access-id` / `--access-key` (also `MAYFLY_ACCESS_ID` /
 //! `MAYFLY_ACCESS_KEY`): on target commands `--access-key` is the AWS secret access key, as in
 //! the akeyless CLI, so the API key cannot be a global flag. `auth` can also log in with a
-//! JWT instead (`--access-type jwt|oidc --jwt ...`, also `MAYFLY_ACCESS_TYPE` / `MAYFLY_JWT`).
+//! JWT instead (`--access-type jwt|oidc --jwt ...`, also `MAYFLY_ACCESS_TYPE` / `MAYFLY_JWT`),
+//! a Kubernetes service-account token (`--access-type k8s`, by default the pod's token file)
+//! or the machine's AWS identity (`--access-type aws_iam`).
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -18,7 +20,7 @@ use crate::input::Inputs;
 use crate::output;
 use crate::profile::Profile;
 use crate::session;
-use crate::settings::{self, AccessType, AccessTypeParser, Environment, LoadedProfile};
+use crate::settings::{self, AccessType, AccessTypeParser, Credential, Environment, LoadedProfile};
 use crate::Io;
 
 /// The API key flags.
@@ -64,15 +66,21 @@ pub struct ConfigureArgs {
 
 /// `mayfly auth` (its help text is on [`crate::cli::Command::Auth`]).
 #[derive(Clone, Args)]
-#[command(
-    after_help = "Example (a CI job's OIDC token):\n  mayfly auth --access-type jwt --access-id p-... --jwt @token.jwt"
-)]
+#[command(after_help = "Examples:
+  a CI job's OIDC token:
+    mayfly auth --access-type jwt --access-id p-... --jwt @token.jwt
+  a Kubernetes pod (reads /var/run/secrets/kubernetes.io/serviceaccount/token):
+    mayfly auth --access-type k8s --access-id p-...
+  an EC2 instance, ECS task, Lambda or EKS pod with an IAM role, or any AWS credentials:
+    mayfly auth --access-type aws_iam --access-id p-...")]
 pub struct AuthArgs {
     #[command(flatten)]
     pub key: ApiKeyArgs,
 
-    /// How to log in: access_key (--access-id and --access-key), or jwt / oidc (--access-id of
-    /// a JWT auth method and --jwt).
+    /// How to log in: access_key (--access-id and --access-key); jwt / oidc (--access-id of a
+    /// JWT auth method and --jwt); k8s (--access-id of a Kubernetes auth method, and the pod's
+    /// service-account token); aws_iam (--access-id of an AWS IAM auth method, and the
+    /// machine's AWS credentials).
     #[arg(
         long,
         env = "MAYFLY_ACCESS_TYPE",
@@ -92,6 +100,27 @@ pub struct AuthArgs {
         value_name = "JWT|@FILE|-"
     )]
     pub jwt: Option<String>,
+
+    /// The service-account token for --access-type k8s: the token (or its base64), @FILE, or
+    /// "-" to read it from stdin. Without it, the token file Kubernetes mounts in every pod is
+    /// read: /var/run/secrets/kubernetes.io/serviceaccount/token. The token is never printed.
+    #[arg(
+        long,
+        env = "MAYFLY_K8S_SERVICE_ACCOUNT_TOKEN",
+        hide_env_values = true,
+        value_name = "TOKEN|@FILE|-"
+    )]
+    pub k8s_service_account_token: Option<String>,
+
+    /// For --access-type k8s: the gateway's Kubernetes auth config to verify the token with
+    /// (Mayfly's gateway keeps none and verifies with the auth method's cluster keys).
+    #[arg(
+        long,
+        env = "MAYFLY_K8S_AUTH_CONFIG_NAME",
+        hide_env_values = true,
+        value_name = "NAME"
+    )]
+    pub k8s_auth_config_name: Option<String>,
 }
 
 impl fmt::Debug for AuthArgs {
@@ -100,6 +129,11 @@ impl fmt::Debug for AuthArgs {
             .field("key", &self.key)
             .field("access_type", &self.access_type)
             .field("jwt", &self.jwt.as_ref().map(|_| "***"))
+            .field(
+                "k8s_service_account_token",
+                &self.k8s_service_account_token.as_ref().map(|_| "***"),
+            )
+            .field("k8s_auth_config_name", &self.k8s_auth_config_name)
             .finish()
     }
 }
@@ -177,21 +211,43 @@ pub fn auth(
     let AuthArgs {
         key: ApiKeyArgs {
             access_id,
-            mut access_key,
+            access_key,
         },
         access_type,
         jwt,
+        k8s_service_account_token,
+        k8s_auth_config_name,
     } = args;
-    // Empty counts as not given, as for the other settings (an exported but empty MAYFLY_JWT).
-    let mut jwt = jwt.filter(|v| !v.is_empty());
+    let mut credential = Credential {
+        access_key,
+        // Empty counts as not given, as for the other settings (an exported but empty
+        // MAYFLY_JWT).
+        jwt: jwt.filter(|v| !v.is_empty()),
+        k8s_service_account_token: None,
+        k8s_auth_config_name,
+    };
     // Only the credential the access type uses is read (stdin feeds one flag).
     let mut inputs = Inputs::new(&mut *io.stdin);
     match access_type {
-        AccessType::AccessKey => inputs.optional_secret("--access-key", &mut access_key)?,
-        AccessType::Jwt | AccessType::Oidc => inputs.optional_token("--jwt", &mut jwt)?,
+        AccessType::AccessKey => {
+            inputs.optional_secret("--access-key", &mut credential.access_key)?;
+        }
+        AccessType::Jwt | AccessType::Oidc => {
+            inputs.optional_token("--jwt", &mut credential.jwt)?
+        }
+        AccessType::K8s => {
+            credential.k8s_service_account_token = Some(session::k8s_service_account_token(
+                &mut inputs,
+                "--k8s-service-account-token",
+                k8s_service_account_token,
+                env,
+            )?);
+        }
+        // The AWS credentials are read when the login is sent.
+        AccessType::AwsIam => {}
     }
     let profile = LoadedProfile::load(&global.profile, env)?;
-    let login = settings::login(access_type, access_id, access_key, jwt, &profile)?;
+    let login = settings::login(access_type, access_id, credential, &profile)?;
     let client = session::connect(global, &profile, DEFAULT_HTTP_TIMEOUT, &mut *io.stderr)?;
     let answer = session::authenticate(&client, &login)?;
     output::print_json(&answer, &mut *io.stdout)
@@ -328,6 +384,8 @@ MFowETEPMA0GA1UEAwwGdGVzdGNhMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE
             },
             access_type: AccessType::Jwt,
             jwt: jwt.map(str::to_owned),
+            k8s_service_account_token: Some("-".into()),
+            k8s_auth_config_name: None,
         };
         // The JWT is read from stdin (--access-key "-" is not); the login then needs a
         // gateway URL, so the JWT was accepted.
@@ -348,6 +406,36 @@ MFowETEPMA0GA1UEAwwGdGVzdGNhMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE
         let (error, left) = run_auth(key_args, &env, b"the-key\n");
         assert!(error.to_string().contains("no gateway URL"), "{error}");
         assert!(left.is_empty());
+
+        // With k8s, stdin goes to --k8s-service-account-token.
+        let k8s_args = |token: Option<&str>| AuthArgs {
+            access_type: AccessType::K8s,
+            k8s_service_account_token: token.map(str::to_owned),
+            ..jwt_args(Some("-"))
+        };
+        let (error, left) = run_auth(k8s_args(Some("-")), &env, b"eyJ.pod.sig\n");
+        assert!(error.to_string().contains("no gateway URL"), "{error}");
+        assert!(left.is_empty());
+        // Without the flag, the pod's token file (here, one that is missing).
+        let missing = dir.path().join("no-token");
+        let k8s_env = Environment {
+            k8s_token_path: Some(missing.clone().into_os_string()),
+            ..env_for(dir.path())
+        };
+        let (error, _) = run_auth(k8s_args(None), &k8s_env, b"");
+        assert_eq!(error.exit_code(), 2);
+        assert!(
+            error.to_string().contains(&missing.display().to_string()),
+            "{error}"
+        );
+        // aws_iam reads no stdin and needs no credential to get as far as the gateway URL.
+        let aws_args = AuthArgs {
+            access_type: AccessType::AwsIam,
+            ..k8s_args(Some("-"))
+        };
+        let (error, left) = run_auth(aws_args, &env, b"unread");
+        assert!(error.to_string().contains("no gateway URL"), "{error}");
+        assert_eq!(left, b"unread");
     }
 
     #[test]

@@ -113,3 +113,52 @@ pub fn create_role(moto: &MotoServer, name: &str, inline_policy: &str) -> String
     .expect("put role policy");
     role.role().map(|r| r.arn().to_owned()).expect("role arn")
 }
+
+/// The account moto's admin belongs to.
+pub fn account_id(moto: &MotoServer) -> String {
+    let (id, secret) = moto.admin();
+    let arn = caller_arn(moto, &id, &secret, None).expect("moto accepts its admin");
+    arn.split(':')
+        .nth(4)
+        .expect("an ARN names its account")
+        .to_owned()
+}
+
+/// Creates IAM user `name` (no policy: GetCallerIdentity needs none) with an access key;
+/// returns the key id and secret.
+pub fn create_user_with_key(moto: &MotoServer, name: &str) -> (String, String) {
+    let (id, secret) = moto.admin();
+    let _guard = runtime().enter();
+    let sdk = factory().iam(&connection(moto, &id, &secret, None));
+    let iam = sdk.sdk_client();
+    block_on(iam.create_user().user_name(name).send()).expect("create user");
+    let created =
+        block_on(iam.create_access_key().user_name(name).send()).expect("create access key");
+    let key = created.access_key().expect("an access key");
+    (
+        key.access_key_id().to_owned(),
+        key.secret_access_key().to_owned(),
+    )
+}
+
+/// Temporary credentials (key id, secret, session token) of a session of role `role_arn`,
+/// assumed by moto's admin.
+pub fn assume_role(moto: &MotoServer, role_arn: &str, session: &str) -> (String, String, String) {
+    let (id, secret) = moto.admin();
+    let _guard = runtime().enter();
+    let sdk = factory().sts(&connection(moto, &id, &secret, None));
+    let assumed = block_on(
+        sdk.sdk_client()
+            .assume_role()
+            .role_arn(role_arn)
+            .role_session_name(session)
+            .send(),
+    )
+    .expect("assume role");
+    let credentials = assumed.credentials().expect("credentials");
+    (
+        credentials.access_key_id().to_owned(),
+        credentials.secret_access_key().to_owned(),
+        credentials.session_token().to_owned(),
+    )
+}

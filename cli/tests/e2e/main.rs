@@ -7,4 +7,5 @@ mod errors;
 mod helpers;
 mod issuance;
 mod lifecycle;
+mod pod_and_aws_identity;
 mod workload_identity;

@@ -335,7 +335,7 @@ fn refused_and_incomplete_jwt_logins_never_print_the_token() {
     job.run(&["auth", "--access-id", &access_id, "--jwt", &jwt], &jwt)
         .assert_failed(2, "--access-type jwt");
     let mut command = job.command();
-    command.env("MAYFLY_ACCESS_TYPE", "k8s");
+    command.env("MAYFLY_ACCESS_TYPE", "gcp");
     checked(cli.run_with(command, &["list-roles"], None), &jwt)
         .assert_failed(2, "MAYFLY_ACCESS_TYPE");
 
