@@ -427,7 +427,7 @@ operations! {
         effect: Configure,
         doc: ACCESS, "Create a JWT (OAuth2/OIDC) auth method: workloads log in with the identity token they already have (access-type jwt), verified against the issuer's keys",
         request: ac::CreateAuthMethodOAuth2,
-        response: ac::CreateAuthMethodOAuth2Output,
+        response: ac::CreatedAuthMethodId,
         errors: [409],
         handler: |cx, req| access::create_auth_method_oauth2(cx.state, &cx.caller, req),
     }
@@ -436,7 +436,7 @@ operations! {
         effect: Configure,
         doc: ACCESS, "Create a Kubernetes auth method: pods log in with their service-account token (access-type k8s), verified offline against the cluster's keys",
         request: ac::CreateAuthMethodK8s,
-        response: ac::CreateAuthMethodOAuth2Output,
+        response: ac::CreatedAuthMethodId,
         errors: [409],
         handler: |cx, req| access::create_auth_method_k8s(cx.state, &cx.caller, req),
     }
@@ -445,7 +445,7 @@ operations! {
         effect: Configure,
         doc: ACCESS, "Create an AWS IAM auth method: workloads log in with a signed sts:GetCallerIdentity (access-type aws_iam), which the gateway sends to STS",
         request: ac::CreateAuthMethodAwsIam,
-        response: ac::CreateAuthMethodOAuth2Output,
+        response: ac::CreatedAuthMethodId,
         errors: [409],
         handler: |cx, req| access::create_auth_method_aws_iam(cx.state, &cx.caller, req),
     }

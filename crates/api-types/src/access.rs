@@ -241,10 +241,11 @@ pub struct KubernetesAccessRules {
     pub force_sub_claims: bool,
 }
 
-/// `create-auth-method-oauth2`: the access id that logins name.
+/// `create-auth-method-oauth2`, `-k8s`, `-aws-iam` (both generations): the access id that
+/// logins name. These methods hold no secret, so nothing else is shown.
 #[derive(Debug, Clone, Serialize, ToSchema)]
-#[schema(as = access::CreateAuthMethodOAuth2Output)]
-pub struct CreateAuthMethodOAuth2Output {
+#[schema(as = access::CreatedAuthMethodId)]
+pub struct CreatedAuthMethodId {
     pub access_id: String,
 }
 

@@ -127,7 +127,7 @@ pub async fn create_auth_method_oauth2(
     state: &AppState,
     caller: &Caller,
     req: dto::CreateAuthMethodOAuth2,
-) -> ApiResult<dto::CreateAuthMethodOAuth2Output> {
+) -> ApiResult<dto::CreatedAuthMethodId> {
     let name = parse_name("name", &req.name, "auth method")?;
     let description = check_description(req.description.as_ref())?;
     let jwks = match (given(&req.jwks_uri), given(&req.jwks_json_data)) {
@@ -174,7 +174,7 @@ pub async fn create_auth_method_oauth2(
         },
     )
     .await?;
-    Ok(dto::CreateAuthMethodOAuth2Output { access_id })
+    Ok(dto::CreatedAuthMethodId { access_id })
 }
 
 /// `create-auth-method-k8s`: every field checked here; the keys are checked by the core.
@@ -182,7 +182,7 @@ pub async fn create_auth_method_k8s(
     state: &AppState,
     caller: &Caller,
     req: dto::CreateAuthMethodK8s,
-) -> ApiResult<dto::CreateAuthMethodOAuth2Output> {
+) -> ApiResult<dto::CreatedAuthMethodId> {
     let name = parse_name("name", &req.name, "auth method")?;
     let description = check_description(req.description.as_ref())?;
     let jwks = match given(&req.jwks_json_data) {
@@ -215,7 +215,7 @@ pub async fn create_auth_method_k8s(
         },
     )
     .await?;
-    Ok(dto::CreateAuthMethodOAuth2Output { access_id })
+    Ok(dto::CreatedAuthMethodId { access_id })
 }
 
 /// `create-auth-method-aws-iam`: every field checked here; the sts-url by the core.
@@ -223,7 +223,7 @@ pub async fn create_auth_method_aws_iam(
     state: &AppState,
     caller: &Caller,
     req: dto::CreateAuthMethodAwsIam,
-) -> ApiResult<dto::CreateAuthMethodOAuth2Output> {
+) -> ApiResult<dto::CreatedAuthMethodId> {
     let name = parse_name("name", &req.name, "auth method")?;
     let description = check_description(req.description.as_ref())?;
     let settings = AwsIamSettings {
@@ -251,7 +251,7 @@ pub async fn create_auth_method_aws_iam(
         },
     )
     .await?;
-    Ok(dto::CreateAuthMethodOAuth2Output { access_id })
+    Ok(dto::CreatedAuthMethodId { access_id })
 }
 
 /// `jwks-json-data`: base64 of a JWKS JSON document.
