@@ -244,22 +244,12 @@ impl JwksCache {
         }
     }
 
-    /// Checks that `uri` may be fetched and holds usable keys, and caches them (creating a
-    /// method: a typo is reported at once, not at the first login).
+    /// Checks that `uri` may be fetched and holds usable keys (creating a method: a typo is
+    /// reported at once, not at the first login); returns how many. Nothing is cached: a
+    /// caller who may create methods could otherwise fill the cache with documents of URLs no
+    /// method ends up using. The first login fetches again.
     pub async fn probe(&self, uri: &str) -> Result<usize, JwksError> {
-        let keys = self.fetcher.fetch_jwks(uri).await?;
-        let count = keys.len();
-        let slot = {
-            let mut slots = self.slots.lock().unwrap_or_else(|p| p.into_inner());
-            slots.entry(uri.to_owned()).or_default().clone()
-        };
-        let mut slot = slot.lock().await;
-        let now = Instant::now();
-        slot.keys = Some(Arc::new(keys));
-        slot.fetched_at = Some(now);
-        slot.attempted_at = Some(now);
-        slot.failure = None;
-        Ok(count)
+        Ok(self.fetcher.fetch_jwks(uri).await?.len())
     }
 }
 
