@@ -38,32 +38,22 @@ pub struct CreatedApiKey {
     pub access_key: SecretString,
 }
 
-/// A new JWT (OAuth2/OIDC) auth method, checked by the front door.
+/// A new auth method that holds no secret, checked by the front door: its name and common
+/// settings, and `S`, what its kind verifies logins with.
 #[derive(Debug)]
-pub struct NewJwtMethod {
+pub struct NewMethod<S> {
     pub name: ItemName,
     pub description: String,
     pub delete_protection: bool,
-    pub settings: JwtSettings,
+    pub settings: S,
 }
 
-/// A new Kubernetes auth method, checked by the front door.
-#[derive(Debug)]
-pub struct NewK8sMethod {
-    pub name: ItemName,
-    pub description: String,
-    pub delete_protection: bool,
-    pub settings: K8sSettings,
-}
-
-/// A new AWS IAM auth method, checked by the front door.
-#[derive(Debug)]
-pub struct NewAwsIamMethod {
-    pub name: ItemName,
-    pub description: String,
-    pub delete_protection: bool,
-    pub settings: AwsIamSettings,
-}
+/// A new JWT (OAuth2/OIDC) auth method.
+pub type NewJwtMethod = NewMethod<JwtSettings>;
+/// A new Kubernetes auth method.
+pub type NewK8sMethod = NewMethod<K8sSettings>;
+/// A new AWS IAM auth method.
+pub type NewAwsIamMethod = NewMethod<AwsIamSettings>;
 
 /// A role an auth method holds, through one association.
 #[derive(Debug, Clone)]

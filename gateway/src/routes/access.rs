@@ -128,52 +128,34 @@ pub async fn create_auth_method_oauth2(
     caller: &Caller,
     req: dto::CreateAuthMethodOAuth2,
 ) -> ApiResult<dto::CreatedAuthMethodId> {
-    let name = parse_name("name", &req.name, "auth method")?;
-    let description = check_description(req.description.as_ref())?;
-    let jwks = match (given(&req.jwks_uri), given(&req.jwks_json_data)) {
-        (Some(_), Some(_)) => {
-            return Err(ApiError::bad_request(
-                "jwks-uri and jwks-json-data: give one of them, not both",
-            ))
-        }
-        (Some(uri), None) => JwksSource::Uri(uri.to_owned()),
-        (None, Some(data)) => JwksSource::Inline(decode_jwks(data)?),
-        (None, None) => {
-            return Err(ApiError::bad_request(
-                "jwks-uri: required: where the issuer publishes its keys (e.g. https://token.actions.githubusercontent.com/.well-known/jwks), or give them inline with jwks-json-data",
-            ))
-        }
-    };
-    let bound_claims = SubClaims::parse(
-        "bound-claims",
-        &req.bound_claims.clone().unwrap_or_default(),
-        true,
-    )
-    .map_err(ApiError::bad_request)?;
-    let token_ttl_minutes = parse_jwt_ttl(req.jwt_ttl)?;
-    let access_expires = parse_access_expires(req.access_expires)?;
-    let settings = JwtSettings {
-        jwks,
-        issuer: given(&req.issuer).map(str::to_owned),
-        audiences: clean_list(req.audience),
-        unique_identifier: given(&req.unique_identifier).unwrap_or_default().to_owned(),
-        bound_client_ids: clean_list(req.bound_client_ids),
-        bound_claims,
-        force_sub_claims: req.force_sub_claims.unwrap_or(false),
-        token_ttl_minutes,
-        access_expires,
-    };
-    let access_id = auth_methods::create_jwt(
-        state,
-        caller,
-        auth_methods::NewJwtMethod {
-            name,
-            description,
-            delete_protection: req.delete_protection.unwrap_or(false),
-            settings,
+    let new = new_method(
+        &req.name,
+        req.description.as_ref(),
+        req.delete_protection,
+        || {
+            let jwks = jwks_source(&req.jwks_uri, &req.jwks_json_data)?;
+            let bound_claims = SubClaims::parse(
+                "bound-claims",
+                &req.bound_claims.clone().unwrap_or_default(),
+                true,
+            )
+            .map_err(ApiError::bad_request)?;
+            let token_ttl_minutes = parse_jwt_ttl(req.jwt_ttl)?;
+            let access_expires = parse_access_expires(req.access_expires)?;
+            Ok(JwtSettings {
+                jwks,
+                issuer: given(&req.issuer).map(str::to_owned),
+                audiences: clean_list(req.audience),
+                unique_identifier: given(&req.unique_identifier).unwrap_or_default().to_owned(),
+                bound_client_ids: clean_list(req.bound_client_ids),
+                bound_claims,
+                force_sub_claims: req.force_sub_claims.unwrap_or(false),
+                token_ttl_minutes,
+                access_expires,
+            })
         },
-    )
-    .await?;
+    )?;
+    let access_id = auth_methods::create_jwt(state, caller, new).await?;
     Ok(dto::CreatedAuthMethodId { access_id })
 }
 
@@ -183,38 +165,33 @@ pub async fn create_auth_method_k8s(
     caller: &Caller,
     req: dto::CreateAuthMethodK8s,
 ) -> ApiResult<dto::CreatedAuthMethodId> {
-    let name = parse_name("name", &req.name, "auth method")?;
-    let description = check_description(req.description.as_ref())?;
-    let jwks = match given(&req.jwks_json_data) {
-        Some(data) => decode_jwks(data)?,
-        None => {
-            return Err(ApiError::bad_request(
-                "jwks-json-data: required: the cluster's service-account signing keys (kubectl get --raw /openid/v1/jwks), base64-encoded; Mayfly verifies service-account tokens offline and keeps no TokenReview credential",
-            ))
-        }
-    };
-    let settings = K8sSettings {
-        jwks,
-        issuer: given(&req.k8s_issuer).map(str::to_owned),
-        audiences: clean_list(req.audience),
-        bound_namespaces: clean_list(req.bound_namespaces),
-        bound_sa_names: clean_list(req.bound_sa_names),
-        bound_pod_names: clean_list(req.bound_pod_names),
-        force_sub_claims: req.force_sub_claims.unwrap_or(false),
-        token_ttl_minutes: parse_jwt_ttl(req.jwt_ttl)?,
-        access_expires: parse_access_expires(req.access_expires)?,
-    };
-    let access_id = auth_methods::create_k8s(
-        state,
-        caller,
-        auth_methods::NewK8sMethod {
-            name,
-            description,
-            delete_protection: req.delete_protection.unwrap_or(false),
-            settings,
+    let new = new_method(
+        &req.name,
+        req.description.as_ref(),
+        req.delete_protection,
+        || {
+            let jwks = match given(&req.jwks_json_data) {
+            Some(data) => decode_jwks(data)?,
+            None => {
+                return Err(ApiError::bad_request(
+                    "jwks-json-data: required: the cluster's service-account signing keys (kubectl get --raw /openid/v1/jwks), base64-encoded; Mayfly verifies service-account tokens offline and keeps no TokenReview credential",
+                ))
+            }
+        };
+            Ok(K8sSettings {
+                jwks,
+                issuer: given(&req.k8s_issuer).map(str::to_owned),
+                audiences: clean_list(req.audience),
+                bound_namespaces: clean_list(req.bound_namespaces),
+                bound_sa_names: clean_list(req.bound_sa_names),
+                bound_pod_names: clean_list(req.bound_pod_names),
+                force_sub_claims: req.force_sub_claims.unwrap_or(false),
+                token_ttl_minutes: parse_jwt_ttl(req.jwt_ttl)?,
+                access_expires: parse_access_expires(req.access_expires)?,
+            })
         },
-    )
-    .await?;
+    )?;
+    let access_id = auth_methods::create_k8s(state, caller, new).await?;
     Ok(dto::CreatedAuthMethodId { access_id })
 }
 
@@ -224,34 +201,59 @@ pub async fn create_auth_method_aws_iam(
     caller: &Caller,
     req: dto::CreateAuthMethodAwsIam,
 ) -> ApiResult<dto::CreatedAuthMethodId> {
-    let name = parse_name("name", &req.name, "auth method")?;
-    let description = check_description(req.description.as_ref())?;
-    let settings = AwsIamSettings {
-        bound_account_ids: clean_list(req.bound_aws_account_id),
-        bound_arns: clean_list(req.bound_arn),
-        bound_role_names: clean_list(req.bound_role_name),
-        bound_user_names: clean_list(req.bound_user_name),
-        bound_role_ids: clean_list(req.bound_role_id),
-        bound_user_ids: clean_list(req.bound_user_id),
-        sts_url: given(&req.sts_url)
-            .unwrap_or(mayfly_domain::auth_method::DEFAULT_STS_URL)
-            .to_owned(),
-        force_sub_claims: req.force_sub_claims.unwrap_or(false),
-        token_ttl_minutes: parse_jwt_ttl(req.jwt_ttl)?,
-        access_expires: parse_access_expires(req.access_expires)?,
-    };
-    let access_id = auth_methods::create_aws_iam(
-        state,
-        caller,
-        auth_methods::NewAwsIamMethod {
-            name,
-            description,
-            delete_protection: req.delete_protection.unwrap_or(false),
-            settings,
+    let new = new_method(
+        &req.name,
+        req.description.as_ref(),
+        req.delete_protection,
+        || {
+            Ok(AwsIamSettings {
+                bound_account_ids: clean_list(req.bound_aws_account_id),
+                bound_arns: clean_list(req.bound_arn),
+                bound_role_names: clean_list(req.bound_role_name),
+                bound_user_names: clean_list(req.bound_user_name),
+                bound_role_ids: clean_list(req.bound_role_id),
+                bound_user_ids: clean_list(req.bound_user_id),
+                sts_url: given(&req.sts_url)
+                    .unwrap_or(mayfly_domain::auth_method::DEFAULT_STS_URL)
+                    .to_owned(),
+                force_sub_claims: req.force_sub_claims.unwrap_or(false),
+                token_ttl_minutes: parse_jwt_ttl(req.jwt_ttl)?,
+                access_expires: parse_access_expires(req.access_expires)?,
+            })
         },
-    )
-    .await?;
+    )?;
+    let access_id = auth_methods::create_aws_iam(state, caller, new).await?;
     Ok(dto::CreatedAuthMethodId { access_id })
+}
+
+/// The name, description and delete protection every auth method creation takes, checked in
+/// that order before the kind's own `settings`.
+fn new_method<S>(
+    name: &Option<String>,
+    description: Option<&String>,
+    delete_protection: Option<bool>,
+    settings: impl FnOnce() -> ApiResult<S>,
+) -> ApiResult<auth_methods::NewMethod<S>> {
+    Ok(auth_methods::NewMethod {
+        name: parse_name("name", name, "auth method")?,
+        description: check_description(description)?,
+        delete_protection: delete_protection.unwrap_or(false),
+        settings: settings()?,
+    })
+}
+
+/// Where a JWT method's keys come from: `jwks-uri` or `jwks-json-data`, exactly one.
+fn jwks_source(uri: &Option<String>, data: &Option<String>) -> ApiResult<JwksSource> {
+    match (given(uri), given(data)) {
+        (Some(_), Some(_)) => Err(ApiError::bad_request(
+            "jwks-uri and jwks-json-data: give one of them, not both",
+        )),
+        (Some(uri), None) => Ok(JwksSource::Uri(uri.to_owned())),
+        (None, Some(data)) => Ok(JwksSource::Inline(decode_jwks(data)?)),
+        (None, None) => Err(ApiError::bad_request(
+            "jwks-uri: required: where the issuer publishes its keys (e.g. https://token.actions.githubusercontent.com/.well-known/jwks), or give them inline with jwks-json-data",
+        )),
+    }
 }
 
 /// `jwks-json-data`: base64 of a JWKS JSON document.
