@@ -18,8 +18,9 @@ pub struct Caller {
     /// Who logged in through a JWT, Kubernetes or AWS IAM method (its identifying claim, the
     /// service account, the ARN); empty for API keys.
     pub identity: String,
-    /// The claims that login kept (what sub-claims match); empty for API keys.
-    pub claims: mayfly_domain::TokenClaims,
+    /// The claims that login kept (recorded with the credentials it gets); empty for API
+    /// keys. Shared: a caller is cloned from the cache on every request.
+    pub claims: std::sync::Arc<mayfly_domain::TokenClaims>,
     pub rules: Vec<Rule>,
     pub audit_access: AuditAccess,
 }

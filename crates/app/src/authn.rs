@@ -492,7 +492,7 @@ pub async fn resolve(state: &AppState, token: Option<&str>) -> AppResult<Caller>
                     access_id: found.access_id,
                     auth_method_id: found.auth_method_id,
                     identity: found.identity,
-                    claims,
+                    claims: std::sync::Arc::new(claims),
                 },
             }))
         })
