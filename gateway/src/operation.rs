@@ -21,7 +21,7 @@
 //! case-insensitively, at the root and under `/api/v2/`, as the Akeyless gateway does.
 
 use actix_web::{HttpRequest, HttpResponse};
-use mayfly_api_types::{access as ac, request as rq, response as rs};
+use mayfly_api_types::{access as ac, k8s_auth_config as kc, request as rq, response as rs};
 use mayfly_app::leases::issue::{self, Requester};
 
 use crate::{
@@ -32,7 +32,10 @@ use crate::{
         array_of, json, string_map, Access, OperationDoc, ACCESS, AUDIT, AUTH, CREDENTIALS, ITEMS,
         PRODUCERS, TARGETS,
     },
-    routes::{access, audit_events, items, producers, rotation, targets, tmp_creds, values},
+    routes::{
+        access, audit_events, items, k8s_auth_config, producers, rotation, targets, tmp_creds,
+        values,
+    },
 };
 
 /// What an operation does, which decides how it is audited and what it invalidates.
@@ -434,7 +437,7 @@ operations! {
     AuthMethodCreateK8s {
         paths: ["create-auth-method-k8s", "auth-method-create-k8s"],
         effect: Configure,
-        doc: ACCESS, "Create a Kubernetes auth method: pods log in with their service-account token (access-type k8s), verified offline against the cluster's keys",
+        doc: ACCESS, "Create a Kubernetes auth method: pods log in with their service-account token (access-type k8s), verified offline against the cluster's keys or through a k8s auth config",
         request: ac::CreateAuthMethodK8s,
         response: ac::CreatedAuthMethodId,
         errors: [409],
@@ -448,6 +451,46 @@ operations! {
         response: ac::CreatedAuthMethodId,
         errors: [409],
         handler: |cx, req| access::create_auth_method_aws_iam(cx.state, &cx.caller, req),
+    }
+    K8sAuthConfigCreate {
+        paths: ["gateway-create-k8s-auth-config"],
+        effect: Configure,
+        doc: ACCESS, "Create a k8s auth config: the cluster a Kubernetes auth method's logins are verified with, online by TokenReview (or offline with the cluster's JWKS). Needs update on the auth method",
+        request: kc::K8sAuthConfigInput,
+        response: kc::K8sAuthConfigOutput,
+        errors: [404, 409],
+        handler: |cx, req| k8s_auth_config::create(cx.state, &cx.caller, req),
+    }
+    K8sAuthConfigGet {
+        paths: ["gateway-get-k8s-auth-config"],
+        effect: Read,
+        doc: ACCESS, "Get a k8s auth config (never its token reviewer JWT). Needs read on its auth method",
+        request: rq::Named,
+        response: kc::K8sAuthConfig,
+        errors: [404],
+        handler: |cx, req| k8s_auth_config::get(cx.state, &cx.caller, req),
+    }
+    K8sAuthConfigUpdate {
+        paths: ["gateway-update-k8s-auth-config"],
+        effect: Configure,
+        doc: ACCESS, "Change a k8s auth config; fields left out keep their value, and a new k8s-host or k8s-ca-cert needs the token reviewer JWT again. Needs update on its auth method (and on the new one when access-id changes)",
+        request: kc::K8sAuthConfigInput,
+        response: kc::K8sAuthConfigOutput,
+        errors: [404, 409],
+        handler: |cx, req| async {
+            let (out, detail) = k8s_auth_config::update(cx.state, &cx.caller, req).await?;
+            cx.audit.detail = detail;
+            Ok(out)
+        },
+    }
+    K8sAuthConfigDelete {
+        paths: ["gateway-delete-k8s-auth-config"],
+        effect: Configure,
+        doc: ACCESS, "Delete a k8s auth config. Needs update on its auth method",
+        request: rq::Named,
+        response: kc::K8sAuthConfigOutput,
+        errors: [404],
+        handler: |cx, req| k8s_auth_config::delete(cx.state, &cx.caller, req),
     }
     AuthMethodGet {
         paths: ["get-auth-method"],

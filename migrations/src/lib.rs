@@ -15,6 +15,7 @@ mod m20261121_000003_access_control;
 mod m20261121_000004_rotation;
 mod m20261128_000001_lease_accounts;
 mod m20261129_000001_workload_identity;
+mod m20261129_000002_k8s_auth_configs;
 
 /// Every migration, oldest first.
 pub struct Migrator;
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261121_000004_rotation::Migration),
             Box::new(m20261128_000001_lease_accounts::Migration),
             Box::new(m20261129_000001_workload_identity::Migration),
+            Box::new(m20261129_000002_k8s_auth_configs::Migration),
         ]
     }
 }

@@ -236,9 +236,11 @@ pub struct KubernetesAccessRules {
     pub bound_service_account_names: Vec<String>,
     pub bound_pod_names: Vec<String>,
     pub issuer: String,
-    /// Base64 of the cluster's JWKS document.
+    /// Base64 of the cluster's JWKS document; empty: logins go through a k8s auth config.
     pub jwks_json_data: String,
     pub force_sub_claims: bool,
+    /// Mayfly extension: the names of the method's k8s auth configs.
+    pub k8s_auth_configs: Vec<String>,
 }
 
 /// `create-auth-method-oauth2`, `-k8s`, `-aws-iam` (both generations): the access id that

@@ -9,6 +9,7 @@
 //!   (`"true"` versus `true`, `"20"` versus `20`).
 
 pub mod access;
+pub mod k8s_auth_config;
 pub mod lenient;
 pub mod request;
 pub mod response;

@@ -1,4 +1,4 @@
-//! Auth methods (API keys): creating, reading, listing, deleting, replacing a key and
+//! Auth methods (API keys and workload identities): creating, reading, listing, deleting, replacing a key and
 //! changing settings, each authorized on the method's name.
 //!
 //! A new or replaced access key is returned once, as a secret, and stored only as a hash.
@@ -75,6 +75,8 @@ pub struct AuthMethodView {
     pub k8s: Option<K8sSettings>,
     /// An AWS IAM method's settings.
     pub aws_iam: Option<AwsIamSettings>,
+    /// A Kubernetes method's k8s auth configs, by name.
+    pub k8s_configs: Vec<String>,
     pub roles: Vec<HeldRole>,
 }
 
@@ -177,10 +179,17 @@ async fn view(state: &AppState, method: auth_method::Model) -> AppResult<AuthMet
         }
     }
     let kind = kind_of(&method)?;
-    let (mut jwt, mut k8s, mut aws_iam) = (None, None, None);
+    let (mut jwt, mut k8s, mut aws_iam, mut k8s_configs) = (None, None, None, Vec::new());
     match kind {
         AuthMethodKind::OAuth2 => jwt = Some(jwt_settings_of(&method)?),
-        AuthMethodKind::K8s => k8s = Some(k8s_settings_of(&method)?),
+        AuthMethodKind::K8s => {
+            k8s = Some(k8s_settings_of(&method)?);
+            k8s_configs = mayfly_store::k8s_configs::of_auth_method(state.db(), &method.id)
+                .await?
+                .into_iter()
+                .map(|c| c.name)
+                .collect();
+        }
         AuthMethodKind::AwsIam => aws_iam = Some(aws_iam_settings_of(&method)?),
         AuthMethodKind::ApiKey => {}
     }
@@ -190,6 +199,7 @@ async fn view(state: &AppState, method: auth_method::Model) -> AppResult<AuthMet
         jwt,
         k8s,
         aws_iam,
+        k8s_configs,
         roles,
     })
 }
@@ -257,14 +267,16 @@ pub async fn create_jwt(state: &AppState, caller: &Caller, new: NewJwtMethod) ->
 }
 
 /// Creates a Kubernetes auth method (`create` on its name): tokens are verified offline
-/// against the cluster's keys, which must hold a usable public key. Returns the access id.
+/// against the cluster's keys, which must hold a usable public key when given, or through a
+/// k8s auth config ([`crate::k8s_configs`]) created next. Returns the access id.
 pub async fn create_k8s(state: &AppState, caller: &Caller, new: NewK8sMethod) -> AppResult<String> {
     can(caller, Capability::Create, &new.name)?;
     new.settings
         .check()
         .map_err(|problems| AppError::invalid(problems.join("; ")))?;
-    KeySet::parse(&new.settings.jwks)
-        .map_err(|why| AppError::invalid(format!("jwks-json-data: {why}")))?;
+    if let Some(jwks) = &new.settings.jwks {
+        KeySet::parse(jwks).map_err(|why| AppError::invalid(format!("jwks-json-data: {why}")))?;
+    }
     let settings = serde_json::to_string(&new.settings)
         .map_err(|e| AppError::internal(format!("cannot serialize k8s settings: {e}")))?;
     insert_method(

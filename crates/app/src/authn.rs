@@ -284,16 +284,21 @@ pub async fn login_with_jwt(
         .await
 }
 
-/// Logs in with a Kubernetes service-account token (`access-type: k8s`): verified offline
-/// against the Kubernetes auth method's cluster keys (issuer and audiences when bound; `exp`
-/// required, so legacy never-expiring tokens are refused), then its service account must
+/// Logs in with a Kubernetes service-account token (`access-type: k8s`). The token is
+/// verified one of three ways:
+///
+/// - the login names a k8s auth config (`k8s-auth-config-name`) of this method: offline with
+///   the config's cluster JWKS when it has one, otherwise online by the cluster's TokenReview
+///   API (with the config's reviewer JWT, or the token itself), whose answer must name the
+///   same service account the token's claims do;
+/// - otherwise (no config named, or the named one does not exist): offline against the
+///   method's own cluster keys, when it has them.
+///
+/// A config of another auth method is refused. Issuer and audiences are checked when bound,
+/// `exp` is required (legacy never-expiring tokens are refused), and the service account must
 /// match the method's bound namespaces, service-account names and pod names. The session's
 /// identity is `system:serviceaccount:<namespace>:<name>`; its claims (`namespace`,
 /// `service_account_name`, `pod_name`, `sub`) are what sub-claims on associations match.
-///
-/// `config_name` names a `gateway-create-k8s-auth-config` cluster config; Mayfly does not
-/// keep such configs yet (no TokenReview), so a login naming one is verified with the
-/// method's own keys, as a login naming a missing config is.
 pub async fn login_with_k8s(
     state: &AppState,
     access_id: &str,
@@ -307,23 +312,37 @@ pub async fn login_with_k8s(
     };
     let denied = |why: &str| login.denied(why);
     let method = login.method("Kubernetes").await?;
-    if let Some(config) = config_name {
-        tracing::debug!(
-            k8s_auth_config = config,
-            "k8s auth configs are not kept; using the method's keys"
-        );
-    }
     let settings = k8s_settings_of(&method)?;
     login.check_not_expired(settings.access_expires)?;
-    let keys = KeySet::parse(&settings.jwks)
-        .map_err(|e| AppError::internal(format!("stored cluster JWKS: {e}")))?;
-    let bindings = Bindings {
-        issuer: settings.issuer.as_deref(),
-        audiences: &settings.audiences,
+    let config = match config_name {
+        Some(name) => crate::k8s_configs::for_login(state, name).await?,
+        None => None,
     };
-    let raw = jwt::verify(token, &keys, &bindings).map_err(|r| denied(&r.0))?;
-    let account = ServiceAccount::from_claims(&raw)
-        .ok_or_else(|| denied("the token is not a Kubernetes service-account token"))?;
+    let account = match config {
+        Some(config) if config.auth_method_id != method.id => {
+            return Err(denied(
+                "the k8s auth config named by k8s-auth-config-name belongs to another auth method",
+            ));
+        }
+        Some(config) => verify_with_cluster(&login, &settings, config, token).await?,
+        None => {
+            let Some(jwks) = &settings.jwks else {
+                return Err(denied(&match config_name {
+                    Some(_) => "no k8s auth config has the name given in k8s-auth-config-name, and the auth method has no cluster keys of its own".to_owned(),
+                    None => "the auth method verifies tokens through a k8s auth config: name it in k8s-auth-config-name".to_owned(),
+                }));
+            };
+            let keys = KeySet::parse(jwks)
+                .map_err(|e| AppError::internal(format!("stored cluster JWKS: {e}")))?;
+            let bindings = Bindings {
+                issuer: settings.issuer.as_deref(),
+                audiences: &settings.audiences,
+            };
+            let raw = jwt::verify(token, &keys, &bindings).map_err(|r| denied(&r.0))?;
+            ServiceAccount::from_claims(&raw)
+                .ok_or_else(|| denied("the token is not a Kubernetes service-account token"))?
+        }
+    };
     let bound = |globs: &[String], value: Option<&str>| {
         globs.is_empty() || value.is_some_and(|v| globs.iter().any(|g| glob_matches(g, v, true)))
     };
@@ -361,6 +380,85 @@ pub async fn login_with_k8s(
             &TokenClaims(claims),
         )
         .await
+}
+
+/// Verifies a service-account token with a k8s auth config: offline with its JWKS, or by
+/// the cluster's TokenReview. The config's issuer (else the method's) is checked unless the
+/// config disables issuer validation.
+async fn verify_with_cluster(
+    login: &Workload<'_>,
+    settings: &mayfly_domain::K8sSettings,
+    config: crate::k8s_configs::LoginConfig,
+    token: &str,
+) -> AppResult<ServiceAccount> {
+    use mayfly_identity::{Cluster, ReviewError, Reviewer};
+    let denied = |why: &str| login.denied(why);
+    let cluster = &config.cluster;
+    let issuer = if cluster.disable_issuer_validation {
+        None
+    } else {
+        cluster.issuer.as_deref().or(settings.issuer.as_deref())
+    };
+    let bindings = Bindings {
+        issuer,
+        audiences: &settings.audiences,
+    };
+    if let Some(jwks) = &cluster.jwks {
+        let keys = KeySet::parse(jwks)
+            .map_err(|e| AppError::internal(format!("stored cluster JWKS: {e}")))?;
+        let raw = jwt::verify(token, &keys, &bindings).map_err(|r| denied(&r.0))?;
+        return ServiceAccount::from_claims(&raw)
+            .ok_or_else(|| denied("the token is not a Kubernetes service-account token"));
+    }
+    // Read (not trusted yet) before the review: a malformed, expired or foreign-issuer token
+    // is refused without calling the cluster.
+    let unverified = jwt::claims_for_review(token, &bindings).map_err(|r| denied(&r.0))?;
+    let claimed = ServiceAccount::from_claims(&unverified)
+        .ok_or_else(|| denied("the token is not a Kubernetes service-account token"))?;
+    let reviewer = match &config.reviewer_jwt {
+        Some(jwt) => Reviewer::Jwt(jwt.expose_secret()),
+        None => Reviewer::TheTokenItself,
+    };
+    let reviewed = login
+        .state
+        .token_reviewer()
+        .review(
+            Cluster {
+                host: &cluster.host,
+                ca_pem: cluster.ca_cert.as_deref(),
+            },
+            reviewer,
+            token,
+            &settings.audiences,
+        )
+        .await
+        .map_err(|e| match e {
+            ReviewError::Refused(why) => denied(&why),
+            ReviewError::Unavailable(why) => AppError::IdentityUnavailable(format!(
+                "the service-account token cannot be checked right now: {why}"
+            )),
+        })?;
+    // The cluster vouches for a user; the claims must name the same one, or a token of one
+    // account could carry another's claims past the review.
+    if reviewed.username != claimed.username() {
+        return Err(denied(
+            "the cluster's TokenReview names another service account than the token's claims",
+        ));
+    }
+    if !settings.audiences.is_empty()
+        && !reviewed
+            .audiences
+            .iter()
+            .any(|a| settings.audiences.contains(a))
+    {
+        return Err(denied(
+            "the cluster did not validate the token for an audience the auth method accepts",
+        ));
+    }
+    Ok(ServiceAccount {
+        pod: reviewed.pod_name.or(claimed.pod.clone()),
+        ..claimed
+    })
 }
 
 /// Logs in with an AWS identity (`access-type: aws_iam`): the cloud-id (a signed

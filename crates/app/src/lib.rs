@@ -44,6 +44,7 @@ pub mod error;
 pub mod files;
 pub mod housekeeping;
 pub mod items;
+pub mod k8s_configs;
 pub mod keys;
 pub mod leases;
 pub mod metrics;

@@ -73,6 +73,8 @@ struct Inner {
     jwks: mayfly_identity::JwksCache,
     /// Sends AWS IAM logins' signed GetCallerIdentity to STS, under `outbound`.
     sts: mayfly_identity::aws_iam::StsVerifier,
+    /// Kubernetes TokenReview calls for logins through a k8s auth config.
+    token_reviewer: mayfly_identity::TokenReviewer,
     /// Cancelled when the gateway starts to stop: workers claim no new work.
     shutdown: CancellationToken,
     shutdown_grace: Duration,
@@ -146,6 +148,9 @@ impl AppState {
                 outbound: Arc::new(config.outbound.clone()),
                 jwks: mayfly_identity::JwksCache::new(Arc::new(config.outbound.clone())),
                 sts: mayfly_identity::aws_iam::StsVerifier::new(Arc::new(config.outbound.clone())),
+                token_reviewer: mayfly_identity::TokenReviewer::new(Arc::new(
+                    config.outbound.clone(),
+                )),
                 shutdown: CancellationToken::new(),
                 shutdown_grace: config.shutdown_grace,
                 audit_retention: config.audit_retention,
@@ -170,6 +175,11 @@ impl AppState {
     /// Where AWS IAM logins are checked.
     pub fn sts(&self) -> &mayfly_identity::aws_iam::StsVerifier {
         &self.inner.sts
+    }
+
+    /// The Kubernetes TokenReview client.
+    pub fn token_reviewer(&self) -> &mayfly_identity::TokenReviewer {
+        &self.inner.token_reviewer
     }
 
     pub fn db(&self) -> &DatabaseConnection {

@@ -147,13 +147,15 @@ impl JwtSettings {
 
 /// A Kubernetes auth method's settings. None of them is secret.
 ///
-/// Tokens are verified offline against the cluster's service-account signing keys (`kubectl
-/// get --raw /openid/v1/jwks`), given as a JWKS document: the gateway needs no credential for
-/// the cluster and no route to its API server.
+/// Tokens are verified either offline against the cluster's service-account signing keys
+/// (`kubectl get --raw /openid/v1/jwks`), given as a JWKS document, so the gateway needs no
+/// credential for the cluster and no route to its API server; or online by the cluster's
+/// TokenReview API, through a [`K8sClusterSettings`] config the login names.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct K8sSettings {
-    /// The cluster's JWKS document (public keys).
-    pub jwks: String,
+    /// The cluster's JWKS document (public keys); `None`: logins must name a k8s auth config.
+    #[serde(default)]
+    pub jwks: Option<String>,
     /// The `iss` tokens must carry (the cluster's service-account issuer, e.g.
     /// `https://kubernetes.default.svc.cluster.local`); `None`: not checked.
     pub issuer: Option<String>,
@@ -196,8 +198,70 @@ impl K8sSettings {
                 ));
             }
         }
-        if self.jwks.trim().is_empty() {
-            problems.push("jwks-json-data: required: the cluster's service-account signing keys (kubectl get --raw /openid/v1/jwks), base64-encoded".into());
+        if self.jwks.as_deref().is_some_and(|j| j.trim().is_empty()) {
+            problems.push("jwks-json-data: empty: give the cluster's service-account signing keys (kubectl get --raw /openid/v1/jwks), base64-encoded, or leave it out and log in through a k8s auth config".into());
+        }
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(problems)
+        }
+    }
+}
+
+/// The longest CA certificate bundle a k8s auth config may hold.
+pub const MAX_K8S_CA_BYTES: usize = 64 * 1024;
+
+/// A k8s auth config's cluster side (`gateway-create-k8s-auth-config`): how the gateway
+/// verifies the service-account tokens of one cluster for one Kubernetes auth method. None of
+/// these is secret; the token reviewer JWT, which is, is sealed apart from them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct K8sClusterSettings {
+    /// The API server's origin (`https://10.0.0.1:6443`), checked against the outbound URL
+    /// policy: tokens (and the reviewer JWT) are sent there.
+    pub host: String,
+    /// PEM certificates the API server's certificate must chain to; `None`: the system's
+    /// roots.
+    pub ca_cert: Option<String>,
+    /// The `iss` tokens must carry; `None`: the method's issuer, if any.
+    pub issuer: Option<String>,
+    /// Skip the issuer check even when an issuer is known (`disable-issuer-validation`).
+    pub disable_issuer_validation: bool,
+    /// Mayfly extension: the cluster's JWKS. When set, tokens are verified offline with it
+    /// and the API server is not called.
+    #[serde(default)]
+    pub jwks: Option<String>,
+}
+
+impl K8sClusterSettings {
+    /// Checks lengths (the host is checked against the outbound policy by the core).
+    pub fn check(&self) -> Result<(), Vec<String>> {
+        let mut problems = Vec::new();
+        if self.host.trim().is_empty() {
+            problems.push(
+                "k8s-host: required: the Kubernetes API server's URL, such as https://10.0.0.1:6443"
+                    .into(),
+            );
+        } else if self.host.chars().count() > MAX_JWT_SETTING_CHARS {
+            problems.push(format!(
+                "k8s-host: at most {MAX_JWT_SETTING_CHARS} characters"
+            ));
+        }
+        if self
+            .issuer
+            .as_deref()
+            .is_some_and(|i| i.chars().count() > MAX_JWT_SETTING_CHARS)
+        {
+            problems.push(format!(
+                "k8s-issuer: at most {MAX_JWT_SETTING_CHARS} characters"
+            ));
+        }
+        if self
+            .ca_cert
+            .as_deref()
+            .is_some_and(|c| c.len() > MAX_K8S_CA_BYTES)
+        {
+            problems.push(format!("k8s-ca-cert: at most {MAX_K8S_CA_BYTES} bytes"));
         }
         if problems.is_empty() {
             Ok(())

@@ -41,7 +41,9 @@ pub mod username;
 pub mod validation;
 
 pub use arn::{PolicyArn, RoleArn};
-pub use auth_method::{AuthMethodKind, AwsIamSettings, JwksSource, JwtSettings, K8sSettings};
+pub use auth_method::{
+    AuthMethodKind, AwsIamSettings, JwksSource, JwtSettings, K8sClusterSettings, K8sSettings,
+};
 pub use claims::{SubClaims, TokenClaims};
 pub use flag::parse_bool_str;
 pub use iam::{

@@ -40,7 +40,7 @@ impl Resolve for GuardedResolver {
 }
 
 /// The policy's refusal somewhere in an error's chain of causes, if that is what failed.
-fn refusal_in(e: &(dyn std::error::Error + 'static)) -> Option<String> {
+pub(crate) fn refusal_in(e: &(dyn std::error::Error + 'static)) -> Option<String> {
     let mut cause = Some(e);
     while let Some(c) = cause {
         let text = c.to_string();
@@ -58,18 +58,41 @@ pub(crate) struct Fetcher {
     client: reqwest::Client,
 }
 
+/// A client builder bound to `policy`: resolved addresses checked, no redirects, a
+/// deadline. Every outbound client of this crate starts here.
+pub(crate) fn guarded_builder(policy: &Arc<OutboundPolicy>) -> reqwest::ClientBuilder {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(FETCH_TIMEOUT)
+        .connect_timeout(FETCH_TIMEOUT)
+        .dns_resolver(Arc::new(GuardedResolver {
+            policy: policy.clone(),
+        }))
+        .user_agent(concat!("mayfly-gateway/", env!("CARGO_PKG_VERSION")))
+}
+
+/// Reads a response body of at most `limit` bytes; `None` when it is larger or breaks off.
+pub(crate) async fn read_limited(mut response: reqwest::Response, limit: usize) -> Option<Vec<u8>> {
+    if response.content_length().is_some_and(|n| n > limit as u64) {
+        return None;
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await.ok()? {
+        if body.len() + chunk.len() > limit {
+            return None;
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Some(body)
+}
+
 impl Fetcher {
     pub(crate) fn new(policy: Arc<OutboundPolicy>) -> Self {
-        let client = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .timeout(FETCH_TIMEOUT)
-            .connect_timeout(FETCH_TIMEOUT)
-            .dns_resolver(Arc::new(GuardedResolver {
-                policy: policy.clone(),
-            }))
-            .user_agent(concat!("mayfly-gateway/", env!("CARGO_PKG_VERSION")))
+        // Never fall back to an unguarded client: without its resolver the policy would not
+        // see the addresses a name resolves to.
+        let client = guarded_builder(&policy)
             .build()
-            .unwrap_or_else(|_| reqwest::Client::new());
+            .expect("the outbound HTTP client cannot be built (TLS set-up failed)");
         Fetcher { policy, client }
     }
 

@@ -19,5 +19,7 @@ pub mod jwks;
 pub mod jwt;
 pub mod k8s;
 
+pub use k8s::{Cluster, ReviewError, Reviewed, Reviewer, TokenReviewer};
+
 pub use jwks::{JwksCache, JwksError, KeySet};
 pub use jwt::{Bindings, Refused};

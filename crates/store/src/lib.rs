@@ -2,7 +2,8 @@
 //!
 //! - [`entity`]: sea-orm entities, one per table (the schema itself lives in `mayfly-migrations`).
 //! - [`meta`]: cluster-wide settings such as the cluster id.
-//! - [`auth`]: auth methods (API keys) and tokens, stored only as hashes.
+//! - [`auth`]: auth methods (API keys) and tokens, stored only as hashes; [`k8s_configs`]: the
+//!   cluster side of Kubernetes auth methods.
 //! - [`targets`] and [`producers`]: AWS connections and the dynamic secrets that use them.
 //! - [`ids`]: one id type per table ([`TargetId`], [`ProducerId`], [`LeaseId`], [`AuthMethodId`],
 //!   [`RoleId`]), stored and shown as the plain value, so ids of different tables cannot be mixed up.
@@ -18,6 +19,7 @@ pub mod connect;
 pub mod entity;
 mod error;
 pub mod ids;
+pub mod k8s_configs;
 pub mod leases;
 pub mod meta;
 pub mod producers;

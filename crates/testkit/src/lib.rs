@@ -48,6 +48,7 @@ mod error;
 pub mod gateway;
 mod http;
 pub mod jwt;
+pub mod kube_api;
 pub mod moto;
 pub mod port;
 pub mod postgres;

@@ -71,12 +71,13 @@ fn present_auth_method(v: auth_methods::AuthMethodView) -> dto::AuthMethod {
             rules_type: m.method_type,
             oauth2_access_rules: v.jwt.map(present_jwt_settings),
             k8s_access_rules: v.k8s.map(|k| dto::KubernetesAccessRules {
+                k8s_auth_configs: v.k8s_configs,
                 audience: k.audiences.join(","),
                 bound_namespaces: k.bound_namespaces,
                 bound_service_account_names: k.bound_sa_names,
                 bound_pod_names: k.bound_pod_names,
                 issuer: k.issuer.unwrap_or_default(),
-                jwks_json_data: BASE64.encode(k.jwks),
+                jwks_json_data: k.jwks.map(|j| BASE64.encode(j)).unwrap_or_default(),
                 force_sub_claims: k.force_sub_claims,
             }),
             aws_iam_access_rules: v.aws_iam.map(|a| dto::AwsIamAccessRules {
@@ -170,14 +171,7 @@ pub async fn create_auth_method_k8s(
         req.description.as_ref(),
         req.delete_protection,
         || {
-            let jwks = match given(&req.jwks_json_data) {
-            Some(data) => decode_jwks(data)?,
-            None => {
-                return Err(ApiError::bad_request(
-                    "jwks-json-data: required: the cluster's service-account signing keys (kubectl get --raw /openid/v1/jwks), base64-encoded; Mayfly verifies service-account tokens offline and keeps no TokenReview credential",
-                ))
-            }
-        };
+            let jwks = given(&req.jwks_json_data).map(decode_jwks).transpose()?;
             Ok(K8sSettings {
                 jwks,
                 issuer: given(&req.k8s_issuer).map(str::to_owned),

@@ -6,6 +6,7 @@ pub mod access;
 pub mod audit_events;
 pub mod health;
 pub mod items;
+pub mod k8s_auth_config;
 pub mod metrics;
 pub mod producers;
 pub mod rotation;

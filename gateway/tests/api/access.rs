@@ -108,6 +108,13 @@ fn sample_body(path: &str) -> Value {
         }
         "/assoc-role-am" => json!({"role-name": "/admin", "am-name": "/admin"}),
         "/delete-assoc" => json!({"assoc-id": "assoc-x"}),
+        "/gateway-create-k8s-auth-config" => {
+            json!({"name": "c-new", "access-id": "$K8S", "k8s-host": "https://kube.example.com:6443"})
+        }
+        "/gateway-update-k8s-auth-config" => json!({"name": "c0", "k8s-issuer": "x"}),
+        "/gateway-get-k8s-auth-config" | "/gateway-delete-k8s-auth-config" => {
+            json!({"name": "c0"})
+        }
         "/target-rotate-credentials" => json!({"name": "/t"}),
         "/dynamic-secret-rotate-credentials" => json!({"name": "/p"}),
         _ => json!({}),
@@ -118,6 +125,12 @@ fn sample_body(path: &str) -> Value {
 /// what the caller may list) and revoking one's own token.
 fn always_allowed(path: &str) -> bool {
     path.contains("list") || path == "/revoke-token"
+}
+
+/// Operations on things named apart from the rule tree (a k8s auth config is authorized on its
+/// auth method): what a caller may not see answers as missing, so names cannot be probed.
+fn hidden_when_not_allowed(path: &str) -> bool {
+    path.ends_with("-k8s-auth-config") && !path.contains("create")
 }
 
 #[test]
@@ -146,6 +159,21 @@ fn every_route_in_the_openapi_document_needs_a_token_and_the_right_capability() 
             .0,
         200
     );
+    let (s, b) = gw.post_authed("/create-auth-method-k8s", json!({"name": "/am-k8s0"}));
+    assert_eq!(s, 200, "{b}");
+    let k8s_access_id = b["access_id"].clone();
+    let (s, b) = gw.post_authed(
+        "/gateway-create-k8s-auth-config",
+        json!({"name": "c0", "access-id": k8s_access_id, "k8s-host": "https://kube.example.com"}),
+    );
+    assert_eq!(s, 200, "{b}");
+    let sample_body = |path: &str| {
+        let mut body = sample_body(path);
+        if body["access-id"] == "$K8S" {
+            body["access-id"] = k8s_access_id.clone();
+        }
+        body
+    };
     // A key whose role grants nothing on any of these paths.
     let (nobody, _) = key_with_rules(
         &gw,
@@ -158,7 +186,12 @@ fn every_route_in_the_openapi_document_needs_a_token_and_the_right_capability() 
         let (status, body) = gw.post(path, sample_body(path));
         assert_eq!(status, 401, "{path} without a token: {body}");
         let (status, body) = call(&gw, &nobody, path, sample_body(path));
-        if always_allowed(path) {
+        if hidden_when_not_allowed(path) {
+            assert_eq!(
+                status, 404,
+                "{path} for a caller who may not see it: {body}"
+            );
+        } else if always_allowed(path) {
             assert!(
                 status == 200,
                 "{path} with no rights still answers (filtered): {status} {body}"

@@ -15,6 +15,7 @@ mod health;
 mod helpers;
 mod issuance;
 mod items;
+mod k8s_auth_configs;
 mod migrations;
 mod names;
 mod producers;

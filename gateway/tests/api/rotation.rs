@@ -21,7 +21,7 @@ use crate::{
 const BINARY: &str = env!("CARGO_BIN_EXE_mayfly-gateway");
 
 /// The rotate command as an operator runs it: same data directory and database as `gw`.
-fn rotate_command(gw: &TestGateway, delay_ms: u64) -> Command {
+pub(crate) fn rotate_command(gw: &TestGateway, delay_ms: u64) -> Command {
     let mut command = Command::new(BINARY);
     // Only what the test sets: no MAYFLY_* or DATABASE_URL from the environment running it.
     for (key, _) in std::env::vars_os() {
@@ -54,7 +54,7 @@ fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
-fn db(gw: &TestGateway) -> DatabaseConnection {
+pub(crate) fn db(gw: &TestGateway) -> DatabaseConnection {
     block_on(mayfly_store::connect(&gw.database_url(), 2)).expect("open the gateway's database")
 }
 

@@ -27,8 +27,10 @@ use sea_orm::DatabaseConnection;
 use secrecy::zeroize::Zeroizing;
 
 use super::sealed_key_id;
+use crate::k8s_configs::aad as k8s_config_aad;
 use crate::keys;
 use crate::targets::{aad as target_aad, legacy_aad};
+use mayfly_store::TargetId;
 
 /// Environment variable of a test hook: milliseconds to wait before writing each re-sealed
 /// value, so a test can kill the command in the middle of its work. Not for production.
@@ -237,13 +239,64 @@ struct Census {
     unknown: BTreeMap<String, usize>,
 }
 
+/// Whose sealed value it is, and the version it was read at (a re-seal is written back only
+/// if the row did not change).
+enum Owner {
+    Target { id: TargetId, version: i64 },
+    K8sConfig { id: String, version: i64 },
+}
+
+/// One stored secret, as read.
+struct SealedValue {
+    /// For messages: `target NAME (id N)`; never the secret.
+    what: String,
+    sealed: String,
+    /// The associated data it is sealed with, and an older form it may still have.
+    aad: Vec<u8>,
+    legacy_aad: Option<Vec<u8>>,
+    owner: Owner,
+}
+
+/// Every stored secret: target credentials and k8s auth configs' reviewer JWTs.
+async fn sealed_values(db: &DatabaseConnection) -> Result<Vec<SealedValue>, RotateError> {
+    let mut values = Vec::new();
+    for row in store::all_sealed(db).await? {
+        values.push(SealedValue {
+            what: format!("target {} (id {})", row.name, row.id),
+            aad: target_aad(row.id, &row.uid),
+            legacy_aad: Some(legacy_aad(&row.uid)),
+            sealed: row.sealed_credentials,
+            owner: Owner::Target {
+                id: row.id,
+                version: row.version,
+            },
+        });
+    }
+    for row in mayfly_store::k8s_configs::all(db).await? {
+        if row.sealed_reviewer_jwt.is_empty() {
+            continue;
+        }
+        values.push(SealedValue {
+            what: format!("k8s auth config {}", row.name),
+            aad: k8s_config_aad(&row.id),
+            legacy_aad: None,
+            sealed: row.sealed_reviewer_jwt,
+            owner: Owner::K8sConfig {
+                id: row.id,
+                version: row.version,
+            },
+        });
+    }
+    Ok(values)
+}
+
 async fn census(db: &DatabaseConnection, keys: &KeyList) -> Result<Census, RotateError> {
     let mut census = Census {
         not_current: 0,
         unknown: BTreeMap::new(),
     };
-    for row in store::all_sealed(db).await? {
-        let id = sealed_key_id(&row.sealed_credentials).unwrap_or("(malformed)");
+    for value in sealed_values(db).await? {
+        let id = sealed_key_id(&value.sealed).unwrap_or("(malformed)");
         if id != keys.current().id() {
             census.not_current += 1;
         }
@@ -264,46 +317,55 @@ pub async fn reseal_all(
     let ring = keys.ring();
     let mut counts = ResealCounts::default();
     for pass in 1..=MAX_PASSES {
-        let rows = store::all_sealed(db).await?;
+        let values = sealed_values(db).await?;
         if pass == 1 {
-            counts.total = rows.len();
+            counts.total = values.len();
         }
         let mut changed_meanwhile = 0usize;
         let mut failures = Vec::new();
-        for row in rows {
-            if ring.sealed_with_current(&row.sealed_credentials) {
+        for value in values {
+            if ring.sealed_with_current(&value.sealed) {
                 if pass == 1 {
                     counts.already_current += 1;
                 }
                 continue;
             }
             // A value sealed before the row id was bound is converted on the way.
-            let aad = target_aad(row.id, &row.uid);
-            let opened = ring
-                .open(&row.sealed_credentials, &aad)
-                .or_else(|_| ring.open(&row.sealed_credentials, &legacy_aad(&row.uid)));
+            let opened =
+                ring.open(&value.sealed, &value.aad)
+                    .or_else(|e| match &value.legacy_aad {
+                        Some(legacy) => ring.open(&value.sealed, legacy),
+                        None => Err(e),
+                    });
             let plain = match opened {
                 Ok(plain) => Zeroizing::new(plain),
                 Err(e) => {
-                    failures.push(format!("target {} (id {}): {e}", row.name, row.id));
+                    failures.push(format!("{}: {e}", value.what));
                     continue;
                 }
             };
-            let resealed = ring.seal(&plain, &aad);
+            let resealed = ring.seal(&plain, &value.aad);
             if !options.delay_per_value.is_zero() {
                 tokio::time::sleep(options.delay_per_value).await;
             }
-            if store::reseal_if_unchanged(
-                db,
-                row.id,
-                row.version,
-                &row.sealed_credentials,
-                &resealed,
-            )
-            .await?
-            {
+            let written = match &value.owner {
+                Owner::Target { id, version } => {
+                    store::reseal_if_unchanged(db, *id, *version, &value.sealed, &resealed).await?
+                }
+                Owner::K8sConfig { id, version } => {
+                    mayfly_store::k8s_configs::reseal_if_unchanged(
+                        db,
+                        id,
+                        *version,
+                        &value.sealed,
+                        &resealed,
+                    )
+                    .await?
+                }
+            };
+            if written {
                 counts.resealed += 1;
-                tracing::debug!(target_id = row.id.get(), key = %ring.current_id(), "value re-sealed");
+                tracing::debug!(value = %value.what, key = %ring.current_id(), "value re-sealed");
             } else {
                 changed_meanwhile += 1;
             }
@@ -318,10 +380,10 @@ pub async fn reseal_all(
             "some values changed while being re-sealed; reading them again"
         );
     }
-    counts.remaining = store::all_sealed(db)
+    counts.remaining = sealed_values(db)
         .await?
         .iter()
-        .filter(|row| !ring.sealed_with_current(&row.sealed_credentials))
+        .filter(|value| !ring.sealed_with_current(&value.sealed))
         .count();
     Ok(counts)
 }

@@ -3,6 +3,7 @@
 pub mod audit_event;
 pub mod auth_method;
 pub mod gateway_meta;
+pub mod k8s_auth_config;
 pub mod lease;
 pub mod producer;
 pub mod role;
