@@ -545,6 +545,45 @@ operations! {
             Ok(out)
         },
     }
+    AuthMethodUpdateOAuth2 {
+        paths: ["update-auth-method-oauth2", "auth-method-update-oauth2"],
+        effect: Configure,
+        doc: ACCESS, "Change a JWT (OAuth2/OIDC) auth method: each field sent replaces the stored one and is checked as at creation; sessions already open keep their token. Needs update on the auth method",
+        request: ac::UpdateAuthMethodOAuth2,
+        response: ac::AuthMethodUpdateOutput,
+        errors: [404, 409],
+        handler: |cx, req| async {
+            let (out, detail) = access::update_auth_method_oauth2(cx.state, &cx.caller, req).await?;
+            cx.audit.detail = detail;
+            Ok(out)
+        },
+    }
+    AuthMethodUpdateK8s {
+        paths: ["update-auth-method-k8s", "auth-method-update-k8s"],
+        effect: Configure,
+        doc: ACCESS, "Change a Kubernetes auth method: each field sent replaces the stored one and is checked as at creation; sessions already open keep their token. Needs update on the auth method",
+        request: ac::UpdateAuthMethodK8s,
+        response: ac::AuthMethodUpdateOutput,
+        errors: [404, 409],
+        handler: |cx, req| async {
+            let (out, detail) = access::update_auth_method_k8s(cx.state, &cx.caller, req).await?;
+            cx.audit.detail = detail;
+            Ok(out)
+        },
+    }
+    AuthMethodUpdateAwsIam {
+        paths: ["update-auth-method-aws-iam", "auth-method-update-aws-iam"],
+        effect: Configure,
+        doc: ACCESS, "Change an AWS IAM auth method: each field sent replaces the stored one and is checked as at creation; sessions already open keep their token. Needs update on the auth method",
+        request: ac::UpdateAuthMethodAwsIam,
+        response: ac::AuthMethodUpdateOutput,
+        errors: [404, 409],
+        handler: |cx, req| async {
+            let (out, detail) = access::update_auth_method_aws_iam(cx.state, &cx.caller, req).await?;
+            cx.audit.detail = detail;
+            Ok(out)
+        },
+    }
     RoleCreate {
         paths: ["create-role"],
         effect: Configure,

@@ -251,6 +251,37 @@ pub struct CreatedAuthMethodId {
     pub access_id: String,
 }
 
+/// `update-auth-method-oauth2`, `auth-method-update-oauth2`: the fields of creation, each
+/// left as it is when not sent; `new-name` other than `name` is refused (no renaming).
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[schema(as = access::UpdateAuthMethodOAuth2)]
+pub struct UpdateAuthMethodOAuth2 {
+    #[serde(flatten)]
+    pub fields: CreateAuthMethodOAuth2,
+    #[serde(rename = "new-name")]
+    pub new_name: Option<String>,
+}
+
+/// `update-auth-method-k8s`, `auth-method-update-k8s`: as [`UpdateAuthMethodOAuth2`].
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[schema(as = access::UpdateAuthMethodK8s)]
+pub struct UpdateAuthMethodK8s {
+    #[serde(flatten)]
+    pub fields: CreateAuthMethodK8s,
+    #[serde(rename = "new-name")]
+    pub new_name: Option<String>,
+}
+
+/// `update-auth-method-aws-iam`, `auth-method-update-aws-iam`: as [`UpdateAuthMethodOAuth2`].
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[schema(as = access::UpdateAuthMethodAwsIam)]
+pub struct UpdateAuthMethodAwsIam {
+    #[serde(flatten)]
+    pub fields: CreateAuthMethodAwsIam,
+    #[serde(rename = "new-name")]
+    pub new_name: Option<String>,
+}
+
 /// `delete-assoc`.
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(default)]

@@ -236,10 +236,30 @@ pub async fn create(state: &AppState, caller: &Caller, new: NewApiKey) -> AppRes
 /// login. Returns the access id logins name.
 pub async fn create_jwt(state: &AppState, caller: &Caller, new: NewJwtMethod) -> AppResult<String> {
     can(caller, Capability::Create, &new.name)?;
-    new.settings
+    check_jwt(state, &new.settings).await?;
+    insert_method(
+        state,
+        &new.name,
+        AuthMethodKind::OAuth2,
+        to_json(&new.settings)?,
+        new.description,
+        new.delete_protection,
+    )
+    .await
+}
+
+fn to_json(settings: &impl serde::Serialize) -> AppResult<String> {
+    serde_json::to_string(settings)
+        .map_err(|e| AppError::internal(format!("cannot serialize auth method settings: {e}")))
+}
+
+/// A JWT method's settings as they may be stored: the checks that need no network, usable
+/// inline keys, or a JWKS URL the outbound policy allows that answers with keys.
+async fn check_jwt(state: &AppState, settings: &JwtSettings) -> AppResult<()> {
+    settings
         .check()
         .map_err(|problems| AppError::invalid(problems.join("; ")))?;
-    match &new.settings.jwks {
+    match &settings.jwks {
         JwksSource::Inline(json) => {
             KeySet::parse(json)
                 .map_err(|why| AppError::invalid(format!("jwks-json-data: {why}")))?;
@@ -253,17 +273,30 @@ pub async fn create_jwt(state: &AppState, caller: &Caller, new: NewJwtMethod) ->
             })?;
         }
     }
-    let settings = serde_json::to_string(&new.settings)
-        .map_err(|e| AppError::internal(format!("cannot serialize JWT settings: {e}")))?;
-    insert_method(
-        state,
-        &new.name,
-        AuthMethodKind::OAuth2,
-        settings,
-        new.description,
-        new.delete_protection,
-    )
-    .await
+    Ok(())
+}
+
+/// A Kubernetes method's settings as they may be stored: usable keys when given.
+fn check_k8s(settings: &K8sSettings) -> AppResult<()> {
+    settings
+        .check()
+        .map_err(|problems| AppError::invalid(problems.join("; ")))?;
+    if let Some(jwks) = &settings.jwks {
+        KeySet::parse(jwks).map_err(|why| AppError::invalid(format!("jwks-json-data: {why}")))?;
+    }
+    Ok(())
+}
+
+/// An AWS IAM method's settings as they may be stored; the sts-url made canonical.
+fn check_aws_iam(state: &AppState, settings: &mut AwsIamSettings) -> AppResult<()> {
+    settings
+        .check()
+        .map_err(|problems| AppError::invalid(problems.join("; ")))?;
+    settings.sts_url = state
+        .outbound()
+        .check_aws_endpoint(AwsService::Sts, &settings.sts_url)
+        .map_err(|why| AppError::invalid(format!("sts-url: {why}")))?;
+    Ok(())
 }
 
 /// Creates a Kubernetes auth method (`create` on its name): tokens are verified offline
@@ -271,19 +304,12 @@ pub async fn create_jwt(state: &AppState, caller: &Caller, new: NewJwtMethod) ->
 /// k8s auth config ([`crate::k8s_configs`]) created next. Returns the access id.
 pub async fn create_k8s(state: &AppState, caller: &Caller, new: NewK8sMethod) -> AppResult<String> {
     can(caller, Capability::Create, &new.name)?;
-    new.settings
-        .check()
-        .map_err(|problems| AppError::invalid(problems.join("; ")))?;
-    if let Some(jwks) = &new.settings.jwks {
-        KeySet::parse(jwks).map_err(|why| AppError::invalid(format!("jwks-json-data: {why}")))?;
-    }
-    let settings = serde_json::to_string(&new.settings)
-        .map_err(|e| AppError::internal(format!("cannot serialize k8s settings: {e}")))?;
+    check_k8s(&new.settings)?;
     insert_method(
         state,
         &new.name,
         AuthMethodKind::K8s,
-        settings,
+        to_json(&new.settings)?,
         new.description,
         new.delete_protection,
     )
@@ -299,20 +325,12 @@ pub async fn create_aws_iam(
     mut new: NewAwsIamMethod,
 ) -> AppResult<String> {
     can(caller, Capability::Create, &new.name)?;
-    new.settings
-        .check()
-        .map_err(|problems| AppError::invalid(problems.join("; ")))?;
-    new.settings.sts_url = state
-        .outbound()
-        .check_aws_endpoint(AwsService::Sts, &new.settings.sts_url)
-        .map_err(|why| AppError::invalid(format!("sts-url: {why}")))?;
-    let settings = serde_json::to_string(&new.settings)
-        .map_err(|e| AppError::internal(format!("cannot serialize AWS IAM settings: {e}")))?;
+    check_aws_iam(state, &mut new.settings)?;
     insert_method(
         state,
         &new.name,
         AuthMethodKind::AwsIam,
-        settings,
+        to_json(&new.settings)?,
         new.description,
         new.delete_protection,
     )
@@ -443,4 +461,137 @@ pub async fn update(
     } else {
         changed.join(", ")
     })
+}
+
+/// The method `name` for an update of its `kind` settings (`update` on it), or why not.
+async fn for_settings_update(
+    state: &AppState,
+    caller: &Caller,
+    name: &ItemName,
+    kind: AuthMethodKind,
+) -> AppResult<auth_method::Model> {
+    can(caller, Capability::Update, name)?;
+    let m = find(state, name).await?;
+    let stored = kind_of(&m)?;
+    if stored != kind {
+        return Err(AppError::invalid(format!(
+            "auth method {name} is a {} method; update it with the operation of its kind",
+            stored.as_str()
+        )));
+    }
+    Ok(m)
+}
+
+/// Stores new settings with the common changes, in one transaction. Turning force-sub-claims
+/// on is refused while an association of the method names no sub-claims (it would hold for
+/// every token the issuer signs). Tokens already issued keep their session; associations
+/// apply to them as they change.
+async fn store_settings(
+    state: &AppState,
+    m: &auth_method::Model,
+    settings: String,
+    force_sub_claims: bool,
+    changes: AuthMethodChanges,
+) -> AppResult<String> {
+    if force_sub_claims && !forces_sub_claims(m)? {
+        let mut open = Vec::new();
+        for a in access::associations_of_auth_method(state.db(), &m.id).await? {
+            if sub_claims_of(&a)?.is_empty() {
+                open.push(a.id);
+            }
+        }
+        if !open.is_empty() {
+            return Err(AppError::conflict(format!(
+                "force-sub-claims: the associations {} of auth method {} name no sub-claims; delete them (delete-assoc) or re-create them with sub-claims first",
+                open.join(", "),
+                m.name
+            )));
+        }
+    }
+    let mut changed = Vec::new();
+    let txn = mayfly_store::begin_write(state.db())
+        .await
+        .map_err(StoreError::from)?;
+    if settings != m.settings {
+        auth::set_settings(&txn, &m.id, &settings).await?;
+        changed.push("settings".to_owned());
+    }
+    if let Some(on) = changes.delete_protection {
+        auth::set_delete_protection(&txn, &m.id, on).await?;
+        changed.push(format!("delete_protection={on}"));
+    }
+    if let Some(d) = changes.description {
+        auth::set_description(&txn, &m.id, &d).await?;
+        changed.push("description".to_owned());
+    }
+    txn.commit().await.map_err(StoreError::from)?;
+    Ok(if changed.is_empty() {
+        "no change".to_owned()
+    } else {
+        changed.join(", ")
+    })
+}
+
+/// Changes a JWT method (`update`): `apply` turns the stored settings into the new ones,
+/// which are checked as at creation. Returns what changed, for the audit record.
+pub async fn update_jwt(
+    state: &AppState,
+    caller: &Caller,
+    name: &ItemName,
+    changes: AuthMethodChanges,
+    apply: impl FnOnce(JwtSettings) -> AppResult<JwtSettings>,
+) -> AppResult<String> {
+    let m = for_settings_update(state, caller, name, AuthMethodKind::OAuth2).await?;
+    let settings = apply(jwt_settings_of(&m)?)?;
+    check_jwt(state, &settings).await?;
+    store_settings(
+        state,
+        &m,
+        to_json(&settings)?,
+        settings.force_sub_claims,
+        changes,
+    )
+    .await
+}
+
+/// Changes a Kubernetes method (`update`), as [`update_jwt`].
+pub async fn update_k8s(
+    state: &AppState,
+    caller: &Caller,
+    name: &ItemName,
+    changes: AuthMethodChanges,
+    apply: impl FnOnce(K8sSettings) -> AppResult<K8sSettings>,
+) -> AppResult<String> {
+    let m = for_settings_update(state, caller, name, AuthMethodKind::K8s).await?;
+    let settings = apply(k8s_settings_of(&m)?)?;
+    check_k8s(&settings)?;
+    store_settings(
+        state,
+        &m,
+        to_json(&settings)?,
+        settings.force_sub_claims,
+        changes,
+    )
+    .await
+}
+
+/// Changes an AWS IAM method (`update`), as [`update_jwt`].
+pub async fn update_aws_iam(
+    state: &AppState,
+    caller: &Caller,
+    name: &ItemName,
+    changes: AuthMethodChanges,
+    apply: impl FnOnce(AwsIamSettings) -> AppResult<AwsIamSettings>,
+) -> AppResult<String> {
+    let m = for_settings_update(state, caller, name, AuthMethodKind::AwsIam).await?;
+    let mut settings = apply(aws_iam_settings_of(&m)?)?;
+    check_aws_iam(state, &mut settings)?;
+    store_settings(
+        state,
+        &m,
+        to_json(&settings)?,
+        settings.force_sub_claims,
+        changes,
+    )
+    .await
 }

@@ -180,6 +180,23 @@ pub async fn set_delete_protection(
     Ok(())
 }
 
+/// Replaces a workload-identity auth method's settings (JSON).
+pub async fn set_settings(
+    db: &impl ConnectionTrait,
+    auth_method_id: &AuthMethodId,
+    settings: &str,
+) -> Result<(), StoreError> {
+    auth_method::Entity::update_many()
+        .col_expr(
+            auth_method::Column::Settings,
+            sea_orm::sea_query::Expr::value(settings.to_owned()),
+        )
+        .filter(auth_method::Column::Id.eq(auth_method_id.clone()))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
 /// Changes an auth method's description.
 pub async fn set_description(
     db: &impl ConnectionTrait,

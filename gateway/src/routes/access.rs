@@ -395,6 +395,208 @@ pub async fn update_auth_method(
     ))
 }
 
+/// The name and common changes of a workload-identity method update: renaming is refused
+/// as for API keys.
+fn common_update(
+    name: &Option<String>,
+    new_name: &Option<String>,
+    description: Option<&String>,
+    delete_protection: Option<bool>,
+) -> ApiResult<(ItemName, auth_methods::AuthMethodChanges)> {
+    let name = parse_name("name", name, "auth method")?;
+    if given(new_name).is_some_and(|n| n != name.as_str()) {
+        return Err(ApiError::bad_request(
+            "new-name: renaming an auth method is not supported; create a new one, move its roles (assoc-role-am) and delete the old one",
+        ));
+    }
+    let description = match description {
+        Some(d) => Some(check_description(Some(d))?),
+        None => None,
+    };
+    Ok((
+        name,
+        auth_methods::AuthMethodChanges {
+            description,
+            delete_protection,
+        },
+    ))
+}
+
+/// A method's token lifetime (minutes) and access expiry (Unix seconds) when an update sends
+/// them: `Some(new value)`, where the new value may be `None` (the default, never).
+type SentLifetimes = (Option<Option<u32>>, Option<Option<i64>>);
+
+/// `jwt-ttl` and `access-expires` when sent.
+fn lifetimes(jwt_ttl: Option<i64>, access_expires: Option<i64>) -> ApiResult<SentLifetimes> {
+    Ok((
+        jwt_ttl.map(|t| parse_jwt_ttl(Some(t))).transpose()?,
+        access_expires
+            .map(|t| parse_access_expires(Some(t)))
+            .transpose()?,
+    ))
+}
+
+fn updated(name: ItemName, detail: String) -> (dto::AuthMethodUpdateOutput, String) {
+    (
+        dto::AuthMethodUpdateOutput {
+            name: name.to_string(),
+        },
+        detail,
+    )
+}
+
+/// `update-auth-method-oauth2`: every field sent replaces the stored one; checked as at
+/// creation (the JWKS fetched again when its URL is sent).
+pub async fn update_auth_method_oauth2(
+    state: &AppState,
+    caller: &Caller,
+    req: dto::UpdateAuthMethodOAuth2,
+) -> ApiResult<(dto::AuthMethodUpdateOutput, String)> {
+    let f = req.fields;
+    let (name, changes) = common_update(
+        &f.name,
+        &req.new_name,
+        f.description.as_ref(),
+        f.delete_protection,
+    )?;
+    let jwks = match (given(&f.jwks_uri), given(&f.jwks_json_data)) {
+        (None, None) => None,
+        _ => Some(jwks_source(&f.jwks_uri, &f.jwks_json_data)?),
+    };
+    let bound_claims = f
+        .bound_claims
+        .as_ref()
+        .map(|c| SubClaims::parse("bound-claims", c, true).map_err(ApiError::bad_request))
+        .transpose()?;
+    let (ttl, expires) = lifetimes(f.jwt_ttl, f.access_expires)?;
+    let detail = auth_methods::update_jwt(state, caller, &name, changes, |mut s| {
+        if let Some(jwks) = jwks {
+            s.jwks = jwks;
+        }
+        if let Some(issuer) = given(&f.issuer) {
+            s.issuer = Some(issuer.to_owned());
+        }
+        if f.audience.is_some() {
+            s.audiences = clean_list(f.audience);
+        }
+        if let Some(id) = given(&f.unique_identifier) {
+            id.clone_into(&mut s.unique_identifier);
+        }
+        if f.bound_client_ids.is_some() {
+            s.bound_client_ids = clean_list(f.bound_client_ids);
+        }
+        if let Some(claims) = bound_claims {
+            s.bound_claims = claims;
+        }
+        if let Some(on) = f.force_sub_claims {
+            s.force_sub_claims = on;
+        }
+        if let Some(ttl) = ttl {
+            s.token_ttl_minutes = ttl;
+        }
+        if let Some(at) = expires {
+            s.access_expires = at;
+        }
+        Ok(s)
+    })
+    .await?;
+    Ok(updated(name, detail))
+}
+
+/// `update-auth-method-k8s`: as `update-auth-method-oauth2`.
+pub async fn update_auth_method_k8s(
+    state: &AppState,
+    caller: &Caller,
+    req: dto::UpdateAuthMethodK8s,
+) -> ApiResult<(dto::AuthMethodUpdateOutput, String)> {
+    let f = req.fields;
+    let (name, changes) = common_update(
+        &f.name,
+        &req.new_name,
+        f.description.as_ref(),
+        f.delete_protection,
+    )?;
+    let jwks = given(&f.jwks_json_data).map(decode_jwks).transpose()?;
+    let (ttl, expires) = lifetimes(f.jwt_ttl, f.access_expires)?;
+    let detail = auth_methods::update_k8s(state, caller, &name, changes, |mut s| {
+        if jwks.is_some() {
+            s.jwks = jwks;
+        }
+        if let Some(issuer) = given(&f.k8s_issuer) {
+            s.issuer = Some(issuer.to_owned());
+        }
+        if f.audience.is_some() {
+            s.audiences = clean_list(f.audience);
+        }
+        if f.bound_namespaces.is_some() {
+            s.bound_namespaces = clean_list(f.bound_namespaces);
+        }
+        if f.bound_sa_names.is_some() {
+            s.bound_sa_names = clean_list(f.bound_sa_names);
+        }
+        if f.bound_pod_names.is_some() {
+            s.bound_pod_names = clean_list(f.bound_pod_names);
+        }
+        if let Some(on) = f.force_sub_claims {
+            s.force_sub_claims = on;
+        }
+        if let Some(ttl) = ttl {
+            s.token_ttl_minutes = ttl;
+        }
+        if let Some(at) = expires {
+            s.access_expires = at;
+        }
+        Ok(s)
+    })
+    .await?;
+    Ok(updated(name, detail))
+}
+
+/// `update-auth-method-aws-iam`: as `update-auth-method-oauth2` (the sts-url checked again).
+pub async fn update_auth_method_aws_iam(
+    state: &AppState,
+    caller: &Caller,
+    req: dto::UpdateAuthMethodAwsIam,
+) -> ApiResult<(dto::AuthMethodUpdateOutput, String)> {
+    let f = req.fields;
+    let (name, changes) = common_update(
+        &f.name,
+        &req.new_name,
+        f.description.as_ref(),
+        f.delete_protection,
+    )?;
+    let (ttl, expires) = lifetimes(f.jwt_ttl, f.access_expires)?;
+    let detail = auth_methods::update_aws_iam(state, caller, &name, changes, |mut s| {
+        for (sent, stored) in [
+            (f.bound_aws_account_id, &mut s.bound_account_ids),
+            (f.bound_arn, &mut s.bound_arns),
+            (f.bound_role_name, &mut s.bound_role_names),
+            (f.bound_user_name, &mut s.bound_user_names),
+            (f.bound_role_id, &mut s.bound_role_ids),
+            (f.bound_user_id, &mut s.bound_user_ids),
+        ] {
+            if sent.is_some() {
+                *stored = clean_list(sent);
+            }
+        }
+        if let Some(url) = given(&f.sts_url) {
+            url.clone_into(&mut s.sts_url);
+        }
+        if let Some(on) = f.force_sub_claims {
+            s.force_sub_claims = on;
+        }
+        if let Some(ttl) = ttl {
+            s.token_ttl_minutes = ttl;
+        }
+        if let Some(at) = expires {
+            s.access_expires = at;
+        }
+        Ok(s)
+    })
+    .await?;
+    Ok(updated(name, detail))
+}
+
 pub async fn create_role(
     state: &AppState,
     caller: &Caller,

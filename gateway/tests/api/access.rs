@@ -98,6 +98,12 @@ fn sample_body(path: &str) -> Value {
         "/get-auth-method" | "/delete-auth-method" | "/reset-access-key" => {
             json!({"name": "/admin"})
         }
+        "/update-auth-method-oauth2"
+        | "/auth-method-update-oauth2"
+        | "/update-auth-method-k8s"
+        | "/auth-method-update-k8s"
+        | "/update-auth-method-aws-iam"
+        | "/auth-method-update-aws-iam" => json!({"name": "/admin", "description": "x"}),
         "/update-auth-method" | "/auth-method-update-api-key" => {
             json!({"name": "/admin", "delete_protection": "false"})
         }

@@ -469,3 +469,134 @@ fn a_pod_logs_in_with_its_service_account_token_and_gets_its_namespaces_credenti
         },
     );
 }
+
+#[test]
+fn workload_methods_change_in_place_checked_as_at_creation() {
+    use base64::Engine;
+    let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
+    let gw = crate::helpers::spawn_sqlite();
+    let inline = b64(&jwks(&[TestKey::A]).to_string());
+    let (s, b) = gw.post_authed(
+        "/auth-method-create-k8s",
+        json!({"name": "/team-a/k8s", "jwks-json-data": inline, "k8s-issuer": CLUSTER,
+               "audience": "mayfly", "bound-namespaces": ["team-a"]}),
+    );
+    assert_eq!(s, 200, "{b}");
+    let k8s_id = b["access_id"].as_str().unwrap().to_owned();
+    let (s, b) = gw.post_authed(
+        "/create-auth-method-oauth2",
+        json!({"name": "/team-a/ci", "jwks-json-data": inline, "unique-identifier": "repository",
+               "audience": AUDIENCE, "issuer": GITHUB}),
+    );
+    assert_eq!(s, 200, "{b}");
+    let (s, b) = gw.post_authed(
+        "/create-auth-method-aws-iam",
+        json!({"name": "/prod/aws", "bound-aws-account-id": "123456789012"}),
+    );
+    assert_eq!(s, 200, "{b}");
+    let pod = |ns: &str| {
+        TestKey::A.sign(&mayfly_testkit::jwt::k8s_claims(
+            CLUSTER, "mayfly", ns, "deployer", "p",
+        ))
+    };
+    let k8s_login = |token: &str| {
+        auth_patiently(
+            &gw,
+            json!({"access-type": "k8s", "access-id": k8s_id, "k8s-service-account-token": token}),
+        )
+    };
+    assert_eq!(k8s_login(&pod("team-b")).0, 401);
+
+    // A field sent replaces the stored one; the others stay; the next login sees it.
+    let (s, b) = gw.post_authed(
+        "/auth-method-update-k8s",
+        json!({"name": "/team-a/k8s", "bound-namespaces": ["team-a", "team-b"], "description": "two teams"}),
+    );
+    assert_eq!(s, 200, "{b}");
+    assert_eq!(b["name"], "/team-a/k8s");
+    assert_eq!(k8s_login(&pod("team-b")).0, 200);
+    let (_, m) = gw.post_authed("/get-auth-method", json!({"name": "/team-a/k8s"}));
+    let rules = &m["access_info"]["k8s_access_rules"];
+    assert_eq!(
+        rules["bound_namespaces"],
+        json!(["team-a", "team-b"]),
+        "{m}"
+    );
+    assert_eq!(rules["issuer"], CLUSTER, "kept: {m}");
+    assert_eq!(m["description"], "two teams");
+
+    // Checked as at creation: unusable keys, internal JWKS URL, an sts-url not allowed.
+    let (s, b) = gw.post_authed(
+        "/update-auth-method-k8s",
+        json!({"name": "/team-a/k8s", "jwks-json-data": b64("{\"keys\": []}")}),
+    );
+    assert_eq!(s, 400, "{b}");
+    let (s, b) = gw.post_authed(
+        "/update-auth-method-oauth2",
+        json!({"name": "/team-a/ci", "jwks-uri": "https://169.254.169.254/jwks"}),
+    );
+    assert_eq!(s, 400, "{b}");
+    assert!(error_of(&b).contains("MAYFLY_ALLOWED_ENDPOINTS"), "{b}");
+    let (s, b) = gw.post_authed(
+        "/update-auth-method-aws-iam",
+        json!({"name": "/prod/aws", "sts-url": "http://127.0.0.1:9"}),
+    );
+    assert_eq!(s, 400, "{b}");
+    // The wrong kind's operation, renaming: refused.
+    let (s, b) = gw.post_authed(
+        "/update-auth-method-oauth2",
+        json!({"name": "/team-a/k8s", "issuer": "x"}),
+    );
+    assert_eq!(s, 400, "{b}");
+    assert!(error_of(&b).contains("k8s"), "{b}");
+    let (s, b) = gw.post_authed(
+        "/update-auth-method-oauth2",
+        json!({"name": "/team-a/ci", "new-name": "/prod/ci"}),
+    );
+    assert_eq!(s, 400, "{b}");
+
+    // force-sub-claims cannot be switched on under an association that holds for every token.
+    assert_eq!(
+        gw.post_authed("/create-role", json!({"name": "/team-a/r"}))
+            .0,
+        200
+    );
+    let (s, b) = gw.post_authed(
+        "/assoc-role-am",
+        json!({"role-name": "/team-a/r", "am-name": "/team-a/ci"}),
+    );
+    assert_eq!(s, 200, "{b}");
+    let (s, b) = gw.post_authed(
+        "/update-auth-method-oauth2",
+        json!({"name": "/team-a/ci", "force-sub-claims": true}),
+    );
+    assert_eq!(s, 409, "{b}");
+    assert!(error_of(&b).contains("delete-assoc"), "{b}");
+
+    // A key for /team-a/* updates its methods, not /prod's.
+    let (scoped, _) = crate::access::key_with_rules(
+        &gw,
+        "/team-a/admin",
+        &[("auth-method-rule", "/team-a/*", &["read", "update"])],
+        "none",
+    );
+    let (s, b) = crate::access::call(
+        &gw,
+        &scoped,
+        "/update-auth-method-aws-iam",
+        json!({"name": "/prod/aws", "bound-aws-account-id": "210987654321"}),
+    );
+    assert_eq!(s, 403, "{b}");
+    let (s, b) = crate::access::call(
+        &gw,
+        &scoped,
+        "/update-auth-method-oauth2",
+        json!({"name": "/team-a/ci", "audience": "other"}),
+    );
+    assert_eq!(s, 200, "{b}");
+    let (_, m) = gw.post_authed("/get-auth-method", json!({"name": "/prod/aws"}));
+    assert_eq!(
+        m["access_info"]["aws_iam_access_rules"]["account_id"],
+        json!(["123456789012"])
+    );
+}
