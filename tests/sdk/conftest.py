@@ -17,7 +17,9 @@ auth enforcement (any well-formed key works). When the script was told to enforc
 (MAYFLY_TEST_MOTO_NO_AUTH_ACTIONS), its moto would refuse made-up keys after a few requests, so
 the session starts a private moto without enforcement instead. A missing moto is a failure with
 instructions, never a skip: issuance must always be tested. The gateways get the session's moto
-URL in MAYFLY_ALLOWED_ENDPOINTS (they refuse loopback endpoints that are not allowed).
+URL in MAYFLY_ALLOWED_ENDPOINTS (they refuse loopback endpoints that are not allowed), and the
+origin of the session's fake Kubernetes API server (tests/sdk/kube_api.py), which Kubernetes
+logins through a k8s auth config send their TokenReviews to.
 
 Environment:
   MAYFLY_GATEWAY_BIN            the binary (default <target>/debug/mayfly-gateway; built if absent)
@@ -49,6 +51,8 @@ from pathlib import Path
 import akeyless
 import boto3
 import pytest
+
+import kube_api
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_POSTGRES_URL = "postgres://postgres@127.0.0.1:5432/test"
@@ -284,11 +288,12 @@ def make_api(base_url: str, ca_cert: Path) -> akeyless.V2Api:
 
 
 @pytest.fixture(scope="session", params=["sqlite", "postgres"])
-def gateway(request, moto_url) -> Gateway:
+def gateway(request, moto_url, kube_api_server) -> Gateway:
     """A real gateway per database backend, shared by the tests of the session.
 
     The gateway only sends target credentials to AWS's own endpoints and to origins listed in
-    MAYFLY_ALLOWED_ENDPOINTS, so the session's moto is listed there.
+    MAYFLY_ALLOWED_ENDPOINTS, and TokenReviews only to https origins it allows, so the
+    session's moto and fake Kubernetes API server are listed there.
     """
     backend = request.param
     binary = gateway_binary()
@@ -307,7 +312,7 @@ def gateway(request, moto_url) -> Gateway:
         MAYFLY_ADMIN_ACCESS_ID=access_id,
         MAYFLY_ADMIN_ACCESS_KEY=access_key,
         MAYFLY_IAM_USER_PATH=iam_user_path,
-        MAYFLY_ALLOWED_ENDPOINTS=moto_url,
+        MAYFLY_ALLOWED_ENDPOINTS=f"{moto_url},{kube_api_server.origin}",
         RUST_LOG="info",
         NO_COLOR="1",
     )
@@ -331,6 +336,19 @@ def gateway(request, moto_url) -> Gateway:
         if database is not None:
             database.drop()
         shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def kube_api_server() -> kube_api.KubeApi:
+    """A fake Kubernetes API server (HTTPS, its own CA) answering TokenReviews for tokens signed
+    with fixture key a, authorized by its `reviewer_jwt` (a kube-system service account's
+    token). Started before the gateways, whose MAYFLY_ALLOWED_ENDPOINTS must name it."""
+    reviewer = kube_api.sign(kube_api.k8s_claims("kube-system", "mayfly-token-reviewer"))
+    server = kube_api.KubeApi(kube_api.KUBE_ISSUER, [kube_api.fixture_public_key("a")], reviewer_jwt=reviewer)
+    try:
+        yield server
+    finally:
+        server.stop()
 
 
 @pytest.fixture(scope="session")

@@ -2,7 +2,11 @@
 created with both generations of the operation, a role is given to one repository through
 sub-claims, and a GitHub-shaped token (signed here with the test-only fixture key
 crates/testkit/fixtures/jwt-rsa-a.pem) logs in with access_type "jwt" as the Akeyless GitHub
-action does. No Mayfly secret is held by the "CI job"."""
+action does. No Mayfly secret is held by the "CI job".
+
+Kubernetes: a pod logs in with its service-account token through a k8s auth config, verified
+online by the cluster's TokenReview API (the fake API server of tests/sdk/kube_api.py, over
+HTTPS with its own CA), the config managed with the SDK's gateway-*-k8s-auth-config calls."""
 
 from __future__ import annotations
 
@@ -14,25 +18,11 @@ from pathlib import Path
 import akeyless
 import pytest
 from akeyless.rest import ApiException
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import padding
+from kube_api import FIXTURES, KUBE_ISSUER, k8s_claims, sign
+from test_sdk import raw_json
 
-FIXTURES = Path(__file__).resolve().parents[2] / "crates" / "testkit" / "fixtures"
 ISSUER = "https://token.actions.githubusercontent.com"
 AUDIENCE = "https://github.com/octo-org"
-
-
-def b64url(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
-
-
-def sign(claims: dict, key: str = "a") -> str:
-    """An RS256 JWT signed with fixture key `key`, its kid in the header."""
-    private = serialization.load_pem_private_key((FIXTURES / f"jwt-rsa-{key}.pem").read_bytes(), None)
-    header = {"alg": "RS256", "typ": "JWT", "kid": f"test-rsa-{key}"}
-    signing_input = f"{b64url(json.dumps(header).encode())}.{b64url(json.dumps(claims).encode())}"
-    signature = private.sign(signing_input.encode(), padding.PKCS1v15(), hashes.SHA256())
-    return f"{signing_input}.{b64url(signature)}"
 
 
 def github_claims(repository: str, audience: str = AUDIENCE) -> dict:
@@ -123,18 +113,9 @@ def raw_post(gateway, path: str, body: dict) -> dict:
         return json.loads(response.read())
 
 
-def k8s_claims(namespace: str, account: str) -> dict:
-    now = int(time.time())
-    return {
-        "aud": ["mayfly"], "iss": "https://kubernetes.default.svc.cluster.local",
-        "iat": now - 5, "nbf": now - 5, "exp": now + 600,
-        "sub": f"system:serviceaccount:{namespace}:{account}",
-        "kubernetes.io": {"namespace": namespace, "serviceaccount": {"name": account, "uid": "u"},
-                          "pod": {"name": f"{account}-1", "uid": "p"}},
-    }
-
-
-def test_a_pod_logs_in_through_the_sdk_with_its_service_account_token(gateway, api, token, uid):
+def test_a_pod_logs_in_offline_with_the_k8s_methods_own_cluster_keys(gateway, api, token, uid):
+    """The Mayfly extension: a method holding the cluster's JWKS verifies tokens itself, with
+    no k8s auth config (a named config that does not exist falls back to those keys)."""
     method = f"/wi-{uid}/k8s"
     # jwks-json-data (the cluster's keys) is a Mayfly extension the SDK model does not carry.
     out = raw_post(gateway, "/auth-method-create-k8s", {
@@ -157,6 +138,161 @@ def test_a_pod_logs_in_through_the_sdk_with_its_service_account_token(gateway, a
         api.auth(akeyless.Auth(access_type="k8s", access_id=access_id,
                                k8s_service_account_token=sign(k8s_claims("kube-system", "deployer"))))
     assert info.value.status in (401, 429), info.value.body
+
+
+# An opaque base64 value: the SDK requires signing-key on k8s auth configs (Akeyless signs its
+# own tokens with the method's key); Mayfly accepts it and keeps nothing.
+SIGNING_KEY = base64.b64encode(b"sdk-required-signing-key-not-kept").decode()
+
+
+def b64(text: str) -> str:
+    return base64.b64encode(text.encode()).decode()
+
+
+def k8s_auth(api, access_id: str, config: str, sa_token: str):
+    """A pod's login as the Akeyless k8s clients make it: the token base64-encoded."""
+    return api.auth(akeyless.Auth(access_type="k8s", access_id=access_id, k8s_auth_config_name=config,
+                                  k8s_service_account_token=b64(sa_token)))
+
+
+def k8s_auth_retrying(api, access_id: str, config: str, sa_token: str):
+    """`k8s_auth`, waiting out the login throttle (429, after refused logins) up to ~30 s."""
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            return k8s_auth(api, access_id, config, sa_token)
+        except ApiException as exc:
+            if exc.status != 429 or time.monotonic() > deadline:
+                raise
+            retry_after = (exc.headers or {}).get("Retry-After") or "1"
+            time.sleep(min(float(retry_after), 5.0) + 0.1)
+
+
+def k8s_refused(api, access_id: str, config: str, sa_token: str) -> tuple[int, str]:
+    """A login that must be refused: 401, or 429 when the throttle answered first."""
+    with pytest.raises(ApiException) as info:
+        k8s_auth(api, access_id, config, sa_token)
+    assert info.value.status in (401, 429), info.value.body
+    return info.value.status, info.value.body or ""
+
+
+def test_a_pod_logs_in_through_a_k8s_auth_config_verified_by_the_clusters_token_review(
+        gateway, api, token, uid, kube_api_server):
+    kube = kube_api_server
+    reviewer = kube.reviewer_jwt
+    # The auth method holds no cluster keys: the SDK's own model, nothing Mayfly-specific.
+    method = f"/wi-{uid}/k8s-online"
+    out = api.create_auth_method_k8_s(akeyless.CreateAuthMethodK8S(
+        name=method, audience="mayfly", bound_namespaces=["team-a"], token=token))
+    access_id = out.access_id
+    assert access_id.startswith("p-"), out
+    role = f"/wi-{uid}/k8s-online-role"
+    api.create_role(akeyless.CreateRole(name=role, token=token))
+    api.set_role_rule(akeyless.SetRoleRule(role_name=role, path=f"/wi-{uid}/*", capability=["read"],
+                                           rule_type="auth-method-rule", token=token))
+    api.assoc_role_auth_method(akeyless.AssocRoleAuthMethod(
+        role_name=role, am_name=method, sub_claims={"namespace": "team-a", "service_account_name": "deployer"},
+        token=token))
+
+    pod = sign(k8s_claims("team-a", "deployer"))
+    config = f"k8s-{uid}"
+    # No config yet, and no keys of its own: nothing to verify the token with.
+    status, body = k8s_refused(api, access_id, config, pod)
+    assert status == 429 or "k8s-auth-config-name" in body, body
+
+    # The SDK reads nothing from the answers of create, update and delete: its output models
+    # (cluster_id, parts_change, total_hash) are Akeyless's config-sync fields, while Mayfly
+    # answers {"name": ...}; so the config is checked by reading it back.
+    api.gateway_create_k8_s_auth_config(akeyless.GatewayCreateK8SAuthConfig(
+        name=config, access_id=access_id, k8s_host=kube.origin, k8s_ca_cert=b64(kube.ca_pem),
+        k8s_issuer=KUBE_ISSUER, token_reviewer_jwt=reviewer, signing_key=SIGNING_KEY, token=token))
+
+    seen = len(kube.reviews())
+    session = k8s_auth_retrying(api, access_id, config, pod)
+    assert session.token.startswith("t-"), session
+    reviews = kube.reviews()[seen:]
+    assert len(reviews) == 1, reviews
+    assert reviews[0].bearer == reviewer, "reviewed with the token reviewer JWT"
+    assert reviews[0].audiences == ["mayfly"] and reviews[0].authenticated, reviews
+    # The session holds the role its namespace and service account are associated with.
+    assert status_of(api.get_auth_method, akeyless.GetAuthMethod(name=method, token=session.token)) == 200
+    # Another service account of the namespace logs in, but holds no role.
+    builder = k8s_auth_retrying(api, access_id, config, sign(k8s_claims("team-a", "builder")))
+    assert status_of(api.get_auth_method, akeyless.GetAuthMethod(name=method, token=builder.token)) == 403
+
+    # Another namespace (the cluster vouches for it; the method does not bind it), and a token
+    # signed by a key the cluster does not know (the cluster does not vouch for it).
+    status, body = k8s_refused(api, access_id, config, sign(k8s_claims("kube-system", "deployer")))
+    assert status == 429 or "bound-namespaces" in body, body
+    seen = len(kube.reviews())
+    status, body = k8s_refused(api, access_id, config, sign(k8s_claims("team-a", "deployer"), key="b"))
+    if status == 401:
+        assert "TokenReview" in body, body
+        assert [r.authenticated for r in kube.reviews()[seen:]] == [False]
+
+    # Read back through the SDK: the host, the CA, never the reviewer JWT or the signing key.
+    got = api.gateway_get_k8_s_auth_config(akeyless.GatewayGetK8SAuthConfig(name=config, token=token))
+    assert got.name == config and got.k8s_host == kube.origin, got
+    assert got.auth_method_access_id == access_id, got
+    assert got.k8s_ca_cert.strip() == kube.ca_pem.strip(), got
+    assert got.k8s_issuer == KUBE_ISSUER, got
+    assert not got.k8s_token_reviewer_jwt, got
+    raw, shown = raw_json(api.gateway_get_k8_s_auth_config,
+                          akeyless.GatewayGetK8SAuthConfig(name=config, token=token))
+    assert shown["token_reviewer_jwt_set"] is True, shown
+    for secret in (reviewer, SIGNING_KEY):
+        assert secret.encode() not in raw, shown
+    # The method lists the config (a Mayfly extension of get-auth-method).
+    raw, shown = raw_json(api.get_auth_method, akeyless.GetAuthMethod(name=method, token=token))
+    assert shown["access_info"]["k8s_access_rules"]["k8s_auth_configs"] == [config], shown
+    assert reviewer.encode() not in raw and SIGNING_KEY.encode() not in raw
+
+    # Update through the SDK. Its model requires access-id, k8s-host, new-name and signing-key
+    # (and sends k8s-issuer's default unless given): the same values keep the config as it is,
+    # and the reviewer JWT, not given again, is kept since host and CA do not change.
+    def update(**changes):
+        fields = dict(name=config, new_name=config, access_id=access_id, k8s_host=kube.origin,
+                      k8s_issuer=KUBE_ISSUER, signing_key=SIGNING_KEY, token=token)
+        fields.update(changes)
+        return api.gateway_update_k8_s_auth_config(akeyless.GatewayUpdateK8SAuthConfig(**fields))
+
+    update()
+    seen = len(kube.reviews())
+    k8s_auth_retrying(api, access_id, config, pod)
+    assert [r.bearer for r in kube.reviews()[seen:]] == [reviewer]
+    # Another CA (here the gateway's own) without the reviewer JWT again: refused, so a stored
+    # reviewer JWT is never sent to a server it was not given for.
+    with pytest.raises(ApiException) as info:
+        update(k8s_ca_cert=b64(gateway.ca_cert_path.read_text()))
+    assert info.value.status == 400 and "token-reviewer-jwt" in info.value.body, info.value.body
+    # A reviewer JWT the cluster does not accept: the login cannot be checked (503, not 401).
+    wrong_reviewer = sign(k8s_claims("kube-system", "not-a-reviewer"))
+    update(token_reviewer_jwt=wrong_reviewer)
+    with pytest.raises(ApiException) as info:
+        k8s_auth_retrying(api, access_id, config, pod)
+    assert info.value.status == 503 and "token-reviewer-jwt" in info.value.body, info.value.body
+    assert kube.reviews()[-1].bearer == wrong_reviewer
+    # Given back, with the CA as base64 PEM, and renamed: logins name the new name.
+    renamed = f"{config}-renamed"
+    update(new_name=renamed, k8s_ca_cert=b64(kube.ca_pem), token_reviewer_jwt=reviewer)
+    seen = len(kube.reviews())
+    k8s_auth_retrying(api, access_id, renamed, pod)
+    assert [r.bearer for r in kube.reviews()[seen:]] == [reviewer]
+    with pytest.raises(ApiException) as info:
+        api.gateway_get_k8_s_auth_config(akeyless.GatewayGetK8SAuthConfig(name=config, token=token))
+    assert info.value.status == 404, info.value.body
+
+    # Delete through the SDK: gone, and logins naming it have nothing to verify with.
+    api.gateway_delete_k8_s_auth_config(akeyless.GatewayDeleteK8SAuthConfig(name=renamed, token=token))
+    with pytest.raises(ApiException) as info:
+        api.gateway_get_k8_s_auth_config(akeyless.GatewayGetK8SAuthConfig(name=renamed, token=token))
+    assert info.value.status == 404, info.value.body
+    seen = len(kube.reviews())
+    k8s_refused(api, access_id, renamed, pod)
+    assert len(kube.reviews()) == seen, "no review without a config"
+
+    # No reviewer JWT in the gateway's log either.
+    assert reviewer not in gateway.logs() and wrong_reviewer not in gateway.logs()
 
 
 # ----------------------------------------------------------------------------------------------
