@@ -76,11 +76,13 @@ pub struct K8sAuthConfigInput {
     pub rancher_cluster_id: Option<String>,
 }
 
-/// `gateway-create-k8s-auth-config`, `-update-`, `-delete-`: the config's name.
+/// `gateway-create-k8s-auth-config`, `-update-`, `-delete-`: the config's name and the
+/// gateway cluster that holds it (Akeyless' `cluster_id`).
 #[derive(Debug, Clone, Serialize, ToSchema)]
 #[schema(as = k8s_auth_config::K8sAuthConfigOutput)]
 pub struct K8sAuthConfigOutput {
     pub name: String,
+    pub cluster_id: String,
 }
 
 /// `gateway-get-k8s-auth-config`: the config without its token reviewer JWT.

@@ -131,7 +131,10 @@ pub async fn create(
         },
     )
     .await?;
-    Ok(dto::K8sAuthConfigOutput { name })
+    Ok(dto::K8sAuthConfigOutput {
+        name,
+        cluster_id: state.cluster_id().to_owned(),
+    })
 }
 
 /// Returns the output and what changed, for the audit record.
@@ -160,6 +163,7 @@ pub async fn update(
     Ok((
         dto::K8sAuthConfigOutput {
             name: new_name.unwrap_or(name),
+            cluster_id: state.cluster_id().to_owned(),
         },
         detail,
     ))
@@ -181,7 +185,10 @@ pub async fn delete(
 ) -> ApiResult<dto::K8sAuthConfigOutput> {
     let name = name_of("name", &req.name)?;
     k8s_configs::delete(state, caller, &name).await?;
-    Ok(dto::K8sAuthConfigOutput { name })
+    Ok(dto::K8sAuthConfigOutput {
+        name,
+        cluster_id: state.cluster_id().to_owned(),
+    })
 }
 
 /// A config as `gateway-get-k8s-auth-config` and `get-auth-method` show it.
