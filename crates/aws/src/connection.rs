@@ -12,12 +12,24 @@ use secrecy::SecretString;
 /// Region used when a connection names none; IAM is global and lives in `us-east-1`.
 pub const DEFAULT_REGION: &str = "us-east-1";
 
+/// Where a connection's credentials come from.
+#[derive(Clone)]
+pub enum ConnectionCredentials {
+    /// A stored key (a target's access key, perhaps with a session token).
+    Keys {
+        access_key_id: String,
+        secret_access_key: SecretString,
+        session_token: Option<SecretString>,
+    },
+    /// A provider that fetches and refreshes them: the gateway's own identity, a role
+    /// assumed before use ([`crate::credentials`]).
+    Provided(aws_credential_types::provider::SharedCredentialsProvider),
+}
+
 /// One set of AWS credentials plus where to send requests.
 #[derive(Clone)]
 pub struct AwsConnection {
-    pub access_key_id: String,
-    pub secret_access_key: SecretString,
-    pub session_token: Option<SecretString>,
+    pub credentials: ConnectionCredentials,
     /// e.g. `us-east-1`; empty means [`DEFAULT_REGION`].
     pub region: String,
     /// Overrides the IAM endpoint (AWS-compatible services, moto).
@@ -33,13 +45,46 @@ impl AwsConnection {
         secret_access_key: SecretString,
         region: impl Into<String>,
     ) -> Self {
+        Self::with_keys(access_key_id, secret_access_key, None, region)
+    }
+
+    /// A stored key, perhaps temporary (`session_token`), with default endpoints.
+    pub fn with_keys(
+        access_key_id: impl Into<String>,
+        secret_access_key: SecretString,
+        session_token: Option<SecretString>,
+        region: impl Into<String>,
+    ) -> Self {
         Self {
-            access_key_id: access_key_id.into(),
-            secret_access_key,
-            session_token: None,
+            credentials: ConnectionCredentials::Keys {
+                access_key_id: access_key_id.into(),
+                secret_access_key,
+                session_token,
+            },
             region: region.into(),
             iam_endpoint: None,
             sts_endpoint: None,
+        }
+    }
+
+    /// Credentials from `provider`, with default endpoints.
+    pub fn provided(
+        provider: aws_credential_types::provider::SharedCredentialsProvider,
+        region: impl Into<String>,
+    ) -> Self {
+        Self {
+            credentials: ConnectionCredentials::Provided(provider),
+            region: region.into(),
+            iam_endpoint: None,
+            sts_endpoint: None,
+        }
+    }
+
+    /// The stored key's id; `None` for provided credentials.
+    pub fn access_key_id(&self) -> Option<&str> {
+        match &self.credentials {
+            ConnectionCredentials::Keys { access_key_id, .. } => Some(access_key_id),
+            ConnectionCredentials::Provided(_) => None,
         }
     }
 
@@ -56,11 +101,19 @@ impl AwsConnection {
 
 impl std::fmt::Debug for AwsConnection {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AwsConnection")
-            .field("access_key_id", &self.access_key_id)
-            .field("secret_access_key", &"***")
-            .field("session_token", &self.session_token.as_ref().map(|_| "***"))
-            .field("region", &self.region)
+        let mut d = f.debug_struct("AwsConnection");
+        match &self.credentials {
+            ConnectionCredentials::Keys {
+                access_key_id,
+                session_token,
+                ..
+            } => d
+                .field("access_key_id", access_key_id)
+                .field("secret_access_key", &"***")
+                .field("session_token", &session_token.as_ref().map(|_| "***")),
+            ConnectionCredentials::Provided(_) => d.field("credentials", &"provided"),
+        };
+        d.field("region", &self.region)
             .field("iam_endpoint", &self.iam_endpoint)
             .field("sts_endpoint", &self.sts_endpoint)
             .finish()
@@ -123,8 +176,12 @@ mod tests {
 
     #[test]
     fn debug_never_shows_secrets() {
-        let mut c = conn();
-        c.session_token = Some(SecretString::from("SESSIONTOKENVALUE"));
+        let c = AwsConnection::with_keys(
+            "AKIDEXAMPLE",
+            SecretString::from("wJalrXUtnFEMI"),
+            Some(SecretString::from("SESSIONTOKENVALUE")),
+            "",
+        );
         let shown = format!("{c:?}");
         assert!(shown.contains("AKIDEXAMPLE"), "{shown}");
         assert!(!shown.contains("wJalrXUtnFEMI"), "{shown}");

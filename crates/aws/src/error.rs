@@ -61,6 +61,13 @@ pub enum AwsError {
     /// allow it. Not retryable: only a configuration change helps.
     #[error("endpoint refused: {0}")]
     EndpointRefused(String),
+
+    /// The connection's credential source (the gateway's own identity, a role chain) could
+    /// not give credentials; `code` is AWS's (`AccessDenied`, `ExpiredTokenException`) or
+    /// `NoCredentials`. The message says what to set up. Not retryable here: the source has
+    /// retried what it could.
+    #[error("AWS credentials unavailable ({code}): {message}")]
+    Credentials { code: String, message: String },
 }
 
 /// Error codes that mean "slow down"; AWS services are not consistent about the spelling.
@@ -136,7 +143,8 @@ impl AwsError {
             | Self::EntityAlreadyExists(_)
             | Self::AccessDenied { .. }
             | Self::InvalidInput { .. }
-            | Self::EndpointRefused(_) => false,
+            | Self::EndpointRefused(_)
+            | Self::Credentials { .. } => false,
         }
     }
 
@@ -158,7 +166,9 @@ impl AwsError {
             Self::EntityAlreadyExists(_) => "EntityAlreadyExists",
             Self::Throttled(_) => "Throttling",
             Self::AccessDenied { .. } => "AccessDenied",
-            Self::InvalidInput { code, .. } | Self::ServiceError { code, .. } => code,
+            Self::InvalidInput { code, .. }
+            | Self::ServiceError { code, .. }
+            | Self::Credentials { code, .. } => code,
             Self::Unreachable(_) => "Unreachable",
             Self::Timeout(_) => "Timeout",
             Self::EndpointRefused(_) => "EndpointRefused",
@@ -199,6 +209,10 @@ impl AwsError {
             Self::Unreachable(m) => Self::Unreachable(clean(m)),
             Self::Timeout(m) => Self::Timeout(clean(m)),
             Self::EndpointRefused(m) => Self::EndpointRefused(clean(m)),
+            Self::Credentials { code, message } => Self::Credentials {
+                code,
+                message: clean(message),
+            },
         }
     }
 
@@ -210,6 +224,9 @@ impl AwsError {
     {
         if let Some(refused) = crate::sdk::guard::find_refusal(&err) {
             return Self::EndpointRefused(refused.0.clone());
+        }
+        if let Some(failed) = crate::credentials::find_source_failure(&err) {
+            return failed.0.clone();
         }
         let status = err.raw_response().map(|r| r.status().as_u16());
         match &err {

@@ -11,6 +11,8 @@
 //!   with per-attempt timeouts and the SDK's own retries off; [`AwsFactory::guarded`] applies
 //!   the outbound URL policy to every request ([`sdk::guard`]: URL check before sending,
 //!   address check in the DNS resolver).
+//! - [`credentials`]: credentials that are not a stored key: the gateway's own identity
+//!   ([`credentials::GatewayIdentity`]) and role chaining ([`credentials::ChainedRole`]), cached.
 //! - [`retry`]: [`with_retries`]: exponential backoff with full jitter, bounded by a deadline.
 //! - [`iam_user`]: [`create_user_with_access`] and [`teardown_user`].
 //! - [`fake`]: [`fake::FakeIam`] and [`fake::FakeSts`] with fault injection.
@@ -18,6 +20,7 @@
 
 pub mod api;
 pub mod connection;
+pub mod credentials;
 pub mod error;
 pub mod fake;
 pub mod iam_user;
@@ -29,7 +32,7 @@ pub use api::{
     AccessKey, AssumeRole, CallerIdentity, CreateUser, FederationToken, IamApi, IamUser, StsApi,
     StsCredentials, TagPair,
 };
-pub use connection::{AwsConnection, EndpointDefaults, DEFAULT_REGION};
+pub use connection::{AwsConnection, ConnectionCredentials, EndpointDefaults, DEFAULT_REGION};
 pub use error::AwsError;
 pub use iam_user::{
     create_user_with_access, teardown_user, CreatedUser, IssueFailure, TeardownReport, UserPlan,

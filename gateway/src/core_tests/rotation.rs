@@ -71,16 +71,15 @@ struct Source(Arc<Aws>);
 
 impl AwsSource for Source {
     fn clients(&self, cache_key: (i64, i64), conn: &AwsConnection) -> AwsClients {
-        self.0
-            .requested
-            .lock()
-            .unwrap()
-            .push((cache_key, conn.access_key_id.clone()));
+        self.0.requested.lock().unwrap().push((
+            cache_key,
+            conn.access_key_id().unwrap_or_default().to_owned(),
+        ));
         AwsClients {
             iam: self.0.iam.clone(),
             sts: Arc::new(KeySts {
                 aws: self.0.clone(),
-                key_id: conn.access_key_id.clone(),
+                key_id: conn.access_key_id().unwrap_or_default().to_owned(),
             }),
         }
     }

@@ -33,9 +33,11 @@ pub fn clients(
     let factory = FACTORY.get_or_init(AwsFactory::from_env);
     let _guard = runtime().enter();
     factory.clients(&AwsConnection {
-        access_key_id: key_id.to_owned(),
-        secret_access_key: SecretString::from(secret.to_owned()),
-        session_token: session_token.map(|t| SecretString::from(t.to_owned())),
+        credentials: mayfly_aws::ConnectionCredentials::Keys {
+            access_key_id: key_id.to_owned(),
+            secret_access_key: SecretString::from(secret.to_owned()),
+            session_token: session_token.map(|t| SecretString::from(t.to_owned())),
+        },
         region: "us-east-1".into(),
         iam_endpoint: Some(moto.url().to_owned()),
         sts_endpoint: Some(moto.url().to_owned()),
@@ -112,9 +114,11 @@ pub fn create_role(moto: &MotoServer, name: &str, inline_policy: &str) -> String
     let (id, secret) = moto.admin();
     let _guard = runtime().enter();
     let conn = AwsConnection {
-        access_key_id: id,
-        secret_access_key: SecretString::from(secret),
-        session_token: None,
+        credentials: mayfly_aws::ConnectionCredentials::Keys {
+            access_key_id: id,
+            secret_access_key: SecretString::from(secret),
+            session_token: None,
+        },
         region: "us-east-1".into(),
         iam_endpoint: Some(moto.url().to_owned()),
         sts_endpoint: Some(moto.url().to_owned()),

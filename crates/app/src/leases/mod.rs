@@ -29,9 +29,11 @@ pub const TAG_LEASE: &str = "mayfly:lease";
 pub fn clients_for(state: &AppState, target: &target::Model) -> AppResult<AwsClients> {
     let creds = open(state, target)?;
     let conn = AwsConnection {
-        access_key_id: creds.access_key_id,
-        secret_access_key: creds.secret_access_key,
-        session_token: creds.session_token,
+        credentials: mayfly_aws::ConnectionCredentials::Keys {
+            access_key_id: creds.access_key_id,
+            secret_access_key: creds.secret_access_key,
+            session_token: creds.session_token,
+        },
         region: target.region.clone(),
         iam_endpoint: target.iam_endpoint.clone(),
         sts_endpoint: target.sts_endpoint.clone(),

@@ -302,9 +302,11 @@ async fn rotate_claimed(
 
     // 5. Does it work?
     let new_conn = AwsConnection {
-        access_key_id: new_key_id.clone(),
-        secret_access_key: new_key.secret_access_key.clone(),
-        session_token: None,
+        credentials: mayfly_aws::ConnectionCredentials::Keys {
+            access_key_id: new_key_id.clone(),
+            secret_access_key: new_key.secret_access_key.clone(),
+            session_token: None,
+        },
         region: row.region.clone(),
         iam_endpoint: row.iam_endpoint.clone(),
         sts_endpoint: row.sts_endpoint.clone(),

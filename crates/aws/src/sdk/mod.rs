@@ -28,8 +28,10 @@ use secrecy::ExposeSecret;
 
 use self::form_spaces::FormSpaces;
 use self::guard::{EndpointGuard, GuardedResolver};
-use crate::connection::{AwsConnection, EndpointDefaults};
+use crate::connection::{AwsConnection, ConnectionCredentials, EndpointDefaults};
 use crate::{IamApi, StsApi};
+use aws_credential_types::provider::SharedCredentialsProvider;
+use aws_sdk_iam::config::IdentityCache;
 use mayfly_domain::{AwsService, OutboundPolicy};
 
 pub use iam::SdkIam;
@@ -73,6 +75,21 @@ pub struct AwsFactory {
     observer: Option<Arc<dyn CallObserver>>,
     /// The outbound policy every request is checked against; `None` for unguarded factories.
     policy: Option<Arc<OutboundPolicy>>,
+    /// The gateway's own identity, shared by every connection that uses it, loaded on first
+    /// use. Its HTTP client is not guarded: the chain's endpoints (instance metadata, the ECS
+    /// agent) come from the operator's environment, never from an API caller.
+    gateway_identity: SharedCredentialsProvider,
+}
+
+fn gateway_identity_provider() -> SharedCredentialsProvider {
+    let http = aws_smithy_http_client::Builder::new()
+        .tls_provider(tls::Provider::Rustls(
+            tls::rustls_provider::CryptoMode::Ring,
+        ))
+        .build_https();
+    SharedCredentialsProvider::new(crate::credentials::Cached::new(
+        crate::credentials::GatewayIdentity::new(http),
+    ))
 }
 
 impl std::fmt::Debug for AwsFactory {
@@ -107,6 +124,7 @@ impl AwsFactory {
             timeouts: AwsTimeouts::default(),
             observer: None,
             policy: None,
+            gateway_identity: gateway_identity_provider(),
         }
     }
 
@@ -131,6 +149,7 @@ impl AwsFactory {
             timeouts: AwsTimeouts::default(),
             observer: None,
             policy: Some(policy),
+            gateway_identity: gateway_identity_provider(),
         }
     }
 
@@ -151,6 +170,34 @@ impl AwsFactory {
         &self.endpoints
     }
 
+    /// The gateway's own AWS identity (the default provider chain of its process), cached and
+    /// shared: one instance per factory.
+    pub fn gateway_identity(&self) -> SharedCredentialsProvider {
+        self.gateway_identity.clone()
+    }
+
+    /// Credentials of `role_arn`, assumed with `base`'s credentials through this factory's STS
+    /// client for `base` (guarded, observed), cached until shortly before they expire and
+    /// refreshed by one caller at a time.
+    pub fn chained_role(
+        &self,
+        base: &AwsConnection,
+        role_arn: &str,
+        external_id: Option<&str>,
+        session_name: &str,
+        duration_secs: i32,
+    ) -> SharedCredentialsProvider {
+        SharedCredentialsProvider::new(crate::credentials::Cached::new(
+            crate::credentials::ChainedRole {
+                sts: Arc::new(self.sts(base)),
+                role_arn: role_arn.to_owned(),
+                external_id: external_id.map(str::to_owned),
+                session_name: session_name.to_owned(),
+                duration_secs,
+            },
+        ))
+    }
+
     /// IAM and STS clients that sign with `conn`'s credentials.
     pub fn clients(&self, conn: &AwsConnection) -> AwsClients {
         AwsClients {
@@ -165,6 +212,7 @@ impl AwsFactory {
             .behavior_version(BehaviorVersion::latest())
             .region(Region::new(conn.effective_region().to_owned()))
             .credentials_provider(credentials(conn))
+            .identity_cache(IdentityCache::no_cache())
             .http_client(self.http.clone())
             .retry_config(RetryConfig::disabled())
             .timeout_config(self.timeout_config())
@@ -197,6 +245,7 @@ impl AwsFactory {
                 conn.effective_region().to_owned(),
             ))
             .credentials_provider(credentials(conn))
+            .identity_cache(IdentityCache::no_cache())
             .http_client(self.http.clone())
             .retry_config(aws_sdk_sts::config::retry::RetryConfig::disabled())
             .timeout_config(self.timeout_config())
@@ -229,26 +278,40 @@ impl AwsFactory {
     }
 }
 
-fn credentials(conn: &AwsConnection) -> Credentials {
-    Credentials::new(
-        conn.access_key_id.clone(),
-        conn.secret_access_key.expose_secret().to_owned(),
-        conn.session_token
-            .as_ref()
-            .map(|t| t.expose_secret().to_owned()),
-        None,
-        "mayfly-target",
-    )
+/// The connection's credentials as the SDK takes them. Provided credentials come with their
+/// own cache ([`crate::credentials::Cached`]), so the clients get none of theirs.
+fn credentials(conn: &AwsConnection) -> SharedCredentialsProvider {
+    match &conn.credentials {
+        ConnectionCredentials::Keys {
+            access_key_id,
+            secret_access_key,
+            session_token,
+        } => SharedCredentialsProvider::new(Credentials::new(
+            access_key_id.clone(),
+            secret_access_key.expose_secret().to_owned(),
+            session_token.as_ref().map(|t| t.expose_secret().to_owned()),
+            None,
+            "mayfly-target",
+        )),
+        ConnectionCredentials::Provided(provider) => provider.clone(),
+    }
 }
 
 /// The connection's secrets, scrubbed from every error message the clients return.
 fn secrets(conn: &AwsConnection) -> Redactor {
     Redactor {
-        secrets: [Some(&conn.secret_access_key), conn.session_token.as_ref()]
-            .into_iter()
-            .flatten()
-            .cloned()
-            .collect(),
+        secrets: match &conn.credentials {
+            ConnectionCredentials::Keys {
+                secret_access_key,
+                session_token,
+                ..
+            } => [Some(secret_access_key), session_token.as_ref()]
+                .into_iter()
+                .flatten()
+                .cloned()
+                .collect(),
+            ConnectionCredentials::Provided(_) => Vec::new(),
+        },
     }
 }
 

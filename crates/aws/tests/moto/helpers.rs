@@ -31,9 +31,11 @@ pub fn connection(
     session_token: Option<&str>,
 ) -> AwsConnection {
     AwsConnection {
-        access_key_id: access_key_id.to_owned(),
-        secret_access_key: SecretString::from(secret.to_owned()),
-        session_token: session_token.map(|t| SecretString::from(t.to_owned())),
+        credentials: mayfly_aws::ConnectionCredentials::Keys {
+            access_key_id: access_key_id.to_owned(),
+            secret_access_key: SecretString::from(secret.to_owned()),
+            session_token: session_token.map(|t| SecretString::from(t.to_owned())),
+        },
         region: "us-east-1".into(),
         iam_endpoint: Some(moto.url().to_owned()),
         sts_endpoint: Some(moto.url().to_owned()),
