@@ -104,6 +104,10 @@ settings! {
         /// send-proxy-v2. The client it names is throttled and audited; from other addresses the
         /// header is never read.
         trusted_proxies: CommaList, default "none", env "MAYFLY_TRUSTED_PROXIES";
+        /// Target names (globs, comma-separated, e.g. /platform/*) that may use the gateway's
+        /// own AWS identity (use-gw-cloud-identity): whoever may create such a target acts with
+        /// the gateway's IAM role, so it is offered only where the operator says.
+        cloud_identity_targets: CommaList, default "none", env "MAYFLY_CLOUD_IDENTITY_TARGETS";
     }
 }
 
@@ -205,6 +209,8 @@ pub struct Config {
     pub housekeeping_interval: Duration,
     /// Who may send a PROXY header (`trusted_proxies`).
     pub trusted_proxies: crate::proxy_protocol::TrustedProxies,
+    /// Target name globs that may use the gateway's own AWS identity.
+    pub cloud_identity_targets: Vec<String>,
 }
 
 /// Every configuration problem found, each naming its setting.
@@ -230,6 +236,7 @@ impl Config {
             lease_retention: self.lease_retention,
             housekeeping_interval: self.housekeeping_interval,
             admin_rotation_check_interval: self.admin_rotation_check_interval,
+            cloud_identity_targets: self.cloud_identity_targets.clone(),
         }
     }
 
@@ -393,6 +400,23 @@ impl Config {
             })
             .unwrap_or_default();
 
+        let cloud_identity_targets: Vec<String> = raw
+            .cloud_identity_targets
+            .map(|CommaList(list)| list)
+            .unwrap_or_default()
+            .split(',')
+            .map(|g| g.trim().to_owned())
+            .filter(|g| !g.is_empty())
+            .collect();
+        for glob in &cloud_identity_targets {
+            if !glob.starts_with('/') {
+                errors.push(format!(
+                    "{}: {glob:?} is not a target name glob; give names such as /platform/* (or /* for every target)",
+                    s.cloud_identity_targets
+                ));
+            }
+        }
+
         let non_empty = |v: Option<String>| v.filter(|s| !s.trim().is_empty());
         let admin_seed = match (
             non_empty(env(ADMIN_ACCESS_ID_ENV)),
@@ -458,6 +482,7 @@ impl Config {
                 lease_retention,
                 housekeeping_interval,
                 trusted_proxies,
+                cloud_identity_targets,
             }),
             _ => Err(ConfigError(errors)),
         }

@@ -109,12 +109,41 @@ pub struct AwsTarget {
         deserialize_with = "lenient::opt_i64"
     )]
     pub rotation_interval_days: Option<i64>,
+    /// Use the gateway's own AWS identity (IRSA, an instance profile, ...) instead of a stored
+    /// key; `access-key-id` and `access-key` are then left out (or empty). Only for target
+    /// names the operator lists in MAYFLY_CLOUD_IDENTITY_TARGETS.
     #[schema(schema_with = lenient::opt_bool_schema)]
     #[serde(
         rename = "use-gw-cloud-identity",
         deserialize_with = "lenient::opt_bool"
     )]
     pub use_gw_cloud_identity: Option<bool>,
+    /// A role to assume with the base credentials before use (cross-account access); on
+    /// update, an empty value removes it.
+    #[serde(rename = "role-arn")]
+    pub role_arn: Option<String>,
+    /// Have the gateway generate an external id for `role-arn` (shown by get-target-details,
+    /// for the role's trust policy).
+    #[schema(schema_with = lenient::opt_bool_schema)]
+    #[serde(
+        rename = "generate-external-id",
+        deserialize_with = "lenient::opt_bool"
+    )]
+    pub generate_external_id: Option<bool>,
+    /// Mayfly extension: the external id to send with `role-arn`.
+    #[serde(rename = "external-id")]
+    pub external_id: Option<String>,
+    /// Mayfly extension: the role session name; `{target}` is the target's name
+    /// (default `mayfly-{target}`).
+    #[serde(rename = "role-session-name")]
+    pub role_session_name: Option<String>,
+    /// Mayfly extension: the role session's length in seconds (900 to 43200, default 3600).
+    #[schema(schema_with = lenient::opt_i64_schema)]
+    #[serde(
+        rename = "role-session-duration",
+        deserialize_with = "lenient::opt_i64"
+    )]
+    pub role_session_duration: Option<i64>,
 }
 
 /// Requests that name one item or target: get, get-details, producer get/delete.

@@ -102,11 +102,24 @@ pub struct TargetDetailsValue {
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct AwsTargetDetails {
+    /// Empty for a target that uses the gateway's own identity.
     pub aws_access_key_id: String,
     pub aws_secret_access_key: String,
     pub aws_region: String,
     pub aws_session_token: String,
     pub use_gw_cloud_identity: bool,
+    /// The external id sent with `role_arn` (Akeyless' name).
+    pub gw_cloud_identity_external_id_opt: String,
+    /// Mayfly extension: `keys` or `gateway_identity`.
+    pub credential_source: String,
+    /// Mayfly extension: the role assumed before use, its session name and length.
+    pub role_arn: String,
+    pub role_session_name: String,
+    pub role_session_duration: i64,
+    /// Mayfly extension: who the target acts as (`sts:GetCallerIdentity`, role included), or
+    /// empty with `identity_error` saying why it could not be told.
+    pub identity_arn: String,
+    pub identity_error: String,
 }
 
 /// `item_targets_assoc` entry of a producer.

@@ -1,20 +1,21 @@
 //! Where the gateway gets AWS clients for a target.
 //!
-//! Production builds SDK clients from the target's (unsealed) credentials through one shared
-//! HTTP client; tests put in-memory fakes behind the same trait to inject faults.
+//! Production builds SDK clients from the target's (unsealed) credentials, or the gateway's
+//! own identity, perhaps through a role, through one shared HTTP client; tests put in-memory fakes behind the same trait to inject faults.
 
 use std::{
     collections::HashMap,
     sync::{Arc, Mutex},
 };
 
-use mayfly_aws::{AwsClients, AwsConnection, AwsFactory, EndpointDefaults};
+use mayfly_aws::{AwsClients, AwsFactory, ConnectionSpec, EndpointDefaults};
 
 /// A source of IAM/STS clients for a target.
 pub trait AwsSource: Send + Sync {
-    /// Clients for `conn`. `cache_key` identifies the target and its version: a changed
-    /// target gets fresh clients, an unchanged one reuses them.
-    fn clients(&self, cache_key: (i64, i64), conn: &AwsConnection) -> AwsClients;
+    /// Clients for the connection `spec` describes. `cache_key` identifies the target and its
+    /// version: a changed target gets fresh clients (and credential providers, whose cached
+    /// credentials go with them), an unchanged one reuses them.
+    fn clients(&self, cache_key: (i64, i64), spec: &ConnectionSpec) -> AwsClients;
 }
 
 /// The real AWS SDK, with clients cached per target version.
@@ -41,14 +42,14 @@ impl SdkSource {
 }
 
 impl AwsSource for SdkSource {
-    fn clients(&self, cache_key: (i64, i64), conn: &AwsConnection) -> AwsClients {
+    fn clients(&self, cache_key: (i64, i64), spec: &ConnectionSpec) -> AwsClients {
         let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(c) = cache.get(&cache_key) {
             return c.clone();
         }
         // Old versions of the same target are dropped: their credentials were replaced.
         cache.retain(|(id, _), _| *id != cache_key.0);
-        let clients = self.factory.clients(conn);
+        let clients = self.factory.clients(&self.factory.connect(spec));
         cache.insert(cache_key, clients.clone());
         clients
     }
@@ -58,7 +59,7 @@ impl AwsSource for SdkSource {
 pub struct FixedSource(pub AwsClients);
 
 impl AwsSource for FixedSource {
-    fn clients(&self, _: (i64, i64), _: &AwsConnection) -> AwsClients {
+    fn clients(&self, _: (i64, i64), _: &ConnectionSpec) -> AwsClients {
         self.0.clone()
     }
 }

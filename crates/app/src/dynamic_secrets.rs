@@ -363,6 +363,7 @@ async fn insert_private_target(
             iam_endpoint: None,
             sts_endpoint: None,
             sealed_credentials: String::new(),
+            access: String::new(),
             is_private: true,
             delete_protection: false,
         },

@@ -41,6 +41,8 @@ pub struct Settings {
     pub housekeeping_interval: Duration,
     /// How often the admin key rotation worker looks for due targets.
     pub admin_rotation_check_interval: Duration,
+    /// Target name globs that may use the gateway's own AWS identity.
+    pub cloud_identity_targets: Vec<String>,
 }
 
 /// Shared, cheaply clonable application state.
@@ -75,6 +77,8 @@ struct Inner {
     sts: mayfly_identity::aws_iam::StsVerifier,
     /// Kubernetes TokenReview calls for logins through a k8s auth config.
     token_reviewer: mayfly_identity::TokenReviewer,
+    /// Target name globs that may use the gateway's own AWS identity.
+    cloud_identity_targets: Vec<String>,
     /// Cancelled when the gateway starts to stop: workers claim no new work.
     shutdown: CancellationToken,
     shutdown_grace: Duration,
@@ -151,6 +155,7 @@ impl AppState {
                 token_reviewer: mayfly_identity::TokenReviewer::new(Arc::new(
                     config.outbound.clone(),
                 )),
+                cloud_identity_targets: config.cloud_identity_targets.clone(),
                 shutdown: CancellationToken::new(),
                 shutdown_grace: config.shutdown_grace,
                 audit_retention: config.audit_retention,
@@ -175,6 +180,15 @@ impl AppState {
     /// Where AWS IAM logins are checked.
     pub fn sts(&self) -> &mayfly_identity::aws_iam::StsVerifier {
         &self.inner.sts
+    }
+
+    /// Whether the target `name` may use the gateway's own AWS identity
+    /// (`MAYFLY_CLOUD_IDENTITY_TARGETS`).
+    pub fn may_use_gateway_identity(&self, name: &str) -> bool {
+        self.inner
+            .cloud_identity_targets
+            .iter()
+            .any(|g| mayfly_domain::claims::glob_matches(g, name, true))
     }
 
     /// The Kubernetes TokenReview client.

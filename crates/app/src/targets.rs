@@ -2,7 +2,10 @@
 //! credentials, sealed at rest under the master key with associated data that binds them to
 //! their row, and lookups by name.
 
-use mayfly_domain::ItemName;
+use mayfly_aws::{BaseCredentials, ConnectionSpec, RoleToAssume};
+use mayfly_domain::{
+    target_access::render_session_name, CredentialSource, ItemName, RoleChain, TargetAccess,
+};
 use mayfly_store::{
     entity::{producer, target},
     now_millis, targets, StoreError, TargetId,
@@ -134,10 +137,82 @@ pub async fn insert_sealed(
     new: targets::NewTarget,
     creds: &AwsCredentials,
 ) -> AppResult<target::Model> {
+    insert_with(state, txn, new, Some(creds)).await
+}
+
+/// [`insert_sealed`], or a target that stores no key (`creds` `None`: it uses the gateway's
+/// own identity).
+async fn insert_with(
+    state: &AppState,
+    txn: &sea_orm::DatabaseTransaction,
+    new: targets::NewTarget,
+    creds: Option<&AwsCredentials>,
+) -> AppResult<target::Model> {
     let mut row = targets::insert(txn, new, now_millis()).await?;
-    row.sealed_credentials = seal(state, row.id, &row.uid, creds)?;
-    targets::set_sealed(txn, row.id, &row.sealed_credentials).await?;
+    if let Some(creds) = creds {
+        row.sealed_credentials = seal(state, row.id, &row.uid, creds)?;
+        targets::set_sealed(txn, row.id, &row.sealed_credentials).await?;
+    }
     Ok(row)
+}
+
+/// How a stored target reaches AWS.
+pub fn access_of(row: &target::Model) -> AppResult<TargetAccess> {
+    TargetAccess::from_stored(&row.access)
+        .map_err(|e| AppError::internal(format!("target {}: {e}", row.name)))
+}
+
+/// The connection a target describes, role included.
+pub fn spec_for(state: &AppState, row: &target::Model) -> AppResult<ConnectionSpec> {
+    let access = access_of(row)?;
+    let mut spec = base_spec(state, row, &access)?;
+    spec.role = access.role.map(|r| RoleToAssume {
+        session_name: render_session_name(&r.session_name, &row.name),
+        role_arn: r.role_arn,
+        external_id: r.external_id,
+        duration_secs: i32::try_from(r.duration_secs).unwrap_or(3600),
+    });
+    Ok(spec)
+}
+
+/// The connection of a target's base credentials, without the role it assumes.
+pub fn base_spec_for(state: &AppState, row: &target::Model) -> AppResult<ConnectionSpec> {
+    base_spec(state, row, &access_of(row)?)
+}
+
+fn base_spec(
+    state: &AppState,
+    row: &target::Model,
+    access: &TargetAccess,
+) -> AppResult<ConnectionSpec> {
+    let base = match access.source {
+        CredentialSource::GatewayIdentity => BaseCredentials::GatewayIdentity,
+        CredentialSource::Keys => {
+            let creds = open(state, row)?;
+            BaseCredentials::Keys {
+                access_key_id: creds.access_key_id,
+                secret_access_key: creds.secret_access_key,
+                session_token: creds.session_token,
+            }
+        }
+    };
+    Ok(ConnectionSpec {
+        base,
+        region: row.region.clone(),
+        iam_endpoint: row.iam_endpoint.clone(),
+        sts_endpoint: row.sts_endpoint.clone(),
+        role: None,
+    })
+}
+
+/// Refuses the gateway's own identity for a target name the operator did not offer it to.
+fn check_gateway_identity(state: &AppState, name: &str, access: &TargetAccess) -> AppResult<()> {
+    if access.source == CredentialSource::GatewayIdentity && !state.may_use_gateway_identity(name) {
+        return Err(AppError::Denied(format!(
+            "use-gw-cloud-identity: the gateway's own AWS identity is not offered to the target {name}; the operator lists the target names that may use it in MAYFLY_CLOUD_IDENTITY_TARGETS (e.g. /platform/*), or give the target keys"
+        )));
+    }
+    Ok(())
 }
 
 /// A public target by name, or 404.
@@ -154,7 +229,9 @@ pub async fn find_public(db: &impl ConnectionTrait, name: &str) -> AppResult<tar
 #[derive(Debug)]
 pub struct CreateTarget {
     pub name: ItemName,
-    pub credentials: AwsCredentials,
+    /// `None` exactly when `access.source` is the gateway's identity.
+    pub credentials: Option<AwsCredentials>,
+    pub access: TargetAccess,
     pub region: String,
     pub description: String,
     pub delete_protection: bool,
@@ -176,6 +253,11 @@ pub struct TargetChanges {
     pub iam_endpoint: Option<String>,
     pub sts_endpoint: Option<String>,
     pub rotation_days: Option<u32>,
+    /// A new credential source (switching to the gateway's identity drops the stored key;
+    /// switching to keys needs `credentials`).
+    pub source: Option<CredentialSource>,
+    /// `Some(None)` removes the role chain, `Some(Some(..))` sets it.
+    pub role: Option<Option<RoleChain>>,
 }
 
 /// Creates a target (`create`; endpoints also need `read`) and seals its credentials.
@@ -193,10 +275,21 @@ pub async fn create(
     if input.iam_endpoint.is_some() || input.sts_endpoint.is_some() {
         authorize_endpoint_change(caller, input.name.as_str())?;
     }
+    check_gateway_identity(state, input.name.as_str(), &input.access)?;
+    if (input.access.source == CredentialSource::Keys) != input.credentials.is_some() {
+        return Err(AppError::invalid(
+            "access-key-id and access-key: required for a target with keys, and refused with use-gw-cloud-identity",
+        ));
+    }
+    if input.rotation_days.is_some_and(|d| d > 0)
+        && input.access.source == CredentialSource::GatewayIdentity
+    {
+        return Err(AppError::invalid(NO_KEY_TO_ROTATE));
+    }
     let txn = mayfly_store::begin_write(state.db())
         .await
         .map_err(StoreError::from)?;
-    let row = insert_sealed(
+    let row = insert_with(
         state,
         &txn,
         targets::NewTarget {
@@ -207,10 +300,11 @@ pub async fn create(
             iam_endpoint: input.iam_endpoint,
             sts_endpoint: input.sts_endpoint,
             sealed_credentials: String::new(),
+            access: input.access.to_stored(),
             is_private: false,
             delete_protection: input.delete_protection,
         },
-        &input.credentials,
+        input.credentials.as_ref(),
     )
     .await?;
     if let Some(days) = input.rotation_days {
@@ -259,12 +353,42 @@ pub async fn update(
     {
         authorize_endpoint_change(caller, changes.name.as_str())?;
     }
+    let before = row.clone();
+    let old_access = access_of(&row)?;
+    let mut access = old_access.clone();
+    if let Some(source) = changes.source {
+        access.source = source;
+    }
+    if let Some(role) = changes.role {
+        access.role = role;
+    }
     if let Some(new_name) = &changes.new_name {
         row.name = new_name.as_str().to_owned();
     }
-    if let Some(creds) = &changes.credentials {
-        row.sealed_credentials = seal(state, row.id, &row.uid, creds)?;
+    check_gateway_identity(state, &row.name, &access)?;
+    match (access.source, &changes.credentials) {
+        (CredentialSource::GatewayIdentity, Some(_)) => {
+            return Err(AppError::invalid(
+                "access-key-id and access-key: the target uses the gateway's own identity (use-gw-cloud-identity); set use-gw-cloud-identity to false to give it keys",
+            ));
+        }
+        (CredentialSource::GatewayIdentity, None) => row.sealed_credentials = String::new(),
+        (CredentialSource::Keys, Some(creds)) => {
+            row.sealed_credentials = seal(state, row.id, &row.uid, creds)?;
+        }
+        (CredentialSource::Keys, None) if row.sealed_credentials.is_empty() => {
+            return Err(AppError::invalid(
+                "access-key-id and access-key: required to stop using the gateway's own identity",
+            ));
+        }
+        (CredentialSource::Keys, None) => {}
     }
+    if access.source == CredentialSource::GatewayIdentity
+        && changes.rotation_days.is_some_and(|d| d > 0)
+    {
+        return Err(AppError::invalid(NO_KEY_TO_ROTATE));
+    }
+    row.access = access.to_stored();
     if let Some(region) = changes.region {
         row.region = region;
     }
@@ -280,17 +404,79 @@ pub async fn update(
     if changes.sts_endpoint.is_some() {
         row.sts_endpoint = changes.sts_endpoint;
     }
-    if !targets::update_if_unchanged(state.db(), &row, now_millis()).await? {
+    let txn = mayfly_store::begin_write(state.db())
+        .await
+        .map_err(StoreError::from)?;
+    // Users issued under the old access live in the account it reached: their teardown keeps
+    // it, through a retired copy of the target as it was.
+    let moved = if access != old_access {
+        keep_old_access_for_live_leases(state, &txn, &before).await?
+    } else {
+        0
+    };
+    if !targets::update_if_unchanged(&txn, &row, now_millis()).await? {
         return Err(AppError::conflict(format!(
             "target {} was changed or deleted by another request meanwhile; read it again and retry",
             changes.name
         )));
     }
-    if let Some(days) = changes.rotation_days {
+    txn.commit().await.map_err(StoreError::from)?;
+    if moved > 0 {
+        tracing::info!(target_name = %row.name, leases = moved, "target access changed; live leases keep the old access through a retired copy");
+    }
+    // Without a key there is nothing to rotate: a schedule from before ends.
+    let rotation_days = match access.source {
+        CredentialSource::GatewayIdentity => Some(0),
+        CredentialSource::Keys => changes.rotation_days,
+    };
+    if let Some(days) = rotation_days {
         crate::rotation::schedule::set_interval(state.db(), row.id, days).await?;
     }
     tracing::info!(target_name = %row.name, target_id = row.id.get(), "target updated");
     Ok(row.id)
+}
+
+/// What a gateway-identity target answers to key rotation.
+pub const NO_KEY_TO_ROTATE: &str = "the target uses the gateway's own AWS identity (use-gw-cloud-identity) and stores no key: there is nothing to rotate; its credentials are short-lived and refreshed by the gateway";
+
+/// Copies `old` (as it was read, before an access change) into a retired private target and
+/// points its live `iam_user` leases at the copy. Returns how many leases moved.
+async fn keep_old_access_for_live_leases(
+    state: &AppState,
+    txn: &sea_orm::DatabaseTransaction,
+    old: &target::Model,
+) -> AppResult<u64> {
+    if mayfly_store::leases::live_iam_count_for_target(txn, old.id).await? == 0 {
+        return Ok(0);
+    }
+    let creds = if old.sealed_credentials.is_empty() {
+        None
+    } else {
+        Some(open(state, old)?)
+    };
+    let uid = uuid::Uuid::new_v4().to_string();
+    let copy = insert_with(
+        state,
+        txn,
+        targets::NewTarget {
+            name: format!("retired:{uid}"),
+            uid,
+            description: format!(
+                "access of {} before a change, kept for its live leases",
+                old.name
+            ),
+            region: old.region.clone(),
+            iam_endpoint: old.iam_endpoint.clone(),
+            sts_endpoint: old.sts_endpoint.clone(),
+            sealed_credentials: String::new(),
+            access: old.access.clone(),
+            is_private: true,
+            delete_protection: false,
+        },
+        creds.as_ref(),
+    )
+    .await?;
+    Ok(mayfly_store::leases::move_live_iam_to_target(txn, old.id, copy.id).await?)
 }
 
 /// Setting a target's `iam-endpoint` / `sts-endpoint` decides where its credentials are sent
@@ -328,17 +514,38 @@ pub async fn read(
     Ok((row, users))
 }
 
-/// A target with its credentials opened (`read`), and the producers using it the caller may
-/// `list`. The only operation that reveals a target's secret.
+/// A target with its credentials opened (`read`; `None` when it stores none), and the
+/// producers using it the caller may `list`. The only operation that reveals a target's
+/// secret.
 pub async fn read_secret(
     state: &AppState,
     caller: &Caller,
     name: &ItemName,
-) -> AppResult<(target::Model, Vec<producer::Model>, AwsCredentials)> {
+) -> AppResult<(target::Model, Vec<producer::Model>, Option<AwsCredentials>)> {
     let (row, users) = read(state, caller, name).await?;
+    if row.sealed_credentials.is_empty() {
+        return Ok((row, users, None));
+    }
     let creds = open(state, &row)?;
     tracing::info!(target_name = %row.name, "target details (secret) read");
-    Ok((row, users, creds))
+    Ok((row, users, Some(creds)))
+}
+
+/// Who a target acts as in AWS (`sts:GetCallerIdentity` through its connection, role
+/// included): the ARN, or why it cannot be told (never a secret).
+pub async fn identity_of(state: &AppState, row: &target::Model) -> Result<String, String> {
+    let clients = crate::leases::clients_for(state, row).map_err(|e| e.to_string())?;
+    let retry = mayfly_aws::RetryPolicy::default();
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(15);
+    mayfly_aws::with_retries(
+        &retry,
+        deadline,
+        mayfly_aws::ops::GET_CALLER_IDENTITY,
+        || clients.sts.get_caller_identity(),
+    )
+    .await
+    .map(|id| id.arn)
+    .map_err(|e| crate::error::AppError::from(e).to_string())
 }
 
 /// The public targets the caller may `list` whose names contain `filter` (lower-case), each

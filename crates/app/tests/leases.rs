@@ -65,11 +65,12 @@ async fn fixture() -> Fixture {
         &caller,
         CreateTarget {
             name: ItemName::parse("/aws").unwrap(),
-            credentials: AwsCredentials {
+            credentials: Some(AwsCredentials {
                 access_key_id: "AKIAIOSFODNN7EXAMPLE".into(),
                 secret_access_key: "s".into(),
                 session_token: None,
-            },
+            }),
+            access: Default::default(),
             region: "us-east-2".into(),
             description: String::new(),
             delete_protection: false,

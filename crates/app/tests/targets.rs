@@ -35,11 +35,12 @@ fn caller(capabilities: Vec<Capability>) -> Caller {
 fn new_target(n: &str, endpoint: Option<&str>) -> CreateTarget {
     CreateTarget {
         name: name(n),
-        credentials: AwsCredentials {
+        credentials: Some(AwsCredentials {
             access_key_id: "AKIAIOSFODNN7EXAMPLE".into(),
             secret_access_key: "secret/KnownValue+1".into(),
             session_token: None,
-        },
+        }),
+        access: Default::default(),
         region: "us-east-1".into(),
         description: String::new(),
         delete_protection: false,
@@ -74,7 +75,10 @@ async fn use_does_not_reveal_and_endpoints_need_read() {
         .await
         .unwrap();
     assert_eq!(
-        creds.secret_access_key.expose_secret(),
+        creds
+            .expect("a keyed target")
+            .secret_access_key
+            .expose_secret(),
         "secret/KnownValue+1"
     );
     let err = targets::read_secret(&state, &reader, &name("/aws"))

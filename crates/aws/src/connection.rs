@@ -120,6 +120,68 @@ impl std::fmt::Debug for AwsConnection {
     }
 }
 
+/// How a target reaches AWS, before any credential is fetched: what an [`crate::AwsFactory`]
+/// turns into an [`AwsConnection`] ([`crate::AwsFactory::connect`]). Sources cache the
+/// result per target version, so providers (and their cached credentials) live as long as
+/// the target is unchanged.
+#[derive(Clone)]
+pub struct ConnectionSpec {
+    pub base: BaseCredentials,
+    /// e.g. `us-east-1`; empty means [`DEFAULT_REGION`].
+    pub region: String,
+    pub iam_endpoint: Option<String>,
+    pub sts_endpoint: Option<String>,
+    /// A role assumed with the base credentials before any call.
+    pub role: Option<RoleToAssume>,
+}
+
+impl std::fmt::Debug for ConnectionSpec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ConnectionSpec")
+            .field(
+                "base",
+                &match &self.base {
+                    BaseCredentials::Keys { access_key_id, .. } => access_key_id.as_str(),
+                    BaseCredentials::GatewayIdentity => "gateway identity",
+                },
+            )
+            .field("region", &self.region)
+            .field("role", &self.role)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A target's base credentials.
+#[derive(Clone)]
+pub enum BaseCredentials {
+    Keys {
+        access_key_id: String,
+        secret_access_key: SecretString,
+        session_token: Option<SecretString>,
+    },
+    /// The gateway process's own identity (AWS's default provider chain).
+    GatewayIdentity,
+}
+
+/// A role to assume before use.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoleToAssume {
+    pub role_arn: String,
+    pub external_id: Option<String>,
+    pub session_name: String,
+    pub duration_secs: i32,
+}
+
+impl ConnectionSpec {
+    /// The stored key's id, when the base is a key.
+    pub fn access_key_id(&self) -> Option<&str> {
+        match &self.base {
+            BaseCredentials::Keys { access_key_id, .. } => Some(access_key_id),
+            BaseCredentials::GatewayIdentity => None,
+        }
+    }
+}
+
 /// Endpoint overrides taken from the environment (the standard AWS SDK variable names).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct EndpointDefaults {

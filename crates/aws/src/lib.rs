@@ -32,7 +32,10 @@ pub use api::{
     AccessKey, AssumeRole, CallerIdentity, CreateUser, FederationToken, IamApi, IamUser, StsApi,
     StsCredentials, TagPair,
 };
-pub use connection::{AwsConnection, ConnectionCredentials, EndpointDefaults, DEFAULT_REGION};
+pub use connection::{
+    AwsConnection, BaseCredentials, ConnectionCredentials, ConnectionSpec, EndpointDefaults,
+    RoleToAssume, DEFAULT_REGION,
+};
 pub use error::AwsError;
 pub use iam_user::{
     create_user_with_access, teardown_user, CreatedUser, IssueFailure, TeardownReport, UserPlan,

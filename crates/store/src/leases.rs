@@ -404,6 +404,24 @@ pub async fn live_iam_count_for_target(
         .await?)
 }
 
+/// Points every live `iam_user` lease of target `from` at target `to` (a retired copy of
+/// `from` as it was when they were issued), so they are torn down with the access that
+/// created them. Returns how many moved.
+pub async fn move_live_iam_to_target(
+    db: &impl ConnectionTrait,
+    from: TargetId,
+    to: TargetId,
+) -> Result<u64, StoreError> {
+    let res = lease::Entity::update_many()
+        .col_expr(lease::Column::TargetId, Expr::value(to))
+        .filter(lease::Column::TargetId.eq(from))
+        .filter(lease::Column::Mode.eq(LeaseMode::IamUser))
+        .filter(lease::Column::State.is_in(live_states()))
+        .exec(db)
+        .await?;
+    Ok(res.rows_affected)
+}
+
 /// Which leases a bulk revocation covers.
 #[derive(Debug, Clone, Copy)]
 pub enum LeaseScope {

@@ -21,6 +21,8 @@ pub struct NewTarget {
     pub iam_endpoint: Option<String>,
     pub sts_endpoint: Option<String>,
     pub sealed_credentials: String,
+    /// JSON of `mayfly_domain::TargetAccess`; empty: a plain keyed target.
+    pub access: String,
     pub is_private: bool,
     pub delete_protection: bool,
 }
@@ -40,6 +42,7 @@ pub async fn insert(
         iam_endpoint: Set(new.iam_endpoint),
         sts_endpoint: Set(new.sts_endpoint),
         sealed_credentials: Set(new.sealed_credentials),
+        access: Set(new.access),
         is_private: Set(new.is_private),
         delete_protection: Set(new.delete_protection),
         version: Set(1),
@@ -125,6 +128,7 @@ pub async fn update_if_unchanged(
             target::Column::SealedCredentials,
             Expr::value(changed.sealed_credentials.clone()),
         )
+        .col_expr(target::Column::Access, Expr::value(changed.access.clone()))
         .col_expr(
             target::Column::DeleteProtection,
             Expr::value(changed.delete_protection),

@@ -21,6 +21,7 @@ fn new_target(name: &str) -> NewTarget {
         iam_endpoint: None,
         sts_endpoint: None,
         sealed_credentials: "v1.k1.sealed".into(),
+        access: String::new(),
         is_private: false,
         delete_protection: false,
     }

@@ -10,8 +10,8 @@ use std::{
 use actix_web::ResponseError;
 use mayfly_aws::{
     fake::{FakeIam, FakeSts, FAKE_ACCOUNT},
-    ops, AssumeRole, AwsClients, AwsConnection, AwsError, CallerIdentity, CreateUser,
-    FederationToken, IamApi, StsApi, StsCredentials,
+    ops, AssumeRole, AwsClients, AwsError, CallerIdentity, CreateUser, FederationToken, IamApi,
+    StsApi, StsCredentials,
 };
 use mayfly_crypto::{KeyList, KeyRing, MasterKey};
 use mayfly_store::{rotation as store, targets, TargetId};
@@ -70,7 +70,7 @@ impl Aws {
 struct Source(Arc<Aws>);
 
 impl AwsSource for Source {
-    fn clients(&self, cache_key: (i64, i64), conn: &AwsConnection) -> AwsClients {
+    fn clients(&self, cache_key: (i64, i64), conn: &mayfly_aws::ConnectionSpec) -> AwsClients {
         self.0.requested.lock().unwrap().push((
             cache_key,
             conn.access_key_id().unwrap_or_default().to_owned(),
@@ -793,6 +793,7 @@ async fn resealing_moves_every_value_to_the_current_key_and_is_idempotent() {
                 iam_endpoint: None,
                 sts_endpoint: None,
                 sealed_credentials: sealed,
+                access: String::new(),
                 is_private: i % 2 == 1,
                 delete_protection: false,
             },
@@ -900,6 +901,7 @@ async fn sealed_credentials_are_bound_to_their_row_id() {
                     iam_endpoint: None,
                     sts_endpoint: None,
                     sealed_credentials: sealed,
+                    access: String::new(),
                     is_private: false,
                     delete_protection: false,
                 },

@@ -4,6 +4,7 @@ use mayfly_api_types::request::{AwsTarget, Secret};
 use mayfly_domain::{AwsService, ItemName, OutboundPolicy, ValidationErrors};
 
 use mayfly_app::targets::{AwsCredentials, CreateTarget, TargetChanges};
+use mayfly_domain::{target_access, CredentialSource, RoleChain, TargetAccess};
 
 use super::given;
 
@@ -15,15 +16,25 @@ pub fn parse_new(
 ) -> Result<CreateTarget, ValidationErrors> {
     let mut errors = ValidationErrors::new();
     let name = errors.check("name", parse_name(&req.name));
+    let cloud = req.use_gw_cloud_identity == Some(true);
+    // With the gateway's identity the SDK still sends access-key-id and access-key (its model
+    // requires them): empty ones are no key.
     let credentials = errors.check(
         "access-key-id",
         credentials(
             &req.access_key_id,
             &req.access_key,
             &req.session_token,
-            true,
+            !cloud,
         ),
     );
+    if cloud && matches!(credentials, Some(Some(_))) {
+        errors.push(
+            "use-gw-cloud-identity",
+            "the target uses the gateway's own identity: leave access-key-id and access-key out (or empty)",
+        );
+    }
+    let role = errors.check("role-arn", parse_role(req, None));
     let region = errors.check(
         "region",
         parse_region(given(&req.region).unwrap_or(DEFAULT_REGION)),
@@ -37,12 +48,6 @@ pub fn parse_new(
         "sts-endpoint",
         parse_endpoint(outbound, AwsService::Sts, &req.sts_endpoint),
     );
-    if req.use_gw_cloud_identity == Some(true) {
-        errors.push(
-            "use-gw-cloud-identity",
-            "not supported by Mayfly; give access-key-id and access-key",
-        );
-    }
     match (
         name,
         credentials,
@@ -50,17 +55,27 @@ pub fn parse_new(
         description,
         iam_endpoint,
         sts_endpoint,
+        role,
     ) {
         (
             Some(name),
-            Some(Some(credentials)),
+            Some(credentials),
             Some(region),
             Some(description),
             Some(iam),
             Some(sts),
+            Some(role),
         ) if errors.is_empty() => Ok(CreateTarget {
             name,
             credentials,
+            access: TargetAccess {
+                source: if cloud {
+                    CredentialSource::GatewayIdentity
+                } else {
+                    CredentialSource::Keys
+                },
+                role: role.flatten(),
+            },
             region,
             description: description.unwrap_or_default(),
             delete_protection: req.delete_protection.unwrap_or(false),
@@ -91,6 +106,7 @@ pub fn parse_changes(
             false,
         ),
     );
+    let role = errors.check("role-arn", parse_role(req, Some(())));
     let region = match given(&req.region) {
         Some(raw) => errors.check("region", parse_region(raw)).map(Some),
         None => Some(None),
@@ -112,6 +128,7 @@ pub fn parse_changes(
         description,
         iam_endpoint,
         sts_endpoint,
+        role,
     ) {
         (
             Some(name),
@@ -121,7 +138,16 @@ pub fn parse_changes(
             Some(description),
             Some(iam),
             Some(sts),
+            Some(role),
         ) if errors.is_empty() => Ok(TargetChanges {
+            source: req.use_gw_cloud_identity.map(|cloud| {
+                if cloud {
+                    CredentialSource::GatewayIdentity
+                } else {
+                    CredentialSource::Keys
+                }
+            }),
+            role,
             name,
             new_name,
             credentials,
@@ -190,6 +216,50 @@ fn credentials(
                 secret_access_key: secret.into(),
                 session_token: session_token.map(Into::into),
             }))
+        }
+    }
+}
+
+/// The role chain a request sets: `None` when it says nothing about it, `Some(None)` to
+/// remove it (an empty `role-arn` on update), `Some(Some(..))` to set it. The external id is
+/// the one given, else a generated one with `generate-external-id`.
+fn parse_role(req: &AwsTarget, update: Option<()>) -> Result<Option<Option<RoleChain>>, String> {
+    let arn = req.role_arn.as_deref().map(str::trim);
+    let extras = given(&req.external_id).is_some()
+        || req.generate_external_id == Some(true)
+        || given(&req.role_session_name).is_some()
+        || req.role_session_duration.is_some();
+    match arn {
+        None | Some("") if extras => Err(
+            "required with external-id, generate-external-id, role-session-name and role-session-duration: the role to assume (arn:aws:iam::ACCOUNT:role/NAME)".into(),
+        ),
+        None => Ok(None),
+        Some("") if update.is_some() => Ok(Some(None)),
+        Some("") => Ok(None),
+        Some(raw) => {
+            let role_arn = target_access::check_role_arn(raw)?;
+            let external_id = match (given(&req.external_id), req.generate_external_id) {
+                (Some(_), Some(true)) => {
+                    return Err("external-id and generate-external-id: give one of them".into())
+                }
+                (Some(id), _) => Some(target_access::check_external_id(id)?),
+                (None, Some(true)) => Some(format!("mayfly-{}", uuid::Uuid::new_v4().simple())),
+                (None, _) => None,
+            };
+            let session_name = match given(&req.role_session_name) {
+                Some(t) => target_access::check_session_name(t)?,
+                None => target_access::DEFAULT_SESSION_NAME.to_owned(),
+            };
+            let duration_secs = match req.role_session_duration {
+                Some(secs) => target_access::check_session_secs(secs)?,
+                None => target_access::DEFAULT_ROLE_SESSION_SECS,
+            };
+            Ok(Some(Some(RoleChain {
+                role_arn,
+                external_id,
+                session_name,
+                duration_secs,
+            })))
         }
     }
 }

@@ -9,7 +9,7 @@ use mayfly_app::{
     targets::{self, TargetChanges},
     time::rfc3339,
 };
-use mayfly_domain::ItemName;
+use mayfly_domain::{CredentialSource, ItemName};
 use mayfly_store::entity::{producer, target};
 use secrecy::ExposeSecret;
 
@@ -55,18 +55,39 @@ pub async fn get_details(
     req: request::Named,
 ) -> ApiResult<response::TargetDetails> {
     let (row, users, creds) = targets::read_secret(state, caller, &parse_name(&req.name)?).await?;
+    let access = targets::access_of(&row)?;
+    let (identity_arn, identity_error) = match targets::identity_of(state, &row).await {
+        Ok(arn) => (arn, String::new()),
+        Err(why) => (String::new(), why),
+    };
+    let role = access.role.as_ref();
     Ok(response::TargetDetails {
         target: present(&row, &users),
         value: response::TargetDetailsValue {
             aws_target_details: response::AwsTargetDetails {
-                aws_access_key_id: creds.access_key_id,
-                aws_secret_access_key: creds.secret_access_key.expose_secret().to_owned(),
+                aws_access_key_id: creds
+                    .as_ref()
+                    .map(|c| c.access_key_id.clone())
+                    .unwrap_or_default(),
+                aws_secret_access_key: creds
+                    .as_ref()
+                    .map(|c| c.secret_access_key.expose_secret().to_owned())
+                    .unwrap_or_default(),
                 aws_region: row.region.clone(),
                 aws_session_token: creds
-                    .session_token
+                    .and_then(|c| c.session_token)
                     .map(|t| t.expose_secret().to_owned())
                     .unwrap_or_default(),
-                use_gw_cloud_identity: false,
+                use_gw_cloud_identity: access.source == CredentialSource::GatewayIdentity,
+                gw_cloud_identity_external_id_opt: role
+                    .and_then(|r| r.external_id.clone())
+                    .unwrap_or_default(),
+                credential_source: access.source.as_str().to_owned(),
+                role_arn: role.map(|r| r.role_arn.clone()).unwrap_or_default(),
+                role_session_name: role.map(|r| r.session_name.clone()).unwrap_or_default(),
+                role_session_duration: role.map_or(0, |r| i64::from(r.duration_secs)),
+                identity_arn,
+                identity_error,
             },
         },
     })

@@ -11,10 +11,8 @@ pub mod reconciler;
 pub mod revoker;
 pub mod teardown;
 
-use mayfly_aws::{AwsClients, AwsConnection};
+use mayfly_aws::AwsClients;
 use mayfly_store::entity::target;
-
-use crate::targets::open;
 
 use crate::error::AppResult;
 
@@ -25,20 +23,23 @@ pub const TAG_CLUSTER: &str = "mayfly:cluster";
 pub const TAG_PRODUCER: &str = "mayfly:producer";
 pub const TAG_LEASE: &str = "mayfly:lease";
 
-/// AWS clients for a target, built from its unsealed credentials.
+/// AWS clients for a target: its key or the gateway's identity, through its role if it
+/// names one; cached per target version by the source.
 pub fn clients_for(state: &AppState, target: &target::Model) -> AppResult<AwsClients> {
-    let creds = open(state, target)?;
-    let conn = AwsConnection {
-        credentials: mayfly_aws::ConnectionCredentials::Keys {
-            access_key_id: creds.access_key_id,
-            secret_access_key: creds.secret_access_key,
-            session_token: creds.session_token,
-        },
-        region: target.region.clone(),
-        iam_endpoint: target.iam_endpoint.clone(),
-        sts_endpoint: target.sts_endpoint.clone(),
-    };
+    let spec = crate::targets::spec_for(state, target)?;
     Ok(state
         .aws()
-        .clients((target.id.get(), target.version), &conn))
+        .clients((target.id.get(), target.version), &spec))
+}
+
+/// AWS clients for a target's base credentials, without its role (admin key rotation
+/// rotates the base key). Cached apart from [`clients_for`]'s under a key no target uses.
+pub fn base_clients_for(state: &AppState, target: &target::Model) -> AppResult<AwsClients> {
+    let spec = crate::targets::base_spec_for(state, target)?;
+    if crate::targets::access_of(target)?.role.is_none() {
+        return clients_for(state, target);
+    }
+    Ok(state
+        .aws()
+        .clients((-(1 << 40) - target.id.get(), target.version), &spec))
 }

@@ -22,13 +22,13 @@
 
 use std::{collections::BTreeSet, time::Duration};
 
-use mayfly_aws::{AwsClients, AwsConnection, AwsError, RetryPolicy};
+use mayfly_aws::{AwsClients, AwsError, RetryPolicy};
 use mayfly_store::{now_millis, rotation as store, targets, Millis, TargetId};
 use tokio::time::Instant;
 
 use crate::targets::{open, seal};
 
-use crate::{error::AppError, leases::clients_for};
+use crate::{error::AppError, leases::base_clients_for};
 
 use crate::state::AppState;
 
@@ -223,6 +223,13 @@ async fn rotate_claimed(
     let row = targets::find_by_id(db, target_id)
         .await?
         .ok_or(RotationError::Gone(target_id))?;
+    if row.sealed_credentials.is_empty() {
+        return Err(RotationError::Unsupported(format!(
+            "target {}: {}",
+            row.name,
+            crate::targets::NO_KEY_TO_ROTATE
+        )));
+    }
     let creds = open(state, &row)?;
     if creds.session_token.is_some() {
         return Err(RotationError::Unsupported(format!(
@@ -231,7 +238,8 @@ async fn rotate_claimed(
         )));
     }
     let old_key_id = creds.access_key_id.clone();
-    let old = clients_for(state, &row)?;
+    // The base key's own clients: a role the target assumes is not the key's user.
+    let old = base_clients_for(state, &row)?;
     let policy = RetryPolicy::default();
     let deadline = || Instant::now() + Duration::from_secs(30);
 
@@ -301,8 +309,8 @@ async fn rotate_claimed(
     }
 
     // 5. Does it work?
-    let new_conn = AwsConnection {
-        credentials: mayfly_aws::ConnectionCredentials::Keys {
+    let new_conn = mayfly_aws::ConnectionSpec {
+        base: mayfly_aws::BaseCredentials::Keys {
             access_key_id: new_key_id.clone(),
             secret_access_key: new_key.secret_access_key.clone(),
             session_token: None,
@@ -310,6 +318,7 @@ async fn rotate_claimed(
         region: row.region.clone(),
         iam_endpoint: row.iam_endpoint.clone(),
         sts_endpoint: row.sts_endpoint.clone(),
+        role: None,
     };
     // A cache key no real target uses (negative id), unique per attempt (a failed attempt's
     // clients, with its deleted key, must not be reused); the source keeps one per target.

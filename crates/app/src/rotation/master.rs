@@ -261,6 +261,10 @@ struct SealedValue {
 async fn sealed_values(db: &DatabaseConnection) -> Result<Vec<SealedValue>, RotateError> {
     let mut values = Vec::new();
     for row in store::all_sealed(db).await? {
+        // A target that uses the gateway's own identity stores no key.
+        if row.sealed_credentials.is_empty() {
+            continue;
+        }
         values.push(SealedValue {
             what: format!("target {} (id {})", row.name, row.id),
             aad: target_aad(row.id, &row.uid),

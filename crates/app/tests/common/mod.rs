@@ -34,6 +34,7 @@ pub async fn state() -> AppState {
             iam_endpoint: None,
             sts_endpoint: None,
             sealed_credentials: "v1.k1.sealed".into(),
+            access: String::new(),
             is_private: false,
             delete_protection: false,
         },
@@ -86,5 +87,6 @@ pub fn settings() -> Settings {
         lease_retention: None,
         housekeeping_interval: Duration::from_secs(300),
         admin_rotation_check_interval: Duration::from_secs(600),
+        cloud_identity_targets: Vec::new(),
     }
 }

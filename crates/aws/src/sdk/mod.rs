@@ -28,7 +28,9 @@ use secrecy::ExposeSecret;
 
 use self::form_spaces::FormSpaces;
 use self::guard::{EndpointGuard, GuardedResolver};
-use crate::connection::{AwsConnection, ConnectionCredentials, EndpointDefaults};
+use crate::connection::{
+    AwsConnection, BaseCredentials, ConnectionCredentials, ConnectionSpec, EndpointDefaults,
+};
 use crate::{IamApi, StsApi};
 use aws_credential_types::provider::SharedCredentialsProvider;
 use aws_sdk_iam::config::IdentityCache;
@@ -196,6 +198,44 @@ impl AwsFactory {
                 duration_secs,
             },
         ))
+    }
+
+    /// The connection `spec` describes: its key, or the gateway's identity, and through the
+    /// role it names (assumed with those, cached, with the spec's endpoints), if any.
+    pub fn connect(&self, spec: &ConnectionSpec) -> AwsConnection {
+        let credentials = match &spec.base {
+            BaseCredentials::Keys {
+                access_key_id,
+                secret_access_key,
+                session_token,
+            } => ConnectionCredentials::Keys {
+                access_key_id: access_key_id.clone(),
+                secret_access_key: secret_access_key.clone(),
+                session_token: session_token.clone(),
+            },
+            BaseCredentials::GatewayIdentity => {
+                ConnectionCredentials::Provided(self.gateway_identity())
+            }
+        };
+        let base = AwsConnection {
+            credentials,
+            region: spec.region.clone(),
+            iam_endpoint: spec.iam_endpoint.clone(),
+            sts_endpoint: spec.sts_endpoint.clone(),
+        };
+        match &spec.role {
+            None => base,
+            Some(role) => AwsConnection {
+                credentials: ConnectionCredentials::Provided(self.chained_role(
+                    &base,
+                    &role.role_arn,
+                    role.external_id.as_deref(),
+                    &role.session_name,
+                    role.duration_secs,
+                )),
+                ..base
+            },
+        }
     }
 
     /// IAM and STS clients that sign with `conn`'s credentials.

@@ -19,7 +19,11 @@ pub struct Model {
     pub region: String,
     pub iam_endpoint: Option<String>,
     pub sts_endpoint: Option<String>,
+    /// Empty for a target that uses the gateway's own identity (see `access`).
     pub sealed_credentials: String,
+    /// JSON of `mayfly_domain::TargetAccess` (credential source, role chain); empty: a plain
+    /// keyed target.
+    pub access: String,
     /// A target created from a producer's inline credentials: hidden from target lists and
     /// deleted with its producer.
     pub is_private: bool,
