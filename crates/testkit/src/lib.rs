@@ -53,6 +53,7 @@ pub mod moto;
 pub mod port;
 pub mod postgres;
 pub mod process;
+pub mod recording_proxy;
 
 pub use error::TestkitError;
 pub use gateway::{TestGateway, TestGatewayBuilder};

@@ -16,6 +16,7 @@ mod helpers;
 mod issuance;
 mod items;
 mod k8s_auth_configs;
+mod keyless_targets;
 mod migrations;
 mod names;
 mod producers;
