@@ -47,6 +47,7 @@ pub mod credentials;
 mod error;
 pub mod gateway;
 mod http;
+pub mod imds;
 pub mod jwt;
 pub mod kube_api;
 pub mod moto;

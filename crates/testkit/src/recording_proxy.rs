@@ -20,6 +20,8 @@ use std::{
 pub struct Seen {
     /// The form body (`Action=AssumeRole&RoleArn=...`), percent-decoded into pairs.
     pub form: Vec<(String, String)>,
+    /// The access key id the request was signed with (SigV4 `Credential=`).
+    pub access_key_id: Option<String>,
 }
 
 impl Seen {
@@ -159,8 +161,19 @@ fn forward(mut client: TcpStream, upstream: &str, seen: &Mutex<Vec<Seen>>) -> st
             Some((decode(k), decode(v)))
         })
         .collect();
+    let access_key_id = head.lines().find_map(|l| {
+        let (k, v) = l.split_once(':')?;
+        if !k.eq_ignore_ascii_case("authorization") {
+            return None;
+        }
+        let cred = v.split("Credential=").nth(1)?;
+        cred.split('/').next().map(str::to_owned)
+    });
     if let Ok(mut s) = seen.lock() {
-        s.push(Seen { form });
+        s.push(Seen {
+            form,
+            access_key_id,
+        });
     }
     // Same request, one connection: drop the client's keep-alive.
     let mut rewritten = String::new();

@@ -386,3 +386,158 @@ fn a_scoped_key_cannot_borrow_the_gateways_identity() {
     );
     assert_eq!(s, 403, "{b}");
 }
+
+/// Session credentials of `role` (moto knows them, so its auth accepts them).
+fn role_credentials(moto: &MotoServer, role: &str) -> mayfly_testkit::imds::ImdsCredentials {
+    use secrecy::ExposeSecret;
+    let admin = crate::aws::admin_clients(moto);
+    let creds = crate::aws::block_on(admin.sts.assume_role(&mayfly_aws::AssumeRole {
+        role_arn: role.to_owned(),
+        session_name: "instance".into(),
+        duration_secs: 3600,
+        ..Default::default()
+    }))
+    .expect("assume the instance role");
+    mayfly_testkit::imds::ImdsCredentials {
+        access_key_id: creds.access_key_id,
+        secret_access_key: creds.secret_access_key.expose_secret().to_owned(),
+        token: creds.session_token.expose_secret().to_owned(),
+        // Within the gateway's 5-minute refresh margin a few seconds after each fetch.
+        lifetime: std::time::Duration::from_secs(5 * 60 + 3),
+    }
+}
+
+#[test]
+fn instance_profile_credentials_are_picked_up_when_they_rotate() {
+    use mayfly_testkit::imds::FakeImds;
+    let moto = MotoServer::shared();
+    let proxy = RecordingProxy::start(moto.url());
+    let path = crate::aws::unique_path();
+    let suffix = uuid::Uuid::new_v4().simple().to_string();
+    let first = create_role(moto, &format!("instance-a-{suffix}"), USER_ADMIN);
+    let second = create_role(moto, &format!("instance-b-{suffix}"), USER_ADMIN);
+    let imds = FakeImds::start(role_credentials(moto, &first));
+    let gw = builder()
+        // Nothing but the instance metadata service: no keys, no profile files.
+        .env("AWS_ACCESS_KEY_ID", "")
+        .env("AWS_SECRET_ACCESS_KEY", "")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/credentials")
+        .env("AWS_CONFIG_FILE", "/nonexistent/config")
+        .env("AWS_EC2_METADATA_SERVICE_ENDPOINT", imds.endpoint())
+        .env("AWS_REGION", "us-east-1")
+        .env("MAYFLY_CLOUD_IDENTITY_TARGETS", "/cloud/*")
+        .env(
+            "MAYFLY_ALLOWED_ENDPOINTS",
+            format!("{},{}", moto.url(), proxy.url()),
+        )
+        .env("MAYFLY_IAM_USER_PATH", &path)
+        .spawn()
+        .expect("gateway");
+    let (s, b) = gw.post_authed(
+        "/target-create-aws",
+        json!({"name": "/cloud/ec2", "use-gw-cloud-identity": true, "region": "us-east-1",
+               "iam-endpoint": proxy.url(), "sts-endpoint": proxy.url()}),
+    );
+    assert_eq!(s, 200, "{b}");
+    let acts_as = |gw: &TestGateway| details(gw, "/cloud/ec2")["identity_arn"].clone();
+    let arn = acts_as(&gw);
+    assert!(
+        arn.as_str()
+            .is_some_and(|a| a.contains(&format!("instance-a-{suffix}"))),
+        "{arn}"
+    );
+    let (s, b) = gw.post_authed(
+        "/gateway-create-producer-aws",
+        iam_user_producer("/cloud/ec2-reader", "/cloud/ec2"),
+    );
+    assert_eq!(s, 200, "{b}");
+    let (s, v) = value(&gw, "/cloud/ec2-reader");
+    assert_eq!(s, 200, "{v}");
+
+    // EC2 rotates the instance profile's credentials; the gateway, unrestarted, uses the new
+    // ones once the old ones come within its refresh margin.
+    let fetched = imds.fetches();
+    imds.rotate(role_credentials(moto, &second));
+    std::thread::sleep(std::time::Duration::from_secs(4));
+    let arn = acts_as(&gw);
+    assert!(
+        arn.as_str()
+            .is_some_and(|a| a.contains(&format!("instance-b-{suffix}"))),
+        "{arn}"
+    );
+    assert!(imds.fetches() > fetched);
+    let (s, v) = value(&gw, "/cloud/ec2-reader");
+    assert_eq!(s, 200, "{v}");
+    let signers: Vec<String> = proxy
+        .calls("CreateUser")
+        .iter()
+        .filter_map(|c| c.access_key_id.clone())
+        .collect();
+    assert_eq!(signers.len(), 2, "{signers:?}");
+    assert_ne!(signers[0], signers[1], "signed with the rotated key");
+    assert_eq!(users_under(moto, &path).len(), 2);
+}
+
+#[test]
+fn a_pod_with_irsa_uses_its_web_identity_token() {
+    use mayfly_testkit::moto::MotoOptions;
+    // moto 5.2.5 fails the unsigned AssumeRoleWithWebIdentity when it enforces auth.
+    let moto = MotoServer::spawn(MotoOptions::default());
+    let path = crate::aws::unique_path();
+    let role = create_role(
+        &moto,
+        &format!("irsa-{}", uuid::Uuid::new_v4().simple()),
+        USER_ADMIN,
+    );
+    let dir = tempfile::tempdir().expect("temp dir");
+    let token_file = dir.path().join("token");
+    // What EKS mounts: the pod's projected service-account token (STS checks it; moto not).
+    std::fs::write(
+        &token_file,
+        mayfly_testkit::jwt::TestKey::A.sign(&mayfly_testkit::jwt::k8s_claims(
+            "https://oidc.eks.us-east-1.amazonaws.com/id/TEST",
+            "sts.amazonaws.com",
+            "platform",
+            "mayfly",
+            "mayfly-0",
+        )),
+    )
+    .unwrap();
+    let gw = builder()
+        .env("AWS_ACCESS_KEY_ID", "")
+        .env("AWS_SECRET_ACCESS_KEY", "")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/credentials")
+        .env("AWS_CONFIG_FILE", "/nonexistent/config")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_WEB_IDENTITY_TOKEN_FILE", &token_file)
+        .env("AWS_ROLE_ARN", &role)
+        .env("AWS_ROLE_SESSION_NAME", "mayfly-gateway")
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_ENDPOINT_URL_STS", moto.url())
+        .env("MAYFLY_CLOUD_IDENTITY_TARGETS", "/cloud/*")
+        .env("MAYFLY_ALLOWED_ENDPOINTS", moto.url())
+        .env("MAYFLY_IAM_USER_PATH", &path)
+        .spawn()
+        .expect("gateway");
+    let (s, b) = gw.post_authed(
+        "/target-create-aws",
+        json!({"name": "/cloud/eks", "use-gw-cloud-identity": true, "region": "us-east-1",
+               "iam-endpoint": moto.url(), "sts-endpoint": moto.url()}),
+    );
+    assert_eq!(s, 200, "{b}");
+    let d = details(&gw, "/cloud/eks");
+    assert!(
+        d["identity_arn"]
+            .as_str()
+            .is_some_and(|a| a.contains("assumed-role") && a.contains("mayfly-gateway")),
+        "{d}"
+    );
+    let (s, b) = gw.post_authed(
+        "/gateway-create-producer-aws",
+        iam_user_producer("/cloud/eks-reader", "/cloud/eks"),
+    );
+    assert_eq!(s, 200, "{b}");
+    let (s, v) = value(&gw, "/cloud/eks-reader");
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(users_under(&moto, &path).len(), 1);
+}
