@@ -421,6 +421,11 @@ def check_helm() -> None:
             "hpa": {"enabled": True, "minReplicas": 2, "maxReplicas": 5},
             "extraEnv": [{"name": "AWS_ENDPOINT_URL", "value": "http://moto:5000"}],
             "trustedProxies": "10.0.0.0/16, 10.1.0.0/16",
+            "cloudIdentity": {
+                "targets": "/platform/*",
+                "irsaRoleArn": "arn:aws:iam::123456789012:role/mayfly-gateway",
+            },
+            "serviceAccount": {"annotations": {"team": "platform"}},
         }
         lint(values, "existing Secrets, HPA, plain HTTP")
         kinds = by_kind(render(values, "existing Secrets, HPA, plain HTTP"))
@@ -438,7 +443,12 @@ def check_helm() -> None:
             problem("plain HTTP: MAYFLY_INSECURE_PLAIN_HTTP must be set")
         if cm.get("MAYFLY_TRUSTED_PROXIES") != "10.0.0.0/16, 10.1.0.0/16":
             problem("trustedProxies: MAYFLY_TRUSTED_PROXIES must be set from it")
-        ok("existing Secrets, HPA, plain HTTP, trusted proxies: rendered and checked")
+        if cm.get("MAYFLY_CLOUD_IDENTITY_TARGETS") != "/platform/*":
+            problem("cloudIdentity.targets: MAYFLY_CLOUD_IDENTITY_TARGETS must be set from it")
+        sa = ((kinds.get("ServiceAccount") or [{}])[0].get("metadata") or {}).get("annotations") or {}
+        if sa != {"team": "platform", "eks.amazonaws.com/role-arn": "arn:aws:iam::123456789012:role/mayfly-gateway"}:
+            problem(f"cloudIdentity.irsaRoleArn: the service account's IRSA annotation (beside the others) expected, got {sa}")
+        ok("existing Secrets, HPA, plain HTTP, trusted proxies, IRSA: rendered and checked")
 
         # What the chart must refuse.
         expect_fail({"replicaCount": 3}, "needs PostgreSQL", "replicaCount 3 on SQLite")

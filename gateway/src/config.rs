@@ -785,6 +785,40 @@ mod tests {
     }
 
     #[test]
+    fn cloud_identity_targets_are_name_globs_and_none_by_default() {
+        assert!(load(Flags::default(), &[])
+            .unwrap()
+            .cloud_identity_targets
+            .is_empty());
+        let c = load(
+            Flags {
+                cloud_identity_targets: Some("/platform/*, /shared/aws".into()),
+                ..Flags::default()
+            },
+            &[],
+        )
+        .unwrap();
+        assert_eq!(c.cloud_identity_targets, ["/platform/*", "/shared/aws"]);
+        assert!(c
+            .settings()
+            .cloud_identity_targets
+            .contains(&"/shared/aws".to_owned()));
+        let err = load(
+            Flags {
+                cloud_identity_targets: Some("platform/*".into()),
+                ..Flags::default()
+            },
+            &[],
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains("MAYFLY_CLOUD_IDENTITY_TARGETS") || err.contains("cloud_identity_targets"),
+            "{err}"
+        );
+    }
+
+    #[test]
     fn allowed_endpoints_are_exact_origins_plus_the_operators_aws_endpoints() {
         use mayfly_domain::AwsService;
         let flags = Flags {
