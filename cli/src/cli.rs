@@ -23,8 +23,9 @@ Environment variables:
 Without --token / MAYFLY_TOKEN, each command first logs in with the API key (/auth) and then
 sends the token it got. The API key flags --access-id / --access-key exist only on `configure`
 and `auth`: on target commands --access-key is the AWS secret access key, as in the akeyless
-CLI, and on get-audit-events --access-id filters events by caller. Elsewhere give the API key
-through the profile or MAYFLY_ACCESS_ID / MAYFLY_ACCESS_KEY.
+CLI, on get-audit-events --access-id filters events by caller, and on the
+gateway-*-k8s-auth-config commands it names the config's Kubernetes auth method. Elsewhere
+give the API key through the profile or MAYFLY_ACCESS_ID / MAYFLY_ACCESS_KEY.
 
 With MAYFLY_ACCESS_TYPE=jwt (or oidc), commands log in with MAYFLY_ACCESS_ID and the JWT in
 MAYFLY_JWT (the token or @FILE; a CI system's OIDC token) instead of the API key. With k8s,
@@ -266,6 +267,108 @@ mod tests {
             Cli::try_parse_from(["mayfly", "list-roles", "--k8s-service-account-token", "x"])
                 .unwrap_err();
         assert_eq!(error.exit_code(), 2);
+    }
+
+    #[test]
+    fn k8s_auth_config_commands_take_the_methods_access_id_and_hide_the_reviewer_jwt() {
+        let cli = Cli::try_parse_from([
+            "mayfly",
+            "gateway-create-k8s-auth-config",
+            "--name",
+            "prod",
+            "--access-id",
+            "p-k8s",
+            "--k8s-host",
+            "https://10.0.0.1:6443",
+            "--token-reviewer-jwt",
+            "eyJ.reviewer.sig",
+            "--signing-key",
+            "c2lnbmluZy1rZXk=",
+            "--disable-issuer-validation",
+            "--gateway-url",
+            "https://h:8000",
+        ])
+        .unwrap();
+        assert_eq!(cli.global.gateway_url.as_deref(), Some("https://h:8000"));
+        let Command::Api(command) = cli.command else {
+            panic!("not an API command");
+        };
+        assert_eq!(command.path(), "gateway-create-k8s-auth-config");
+        // --access-id is the config's auth method, sent in the body, not the API key.
+        let body = command.body().unwrap();
+        assert_eq!(body["access-id"], "p-k8s");
+        assert_eq!(body["disable-issuer-validation"], "true");
+        // The reviewer JWT and the signing key never show in Debug output.
+        let shown = format!("{command:?}");
+        assert!(!shown.contains("eyJ"), "{shown}");
+        assert!(!shown.contains("c2lnbmluZy1rZXk"), "{shown}");
+        assert!(shown.contains("p-k8s"), "{shown}");
+
+        let cli = Cli::try_parse_from([
+            "mayfly",
+            "gateway-update-k8s-auth-config",
+            "-n",
+            "prod",
+            "--new-name",
+            "prod-eu",
+            "--token-reviewer-jwt",
+            "@/run/reviewer.jwt",
+        ])
+        .unwrap();
+        let Command::Api(command) = cli.command else {
+            panic!("not an API command");
+        };
+        assert_eq!(command.path(), "gateway-update-k8s-auth-config");
+        assert!(!format!("{command:?}").contains("/run/reviewer.jwt"));
+        for path in [
+            "gateway-get-k8s-auth-config",
+            "gateway-delete-k8s-auth-config",
+        ] {
+            let cli = Cli::try_parse_from(["mayfly", path, "--name", "prod"]).unwrap();
+            let Command::Api(command) = cli.command else {
+                panic!("not an API command");
+            };
+            assert_eq!(command.path(), path);
+            assert_eq!(command.body().unwrap(), serde_json::json!({"name": "prod"}));
+        }
+        // Create needs the name, the method and the API server; get and delete the name.
+        for args in [
+            &[
+                "gateway-create-k8s-auth-config",
+                "--name",
+                "prod",
+                "--access-id",
+                "p-k8s",
+            ][..],
+            &[
+                "gateway-create-k8s-auth-config",
+                "--access-id",
+                "p-k8s",
+                "--k8s-host",
+                "https://10.0.0.1:6443",
+            ],
+            &[
+                "gateway-create-k8s-auth-config",
+                "--name",
+                "prod",
+                "--k8s-host",
+                "https://10.0.0.1:6443",
+            ],
+            &["gateway-update-k8s-auth-config", "--new-name", "x"],
+            &["gateway-get-k8s-auth-config"],
+            &["gateway-delete-k8s-auth-config"],
+            &[
+                "gateway-get-k8s-auth-config",
+                "--name",
+                "prod",
+                "--access-id",
+                "p",
+            ],
+        ] {
+            let error = Cli::try_parse_from(std::iter::once("mayfly").chain(args.iter().copied()))
+                .unwrap_err();
+            assert_eq!(error.exit_code(), 2, "{args:?}");
+        }
     }
 
     #[test]

@@ -7,8 +7,9 @@
 //! CLI cannot fall out of step with what the gateway supports.
 //!
 //! Note `--access-id` on `get-audit-events` is a *filter* (whose events to show), not the API
-//! key the CLI logs in with; the login key's `--access-id` flag exists only on `configure`
-//! and `auth`, so the two never meet on one command.
+//! key the CLI logs in with (on the `gateway-*-k8s-auth-config` commands it names the
+//! config's auth method); the login key's `--access-id` flag exists only on `configure` and
+//! `auth`, so the two never meet on one command.
 
 use base64::{engine::general_purpose::STANDARD as BASE64, Engine as _};
 use clap::Args;
@@ -140,7 +141,9 @@ impl ApiRequest for AuthMethodOAuth2CreateArgs {
 
 /// `create-auth-method-k8s`, `auth-method-create-k8s`: a Kubernetes auth method. Pods log in
 /// with their service-account token (`mayfly auth --access-type k8s`), verified offline
-/// against the cluster's keys. Prints {"access_id": ...}.
+/// against the cluster's keys given here, or through a k8s auth config
+/// (`gateway-create-k8s-auth-config`: the cluster's TokenReview API). Prints
+/// {"access_id": ...}.
 #[derive(Debug, Clone, Args, Serialize)]
 #[serde(rename_all = "kebab-case")]
 #[command(
@@ -151,7 +154,9 @@ issuer from `kubectl get --raw /.well-known/openid-configuration`):
     --bound-namespaces team-a --force-sub-claims
   mayfly assoc-role-am --role-name /k8s/team-a --am-name /k8s/prod \\
     --sub-claims service_account_name=deployer
-In the pod: mayfly auth --access-type k8s --access-id p-..."
+In the pod: mayfly auth --access-type k8s --access-id p-...
+Without --jwks-json-data, give the method a k8s auth config (gateway-create-k8s-auth-config)
+and log in with --k8s-auth-config-name."
 )]
 pub struct AuthMethodK8sCreateArgs {
     /// Auth method name, e.g. /k8s/prod.
@@ -168,10 +173,12 @@ pub struct AuthMethodK8sCreateArgs {
     pub delete_protection: DeleteProtection,
 
     /// Mayfly extension: the cluster's service-account signing keys (`kubectl get --raw
-    /// /openid/v1/jwks`): the JWKS JSON base64-encoded, or @FILE holding the JWKS JSON
-    /// (base64-encoded here before it is sent).
+    /// /openid/v1/jwks`), to verify tokens offline: the JWKS JSON base64-encoded, or @FILE
+    /// holding the JWKS JSON (base64-encoded here before it is sent). Without it, logins go
+    /// through a k8s auth config (gateway-create-k8s-auth-config).
     #[arg(long, value_name = "BASE64|@FILE")]
-    pub jwks_json_data: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub jwks_json_data: Option<String>,
 
     /// Mayfly extension: the iss every token must carry, the cluster's service-account issuer
     /// (e.g. https://kubernetes.default.svc.cluster.local).
@@ -210,7 +217,8 @@ pub struct AuthMethodK8sCreateArgs {
     pub force_sub_claims: Option<WireBool>,
 
     /// Accepted for akeyless compatibility (sent as the string "true"/"false"); Mayfly keeps
-    /// no key pair for the method: it verifies against --jwks-json-data.
+    /// no key pair for the method: it verifies against --jwks-json-data or through a k8s
+    /// auth config.
     #[arg(long, bool_flag())]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub gen_key: Option<BoolString>,
@@ -228,9 +236,10 @@ pub struct AuthMethodK8sCreateArgs {
 
 impl ApiRequest for AuthMethodK8sCreateArgs {
     fn resolve_inputs(&mut self, inputs: &mut Inputs<'_>) -> Result<(), CliError> {
-        let mut data = Some(std::mem::take(&mut self.jwks_json_data));
-        inputs.file_reference("--jwks-json-data", &mut data)?;
-        self.jwks_json_data = jwks_for_the_wire(data.as_deref().unwrap_or_default());
+        inputs.file_reference("--jwks-json-data", &mut self.jwks_json_data)?;
+        if let Some(data) = &mut self.jwks_json_data {
+            *data = jwks_for_the_wire(data);
+        }
         Ok(())
     }
 }
@@ -326,7 +335,7 @@ impl ApiRequest for AuthMethodAwsIamCreateArgs {}
 /// `jwks-json-data` travels base64-encoded: a JWKS JSON document (from @FILE, or given
 /// inline) is encoded here; anything else is taken to be base64 already and sent as given.
 /// Base64 never starts with `{`, so the two cannot be confused.
-fn jwks_for_the_wire(data: &str) -> String {
+pub(super) fn jwks_for_the_wire(data: &str) -> String {
     let data = data.trim();
     if data.starts_with('{') {
         BASE64.encode(data)

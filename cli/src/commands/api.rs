@@ -15,6 +15,9 @@ use super::access::{
     RoleRuleDeleteArgs, RoleRuleSetArgs,
 };
 use super::items::ListItemsArgs;
+use super::k8s_auth_config::{
+    K8sAuthConfigCreateArgs, K8sAuthConfigNameArgs, K8sAuthConfigUpdateArgs,
+};
 use super::producers::{NoArgs, ProducerCreateArgs, ProducerUpdateArgs, SecretNameArgs};
 use super::targets::{
     TargetCreateArgs, TargetDeleteArgs, TargetListArgs, TargetNameArgs, TargetUpdateArgs,
@@ -147,7 +150,8 @@ api_commands! {
     /// Create a JWT auth method (newer name of create-auth-method-oauth2).
     AuthMethodCreateOauth2(AuthMethodOAuth2CreateArgs) => "auth-method-create-oauth2",
     /// Create a Kubernetes auth method: pods log in with their service-account token (mayfly
-    /// auth --access-type k8s), verified against the cluster's keys. Prints {"access_id": ...}.
+    /// auth --access-type k8s), verified against the cluster's keys or through a k8s auth
+    /// config. Prints {"access_id": ...}.
     CreateAuthMethodK8s(AuthMethodK8sCreateArgs) => "create-auth-method-k8s",
     /// Create a Kubernetes auth method (newer name of create-auth-method-k8s).
     AuthMethodCreateK8s(AuthMethodK8sCreateArgs) => "auth-method-create-k8s",
@@ -156,6 +160,15 @@ api_commands! {
     CreateAuthMethodAwsIam(AuthMethodAwsIamCreateArgs) => "create-auth-method-aws-iam",
     /// Create an AWS IAM auth method (newer name of create-auth-method-aws-iam).
     AuthMethodCreateAwsIam(AuthMethodAwsIamCreateArgs) => "auth-method-create-aws-iam",
+    /// Create a k8s auth config: the cluster a Kubernetes auth method's logins are verified
+    /// with (its TokenReview API). Prints {"name": ..., "cluster_id": ...}.
+    GatewayCreateK8sAuthConfig(K8sAuthConfigCreateArgs) => "gateway-create-k8s-auth-config",
+    /// Show a k8s auth config (never its token reviewer JWT, only token_reviewer_jwt_set).
+    GatewayGetK8sAuthConfig(K8sAuthConfigNameArgs) => "gateway-get-k8s-auth-config",
+    /// Change a k8s auth config; only the given fields change.
+    GatewayUpdateK8sAuthConfig(K8sAuthConfigUpdateArgs) => "gateway-update-k8s-auth-config",
+    /// Delete a k8s auth config; logins naming it then fail (unless the method has keys).
+    GatewayDeleteK8sAuthConfig(K8sAuthConfigNameArgs) => "gateway-delete-k8s-auth-config",
     /// Show an auth method and the roles it holds (never its key).
     GetAuthMethod(AuthMethodNameArgs) => "get-auth-method",
     /// List the auth methods the caller may list.
@@ -304,6 +317,7 @@ fn with_token(body: Value, token: String) -> Result<Value, CliError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use base64::{engine::general_purpose::STANDARD as BASE64, Engine as _};
     use clap::{CommandFactory, Parser};
     use serde_json::json;
 
@@ -1022,10 +1036,11 @@ mod tests {
                 })
             );
         }
-        // The cluster's keys are required (Mayfly verifies offline), given as @FILE or base64.
-        let error = Harness::try_parse_from(["mayfly", "create-auth-method-k8s", "-n", "/k8s/x"])
-            .unwrap_err();
-        assert_eq!(error.exit_code(), 2);
+        // Without keys the method verifies through a k8s auth config; keys are @FILE or base64.
+        assert_eq!(
+            body(&["create-auth-method-k8s", "-n", "/k8s/x"]),
+            json!({"name": "/k8s/x"})
+        );
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("jwks.json");
         std::fs::write(&file, format!("{jwks}\n")).unwrap();
@@ -1048,6 +1063,171 @@ mod tests {
                 "{given}"
             );
         }
+    }
+
+    /// `command` parsed, its `-`/`@FILE` values resolved with `stdin`, as the body it sends.
+    fn resolved_body(args: &[&str], stdin: &str) -> Result<Value, CliError> {
+        let mut command = parse(args);
+        let mut stdin = stdin.as_bytes();
+        command
+            .request_mut()
+            .resolve_inputs(&mut Inputs::new(&mut stdin))?;
+        Ok(command.body().unwrap())
+    }
+
+    #[test]
+    fn k8s_auth_config_flags_map_to_wire_names() {
+        let pem = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----";
+        let pem_base64 = BASE64.encode(format!("{pem}\n"));
+        let jwks = r#"{"keys":[]}"#;
+        assert_eq!(
+            resolved_body(
+                &[
+                    "gateway-create-k8s-auth-config",
+                    "--name",
+                    "prod",
+                    "--access-id",
+                    "p-k8s",
+                    "--k8s-host",
+                    "https://10.0.0.1:6443",
+                    "--k8s-ca-cert",
+                    pem,
+                    "--token-reviewer-jwt",
+                    " eyJ.reviewer.sig\n",
+                    "--k8s-issuer",
+                    "https://kubernetes.default.svc.cluster.local",
+                    "--disable-issuer-validation",
+                    "false",
+                    "--jwks-json-data",
+                    jwks,
+                    "--signing-key",
+                    "c2lnbmluZy1rZXk=",
+                    "--token-exp",
+                    "300",
+                ],
+                ""
+            )
+            .unwrap(),
+            json!({
+                "name": "prod",
+                "access-id": "p-k8s",
+                "k8s-host": "https://10.0.0.1:6443",
+                "k8s-ca-cert": pem_base64,
+                "token-reviewer-jwt": "eyJ.reviewer.sig",
+                "k8s-issuer": "https://kubernetes.default.svc.cluster.local",
+                "disable-issuer-validation": "false",
+                "jwks-json-data": "eyJrZXlzIjpbXX0=",
+                "signing-key": "c2lnbmluZy1rZXk=",
+                "token-exp": 300,
+            })
+        );
+        // Only what is given is sent: on update, the gateway keeps the rest.
+        assert_eq!(
+            body(&[
+                "gateway-create-k8s-auth-config",
+                "-n",
+                "prod",
+                "--access-id",
+                "p-k8s",
+                "--k8s-host",
+                "https://10.0.0.1:6443",
+            ]),
+            json!({"name": "prod", "access-id": "p-k8s", "k8s-host": "https://10.0.0.1:6443"})
+        );
+        assert_eq!(
+            body(&["gateway-update-k8s-auth-config", "--name", "prod"]),
+            json!({"name": "prod"})
+        );
+        assert_eq!(
+            body(&[
+                "gateway-update-k8s-auth-config",
+                "--name",
+                "prod",
+                "--new-name",
+                "prod-eu",
+                "--access-id",
+                "p-other",
+                "--k8s-host",
+                "https://10.0.0.2:6443",
+                "--k8s-issuer",
+                "https://issuer",
+                "--disable-issuer-validation",
+            ]),
+            json!({
+                "name": "prod",
+                "new-name": "prod-eu",
+                "access-id": "p-other",
+                "k8s-host": "https://10.0.0.2:6443",
+                "k8s-issuer": "https://issuer",
+                "disable-issuer-validation": "true",
+            })
+        );
+        for path in [
+            "gateway-get-k8s-auth-config",
+            "gateway-delete-k8s-auth-config",
+        ] {
+            assert_eq!(parse(&[path, "-n", "prod"]).path(), path);
+            assert_eq!(body(&[path, "--name", "prod"]), json!({"name": "prod"}));
+        }
+    }
+
+    #[test]
+    fn k8s_auth_config_reads_the_ca_jwks_and_reviewer_jwt_from_files_and_stdin() {
+        let pem = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----";
+        let pem_base64 = BASE64.encode(format!("{pem}\n"));
+        let dir = tempfile::tempdir().unwrap();
+        let ca_file = dir.path().join("ca.crt");
+        std::fs::write(&ca_file, format!("{pem}\n")).unwrap();
+        let jwks_file = dir.path().join("jwks.json");
+        std::fs::write(&jwks_file, "{\"keys\":[]}\n").unwrap();
+        let reviewer_file = dir.path().join("reviewer.jwt");
+        std::fs::write(&reviewer_file, "eyJ.reviewer.sig\n").unwrap();
+        let ca = format!("@{}", ca_file.display());
+        let jwks = format!("@{}", jwks_file.display());
+        let reviewer = format!("@{}", reviewer_file.display());
+        let expected = json!({
+            "name": "prod",
+            "k8s-ca-cert": pem_base64,
+            "token-reviewer-jwt": "eyJ.reviewer.sig",
+            "jwks-json-data": "eyJrZXlzIjpbXX0=",
+        });
+        let update = |ca: &str, reviewer: &str, stdin: &str| {
+            resolved_body(
+                &[
+                    "gateway-update-k8s-auth-config",
+                    "--name",
+                    "prod",
+                    "--k8s-ca-cert",
+                    ca,
+                    "--token-reviewer-jwt",
+                    reviewer,
+                    "--jwks-json-data",
+                    &jwks,
+                ],
+                stdin,
+            )
+        };
+        assert_eq!(update(&ca, &reviewer, "").unwrap(), expected);
+        // The reviewer JWT from stdin; the CA as base64 is sent as given.
+        assert_eq!(
+            update(&pem_base64, "-", "eyJ.reviewer.sig\n").unwrap(),
+            expected
+        );
+        // Refusals name the flag and the file, never the JWT.
+        let error = update(&ca, "-", "\n").unwrap_err();
+        assert_eq!(error.exit_code(), 2);
+        assert!(
+            error.to_string().contains("--token-reviewer-jwt"),
+            "{error}"
+        );
+        let missing = dir.path().join("missing.jwt");
+        let error = update(&ca, &format!("@{}", missing.display()), "").unwrap_err();
+        assert!(
+            error.to_string().contains(&missing.display().to_string()),
+            "{error}"
+        );
+        let error = update("@", &reviewer, "").unwrap_err();
+        assert!(error.to_string().contains("--k8s-ca-cert"), "{error}");
     }
 
     #[test]

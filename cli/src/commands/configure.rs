@@ -112,8 +112,9 @@ pub struct AuthArgs {
     )]
     pub k8s_service_account_token: Option<String>,
 
-    /// For --access-type k8s: the gateway's Kubernetes auth config to verify the token with
-    /// (Mayfly's gateway keeps none and verifies with the auth method's cluster keys).
+    /// For --access-type k8s: the gateway's k8s auth config (gateway-create-k8s-auth-config)
+    /// to verify the token with, through the cluster's TokenReview API. Without it, or when
+    /// no config has the name, the auth method's own cluster keys verify the token.
     #[arg(
         long,
         env = "MAYFLY_K8S_AUTH_CONFIG_NAME",

@@ -4,12 +4,14 @@
 //!
 //! - [`api`]: the table of API commands (name = gateway path = request type) and its runner.
 //! - [`configure`]: `configure` and `auth`, the two commands about the API key.
-//! - [`targets`], [`producers`], [`items`], [`tmp_creds`], [`value`], [`access`]: request types.
+//! - [`targets`], [`producers`], [`items`], [`tmp_creds`], [`value`], [`access`],
+//!   [`k8s_auth_config`]: request types.
 
 pub mod access;
 pub mod api;
 pub mod configure;
 pub mod items;
+pub mod k8s_auth_config;
 pub mod producers;
 pub mod targets;
 pub mod tmp_creds;

@@ -7,13 +7,20 @@
 //! sts:GetCallerIdentity the CLI signs with the AWS credentials in its environment, which
 //! moto verifies. Principals the methods do not bind get nothing, and no token, key or
 //! signature ever appears in what the CLI prints.
+//!
+//! A Kubernetes auth method may also have no keys of its own: the operator gives it a k8s
+//! auth config (`gateway-create-k8s-auth-config`) pointing at the cluster's API server (the
+//! fake [`KubeApi`], HTTPS with its own CA), and a pod that names the config when it logs in
+//! is vouched for by the cluster's TokenReview, made with the config's token reviewer JWT.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use base64::{engine::general_purpose::STANDARD as BASE64, Engine as _};
 use mayfly_testkit::jwt::{jwks, k8s_claims, TestKey};
-use mayfly_testkit::moto::MotoServer;
+use mayfly_testkit::kube_api::KubeApi;
+use mayfly_testkit::moto::{MotoServer, ALLOWED_ENDPOINTS_ENV};
+use mayfly_testkit::TestGateway;
 use serde_json::Value;
 use tempfile::TempDir;
 
@@ -419,6 +426,221 @@ fn refused_and_incomplete_k8s_logins_say_why_and_never_print_the_token() {
         &[&token],
     );
     run.assert_failed(1, "HTTP 401");
+}
+
+#[test]
+fn a_pod_logs_in_through_a_k8s_auth_config_the_cli_manages() {
+    let reviewer = service_account_token("kube-system", "mayfly-reviewer");
+    let signing_key = "c2lnbmluZy1rZXk=";
+    // The cluster takes TokenReviews only with the reviewer JWT; another one (where the
+    // config is moved later) with any genuine token.
+    let kube = KubeApi::start(CLUSTER, &[TestKey::A], Some(&reviewer));
+    let other = KubeApi::start(CLUSTER, &[TestKey::A], None);
+    let cli = TestCli::with_gateway(
+        TestGateway::builder()
+            .env(
+                ALLOWED_ENDPOINTS_ENV,
+                format!("{},{}", kube.origin(), other.origin()),
+            )
+            .spawn()
+            .expect("a SQLite gateway always starts or panics"),
+    );
+    cli.configure();
+    let pod_token = service_account_token("team-a", "deployer");
+    let secrets = [reviewer.as_str(), signing_key, pod_token.as_str()];
+    let admin = |args: &[&str]| checked(cli.run(args), &secrets);
+    let dir = tempfile::tempdir().expect("temporary dir");
+    let ca_file = dir.path().join("ca.crt");
+    std::fs::write(&ca_file, kube.ca_pem()).expect("write the CA");
+    let reviewer_file = dir.path().join("reviewer.jwt");
+    std::fs::write(&reviewer_file, format!("{reviewer}\n")).expect("write the reviewer JWT");
+
+    // A method without keys of its own, and team-a's role for its deployer.
+    let created = admin(&[
+        "create-auth-method-k8s",
+        "--name",
+        "/k8s/online",
+        "--audience",
+        "mayfly",
+        "--bound-namespaces",
+        "team-*",
+    ])
+    .json();
+    let access_id = str_of(&created, "access_id").to_owned();
+    create_self_reading_role(&cli, K8S_ROLE);
+    admin(&[
+        "assoc-role-am",
+        "--role-name",
+        K8S_ROLE,
+        "--am-name",
+        "/k8s/online",
+        "--sub-claims",
+        "namespace=team-a",
+    ])
+    .json();
+
+    let config = admin(&[
+        "gateway-create-k8s-auth-config",
+        "--name",
+        "prod",
+        "--access-id",
+        &access_id,
+        "--k8s-host",
+        &kube.origin(),
+        "--k8s-ca-cert",
+        &at(&ca_file),
+        "--token-reviewer-jwt",
+        &at(&reviewer_file),
+        "--k8s-issuer",
+        CLUSTER,
+        "--signing-key",
+        signing_key,
+        "--token-exp",
+        "300",
+    ])
+    .json();
+    assert_eq!(config["name"], "prod", "{config}");
+    str_of(&config, "cluster_id");
+    // --access-id names the method: the admin's API key still logged in, from the profile.
+    admin(&[
+        "gateway-create-k8s-auth-config",
+        "--name",
+        "prod",
+        "--access-id",
+        &access_id,
+        "--k8s-host",
+        &kube.origin(),
+    ])
+    .assert_failed(1, "HTTP 409");
+
+    // Read back: the reviewer JWT is sealed, only token_reviewer_jwt_set shows.
+    let shown = admin(&["gateway-get-k8s-auth-config", "--name", "prod"]).json();
+    assert_eq!(shown["name"], "prod", "{shown}");
+    assert_eq!(
+        shown["auth_method_access_id"],
+        access_id.as_str(),
+        "{shown}"
+    );
+    assert_eq!(shown["auth_method_name"], "/k8s/online", "{shown}");
+    assert_eq!(shown["k8s_host"], kube.origin(), "{shown}");
+    assert_eq!(shown["k8s_issuer"], CLUSTER, "{shown}");
+    assert_eq!(shown["disable_iss_validation"], false, "{shown}");
+    assert_eq!(shown["token_reviewer_jwt_set"], true, "{shown}");
+    assert_eq!(
+        shown["k8s_ca_cert"].as_str().map(str::trim),
+        Some(kube.ca_pem().trim()),
+        "the PEM travelled base64-encoded and came back as PEM"
+    );
+    let method = admin(&["get-auth-method", "--name", "/k8s/online"]).json();
+    assert_eq!(
+        method["access_info"]["k8s_access_rules"]["k8s_auth_configs"],
+        serde_json::json!(["prod"]),
+        "{method}"
+    );
+
+    // In the pod: the token file, and the config's name.
+    let pod = Machine::new(&cli);
+    let token_file = pod.file("token", &pod_token);
+    let login = |config: Option<&str>| {
+        let mut command = pod.command();
+        command.env("MAYFLY_K8S_SERVICE_ACCOUNT_TOKEN_PATH", &token_file);
+        let mut args = vec!["auth", "--access-type", "k8s", "--access-id", &access_id];
+        if let Some(config) = config {
+            args.extend(["--k8s-auth-config-name", config]);
+        }
+        pod.run(command, &args, &secrets)
+    };
+    let auth = login(Some("prod")).json();
+    let session = str_of(&auth, "token").to_owned();
+    let review = kube.reviews().pop().expect("a TokenReview");
+    assert_eq!(review.bearer, reviewer, "reviewed with the reviewer JWT");
+    assert_eq!(review.audiences, vec!["mayfly".to_owned()]);
+    assert!(review.authenticated);
+    let role = pod
+        .run(
+            pod.command(),
+            &["--token", &session, "get-role", "--name", K8S_ROLE],
+            &secrets,
+        )
+        .json();
+    assert_eq!(role["role_name"], K8S_ROLE, "{role}");
+    // The environment alone, the token given as @FILE.
+    let mut command = pod.command();
+    command
+        .env("MAYFLY_ACCESS_TYPE", "k8s")
+        .env("MAYFLY_ACCESS_ID", &access_id)
+        .env("MAYFLY_K8S_SERVICE_ACCOUNT_TOKEN", at(&token_file))
+        .env("MAYFLY_K8S_AUTH_CONFIG_NAME", "prod");
+    let role = pod
+        .run(command, &["get-role", "--name", K8S_ROLE], &secrets)
+        .json();
+    assert_eq!(role["role_name"], K8S_ROLE, "{role}");
+    // Without the config's name the method has nothing to verify with.
+    login(None).assert_failed(1, "k8s-auth-config-name");
+
+    // Moving the config to another API server needs the reviewer JWT again.
+    let other_ca = dir.path().join("other-ca.crt");
+    std::fs::write(&other_ca, other.ca_pem()).expect("write the other CA");
+    admin(&[
+        "gateway-update-k8s-auth-config",
+        "--name",
+        "prod",
+        "--k8s-host",
+        &other.origin(),
+        "--k8s-ca-cert",
+        &at(&other_ca),
+    ])
+    .assert_failed(1, "token-reviewer-jwt");
+    let shown = admin(&["gateway-get-k8s-auth-config", "--name", "prod"]).json();
+    assert_eq!(shown["k8s_host"], kube.origin(), "unchanged: {shown}");
+    // Renamed and moved, the JWT from stdin and the CA as base64.
+    let updated = checked(
+        cli.run_with_stdin(
+            &[
+                "gateway-update-k8s-auth-config",
+                "--name",
+                "prod",
+                "--new-name",
+                "prod-eu",
+                "--k8s-host",
+                &other.origin(),
+                "--k8s-ca-cert",
+                &BASE64.encode(other.ca_pem()),
+                "--token-reviewer-jwt",
+                "-",
+                "--disable-issuer-validation",
+            ],
+            &format!("{reviewer}\n"),
+        ),
+        &secrets,
+    )
+    .json();
+    assert_eq!(updated["name"], "prod-eu", "{updated}");
+    let shown = admin(&["gateway-get-k8s-auth-config", "--name", "prod-eu"]).json();
+    assert_eq!(shown["k8s_host"], other.origin(), "{shown}");
+    assert_eq!(shown["disable_iss_validation"], true, "{shown}");
+    assert_eq!(shown["k8s_issuer"], CLUSTER, "kept: {shown}");
+    assert_eq!(shown["token_reviewer_jwt_set"], true, "{shown}");
+    admin(&["gateway-get-k8s-auth-config", "--name", "prod"]).assert_failed(1, "HTTP 404");
+    let reviews_before = kube.reviews().len();
+    str_of(&login(Some("prod-eu")).json(), "token");
+    assert_eq!(other.reviews().pop().expect("a review").bearer, reviewer);
+    assert_eq!(
+        kube.reviews().len(),
+        reviews_before,
+        "the old server is not asked"
+    );
+    login(Some("prod")).assert_failed(1, "HTTP 401");
+
+    let deleted = admin(&["gateway-delete-k8s-auth-config", "--name", "prod-eu"]).json();
+    assert_eq!(deleted["name"], "prod-eu", "{deleted}");
+    admin(&["gateway-get-k8s-auth-config", "--name", "prod-eu"]).assert_failed(1, "HTTP 404");
+    admin(&["gateway-delete-k8s-auth-config", "--name", "prod-eu"]).assert_failed(1, "HTTP 404");
+    login(Some("prod-eu")).assert_failed(1, "HTTP 401");
+
+    // Nor did the gateway log the reviewer JWT.
+    let logs = cli.gateway.logs();
+    assert!(!logs.contains(&reviewer), "the reviewer JWT was logged");
 }
 
 /// What the AWS side of the tests works with.
