@@ -252,6 +252,7 @@ pub fn build() -> Built {
     tags.push(GATEWAY);
 
     for name in &request_schemas {
+        flatten_all_of(name, &mut components);
         if let Some(schema) = components.schemas.get_mut(name) {
             add_token_fields(schema, &token_fields);
         }
@@ -299,6 +300,34 @@ fn component_name(r: &Ref) -> &str {
     r.ref_location
         .rsplit_once('/')
         .map_or(r.ref_location.as_str(), |(_, n)| n)
+}
+
+/// Merges a request component made of `allOf` parts (a DTO with `#[serde(flatten)]`, such as
+/// an update taking every field of the create plus `new-name`) into one object, so clients
+/// and the reference see one flat list of fields, as the gateway reads them.
+fn flatten_all_of(name: &str, components: &mut Components) {
+    let Some(RefOr::T(Schema::AllOf(all))) = components.schemas.get(name).cloned() else {
+        return;
+    };
+    let mut merged = utoipa::openapi::schema::Object::with_type(Type::Object);
+    for item in &all.items {
+        let part = match item {
+            RefOr::Ref(r) => match components.schemas.get(component_name(r)) {
+                Some(RefOr::T(Schema::Object(o))) => o.clone(),
+                _ => return,
+            },
+            RefOr::T(Schema::Object(o)) => o.clone(),
+            _ => return,
+        };
+        for (field, schema) in part.properties {
+            merged.properties.entry(field).or_insert(schema);
+        }
+        merged.required.extend(part.required);
+    }
+    merged.description = all.description.clone();
+    components
+        .schemas
+        .insert(name.to_owned(), RefOr::T(Schema::Object(merged)));
 }
 
 /// Adds `token` and `uid-token` to a request component that lacks them.
