@@ -33,6 +33,7 @@ Environment:
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import ipaddress
 import os
@@ -287,15 +288,17 @@ def make_api(base_url: str, ca_cert: Path) -> akeyless.V2Api:
 # Fixtures
 
 
-@pytest.fixture(scope="session", params=["sqlite", "postgres"])
-def gateway(request, moto_url, kube_api_server) -> Gateway:
-    """A real gateway per database backend, shared by the tests of the session.
+@contextlib.contextmanager
+def running_gateway(backend, moto_url, kube_api_server, extra_env=None, strip_env_prefixes=()):
+    """A real gateway on `backend` ("sqlite" or "postgres", which gets a fresh database),
+    stopped and cleaned up on exit.
 
     The gateway only sends target credentials to AWS's own endpoints and to origins listed in
     MAYFLY_ALLOWED_ENDPOINTS, and TokenReviews only to https origins it allows, so the
-    session's moto and fake Kubernetes API server are listed there.
+    session's moto and fake Kubernetes API server are listed there. `extra_env` is added to
+    its environment last; variables starting with one of `strip_env_prefixes` are not
+    inherited from this process (MAYFLY_* and DATABASE_URL never are).
     """
-    backend = request.param
     binary = gateway_binary()
     database = None
     if backend == "postgres":
@@ -307,7 +310,8 @@ def gateway(request, moto_url, kube_api_server) -> Gateway:
     root = Path(tempfile.mkdtemp(prefix="mayfly-sdk-test-"))
     access_id, access_key = random_admin_credentials()
     iam_user_path = f"/mayfly-sdk-{uuid.uuid4().hex}/"
-    env = {k: v for k, v in os.environ.items() if not (k.startswith("MAYFLY_") or k == "DATABASE_URL")}
+    stripped = ("MAYFLY_", *strip_env_prefixes)
+    env = {k: v for k, v in os.environ.items() if not (k.startswith(stripped) or k == "DATABASE_URL")}
     env.update(
         MAYFLY_ADMIN_ACCESS_ID=access_id,
         MAYFLY_ADMIN_ACCESS_KEY=access_key,
@@ -316,6 +320,7 @@ def gateway(request, moto_url, kube_api_server) -> Gateway:
         RUST_LOG="info",
         NO_COLOR="1",
     )
+    env.update(extra_env or {})
     if database is not None:
         env["DATABASE_URL"] = database.url
     gw = Gateway(
@@ -336,6 +341,14 @@ def gateway(request, moto_url, kube_api_server) -> Gateway:
         if database is not None:
             database.drop()
         shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgres"])
+def gateway(request, moto_url, kube_api_server) -> Gateway:
+    """A real gateway per database backend, shared by the tests of the session (see
+    `running_gateway`)."""
+    with running_gateway(request.param, moto_url, kube_api_server) as gw:
+        yield gw
 
 
 @pytest.fixture(scope="session")

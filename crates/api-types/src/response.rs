@@ -108,8 +108,9 @@ pub struct AwsTargetDetails {
     pub aws_region: String,
     pub aws_session_token: String,
     pub use_gw_cloud_identity: bool,
-    /// The external id sent with `role_arn` (Akeyless' name).
-    pub gw_cloud_identity_external_id_opt: String,
+    /// The external id sent with `role_arn`, in Akeyless' shape (the SDK's
+    /// `AWSGatewayCloudIdentityExternalIdOpt`).
+    pub gw_cloud_identity_external_id_opt: AwsGatewayCloudIdentityExternalIdOpt,
     /// Mayfly extension: `keys` or `gateway_identity`.
     pub credential_source: String,
     /// Mayfly extension: the role assumed before use, its session name and length.
@@ -120,6 +121,18 @@ pub struct AwsTargetDetails {
     /// empty with `identity_error` saying why it could not be told.
     pub identity_arn: String,
     pub identity_error: String,
+}
+
+/// `gw_cloud_identity_external_id_opt` of a target's details: the external id sent when the
+/// target assumes its role.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct AwsGatewayCloudIdentityExternalIdOpt {
+    /// Whether an external id is sent (`generate-external-id`, or Mayfly's `external-id`).
+    pub is_enabled: bool,
+    /// The external id, generated or given; empty without one.
+    pub generated_external_id: String,
+    /// The role it is sent to; empty without a role.
+    pub role_arn: String,
 }
 
 /// `item_targets_assoc` entry of a producer.

@@ -79,9 +79,13 @@ pub async fn get_details(
                     .map(|t| t.expose_secret().to_owned())
                     .unwrap_or_default(),
                 use_gw_cloud_identity: access.source == CredentialSource::GatewayIdentity,
-                gw_cloud_identity_external_id_opt: role
-                    .and_then(|r| r.external_id.clone())
-                    .unwrap_or_default(),
+                gw_cloud_identity_external_id_opt: response::AwsGatewayCloudIdentityExternalIdOpt {
+                    is_enabled: role.is_some_and(|r| r.external_id.is_some()),
+                    generated_external_id: role
+                        .and_then(|r| r.external_id.clone())
+                        .unwrap_or_default(),
+                    role_arn: role.map(|r| r.role_arn.clone()).unwrap_or_default(),
+                },
                 credential_source: access.source.as_str().to_owned(),
                 role_arn: role.map(|r| r.role_arn.clone()).unwrap_or_default(),
                 role_session_name: role.map(|r| r.session_name.clone()).unwrap_or_default(),

@@ -231,7 +231,12 @@ fn a_target_chains_into_a_role_with_its_external_id_and_old_leases_keep_their_ro
     );
     assert_eq!(s, 200, "{b}");
     let d = details(&gw, "/chain/aws");
-    let external_id = d["gw_cloud_identity_external_id_opt"]
+    assert_eq!(d["gw_cloud_identity_external_id_opt"]["is_enabled"], true);
+    assert_eq!(
+        d["gw_cloud_identity_external_id_opt"]["role_arn"],
+        first.as_str()
+    );
+    let external_id = d["gw_cloud_identity_external_id_opt"]["generated_external_id"]
         .as_str()
         .unwrap()
         .to_owned();
@@ -282,7 +287,10 @@ fn a_target_chains_into_a_role_with_its_external_id_and_old_leases_keep_their_ro
     );
     assert_eq!(s, 200, "{b}");
     let d = details(&gw, "/chain/aws");
-    assert_eq!(d["gw_cloud_identity_external_id_opt"], "given-ext-id");
+    assert_eq!(
+        d["gw_cloud_identity_external_id_opt"]["generated_external_id"],
+        "given-ext-id"
+    );
     let (s, b) = gw.post_authed(
         "/gateway-revoke-producer-tmp-creds",
         json!({"name": "/chain/reader", "tmp-creds-id": ids[0]}),
