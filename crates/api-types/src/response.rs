@@ -117,8 +117,9 @@ pub struct AwsTargetDetails {
     pub role_arn: String,
     pub role_session_name: String,
     pub role_session_duration: i64,
-    /// Mayfly extension: who the target acts as (`sts:GetCallerIdentity`, role included), or
-    /// empty with `identity_error` saying why it could not be told.
+    /// Mayfly extension, for a target using the gateway's identity or a role: who it acts as
+    /// (`sts:GetCallerIdentity`, role included), or empty with `identity_error` saying why it
+    /// could not be told. Empty for a plain keyed target (its key names it; no AWS call).
     pub identity_arn: String,
     pub identity_error: String,
 }

@@ -536,7 +536,8 @@ pub async fn read_secret(
 pub async fn identity_of(state: &AppState, row: &target::Model) -> Result<String, String> {
     let clients = crate::leases::clients_for(state, row).map_err(|e| e.to_string())?;
     let retry = mayfly_aws::RetryPolicy::default();
-    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(15);
+    // A details read must not hang on AWS: a short deadline, then the reason is shown.
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(8);
     mayfly_aws::with_retries(
         &retry,
         deadline,
