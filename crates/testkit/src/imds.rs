@@ -3,14 +3,15 @@
 //! gateway finds it through `AWS_EC2_METADATA_SERVICE_ENDPOINT`.
 
 use std::{
-    io::{Read, Write},
-    net::{TcpListener, TcpStream},
+    net::TcpStream,
     sync::{
-        atomic::{AtomicBool, AtomicUsize, Ordering},
+        atomic::{AtomicUsize, Ordering},
         Arc, Mutex,
     },
     time::{Duration, SystemTime, UNIX_EPOCH},
 };
+
+use crate::loopback::{read_request, respond, Listening};
 
 /// The instance profile's role name the service reports.
 pub const PROFILE: &str = "mayfly-test-instance";
@@ -27,44 +28,29 @@ pub struct ImdsCredentials {
 
 /// The fake service; stops when dropped.
 pub struct FakeImds {
-    port: u16,
+    listening: Listening,
     credentials: Arc<Mutex<ImdsCredentials>>,
     fetches: Arc<AtomicUsize>,
-    stop: Arc<AtomicBool>,
 }
 
 impl FakeImds {
     pub fn start(credentials: ImdsCredentials) -> FakeImds {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind IMDS");
-        let port = listener.local_addr().expect("addr").port();
-        listener.set_nonblocking(true).expect("nonblocking");
-        let server = FakeImds {
-            port,
-            credentials: Arc::new(Mutex::new(credentials)),
-            fetches: Arc::new(AtomicUsize::new(0)),
-            stop: Arc::new(AtomicBool::new(false)),
-        };
-        let (creds, fetches, stop) = (
-            server.credentials.clone(),
-            server.fetches.clone(),
-            server.stop.clone(),
-        );
-        std::thread::spawn(move || {
-            while !stop.load(Ordering::Relaxed) {
-                match listener.accept() {
-                    Ok((stream, _)) => {
-                        let _ = serve(stream, &creds, &fetches);
-                    }
-                    Err(_) => std::thread::sleep(Duration::from_millis(5)),
-                }
-            }
+        let credentials = Arc::new(Mutex::new(credentials));
+        let fetches = Arc::new(AtomicUsize::new(0));
+        let (creds, count) = (credentials.clone(), fetches.clone());
+        let listening = Listening::start("IMDS", false, move |stream| {
+            let _ = serve(stream, &creds, &count);
         });
-        server
+        FakeImds {
+            listening,
+            credentials,
+            fetches,
+        }
     }
 
     /// `http://127.0.0.1:PORT`, for `AWS_EC2_METADATA_SERVICE_ENDPOINT`.
     pub fn endpoint(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
+        format!("http://127.0.0.1:{}", self.listening.port)
     }
 
     /// Hands out other credentials from now on (EC2 rotating the instance profile's keys).
@@ -77,12 +63,6 @@ impl FakeImds {
     /// How many times credentials were fetched.
     pub fn fetches(&self) -> usize {
         self.fetches.load(Ordering::SeqCst)
-    }
-}
-
-impl Drop for FakeImds {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::Relaxed);
     }
 }
 
@@ -114,18 +94,7 @@ fn serve(
     creds: &Mutex<ImdsCredentials>,
     fetches: &AtomicUsize,
 ) -> std::io::Result<()> {
-    stream.set_nonblocking(false)?;
-    stream.set_read_timeout(Some(Duration::from_secs(5)))?;
-    let mut request = Vec::new();
-    let mut buf = [0u8; 2048];
-    while !request.windows(4).any(|w| w == b"\r\n\r\n") && request.len() < 16 * 1024 {
-        let n = stream.read(&mut buf)?;
-        if n == 0 {
-            break;
-        }
-        request.extend_from_slice(&buf[..n]);
-    }
-    let text = String::from_utf8_lossy(&request);
+    let (text, _) = read_request(&mut stream)?;
     let line = text.lines().next().unwrap_or_default().to_owned();
     let (status, extra, body) = if line.starts_with("PUT /latest/api/token") {
         (
@@ -153,12 +122,7 @@ fn serve(
     } else {
         (404, "", "not found".to_owned())
     };
-    write!(
-        stream,
-        "HTTP/1.1 {status} X\r\ncontent-type: text/plain\r\n{extra}content-length: {}\r\nconnection: close\r\n\r\n{body}",
-        body.len()
-    )?;
-    stream.flush()
+    respond(&mut stream, status, extra, body.as_bytes())
 }
 
 #[cfg(test)]

@@ -6,17 +6,17 @@
 //! tokens.
 
 use std::{
-    io::{Read, Write},
-    net::{TcpListener, TcpStream},
     sync::{
-        atomic::{AtomicBool, AtomicUsize, Ordering},
+        atomic::{AtomicUsize, Ordering},
         Arc, Mutex,
     },
-    time::{Duration, SystemTime, UNIX_EPOCH},
+    time::{SystemTime, UNIX_EPOCH},
 };
 
 use jsonwebtoken::{encode, Algorithm, EncodingKey, Header};
 use serde_json::{json, Value};
+
+use crate::loopback::{read_request, respond, Listening};
 
 /// One of the two test keys.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -172,47 +172,35 @@ pub fn k8s_claims(
 /// A JWKS document served over plain HTTP on a loopback port, for as long as the handle
 /// lives. Gateways reach it only when `MAYFLY_ALLOWED_ENDPOINTS` names [`JwksServer::origin`].
 pub struct JwksServer {
-    port: u16,
+    listening: Listening,
     document: Arc<Mutex<String>>,
     fetches: Arc<AtomicUsize>,
-    stop: Arc<AtomicBool>,
 }
 
 impl JwksServer {
     /// Serves `document` at `/.well-known/jwks` (any path answers it).
     pub fn start(document: &Value) -> JwksServer {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind JWKS server");
-        let port = listener.local_addr().expect("addr").port();
-        listener.set_nonblocking(true).expect("nonblocking");
-        let server = JwksServer {
-            port,
-            document: Arc::new(Mutex::new(document.to_string())),
-            fetches: Arc::new(AtomicUsize::new(0)),
-            stop: Arc::new(AtomicBool::new(false)),
-        };
-        let (document, fetches, stop) = (
-            server.document.clone(),
-            server.fetches.clone(),
-            server.stop.clone(),
-        );
-        std::thread::spawn(move || {
-            while !stop.load(Ordering::Relaxed) {
-                match listener.accept() {
-                    Ok((stream, _)) => {
-                        let body = document.lock().map(|d| d.clone()).unwrap_or_default();
-                        fetches.fetch_add(1, Ordering::SeqCst);
-                        let _ = answer(stream, &body);
-                    }
-                    Err(_) => std::thread::sleep(Duration::from_millis(10)),
-                }
+        let document = Arc::new(Mutex::new(document.to_string()));
+        let fetches = Arc::new(AtomicUsize::new(0));
+        let (doc, count) = (document.clone(), fetches.clone());
+        let listening = Listening::start("JWKS server", false, move |mut stream| {
+            if read_request(&mut stream).is_err() {
+                return;
             }
+            let body = doc.lock().map(|d| d.clone()).unwrap_or_default();
+            count.fetch_add(1, Ordering::SeqCst);
+            let _ = respond(&mut stream, 200, "", body.as_bytes());
         });
-        server
+        JwksServer {
+            listening,
+            document,
+            fetches,
+        }
     }
 
     /// `http://127.0.0.1:PORT`, for `MAYFLY_ALLOWED_ENDPOINTS`.
     pub fn origin(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
+        format!("http://127.0.0.1:{}", self.listening.port)
     }
 
     /// The document's URL.
@@ -231,30 +219,4 @@ impl JwksServer {
     pub fn fetches(&self) -> usize {
         self.fetches.load(Ordering::SeqCst)
     }
-}
-
-impl Drop for JwksServer {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::Relaxed);
-    }
-}
-
-fn answer(mut stream: TcpStream, body: &str) -> std::io::Result<()> {
-    stream.set_nonblocking(false)?;
-    stream.set_read_timeout(Some(Duration::from_secs(5)))?;
-    let mut request = Vec::new();
-    let mut buf = [0u8; 1024];
-    while !request.windows(4).any(|w| w == b"\r\n\r\n") && request.len() < 16 * 1024 {
-        let n = stream.read(&mut buf)?;
-        if n == 0 {
-            break;
-        }
-        request.extend_from_slice(&buf[..n]);
-    }
-    write!(
-        stream,
-        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
-        body.len()
-    )?;
-    stream.flush()
 }

@@ -9,19 +9,18 @@
 //! review is recorded (bearer, audiences) so tests can see who called with what.
 
 use std::{
-    io::{Read, Write},
-    net::{TcpListener, TcpStream},
-    sync::{
-        atomic::{AtomicBool, Ordering},
-        Arc, Mutex,
-    },
-    time::Duration,
+    io::Write,
+    net::TcpStream,
+    sync::{Arc, Mutex},
 };
 
 use jsonwebtoken::{decode, Algorithm, DecodingKey, Validation};
 use serde_json::{json, Map, Value};
 
-use crate::jwt::TestKey;
+use crate::{
+    jwt::TestKey,
+    loopback::{header, read_request, respond, Listening},
+};
 
 /// One TokenReview the server received.
 #[derive(Debug, Clone)]
@@ -42,10 +41,9 @@ struct Cluster {
 
 /// The fake API server; stops when dropped.
 pub struct KubeApi {
-    port: u16,
+    listening: Listening,
     ca_pem: String,
     cluster: Arc<Cluster>,
-    stop: Arc<AtomicBool>,
 }
 
 impl KubeApi {
@@ -53,41 +51,26 @@ impl KubeApi {
     /// TokenReviews must come with `reviewer_jwt` (or, when `None`, a genuine token).
     pub fn start(issuer: &str, keys: &[TestKey], reviewer_jwt: Option<&str>) -> KubeApi {
         let (ca_pem, server_config) = tls_config();
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind kube API");
-        let port = listener.local_addr().expect("addr").port();
-        listener.set_nonblocking(true).expect("nonblocking");
         let cluster = Arc::new(Cluster {
             issuer: issuer.to_owned(),
             keys: keys.to_vec(),
             reviewer_jwt: reviewer_jwt.map(str::to_owned),
             seen: Mutex::new(Vec::new()),
         });
-        let stop = Arc::new(AtomicBool::new(false));
-        let (c, s) = (cluster.clone(), stop.clone());
-        std::thread::spawn(move || {
-            while !s.load(Ordering::Relaxed) {
-                match listener.accept() {
-                    Ok((stream, _)) => {
-                        let (c, config) = (c.clone(), server_config.clone());
-                        std::thread::spawn(move || {
-                            let _ = serve(stream, config, &c);
-                        });
-                    }
-                    Err(_) => std::thread::sleep(Duration::from_millis(10)),
-                }
-            }
+        let c = cluster.clone();
+        let listening = Listening::start("kube API", true, move |stream| {
+            let _ = serve(stream, server_config.clone(), &c);
         });
         KubeApi {
-            port,
+            listening,
             ca_pem,
             cluster,
-            stop,
         }
     }
 
     /// `https://127.0.0.1:PORT`, the `k8s-host` (and what `MAYFLY_ALLOWED_ENDPOINTS` needs).
     pub fn origin(&self) -> String {
-        format!("https://127.0.0.1:{}", self.port)
+        format!("https://127.0.0.1:{}", self.listening.port)
     }
 
     /// The cluster CA's certificate (PEM), the `k8s-ca-cert`.
@@ -102,12 +85,6 @@ impl KubeApi {
             .lock()
             .map(|s| s.clone())
             .unwrap_or_default()
-    }
-}
-
-impl Drop for KubeApi {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::Relaxed);
     }
 }
 
@@ -149,54 +126,14 @@ fn serve(
     config: Arc<rustls::ServerConfig>,
     cluster: &Cluster,
 ) -> std::io::Result<()> {
-    stream.set_nonblocking(false)?;
-    stream.set_read_timeout(Some(Duration::from_secs(5)))?;
     let conn = rustls::ServerConnection::new(config).map_err(std::io::Error::other)?;
     let mut tls = rustls::StreamOwned::new(conn, stream);
     let (head, body) = read_request(&mut tls)?;
     let (status, answer) = answer(cluster, &head, &body);
-    let text = answer.to_string();
-    write!(
-        tls,
-        "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{text}",
-        text.len()
-    )?;
-    tls.flush()?;
+    respond(&mut tls, status, "", answer.to_string().as_bytes())?;
     tls.conn.send_close_notify();
     let _ = tls.flush();
     Ok(())
-}
-
-fn read_request(stream: &mut impl Read) -> std::io::Result<(String, Vec<u8>)> {
-    let mut data = Vec::new();
-    let mut buf = [0u8; 4096];
-    let head_end = loop {
-        if let Some(i) = data.windows(4).position(|w| w == b"\r\n\r\n") {
-            break i + 4;
-        }
-        let n = stream.read(&mut buf)?;
-        if n == 0 || data.len() > 64 * 1024 {
-            return Err(std::io::Error::other("incomplete request"));
-        }
-        data.extend_from_slice(&buf[..n]);
-    };
-    let head = String::from_utf8_lossy(&data[..head_end]).into_owned();
-    let length = head
-        .lines()
-        .find_map(|l| {
-            let (k, v) = l.split_once(':')?;
-            k.eq_ignore_ascii_case("content-length")
-                .then(|| v.trim().parse::<usize>().ok())?
-        })
-        .unwrap_or(0);
-    while data.len() < head_end + length {
-        let n = stream.read(&mut buf)?;
-        if n == 0 {
-            break;
-        }
-        data.extend_from_slice(&buf[..n]);
-    }
-    Ok((head, data[head_end..].to_vec()))
 }
 
 /// The claims of `token` if it is genuine for this cluster (and one of `audiences`, if any).
@@ -222,14 +159,10 @@ fn answer(cluster: &Cluster, head: &str, body: &[u8]) -> (u16, Value) {
     if !request_line.starts_with("POST /apis/authentication.k8s.io/v1/tokenreviews ") {
         return (404, json!({"kind": "Status", "code": 404}));
     }
-    let bearer = head
-        .lines()
-        .find_map(|l| {
-            let (k, v) = l.split_once(':')?;
-            k.eq_ignore_ascii_case("authorization")
-                .then(|| v.trim().strip_prefix("Bearer ").map(str::to_owned))?
-        })
-        .unwrap_or_default();
+    let bearer = header(head, "authorization")
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or_default()
+        .to_owned();
     let review: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
     let token = review["spec"]["token"].as_str().unwrap_or_default();
     let audiences: Vec<String> = review["spec"]["audiences"]

@@ -50,6 +50,7 @@ mod http;
 pub mod imds;
 pub mod jwt;
 pub mod kube_api;
+mod loopback;
 pub mod moto;
 pub mod port;
 pub mod postgres;

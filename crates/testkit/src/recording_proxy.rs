@@ -7,13 +7,12 @@
 
 use std::{
     io::{Read, Write},
-    net::{TcpListener, TcpStream},
-    sync::{
-        atomic::{AtomicBool, Ordering},
-        Arc, Mutex,
-    },
+    net::TcpStream,
+    sync::{Arc, Mutex},
     time::Duration,
 };
+
+use crate::loopback::{header, read_request, Listening};
 
 /// One request the proxy forwarded.
 #[derive(Debug, Clone)]
@@ -41,9 +40,8 @@ impl Seen {
 
 /// The proxy; stops when dropped.
 pub struct RecordingProxy {
-    port: u16,
+    listening: Listening,
     seen: Arc<Mutex<Vec<Seen>>>,
-    stop: Arc<AtomicBool>,
 }
 
 impl RecordingProxy {
@@ -53,31 +51,17 @@ impl RecordingProxy {
             .trim_start_matches("http://")
             .trim_end_matches('/')
             .to_owned();
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind proxy");
-        let port = listener.local_addr().expect("addr").port();
-        listener.set_nonblocking(true).expect("nonblocking");
         let seen = Arc::new(Mutex::new(Vec::new()));
-        let stop = Arc::new(AtomicBool::new(false));
-        let (s, st) = (seen.clone(), stop.clone());
-        std::thread::spawn(move || {
-            while !st.load(Ordering::Relaxed) {
-                match listener.accept() {
-                    Ok((stream, _)) => {
-                        let (s, up) = (s.clone(), upstream.clone());
-                        std::thread::spawn(move || {
-                            let _ = forward(stream, &up, &s);
-                        });
-                    }
-                    Err(_) => std::thread::sleep(Duration::from_millis(5)),
-                }
-            }
+        let recorded = seen.clone();
+        let listening = Listening::start("recording proxy", true, move |stream| {
+            let _ = forward(stream, &upstream, &recorded);
         });
-        RecordingProxy { port, seen, stop }
+        RecordingProxy { listening, seen }
     }
 
     /// `http://127.0.0.1:PORT`.
     pub fn url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
+        format!("http://127.0.0.1:{}", self.listening.port)
     }
 
     /// The requests forwarded so far.
@@ -92,44 +76,6 @@ impl RecordingProxy {
             .filter(|s| s.action() == action)
             .collect()
     }
-}
-
-impl Drop for RecordingProxy {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::Relaxed);
-    }
-}
-
-fn read_request(stream: &mut TcpStream) -> std::io::Result<(String, Vec<u8>)> {
-    let mut data = Vec::new();
-    let mut buf = [0u8; 8192];
-    let head_end = loop {
-        if let Some(i) = data.windows(4).position(|w| w == b"\r\n\r\n") {
-            break i + 4;
-        }
-        let n = stream.read(&mut buf)?;
-        if n == 0 {
-            return Err(std::io::Error::other("closed"));
-        }
-        data.extend_from_slice(&buf[..n]);
-    };
-    let head = String::from_utf8_lossy(&data[..head_end]).into_owned();
-    let length = head
-        .lines()
-        .find_map(|l| {
-            let (k, v) = l.split_once(':')?;
-            k.eq_ignore_ascii_case("content-length")
-                .then(|| v.trim().parse::<usize>().ok())?
-        })
-        .unwrap_or(0);
-    while data.len() < head_end + length {
-        let n = stream.read(&mut buf)?;
-        if n == 0 {
-            break;
-        }
-        data.extend_from_slice(&buf[..n]);
-    }
-    Ok((head, data[head_end..].to_vec()))
 }
 
 fn decode(text: &str) -> String {
@@ -151,8 +97,6 @@ fn decode(text: &str) -> String {
 }
 
 fn forward(mut client: TcpStream, upstream: &str, seen: &Mutex<Vec<Seen>>) -> std::io::Result<()> {
-    client.set_nonblocking(false)?;
-    client.set_read_timeout(Some(Duration::from_secs(10)))?;
     let (head, body) = read_request(&mut client)?;
     let form = String::from_utf8_lossy(&body)
         .split('&')
@@ -161,14 +105,10 @@ fn forward(mut client: TcpStream, upstream: &str, seen: &Mutex<Vec<Seen>>) -> st
             Some((decode(k), decode(v)))
         })
         .collect();
-    let access_key_id = head.lines().find_map(|l| {
-        let (k, v) = l.split_once(':')?;
-        if !k.eq_ignore_ascii_case("authorization") {
-            return None;
-        }
-        let cred = v.split("Credential=").nth(1)?;
-        cred.split('/').next().map(str::to_owned)
-    });
+    let access_key_id = header(&head, "authorization")
+        .and_then(|v| v.split("Credential=").nth(1))
+        .and_then(|c| c.split('/').next())
+        .map(str::to_owned);
     if let Ok(mut s) = seen.lock() {
         s.push(Seen {
             form,
