@@ -230,22 +230,81 @@ pub async fn create(state: &AppState, caller: &Caller, new: NewApiKey) -> AppRes
     })
 }
 
-/// Creates a JWT (OAuth2/OIDC) auth method (`create` on its name). Its keys are checked now:
-/// inline JWKS data must hold a usable public key, and a JWKS URL must be allowed by the
-/// outbound URL policy and answer with one, so a typo fails here rather than at the first
-/// login. Returns the access id logins name.
-pub async fn create_jwt(state: &AppState, caller: &Caller, new: NewJwtMethod) -> AppResult<String> {
-    can(caller, Capability::Create, &new.name)?;
-    check_jwt(state, &new.settings).await?;
-    insert_method(
-        state,
-        &new.name,
-        AuthMethodKind::OAuth2,
-        to_json(&new.settings)?,
-        new.description,
-        new.delete_protection,
-    )
-    .await
+/// The settings of an auth method that holds no secret, as stored: which kind they are,
+/// whether its associations must name sub-claims, and the checks they pass before being
+/// stored (at creation and at every update).
+pub trait SecretlessSettings: serde::Serialize + serde::de::DeserializeOwned {
+    const KIND: AuthMethodKind;
+    fn force_sub_claims(&self) -> bool;
+    /// Checks the settings, making canonical what has a canonical form.
+    fn check(
+        &mut self,
+        state: &AppState,
+    ) -> impl std::future::Future<Output = AppResult<()>> + Send;
+}
+
+fn problems(result: Result<(), Vec<String>>) -> AppResult<()> {
+    result.map_err(|problems| AppError::invalid(problems.join("; ")))
+}
+
+impl SecretlessSettings for JwtSettings {
+    const KIND: AuthMethodKind = AuthMethodKind::OAuth2;
+    fn force_sub_claims(&self) -> bool {
+        self.force_sub_claims
+    }
+    /// The checks that need no network; then usable inline keys, or a JWKS URL the outbound
+    /// policy allows that answers with keys (a typo fails here, not at the first login).
+    async fn check(&mut self, state: &AppState) -> AppResult<()> {
+        problems(JwtSettings::check(self))?;
+        match &self.jwks {
+            JwksSource::Inline(json) => {
+                KeySet::parse(json)
+                    .map_err(|why| AppError::invalid(format!("jwks-json-data: {why}")))?;
+            }
+            JwksSource::Uri(uri) => {
+                state.jwks().probe(uri).await.map_err(|e| match e {
+                    JwksError::Refused(why) => AppError::invalid(why),
+                    JwksError::Unavailable(why) => AppError::invalid(format!(
+                        "jwks-uri: {why}; check the URL, or give the keys inline with jwks-json-data"
+                    )),
+                })?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl SecretlessSettings for K8sSettings {
+    const KIND: AuthMethodKind = AuthMethodKind::K8s;
+    fn force_sub_claims(&self) -> bool {
+        self.force_sub_claims
+    }
+    /// Usable keys when given; without them logins go through a k8s auth config.
+    async fn check(&mut self, _: &AppState) -> AppResult<()> {
+        problems(K8sSettings::check(self))?;
+        if let Some(jwks) = &self.jwks {
+            KeySet::parse(jwks)
+                .map_err(|why| AppError::invalid(format!("jwks-json-data: {why}")))?;
+        }
+        Ok(())
+    }
+}
+
+impl SecretlessSettings for AwsIamSettings {
+    const KIND: AuthMethodKind = AuthMethodKind::AwsIam;
+    fn force_sub_claims(&self) -> bool {
+        self.force_sub_claims
+    }
+    /// The bindings; the sts-url must be AWS's own STS endpoint or an origin the operator
+    /// allows, and is stored in canonical form.
+    async fn check(&mut self, state: &AppState) -> AppResult<()> {
+        problems(AwsIamSettings::check(self))?;
+        self.sts_url = state
+            .outbound()
+            .check_aws_endpoint(AwsService::Sts, &self.sts_url)
+            .map_err(|why| AppError::invalid(format!("sts-url: {why}")))?;
+        Ok(())
+    }
 }
 
 fn to_json(settings: &impl serde::Serialize) -> AppResult<String> {
@@ -253,83 +312,19 @@ fn to_json(settings: &impl serde::Serialize) -> AppResult<String> {
         .map_err(|e| AppError::internal(format!("cannot serialize auth method settings: {e}")))
 }
 
-/// A JWT method's settings as they may be stored: the checks that need no network, usable
-/// inline keys, or a JWKS URL the outbound policy allows that answers with keys.
-async fn check_jwt(state: &AppState, settings: &JwtSettings) -> AppResult<()> {
-    settings
-        .check()
-        .map_err(|problems| AppError::invalid(problems.join("; ")))?;
-    match &settings.jwks {
-        JwksSource::Inline(json) => {
-            KeySet::parse(json)
-                .map_err(|why| AppError::invalid(format!("jwks-json-data: {why}")))?;
-        }
-        JwksSource::Uri(uri) => {
-            state.jwks().probe(uri).await.map_err(|e| match e {
-                JwksError::Refused(why) => AppError::invalid(why),
-                JwksError::Unavailable(why) => AppError::invalid(format!(
-                    "jwks-uri: {why}; check the URL, or give the keys inline with jwks-json-data"
-                )),
-            })?;
-        }
-    }
-    Ok(())
-}
-
-/// A Kubernetes method's settings as they may be stored: usable keys when given.
-fn check_k8s(settings: &K8sSettings) -> AppResult<()> {
-    settings
-        .check()
-        .map_err(|problems| AppError::invalid(problems.join("; ")))?;
-    if let Some(jwks) = &settings.jwks {
-        KeySet::parse(jwks).map_err(|why| AppError::invalid(format!("jwks-json-data: {why}")))?;
-    }
-    Ok(())
-}
-
-/// An AWS IAM method's settings as they may be stored; the sts-url made canonical.
-fn check_aws_iam(state: &AppState, settings: &mut AwsIamSettings) -> AppResult<()> {
-    settings
-        .check()
-        .map_err(|problems| AppError::invalid(problems.join("; ")))?;
-    settings.sts_url = state
-        .outbound()
-        .check_aws_endpoint(AwsService::Sts, &settings.sts_url)
-        .map_err(|why| AppError::invalid(format!("sts-url: {why}")))?;
-    Ok(())
-}
-
-/// Creates a Kubernetes auth method (`create` on its name): tokens are verified offline
-/// against the cluster's keys, which must hold a usable public key when given, or through a
-/// k8s auth config ([`crate::k8s_configs`]) created next. Returns the access id.
-pub async fn create_k8s(state: &AppState, caller: &Caller, new: NewK8sMethod) -> AppResult<String> {
-    can(caller, Capability::Create, &new.name)?;
-    check_k8s(&new.settings)?;
-    insert_method(
-        state,
-        &new.name,
-        AuthMethodKind::K8s,
-        to_json(&new.settings)?,
-        new.description,
-        new.delete_protection,
-    )
-    .await
-}
-
-/// Creates an AWS IAM auth method (`create` on its name). Its `sts-url` must be AWS's own STS
-/// endpoint or an origin the operator allows; it is stored in canonical form. Returns the
-/// access id.
-pub async fn create_aws_iam(
+/// Creates an auth method that holds no secret (JWT, Kubernetes, AWS IAM; `create` on its
+/// name), its settings checked first. Returns the access id logins name.
+pub async fn create_secretless<S: SecretlessSettings>(
     state: &AppState,
     caller: &Caller,
-    mut new: NewAwsIamMethod,
+    mut new: NewMethod<S>,
 ) -> AppResult<String> {
     can(caller, Capability::Create, &new.name)?;
-    check_aws_iam(state, &mut new.settings)?;
+    new.settings.check(state).await?;
     insert_method(
         state,
         &new.name,
-        AuthMethodKind::AwsIam,
+        S::KIND,
         to_json(&new.settings)?,
         new.description,
         new.delete_protection,
@@ -532,66 +527,19 @@ async fn store_settings(
     })
 }
 
-/// Changes a JWT method (`update`): `apply` turns the stored settings into the new ones,
-/// which are checked as at creation. Returns what changed, for the audit record.
-pub async fn update_jwt(
+/// Changes an auth method that holds no secret (`update`): `apply` turns the stored settings
+/// into the new ones, which are checked as at creation. Returns what changed, for the audit
+/// record.
+pub async fn update_secretless<S: SecretlessSettings>(
     state: &AppState,
     caller: &Caller,
     name: &ItemName,
     changes: AuthMethodChanges,
-    apply: impl FnOnce(JwtSettings) -> AppResult<JwtSettings>,
+    apply: impl FnOnce(S) -> AppResult<S>,
 ) -> AppResult<String> {
-    let m = for_settings_update(state, caller, name, AuthMethodKind::OAuth2).await?;
-    let settings = apply(jwt_settings_of(&m)?)?;
-    check_jwt(state, &settings).await?;
-    store_settings(
-        state,
-        &m,
-        to_json(&settings)?,
-        settings.force_sub_claims,
-        changes,
-    )
-    .await
-}
-
-/// Changes a Kubernetes method (`update`), as [`update_jwt`].
-pub async fn update_k8s(
-    state: &AppState,
-    caller: &Caller,
-    name: &ItemName,
-    changes: AuthMethodChanges,
-    apply: impl FnOnce(K8sSettings) -> AppResult<K8sSettings>,
-) -> AppResult<String> {
-    let m = for_settings_update(state, caller, name, AuthMethodKind::K8s).await?;
-    let settings = apply(k8s_settings_of(&m)?)?;
-    check_k8s(&settings)?;
-    store_settings(
-        state,
-        &m,
-        to_json(&settings)?,
-        settings.force_sub_claims,
-        changes,
-    )
-    .await
-}
-
-/// Changes an AWS IAM method (`update`), as [`update_jwt`].
-pub async fn update_aws_iam(
-    state: &AppState,
-    caller: &Caller,
-    name: &ItemName,
-    changes: AuthMethodChanges,
-    apply: impl FnOnce(AwsIamSettings) -> AppResult<AwsIamSettings>,
-) -> AppResult<String> {
-    let m = for_settings_update(state, caller, name, AuthMethodKind::AwsIam).await?;
-    let mut settings = apply(aws_iam_settings_of(&m)?)?;
-    check_aws_iam(state, &mut settings)?;
-    store_settings(
-        state,
-        &m,
-        to_json(&settings)?,
-        settings.force_sub_claims,
-        changes,
-    )
-    .await
+    let m = for_settings_update(state, caller, name, S::KIND).await?;
+    let mut settings = apply(settings_of(&m)?)?;
+    settings.check(state).await?;
+    let force = settings.force_sub_claims();
+    store_settings(state, &m, to_json(&settings)?, force, changes).await
 }

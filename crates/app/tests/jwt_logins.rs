@@ -68,7 +68,7 @@ fn settings(force_sub_claims: bool) -> JwtSettings {
 }
 
 async fn method(state: &AppState, settings: JwtSettings) -> String {
-    auth_methods::create_jwt(
+    auth_methods::create_secretless(
         state,
         &admin(),
         NewJwtMethod {
@@ -263,7 +263,7 @@ async fn a_scoped_key_cannot_make_a_jwt_method_into_more() {
     for r in &mut team.rules {
         r.path_glob = "/team/*".into();
     }
-    let err = auth_methods::create_jwt(
+    let err = auth_methods::create_secretless(
         &state,
         &team,
         NewJwtMethod {
@@ -279,7 +279,7 @@ async fn a_scoped_key_cannot_make_a_jwt_method_into_more() {
     // Inline keys must be usable public keys; a JWKS URL must be allowed.
     let mut bad = settings(false);
     bad.jwks = JwksSource::Inline(r#"{"keys":[{"kty":"oct","k":"c2VjcmV0"}]}"#.into());
-    let err = auth_methods::create_jwt(
+    let err = auth_methods::create_secretless(
         &state,
         &admin(),
         NewJwtMethod {
@@ -297,7 +297,7 @@ async fn a_scoped_key_cannot_make_a_jwt_method_into_more() {
     );
     let mut internal = settings(false);
     internal.jwks = JwksSource::Uri("http://169.254.169.254/latest/meta-data/".into());
-    let err = auth_methods::create_jwt(
+    let err = auth_methods::create_secretless(
         &state,
         &admin(),
         NewJwtMethod {

@@ -156,7 +156,7 @@ pub async fn create_auth_method_oauth2(
             })
         },
     )?;
-    let access_id = auth_methods::create_jwt(state, caller, new).await?;
+    let access_id = auth_methods::create_secretless(state, caller, new).await?;
     Ok(dto::CreatedAuthMethodId { access_id })
 }
 
@@ -185,7 +185,7 @@ pub async fn create_auth_method_k8s(
             })
         },
     )?;
-    let access_id = auth_methods::create_k8s(state, caller, new).await?;
+    let access_id = auth_methods::create_secretless(state, caller, new).await?;
     Ok(dto::CreatedAuthMethodId { access_id })
 }
 
@@ -216,7 +216,7 @@ pub async fn create_auth_method_aws_iam(
             })
         },
     )?;
-    let access_id = auth_methods::create_aws_iam(state, caller, new).await?;
+    let access_id = auth_methods::create_secretless(state, caller, new).await?;
     Ok(dto::CreatedAuthMethodId { access_id })
 }
 
@@ -469,37 +469,38 @@ pub async fn update_auth_method_oauth2(
         .map(|c| SubClaims::parse("bound-claims", c, true).map_err(ApiError::bad_request))
         .transpose()?;
     let (ttl, expires) = lifetimes(f.jwt_ttl, f.access_expires)?;
-    let detail = auth_methods::update_jwt(state, caller, &name, changes, |mut s| {
-        if let Some(jwks) = jwks {
-            s.jwks = jwks;
-        }
-        if let Some(issuer) = given(&f.issuer) {
-            s.issuer = Some(issuer.to_owned());
-        }
-        if f.audience.is_some() {
-            s.audiences = clean_list(f.audience);
-        }
-        if let Some(id) = given(&f.unique_identifier) {
-            id.clone_into(&mut s.unique_identifier);
-        }
-        if f.bound_client_ids.is_some() {
-            s.bound_client_ids = clean_list(f.bound_client_ids);
-        }
-        if let Some(claims) = bound_claims {
-            s.bound_claims = claims;
-        }
-        if let Some(on) = f.force_sub_claims {
-            s.force_sub_claims = on;
-        }
-        if let Some(ttl) = ttl {
-            s.token_ttl_minutes = ttl;
-        }
-        if let Some(at) = expires {
-            s.access_expires = at;
-        }
-        Ok(s)
-    })
-    .await?;
+    let detail =
+        auth_methods::update_secretless(state, caller, &name, changes, |mut s: JwtSettings| {
+            if let Some(jwks) = jwks {
+                s.jwks = jwks;
+            }
+            if let Some(issuer) = given(&f.issuer) {
+                s.issuer = Some(issuer.to_owned());
+            }
+            if f.audience.is_some() {
+                s.audiences = clean_list(f.audience);
+            }
+            if let Some(id) = given(&f.unique_identifier) {
+                id.clone_into(&mut s.unique_identifier);
+            }
+            if f.bound_client_ids.is_some() {
+                s.bound_client_ids = clean_list(f.bound_client_ids);
+            }
+            if let Some(claims) = bound_claims {
+                s.bound_claims = claims;
+            }
+            if let Some(on) = f.force_sub_claims {
+                s.force_sub_claims = on;
+            }
+            if let Some(ttl) = ttl {
+                s.token_ttl_minutes = ttl;
+            }
+            if let Some(at) = expires {
+                s.access_expires = at;
+            }
+            Ok(s)
+        })
+        .await?;
     Ok(updated(name, detail))
 }
 
@@ -518,37 +519,38 @@ pub async fn update_auth_method_k8s(
     )?;
     let jwks = given(&f.jwks_json_data).map(decode_jwks).transpose()?;
     let (ttl, expires) = lifetimes(f.jwt_ttl, f.access_expires)?;
-    let detail = auth_methods::update_k8s(state, caller, &name, changes, |mut s| {
-        if jwks.is_some() {
-            s.jwks = jwks;
-        }
-        if let Some(issuer) = given(&f.k8s_issuer) {
-            s.issuer = Some(issuer.to_owned());
-        }
-        if f.audience.is_some() {
-            s.audiences = clean_list(f.audience);
-        }
-        if f.bound_namespaces.is_some() {
-            s.bound_namespaces = clean_list(f.bound_namespaces);
-        }
-        if f.bound_sa_names.is_some() {
-            s.bound_sa_names = clean_list(f.bound_sa_names);
-        }
-        if f.bound_pod_names.is_some() {
-            s.bound_pod_names = clean_list(f.bound_pod_names);
-        }
-        if let Some(on) = f.force_sub_claims {
-            s.force_sub_claims = on;
-        }
-        if let Some(ttl) = ttl {
-            s.token_ttl_minutes = ttl;
-        }
-        if let Some(at) = expires {
-            s.access_expires = at;
-        }
-        Ok(s)
-    })
-    .await?;
+    let detail =
+        auth_methods::update_secretless(state, caller, &name, changes, |mut s: K8sSettings| {
+            if jwks.is_some() {
+                s.jwks = jwks;
+            }
+            if let Some(issuer) = given(&f.k8s_issuer) {
+                s.issuer = Some(issuer.to_owned());
+            }
+            if f.audience.is_some() {
+                s.audiences = clean_list(f.audience);
+            }
+            if f.bound_namespaces.is_some() {
+                s.bound_namespaces = clean_list(f.bound_namespaces);
+            }
+            if f.bound_sa_names.is_some() {
+                s.bound_sa_names = clean_list(f.bound_sa_names);
+            }
+            if f.bound_pod_names.is_some() {
+                s.bound_pod_names = clean_list(f.bound_pod_names);
+            }
+            if let Some(on) = f.force_sub_claims {
+                s.force_sub_claims = on;
+            }
+            if let Some(ttl) = ttl {
+                s.token_ttl_minutes = ttl;
+            }
+            if let Some(at) = expires {
+                s.access_expires = at;
+            }
+            Ok(s)
+        })
+        .await?;
     Ok(updated(name, detail))
 }
 
@@ -566,34 +568,35 @@ pub async fn update_auth_method_aws_iam(
         f.delete_protection,
     )?;
     let (ttl, expires) = lifetimes(f.jwt_ttl, f.access_expires)?;
-    let detail = auth_methods::update_aws_iam(state, caller, &name, changes, |mut s| {
-        for (sent, stored) in [
-            (f.bound_aws_account_id, &mut s.bound_account_ids),
-            (f.bound_arn, &mut s.bound_arns),
-            (f.bound_role_name, &mut s.bound_role_names),
-            (f.bound_user_name, &mut s.bound_user_names),
-            (f.bound_role_id, &mut s.bound_role_ids),
-            (f.bound_user_id, &mut s.bound_user_ids),
-        ] {
-            if sent.is_some() {
-                *stored = clean_list(sent);
+    let detail =
+        auth_methods::update_secretless(state, caller, &name, changes, |mut s: AwsIamSettings| {
+            for (sent, stored) in [
+                (f.bound_aws_account_id, &mut s.bound_account_ids),
+                (f.bound_arn, &mut s.bound_arns),
+                (f.bound_role_name, &mut s.bound_role_names),
+                (f.bound_user_name, &mut s.bound_user_names),
+                (f.bound_role_id, &mut s.bound_role_ids),
+                (f.bound_user_id, &mut s.bound_user_ids),
+            ] {
+                if sent.is_some() {
+                    *stored = clean_list(sent);
+                }
             }
-        }
-        if let Some(url) = given(&f.sts_url) {
-            url.clone_into(&mut s.sts_url);
-        }
-        if let Some(on) = f.force_sub_claims {
-            s.force_sub_claims = on;
-        }
-        if let Some(ttl) = ttl {
-            s.token_ttl_minutes = ttl;
-        }
-        if let Some(at) = expires {
-            s.access_expires = at;
-        }
-        Ok(s)
-    })
-    .await?;
+            if let Some(url) = given(&f.sts_url) {
+                url.clone_into(&mut s.sts_url);
+            }
+            if let Some(on) = f.force_sub_claims {
+                s.force_sub_claims = on;
+            }
+            if let Some(ttl) = ttl {
+                s.token_ttl_minutes = ttl;
+            }
+            if let Some(at) = expires {
+                s.access_expires = at;
+            }
+            Ok(s)
+        })
+        .await?;
     Ok(updated(name, detail))
 }
 
