@@ -40,25 +40,10 @@ pub struct AuthMethodCreateArgs {
 
 impl ApiRequest for AuthMethodCreateArgs {}
 
-/// `create-auth-method-oauth2`, `auth-method-create-oauth2`: a JWT (OAuth2/OIDC) auth method.
-/// Workloads log in with a token their identity provider issued (`mayfly auth --access-type
-/// jwt`), verified against the provider's keys. Prints {"access_id": ...}.
+/// The JWT method settings `create-auth-method-oauth2` and `auth-method-update-oauth2` share.
 #[derive(Debug, Clone, Args, Serialize)]
 #[serde(rename_all = "kebab-case")]
-#[command(
-    after_help = "Example (GitHub Actions: the method, then a role for one repository; jwks.json holds
-the issuer's keys, or use --jwks-uri https://token.actions.githubusercontent.com/.well-known/jwks):
-  mayfly create-auth-method-oauth2 --name /ci/github --jwks-json-data @jwks.json \\
-    --issuer https://token.actions.githubusercontent.com \\
-    --audience https://github.com/octo-org --unique-identifier repository --force-sub-claims
-  mayfly assoc-role-am --role-name /ci/app-a --am-name /ci/github \\
-    --sub-claims repository=octo-org/app-a"
-)]
-pub struct AuthMethodOAuth2CreateArgs {
-    /// Auth method name, e.g. /ci/github.
-    #[arg(short = 'n', long)]
-    pub name: String,
-
+pub struct OAuth2MethodArgs {
     /// Free-text description.
     #[arg(long)]
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -80,11 +65,6 @@ pub struct AuthMethodOAuth2CreateArgs {
     #[arg(long, value_name = "BASE64|@FILE")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub jwks_json_data: Option<String>,
-
-    /// The claim that names the caller, e.g. sub, repository or email; a token without it is
-    /// refused.
-    #[arg(long, value_name = "CLAIM")]
-    pub unique_identifier: String,
 
     /// The iss every token must carry, e.g. https://token.actions.githubusercontent.com.
     #[arg(long, value_name = "URL")]
@@ -129,40 +109,95 @@ pub struct AuthMethodOAuth2CreateArgs {
     pub access_expires: Option<u64>,
 }
 
-impl ApiRequest for AuthMethodOAuth2CreateArgs {
+impl OAuth2MethodArgs {
+    /// Reads an `@FILE` JWKS and puts it in its wire form.
     fn resolve_inputs(&mut self, inputs: &mut Inputs<'_>) -> Result<(), CliError> {
-        inputs.file_reference("--jwks-json-data", &mut self.jwks_json_data)?;
-        if let Some(data) = &mut self.jwks_json_data {
-            *data = jwks_for_the_wire(data);
-        }
-        Ok(())
+        resolve_jwks(inputs, &mut self.jwks_json_data)
     }
 }
 
-/// `create-auth-method-k8s`, `auth-method-create-k8s`: a Kubernetes auth method. Pods log in
-/// with their service-account token (`mayfly auth --access-type k8s`), verified offline
-/// against the cluster's keys given here, or through a k8s auth config
-/// (`gateway-create-k8s-auth-config`: the cluster's TokenReview API). Prints
-/// {"access_id": ...}.
+/// `create-auth-method-oauth2`, `auth-method-create-oauth2`: a JWT (OAuth2/OIDC) auth method.
+/// Workloads log in with a token their identity provider issued (`mayfly auth --access-type
+/// jwt`), verified against the provider's keys. Prints {"access_id": ...}.
 #[derive(Debug, Clone, Args, Serialize)]
 #[serde(rename_all = "kebab-case")]
 #[command(
-    after_help = "Example (the cluster's keys from `kubectl get --raw /openid/v1/jwks > jwks.json`, its
-issuer from `kubectl get --raw /.well-known/openid-configuration`):
-  mayfly create-auth-method-k8s --name /k8s/prod --jwks-json-data @jwks.json \\
-    --k8s-issuer https://kubernetes.default.svc.cluster.local --audience mayfly \\
-    --bound-namespaces team-a --force-sub-claims
-  mayfly assoc-role-am --role-name /k8s/team-a --am-name /k8s/prod \\
-    --sub-claims service_account_name=deployer
-In the pod: mayfly auth --access-type k8s --access-id p-...
-Without --jwks-json-data, give the method a k8s auth config (gateway-create-k8s-auth-config)
-and log in with --k8s-auth-config-name."
+    after_help = "Example (GitHub Actions: the method, then a role for one repository; jwks.json holds
+the issuer's keys, or use --jwks-uri https://token.actions.githubusercontent.com/.well-known/jwks):
+  mayfly create-auth-method-oauth2 --name /ci/github --jwks-json-data @jwks.json \\
+    --issuer https://token.actions.githubusercontent.com \\
+    --audience https://github.com/octo-org --unique-identifier repository --force-sub-claims
+  mayfly assoc-role-am --role-name /ci/app-a --am-name /ci/github \\
+    --sub-claims repository=octo-org/app-a"
 )]
-pub struct AuthMethodK8sCreateArgs {
-    /// Auth method name, e.g. /k8s/prod.
+pub struct AuthMethodOAuth2CreateArgs {
+    /// Auth method name, e.g. /ci/github.
     #[arg(short = 'n', long)]
     pub name: String,
 
+    /// The claim that names the caller, e.g. sub, repository or email; a token without it is
+    /// refused.
+    #[arg(long, value_name = "CLAIM")]
+    pub unique_identifier: String,
+
+    #[command(flatten)]
+    #[serde(flatten)]
+    pub settings: OAuth2MethodArgs,
+}
+
+impl ApiRequest for AuthMethodOAuth2CreateArgs {
+    fn resolve_inputs(&mut self, inputs: &mut Inputs<'_>) -> Result<(), CliError> {
+        self.settings.resolve_inputs(inputs)
+    }
+}
+
+/// What the `auth-method-update-*` commands say after their flags.
+macro_rules! update_after_help {
+    ($example:literal) => {
+        concat!(
+            "Only the flags given are sent: each replaces the stored setting (a list flag the whole
+list; an empty value such as --audience '' clears a list), the others stay. Each is checked as
+at creation. Tokens from earlier logins keep working until they expire.
+Example:
+  ",
+            $example
+        )
+    };
+}
+
+/// `auth-method-update-oauth2`, `update-auth-method-oauth2`: change a JWT auth method; only
+/// the given fields change. Prints {"name": ...}.
+#[derive(Debug, Clone, Args, Serialize)]
+#[serde(rename_all = "kebab-case")]
+#[command(after_help = update_after_help!(
+    "mayfly auth-method-update-oauth2 --name /ci/github --audience https://github.com/octo-org-2"
+))]
+pub struct AuthMethodOAuth2UpdateArgs {
+    /// Name of the auth method to change.
+    #[arg(short = 'n', long)]
+    pub name: String,
+
+    /// The claim that names the caller, e.g. sub, repository or email.
+    #[arg(long, value_name = "CLAIM")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unique_identifier: Option<String>,
+
+    #[command(flatten)]
+    #[serde(flatten)]
+    pub settings: OAuth2MethodArgs,
+}
+
+impl ApiRequest for AuthMethodOAuth2UpdateArgs {
+    fn resolve_inputs(&mut self, inputs: &mut Inputs<'_>) -> Result<(), CliError> {
+        self.settings.resolve_inputs(inputs)
+    }
+}
+
+/// The Kubernetes method settings `create-auth-method-k8s` and `auth-method-update-k8s`
+/// share.
+#[derive(Debug, Clone, Args, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct K8sMethodArgs {
     /// Free-text description.
     #[arg(long)]
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -234,33 +269,76 @@ pub struct AuthMethodK8sCreateArgs {
     pub access_expires: Option<u64>,
 }
 
-impl ApiRequest for AuthMethodK8sCreateArgs {
+impl K8sMethodArgs {
+    /// Reads an `@FILE` JWKS and puts it in its wire form.
     fn resolve_inputs(&mut self, inputs: &mut Inputs<'_>) -> Result<(), CliError> {
-        inputs.file_reference("--jwks-json-data", &mut self.jwks_json_data)?;
-        if let Some(data) = &mut self.jwks_json_data {
-            *data = jwks_for_the_wire(data);
-        }
-        Ok(())
+        resolve_jwks(inputs, &mut self.jwks_json_data)
     }
 }
 
-/// `create-auth-method-aws-iam`, `auth-method-create-aws-iam`: an AWS IAM auth method.
-/// Anything running with AWS credentials logs in with a signed sts:GetCallerIdentity
-/// (`mayfly auth --access-type aws_iam`), which the gateway has STS check. Prints
+/// `create-auth-method-k8s`, `auth-method-create-k8s`: a Kubernetes auth method. Pods log in
+/// with their service-account token (`mayfly auth --access-type k8s`), verified offline
+/// against the cluster's keys given here, or through a k8s auth config
+/// (`gateway-create-k8s-auth-config`: the cluster's TokenReview API). Prints
 /// {"access_id": ...}.
 #[derive(Debug, Clone, Args, Serialize)]
 #[serde(rename_all = "kebab-case")]
 #[command(
-    after_help = "Example (a role's sessions, e.g. EC2 instances or CI runners with that role):
-  mayfly create-auth-method-aws-iam --name /aws/ci --bound-aws-account-id 123456789012 \\
-    --bound-role-name ci-deployer
-On the machine: mayfly auth --access-type aws_iam --access-id p-..."
+    after_help = "Example (the cluster's keys from `kubectl get --raw /openid/v1/jwks > jwks.json`, its
+issuer from `kubectl get --raw /.well-known/openid-configuration`):
+  mayfly create-auth-method-k8s --name /k8s/prod --jwks-json-data @jwks.json \\
+    --k8s-issuer https://kubernetes.default.svc.cluster.local --audience mayfly \\
+    --bound-namespaces team-a --force-sub-claims
+  mayfly assoc-role-am --role-name /k8s/team-a --am-name /k8s/prod \\
+    --sub-claims service_account_name=deployer
+In the pod: mayfly auth --access-type k8s --access-id p-...
+Without --jwks-json-data, give the method a k8s auth config (gateway-create-k8s-auth-config)
+and log in with --k8s-auth-config-name."
 )]
-pub struct AuthMethodAwsIamCreateArgs {
-    /// Auth method name, e.g. /aws/ci.
+pub struct AuthMethodK8sCreateArgs {
+    /// Auth method name, e.g. /k8s/prod.
     #[arg(short = 'n', long)]
     pub name: String,
 
+    #[command(flatten)]
+    #[serde(flatten)]
+    pub settings: K8sMethodArgs,
+}
+
+impl ApiRequest for AuthMethodK8sCreateArgs {
+    fn resolve_inputs(&mut self, inputs: &mut Inputs<'_>) -> Result<(), CliError> {
+        self.settings.resolve_inputs(inputs)
+    }
+}
+
+/// `auth-method-update-k8s`, `update-auth-method-k8s`: change a Kubernetes auth method; only
+/// the given fields change. Prints {"name": ...}.
+#[derive(Debug, Clone, Args, Serialize)]
+#[serde(rename_all = "kebab-case")]
+#[command(after_help = update_after_help!(
+    "mayfly auth-method-update-k8s --name /k8s/prod --bound-namespaces team-a,team-b"
+))]
+pub struct AuthMethodK8sUpdateArgs {
+    /// Name of the auth method to change.
+    #[arg(short = 'n', long)]
+    pub name: String,
+
+    #[command(flatten)]
+    #[serde(flatten)]
+    pub settings: K8sMethodArgs,
+}
+
+impl ApiRequest for AuthMethodK8sUpdateArgs {
+    fn resolve_inputs(&mut self, inputs: &mut Inputs<'_>) -> Result<(), CliError> {
+        self.settings.resolve_inputs(inputs)
+    }
+}
+
+/// The AWS IAM method settings `create-auth-method-aws-iam` and `auth-method-update-aws-iam`
+/// share (all but the accounts, which creation requires).
+#[derive(Debug, Clone, Args, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct AwsIamMethodArgs {
     /// Free-text description.
     #[arg(long)]
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -269,15 +347,6 @@ pub struct AuthMethodAwsIamCreateArgs {
     #[command(flatten)]
     #[serde(flatten)]
     pub delete_protection: DeleteProtection,
-
-    /// AWS accounts whose principals may log in (repeatable or comma-separated).
-    #[arg(
-        long,
-        value_name = "ACCOUNT_ID",
-        value_delimiter = ',',
-        required = true
-    )]
-    pub bound_aws_account_id: Vec<String>,
 
     /// ARNs that may log in (repeatable or comma-separated, `*` globs), e.g.
     /// arn:aws:iam::123456789012:user/deployer or
@@ -330,7 +399,71 @@ pub struct AuthMethodAwsIamCreateArgs {
     pub access_expires: Option<u64>,
 }
 
+/// `create-auth-method-aws-iam`, `auth-method-create-aws-iam`: an AWS IAM auth method.
+/// Anything running with AWS credentials logs in with a signed sts:GetCallerIdentity
+/// (`mayfly auth --access-type aws_iam`), which the gateway has STS check. Prints
+/// {"access_id": ...}.
+#[derive(Debug, Clone, Args, Serialize)]
+#[serde(rename_all = "kebab-case")]
+#[command(
+    after_help = "Example (a role's sessions, e.g. EC2 instances or CI runners with that role):
+  mayfly create-auth-method-aws-iam --name /aws/ci --bound-aws-account-id 123456789012 \\
+    --bound-role-name ci-deployer
+On the machine: mayfly auth --access-type aws_iam --access-id p-..."
+)]
+pub struct AuthMethodAwsIamCreateArgs {
+    /// Auth method name, e.g. /aws/ci.
+    #[arg(short = 'n', long)]
+    pub name: String,
+
+    /// AWS accounts whose principals may log in (repeatable or comma-separated).
+    #[arg(
+        long,
+        value_name = "ACCOUNT_ID",
+        value_delimiter = ',',
+        required = true
+    )]
+    pub bound_aws_account_id: Vec<String>,
+
+    #[command(flatten)]
+    #[serde(flatten)]
+    pub settings: AwsIamMethodArgs,
+}
+
 impl ApiRequest for AuthMethodAwsIamCreateArgs {}
+
+/// `auth-method-update-aws-iam`, `update-auth-method-aws-iam`: change an AWS IAM auth
+/// method; only the given fields change. Prints {"name": ...}.
+#[derive(Debug, Clone, Args, Serialize)]
+#[serde(rename_all = "kebab-case")]
+#[command(after_help = update_after_help!(
+    "mayfly auth-method-update-aws-iam --name /aws/ci --bound-role-name ci-deployer,ci-release"
+))]
+pub struct AuthMethodAwsIamUpdateArgs {
+    /// Name of the auth method to change.
+    #[arg(short = 'n', long)]
+    pub name: String,
+
+    /// AWS accounts whose principals may log in (repeatable or comma-separated).
+    #[arg(long, value_name = "ACCOUNT_ID", value_delimiter = ',')]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub bound_aws_account_id: Vec<String>,
+
+    #[command(flatten)]
+    #[serde(flatten)]
+    pub settings: AwsIamMethodArgs,
+}
+
+impl ApiRequest for AuthMethodAwsIamUpdateArgs {}
+
+/// Reads an `@FILE` `--jwks-json-data` and puts it in its wire form.
+fn resolve_jwks(inputs: &mut Inputs<'_>, data: &mut Option<String>) -> Result<(), CliError> {
+    inputs.file_reference("--jwks-json-data", data)?;
+    if let Some(data) = data {
+        *data = jwks_for_the_wire(data);
+    }
+    Ok(())
+}
 
 /// `jwks-json-data` travels base64-encoded: a JWKS JSON document (from @FILE, or given
 /// inline) is encoded here; anything else is taken to be base64 already and sent as given.

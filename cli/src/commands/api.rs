@@ -10,9 +10,10 @@ use serde_json::Value;
 
 use super::access::{
     AccessListArgs, AssocRoleAmArgs, AuditEventsArgs, AuthMethodAwsIamCreateArgs,
-    AuthMethodCreateArgs, AuthMethodK8sCreateArgs, AuthMethodNameArgs, AuthMethodOAuth2CreateArgs,
-    AuthMethodUpdateArgs, DeleteAssocArgs, RevokeTokenArgs, RoleCreateArgs, RoleNameArgs,
-    RoleRuleDeleteArgs, RoleRuleSetArgs,
+    AuthMethodAwsIamUpdateArgs, AuthMethodCreateArgs, AuthMethodK8sCreateArgs,
+    AuthMethodK8sUpdateArgs, AuthMethodNameArgs, AuthMethodOAuth2CreateArgs,
+    AuthMethodOAuth2UpdateArgs, AuthMethodUpdateArgs, DeleteAssocArgs, RevokeTokenArgs,
+    RoleCreateArgs, RoleNameArgs, RoleRuleDeleteArgs, RoleRuleSetArgs,
 };
 use super::items::ListItemsArgs;
 use super::k8s_auth_config::{
@@ -66,13 +67,15 @@ macro_rules! api_commands {
 }
 
 api_commands! {
-    /// Create an AWS target (the admin credentials producers use). Prints {"target_id": N}.
+    /// Create an AWS target (the admin credentials producers use, or the gateway's own AWS
+    /// identity with --use-gw-cloud-identity). Prints {"target_id": N}.
     CreateAwsTarget(TargetCreateArgs) => "create-aws-target",
     /// Update an AWS target; only the given fields change.
     UpdateAwsTarget(TargetUpdateArgs) => "update-aws-target",
     /// Show a target (without its secret).
     GetTarget(TargetNameArgs) => "get-target",
-    /// Show a target with its credentials, secret access key included.
+    /// Show a target with its credentials, secret access key included (for a target on the
+    /// gateway's identity: credential_source and the identity_arn it acts as).
     GetTargetDetails(TargetNameArgs) => "get-target-details",
     /// List targets.
     ListTargets(TargetListArgs) => "list-targets",
@@ -183,6 +186,21 @@ api_commands! {
     UpdateAuthMethod(AuthMethodUpdateArgs) => "update-auth-method",
     /// Set or lift an auth method's delete protection (newer name of update-auth-method).
     AuthMethodUpdateApiKey(AuthMethodUpdateArgs) => "auth-method-update-api-key",
+    /// Change a JWT (OAuth2/OIDC) auth method: each flag given replaces the stored setting,
+    /// the others stay (needs update on the auth method). Prints {"name": ...}.
+    UpdateAuthMethodOauth2(AuthMethodOAuth2UpdateArgs) => "update-auth-method-oauth2",
+    /// Change a JWT auth method (newer name of update-auth-method-oauth2).
+    AuthMethodUpdateOauth2(AuthMethodOAuth2UpdateArgs) => "auth-method-update-oauth2",
+    /// Change a Kubernetes auth method: each flag given replaces the stored setting, the
+    /// others stay (needs update on the auth method). Prints {"name": ...}.
+    UpdateAuthMethodK8s(AuthMethodK8sUpdateArgs) => "update-auth-method-k8s",
+    /// Change a Kubernetes auth method (newer name of update-auth-method-k8s).
+    AuthMethodUpdateK8s(AuthMethodK8sUpdateArgs) => "auth-method-update-k8s",
+    /// Change an AWS IAM auth method: each flag given replaces the stored setting, the others
+    /// stay (needs update on the auth method). Prints {"name": ...}.
+    UpdateAuthMethodAwsIam(AuthMethodAwsIamUpdateArgs) => "update-auth-method-aws-iam",
+    /// Change an AWS IAM auth method (newer name of update-auth-method-aws-iam).
+    AuthMethodUpdateAwsIam(AuthMethodAwsIamUpdateArgs) => "auth-method-update-aws-iam",
 
     /// Create a role (a set of rules that auth methods can be given).
     CreateRole(RoleCreateArgs) => "create-role",
@@ -540,6 +558,160 @@ mod tests {
     fn target_create_requires_its_keys() {
         let error =
             Harness::try_parse_from(["mayfly", "create-aws-target", "--name", "t"]).unwrap_err();
+        assert_eq!(error.exit_code(), 2);
+        let error = Harness::try_parse_from([
+            "mayfly",
+            "target-create-aws",
+            "--name",
+            "t",
+            "--access-key-id",
+            "AKIA",
+        ])
+        .unwrap_err();
+        assert_eq!(error.exit_code(), 2);
+        // --use-gw-cloud-identity false passes clap (the flag is there) but is still a target
+        // on keys: refused before anything is sent.
+        for args in [
+            &[
+                "create-aws-target",
+                "-n",
+                "t",
+                "--use-gw-cloud-identity",
+                "false",
+            ][..],
+            &[
+                "target-create-aws",
+                "-n",
+                "t",
+                "--use-gw-cloud-identity=no",
+                "--access-key-id",
+                "AKIA",
+            ],
+        ] {
+            let error = resolved_body(args, "").unwrap_err();
+            assert_eq!(error.exit_code(), 2, "{args:?}");
+            assert!(
+                error.to_string().contains("--use-gw-cloud-identity true"),
+                "{error}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_target_on_the_gateways_identity_needs_no_keys() {
+        for command in ["create-aws-target", "target-create-aws"] {
+            assert_eq!(
+                resolved_body(
+                    &[
+                        command,
+                        "--name",
+                        "/cloud/aws",
+                        "--use-gw-cloud-identity",
+                        "--region",
+                        "us-east-1",
+                    ],
+                    ""
+                )
+                .unwrap(),
+                json!({"name": "/cloud/aws", "use-gw-cloud-identity": true, "region": "us-east-1"})
+            );
+        }
+        // Keys given anyway are sent: the gateway says to leave them out.
+        assert_eq!(
+            resolved_body(
+                &[
+                    "create-aws-target",
+                    "-n",
+                    "/cloud/aws",
+                    "--use-gw-cloud-identity",
+                    "true",
+                    "--access-key-id",
+                    "AKIA",
+                    "--access-key",
+                    "-",
+                ],
+                "s3cr3t\n"
+            )
+            .unwrap(),
+            json!({"name": "/cloud/aws", "use-gw-cloud-identity": true,
+                   "access-key-id": "AKIA", "access-key": "s3cr3t"})
+        );
+    }
+
+    #[test]
+    fn target_role_chain_flags_map_to_wire_names() {
+        let chain = [
+            "--role-arn",
+            "arn:aws:iam::123456789012:role/mayfly",
+            "--generate-external-id",
+            "--role-session-name",
+            "deploy-{target}",
+            "--role-session-duration",
+            "1800",
+        ];
+        let mut create = vec![
+            "create-aws-target",
+            "--name",
+            "/t",
+            "--access-key-id",
+            "AKIA",
+            "--access-key",
+            "secret",
+        ];
+        create.extend(chain);
+        assert_eq!(
+            body(&create),
+            json!({
+                "name": "/t",
+                "access-key-id": "AKIA",
+                "access-key": "secret",
+                "role-arn": "arn:aws:iam::123456789012:role/mayfly",
+                "generate-external-id": true,
+                "role-session-name": "deploy-{target}",
+                "role-session-duration": 1800,
+            })
+        );
+        for command in ["update-aws-target", "target-update-aws"] {
+            assert_eq!(
+                body(&[
+                    command,
+                    "-n",
+                    "/t",
+                    "--role-arn",
+                    "arn:aws:iam::123456789012:role/other",
+                    "--external-id",
+                    "given-ext-id",
+                    "--generate-external-id",
+                    "false",
+                    "--use-gw-cloud-identity",
+                ]),
+                json!({
+                    "name": "/t",
+                    "role-arn": "arn:aws:iam::123456789012:role/other",
+                    "external-id": "given-ext-id",
+                    "generate-external-id": false,
+                    "use-gw-cloud-identity": true,
+                })
+            );
+            // An empty role ARN is sent as such: it removes the role.
+            assert_eq!(
+                body(&[command, "-n", "/t", "--role-arn", ""]),
+                json!({"name": "/t", "role-arn": ""})
+            );
+            assert_eq!(
+                body(&[command, "-n", "/t", "--use-gw-cloud-identity", "false"]),
+                json!({"name": "/t", "use-gw-cloud-identity": false})
+            );
+        }
+        let error = Harness::try_parse_from([
+            "mayfly",
+            "update-aws-target",
+            "-n",
+            "/t",
+            "--role-session-duration",
+            "an hour",
+        ])
+        .unwrap_err();
         assert_eq!(error.exit_code(), 2);
     }
 
@@ -1298,6 +1470,204 @@ mod tests {
             Harness::try_parse_from(["mayfly", "create-auth-method-aws-iam", "-n", "/aws/x"])
                 .unwrap_err();
         assert_eq!(error.exit_code(), 2);
+    }
+
+    #[test]
+    fn auth_method_updates_send_only_the_flags_given() {
+        for command in [
+            "update-auth-method-oauth2",
+            "auth-method-update-oauth2",
+            "update-auth-method-k8s",
+            "auth-method-update-k8s",
+            "update-auth-method-aws-iam",
+            "auth-method-update-aws-iam",
+        ] {
+            assert_eq!(parse(&[command, "-n", "/m"]).path(), command);
+            assert_eq!(body(&[command, "--name", "/m"]), json!({"name": "/m"}));
+            // The name is required; nothing else is (not even what creation requires).
+            let error = Harness::try_parse_from(["mayfly", command]).unwrap_err();
+            assert_eq!(error.exit_code(), 2, "{command}");
+            assert_eq!(
+                body(&[command, "-n", "/m", "--description", "d", "--jwt-ttl", "5"]),
+                json!({"name": "/m", "description": "d", "jwt-ttl": 5}),
+                "{command}"
+            );
+        }
+    }
+
+    #[test]
+    fn oauth2_method_update_flags_map_to_wire_names() {
+        let dir = tempfile::tempdir().unwrap();
+        let jwks_file = dir.path().join("jwks.json");
+        std::fs::write(&jwks_file, "{\"keys\":[]}\n").unwrap();
+        for command in ["update-auth-method-oauth2", "auth-method-update-oauth2"] {
+            assert_eq!(
+                resolved_body(
+                    &[
+                        command,
+                        "--name",
+                        "/ci/github",
+                        "--description",
+                        "GitHub Actions",
+                        "--delete-protection",
+                        "false",
+                        "--jwks-json-data",
+                        &format!("@{}", jwks_file.display()),
+                        "--unique-identifier",
+                        "repository",
+                        "--issuer",
+                        "https://token.actions.githubusercontent.com",
+                        "--audience",
+                        "https://github.com/octo-org-2",
+                        "--force-sub-claims",
+                        "--bound-client-ids",
+                        "a,b",
+                        "--bound-claims",
+                        "repository_owner=octo-org",
+                        "--jwt-ttl",
+                        "15",
+                        "--access-expires",
+                        "0",
+                    ],
+                    ""
+                )
+                .unwrap(),
+                json!({
+                    "name": "/ci/github",
+                    "description": "GitHub Actions",
+                    "delete_protection": "false",
+                    "jwks-json-data": "eyJrZXlzIjpbXX0=",
+                    "unique-identifier": "repository",
+                    "issuer": "https://token.actions.githubusercontent.com",
+                    "audience": "https://github.com/octo-org-2",
+                    "force-sub-claims": true,
+                    "bound-client-ids": ["a", "b"],
+                    "bound-claims": {"repository_owner": "octo-org"},
+                    "jwt-ttl": 15,
+                    "access-expires": 0,
+                })
+            );
+        }
+        assert_eq!(
+            body(&[
+                "auth-method-update-oauth2",
+                "-n",
+                "/ci/github",
+                "--jwks-uri",
+                "https://issuer/jwks",
+                "--audience",
+                "",
+            ]),
+            json!({"name": "/ci/github", "jwks-uri": "https://issuer/jwks", "audience": ""})
+        );
+    }
+
+    #[test]
+    fn k8s_method_update_flags_map_to_wire_names() {
+        for command in ["update-auth-method-k8s", "auth-method-update-k8s"] {
+            assert_eq!(
+                resolved_body(
+                    &[
+                        command,
+                        "--name",
+                        "/k8s/prod",
+                        "--jwks-json-data",
+                        r#"{"keys":[]}"#,
+                        "--k8s-issuer",
+                        "https://kubernetes.default.svc.cluster.local",
+                        "--audience",
+                        "mayfly",
+                        "--bound-namespaces",
+                        "team-b",
+                        "--bound-sa-names",
+                        "deployer,web",
+                        "--bound-pod-names",
+                        "web-*",
+                        "--force-sub-claims",
+                        "false",
+                        "--gen-key",
+                        "--access-expires",
+                        "1900000000",
+                    ],
+                    ""
+                )
+                .unwrap(),
+                json!({
+                    "name": "/k8s/prod",
+                    "jwks-json-data": "eyJrZXlzIjpbXX0=",
+                    "k8s-issuer": "https://kubernetes.default.svc.cluster.local",
+                    "audience": "mayfly",
+                    "bound-namespaces": ["team-b"],
+                    "bound-sa-names": ["deployer", "web"],
+                    "bound-pod-names": ["web-*"],
+                    "force-sub-claims": false,
+                    "gen-key": "true",
+                    "access-expires": 1_900_000_000,
+                })
+            );
+        }
+        // An empty value is sent, so the gateway clears the list (any namespace again).
+        assert_eq!(
+            body(&[
+                "auth-method-update-k8s",
+                "-n",
+                "/k8s/prod",
+                "--bound-namespaces",
+                ""
+            ]),
+            json!({"name": "/k8s/prod", "bound-namespaces": [""]})
+        );
+    }
+
+    #[test]
+    fn aws_iam_method_update_flags_map_to_wire_names() {
+        for command in ["update-auth-method-aws-iam", "auth-method-update-aws-iam"] {
+            assert_eq!(
+                body(&[
+                    command,
+                    "--name",
+                    "/aws/ci",
+                    "--bound-aws-account-id",
+                    "123456789012",
+                    "--bound-arn",
+                    "arn:aws:sts::123456789012:assumed-role/ci/*",
+                    "--bound-role-name",
+                    "ci,release",
+                    "--bound-user-name",
+                    "deployer",
+                    "--bound-role-id",
+                    "AROAEXAMPLE",
+                    "--bound-user-id",
+                    "AIDAEXAMPLE",
+                    "--sts-url",
+                    "https://sts.us-east-1.amazonaws.com",
+                    "--force-sub-claims",
+                    "--delete-protection",
+                ]),
+                json!({
+                    "name": "/aws/ci",
+                    "bound-aws-account-id": ["123456789012"],
+                    "bound-arn": ["arn:aws:sts::123456789012:assumed-role/ci/*"],
+                    "bound-role-name": ["ci", "release"],
+                    "bound-user-name": ["deployer"],
+                    "bound-role-id": ["AROAEXAMPLE"],
+                    "bound-user-id": ["AIDAEXAMPLE"],
+                    "sts-url": "https://sts.us-east-1.amazonaws.com",
+                    "force-sub-claims": true,
+                    "delete_protection": "true",
+                })
+            );
+        }
+        assert_eq!(
+            body(&[
+                "auth-method-update-aws-iam",
+                "-n",
+                "/aws/ci",
+                "--bound-arn",
+                ""
+            ]),
+            json!({"name": "/aws/ci", "bound-arn": [""]})
+        );
     }
 
     #[test]

@@ -6,6 +6,7 @@ mod aws;
 mod errors;
 mod helpers;
 mod issuance;
+mod keyless_targets;
 mod lifecycle;
 mod pod_and_aws_identity;
 mod workload_identity;

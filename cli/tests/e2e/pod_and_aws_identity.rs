@@ -429,6 +429,92 @@ fn refused_and_incomplete_k8s_logins_say_why_and_never_print_the_token() {
 }
 
 #[test]
+fn narrowing_a_k8s_methods_namespaces_refuses_the_pods_left_out_and_keeps_the_rest() {
+    let cli = TestCli::spawn();
+    cli.configure();
+    let dir = tempfile::tempdir().expect("temporary dir");
+    let access_id = set_up_k8s(&cli, dir.path());
+    let pod = Machine::new(&cli);
+    let login = |namespace: &str| {
+        let token = service_account_token(namespace, "deployer");
+        pod.run(
+            pod.command(),
+            &[
+                "auth",
+                "--access-type",
+                "k8s",
+                "--access-id",
+                &access_id,
+                "--k8s-service-account-token",
+                &token,
+            ],
+            &[&token],
+        )
+    };
+    let rules = || {
+        let method = cli.run(&["get-auth-method", "--name", K8S_METHOD]).json();
+        method["access_info"]["k8s_access_rules"].clone()
+    };
+    let before = rules();
+    // The method binds team-*: both teams log in.
+    str_of(&login("team-a").json(), "token");
+    str_of(&login("team-b").json(), "token");
+
+    // Only team-a now; every other setting stays as it was.
+    let updated = cli
+        .run(&[
+            "auth-method-update-k8s",
+            "--name",
+            K8S_METHOD,
+            "--bound-namespaces",
+            "team-a",
+        ])
+        .json();
+    assert_eq!(updated["name"], K8S_METHOD, "{updated}");
+    login("team-b").assert_failed(1, "bound-namespaces");
+    str_of(&login("team-a").json(), "token");
+    let after = rules();
+    assert_eq!(after["bound_namespaces"], serde_json::json!(["team-a"]));
+    for kept in ["issuer", "audience", "jwks_json_data", "force_sub_claims"] {
+        assert_eq!(after[kept], before[kept], "{kept}: {after}");
+    }
+
+    // The older name; an empty value clears the list: any namespace again.
+    cli.run(&[
+        "update-auth-method-k8s",
+        "-n",
+        K8S_METHOD,
+        "--bound-namespaces",
+        "",
+        "--force-sub-claims",
+        "false",
+    ])
+    .json();
+    let after = rules();
+    assert_eq!(after["bound_namespaces"], serde_json::json!([]), "{after}");
+    assert_eq!(after["force_sub_claims"], false, "{after}");
+    str_of(&login("kube-system").json(), "token");
+
+    // What creation would refuse is refused; an unknown method is 404.
+    cli.run(&[
+        "auth-method-update-k8s",
+        "--name",
+        K8S_METHOD,
+        "--jwks-json-data",
+        "bm90IGEgandrcw==",
+    ])
+    .assert_failed(1, "HTTP 400");
+    cli.run(&[
+        "auth-method-update-k8s",
+        "--name",
+        "/k8s/none",
+        "--audience",
+        "mayfly",
+    ])
+    .assert_failed(1, "HTTP 404");
+}
+
+#[test]
 fn a_pod_logs_in_through_a_k8s_auth_config_the_cli_manages() {
     let reviewer = service_account_token("kube-system", "mayfly-reviewer");
     let signing_key = "c2lnbmluZy1rZXk=";
