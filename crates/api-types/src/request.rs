@@ -269,6 +269,12 @@ pub struct AwsProducer {
     #[schema(schema_with = lenient::opt_string_schema)]
     #[serde(rename = "max-ttl", deserialize_with = "lenient::opt_string")]
     pub max_ttl: Option<String>,
+    /// Mayfly extension (iam_user): before answering, wait until the new key works (IAM is
+    /// eventually consistent): `true` (up to 30 s), `false`, or the longest wait (`45s`, at
+    /// most 120 s).
+    #[schema(schema_with = lenient::opt_string_schema)]
+    #[serde(rename = "wait-until-usable", deserialize_with = "lenient::opt_string")]
+    pub wait_until_usable: Option<String>,
     /// Rotate the inline admin credentials' access key on a schedule (Akeyless field).
     #[schema(schema_with = lenient::opt_bool_schema)]
     #[serde(

@@ -201,6 +201,9 @@ pub struct ProducerDetails {
     pub aws_user_tags: String,
     #[serde(rename = "max-ttl")]
     pub max_ttl: String,
+    /// `false`, or the longest wait for a new key to work (`30s`).
+    #[serde(rename = "wait-until-usable")]
+    pub wait_until_usable: String,
 }
 
 /// `gateway-create-producer-aws` / `gateway-update-producer-aws`.

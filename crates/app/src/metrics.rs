@@ -71,6 +71,7 @@ pub struct Metrics {
     aws_calls: Family<ActionOutcome, Counter>,
     aws_duration: Family<ActionLabel, Histogram, LatencyBuckets>,
     revocation_lag: Histogram,
+    key_ready_wait: Family<StateLabel, Histogram, LatencyBuckets>,
     reconciler_actions: Family<ActionLabel, Counter>,
     leases: Family<StateLabel, Gauge>,
     db_pool: Family<StateLabel, Gauge>,
@@ -91,6 +92,7 @@ impl Default for Metrics {
             aws_calls: Family::default(),
             aws_duration: Family::new_with_constructor(LatencyBuckets),
             revocation_lag: Histogram::new(exponential_buckets(0.05, 2.0, 14)),
+            key_ready_wait: Family::new_with_constructor(LatencyBuckets),
             reconciler_actions: Family::default(),
             leases: Family::default(),
             db_pool: Family::default(),
@@ -121,6 +123,11 @@ impl Default for Metrics {
                 "mayfly_revocation_lag_seconds",
                 "Time from a credential's expiry to its teardown",
                 m.revocation_lag.clone(),
+            );
+            r.register(
+                "mayfly_key_ready_wait_seconds",
+                "How long a new iam_user key took to work (wait-until-usable), by outcome (ready, not_ready)",
+                m.key_ready_wait.clone(),
             );
             r.register(
                 "mayfly_reconciler_actions",
@@ -155,6 +162,15 @@ impl Metrics {
                 operation: operation.to_owned(),
             })
             .observe(elapsed.as_secs_f64());
+    }
+
+    /// A `wait-until-usable` wait: `ready` whether the key worked within it.
+    pub fn record_key_ready_wait(&self, ready: bool, waited: Duration) {
+        self.key_ready_wait
+            .get_or_create(&StateLabel {
+                state: if ready { "ready" } else { "not_ready" }.to_owned(),
+            })
+            .observe(waited.as_secs_f64());
     }
 
     pub fn record_revocation_lag(&self, lag: Duration) {

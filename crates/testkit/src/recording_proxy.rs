@@ -38,10 +38,21 @@ impl Seen {
     }
 }
 
+/// Keys that fail their first uses (IAM's eventual consistency, made certain).
+#[derive(Debug, Default)]
+struct NewKeyFaults {
+    /// How many first uses of each key fail.
+    first_uses: usize,
+    /// Keys that never fail (the target's own).
+    except: Vec<String>,
+    uses: std::collections::HashMap<String, usize>,
+}
+
 /// The proxy; stops when dropped.
 pub struct RecordingProxy {
     listening: Listening,
     seen: Arc<Mutex<Vec<Seen>>>,
+    faults: Arc<Mutex<NewKeyFaults>>,
 }
 
 impl RecordingProxy {
@@ -52,11 +63,34 @@ impl RecordingProxy {
             .trim_end_matches('/')
             .to_owned();
         let seen = Arc::new(Mutex::new(Vec::new()));
-        let recorded = seen.clone();
+        let faults = Arc::new(Mutex::new(NewKeyFaults::default()));
+        let (recorded, injected) = (seen.clone(), faults.clone());
         let listening = Listening::start("recording proxy", true, move |stream| {
-            let _ = forward(stream, &upstream, &recorded);
+            let _ = forward(stream, &upstream, &recorded, &injected);
         });
-        RecordingProxy { listening, seen }
+        RecordingProxy {
+            listening,
+            seen,
+            faults,
+        }
+    }
+
+    /// From now on, the first `first_uses` requests signed with any key but `except` are
+    /// refused as AWS refuses a key it does not know yet (`InvalidClientTokenId`, 403).
+    pub fn fail_new_keys(&self, first_uses: usize, except: &[&str]) {
+        if let Ok(mut f) = self.faults.lock() {
+            f.first_uses = first_uses;
+            f.except = except.iter().map(|k| (*k).to_owned()).collect();
+            f.uses.clear();
+        }
+    }
+
+    /// How many requests were signed with `access_key_id`.
+    pub fn uses_of(&self, access_key_id: &str) -> usize {
+        self.seen()
+            .iter()
+            .filter(|s| s.access_key_id.as_deref() == Some(access_key_id))
+            .count()
     }
 
     /// `http://127.0.0.1:PORT`.
@@ -96,7 +130,15 @@ fn decode(text: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-fn forward(mut client: TcpStream, upstream: &str, seen: &Mutex<Vec<Seen>>) -> std::io::Result<()> {
+/// AWS's answer to a key it does not know (yet).
+const UNKNOWN_KEY: &str = "<ErrorResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><Error><Type>Sender</Type><Code>InvalidClientTokenId</Code><Message>The security token included in the request is invalid.</Message></Error><RequestId>00000000-0000-0000-0000-000000000000</RequestId></ErrorResponse>";
+
+fn forward(
+    mut client: TcpStream,
+    upstream: &str,
+    seen: &Mutex<Vec<Seen>>,
+    faults: &Mutex<NewKeyFaults>,
+) -> std::io::Result<()> {
     let (head, body) = read_request(&mut client)?;
     let form = String::from_utf8_lossy(&body)
         .split('&')
@@ -109,11 +151,27 @@ fn forward(mut client: TcpStream, upstream: &str, seen: &Mutex<Vec<Seen>>) -> st
         .and_then(|v| v.split("Credential=").nth(1))
         .and_then(|c| c.split('/').next())
         .map(str::to_owned);
+    let refuse = match (&access_key_id, faults.lock()) {
+        (Some(key), Ok(mut f)) if f.first_uses > 0 && !f.except.contains(key) => {
+            let uses = f.uses.entry(key.clone()).or_default();
+            *uses += 1;
+            *uses <= f.first_uses
+        }
+        _ => false,
+    };
     if let Ok(mut s) = seen.lock() {
         s.push(Seen {
             form,
             access_key_id,
         });
+    }
+    if refuse {
+        write!(
+            client,
+            "HTTP/1.1 403 Forbidden\r\ncontent-type: text/xml\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{UNKNOWN_KEY}",
+            UNKNOWN_KEY.len()
+        )?;
+        return client.flush();
     }
     // Same request, one connection: drop the client's keep-alive.
     let mut rewritten = String::new();

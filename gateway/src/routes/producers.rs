@@ -42,6 +42,7 @@ fn draft(req: &request::AwsProducer, name: Option<String>) -> ProducerDraft {
         tags: req.tags.clone(),
         delete_protection: req.delete_protection.clone(),
         description: req.description.clone(),
+        wait_until_usable: req.wait_until_usable.clone(),
     }
 }
 
@@ -308,5 +309,9 @@ fn present(d: &Details) -> response::ProducerDetails {
             .max_ttl()
             .map(|t| t.original().to_owned())
             .unwrap_or_default(),
+        wait_until_usable: spec
+            .wait_until_usable()
+            .map(|w| format!("{}s", w.as_secs()))
+            .unwrap_or_else(|| "false".into()),
     }
 }

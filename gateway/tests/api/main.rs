@@ -10,6 +10,7 @@ mod bulk;
 mod client_address;
 mod command_line;
 mod endpoints;
+mod first_use;
 mod ha;
 mod health;
 mod helpers;

@@ -299,6 +299,10 @@ async fn issue_iam_user(
             }
             tracing::info!(lease = %lease_id, producer = %producer.name, user = %user_name, "iam_user credential issued");
             let mut value = Value::new();
+            if let (Some(wait), Some(key)) = (spec.wait_until_usable(), &created.access_key) {
+                let ready = wait_until_usable(state, target, key, wait, deadline).await;
+                value.insert("ready".into(), ready.to_string());
+            }
             if let Some(key) = created.access_key {
                 value.insert("access_key_id".into(), key.access_key_id);
                 value.insert(
@@ -334,6 +338,69 @@ async fn issue_iam_user(
             Err(failure.error.into())
         }
     }
+}
+
+/// Successful calls in a row with a new key before it counts as usable: IAM's eventual
+/// consistency can let one call through and fail the next.
+const USABLE_STREAK: u32 = 3;
+/// The pause between two tries with a new key.
+const USABLE_PAUSE: std::time::Duration = std::time::Duration::from_millis(250);
+
+/// Tries a new key with a harmless signed call (`sts:GetCallerIdentity`, made with the key
+/// itself, at the target's endpoints) until it works [`USABLE_STREAK`] times in a row, for at
+/// most `wait` (and never past the request's deadline). Whether it became usable; the key is
+/// handed out either way (it exists and is tracked), marked `ready: false` when it did not.
+async fn wait_until_usable(
+    state: &AppState,
+    target: &target::Model,
+    key: &mayfly_aws::AccessKey,
+    wait: std::time::Duration,
+    deadline: Instant,
+) -> bool {
+    let started = Instant::now();
+    let until = (started + wait).min(deadline);
+    let spec = mayfly_aws::ConnectionSpec {
+        base: mayfly_aws::BaseCredentials::Keys {
+            access_key_id: key.access_key_id.clone(),
+            secret_access_key: key.secret_access_key.clone(),
+            session_token: None,
+        },
+        region: target.region.clone(),
+        iam_endpoint: target.iam_endpoint.clone(),
+        sts_endpoint: target.sts_endpoint.clone(),
+        role: None,
+    };
+    // One cache slot per target for these short-lived clients (the source keeps one entry
+    // per id): a random version so no other request's key is reused.
+    let clients = state
+        .aws()
+        .clients((-(1 << 42) - target.id.get(), i64::from(rand_u32())), &spec);
+    let mut streak = 0;
+    let ready = loop {
+        match clients.sts.get_caller_identity().await {
+            Ok(_) => streak += 1,
+            Err(_) => streak = 0,
+        }
+        if streak >= USABLE_STREAK {
+            break true;
+        }
+        if Instant::now() + USABLE_PAUSE >= until {
+            break false;
+        }
+        tokio::time::sleep(USABLE_PAUSE).await;
+    };
+    let waited = started.elapsed();
+    state.metrics().record_key_ready_wait(ready, waited);
+    if ready {
+        tracing::debug!(key = %key.access_key_id, waited_ms = waited.as_millis() as u64, "new key usable");
+    } else {
+        tracing::warn!(key = %key.access_key_id, waited_ms = waited.as_millis() as u64, "new key not usable within wait-until-usable; handed out with ready=false");
+    }
+    ready
+}
+
+fn rand_u32() -> u32 {
+    uuid::Uuid::new_v4().as_u128() as u32
 }
 
 /// Tears down a half-made user with a fresh, short deadline. On success the lease is

@@ -57,4 +57,6 @@ pub struct ProducerDraft {
     pub delete_protection: Option<String>,
     /// `description`
     pub description: Option<String>,
+    /// `wait-until-usable` (Mayfly): `true` (30 s), `false`, or the longest wait (`45s`).
+    pub wait_until_usable: Option<String>,
 }

@@ -27,3 +27,5 @@ pub const TAGS: &str = "tags";
 /// The one field the contract spells with an underscore.
 pub const DELETE_PROTECTION: &str = "delete_protection";
 pub const DESCRIPTION: &str = "description";
+/// Mayfly: wait until a new key works before answering.
+pub const WAIT_UNTIL_USABLE: &str = "wait-until-usable";

@@ -25,8 +25,26 @@ use crate::validation::ValidationErrors;
 use super::draft::ProducerDraft;
 use super::fields::*;
 use super::spec::{
-    ProducerSpec, MAX_DESCRIPTION_LEN, MAX_GROUPS, MAX_ITEM_TAGS, MAX_ITEM_TAG_LEN, MAX_POLICIES,
+    ProducerSpec, DEFAULT_USABLE_WAIT_SECS, MAX_DESCRIPTION_LEN, MAX_GROUPS, MAX_ITEM_TAGS,
+    MAX_ITEM_TAG_LEN, MAX_POLICIES, MAX_USABLE_WAIT_SECS,
 };
+
+/// `wait-until-usable`: `true` (the default wait), `false` (none), or a wait such as `45s`.
+fn parse_usable_wait(raw: &str) -> Result<Option<u32>, String> {
+    if let Some(on) = parse_bool(raw) {
+        return Ok(on.then_some(DEFAULT_USABLE_WAIT_SECS));
+    }
+    let ttl = Ttl::parse(raw).map_err(|_| {
+        format!("{raw:?} is neither true, false nor a wait such as 30s (at most {MAX_USABLE_WAIT_SECS}s)")
+    })?;
+    u32::try_from(ttl.as_secs())
+        .ok()
+        .filter(|s| (1..=MAX_USABLE_WAIT_SECS).contains(s))
+        .map(Some)
+        .ok_or_else(|| {
+            format!("at most {MAX_USABLE_WAIT_SECS}s (a get-value request waits that long)")
+        })
+}
 
 const IAM_USER: &[ModeKind] = &[ModeKind::IamUser];
 const ASSUME_ROLE: &[ModeKind] = &[ModeKind::AssumeRole];
@@ -163,6 +181,20 @@ impl ProducerSpec {
             ),
         };
         let description = p.description(&draft.description);
+        let wait_until_usable = p
+            .optional(
+                WAIT_UNTIL_USABLE,
+                &draft.wait_until_usable,
+                IAM_USER,
+                parse_usable_wait,
+            )
+            .map(Option::flatten);
+        if wait_until_usable.as_ref().is_some_and(Option::is_some) && !programmatic_access {
+            p.errors.push(
+                WAIT_UNTIL_USABLE,
+                "needs aws-user-programmatic-access: only an access key can be tried before it is handed out",
+            );
+        }
 
         // Each `?` below only fails if an error was recorded above.
         let build = || {
@@ -189,6 +221,7 @@ impl ProducerSpec {
                     tags: tags?,
                     delete_protection: delete_protection?,
                     description: description?,
+                    wait_until_usable_secs: wait_until_usable?,
                 },
             ))
         };

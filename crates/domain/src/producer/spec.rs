@@ -68,9 +68,24 @@ pub struct ProducerSpec {
     pub(super) delete_protection: bool,
     #[serde(default)]
     pub(super) description: Option<String>,
+    /// The longest wait, in seconds, for a new `iam_user` key to work before it is handed out.
+    #[serde(default)]
+    pub(super) wait_until_usable_secs: Option<u32>,
 }
 
+/// The wait `wait-until-usable: true` means.
+pub const DEFAULT_USABLE_WAIT_SECS: u32 = 30;
+/// The longest wait `wait-until-usable` may ask for: a get-value request waits that long.
+pub const MAX_USABLE_WAIT_SECS: u32 = 120;
+
 impl ProducerSpec {
+    /// How long to wait at most for a new key to work before handing it out; `None`: hand it
+    /// out at once (IAM is eventually consistent: a new key may fail for some seconds).
+    pub fn wait_until_usable(&self) -> Option<std::time::Duration> {
+        self.wait_until_usable_secs
+            .map(|s| std::time::Duration::from_secs(u64::from(s)))
+    }
+
     pub fn mode(&self) -> AccessMode {
         self.mode
     }
@@ -166,7 +181,7 @@ impl ProducerSpec {
     }
 
     /// Whether `other` grants exactly what `self` grants: equal in every field except the
-    /// bookkeeping ones (description, item tags, delete protection). Everything else decides
+    /// bookkeeping ones (description, item tags, delete protection, the usable wait). Everything else decides
     /// what an issued credential can do, how long it lives, or what it looks like in AWS
     /// (mode, policies, policy document, groups, role ARNs, external id, session tags and
     /// transitive keys, permissions boundary, user path, IAM user tags, TTL and max TTL,
@@ -177,6 +192,8 @@ impl ProducerSpec {
             tags: Vec::new(),
             delete_protection: false,
             description: None,
+            // How long the gateway waits before answering grants nothing.
+            wait_until_usable_secs: None,
             ..s.clone()
         };
         grant(self) == grant(other)

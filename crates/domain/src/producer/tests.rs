@@ -59,6 +59,7 @@ fn sdk_sts_draft(mode: &str) -> ProducerDraft {
         tags: None,
         delete_protection: s("false"),
         description: s(""),
+        wait_until_usable: s(""),
     }
 }
 
@@ -681,5 +682,32 @@ fn only_description_tags_and_delete_protection_leave_the_grant_unchanged() {
         },
     ] {
         assert!(!before.grants_same_as(&ok(&changed)), "{changed:?}");
+    }
+}
+
+#[test]
+fn wait_until_usable_is_a_bounded_wait_for_iam_user_keys() {
+    let mut d = draft("iam_user");
+    assert_eq!(ok(&d).wait_until_usable(), None);
+    d.wait_until_usable = s("true");
+    assert_eq!(
+        ok(&d).wait_until_usable(),
+        Some(std::time::Duration::from_secs(30))
+    );
+    d.wait_until_usable = s("45s");
+    assert_eq!(
+        ok(&d).wait_until_usable(),
+        Some(std::time::Duration::from_secs(45))
+    );
+    d.wait_until_usable = s("false");
+    assert_eq!(ok(&d).wait_until_usable(), None);
+    // Waiting grants nothing: changing it is bookkeeping.
+    let mut waiting = draft("iam_user");
+    waiting.wait_until_usable = s("20s");
+    assert!(ok(&waiting).grants_same_as(&ok(&draft("iam_user"))));
+    for bad in ["121s", "soon"] {
+        d.wait_until_usable = s(bad);
+        let err = ProducerSpec::parse(&d).unwrap_err().to_string();
+        assert!(err.contains("wait-until-usable"), "{bad}: {err}");
     }
 }
