@@ -211,7 +211,7 @@ fn a_keyed_target_chains_into_a_role_with_an_external_id_until_the_role_is_remov
     assert_eq!(d["role_arn"], role.as_str(), "{d}");
     assert_eq!(d["role_session_name"], "deploy-{target}", "{d}");
     assert_eq!(d["role_session_duration"], 1800, "{d}");
-    let generated = d["gw_cloud_identity_external_id_opt"]
+    let generated = d["gw_cloud_identity_external_id_opt"]["generated_external_id"]
         .as_str()
         .unwrap_or_default()
         .to_owned();
@@ -252,7 +252,7 @@ fn a_keyed_target_chains_into_a_role_with_an_external_id_until_the_role_is_remov
     assert!(updated.is_object(), "{updated}");
     let d = details(&cli, target);
     assert_eq!(
-        d["gw_cloud_identity_external_id_opt"], "given-ext-id",
+        d["gw_cloud_identity_external_id_opt"]["generated_external_id"], "given-ext-id",
         "{d}"
     );
     assert_eq!(d["role_session_name"], "mayfly-{target}", "{d}");
@@ -262,11 +262,11 @@ fn a_keyed_target_chains_into_a_role_with_an_external_id_until_the_role_is_remov
         .json();
     let d = details(&cli, target);
     assert_eq!(d["role_arn"], "", "{d}");
-    assert_eq!(d["gw_cloud_identity_external_id_opt"], "", "{d}");
-    assert!(
-        d["identity_arn"]
-            .as_str()
-            .is_some_and(|a| !a.contains(&role_name) && a.starts_with("arn:aws:")),
+    assert_eq!(
+        d["gw_cloud_identity_external_id_opt"]["is_enabled"], false,
         "{d}"
     );
+    // A plain keyed target again: its key names it, no AWS call is made for the details.
+    assert_eq!(d["identity_arn"], "", "{d}");
+    assert_eq!(d["credential_source"], "keys", "{d}");
 }

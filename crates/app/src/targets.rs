@@ -531,24 +531,6 @@ pub async fn read_secret(
     Ok((row, users, Some(creds)))
 }
 
-/// Who a target acts as in AWS (`sts:GetCallerIdentity` through its connection, role
-/// included): the ARN, or why it cannot be told (never a secret).
-pub async fn identity_of(state: &AppState, row: &target::Model) -> Result<String, String> {
-    let clients = crate::leases::clients_for(state, row).map_err(|e| e.to_string())?;
-    let retry = mayfly_aws::RetryPolicy::default();
-    // A details read must not hang on AWS: a short deadline, then the reason is shown.
-    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(8);
-    mayfly_aws::with_retries(
-        &retry,
-        deadline,
-        mayfly_aws::ops::GET_CALLER_IDENTITY,
-        || clients.sts.get_caller_identity(),
-    )
-    .await
-    .map(|id| id.arn)
-    .map_err(|e| crate::error::AppError::from(e).to_string())
-}
-
 /// The public targets the caller may `list` whose names contain `filter` (lower-case), each
 /// with the producers using it that the caller may `list`.
 pub async fn list(

@@ -33,27 +33,10 @@ use crate::{AssumeRole, AwsError, StsApi};
 /// must not find them expired half-way through its retries.
 pub const REFRESH_BEFORE: Duration = Duration::from_secs(5 * 60);
 
-/// A credential source failed; carries what the gateway reports.
-#[derive(Debug, Clone, thiserror::Error)]
-#[error("{0}")]
-pub struct SourceFailure(pub AwsError);
+use crate::error::SourceFailure;
 
 fn failure(e: AwsError) -> CredentialsError {
     CredentialsError::provider_error(SourceFailure(e))
-}
-
-/// The [`SourceFailure`] in an error's chain of causes, if a credential source failed.
-pub(crate) fn find_source_failure<'a>(
-    error: &'a (dyn std::error::Error + 'static),
-) -> Option<&'a SourceFailure> {
-    let mut next = Some(error);
-    while let Some(e) = next {
-        if let Some(f) = e.downcast_ref::<SourceFailure>() {
-            return Some(f);
-        }
-        next = e.source();
-    }
-    None
 }
 
 /// Credentials from `inner`, kept until [`REFRESH_BEFORE`] their expiry (for ever when they

@@ -70,6 +70,26 @@ pub enum AwsError {
     Credentials { code: String, message: String },
 }
 
+/// A connection's credential source (the gateway's identity, a role chain) failed: what it
+/// hands the SDK, which [`AwsError::from_sdk`] finds again in the SDK's error.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{0}")]
+pub struct SourceFailure(pub AwsError);
+
+/// The [`SourceFailure`] in an error's chain of causes, if a credential source failed.
+pub(crate) fn find_source_failure<'a>(
+    error: &'a (dyn std::error::Error + 'static),
+) -> Option<&'a SourceFailure> {
+    let mut next = Some(error);
+    while let Some(e) = next {
+        if let Some(f) = e.downcast_ref::<SourceFailure>() {
+            return Some(f);
+        }
+        next = e.source();
+    }
+    None
+}
+
 /// Error codes that mean "slow down"; AWS services are not consistent about the spelling.
 const THROTTLING_CODES: &[&str] = &[
     "Throttling",
@@ -225,7 +245,7 @@ impl AwsError {
         if let Some(refused) = crate::sdk::guard::find_refusal(&err) {
             return Self::EndpointRefused(refused.0.clone());
         }
-        if let Some(failed) = crate::credentials::find_source_failure(&err) {
+        if let Some(failed) = find_source_failure(&err) {
             return failed.0.clone();
         }
         let status = err.raw_response().map(|r| r.status().as_u16());

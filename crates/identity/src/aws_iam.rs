@@ -277,6 +277,45 @@ impl StsVerifier {
         }
     }
 
+    /// Posts a signed `GetCallerIdentity` to `sts_url`; returns the status and body (at most
+    /// 64 KiB). The URL must be AWS's own STS endpoint or an allowed origin; the signed
+    /// headers go as they are, `Host` included.
+    async fn post(
+        &self,
+        sts_url: &str,
+        request: &SignedRequest,
+    ) -> Result<(u16, String), StsError> {
+        let url = format!("{}/", sts_url.trim_end_matches('/'));
+        self.fetcher
+            .policy()
+            .check_request(mayfly_domain::AwsService::Sts, &url)
+            .map_err(StsError::Unavailable)?;
+        let mut builder = self.fetcher.client().post(&url).body(request.body.clone());
+        for (name, value) in &request.headers {
+            builder = builder.header(name.as_str(), value.as_str());
+        }
+        let mut response = builder.send().await.map_err(|e| {
+            StsError::Unavailable(match crate::fetch::refusal_in(&e) {
+                Some(why) => format!("the auth method's sts-url: {why}"),
+                None if e.is_timeout() => "STS did not answer within 10 seconds".into(),
+                None => "STS could not be reached".into(),
+            })
+        })?;
+        let status = response.status().as_u16();
+        let mut body = Vec::new();
+        while let Some(chunk) = response
+            .chunk()
+            .await
+            .map_err(|_| StsError::Unavailable("STS's answer broke off".into()))?
+        {
+            if body.len() + chunk.len() > 64 * 1024 {
+                return Err(StsError::Unavailable("STS's answer is too large".into()));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok((status, String::from_utf8_lossy(&body).into_owned()))
+    }
+
     /// Sends `request` to `sts_url` (an origin such as `https://sts.amazonaws.com`) and
     /// returns who STS says signed it.
     pub async fn caller_identity(
@@ -284,7 +323,7 @@ impl StsVerifier {
         sts_url: &str,
         request: &SignedRequest,
     ) -> Result<CallerIdentity, StsError> {
-        let (status, body) = self.fetcher.post_sts(sts_url, request).await?;
+        let (status, body) = self.post(sts_url, request).await?;
         match status {
             200 => parse_caller_identity(&body).ok_or_else(|| {
                 StsError::Unavailable("STS answered GetCallerIdentity without an identity".into())

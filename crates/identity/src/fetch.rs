@@ -1,4 +1,5 @@
-//! Fetching documents (JWKS) from URLs an operator configured, under the outbound URL policy.
+//! HTTP to URLs an operator configured (JWKS, STS, a Kubernetes API), under the outbound URL
+//! policy: the plumbing the verifiers share, with no knowledge of what they fetch.
 //!
 //! The URL is checked before the request ([`OutboundPolicy::check_url`]: https, no user info,
 //! no loopback or private address literal unless the operator allowed the origin), and the
@@ -11,8 +12,6 @@ use std::{net::SocketAddr, sync::Arc, time::Duration};
 
 use mayfly_domain::OutboundPolicy;
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
-
-use crate::jwks::{JwksError, KeySet, MAX_JWKS_BYTES};
 
 /// The deadline of one fetch, connection included.
 const FETCH_TIMEOUT: Duration = Duration::from_secs(10);
@@ -96,98 +95,13 @@ impl Fetcher {
         Fetcher { policy, client }
     }
 
-    /// Posts a signed `GetCallerIdentity` to `sts_url`; returns the status and body (at most
-    /// 64 KiB). The URL must be AWS's own STS endpoint or an allowed origin; the signed
-    /// headers go as they are, `Host` included.
-    pub(crate) async fn post_sts(
-        &self,
-        sts_url: &str,
-        request: &crate::aws_iam::SignedRequest,
-    ) -> Result<(u16, String), crate::aws_iam::StsError> {
-        use crate::aws_iam::StsError;
-        let url = format!("{}/", sts_url.trim_end_matches('/'));
-        self.policy
-            .check_request(mayfly_domain::AwsService::Sts, &url)
-            .map_err(StsError::Unavailable)?;
-        let mut builder = self.client.post(&url).body(request.body.clone());
-        for (name, value) in &request.headers {
-            builder = builder.header(name.as_str(), value.as_str());
-        }
-        let mut response = builder.send().await.map_err(|e| {
-            StsError::Unavailable(match refusal_in(&e) {
-                Some(why) => format!("the auth method's sts-url: {why}"),
-                None if e.is_timeout() => "STS did not answer within 10 seconds".into(),
-                None => "STS could not be reached".into(),
-            })
-        })?;
-        let status = response.status().as_u16();
-        let mut body = Vec::new();
-        while let Some(chunk) = response
-            .chunk()
-            .await
-            .map_err(|_| StsError::Unavailable("STS's answer broke off".into()))?
-        {
-            if body.len() + chunk.len() > 64 * 1024 {
-                return Err(StsError::Unavailable("STS's answer is too large".into()));
-            }
-            body.extend_from_slice(&chunk);
-        }
-        Ok((status, String::from_utf8_lossy(&body).into_owned()))
+    /// The policy every URL is checked against.
+    pub(crate) fn policy(&self) -> &OutboundPolicy {
+        &self.policy
     }
 
-    /// Fetches and parses the JWKS document at `uri`.
-    pub(crate) async fn fetch_jwks(&self, uri: &str) -> Result<KeySet, JwksError> {
-        let url = self
-            .policy
-            .check_url(uri)
-            .map_err(|why| JwksError::Refused(format!("jwks-uri: {why}")))?;
-        let origin = url.origin().ascii_serialization();
-        let unavailable =
-            |why: String| JwksError::Unavailable(format!("the JWKS at {origin} {why}"));
-        let mut response = self
-            .client
-            .get(url.clone())
-            .header(reqwest::header::ACCEPT, "application/json")
-            .send()
-            .await
-            .map_err(|e| {
-                // The resolver's refusal surfaces as a connect error; say which rule refused.
-                if let Some(why) = refusal_in(&e) {
-                    JwksError::Refused(format!("jwks-uri: {why}"))
-                } else if e.is_timeout() {
-                    unavailable("did not answer within 10 seconds".into())
-                } else {
-                    unavailable("could not be reached".into())
-                }
-            })?;
-        if !response.status().is_success() {
-            return Err(unavailable(format!(
-                "answered HTTP {} (redirects are not followed)",
-                response.status().as_u16()
-            )));
-        }
-        if response
-            .content_length()
-            .is_some_and(|n| n > MAX_JWKS_BYTES as u64)
-        {
-            return Err(unavailable(format!(
-                "is larger than {MAX_JWKS_BYTES} bytes"
-            )));
-        }
-        let mut body = Vec::new();
-        while let Some(chunk) = response
-            .chunk()
-            .await
-            .map_err(|_| unavailable("broke off while being read".into()))?
-        {
-            if body.len() + chunk.len() > MAX_JWKS_BYTES {
-                return Err(unavailable(format!(
-                    "is larger than {MAX_JWKS_BYTES} bytes"
-                )));
-            }
-            body.extend_from_slice(&chunk);
-        }
-        let text = String::from_utf8(body).map_err(|_| unavailable("is not UTF-8".into()))?;
-        KeySet::parse(&text).map_err(|why| unavailable(format!("is not usable: {why}")))
+    /// The guarded client (resolved addresses checked, no redirects, a deadline).
+    pub(crate) fn client(&self) -> &reqwest::Client {
+        &self.client
     }
 }

@@ -187,6 +187,61 @@ struct Slot {
     failure: Option<JwksError>,
 }
 
+/// Fetches and parses the JWKS document at `uri` (the URL checked against the policy).
+async fn fetch_jwks(fetcher: &Fetcher, uri: &str) -> Result<KeySet, JwksError> {
+    let url = fetcher
+        .policy()
+        .check_url(uri)
+        .map_err(|why| JwksError::Refused(format!("jwks-uri: {why}")))?;
+    let origin = url.origin().ascii_serialization();
+    let unavailable = |why: String| JwksError::Unavailable(format!("the JWKS at {origin} {why}"));
+    let mut response = fetcher
+        .client()
+        .get(url.clone())
+        .header(reqwest::header::ACCEPT, "application/json")
+        .send()
+        .await
+        .map_err(|e| {
+            // The resolver's refusal surfaces as a connect error; say which rule refused.
+            if let Some(why) = crate::fetch::refusal_in(&e) {
+                JwksError::Refused(format!("jwks-uri: {why}"))
+            } else if e.is_timeout() {
+                unavailable("did not answer within 10 seconds".into())
+            } else {
+                unavailable("could not be reached".into())
+            }
+        })?;
+    if !response.status().is_success() {
+        return Err(unavailable(format!(
+            "answered HTTP {} (redirects are not followed)",
+            response.status().as_u16()
+        )));
+    }
+    if response
+        .content_length()
+        .is_some_and(|n| n > MAX_JWKS_BYTES as u64)
+    {
+        return Err(unavailable(format!(
+            "is larger than {MAX_JWKS_BYTES} bytes"
+        )));
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = response
+        .chunk()
+        .await
+        .map_err(|_| unavailable("broke off while being read".into()))?
+    {
+        if body.len() + chunk.len() > MAX_JWKS_BYTES {
+            return Err(unavailable(format!(
+                "is larger than {MAX_JWKS_BYTES} bytes"
+            )));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    let text = String::from_utf8(body).map_err(|_| unavailable("is not UTF-8".into()))?;
+    KeySet::parse(&text).map_err(|why| unavailable(format!("is not usable: {why}")))
+}
+
 /// Fetched JWKS documents by URL. One fetch at a time per URL; concurrent logins wait for it.
 pub struct JwksCache {
     fetcher: Fetcher,
@@ -223,7 +278,7 @@ impl JwksCache {
         let may_fetch = since(slot.attempted_at).is_none_or(|age| age >= self.floor);
         if (slot.keys.is_none() || stale || unknown_kid) && may_fetch {
             slot.attempted_at = Some(now);
-            match self.fetcher.fetch_jwks(uri).await {
+            match fetch_jwks(&self.fetcher, uri).await {
                 Ok(keys) => {
                     slot.keys = Some(Arc::new(keys));
                     slot.fetched_at = Some(now);
@@ -249,7 +304,7 @@ impl JwksCache {
     /// caller who may create methods could otherwise fill the cache with documents of URLs no
     /// method ends up using. The first login fetches again.
     pub async fn probe(&self, uri: &str) -> Result<usize, JwksError> {
-        Ok(self.fetcher.fetch_jwks(uri).await?.len())
+        Ok(fetch_jwks(&self.fetcher, uri).await?.len())
     }
 }
 

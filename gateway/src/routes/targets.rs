@@ -61,7 +61,7 @@ pub async fn get_details(
     let (identity_arn, identity_error) = if access == Default::default() {
         (String::new(), String::new())
     } else {
-        match targets::identity_of(state, &row).await {
+        match mayfly_app::leases::identity_of(state, &row).await {
             Ok(arn) => (arn, String::new()),
             Err(why) => (String::new(), why),
         }
