@@ -108,6 +108,10 @@ settings! {
         /// own AWS identity (use-gw-cloud-identity): whoever may create such a target acts with
         /// the gateway's IAM role, so it is offered only where the operator says.
         cloud_identity_targets: CommaList, default "none", env "MAYFLY_CLOUD_IDENTITY_TARGETS";
+        /// The AWS federation endpoint console sign-in links (output=console-url) are made
+        /// with, instead of the partition's own (https://signin.aws.amazon.com/federation): it
+        /// receives session credentials, so only the operator sets it.
+        federation_endpoint: String, env "MAYFLY_FEDERATION_ENDPOINT";
     }
 }
 
@@ -211,6 +215,8 @@ pub struct Config {
     pub trusted_proxies: crate::proxy_protocol::TrustedProxies,
     /// Target name globs that may use the gateway's own AWS identity.
     pub cloud_identity_targets: Vec<String>,
+    /// The federation endpoint for console links, instead of AWS's.
+    pub federation_endpoint: Option<String>,
 }
 
 /// Every configuration problem found, each naming its setting.
@@ -237,6 +243,7 @@ impl Config {
             housekeeping_interval: self.housekeeping_interval,
             admin_rotation_check_interval: self.admin_rotation_check_interval,
             cloud_identity_targets: self.cloud_identity_targets.clone(),
+            federation_endpoint: self.federation_endpoint.clone(),
         }
     }
 
@@ -417,6 +424,20 @@ impl Config {
             }
         }
 
+        let federation_endpoint = raw
+            .federation_endpoint
+            .map(|e| e.trim().to_owned())
+            .filter(|e| !e.is_empty());
+        if let Some(e) = &federation_endpoint {
+            match url::Url::parse(e) {
+                Ok(u) if matches!(u.scheme(), "https" | "http") => {}
+                _ => errors.push(format!(
+                    "{}: {e:?} is not an http(s) URL such as https://signin.aws.amazon.com/federation",
+                    s.federation_endpoint
+                )),
+            }
+        }
+
         let non_empty = |v: Option<String>| v.filter(|s| !s.trim().is_empty());
         let admin_seed = match (
             non_empty(env(ADMIN_ACCESS_ID_ENV)),
@@ -483,6 +504,7 @@ impl Config {
                 housekeeping_interval,
                 trusted_proxies,
                 cloud_identity_targets,
+                federation_endpoint,
             }),
             _ => Err(ConfigError(errors)),
         }

@@ -1779,6 +1779,44 @@ mod tests {
     }
 
     #[test]
+    fn output_console_url_asks_the_gateway_for_a_link_and_prints_it() {
+        let mut command = parse(&[
+            "get-dynamic-secret-value",
+            "-n",
+            "/role",
+            "--output",
+            "console-url",
+            "--args",
+            "console_destination=https://console.aws.amazon.com/s3/",
+        ]);
+        let mut stdin: &[u8] = b"";
+        command
+            .request_mut()
+            .resolve_inputs(&mut Inputs::new(&mut stdin))
+            .unwrap();
+        let body = command.body().unwrap();
+        assert_eq!(
+            body["args"],
+            serde_json::json!([
+                "console_destination=https://console.aws.amazon.com/s3/",
+                "output=console-url"
+            ])
+        );
+        let mut out = Vec::new();
+        command
+            .request_mut()
+            .render(
+                &serde_json::json!({"access_key_id": "ASIA", "console_url": "https://signin.example/x"}),
+                &mut out,
+            )
+            .unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "https://signin.example/x\n"
+        );
+    }
+
+    #[test]
     fn token_is_added_to_the_body() {
         let body = with_token(json!({"name": "x"}), "t-1".into()).unwrap();
         assert_eq!(body, json!({"name": "x", "token": "t-1"}));

@@ -18,6 +18,7 @@ use serde_json::Value;
 use super::ApiRequest;
 use crate::client::DEFAULT_HTTP_TIMEOUT;
 use crate::error::CliError;
+use crate::input::Inputs;
 use crate::output::{self, AwsCredentials};
 
 /// How to print the value.
@@ -30,6 +31,10 @@ pub enum ValueOutput {
     Env,
     /// The JSON an AWS CLI `credential_process` must print.
     CredentialProcess,
+    /// A one-time AWS console sign-in link (STS sessions of assume_role and federation_token;
+    /// the account's sign-in page for IAM users with a password). The page it opens:
+    /// `--args console_destination=https://console.aws.amazon.com/s3/`.
+    ConsoleUrl,
 }
 
 #[derive(Debug, Clone, Args, Serialize)]
@@ -66,6 +71,16 @@ pub struct ValueArgs {
 }
 
 impl ApiRequest for ValueArgs {
+    /// `--output console-url` asks the gateway for the link (`args: output=console-url`).
+    fn resolve_inputs(&mut self, _inputs: &mut Inputs<'_>) -> Result<(), CliError> {
+        if self.output == ValueOutput::ConsoleUrl
+            && !self.args.iter().any(|a| a.trim().starts_with("output="))
+        {
+            self.args.push("output=console-url".into());
+        }
+        Ok(())
+    }
+
     /// The gateway may take up to `--timeout` seconds talking to AWS; wait a little longer so
     /// its own deadline answer (504) arrives instead of a client-side timeout.
     fn http_timeout(&self) -> Duration {
@@ -83,6 +98,12 @@ impl ApiRequest for ValueArgs {
             ValueOutput::CredentialProcess => {
                 let text = AwsCredentials::from_value(answer)?.to_credential_process()?;
                 writeln!(out, "{text}").map_err(CliError::Output)
+            }
+            ValueOutput::ConsoleUrl => {
+                let link = answer["console_url"].as_str().ok_or_else(|| {
+                    CliError::InvalidResponse("the gateway's answer has no console_url".into())
+                })?;
+                writeln!(out, "{link}").map_err(CliError::Output)
             }
         }
     }

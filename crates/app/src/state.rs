@@ -43,6 +43,8 @@ pub struct Settings {
     pub admin_rotation_check_interval: Duration,
     /// Target name globs that may use the gateway's own AWS identity.
     pub cloud_identity_targets: Vec<String>,
+    /// The federation endpoint for console sign-in links instead of AWS's (tests).
+    pub federation_endpoint: Option<String>,
 }
 
 /// Shared, cheaply clonable application state.
@@ -79,6 +81,8 @@ struct Inner {
     token_reviewer: mayfly_identity::TokenReviewer,
     /// Target name globs that may use the gateway's own AWS identity.
     cloud_identity_targets: Vec<String>,
+    /// Console sign-in links (`output=console-url`).
+    federation: mayfly_aws::signin::Federation,
     /// Cancelled when the gateway starts to stop: workers claim no new work.
     shutdown: CancellationToken,
     shutdown_grace: Duration,
@@ -156,6 +160,7 @@ impl AppState {
                     config.outbound.clone(),
                 )),
                 cloud_identity_targets: config.cloud_identity_targets.clone(),
+                federation: mayfly_aws::signin::Federation::new(config.federation_endpoint.clone()),
                 shutdown: CancellationToken::new(),
                 shutdown_grace: config.shutdown_grace,
                 audit_retention: config.audit_retention,
@@ -180,6 +185,11 @@ impl AppState {
     /// Where AWS IAM logins are checked.
     pub fn sts(&self) -> &mayfly_identity::aws_iam::StsVerifier {
         &self.inner.sts
+    }
+
+    /// Where console sign-in links are made.
+    pub fn federation(&self) -> &mayfly_aws::signin::Federation {
+        &self.inner.federation
     }
 
     /// Whether the target `name` may use the gateway's own AWS identity

@@ -15,6 +15,7 @@
 //!   ([`credentials::GatewayIdentity`]) and role chaining ([`credentials::ChainedRole`]), cached.
 //! - [`retry`]: [`with_retries`]: exponential backoff with full jitter, bounded by a deadline.
 //! - [`iam_user`]: [`create_user_with_access`] and [`teardown_user`].
+//! - [`signin`]: one-time console sign-in links through the federation endpoint.
 //! - [`fake`]: [`fake::FakeIam`] and [`fake::FakeSts`] with fault injection.
 //! - [`ops`]: the action names (`iam:CreateUser`) used in errors, logs and the fakes.
 
@@ -27,6 +28,7 @@ pub mod iam_user;
 pub mod ops;
 pub mod retry;
 pub mod sdk;
+pub mod signin;
 
 pub use api::{
     AccessKey, AssumeRole, CallerIdentity, CreateUser, FederationToken, IamApi, IamUser, StsApi,

@@ -45,6 +45,7 @@
 pub mod binary;
 pub mod credentials;
 mod error;
+pub mod federation;
 pub mod gateway;
 mod http;
 pub mod imds;

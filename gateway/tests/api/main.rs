@@ -9,6 +9,7 @@ mod aws;
 mod bulk;
 mod client_address;
 mod command_line;
+mod console_links;
 mod endpoints;
 mod first_use;
 mod ha;

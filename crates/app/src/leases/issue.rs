@@ -35,6 +35,10 @@ pub type Value = BTreeMap<String, String>;
 struct Args {
     role_arn: Option<String>,
     ttl: Option<Ttl>,
+    /// `output=console-url`: a console sign-in link with the credential.
+    console_url: bool,
+    /// `console_destination=`: the console page the link opens.
+    console_destination: Option<String>,
 }
 
 /// More arguments than this is not a real request.
@@ -75,13 +79,23 @@ fn parse_args(raw: &[String]) -> AppResult<Args> {
     for (k, v) in pairs {
         match k.as_str() {
             "role_arn" => args.role_arn = Some(v),
+            "output" => match v.as_str() {
+                "console-url" | "console_url" => args.console_url = true,
+                "" | "json" => {}
+                other => {
+                    return Err(AppError::invalid(format!(
+                        "args: output {other:?} is not understood; Mayfly knows output=console-url (a console sign-in link with the credential)"
+                    )))
+                }
+            },
+            "console_destination" => args.console_destination = Some(v),
             "ttl" => {
                 args.ttl =
                     Some(Ttl::parse(&v).map_err(|e| AppError::invalid(format!("args: ttl: {e}")))?)
             }
             other => {
                 return Err(AppError::invalid(format!(
-                    "args: unknown argument {other:?}; Mayfly understands role_arn and ttl"
+                    "args: unknown argument {other:?}; Mayfly understands role_arn, ttl, output=console-url and console_destination"
                 )))
             }
         }
@@ -124,6 +138,20 @@ pub async fn get_value(state: &AppState, requester: Requester, req: GetValue) ->
     let wanted = req.timeout;
     let budget = wanted.map_or(state.request_timeout(), |w| w.min(state.request_timeout()));
     let deadline = Instant::now() + budget;
+    // Checked before anything is issued: a link that cannot be made must not cost a credential.
+    let console = if args.console_url {
+        Some(console_link_plan(
+            &view.spec,
+            &view.target,
+            args.console_destination.as_deref(),
+        )?)
+    } else if args.console_destination.is_some() {
+        return Err(AppError::invalid(
+            "args: console_destination goes with output=console-url",
+        ));
+    } else {
+        None
+    };
 
     match view.spec.mode().kind() {
         ModeKind::IamUser => {
@@ -134,7 +162,15 @@ pub async fn get_value(state: &AppState, requester: Requester, req: GetValue) ->
                 let ProducerView {
                     row, spec, target, ..
                 } = &*view;
-                issue_iam_user(&state, requester, row, spec, target, ttl, deadline).await
+                let (mut value, account) =
+                    issue_iam_user(&state, requester, row, spec, target, ttl, deadline).await?;
+                if let (Some(plan), Some(account)) = (console, account) {
+                    value.insert(
+                        "console_url".into(),
+                        plan.partition.account_signin_url(&account),
+                    );
+                }
+                Ok(value)
             }))
             .await
             .map_err(|e| AppError::internal(format!("issuing task failed: {e}")))?
@@ -149,10 +185,48 @@ pub async fn get_value(state: &AppState, requester: Requester, req: GetValue) ->
                 ttl,
                 args.role_arn,
                 deadline,
+                console,
             )
             .await
         }
     }
+}
+
+/// Where a console link goes: checked before issuing.
+struct ConsolePlan {
+    partition: mayfly_aws::signin::Partition,
+    destination: String,
+}
+
+/// What `output=console-url` needs: an STS session that can sign in (AssumeRole,
+/// GetFederationToken; not GetSessionToken), or an IAM user with a console password; and a
+/// destination on the partition's console.
+fn console_link_plan(
+    spec: &ProducerSpec,
+    target: &target::Model,
+    destination: Option<&str>,
+) -> AppResult<ConsolePlan> {
+    match spec.mode() {
+        AccessMode::SessionToken => {
+            return Err(AppError::invalid(
+                "args: output=console-url: AWS signs in only sessions of AssumeRole or GetFederationToken, not session_token credentials",
+            ))
+        }
+        AccessMode::IamUser if !spec.console_access() => {
+            return Err(AppError::invalid(
+                "args: output=console-url: this dynamic secret's users have no console password (aws-user-console-access is false)",
+            ))
+        }
+        _ => {}
+    }
+    let partition = mayfly_aws::signin::Partition::of_region(&target.region);
+    let destination = partition
+        .destination(destination)
+        .map_err(|why| AppError::invalid(format!("args: {why}")))?;
+    Ok(ConsolePlan {
+        partition,
+        destination,
+    })
 }
 
 /// The dynamic secret was deleted (or moved to another target) through another gateway
@@ -201,7 +275,7 @@ async fn issue_iam_user(
     target: &target::Model,
     ttl: Ttl,
     deadline: Instant,
-) -> AppResult<Value> {
+) -> AppResult<(Value, Option<String>)> {
     let clients = clients_for(state, target)?;
     let lease_id = new_lease_id();
     let user_name = render(spec, producer, &requester.caller, 64);
@@ -291,7 +365,9 @@ async fn issue_iam_user(
             // NoSuchEntity.
             let account = created.arn.as_deref().and_then(iam_user::account_of_arn);
             // 3. Active, then (and only then) handed out.
-            if !leases::mark_active(state.db(), &lease_id, key_id, account, now_millis()).await? {
+            if !leases::mark_active(state.db(), &lease_id, key_id, account.clone(), now_millis())
+                .await?
+            {
                 roll_back(state, &clients, &lease_id, &user_name).await;
                 return Err(AppError::conflict(
                     "the credential was taken over by the reconciler before it was ready (the request ran longer than MAYFLY_RECONCILE_MIN_AGE); try again",
@@ -318,7 +394,7 @@ async fn issue_iam_user(
             value.insert("type".into(), "aws_dynamic_user".into());
             value.insert("ttl_in_minutes".into(), minutes(&ttl));
             value.insert("expiration".into(), rfc3339(expires_at));
-            Ok(value)
+            Ok((value, account))
         }
         Err(failure) => {
             tracing::warn!(lease = %lease_id, producer = %producer.name, error = %failure.error, "issuing an iam_user credential failed; rolling back");
@@ -448,6 +524,7 @@ async fn issue_sts(
     ttl: Ttl,
     role_arn: Option<String>,
     deadline: Instant,
+    console: Option<ConsolePlan>,
 ) -> AppResult<Value> {
     let clients = clients_for(state, target)?;
     let duration = i32::try_from(ttl.as_secs()).unwrap_or(i32::MAX);
@@ -563,6 +640,22 @@ async fn issue_sts(
     value.insert("expiration".into(), rfc3339(expires_at));
     value.insert("ttl_in_minutes".into(), minutes(&ttl));
     value.insert("id".into(), lease_id.into_string());
+    if let Some(plan) = console {
+        // The credential exists (STS cannot take it back); a failed link fails the request
+        // and the credential ends at its expiry.
+        let link = state
+            .federation()
+            .signin_url(
+                plan.partition,
+                &value["access_key_id"],
+                &value["secret_access_key"],
+                &value["security_token"],
+                &plan.destination,
+                "mayfly",
+            )
+            .await?;
+        value.insert("console_url".into(), link);
+    }
     Ok(value)
 }
 

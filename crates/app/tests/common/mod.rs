@@ -88,5 +88,6 @@ pub fn settings() -> Settings {
         housekeeping_interval: Duration::from_secs(300),
         admin_rotation_check_interval: Duration::from_secs(600),
         cloud_identity_targets: Vec::new(),
+        federation_endpoint: None,
     }
 }
