@@ -275,6 +275,15 @@ pub struct AwsProducer {
     #[schema(schema_with = lenient::opt_string_schema)]
     #[serde(rename = "wait-until-usable", deserialize_with = "lenient::opt_string")]
     pub wait_until_usable: Option<String>,
+    /// Mayfly extension (assume_role, federation_token): session tags made from who asked,
+    /// `Key={template},...`; templates use `{access_id}`, `{auth_method}`, `{identity}` and
+    /// `{claim:NAME}` (a JWT login's claims), e.g. `Repo={claim:repository},Who={access_id}`.
+    #[serde(rename = "caller-session-tags")]
+    pub caller_session_tags: Option<String>,
+    /// Mayfly extension (assume_role): the session's `SourceIdentity`, a template such as
+    /// `{claim:sub}` or `{access_id}`.
+    #[serde(rename = "source-identity")]
+    pub source_identity: Option<String>,
     /// Rotate the inline admin credentials' access key on a schedule (Akeyless field).
     #[schema(schema_with = lenient::opt_bool_schema)]
     #[serde(

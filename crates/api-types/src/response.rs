@@ -204,6 +204,10 @@ pub struct ProducerDetails {
     /// `false`, or the longest wait for a new key to work (`30s`).
     #[serde(rename = "wait-until-usable")]
     pub wait_until_usable: String,
+    #[serde(rename = "caller-session-tags")]
+    pub caller_session_tags: String,
+    #[serde(rename = "source-identity")]
+    pub source_identity: String,
 }
 
 /// `gateway-create-producer-aws` / `gateway-update-producer-aws`.

@@ -134,6 +134,9 @@ pub struct AssumeRole {
     pub policy_arns: Vec<String>,
     pub tags: Vec<TagPair>,
     pub transitive_tag_keys: Vec<String>,
+    /// `SourceIdentity`: who asked, kept by AWS through role chains (CloudTrail,
+    /// `sts:SourceIdentity`).
+    pub source_identity: Option<String>,
 }
 
 /// Input of `GetFederationToken`.

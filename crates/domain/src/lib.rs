@@ -28,6 +28,7 @@ mod serde_str;
 
 pub mod arn;
 pub mod auth_method;
+pub mod caller_attrs;
 pub mod claims;
 pub mod flag;
 pub mod iam;

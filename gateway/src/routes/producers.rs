@@ -43,6 +43,8 @@ fn draft(req: &request::AwsProducer, name: Option<String>) -> ProducerDraft {
         delete_protection: req.delete_protection.clone(),
         description: req.description.clone(),
         wait_until_usable: req.wait_until_usable.clone(),
+        caller_session_tags: req.caller_session_tags.clone(),
+        source_identity: req.source_identity.clone(),
     }
 }
 
@@ -313,5 +315,10 @@ fn present(d: &Details) -> response::ProducerDetails {
             .wait_until_usable()
             .map(|w| format!("{}s", w.as_secs()))
             .unwrap_or_else(|| "false".into()),
+        caller_session_tags: spec.caller_session_tags().to_wire_string(),
+        source_identity: spec
+            .source_identity()
+            .map(|t| t.as_str().to_owned())
+            .unwrap_or_default(),
     }
 }

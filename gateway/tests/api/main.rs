@@ -7,6 +7,7 @@ mod audit_flood;
 mod auth;
 mod aws;
 mod bulk;
+mod caller_in_aws;
 mod client_address;
 mod command_line;
 mod console_links;

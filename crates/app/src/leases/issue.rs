@@ -192,6 +192,51 @@ pub async fn get_value(state: &AppState, requester: Requester, req: GetValue) ->
     }
 }
 
+/// What an STS session carries of its caller: session tags and `SourceIdentity`.
+struct CallerInAws {
+    tags: Vec<(String, String)>,
+    source_identity: Option<String>,
+}
+
+/// Renders the producer's `caller-session-tags` and `source-identity` for this caller (a
+/// value the caller does not have is left out). The auth method's name is read only when a
+/// template names it.
+async fn caller_in_aws(
+    state: &AppState,
+    spec: &ProducerSpec,
+    caller: &Caller,
+) -> AppResult<CallerInAws> {
+    let tags = spec.caller_session_tags();
+    let source = spec.source_identity();
+    if tags.is_empty() && source.is_none() {
+        return Ok(CallerInAws {
+            tags: Vec::new(),
+            source_identity: None,
+        });
+    }
+    let method_name =
+        if tags.uses_auth_method() || source.as_ref().is_some_and(|s| s.uses_auth_method()) {
+            mayfly_store::access::find_auth_method_by_id(state.db(), &caller.auth_method_id)
+                .await?
+                .map(|m| m.name)
+                .unwrap_or_default()
+        } else {
+            String::new()
+        };
+    let who = mayfly_domain::caller_attrs::CallerAttrs {
+        access_id: &caller.access_id,
+        auth_method: &method_name,
+        identity: &caller.identity,
+        claims: &caller.claims,
+    };
+    Ok(CallerInAws {
+        tags: tags.render(&who),
+        source_identity: source
+            .and_then(|s| s.render(&who))
+            .and_then(|s| mayfly_domain::caller_attrs::source_identity(&s)),
+    })
+}
+
 /// Where a console link goes: checked before issuing.
 struct ConsolePlan {
     partition: mayfly_aws::signin::Partition,
@@ -527,6 +572,7 @@ async fn issue_sts(
     console: Option<ConsolePlan>,
 ) -> AppResult<Value> {
     let clients = clients_for(state, target)?;
+    let caller = caller_in_aws(state, spec, &requester.caller).await?;
     let duration = i32::try_from(ttl.as_secs()).unwrap_or(i32::MAX);
     let retry = RetryPolicy::default();
     let policy = spec.policy_document().map(|d| d.as_str().to_owned());
@@ -551,6 +597,12 @@ async fn issue_sts(
                     .map(|r| (*r).to_owned())
                     .ok_or_else(|| AppError::internal("assume_role producer without a role"))?,
             };
+            let mut tags: Vec<(String, String)> = spec
+                .session_tags()
+                .iter()
+                .map(|t| (t.key().to_owned(), t.value().to_owned()))
+                .collect();
+            tags.extend(caller.tags.clone());
             let request = AssumeRole {
                 role_arn: role,
                 session_name: render(spec, producer, &requester.caller, 64),
@@ -558,12 +610,9 @@ async fn issue_sts(
                 external_id: spec.external_id().map(|e| e.as_str().to_owned()),
                 policy,
                 policy_arns,
-                tags: spec
-                    .session_tags()
-                    .iter()
-                    .map(|t| (t.key().to_owned(), t.value().to_owned()))
-                    .collect(),
+                tags,
                 transitive_tag_keys: spec.transitive_tag_keys().keys().to_vec(),
+                source_identity: caller.source_identity.clone(),
             };
             let sts = clients.sts.clone();
             mayfly_aws::with_retries(&retry, deadline, "sts:AssumeRole", || {
@@ -577,7 +626,7 @@ async fn issue_sts(
                 duration_secs: duration,
                 policy,
                 policy_arns,
-                tags: Vec::new(),
+                tags: caller.tags.clone(),
             };
             let sts = clients.sts.clone();
             mayfly_aws::with_retries(&retry, deadline, "sts:GetFederationToken", || {

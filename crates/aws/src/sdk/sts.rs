@@ -86,6 +86,7 @@ impl StsApi for SdkSts {
             .set_transitive_tag_keys(
                 (!input.transitive_tag_keys.is_empty()).then(|| input.transitive_tag_keys.clone()),
             )
+            .set_source_identity(input.source_identity.clone())
             .send()
             .await
             .map_err(self.fail(ops::ASSUME_ROLE))?;

@@ -67,6 +67,7 @@ async fn assumed_role_credentials_work_within_the_role_policy() {
             policy_arns: vec!["arn:aws:iam::aws:policy/ReadOnlyAccess".into()],
             tags: vec![("team".into(), "platform one".into())],
             transitive_tag_keys: vec!["team".into()],
+            source_identity: Some("ci-octo-org".into()),
         })
         .await
         .expect("assumed");

@@ -59,4 +59,8 @@ pub struct ProducerDraft {
     pub description: Option<String>,
     /// `wait-until-usable` (Mayfly): `true` (30 s), `false`, or the longest wait (`45s`).
     pub wait_until_usable: Option<String>,
+    /// `caller-session-tags` (Mayfly): `Key={claim:repository},Who={access_id}`.
+    pub caller_session_tags: Option<String>,
+    /// `source-identity` (Mayfly): a template such as `{claim:sub}`.
+    pub source_identity: Option<String>,
 }

@@ -29,3 +29,7 @@ pub const DELETE_PROTECTION: &str = "delete_protection";
 pub const DESCRIPTION: &str = "description";
 /// Mayfly: wait until a new key works before answering.
 pub const WAIT_UNTIL_USABLE: &str = "wait-until-usable";
+/// Mayfly: session tags made from the caller.
+pub const CALLER_SESSION_TAGS: &str = "caller-session-tags";
+/// Mayfly: the session's SourceIdentity, made from the caller.
+pub const SOURCE_IDENTITY: &str = "source-identity";

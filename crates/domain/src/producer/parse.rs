@@ -48,6 +48,8 @@ fn parse_usable_wait(raw: &str) -> Result<Option<u32>, String> {
 
 const IAM_USER: &[ModeKind] = &[ModeKind::IamUser];
 const ASSUME_ROLE: &[ModeKind] = &[ModeKind::AssumeRole];
+/// The modes whose STS call takes session tags.
+const STS_WITH_TAGS: &[ModeKind] = &[ModeKind::AssumeRole, ModeKind::FederationToken];
 const WITH_POLICIES: &[ModeKind] = &[
     ModeKind::IamUser,
     ModeKind::AssumeRole,
@@ -196,6 +198,32 @@ impl ProducerSpec {
             );
         }
 
+        let caller_session_tags = p.optional(
+            CALLER_SESSION_TAGS,
+            &draft.caller_session_tags,
+            STS_WITH_TAGS,
+            |raw| crate::caller_attrs::CallerTags::parse(raw).map(|t| t.to_wire_string()),
+        );
+        if let (Some(Some(caller)), Some(Some(fixed))) = (&caller_session_tags, &session_tags) {
+            let caller = crate::caller_attrs::CallerTags::parse(caller).unwrap_or_default();
+            let clash = caller
+                .keys()
+                .find(|k| fixed.iter().any(|t| t.key().eq_ignore_ascii_case(k)))
+                .map(str::to_owned);
+            if let Some(k) = clash {
+                p.errors.push(
+                    CALLER_SESSION_TAGS,
+                    format!("tag key {k:?} is also in session-tags; a session tag has one value"),
+                );
+            }
+        }
+        let source_identity = p.optional(
+            SOURCE_IDENTITY,
+            &draft.source_identity,
+            ASSUME_ROLE,
+            |raw| crate::caller_attrs::CallerTemplate::parse(raw).map(|t| t.as_str().to_owned()),
+        );
+
         // Each `?` below only fails if an error was recorded above.
         let build = || {
             Some((
@@ -222,6 +250,8 @@ impl ProducerSpec {
                     delete_protection: delete_protection?,
                     description: description?,
                     wait_until_usable_secs: wait_until_usable?,
+                    caller_session_tags: caller_session_tags?,
+                    source_identity: source_identity?,
                 },
             ))
         };

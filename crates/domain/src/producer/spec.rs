@@ -71,6 +71,12 @@ pub struct ProducerSpec {
     /// The longest wait, in seconds, for a new `iam_user` key to work before it is handed out.
     #[serde(default)]
     pub(super) wait_until_usable_secs: Option<u32>,
+    /// Session tags made from the caller (`caller-session-tags`), stored as given.
+    #[serde(default)]
+    pub(super) caller_session_tags: Option<String>,
+    /// The `SourceIdentity` template (`source-identity`).
+    #[serde(default)]
+    pub(super) source_identity: Option<String>,
 }
 
 /// The wait `wait-until-usable: true` means.
@@ -84,6 +90,21 @@ impl ProducerSpec {
     pub fn wait_until_usable(&self) -> Option<std::time::Duration> {
         self.wait_until_usable_secs
             .map(|s| std::time::Duration::from_secs(u64::from(s)))
+    }
+
+    /// Session tags made from the caller; empty when none.
+    pub fn caller_session_tags(&self) -> crate::caller_attrs::CallerTags {
+        self.caller_session_tags
+            .as_deref()
+            .and_then(|t| crate::caller_attrs::CallerTags::parse(t).ok())
+            .unwrap_or_default()
+    }
+
+    /// The `SourceIdentity` template, if any.
+    pub fn source_identity(&self) -> Option<crate::caller_attrs::CallerTemplate> {
+        self.source_identity
+            .as_deref()
+            .and_then(|t| crate::caller_attrs::CallerTemplate::parse(t).ok())
     }
 
     pub fn mode(&self) -> AccessMode {

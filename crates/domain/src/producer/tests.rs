@@ -60,6 +60,8 @@ fn sdk_sts_draft(mode: &str) -> ProducerDraft {
         delete_protection: s("false"),
         description: s(""),
         wait_until_usable: s(""),
+        caller_session_tags: s(""),
+        source_identity: s(""),
     }
 }
 
