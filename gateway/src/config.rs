@@ -112,6 +112,10 @@ settings! {
         /// with, instead of the partition's own (https://signin.aws.amazon.com/federation): it
         /// receives session credentials, so only the operator sets it.
         federation_endpoint: String, env "MAYFLY_FEDERATION_ENDPOINT";
+        /// The most live credentials any one auth method may hold at once (0: no limit).
+        auth_method_max_live: u32 = "0", env "MAYFLY_AUTH_METHOD_MAX_LIVE";
+        /// The most credentials any one auth method may get per period, e.g. 100/m.
+        auth_method_max_issue_rate: String, default "none", env "MAYFLY_AUTH_METHOD_MAX_ISSUE_RATE";
     }
 }
 
@@ -217,6 +221,9 @@ pub struct Config {
     pub cloud_identity_targets: Vec<String>,
     /// The federation endpoint for console links, instead of AWS's.
     pub federation_endpoint: Option<String>,
+    /// Limits on each auth method's credentials.
+    pub auth_method_max_live: Option<u32>,
+    pub auth_method_max_rate: Option<mayfly_domain::producer::IssueRate>,
 }
 
 /// Every configuration problem found, each naming its setting.
@@ -244,6 +251,8 @@ impl Config {
             admin_rotation_check_interval: self.admin_rotation_check_interval,
             cloud_identity_targets: self.cloud_identity_targets.clone(),
             federation_endpoint: self.federation_endpoint.clone(),
+            auth_method_max_live: self.auth_method_max_live,
+            auth_method_max_rate: self.auth_method_max_rate,
         }
     }
 
@@ -438,6 +447,19 @@ impl Config {
             }
         }
 
+        let auth_method_max_live = Some(raw.auth_method_max_live).filter(|n| *n > 0);
+        let auth_method_max_rate = match raw
+            .auth_method_max_issue_rate
+            .as_deref()
+            .map(str::trim)
+            .filter(|r| !r.is_empty() && *r != "none")
+        {
+            None => None,
+            Some(r) => mayfly_domain::producer::IssueRate::parse(r)
+                .map_err(|e| errors.push(format!("{}: {e}", s.auth_method_max_issue_rate)))
+                .ok(),
+        };
+
         let non_empty = |v: Option<String>| v.filter(|s| !s.trim().is_empty());
         let admin_seed = match (
             non_empty(env(ADMIN_ACCESS_ID_ENV)),
@@ -505,6 +527,8 @@ impl Config {
                 trusted_proxies,
                 cloud_identity_targets,
                 federation_endpoint,
+                auth_method_max_live,
+                auth_method_max_rate,
             }),
             _ => Err(ConfigError(errors)),
         }

@@ -17,6 +17,7 @@ mod m20261128_000001_lease_accounts;
 mod m20261129_000001_workload_identity;
 mod m20261129_000002_k8s_auth_configs;
 mod m20261129_000003_target_access;
+mod m20261129_000004_lease_guardrails;
 
 /// Every migration, oldest first.
 pub struct Migrator;
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000001_workload_identity::Migration),
             Box::new(m20261129_000002_k8s_auth_configs::Migration),
             Box::new(m20261129_000003_target_access::Migration),
+            Box::new(m20261129_000004_lease_guardrails::Migration),
         ]
     }
 }

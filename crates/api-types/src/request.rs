@@ -284,6 +284,21 @@ pub struct AwsProducer {
     /// `{claim:sub}` or `{access_id}`.
     #[serde(rename = "source-identity")]
     pub source_identity: Option<String>,
+    /// Mayfly extension: how many of this dynamic secret's credentials may be live at once
+    /// (429 with Retry-After beyond).
+    #[schema(schema_with = lenient::opt_string_schema)]
+    #[serde(
+        rename = "max-live-credentials",
+        deserialize_with = "lenient::opt_string"
+    )]
+    pub max_live_credentials: Option<String>,
+    /// Mayfly extension: how many credentials per period, `30/m`, `5/s`, `200/h`.
+    #[serde(rename = "max-issue-rate")]
+    pub max_issue_rate: Option<String>,
+    /// Mayfly extension (STS modes): a caller asking again within this window (`5m`, at most
+    /// half of user-ttl) gets the credential it got before.
+    #[serde(rename = "reuse-window")]
+    pub reuse_window: Option<String>,
     /// Rotate the inline admin credentials' access key on a schedule (Akeyless field).
     #[schema(schema_with = lenient::opt_bool_schema)]
     #[serde(

@@ -208,6 +208,12 @@ pub struct ProducerDetails {
     pub caller_session_tags: String,
     #[serde(rename = "source-identity")]
     pub source_identity: String,
+    #[serde(rename = "max-live-credentials")]
+    pub max_live_credentials: String,
+    #[serde(rename = "max-issue-rate")]
+    pub max_issue_rate: String,
+    #[serde(rename = "reuse-window")]
+    pub reuse_window: String,
 }
 
 /// `gateway-create-producer-aws` / `gateway-update-producer-aws`.

@@ -72,6 +72,7 @@ pub struct Metrics {
     aws_duration: Family<ActionLabel, Histogram, LatencyBuckets>,
     revocation_lag: Histogram,
     key_ready_wait: Family<StateLabel, Histogram, LatencyBuckets>,
+    guardrails: Family<ActionLabel, Counter>,
     reconciler_actions: Family<ActionLabel, Counter>,
     leases: Family<StateLabel, Gauge>,
     db_pool: Family<StateLabel, Gauge>,
@@ -93,6 +94,7 @@ impl Default for Metrics {
             aws_duration: Family::new_with_constructor(LatencyBuckets),
             revocation_lag: Histogram::new(exponential_buckets(0.05, 2.0, 14)),
             key_ready_wait: Family::new_with_constructor(LatencyBuckets),
+            guardrails: Family::default(),
             reconciler_actions: Family::default(),
             leases: Family::default(),
             db_pool: Family::default(),
@@ -130,6 +132,11 @@ impl Default for Metrics {
                 m.key_ready_wait.clone(),
             );
             r.register(
+                "mayfly_guardrails",
+                "Credential requests a guardrail answered: reused (reuse-window), or refused (live_limit, rate_limit)",
+                m.guardrails.clone(),
+            );
+            r.register(
                 "mayfly_reconciler_actions",
                 "What the reconciler did",
                 m.reconciler_actions.clone(),
@@ -162,6 +169,15 @@ impl Metrics {
                 operation: operation.to_owned(),
             })
             .observe(elapsed.as_secs_f64());
+    }
+
+    /// A guardrail answered a credential request (`reused`, `live_limit`, `rate_limit`).
+    pub fn record_guardrail(&self, action: &str) {
+        self.guardrails
+            .get_or_create(&ActionLabel {
+                action: action.to_owned(),
+            })
+            .inc();
     }
 
     /// A `wait-until-usable` wait: `ready` whether the key worked within it.

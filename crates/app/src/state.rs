@@ -1,6 +1,6 @@
 //! What every request handler and background worker shares.
 
-use std::{sync::Arc, time::Duration};
+use std::{collections::HashMap, sync::Arc, time::Duration};
 
 use mayfly_domain::UserPath;
 use mayfly_store::TargetId;
@@ -45,6 +45,9 @@ pub struct Settings {
     pub cloud_identity_targets: Vec<String>,
     /// The federation endpoint for console sign-in links instead of AWS's (tests).
     pub federation_endpoint: Option<String>,
+    /// Limits every auth method's credentials (live at once, issued per period).
+    pub auth_method_max_live: Option<u32>,
+    pub auth_method_max_rate: Option<mayfly_domain::producer::IssueRate>,
 }
 
 /// Shared, cheaply clonable application state.
@@ -83,6 +86,10 @@ struct Inner {
     cloud_identity_targets: Vec<String>,
     /// Console sign-in links (`output=console-url`).
     federation: mayfly_aws::signin::Federation,
+    auth_method_max_live: Option<u32>,
+    auth_method_max_rate: Option<mayfly_domain::producer::IssueRate>,
+    /// STS credentials handed out recently, for `reuse-window`: this gateway's memory only.
+    reusable: std::sync::Mutex<HashMap<String, (crate::leases::issue::Value, i64)>>,
     /// Cancelled when the gateway starts to stop: workers claim no new work.
     shutdown: CancellationToken,
     shutdown_grace: Duration,
@@ -161,6 +168,9 @@ impl AppState {
                 )),
                 cloud_identity_targets: config.cloud_identity_targets.clone(),
                 federation: mayfly_aws::signin::Federation::new(config.federation_endpoint.clone()),
+                auth_method_max_live: config.auth_method_max_live,
+                auth_method_max_rate: config.auth_method_max_rate,
+                reusable: Default::default(),
                 shutdown: CancellationToken::new(),
                 shutdown_grace: config.shutdown_grace,
                 audit_retention: config.audit_retention,
@@ -185,6 +195,52 @@ impl AppState {
     /// Where AWS IAM logins are checked.
     pub fn sts(&self) -> &mayfly_identity::aws_iam::StsVerifier {
         &self.inner.sts
+    }
+
+    /// The limits on each auth method's credentials: live at once, issued per period.
+    pub fn auth_method_limits(&self) -> (Option<u32>, Option<mayfly_domain::producer::IssueRate>) {
+        (
+            self.inner.auth_method_max_live,
+            self.inner.auth_method_max_rate,
+        )
+    }
+
+    /// A credential handed to the same caller less than a window ago (`key`), if still
+    /// fresh: issued after `since` (milliseconds).
+    pub fn reusable_credential(
+        &self,
+        key: &str,
+        since: i64,
+    ) -> Option<crate::leases::issue::Value> {
+        let map = self
+            .inner
+            .reusable
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        map.get(key)
+            .filter(|(_, issued)| *issued >= since)
+            .map(|(v, _)| v.clone())
+    }
+
+    /// Remembers a credential for `reuse-window` (bounded: the oldest half goes when full).
+    pub fn remember_credential(
+        &self,
+        key: String,
+        value: crate::leases::issue::Value,
+        issued: i64,
+    ) {
+        let mut map = self
+            .inner
+            .reusable
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        if map.len() >= 10_000 {
+            let mut times: Vec<i64> = map.values().map(|(_, t)| *t).collect();
+            times.sort_unstable();
+            let cut = times[times.len() / 2];
+            map.retain(|_, (_, t)| *t > cut);
+        }
+        map.insert(key, (value, issued));
     }
 
     /// Where console sign-in links are made.

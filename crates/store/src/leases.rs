@@ -422,6 +422,66 @@ pub async fn move_live_iam_to_target(
     Ok(res.rows_affected)
 }
 
+/// Live leases of one producer or one creator (access id): how many, and when the first of
+/// them ends (so a caller refused for too many knows when to retry).
+pub async fn live_count(
+    db: &impl ConnectionTrait,
+    of: LiveOf<'_>,
+    now: Millis,
+) -> Result<(u64, Option<Millis>), StoreError> {
+    use sea_orm::{sea_query::Expr as E, QuerySelect};
+    let q = lease::Entity::find()
+        .filter(lease::Column::State.is_in(live_states()))
+        .filter(lease::Column::ExpiresAt.gt(now));
+    let q = match of {
+        LiveOf::Producer(id) => q.filter(lease::Column::ProducerId.eq(id)),
+        LiveOf::Creator(access_id) => q.filter(lease::Column::CreatedBy.eq(access_id)),
+    };
+    let row: Option<(i64, Option<i64>)> = q
+        .select_only()
+        .column_as(E::col(lease::Column::Id).count(), "n")
+        .column_as(E::col(lease::Column::ExpiresAt).min(), "first_end")
+        .into_tuple()
+        .one(db)
+        .await?;
+    Ok(row.map_or((0, None), |(n, first)| {
+        (u64::try_from(n).unwrap_or(0), first)
+    }))
+}
+
+/// Leases of one producer or creator issued since `since`: how many, and the oldest's time
+/// (the window frees up from there).
+pub async fn issued_since(
+    db: &impl ConnectionTrait,
+    of: LiveOf<'_>,
+    since: Millis,
+) -> Result<(u64, Option<Millis>), StoreError> {
+    use sea_orm::{sea_query::Expr as E, QuerySelect};
+    let q = lease::Entity::find().filter(lease::Column::CreatedAt.gte(since));
+    let q = match of {
+        LiveOf::Producer(id) => q.filter(lease::Column::ProducerId.eq(id)),
+        LiveOf::Creator(access_id) => q.filter(lease::Column::CreatedBy.eq(access_id)),
+    };
+    let row: Option<(i64, Option<i64>)> = q
+        .select_only()
+        .column_as(E::col(lease::Column::Id).count(), "n")
+        .column_as(E::col(lease::Column::CreatedAt).min(), "oldest")
+        .into_tuple()
+        .one(db)
+        .await?;
+    Ok(row.map_or((0, None), |(n, oldest)| {
+        (u64::try_from(n).unwrap_or(0), oldest)
+    }))
+}
+
+/// Whose leases a guardrail counts.
+#[derive(Debug, Clone, Copy)]
+pub enum LiveOf<'a> {
+    Producer(ProducerId),
+    /// An auth method, by the access id its tokens carry.
+    Creator(&'a str),
+}
+
 /// Which leases a bulk revocation covers.
 #[derive(Debug, Clone, Copy)]
 pub enum LeaseScope {

@@ -45,6 +45,9 @@ fn draft(req: &request::AwsProducer, name: Option<String>) -> ProducerDraft {
         wait_until_usable: req.wait_until_usable.clone(),
         caller_session_tags: req.caller_session_tags.clone(),
         source_identity: req.source_identity.clone(),
+        max_live_credentials: req.max_live_credentials.clone(),
+        max_issue_rate: req.max_issue_rate.clone(),
+        reuse_window: req.reuse_window.clone(),
     }
 }
 
@@ -319,6 +322,18 @@ fn present(d: &Details) -> response::ProducerDetails {
         source_identity: spec
             .source_identity()
             .map(|t| t.as_str().to_owned())
+            .unwrap_or_default(),
+        max_live_credentials: spec
+            .max_live_credentials()
+            .map(|n| n.to_string())
+            .unwrap_or_default(),
+        max_issue_rate: spec
+            .max_issue_rate()
+            .map(|r| r.to_wire_string())
+            .unwrap_or_default(),
+        reuse_window: spec
+            .reuse_window()
+            .map(|w| format!("{}s", w.as_secs()))
             .unwrap_or_default(),
     }
 }

@@ -13,6 +13,7 @@ mod command_line;
 mod console_links;
 mod endpoints;
 mod first_use;
+mod guardrails;
 mod ha;
 mod health;
 mod helpers;

@@ -153,6 +153,32 @@ pub async fn get_value(state: &AppState, requester: Requester, req: GetValue) ->
         None
     };
 
+    // A caller asking again within the producer's reuse window gets the same STS credential.
+    let reuse_key = view.spec.reuse_window().map(|_| {
+        format!(
+            "{}\u{1f}{}\u{1f}{}\u{1f}{}",
+            view.row.id,
+            requester.caller.access_id,
+            requester.caller.identity,
+            req.args.join("\u{1f}")
+        )
+    });
+    if let (Some(key), Some(window)) = (&reuse_key, view.spec.reuse_window()) {
+        let since = now_millis() - i64::try_from(window.as_millis()).unwrap_or(i64::MAX);
+        if let Some(value) = state.reusable_credential(key, since) {
+            state.metrics().record_guardrail("reused");
+            return Ok(value);
+        }
+    }
+    check_guardrails(
+        state,
+        &view.spec,
+        view.row.id,
+        &view.row.name,
+        &requester.caller,
+    )
+    .await?;
+
     match view.spec.mode().kind() {
         ModeKind::IamUser => {
             let state = state.clone();
@@ -175,21 +201,92 @@ pub async fn get_value(state: &AppState, requester: Requester, req: GetValue) ->
             .await
             .map_err(|e| AppError::internal(format!("issuing task failed: {e}")))?
         }
-        _ => {
-            issue_sts(
-                state,
-                requester,
-                &view.row,
-                &view.spec,
-                &view.target,
-                ttl,
-                args.role_arn,
-                deadline,
-                console,
-            )
-            .await
+        _ => issue_sts(
+            state,
+            requester,
+            &view.row,
+            &view.spec,
+            &view.target,
+            ttl,
+            args.role_arn,
+            deadline,
+            console,
+        )
+        .await
+        .inspect(|value| {
+            if let Some(key) = reuse_key {
+                state.remember_credential(key, value.clone(), now_millis());
+            }
+        }),
+    }
+}
+
+/// Refuses (429, with when to retry) a credential the producer's or the caller's auth
+/// method's limits do not leave room for: live credentials at once (`max-live-credentials`,
+/// MAYFLY_AUTH_METHOD_MAX_LIVE) and credentials issued per period (`max-issue-rate`,
+/// MAYFLY_AUTH_METHOD_MAX_ISSUE_RATE). Counted from the lease table, so every gateway sees
+/// the same counts; requests racing each other can pass a limit by the few in flight.
+async fn check_guardrails(
+    state: &AppState,
+    spec: &ProducerSpec,
+    producer_id: mayfly_store::ProducerId,
+    producer_name: &str,
+    caller: &Caller,
+) -> AppResult<()> {
+    use mayfly_store::leases::LiveOf;
+    let now = now_millis();
+    let (method_live, method_rate) = state.auth_method_limits();
+    let checks = [
+        (
+            LiveOf::Producer(producer_id),
+            spec.max_live_credentials(),
+            spec.max_issue_rate(),
+            format!("dynamic secret {producer_name}"),
+            "its max-live-credentials",
+            "its max-issue-rate",
+        ),
+        (
+            LiveOf::Creator(&caller.access_id),
+            method_live,
+            method_rate,
+            format!("auth method {}", caller.access_id),
+            "the gateway's MAYFLY_AUTH_METHOD_MAX_LIVE",
+            "the gateway's MAYFLY_AUTH_METHOD_MAX_ISSUE_RATE",
+        ),
+    ];
+    let secs_until = |at: i64| u64::try_from((at - now + 999) / 1000).unwrap_or(1).max(1);
+    for (of, live, rate, who, live_setting, rate_setting) in checks {
+        if let Some(max) = live {
+            let (n, first_end) = leases::live_count(state.db(), of, now).await?;
+            if n >= u64::from(max) {
+                state.metrics().record_guardrail("live_limit");
+                let retry = first_end.map_or(60, secs_until);
+                return Err(AppError::Throttled {
+                    message: format!(
+                        "{who} has {n} live credentials, {live_setting} ({max}); retry when one ends (in about {retry} s) or revoke some"
+                    ),
+                    retry_after_secs: retry,
+                });
+            }
+        }
+        if let Some(rate) = rate {
+            let window = i64::from(rate.per_secs) * 1000;
+            let (n, oldest) = leases::issued_since(state.db(), of, now - window).await?;
+            if n >= u64::from(rate.count) {
+                state.metrics().record_guardrail("rate_limit");
+                let retry = oldest.map_or(u64::from(rate.per_secs), |o| secs_until(o + window));
+                return Err(AppError::Throttled {
+                    message: format!(
+                        "{who} issued {n} credentials in the last {} s, {rate_setting} ({}); retry in {retry} s",
+                        rate.per_secs,
+                        rate.to_wire_string()
+                    ),
+                    retry_after_secs: retry,
+                });
+            }
         }
     }
+    Ok(())
 }
 
 /// What an STS session carries of its caller: session tags and `SourceIdentity`.

@@ -89,5 +89,7 @@ pub fn settings() -> Settings {
         admin_rotation_check_interval: Duration::from_secs(600),
         cloud_identity_targets: Vec::new(),
         federation_endpoint: None,
+        auth_method_max_live: None,
+        auth_method_max_rate: None,
     }
 }

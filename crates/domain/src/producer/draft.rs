@@ -63,4 +63,11 @@ pub struct ProducerDraft {
     pub caller_session_tags: Option<String>,
     /// `source-identity` (Mayfly): a template such as `{claim:sub}`.
     pub source_identity: Option<String>,
+    /// `max-live-credentials` (Mayfly): how many of its credentials may be live at once.
+    pub max_live_credentials: Option<String>,
+    /// `max-issue-rate` (Mayfly): `30/m`, `5/s`, `200/h`.
+    pub max_issue_rate: Option<String>,
+    /// `reuse-window` (Mayfly, STS modes): hand a caller the credential it got less than this
+    /// long ago.
+    pub reuse_window: Option<String>,
 }

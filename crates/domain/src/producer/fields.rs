@@ -33,3 +33,7 @@ pub const WAIT_UNTIL_USABLE: &str = "wait-until-usable";
 pub const CALLER_SESSION_TAGS: &str = "caller-session-tags";
 /// Mayfly: the session's SourceIdentity, made from the caller.
 pub const SOURCE_IDENTITY: &str = "source-identity";
+/// Mayfly guardrails against credential explosions.
+pub const MAX_LIVE_CREDENTIALS: &str = "max-live-credentials";
+pub const MAX_ISSUE_RATE: &str = "max-issue-rate";
+pub const REUSE_WINDOW: &str = "reuse-window";

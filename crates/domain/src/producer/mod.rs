@@ -12,7 +12,7 @@ mod parse;
 pub mod spec;
 
 pub use draft::ProducerDraft;
-pub use spec::ProducerSpec;
+pub use spec::{IssueRate, ProducerSpec};
 
 #[cfg(test)]
 mod tests;

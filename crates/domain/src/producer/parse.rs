@@ -48,6 +48,12 @@ fn parse_usable_wait(raw: &str) -> Result<Option<u32>, String> {
 
 const IAM_USER: &[ModeKind] = &[ModeKind::IamUser];
 const ASSUME_ROLE: &[ModeKind] = &[ModeKind::AssumeRole];
+/// The STS modes (their credentials cannot be revoked, so can be handed out again).
+const STS_MODES: &[ModeKind] = &[
+    ModeKind::AssumeRole,
+    ModeKind::FederationToken,
+    ModeKind::SessionToken,
+];
 /// The modes whose STS call takes session tags.
 const STS_WITH_TAGS: &[ModeKind] = &[ModeKind::AssumeRole, ModeKind::FederationToken];
 const WITH_POLICIES: &[ModeKind] = &[
@@ -224,6 +230,44 @@ impl ProducerSpec {
             |raw| crate::caller_attrs::CallerTemplate::parse(raw).map(|t| t.as_str().to_owned()),
         );
 
+        let max_live_credentials = p.optional(
+            MAX_LIVE_CREDENTIALS,
+            &draft.max_live_credentials,
+            ALL_MODES,
+            |raw| {
+                raw.trim()
+                    .parse::<u32>()
+                    .ok()
+                    .filter(|n| *n > 0)
+                    .ok_or_else(|| format!("{raw:?} is not a number of credentials (1 or more)"))
+            },
+        );
+        let max_issue_rate = p.optional(
+            MAX_ISSUE_RATE,
+            &draft.max_issue_rate,
+            ALL_MODES,
+            super::spec::IssueRate::parse,
+        );
+        let reuse_window = p.optional(REUSE_WINDOW, &draft.reuse_window, STS_MODES, |raw| {
+            let ttl = Ttl::parse(raw)?;
+            u32::try_from(ttl.as_secs())
+                .ok()
+                .filter(|s| (1..=3600).contains(s))
+                .ok_or_else(|| "a window of at most 1h, such as 5m".to_owned())
+        });
+        if let (Some(Some(window)), Some(ttl)) = (&reuse_window, &ttl) {
+            // A reused credential must still be worth having: half its life at least.
+            if u64::from(*window) * 2 > ttl.as_secs() {
+                p.errors.push(
+                    REUSE_WINDOW,
+                    format!(
+                        "at most half of user-ttl ({}): a reused credential must still live a while",
+                        ttl.original()
+                    ),
+                );
+            }
+        }
+
         // Each `?` below only fails if an error was recorded above.
         let build = || {
             Some((
@@ -252,6 +296,9 @@ impl ProducerSpec {
                     wait_until_usable_secs: wait_until_usable?,
                     caller_session_tags: caller_session_tags?,
                     source_identity: source_identity?,
+                    max_live_credentials: max_live_credentials?,
+                    max_issue_rate: max_issue_rate?,
+                    reuse_window_secs: reuse_window?,
                 },
             ))
         };

@@ -77,6 +77,44 @@ pub struct ProducerSpec {
     /// The `SourceIdentity` template (`source-identity`).
     #[serde(default)]
     pub(super) source_identity: Option<String>,
+    #[serde(default)]
+    pub(super) max_live_credentials: Option<u32>,
+    #[serde(default)]
+    pub(super) max_issue_rate: Option<IssueRate>,
+    #[serde(default)]
+    pub(super) reuse_window_secs: Option<u32>,
+}
+
+/// At most `count` credentials per `per_secs` seconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IssueRate {
+    pub count: u32,
+    pub per_secs: u32,
+}
+
+impl IssueRate {
+    /// `30/m`, `5/s`, `200/h` (also `/min`, `/hour`).
+    pub fn parse(raw: &str) -> Result<IssueRate, String> {
+        let bad = || format!("{raw:?} is not a rate such as 30/m, 5/s or 200/h");
+        let (n, unit) = raw.trim().split_once('/').ok_or_else(bad)?;
+        let count: u32 = n.trim().parse().ok().filter(|c| *c > 0).ok_or_else(bad)?;
+        let per_secs = match unit.trim() {
+            "s" | "sec" | "second" => 1,
+            "m" | "min" | "minute" => 60,
+            "h" | "hour" => 3600,
+            _ => return Err(bad()),
+        };
+        Ok(IssueRate { count, per_secs })
+    }
+
+    pub fn to_wire_string(self) -> String {
+        let unit = match self.per_secs {
+            1 => "s",
+            60 => "m",
+            _ => "h",
+        };
+        format!("{}/{unit}", self.count)
+    }
 }
 
 /// The wait `wait-until-usable: true` means.
@@ -89,6 +127,22 @@ impl ProducerSpec {
     /// out at once (IAM is eventually consistent: a new key may fail for some seconds).
     pub fn wait_until_usable(&self) -> Option<std::time::Duration> {
         self.wait_until_usable_secs
+            .map(|s| std::time::Duration::from_secs(u64::from(s)))
+    }
+
+    /// How many of its credentials may be live at once.
+    pub fn max_live_credentials(&self) -> Option<u32> {
+        self.max_live_credentials
+    }
+
+    /// How many credentials it may issue per period.
+    pub fn max_issue_rate(&self) -> Option<IssueRate> {
+        self.max_issue_rate
+    }
+
+    /// STS modes: how long a caller gets back the credential it got before.
+    pub fn reuse_window(&self) -> Option<std::time::Duration> {
+        self.reuse_window_secs
             .map(|s| std::time::Duration::from_secs(u64::from(s)))
     }
 
@@ -213,8 +267,11 @@ impl ProducerSpec {
             tags: Vec::new(),
             delete_protection: false,
             description: None,
-            // How long the gateway waits before answering grants nothing.
+            // How long the gateway waits before answering, and the guardrails, grant nothing.
             wait_until_usable_secs: None,
+            max_live_credentials: None,
+            max_issue_rate: None,
+            reuse_window_secs: None,
             ..s.clone()
         };
         grant(self) == grant(other)

@@ -62,6 +62,9 @@ fn sdk_sts_draft(mode: &str) -> ProducerDraft {
         wait_until_usable: s(""),
         caller_session_tags: s(""),
         source_identity: s(""),
+        max_live_credentials: s(""),
+        max_issue_rate: s(""),
+        reuse_window: s(""),
     }
 }
 
@@ -711,5 +714,41 @@ fn wait_until_usable_is_a_bounded_wait_for_iam_user_keys() {
         d.wait_until_usable = s(bad);
         let err = ProducerSpec::parse(&d).unwrap_err().to_string();
         assert!(err.contains("wait-until-usable"), "{bad}: {err}");
+    }
+}
+
+#[test]
+fn guardrails_are_counts_rates_and_short_windows() {
+    let mut d = draft("iam_user");
+    d.max_live_credentials = s("100");
+    d.max_issue_rate = s("30/m");
+    let spec = ok(&d);
+    assert_eq!(spec.max_live_credentials(), Some(100));
+    assert_eq!(
+        spec.max_issue_rate(),
+        Some(super::spec::IssueRate {
+            count: 30,
+            per_secs: 60
+        })
+    );
+    d.reuse_window = s("5m");
+    let err = ProducerSpec::parse(&d).unwrap_err().to_string();
+    assert!(err.contains("reuse-window"), "{err}");
+    let mut sts = sdk_sts_draft("assume_role");
+    sts.reuse_window = s("10m");
+    assert_eq!(
+        ok(&sts).reuse_window(),
+        Some(std::time::Duration::from_secs(600))
+    );
+    sts.reuse_window = s("45m");
+    assert!(ProducerSpec::parse(&sts)
+        .unwrap_err()
+        .to_string()
+        .contains("half of user-ttl"));
+    for bad in ["0", "x/m", "5/d"] {
+        let mut d = draft("iam_user");
+        d.max_issue_rate = s(bad);
+        d.max_live_credentials = s(if bad == "0" { "0" } else { "" });
+        assert!(ProducerSpec::parse(&d).is_err(), "{bad}");
     }
 }
