@@ -78,6 +78,8 @@ enum Row {
     Startup,
     /// Row 5: revocation lag at a steady rate, and draining many expired credentials.
     Revocation,
+    /// Row 6: the cost of wait-until-usable on iam_user issues.
+    FirstUse,
     /// Every row, in order.
     All,
 }
@@ -131,7 +133,11 @@ async fn run(row: Row, c: &Common, work: &std::path::Path, binary: PathBuf) -> R
             issue_seconds: c.issue_seconds,
             drain: c.drain,
         };
-        rows::revocation::run(work, binary, &opts).await?;
+        rows::revocation::run(work, binary.clone(), &opts).await?;
+    }
+    if all || row == Row::FirstUse {
+        section("6. wait-until-usable: iam_user with and without it (same moto, one client)");
+        rows::first_use::run(work, binary, c.iam_requests.min(50), c.warmup.min(5)).await?;
     }
     Ok(())
 }

@@ -2,6 +2,7 @@
 
 pub mod assume_role;
 pub mod control_plane;
+pub mod first_use;
 pub mod iam_user;
 pub mod revocation;
 pub mod startup;
