@@ -438,24 +438,9 @@ pub async fn update(
 ) -> AppResult<String> {
     can(caller, Capability::Update, name)?;
     let m = find(state, name).await?;
-    let mut changed = Vec::new();
-    let txn = mayfly_store::begin_write(state.db())
-        .await
-        .map_err(StoreError::from)?;
-    if let Some(on) = changes.delete_protection {
-        auth::set_delete_protection(&txn, &m.id, on).await?;
-        changed.push(format!("delete_protection={on}"));
-    }
-    if let Some(d) = changes.description {
-        auth::set_description(&txn, &m.id, &d).await?;
-        changed.push("description".to_owned());
-    }
-    txn.commit().await.map_err(StoreError::from)?;
-    Ok(if changed.is_empty() {
-        "no change".to_owned()
-    } else {
-        changed.join(", ")
-    })
+    // The settings stay as they are (and so does force-sub-claims).
+    let (settings, force) = (m.settings.clone(), forces_sub_claims(&m)?);
+    store_settings(state, &m, settings, force, changes).await
 }
 
 /// The method `name` for an update of its `kind` settings (`update` on it), or why not.

@@ -429,24 +429,10 @@ pub async fn live_count(
     of: LiveOf<'_>,
     now: Millis,
 ) -> Result<(u64, Option<Millis>), StoreError> {
-    use sea_orm::{sea_query::Expr as E, QuerySelect};
     let q = lease::Entity::find()
         .filter(lease::Column::State.is_in(live_states()))
         .filter(lease::Column::ExpiresAt.gt(now));
-    let q = match of {
-        LiveOf::Producer(id) => q.filter(lease::Column::ProducerId.eq(id)),
-        LiveOf::Creator(access_id) => q.filter(lease::Column::CreatedBy.eq(access_id)),
-    };
-    let row: Option<(i64, Option<i64>)> = q
-        .select_only()
-        .column_as(E::col(lease::Column::Id).count(), "n")
-        .column_as(E::col(lease::Column::ExpiresAt).min(), "first_end")
-        .into_tuple()
-        .one(db)
-        .await?;
-    Ok(row.map_or((0, None), |(n, first)| {
-        (u64::try_from(n).unwrap_or(0), first)
-    }))
+    count_and_min(db, q, of, lease::Column::ExpiresAt).await
 }
 
 /// Leases of one producer or creator issued since `since`: how many, and the oldest's time
@@ -456,8 +442,18 @@ pub async fn issued_since(
     of: LiveOf<'_>,
     since: Millis,
 ) -> Result<(u64, Option<Millis>), StoreError> {
-    use sea_orm::{sea_query::Expr as E, QuerySelect};
     let q = lease::Entity::find().filter(lease::Column::CreatedAt.gte(since));
+    count_and_min(db, q, of, lease::Column::CreatedAt).await
+}
+
+/// How many leases of `of` the query finds, and the smallest `min_of` among them.
+async fn count_and_min(
+    db: &impl ConnectionTrait,
+    q: sea_orm::Select<lease::Entity>,
+    of: LiveOf<'_>,
+    min_of: lease::Column,
+) -> Result<(u64, Option<Millis>), StoreError> {
+    use sea_orm::{sea_query::Expr as E, QuerySelect};
     let q = match of {
         LiveOf::Producer(id) => q.filter(lease::Column::ProducerId.eq(id)),
         LiveOf::Creator(access_id) => q.filter(lease::Column::CreatedBy.eq(access_id)),
@@ -465,12 +461,12 @@ pub async fn issued_since(
     let row: Option<(i64, Option<i64>)> = q
         .select_only()
         .column_as(E::col(lease::Column::Id).count(), "n")
-        .column_as(E::col(lease::Column::CreatedAt).min(), "oldest")
+        .column_as(E::col(min_of).min(), "least")
         .into_tuple()
         .one(db)
         .await?;
-    Ok(row.map_or((0, None), |(n, oldest)| {
-        (u64::try_from(n).unwrap_or(0), oldest)
+    Ok(row.map_or((0, None), |(n, least)| {
+        (u64::try_from(n).unwrap_or(0), least)
     }))
 }
 
