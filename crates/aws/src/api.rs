@@ -117,6 +117,20 @@ pub trait IamApi: Send + Sync {
     async fn list_groups_for_user(&self, user: &str) -> Result<Vec<String>, AwsError>;
     async fn remove_user_from_group(&self, user: &str, group: &str) -> Result<(), AwsError>;
     async fn delete_user(&self, user: &str) -> Result<(), AwsError>;
+    /// A role's inline policy document (decoded JSON); `None` when it has none by that name.
+    async fn get_role_policy(
+        &self,
+        role: &str,
+        policy_name: &str,
+    ) -> Result<Option<String>, AwsError>;
+    async fn put_role_policy(
+        &self,
+        role: &str,
+        policy_name: &str,
+        document: &str,
+    ) -> Result<(), AwsError>;
+    /// Deleting a policy that is not there is not an error.
+    async fn delete_role_policy(&self, role: &str, policy_name: &str) -> Result<(), AwsError>;
 }
 
 /// Input of `AssumeRole`.

@@ -33,6 +33,9 @@ pub const DELETE_USER_POLICY: &str = "iam:DeleteUserPolicy";
 pub const LIST_GROUPS_FOR_USER: &str = "iam:ListGroupsForUser";
 pub const REMOVE_USER_FROM_GROUP: &str = "iam:RemoveUserFromGroup";
 pub const DELETE_USER: &str = "iam:DeleteUser";
+pub const GET_ROLE_POLICY: &str = "iam:GetRolePolicy";
+pub const PUT_ROLE_POLICY: &str = "iam:PutRolePolicy";
+pub const DELETE_ROLE_POLICY: &str = "iam:DeleteRolePolicy";
 
 pub const ASSUME_ROLE: &str = "sts:AssumeRole";
 pub const GET_FEDERATION_TOKEN: &str = "sts:GetFederationToken";
@@ -69,6 +72,9 @@ pub const IAM_OPS: &[&str] = &[
     LIST_GROUPS_FOR_USER,
     REMOVE_USER_FROM_GROUP,
     DELETE_USER,
+    GET_ROLE_POLICY,
+    PUT_ROLE_POLICY,
+    DELETE_ROLE_POLICY,
 ];
 
 /// Every STS action of [`crate::StsApi`], one per trait method.

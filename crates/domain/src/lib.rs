@@ -37,6 +37,7 @@ pub mod name;
 pub mod outbound;
 pub mod password;
 pub mod producer;
+pub mod sts_revocation;
 pub mod target_access;
 pub mod ttl;
 pub mod username;

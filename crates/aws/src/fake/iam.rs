@@ -47,6 +47,8 @@ struct IamState {
     groups: BTreeSet<String>,
     /// Virtual MFA devices that exist (assigned or not), by serial.
     virtual_mfa: BTreeSet<String>,
+    /// Roles' inline policies, by role and policy name (any role name exists).
+    role_policies: BTreeMap<(String, String), String>,
     next_id: u64,
 }
 
@@ -802,6 +804,51 @@ impl IamApi for FakeIam {
                     });
                 }
                 state.users.remove(user);
+                Ok(())
+            })
+            .await
+    }
+
+    async fn get_role_policy(
+        &self,
+        role: &str,
+        policy_name: &str,
+    ) -> Result<Option<String>, AwsError> {
+        self.faults
+            .run(ops::GET_ROLE_POLICY, || {
+                Ok(self
+                    .lock()
+                    .role_policies
+                    .get(&(role.to_owned(), policy_name.to_owned()))
+                    .cloned())
+            })
+            .await
+    }
+
+    async fn put_role_policy(
+        &self,
+        role: &str,
+        policy_name: &str,
+        document: &str,
+    ) -> Result<(), AwsError> {
+        self.faults
+            .run(ops::PUT_ROLE_POLICY, || {
+                check_name("policyName", policy_name, 128)?;
+                self.lock().role_policies.insert(
+                    (role.to_owned(), policy_name.to_owned()),
+                    document.to_owned(),
+                );
+                Ok(())
+            })
+            .await
+    }
+
+    async fn delete_role_policy(&self, role: &str, policy_name: &str) -> Result<(), AwsError> {
+        self.faults
+            .run(ops::DELETE_ROLE_POLICY, || {
+                self.lock()
+                    .role_policies
+                    .remove(&(role.to_owned(), policy_name.to_owned()));
                 Ok(())
             })
             .await

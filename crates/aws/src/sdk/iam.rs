@@ -565,4 +565,78 @@ impl IamApi for SdkIam {
             .map_err(self.fail(ops::DELETE_USER))?;
         Ok(())
     }
+
+    async fn get_role_policy(
+        &self,
+        role: &str,
+        policy_name: &str,
+    ) -> Result<Option<String>, AwsError> {
+        match self
+            .client
+            .get_role_policy()
+            .role_name(role)
+            .policy_name(policy_name)
+            .send()
+            .await
+            .map_err(self.fail(ops::GET_ROLE_POLICY))
+        {
+            // IAM answers the document URL-encoded.
+            Ok(out) => Ok(Some(percent_decode(out.policy_document()))),
+            Err(e) if e.is_no_such_entity() => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn put_role_policy(
+        &self,
+        role: &str,
+        policy_name: &str,
+        document: &str,
+    ) -> Result<(), AwsError> {
+        self.client
+            .put_role_policy()
+            .role_name(role)
+            .policy_name(policy_name)
+            .policy_document(document)
+            .send()
+            .await
+            .map_err(self.fail(ops::PUT_ROLE_POLICY))?;
+        Ok(())
+    }
+
+    async fn delete_role_policy(&self, role: &str, policy_name: &str) -> Result<(), AwsError> {
+        match self
+            .client
+            .delete_role_policy()
+            .role_name(role)
+            .policy_name(policy_name)
+            .send()
+            .await
+            .map_err(self.fail(ops::DELETE_ROLE_POLICY))
+        {
+            Ok(_) => Ok(()),
+            Err(e) if e.is_no_such_entity() => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+}
+
+/// Decodes `%XX` escapes (IAM returns policy documents URL-encoded; moto too).
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).ok();
+            if let Some(b) = hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
+                out.push(b);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }

@@ -170,3 +170,60 @@ async fn federation_and_session_credentials_sign_requests() {
         assert_eq!(me.account, ACCOUNT);
     }
 }
+
+/// The calls that keep a role's revocation policy (issue #14): a document put is read back as
+/// written (IAM answers it URL-encoded), a missing one reads as none, deleting twice is fine.
+#[tokio::test]
+async fn a_roles_inline_policy_is_put_read_back_and_deleted() {
+    use mayfly_aws::IamApi;
+    use mayfly_domain::sts_revocation::{Rendered, RevocationPolicy, POLICY_NAME};
+    let moto = moto();
+    let factory = factory();
+    let admin_iam = factory.iam(&admin(moto));
+    let role = unique("revocable-role");
+    let trust = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"sts:AssumeRole"}]}"#;
+    admin_iam
+        .sdk_client()
+        .create_role()
+        .role_name(&role)
+        .assume_role_policy_document(trust)
+        .send()
+        .await
+        .expect("role");
+    assert_eq!(
+        admin_iam.get_role_policy(&role, POLICY_NAME).await.unwrap(),
+        None
+    );
+
+    let mut policy = RevocationPolicy::parse(None).unwrap();
+    policy.revoke_session("mayfly-tc-abc+d=e,f.g@h-i", 4_000_000_000);
+    let Rendered::Document { json, merged } = policy.render("2026-11-29T05:00:00Z") else {
+        panic!("a document")
+    };
+    assert!(!merged);
+    admin_iam
+        .put_role_policy(&role, POLICY_NAME, &json)
+        .await
+        .expect("put");
+    let stored = admin_iam
+        .get_role_policy(&role, POLICY_NAME)
+        .await
+        .unwrap()
+        .expect("stored");
+    let as_json = |t: &str| serde_json::from_str::<serde_json::Value>(t).unwrap();
+    assert_eq!(as_json(&stored), as_json(&json));
+    assert_eq!(RevocationPolicy::parse(Some(&stored)).unwrap(), policy);
+
+    admin_iam
+        .delete_role_policy(&role, POLICY_NAME)
+        .await
+        .unwrap();
+    assert_eq!(
+        admin_iam.get_role_policy(&role, POLICY_NAME).await.unwrap(),
+        None
+    );
+    admin_iam
+        .delete_role_policy(&role, POLICY_NAME)
+        .await
+        .unwrap();
+}
