@@ -89,7 +89,7 @@ struct Inner {
     auth_method_max_live: Option<u32>,
     auth_method_max_rate: Option<mayfly_domain::producer::IssueRate>,
     /// STS credentials handed out recently, for `reuse-window`: this gateway's memory only.
-    reusable: std::sync::Mutex<HashMap<String, (crate::leases::issue::Value, i64)>>,
+    reusable: std::sync::Mutex<HashMap<String, (std::collections::BTreeMap<String, String>, i64)>>,
     /// Cancelled when the gateway starts to stop: workers claim no new work.
     shutdown: CancellationToken,
     shutdown_grace: Duration,
@@ -211,7 +211,7 @@ impl AppState {
         &self,
         key: &str,
         since: i64,
-    ) -> Option<crate::leases::issue::Value> {
+    ) -> Option<std::collections::BTreeMap<String, String>> {
         let map = self
             .inner
             .reusable
@@ -226,7 +226,7 @@ impl AppState {
     pub fn remember_credential(
         &self,
         key: String,
-        value: crate::leases::issue::Value,
+        value: std::collections::BTreeMap<String, String>,
         issued: i64,
     ) {
         let mut map = self

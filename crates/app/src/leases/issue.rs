@@ -837,7 +837,7 @@ mod tests {
         assert!(parse_args(&["username=bob".into()])
             .unwrap_err()
             .to_string()
-            .contains("role_arn and ttl"));
+            .contains("role_arn, ttl"));
         assert!(parse_args(&["ttl".into()]).is_err());
         assert!(parse_args(&["ttl=60".into()])
             .unwrap_err()
