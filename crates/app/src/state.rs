@@ -50,6 +50,9 @@ pub struct Settings {
     pub auth_method_max_rate: Option<mayfly_domain::producer::IssueRate>,
 }
 
+/// A credential as handed out (the flat string map of get-dynamic-secret-value).
+type CredentialValue = std::collections::BTreeMap<String, String>;
+
 /// Shared, cheaply clonable application state.
 #[derive(Clone)]
 pub struct AppState {
@@ -89,7 +92,7 @@ struct Inner {
     auth_method_max_live: Option<u32>,
     auth_method_max_rate: Option<mayfly_domain::producer::IssueRate>,
     /// STS credentials handed out recently, for `reuse-window`: this gateway's memory only.
-    reusable: std::sync::Mutex<HashMap<String, (std::collections::BTreeMap<String, String>, i64)>>,
+    reusable: std::sync::Mutex<HashMap<String, (CredentialValue, i64)>>,
     /// Cancelled when the gateway starts to stop: workers claim no new work.
     shutdown: CancellationToken,
     shutdown_grace: Duration,
@@ -207,11 +210,7 @@ impl AppState {
 
     /// A credential handed to the same caller less than a window ago (`key`), if still
     /// fresh: issued after `since` (milliseconds).
-    pub fn reusable_credential(
-        &self,
-        key: &str,
-        since: i64,
-    ) -> Option<std::collections::BTreeMap<String, String>> {
+    pub fn reusable_credential(&self, key: &str, since: i64) -> Option<CredentialValue> {
         let map = self
             .inner
             .reusable
@@ -223,12 +222,7 @@ impl AppState {
     }
 
     /// Remembers a credential for `reuse-window` (bounded: the oldest half goes when full).
-    pub fn remember_credential(
-        &self,
-        key: String,
-        value: std::collections::BTreeMap<String, String>,
-        issued: i64,
-    ) {
+    pub fn remember_credential(&self, key: String, value: CredentialValue, issued: i64) {
         let mut map = self
             .inner
             .reusable
