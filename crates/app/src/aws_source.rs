@@ -16,6 +16,11 @@ pub trait AwsSource: Send + Sync {
     /// version: a changed target gets fresh clients (and credential providers, whose cached
     /// credentials go with them), an unchanged one reuses them.
     fn clients(&self, cache_key: (i64, i64), spec: &ConnectionSpec) -> AwsClients;
+
+    /// Clients for `spec` kept nowhere: for short-lived connections (a new key being tried,
+    /// a target's base key during a rotation) that must neither evict nor reuse a target's
+    /// cached clients.
+    fn uncached(&self, spec: &ConnectionSpec) -> AwsClients;
 }
 
 /// The real AWS SDK, with clients cached per target version.
@@ -53,6 +58,10 @@ impl AwsSource for SdkSource {
         cache.insert(cache_key, clients.clone());
         clients
     }
+
+    fn uncached(&self, spec: &ConnectionSpec) -> AwsClients {
+        self.factory.clients(&self.factory.connect(spec))
+    }
 }
 
 /// Fixed clients for every target: for tests with fakes.
@@ -60,6 +69,10 @@ pub struct FixedSource(pub AwsClients);
 
 impl AwsSource for FixedSource {
     fn clients(&self, _: (i64, i64), _: &ConnectionSpec) -> AwsClients {
+        self.0.clone()
+    }
+
+    fn uncached(&self, _: &ConnectionSpec) -> AwsClients {
         self.0.clone()
     }
 }

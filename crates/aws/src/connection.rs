@@ -67,19 +67,6 @@ impl AwsConnection {
         }
     }
 
-    /// Credentials from `provider`, with default endpoints.
-    pub fn provided(
-        provider: aws_credential_types::provider::SharedCredentialsProvider,
-        region: impl Into<String>,
-    ) -> Self {
-        Self {
-            credentials: ConnectionCredentials::Provided(provider),
-            region: region.into(),
-            iam_endpoint: None,
-            sts_endpoint: None,
-        }
-    }
-
     /// The stored key's id; `None` for provided credentials.
     pub fn access_key_id(&self) -> Option<&str> {
         match &self.credentials {

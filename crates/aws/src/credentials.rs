@@ -22,7 +22,7 @@ use std::{
 };
 
 use aws_credential_types::{
-    provider::{error::CredentialsError, future, ProvideCredentials, SharedCredentialsProvider},
+    provider::{error::CredentialsError, future, ProvideCredentials},
     Credentials,
 };
 use secrecy::ExposeSecret;
@@ -278,11 +278,6 @@ impl ProvideCredentials for ChainedRole {
     {
         future::ProvideCredentials::new(self.load())
     }
-}
-
-/// A provider as the SDK and [`crate::AwsConnection::provided`] take it.
-pub fn shared(provider: impl ProvideCredentials + 'static) -> SharedCredentialsProvider {
-    SharedCredentialsProvider::new(provider)
 }
 
 #[cfg(test)]

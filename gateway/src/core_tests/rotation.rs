@@ -75,6 +75,10 @@ impl AwsSource for Source {
             cache_key,
             conn.access_key_id().unwrap_or_default().to_owned(),
         ));
+        self.uncached(conn)
+    }
+
+    fn uncached(&self, conn: &mayfly_aws::ConnectionSpec) -> AwsClients {
         AwsClients {
             iam: self.0.iam.clone(),
             sts: Arc::new(KeySts {

@@ -588,11 +588,7 @@ async fn wait_until_usable(
         sts_endpoint: target.sts_endpoint.clone(),
         role: None,
     };
-    // One cache slot per target for these short-lived clients (the source keeps one entry
-    // per id): a random version so no other request's key is reused.
-    let clients = state
-        .aws()
-        .clients((-(1 << 42) - target.id.get(), i64::from(rand_u32())), &spec);
+    let clients = state.aws().uncached(&spec);
     let mut streak = 0;
     let ready = loop {
         match clients.sts.get_caller_identity().await {
@@ -615,10 +611,6 @@ async fn wait_until_usable(
         tracing::warn!(key = %key.access_key_id, waited_ms = waited.as_millis() as u64, "new key not usable within wait-until-usable; handed out with ready=false");
     }
     ready
-}
-
-fn rand_u32() -> u32 {
-    uuid::Uuid::new_v4().as_u128() as u32
 }
 
 /// Tears down a half-made user with a fresh, short deadline. On success the lease is

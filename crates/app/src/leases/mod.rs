@@ -33,20 +33,29 @@ pub fn clients_for(state: &AppState, target: &target::Model) -> AppResult<AwsCli
 }
 
 /// AWS clients for a target's base credentials, without its role (admin key rotation
-/// rotates the base key). Cached apart from [`clients_for`]'s under a key no target uses.
+/// rotates the base key): the target's own cached clients without a role, else fresh ones.
 pub fn base_clients_for(state: &AppState, target: &target::Model) -> AppResult<AwsClients> {
-    let spec = crate::targets::base_spec_for(state, target)?;
     if crate::targets::access_of(target)?.role.is_none() {
         return clients_for(state, target);
     }
-    Ok(state
-        .aws()
-        .clients((-(1 << 40) - target.id.get(), target.version), &spec))
+    let spec = crate::targets::base_spec_for(state, target)?;
+    Ok(state.aws().uncached(&spec))
 }
 
-/// Who a target acts as in AWS (`sts:GetCallerIdentity` through its connection, role
-/// included): the ARN, or why it cannot be told (never a secret).
-pub async fn identity_of(state: &AppState, row: &target::Model) -> Result<String, String> {
+/// Who a keyless or chained target acts as in AWS (`sts:GetCallerIdentity` through its
+/// connection, role included): the ARN, or why it cannot be told (never a secret). `None`
+/// for a plain keyed target: its key names it, and no AWS call is made.
+pub async fn identity_of(
+    state: &AppState,
+    row: &target::Model,
+) -> AppResult<Option<Result<String, String>>> {
+    if crate::targets::access_of(row)? == Default::default() {
+        return Ok(None);
+    }
+    Ok(Some(caller_identity(state, row).await))
+}
+
+async fn caller_identity(state: &AppState, row: &target::Model) -> Result<String, String> {
     let clients = clients_for(state, row).map_err(|e| e.to_string())?;
     let retry = mayfly_aws::RetryPolicy::default();
     // A details read must not hang on AWS: a short deadline, then the reason is shown.
