@@ -422,18 +422,42 @@ fn common_update(
     ))
 }
 
-/// A method's token lifetime (minutes) and access expiry (Unix seconds) when an update sends
-/// them: `Some(new value)`, where the new value may be `None` (the default, never).
-type SentLifetimes = (Option<Option<u32>>, Option<Option<i64>>);
+/// What every secretless method's update may send besides its kind's settings:
+/// `force-sub-claims`, `jwt-ttl` (minutes) and `access-expires` (Unix seconds), each `None`
+/// when not sent (a sent value may itself clear: `Some(None)`).
+struct SentCommon {
+    force_sub_claims: Option<bool>,
+    token_ttl_minutes: Option<Option<u32>>,
+    access_expires: Option<Option<i64>>,
+}
 
-/// `jwt-ttl` and `access-expires` when sent.
-fn lifetimes(jwt_ttl: Option<i64>, access_expires: Option<i64>) -> ApiResult<SentLifetimes> {
-    Ok((
-        jwt_ttl.map(|t| parse_jwt_ttl(Some(t))).transpose()?,
-        access_expires
-            .map(|t| parse_access_expires(Some(t)))
-            .transpose()?,
-    ))
+impl SentCommon {
+    fn parse(
+        force_sub_claims: Option<bool>,
+        jwt_ttl: Option<i64>,
+        access_expires: Option<i64>,
+    ) -> ApiResult<SentCommon> {
+        Ok(SentCommon {
+            force_sub_claims,
+            token_ttl_minutes: jwt_ttl.map(|t| parse_jwt_ttl(Some(t))).transpose()?,
+            access_expires: access_expires
+                .map(|t| parse_access_expires(Some(t)))
+                .transpose()?,
+        })
+    }
+
+    /// Overlays what was sent on the stored values.
+    fn apply(self, force: &mut bool, ttl: &mut Option<u32>, expires: &mut Option<i64>) {
+        if let Some(on) = self.force_sub_claims {
+            *force = on;
+        }
+        if let Some(t) = self.token_ttl_minutes {
+            *ttl = t;
+        }
+        if let Some(at) = self.access_expires {
+            *expires = at;
+        }
+    }
 }
 
 fn updated(name: ItemName, detail: String) -> (dto::AuthMethodUpdateOutput, String) {
@@ -468,7 +492,7 @@ pub async fn update_auth_method_oauth2(
         .as_ref()
         .map(|c| SubClaims::parse("bound-claims", c, true).map_err(ApiError::bad_request))
         .transpose()?;
-    let (ttl, expires) = lifetimes(f.jwt_ttl, f.access_expires)?;
+    let common = SentCommon::parse(f.force_sub_claims, f.jwt_ttl, f.access_expires)?;
     let detail =
         auth_methods::update_secretless(state, caller, &name, changes, |mut s: JwtSettings| {
             if let Some(jwks) = jwks {
@@ -489,15 +513,11 @@ pub async fn update_auth_method_oauth2(
             if let Some(claims) = bound_claims {
                 s.bound_claims = claims;
             }
-            if let Some(on) = f.force_sub_claims {
-                s.force_sub_claims = on;
-            }
-            if let Some(ttl) = ttl {
-                s.token_ttl_minutes = ttl;
-            }
-            if let Some(at) = expires {
-                s.access_expires = at;
-            }
+            common.apply(
+                &mut s.force_sub_claims,
+                &mut s.token_ttl_minutes,
+                &mut s.access_expires,
+            );
             Ok(s)
         })
         .await?;
@@ -518,7 +538,7 @@ pub async fn update_auth_method_k8s(
         f.delete_protection,
     )?;
     let jwks = given(&f.jwks_json_data).map(decode_jwks).transpose()?;
-    let (ttl, expires) = lifetimes(f.jwt_ttl, f.access_expires)?;
+    let common = SentCommon::parse(f.force_sub_claims, f.jwt_ttl, f.access_expires)?;
     let detail =
         auth_methods::update_secretless(state, caller, &name, changes, |mut s: K8sSettings| {
             if jwks.is_some() {
@@ -539,15 +559,11 @@ pub async fn update_auth_method_k8s(
             if f.bound_pod_names.is_some() {
                 s.bound_pod_names = clean_list(f.bound_pod_names);
             }
-            if let Some(on) = f.force_sub_claims {
-                s.force_sub_claims = on;
-            }
-            if let Some(ttl) = ttl {
-                s.token_ttl_minutes = ttl;
-            }
-            if let Some(at) = expires {
-                s.access_expires = at;
-            }
+            common.apply(
+                &mut s.force_sub_claims,
+                &mut s.token_ttl_minutes,
+                &mut s.access_expires,
+            );
             Ok(s)
         })
         .await?;
@@ -567,7 +583,7 @@ pub async fn update_auth_method_aws_iam(
         f.description.as_ref(),
         f.delete_protection,
     )?;
-    let (ttl, expires) = lifetimes(f.jwt_ttl, f.access_expires)?;
+    let common = SentCommon::parse(f.force_sub_claims, f.jwt_ttl, f.access_expires)?;
     let detail =
         auth_methods::update_secretless(state, caller, &name, changes, |mut s: AwsIamSettings| {
             for (sent, stored) in [
@@ -585,15 +601,11 @@ pub async fn update_auth_method_aws_iam(
             if let Some(url) = given(&f.sts_url) {
                 url.clone_into(&mut s.sts_url);
             }
-            if let Some(on) = f.force_sub_claims {
-                s.force_sub_claims = on;
-            }
-            if let Some(ttl) = ttl {
-                s.token_ttl_minutes = ttl;
-            }
-            if let Some(at) = expires {
-                s.access_expires = at;
-            }
+            common.apply(
+                &mut s.force_sub_claims,
+                &mut s.token_ttl_minutes,
+                &mut s.access_expires,
+            );
             Ok(s)
         })
         .await?;

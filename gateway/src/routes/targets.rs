@@ -56,15 +56,10 @@ pub async fn get_details(
 ) -> ApiResult<response::TargetDetails> {
     let (row, users, creds) = targets::read_secret(state, caller, &parse_name(&req.name)?).await?;
     let access = targets::access_of(&row)?;
-    // Who a keyless or chained target acts as is not written anywhere, so it is asked
-    // (GetCallerIdentity); a plain keyed target shows its key and makes no AWS call.
-    let (identity_arn, identity_error) = if access == Default::default() {
-        (String::new(), String::new())
-    } else {
-        match mayfly_app::leases::identity_of(state, &row).await {
-            Ok(arn) => (arn, String::new()),
-            Err(why) => (String::new(), why),
-        }
+    let (identity_arn, identity_error) = match mayfly_app::leases::identity_of(state, &row).await? {
+        None => (String::new(), String::new()),
+        Some(Ok(arn)) => (arn, String::new()),
+        Some(Err(why)) => (String::new(), why),
     };
     let role = access.role.as_ref();
     Ok(response::TargetDetails {
