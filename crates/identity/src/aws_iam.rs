@@ -294,7 +294,7 @@ impl StsVerifier {
         for (name, value) in &request.headers {
             builder = builder.header(name.as_str(), value.as_str());
         }
-        let mut response = builder.send().await.map_err(|e| {
+        let response = builder.send().await.map_err(|e| {
             StsError::Unavailable(match crate::fetch::refusal_in(&e) {
                 Some(why) => format!("the auth method's sts-url: {why}"),
                 None if e.is_timeout() => "STS did not answer within 10 seconds".into(),
@@ -302,17 +302,14 @@ impl StsVerifier {
             })
         })?;
         let status = response.status().as_u16();
-        let mut body = Vec::new();
-        while let Some(chunk) = response
-            .chunk()
+        let body = crate::fetch::read_limited(response, 64 * 1024)
             .await
-            .map_err(|_| StsError::Unavailable("STS's answer broke off".into()))?
-        {
-            if body.len() + chunk.len() > 64 * 1024 {
-                return Err(StsError::Unavailable("STS's answer is too large".into()));
-            }
-            body.extend_from_slice(&chunk);
-        }
+            .map_err(|why| {
+                StsError::Unavailable(match why {
+                    crate::fetch::Unread::TooLarge => "STS's answer is too large".into(),
+                    crate::fetch::Unread::BrokeOff => "STS's answer broke off".into(),
+                })
+            })?;
         Ok((status, String::from_utf8_lossy(&body).into_owned()))
     }
 

@@ -70,19 +70,29 @@ pub(crate) fn guarded_builder(policy: &Arc<OutboundPolicy>) -> reqwest::ClientBu
         .user_agent(concat!("mayfly-gateway/", env!("CARGO_PKG_VERSION")))
 }
 
-/// Reads a response body of at most `limit` bytes; `None` when it is larger or breaks off.
-pub(crate) async fn read_limited(mut response: reqwest::Response, limit: usize) -> Option<Vec<u8>> {
+/// Why a body was not read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Unread {
+    TooLarge,
+    BrokeOff,
+}
+
+/// Reads a response body of at most `limit` bytes (announced or actual).
+pub(crate) async fn read_limited(
+    mut response: reqwest::Response,
+    limit: usize,
+) -> Result<Vec<u8>, Unread> {
     if response.content_length().is_some_and(|n| n > limit as u64) {
-        return None;
+        return Err(Unread::TooLarge);
     }
     let mut body = Vec::new();
-    while let Some(chunk) = response.chunk().await.ok()? {
+    while let Some(chunk) = response.chunk().await.map_err(|_| Unread::BrokeOff)? {
         if body.len() + chunk.len() > limit {
-            return None;
+            return Err(Unread::TooLarge);
         }
         body.extend_from_slice(&chunk);
     }
-    Some(body)
+    Ok(body)
 }
 
 impl Fetcher {

@@ -195,7 +195,7 @@ async fn fetch_jwks(fetcher: &Fetcher, uri: &str) -> Result<KeySet, JwksError> {
         .map_err(|why| JwksError::Refused(format!("jwks-uri: {why}")))?;
     let origin = url.origin().ascii_serialization();
     let unavailable = |why: String| JwksError::Unavailable(format!("the JWKS at {origin} {why}"));
-    let mut response = fetcher
+    let response = fetcher
         .client()
         .get(url.clone())
         .header(reqwest::header::ACCEPT, "application/json")
@@ -217,27 +217,14 @@ async fn fetch_jwks(fetcher: &Fetcher, uri: &str) -> Result<KeySet, JwksError> {
             response.status().as_u16()
         )));
     }
-    if response
-        .content_length()
-        .is_some_and(|n| n > MAX_JWKS_BYTES as u64)
-    {
-        return Err(unavailable(format!(
-            "is larger than {MAX_JWKS_BYTES} bytes"
-        )));
-    }
-    let mut body = Vec::new();
-    while let Some(chunk) = response
-        .chunk()
+    let body = crate::fetch::read_limited(response, MAX_JWKS_BYTES)
         .await
-        .map_err(|_| unavailable("broke off while being read".into()))?
-    {
-        if body.len() + chunk.len() > MAX_JWKS_BYTES {
-            return Err(unavailable(format!(
-                "is larger than {MAX_JWKS_BYTES} bytes"
-            )));
-        }
-        body.extend_from_slice(&chunk);
-    }
+        .map_err(|why| match why {
+            crate::fetch::Unread::TooLarge => {
+                unavailable(format!("is larger than {MAX_JWKS_BYTES} bytes"))
+            }
+            crate::fetch::Unread::BrokeOff => unavailable("broke off while being read".into()),
+        })?;
     let text = String::from_utf8(body).map_err(|_| unavailable("is not UTF-8".into()))?;
     KeySet::parse(&text).map_err(|why| unavailable(format!("is not usable: {why}")))
 }

@@ -235,9 +235,7 @@ impl TokenReviewer {
         }
         let body = read_limited(response, MAX_REVIEW_BYTES)
             .await
-            .ok_or_else(|| {
-                unavailable("the TokenReview answer is too large or broke off".into())
-            })?;
+            .map_err(|_| unavailable("the TokenReview answer is too large or broke off".into()))?;
         let review: Value = serde_json::from_slice(&body)
             .map_err(|_| unavailable("the TokenReview answer is not JSON".into()))?;
         parse_review(&review)

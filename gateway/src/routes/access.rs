@@ -251,7 +251,7 @@ fn jwks_source(uri: &Option<String>, data: &Option<String>) -> ApiResult<JwksSou
 }
 
 /// `jwks-json-data`: base64 of a JWKS JSON document.
-fn decode_jwks(data: &str) -> ApiResult<String> {
+pub(super) fn decode_jwks(data: &str) -> ApiResult<String> {
     let bytes = BASE64.decode(data.as_bytes()).map_err(|_| {
         ApiError::bad_request(
             "jwks-json-data: not base64; give the JWKS JSON document base64-encoded",

@@ -77,18 +77,7 @@ fn ca_cert(raw: &Option<String>) -> ApiResult<Option<String>> {
 }
 
 fn jwks(raw: &Option<String>) -> ApiResult<Option<String>> {
-    given(raw)
-        .map(|data| {
-            let bytes = BASE64.decode(data.as_bytes()).map_err(|_| {
-                ApiError::bad_request(
-                    "jwks-json-data: not base64; give the cluster's JWKS (kubectl get --raw /openid/v1/jwks) base64-encoded",
-                )
-            })?;
-            String::from_utf8(bytes).map_err(|_| {
-                ApiError::bad_request("jwks-json-data: the decoded JWKS is not UTF-8 text")
-            })
-        })
-        .transpose()
+    given(raw).map(super::access::decode_jwks).transpose()
 }
 
 fn reviewer_jwt(req: &dto::K8sAuthConfigInput) -> Option<SecretString> {
