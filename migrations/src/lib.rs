@@ -18,6 +18,7 @@ mod m20261129_000001_workload_identity;
 mod m20261129_000002_k8s_auth_configs;
 mod m20261129_000003_target_access;
 mod m20261129_000004_lease_guardrails;
+mod m20261129_000005_session_revocation;
 
 /// Every migration, oldest first.
 pub struct Migrator;
@@ -35,6 +36,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000002_k8s_auth_configs::Migration),
             Box::new(m20261129_000003_target_access::Migration),
             Box::new(m20261129_000004_lease_guardrails::Migration),
+            Box::new(m20261129_000005_session_revocation::Migration),
         ]
     }
 }

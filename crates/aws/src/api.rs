@@ -113,6 +113,12 @@ pub trait IamApi: Send + Sync {
     /// Names of the user's inline policies.
     async fn list_user_policies(&self, user: &str) -> Result<Vec<String>, AwsError>;
     async fn delete_user_policy(&self, user: &str, policy_name: &str) -> Result<(), AwsError>;
+    /// A user's inline policy document (decoded JSON); `None` when it has none by that name.
+    async fn get_user_policy(
+        &self,
+        user: &str,
+        policy_name: &str,
+    ) -> Result<Option<String>, AwsError>;
     /// Names of the groups the user belongs to.
     async fn list_groups_for_user(&self, user: &str) -> Result<Vec<String>, AwsError>;
     async fn remove_user_from_group(&self, user: &str, group: &str) -> Result<(), AwsError>;

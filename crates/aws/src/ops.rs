@@ -30,6 +30,7 @@ pub const LIST_ATTACHED_USER_POLICIES: &str = "iam:ListAttachedUserPolicies";
 pub const DETACH_USER_POLICY: &str = "iam:DetachUserPolicy";
 pub const LIST_USER_POLICIES: &str = "iam:ListUserPolicies";
 pub const DELETE_USER_POLICY: &str = "iam:DeleteUserPolicy";
+pub const GET_USER_POLICY: &str = "iam:GetUserPolicy";
 pub const LIST_GROUPS_FOR_USER: &str = "iam:ListGroupsForUser";
 pub const REMOVE_USER_FROM_GROUP: &str = "iam:RemoveUserFromGroup";
 pub const DELETE_USER: &str = "iam:DeleteUser";
@@ -69,6 +70,7 @@ pub const IAM_OPS: &[&str] = &[
     DETACH_USER_POLICY,
     LIST_USER_POLICIES,
     DELETE_USER_POLICY,
+    GET_USER_POLICY,
     LIST_GROUPS_FOR_USER,
     REMOVE_USER_FROM_GROUP,
     DELETE_USER,

@@ -34,6 +34,10 @@ pub struct NewLease {
     /// The requester's login identity and claims (JSON), or empty.
     pub created_by_identity: String,
     pub created_by_claims: String,
+    /// A revocable STS credential's unique session name.
+    pub session_name: Option<String>,
+    /// An `assume_role` credential's role.
+    pub role_arn: Option<String>,
 }
 
 /// Inserts a lease only while its producer still exists with the same target, in one
@@ -76,6 +80,8 @@ pub async fn insert(
             Expr::val(new.aws_account),
             Expr::val(new.created_by_identity),
             Expr::val(new.created_by_claims),
+            Expr::val(new.session_name),
+            Expr::val(new.role_arn),
         ])
         .from(producer::Entity)
         .and_where(producer::Column::Id.eq(new.producer_id))
@@ -107,6 +113,8 @@ pub async fn insert(
             lease::Column::AwsAccount,
             lease::Column::CreatedByIdentity,
             lease::Column::CreatedByClaims,
+            lease::Column::SessionName,
+            lease::Column::RoleArn,
         ])
         .select_from(select)
         .map_err(|e| StoreError::Db(sea_orm::DbErr::Custom(e.to_string())))?
@@ -314,6 +322,58 @@ pub async fn expire_sts(db: &impl ConnectionTrait, now: Millis) -> Result<u64, S
         .when(lease::Column::ExpiresAt.lte(now))
         .when(lease::Column::Mode.ne(LeaseMode::IamUser))
         .to(LeaseState::Expired)
+        .set(lease::Column::UpdatedAt, Expr::value(now))
+        .set(lease::Column::EndedAt, Expr::value(now))
+        .exec(db)
+        .await
+}
+
+/// A revocable STS credential the gateway has just had AWS deny becomes `revoked` (from
+/// `active` only: an expired one stays expired). Returns whether it changed.
+pub async fn mark_session_revoked(
+    db: &impl ConnectionTrait,
+    id: &LeaseId,
+    now: Millis,
+) -> Result<bool, StoreError> {
+    Transition::from_states(&[LeaseState::Active])
+        .of(id)
+        .when(lease::Column::SessionName.is_not_null())
+        .to(LeaseState::Revoked)
+        .set(lease::Column::UpdatedAt, Expr::value(now))
+        .set(lease::Column::EndedAt, Expr::value(now))
+        .exec_one(db)
+        .await
+}
+
+/// The live revocable STS credentials of a producer (active, not yet expired).
+pub async fn live_sessions(
+    db: &impl ConnectionTrait,
+    producer_id: ProducerId,
+    now: Millis,
+) -> Result<Vec<Lease>, StoreError> {
+    Ok(lease::Entity::find()
+        .filter(lease::Column::ProducerId.eq(producer_id))
+        .filter(lease::Column::State.eq(LeaseState::Active))
+        .filter(lease::Column::Mode.ne(LeaseMode::IamUser))
+        .filter(lease::Column::ExpiresAt.gt(now))
+        .all(db)
+        .await?)
+}
+
+/// After a revoke-all reached AWS: the producer's revocable STS credentials issued at or
+/// before `issued_by` become `revoked`. Returns how many.
+pub async fn mark_sessions_revoked_before(
+    db: &impl ConnectionTrait,
+    producer_id: ProducerId,
+    issued_by: Millis,
+    now: Millis,
+) -> Result<u64, StoreError> {
+    Transition::from_states(&[LeaseState::Active])
+        .when(lease::Column::ProducerId.eq(producer_id))
+        .when(lease::Column::Mode.ne(LeaseMode::IamUser))
+        .when(lease::Column::SessionName.is_not_null())
+        .when(lease::Column::CreatedAt.lte(issued_by))
+        .to(LeaseState::Revoked)
         .set(lease::Column::UpdatedAt, Expr::value(now))
         .set(lease::Column::EndedAt, Expr::value(now))
         .exec(db)

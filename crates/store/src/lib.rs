@@ -24,6 +24,7 @@ pub mod leases;
 pub mod meta;
 pub mod producers;
 pub mod rotation;
+pub mod session_denials;
 pub mod targets;
 
 pub use connect::{begin_write, connect, DatabaseKind};

@@ -186,6 +186,8 @@ mod leases {
             client_address: "127.0.0.1".into(),
             expires_at,
             aws_account: None,
+            session_name: None,
+            role_arn: None,
         }
     }
 
@@ -511,6 +513,8 @@ mod leases {
         let row = mayfly_store::entity::lease::Model {
             created_by_identity: String::new(),
             created_by_claims: String::new(),
+            session_name: None,
+            role_arn: None,
             id: LeaseId::new("live"),
             producer_id: ProducerId::new(99),
             producer_name: "/gone".into(),
@@ -569,5 +573,70 @@ mod leases {
             1
         );
         assert!(targets::find_by_id(&db, t.id).await.unwrap().is_none());
+    }
+}
+
+mod session_denials {
+    use mayfly_store::{session_denials, TargetId};
+
+    #[tokio::test]
+    async fn one_gateway_at_a_time_changes_a_principals_policy() {
+        let db = super::db().await;
+        let t = TargetId::new(1);
+        let role = "arn:aws:iam::123456789012:role/app";
+        let a = session_denials::lock(&db, t, role, "gw-a", 100, 30_100)
+            .await
+            .unwrap()
+            .expect("the first gateway takes the lock");
+        assert_eq!(a.statements, "");
+        // Another gateway waits while the lock is held and not lapsed.
+        assert!(session_denials::lock(&db, t, role, "gw-b", 200, 30_200)
+            .await
+            .unwrap()
+            .is_none());
+        // Another principal is independent.
+        assert!(
+            session_denials::lock(&db, t, "arn:aws:iam::1:role/x", "gw-b", 200, 30_200)
+                .await
+                .unwrap()
+                .is_some()
+        );
+        assert!(session_denials::save_and_unlock(
+            &db,
+            &a.id,
+            "gw-a",
+            "{\"doc\":1}",
+            Some(5_000),
+            300
+        )
+        .await
+        .unwrap());
+        let b = session_denials::lock(&db, t, role, "gw-b", 400, 30_400)
+            .await
+            .unwrap()
+            .expect("released");
+        assert_eq!(b.statements, "{\"doc\":1}");
+        // gw-a's lock is gone: it cannot save over gw-b's.
+        assert!(
+            !session_denials::save_and_unlock(&db, &a.id, "gw-a", "{}", None, 500)
+                .await
+                .unwrap()
+        );
+        // A lapsed lock is taken over.
+        assert!(session_denials::lock(&db, t, role, "gw-c", 40_000, 70_000)
+            .await
+            .unwrap()
+            .is_some());
+        let due = session_denials::due_for_prune(&db, 5_000, 10)
+            .await
+            .unwrap();
+        assert_eq!(due.len(), 1);
+        // Nothing left: the row goes.
+        assert!(
+            session_denials::save_and_unlock(&db, &a.id, "gw-c", "", None, 41_000)
+                .await
+                .unwrap()
+        );
+        assert!(session_denials::find(&db, t, role).await.unwrap().is_none());
     }
 }

@@ -754,6 +754,23 @@ impl IamApi for FakeIam {
             .await
     }
 
+    async fn get_user_policy(
+        &self,
+        user: &str,
+        policy_name: &str,
+    ) -> Result<Option<String>, AwsError> {
+        self.faults
+            .run(ops::GET_USER_POLICY, || {
+                Ok(self
+                    .lock()
+                    .user(user)?
+                    .inline_policies
+                    .get(policy_name)
+                    .cloned())
+            })
+            .await
+    }
+
     async fn delete_user_policy(&self, user: &str, policy_name: &str) -> Result<(), AwsError> {
         self.faults
             .run(ops::DELETE_USER_POLICY, || {

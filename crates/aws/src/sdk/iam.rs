@@ -523,6 +523,27 @@ impl IamApi for SdkIam {
         Ok(())
     }
 
+    async fn get_user_policy(
+        &self,
+        user: &str,
+        policy_name: &str,
+    ) -> Result<Option<String>, AwsError> {
+        match self
+            .client
+            .get_user_policy()
+            .user_name(user)
+            .policy_name(policy_name)
+            .send()
+            .await
+            .map_err(self.fail(ops::GET_USER_POLICY))
+        {
+            // IAM answers the document URL-encoded.
+            Ok(out) => Ok(Some(percent_decode(out.policy_document()))),
+            Err(e) if e.is_no_such_entity() => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
     async fn list_groups_for_user(&self, user: &str) -> Result<Vec<String>, AwsError> {
         let mut groups = Vec::new();
         let mut pages = Pages::new(ops::LIST_GROUPS_FOR_USER);

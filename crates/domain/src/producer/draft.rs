@@ -70,4 +70,6 @@ pub struct ProducerDraft {
     /// `reuse-window` (Mayfly, STS modes): hand a caller the credential it got less than this
     /// long ago.
     pub reuse_window: Option<String>,
+    /// `session-revocation` (Mayfly, STS modes): `true` (the default) or `false`.
+    pub session_revocation: Option<String>,
 }

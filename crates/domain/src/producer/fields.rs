@@ -37,3 +37,5 @@ pub const SOURCE_IDENTITY: &str = "source-identity";
 pub const MAX_LIVE_CREDENTIALS: &str = "max-live-credentials";
 pub const MAX_ISSUE_RATE: &str = "max-issue-rate";
 pub const REUSE_WINDOW: &str = "reuse-window";
+/// Mayfly: STS credentials that can be revoked.
+pub const SESSION_REVOCATION: &str = "session-revocation";

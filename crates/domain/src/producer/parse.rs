@@ -268,6 +268,16 @@ impl ProducerSpec {
             }
         }
 
+        // On by default wherever it applies; a bad value is an error, never a guess.
+        let session_revocation = p
+            .optional(
+                SESSION_REVOCATION,
+                &draft.session_revocation,
+                STS_MODES,
+                |raw| parse_bool(raw).ok_or_else(|| bool_problem(raw)),
+            )
+            .map(|on| on.unwrap_or(p.kind().is_some_and(|k| STS_MODES.contains(&k))));
+
         // Each `?` below only fails if an error was recorded above.
         let build = || {
             Some((
@@ -299,6 +309,7 @@ impl ProducerSpec {
                     max_live_credentials: max_live_credentials?,
                     max_issue_rate: max_issue_rate?,
                     reuse_window_secs: reuse_window?,
+                    session_revocation: session_revocation?,
                 },
             ))
         };

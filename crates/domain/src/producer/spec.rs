@@ -83,6 +83,11 @@ pub struct ProducerSpec {
     pub(super) max_issue_rate: Option<IssueRate>,
     #[serde(default)]
     pub(super) reuse_window_secs: Option<u32>,
+    /// STS credentials get unique session names and can be revoked (`session-revocation`).
+    /// Stored producers from before it existed read as off: their credentials' session names
+    /// were not unique.
+    #[serde(default)]
+    pub(super) session_revocation: bool,
 }
 
 /// At most `count` credentials per `per_secs` seconds.
@@ -128,6 +133,12 @@ impl ProducerSpec {
     pub fn wait_until_usable(&self) -> Option<std::time::Duration> {
         self.wait_until_usable_secs
             .map(|s| std::time::Duration::from_secs(u64::from(s)))
+    }
+
+    /// Whether its STS credentials are issued revocable: a unique session name per credential,
+    /// and revoking one puts a deny on the role (or the issuing user).
+    pub fn session_revocation(&self) -> bool {
+        self.session_revocation
     }
 
     /// How many of its credentials may be live at once.
@@ -272,6 +283,8 @@ impl ProducerSpec {
             max_live_credentials: None,
             max_issue_rate: None,
             reuse_window_secs: None,
+            // Revocability only lets the gateway take a credential back sooner.
+            session_revocation: false,
             ..s.clone()
         };
         grant(self) == grant(other)

@@ -65,6 +65,7 @@ fn sdk_sts_draft(mode: &str) -> ProducerDraft {
         max_live_credentials: s(""),
         max_issue_rate: s(""),
         reuse_window: s(""),
+        session_revocation: s(""),
     }
 }
 
@@ -751,4 +752,32 @@ fn guardrails_are_counts_rates_and_short_windows() {
         d.max_live_credentials = s(if bad == "0" { "0" } else { "" });
         assert!(ProducerSpec::parse(&d).is_err(), "{bad}");
     }
+}
+
+#[test]
+fn session_revocation_is_on_by_default_for_sts_modes_only() {
+    let sts = assume_role();
+    assert!(ok(&sts).session_revocation());
+    let mut off = assume_role();
+    off.session_revocation = s("false");
+    assert!(!ok(&off).session_revocation());
+    assert!(ok(&draft("federation_token")).session_revocation());
+    assert!(!ok(&draft("iam_user")).session_revocation());
+    let mut iam = draft("iam_user");
+    iam.session_revocation = s("true");
+    assert!(
+        ProducerSpec::parse(&iam).is_err(),
+        "iam_user keys are always revocable"
+    );
+    let mut bad = assume_role();
+    bad.session_revocation = s("maybe");
+    assert!(ProducerSpec::parse(&bad).is_err());
+    // Stored before the field existed: off.
+    let stored: ProducerSpec = serde_json::from_value({
+        let mut v = serde_json::to_value(ok(&sts)).unwrap();
+        v.as_object_mut().unwrap().remove("session_revocation");
+        v
+    })
+    .unwrap();
+    assert!(!stored.session_revocation());
 }

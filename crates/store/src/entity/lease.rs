@@ -142,6 +142,18 @@ pub struct Model {
     pub created_by_identity: String,
     /// The claims of that login (JSON of `mayfly_domain::TokenClaims`), or empty.
     pub created_by_claims: String,
+    /// The unique session name of a revocable STS credential; `None` for IAM users and for
+    /// STS credentials issued without revocation.
+    pub session_name: Option<String>,
+    /// The role an `assume_role` credential is a session of.
+    pub role_arn: Option<String>,
+}
+
+impl Model {
+    /// Whether AWS can be told to refuse this STS credential before it expires.
+    pub fn is_revocable_session(&self) -> bool {
+        !self.mode.is_iam_user() && self.session_name.is_some()
+    }
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -9,5 +9,6 @@ pub mod producer;
 pub mod role;
 pub mod role_assoc;
 pub mod role_rule;
+pub mod session_denial;
 pub mod target;
 pub mod token;
