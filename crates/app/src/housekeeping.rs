@@ -1,6 +1,7 @@
 //! Periodic chores that keep the database small: expired tokens are deleted, audit events
 //! and finished leases past their retention (`audit_retention_days`, `lease_retention_days`),
-//! and hidden targets that no producer and no live credential needs any more. Every delete is
+//! hidden targets that no producer and no live credential needs any more, and session denials
+//! (revoked STS credentials) whose credentials have all expired. Every delete is
 //! conditional on what makes a row removable, so several gateways can run it at once.
 
 use std::time::Duration;
@@ -47,6 +48,7 @@ pub async fn run_once(state: &AppState) {
         .await;
     }
     sweep_unneeded_targets(state).await;
+    crate::leases::sessions::prune_expired(state).await;
 }
 
 /// Runs `delete` batch after batch until one comes back short (or [`MAX_BATCHES`]).

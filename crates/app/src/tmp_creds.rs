@@ -8,13 +8,13 @@ use mayfly_domain::ItemName;
 use mayfly_store::{
     entity::producer,
     leases::{self, Lease, LeaseMode, LeaseState},
-    now_millis, producers, LeaseId,
+    now_millis, producers, targets, LeaseId,
 };
 
 use crate::{
     access::{authorize as check, Caller, Capability, ResourceKind},
     error::{AppError, AppResult},
-    leases::teardown::teardown_claimed,
+    leases::{sessions, teardown::teardown_claimed},
     producers::load_spec,
     state::AppState,
 };
@@ -22,13 +22,15 @@ use crate::{
 /// The most leases one listing returns.
 const LIST_LIMIT: u64 = 10_000;
 
-const STS_CANNOT_REVOKE: &str = "AWS cannot revoke a single STS credential (assume_role, federation_token, session_token) before it expires; it ends at its expiration. To cut off all of a role's sessions at once, revoke its sessions in IAM (an inline deny on aws:TokenIssueTime) or shorten the producer's user-ttl";
+const STS_NOT_REVOCABLE: &str = "this dynamic secret issues STS credentials without session-revocation, so AWS cannot be told to refuse them before they expire; set session-revocation true on it (new credentials become revocable) or shorten its user-ttl";
 
 /// A dynamic secret on which the caller holds `capability` (checked by [`authorize`]).
 #[derive(Debug)]
 pub struct Granted {
     row: producer::Model,
     capability: Capability,
+    /// Who was granted it: revoking every session token of a target's user needs more.
+    caller: Caller,
 }
 
 impl Granted {
@@ -61,7 +63,11 @@ pub async fn authorize(
     let row = producers::find_by_name(state.db(), name.as_str())
         .await?
         .ok_or_else(|| AppError::not_found(format!("no dynamic secret named {name}")))?;
-    Ok(Granted { row, capability })
+    Ok(Granted {
+        row,
+        capability,
+        caller: caller.clone(),
+    })
 }
 
 /// The credentials of a dynamic secret (`read`), newest first, at most 10,000.
@@ -70,26 +76,76 @@ pub async fn list(state: &AppState, granted: &Granted) -> AppResult<Vec<Lease>> 
     Ok(leases::list_for_producer(state.db(), p.id, LIST_LIMIT).await?)
 }
 
-/// Hands every live `iam_user` credential of the dynamic secret (`delete`) to the revoker;
-/// returns how many it is now ending.
+/// Ends every live credential of the dynamic secret (`delete`): `iam_user` credentials are
+/// handed to the revoker; revocable STS credentials are refused by AWS from now on (an
+/// issue-time deny on their role or issuing user). Returns how many it is ending.
 pub async fn revoke_all(state: &AppState, granted: &Granted) -> AppResult<u64> {
     let p = granted.require(Capability::Delete)?;
-    if p.access_mode != LeaseMode::IamUser.as_str() {
-        return Err(AppError::invalid(STS_CANNOT_REVOKE));
+    let mode = LeaseMode::from_access_mode(&p.access_mode)
+        .ok_or_else(|| AppError::internal(format!("unknown access mode {}", p.access_mode)))?;
+    if mode.is_iam_user() {
+        let n = revoke_soon(state, leases::LeaseScope::Producer(p.id)).await?;
+        tracing::info!(producer = %p.name, revoking = n, "revoke-all handed to the revoker");
+        return Ok(n);
     }
-    let n = revoke_soon(state, leases::LeaseScope::Producer(p.id)).await?;
-    tracing::info!(producer = %p.name, revoking = n, "revoke-all handed to the revoker");
-    Ok(n)
+    if !load_spec(p)?.session_revocation() {
+        return Err(AppError::invalid(STS_NOT_REVOCABLE));
+    }
+    let target = targets::find_by_id(state.db(), p.target_id)
+        .await?
+        .ok_or_else(|| AppError::internal(format!("dynamic secret {} has no target", p.name)))?;
+    if mode == LeaseMode::SessionToken
+        && !target.is_private
+        && check(
+            &granted.caller,
+            Capability::Use,
+            ResourceKind::Target,
+            &target.name,
+        )
+        .is_err()
+    {
+        // Session tokens have no names: the deny reaches every session token of the
+        // target's IAM user, also those of other dynamic secrets on the target.
+        return Err(AppError::Denied(format!(
+            "access id {} may not revoke every session token of the target's IAM user: that reaches other dynamic secrets on the same target too, so it needs use on the target as well as delete on {}",
+            granted.caller.access_id, p.name
+        )));
+    }
+    let out = sessions::revoke_all(state, p.id, &p.name, &target, mode).await?;
+    if out.unreachable > 0 {
+        tracing::warn!(producer = %p.name, left = out.unreachable, "revoke-all could not reach credentials issued before session-revocation; they end at their expiry");
+    }
+    tracing::info!(producer = %p.name, revoked = out.revoked, "revoke-all of STS credentials done");
+    Ok(out.revoked)
 }
 
 /// Revokes one credential of the dynamic secret (`delete`) now.
 pub async fn revoke_by_id(state: &AppState, granted: &Granted, id: &LeaseId) -> AppResult<()> {
     let p = granted.require(Capability::Delete)?;
     let lease = lease_of(state, p, id).await?;
-    if !lease.mode.is_iam_user() {
-        return Err(AppError::invalid(STS_CANNOT_REVOKE));
+    if lease.mode.is_iam_user() {
+        return revoke_one(state, &lease).await;
     }
-    revoke_one(state, &lease).await
+    match lease.state {
+        LeaseState::Revoked | LeaseState::Expired => return Ok(()),
+        LeaseState::Active => {}
+        other => {
+            return Err(AppError::internal(format!(
+                "STS tmp creds {id} in state {}",
+                other.as_str()
+            )))
+        }
+    }
+    if lease.expires_at <= now_millis() {
+        return Ok(());
+    }
+    if lease.mode != LeaseMode::SessionToken && !lease.is_revocable_session() {
+        return Err(AppError::invalid(format!(
+            "tmp creds {id} were issued before this dynamic secret had session-revocation, so their session name is not unique and AWS cannot be told to refuse only them; they expire at {}",
+            crate::time::rfc3339(lease.expires_at)
+        )));
+    }
+    sessions::revoke_one(state, &lease).await
 }
 
 async fn lease_of(state: &AppState, p: &producer::Model, id: &LeaseId) -> AppResult<Lease> {

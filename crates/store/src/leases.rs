@@ -360,18 +360,25 @@ pub async fn live_sessions(
         .await?)
 }
 
-/// After a revoke-all reached AWS: the producer's revocable STS credentials issued at or
-/// before `issued_by` become `revoked`. Returns how many.
+/// After a revoke-all reached AWS: the producer's STS credentials issued at or before
+/// `issued_by` become `revoked`; only those with a session name when `named_only` (the deny
+/// was narrowed to the producer's names). Returns how many.
 pub async fn mark_sessions_revoked_before(
     db: &impl ConnectionTrait,
     producer_id: ProducerId,
     issued_by: Millis,
+    named_only: bool,
     now: Millis,
 ) -> Result<u64, StoreError> {
+    let named = if named_only {
+        lease::Column::SessionName.is_not_null()
+    } else {
+        Expr::value(true).into()
+    };
     Transition::from_states(&[LeaseState::Active])
         .when(lease::Column::ProducerId.eq(producer_id))
         .when(lease::Column::Mode.ne(LeaseMode::IamUser))
-        .when(lease::Column::SessionName.is_not_null())
+        .when(named)
         .when(lease::Column::CreatedAt.lte(issued_by))
         .to(LeaseState::Revoked)
         .set(lease::Column::UpdatedAt, Expr::value(now))

@@ -449,6 +449,8 @@ async fn issue_iam_user(
             expires_at,
             // Known once CreateUser answers (mark_active).
             aws_account: None,
+            session_name: None,
+            role_arn: None,
         },
         now,
     )
@@ -670,6 +672,25 @@ async fn issue_sts(
         .iter()
         .map(|p| p.as_str().to_owned())
         .collect();
+    // The lease id exists before the credential, so a revocable one carries it in its
+    // session name (unique: revoking it denies that name and no other).
+    let lease_id = new_lease_id();
+    let revocable = spec.session_revocation();
+    let session_name = |max_len: usize| -> AppResult<String> {
+        let prefix = render(spec, producer, &requester.caller, max_len);
+        if !revocable {
+            return Ok(prefix);
+        }
+        mayfly_domain::sts_revocation::session_name(
+            &prefix,
+            producer.id.get(),
+            lease_id.as_str(),
+            max_len,
+        )
+        .map_err(AppError::internal)
+    };
+    let mut recorded_name = None;
+    let mut recorded_role = None;
     let creds: StsCredentials = match spec.mode() {
         AccessMode::AssumeRole { .. } => {
             let roles: Vec<&str> = spec.role_arns().iter().map(|r| r.as_str()).collect();
@@ -692,9 +713,12 @@ async fn issue_sts(
                 .map(|t| (t.key().to_owned(), t.value().to_owned()))
                 .collect();
             tags.extend(caller.tags.clone());
+            let name = session_name(64)?;
+            recorded_name = revocable.then(|| name.clone());
+            recorded_role = Some(role.clone());
             let request = AssumeRole {
                 role_arn: role,
-                session_name: render(spec, producer, &requester.caller, 64),
+                session_name: name,
                 duration_secs: duration,
                 external_id: spec.external_id().map(|e| e.as_str().to_owned()),
                 policy,
@@ -710,8 +734,10 @@ async fn issue_sts(
             .await?
         }
         AccessMode::FederationToken => {
+            let name = session_name(32)?;
+            recorded_name = revocable.then(|| name.clone());
             let request = FederationToken {
-                name: render(spec, producer, &requester.caller, 32),
+                name,
                 duration_secs: duration,
                 policy,
                 policy_arns,
@@ -724,6 +750,8 @@ async fn issue_sts(
             .await?
         }
         AccessMode::SessionToken => {
+            // No name to give (`recorded_name` stays empty): revocable only all at once, by
+            // an issue-time deny on the user.
             let sts = clients.sts.clone();
             mayfly_aws::with_retries(&retry, deadline, "sts:GetSessionToken", || {
                 sts.get_session_token(duration)
@@ -737,7 +765,6 @@ async fn issue_sts(
         .expiration
         .timestamp_millis()
         .min(now + i64::from(duration) * 1000);
-    let lease_id = new_lease_id();
     let inserted = leases::insert(
         state.db(),
         NewLease {
@@ -756,6 +783,8 @@ async fn issue_sts(
             client_address: requester.client_address,
             expires_at,
             aws_account: creds.arn.as_deref().and_then(iam_user::account_of_arn),
+            session_name: recorded_name,
+            role_arn: recorded_role,
         },
         now,
     )

@@ -9,6 +9,7 @@
 pub mod issue;
 pub mod reconciler;
 pub mod revoker;
+pub mod sessions;
 pub mod teardown;
 
 use mayfly_aws::AwsClients;
