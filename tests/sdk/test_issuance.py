@@ -24,6 +24,7 @@ from __future__ import annotations
 import datetime
 import json
 import time
+import urllib.parse
 
 import akeyless
 import boto3
@@ -313,7 +314,7 @@ def test_tmp_creds_are_listed_retimed_within_the_max_ttl_and_revoked(gateway, ap
 # assume_role
 
 
-def test_assume_role_values_carry_a_session_token_and_cannot_be_revoked(api, token, iam, moto_url, uid):
+def test_assume_role_values_carry_a_session_token_and_are_revoked_by_session(api, token, iam, moto_url, uid):
     target = f"/sdk/{uid}/moto"
     make_moto_target(api, token, target, moto_url)
     role_name = f"sdk-deployer-{uid}"
@@ -345,28 +346,43 @@ def test_assume_role_values_carry_a_session_token_and_cannot_be_revoked(api, tok
     raw = raw_tmp_creds(api, token, name)
     assert raw[value["id"]]["mode"] == "assume_role", raw[value["id"]]
 
-    # AWS cannot revoke one STS credential early; the gateway says so instead of pretending.
-    _, message = expect_error(
-        400,
-        api.gateway_revoke_tmp_users,
-        akeyless.GatewayRevokeTmpUsers(name=name, tmp_creds_id=value["id"], token=token),
-    )
-    assert "AWS cannot revoke" in message and "STS" in message, message
-    _, message = expect_error(
-        400,
-        api.dynamic_secret_tmp_creds_delete,
-        akeyless.DynamicSecretTmpCredsDelete(name=name, revoke_all=True, token=token),
-    )
-    assert "AWS cannot revoke" in message, message
+    session = raw[value["id"]]["session_name"]
+    assert session.endswith(value["id"]), raw[value["id"]]
+    assert raw[value["id"]]["role_arn"] == role_arn, raw[value["id"]]
+
+    # AWS cannot re-time an STS credential; the gateway says so instead of pretending.
     expect_error(
         400,
         api.gateway_update_tmp_users,
         akeyless.GatewayUpdateTmpUsers(name=name, tmp_creds_id=value["id"], new_ttl_min=30, host="", token=token),
     )
-    # The refused revocations changed nothing.
-    still = tmp_creds_by_id(api.dynamic_secret_tmp_creds_get(akeyless.DynamicSecretTmpCredsGet(name=name, token=token)))
-    assert set(still) == {value["id"], short["id"]}
     assert sts.get_caller_identity()["Arn"] == caller
+
+    # Revoking one: the role's Mayfly policy denies exactly that session.
+    api.gateway_revoke_tmp_users(akeyless.GatewayRevokeTmpUsers(name=name, tmp_creds_id=value["id"], token=token))
+    statements = revocation_statements(iam, role_name)
+    assert len(statements) == 1, statements
+    assert statements[0]["Effect"] == "Deny" and statements[0]["Action"] == "*", statements
+    assert statements[0]["Condition"]["StringLike"]["aws:userid"] == f"*:{session}", statements
+    still = tmp_creds_by_id(api.dynamic_secret_tmp_creds_get(akeyless.DynamicSecretTmpCredsGet(name=name, token=token)))
+    assert set(still) == {short["id"]}
+
+    # revoke-all, as the SDK sends it: an issue-time deny for this dynamic secret's sessions.
+    api.dynamic_secret_tmp_creds_delete(akeyless.DynamicSecretTmpCredsDelete(name=name, revoke_all=True, token=token))
+    statements = revocation_statements(iam, role_name)
+    assert len(statements) == 1, statements
+    condition = statements[0]["Condition"]
+    assert condition["DateLessThan"]["aws:TokenIssueTime"].endswith("Z"), statements
+    assert condition["StringLike"]["aws:userid"].startswith("*:*@p"), statements
+    assert api.dynamic_secret_tmp_creds_get(akeyless.DynamicSecretTmpCredsGet(name=name, token=token)) == []
+
+
+def revocation_statements(iam, role_name):
+    """The statements of the role's inline policy that Mayfly keeps its session denials in."""
+    doc = iam.get_role_policy(RoleName=role_name, PolicyName="mayfly-revoked-sessions")["PolicyDocument"]
+    if isinstance(doc, str):
+        doc = json.loads(urllib.parse.unquote(doc))
+    return doc["Statement"]
 
 
 def boto3_sts(moto_url, value):

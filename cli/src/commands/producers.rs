@@ -150,6 +150,47 @@ pub struct ProducerCreateArgs {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub aws_user_tags: Option<String>,
 
+    /// Mayfly extension (STS modes): issue credentials that can be revoked before they expire
+    /// (unique session names; revoking puts a deny on the role or issuing user) [gateway
+    /// default: true].
+    #[arg(long, value_name = "true|false")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub session_revocation: Option<BoolString>,
+
+    /// Mayfly extension (iam_user): wait until a new key works before answering: true (30s),
+    /// false, or the longest wait such as 45s.
+    #[arg(long, value_name = "true|false|DURATION")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub wait_until_usable: Option<String>,
+
+    /// Mayfly extension (STS modes): session tags made from the caller, such as
+    /// Repo={claim:repository},Who={access_id}.
+    #[arg(long, value_name = "TAGS")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub caller_session_tags: Option<String>,
+
+    /// Mayfly extension (assume_role): the session's SourceIdentity, a template such as
+    /// {claim:sub}.
+    #[arg(long, value_name = "TEMPLATE")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source_identity: Option<String>,
+
+    /// Mayfly extension: how many of its credentials may be live at once.
+    #[arg(long, value_name = "N")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_live_credentials: Option<String>,
+
+    /// Mayfly extension: how many credentials it may issue per period: 30/m, 5/s, 200/h.
+    #[arg(long, value_name = "RATE")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_issue_rate: Option<String>,
+
+    /// Mayfly extension (STS modes): a caller asking again within this window gets the
+    /// credential it got before (at most half of user-ttl).
+    #[arg(long, value_name = "DURATION")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reuse_window: Option<String>,
+
     /// Item tag (repeatable).
     #[arg(short = 't', long = "tag", value_name = "TAG")]
     #[serde(rename = "tags", skip_serializing_if = "Vec::is_empty")]

@@ -367,7 +367,7 @@ fn iam_user_values_in_every_output_format_then_retime_and_revoke() {
 }
 
 #[test]
-fn assume_role_values_export_a_session_token_and_cannot_be_revoked() {
+fn assume_role_values_export_a_session_token_and_are_revoked_by_session() {
     let moto = MotoServer::shared();
     let (cli, path) = cli_on_moto(moto);
     let role = format!("cli-deployer-{}", unique_suffix());
@@ -477,23 +477,7 @@ fn assume_role_values_export_a_session_token_and_cannot_be_revoked() {
     let id = str_of(&value, "id");
     assert_eq!(entry(&listed, id)["mode"], "assume_role");
 
-    // AWS cannot revoke one STS credential: exit 1 with the gateway's explanation.
-    let refused = cli.run(&[
-        "gateway-revoke-producer-tmp-creds",
-        "--name",
-        producer,
-        "--tmp-creds-id",
-        id,
-    ]);
-    refused.assert_failed(1, "HTTP 400");
-    assert!(refused.stderr.contains("AWS cannot revoke"), "{refused:#?}");
-    cli.run(&[
-        "dynamic-secret-tmp-creds-delete",
-        "--name",
-        producer,
-        "--revoke-all",
-    ])
-    .assert_failed(1, "AWS cannot revoke");
+    // AWS cannot re-time an STS credential: exit 1 with the gateway's explanation.
     cli.run(&[
         "gateway-update-producer-tmp-creds",
         "--name",
@@ -504,11 +488,32 @@ fn assume_role_values_export_a_session_token_and_cannot_be_revoked() {
         "30",
     ])
     .assert_failed(1, "HTTP 400");
-    // Nothing changed: all three still listed, the session still works, no IAM user was made.
-    assert_eq!(
-        tmp_creds(&cli, "gateway-get-producer-tmp-creds", producer).len(),
-        3
-    );
+    // The session still works after the refusal.
     session_of_role(caller_arn(moto, &key, &secret, Some(&token)));
+
+    // But it can be revoked (session-revocation is on by default): the role gets a deny for
+    // its session, and it leaves the listing of live credentials.
+    let revoked = cli.run(&[
+        "gateway-revoke-producer-tmp-creds",
+        "--name",
+        producer,
+        "--tmp-creds-id",
+        id,
+    ]);
+    assert_ok(&revoked);
+    let left = tmp_creds(&cli, "gateway-get-producer-tmp-creds", producer);
+    assert_eq!(left.len(), 2, "{left:?}");
+    assert!(left.iter().all(|c| c["id"] != id), "{left:?}");
+    assert!(left
+        .iter()
+        .all(|c| c["session_name"].as_str().is_some_and(|n| !n.is_empty())));
+    assert_ok(&cli.run(&[
+        "dynamic-secret-tmp-creds-delete",
+        "--name",
+        producer,
+        "--revoke-all",
+    ]));
+    assert!(tmp_creds(&cli, "gateway-get-producer-tmp-creds", producer).is_empty());
+    // No IAM user was ever made.
     assert!(users_under(moto, &path).is_empty());
 }

@@ -299,6 +299,15 @@ pub struct AwsProducer {
     /// half of user-ttl) gets the credential it got before.
     #[serde(rename = "reuse-window")]
     pub reuse_window: Option<String>,
+    /// Mayfly extension (STS modes): issue credentials that can be revoked before they expire
+    /// (a unique session name each; revoking one puts a deny on the role or the issuing IAM
+    /// user). `true` (the default) or `false`.
+    #[schema(schema_with = lenient::opt_string_schema)]
+    #[serde(
+        rename = "session-revocation",
+        deserialize_with = "lenient::opt_string"
+    )]
+    pub session_revocation: Option<String>,
     /// Rotate the inline admin credentials' access key on a schedule (Akeyless field).
     #[schema(schema_with = lenient::opt_bool_schema)]
     #[serde(

@@ -214,6 +214,9 @@ pub struct ProducerDetails {
     pub max_issue_rate: String,
     #[serde(rename = "reuse-window")]
     pub reuse_window: String,
+    /// Whether its STS credentials can be revoked before they expire.
+    #[serde(rename = "session-revocation")]
+    pub session_revocation: bool,
 }
 
 /// `gateway-create-producer-aws` / `gateway-update-producer-aws`.
@@ -338,4 +341,9 @@ pub struct TmpUserData {
     pub user: String,
     pub access_key_id: String,
     pub last_error: String,
+    /// The session name of a revocable STS credential (what CloudTrail shows and what
+    /// revoking it denies); empty otherwise.
+    pub session_name: String,
+    /// The role an `assume_role` credential is a session of; empty otherwise.
+    pub role_arn: String,
 }

@@ -199,18 +199,20 @@ impl RevocationPolicy {
 
     /// Denies every session issued before `now` (RFC 3339), until `until` (when the last of
     /// them expires): all of them (`scope` `None`), or those whose name holds the marker
-    /// `scope` (one producer's). Per-session denials it covers go.
+    /// `scope` (one producer's). Per-session denials it covers go into it (it lasts as long
+    /// as the longest of them).
     pub fn revoke_all(&mut self, scope: Option<&str>, now: &str, until: i64) {
-        self.deny_issued_before(scope, now, until);
+        // Every denied session of the scope was issued before now: the new deny covers it,
+        // for as long as its own denial had to last.
+        let covered = |s: &SessionDeny| scope.is_none_or(|m| s.session_name.contains(m));
         let until = self
-            .all
+            .sessions
             .iter()
-            .find(|a| a.scope.as_deref() == scope)
-            .map_or(until, |a| a.until);
-        self.sessions.retain(|s| {
-            let covered = scope.is_none_or(|m| s.session_name.contains(m));
-            !(covered && s.until <= until)
-        });
+            .filter(|s| covered(s))
+            .map(|s| s.until)
+            .fold(until, i64::max);
+        self.deny_issued_before(scope, now, until);
+        self.sessions.retain(|s| !covered(s));
     }
 
     fn deny_issued_before(&mut self, scope: Option<&str>, before: &str, until: i64) {
@@ -505,5 +507,18 @@ mod tests {
         assert_eq!(sts[0]["Condition"]["StringLike"]["aws:userid"], "*:*@p1-*");
         assert_eq!(sts[0]["Sid"], "MayflyAllBefore5119N0");
         assert_eq!(sts[1]["Condition"]["StringLike"]["aws:userid"], "*:*@p2-*");
+    }
+
+    #[test]
+    fn revoke_all_absorbs_a_longer_session_denial_of_its_scope() {
+        let mut p = RevocationPolicy::default();
+        p.revoke_session("bot@p1-tc-long", 9_000);
+        p.revoke_all(Some("@p1-"), "2026-11-29T05:00:00Z", 2_000);
+        assert_eq!(p.denied_sessions(), 0);
+        assert_eq!(
+            p.next_expiry(),
+            Some(9_000),
+            "as long as the session's denial"
+        );
     }
 }

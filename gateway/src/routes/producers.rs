@@ -48,6 +48,7 @@ fn draft(req: &request::AwsProducer, name: Option<String>) -> ProducerDraft {
         max_live_credentials: req.max_live_credentials.clone(),
         max_issue_rate: req.max_issue_rate.clone(),
         reuse_window: req.reuse_window.clone(),
+        session_revocation: req.session_revocation.clone(),
     }
 }
 
@@ -335,5 +336,6 @@ fn present(d: &Details) -> response::ProducerDetails {
             .reuse_window()
             .map(|w| format!("{}s", w.as_secs()))
             .unwrap_or_default(),
+        session_revocation: spec.session_revocation(),
     }
 }

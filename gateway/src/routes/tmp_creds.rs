@@ -56,6 +56,8 @@ fn present(l: Lease) -> response::TmpUserData {
         user: l.iam_user_name.unwrap_or_default(),
         access_key_id: l.access_key_id.unwrap_or_default(),
         last_error: l.last_error.unwrap_or_default(),
+        session_name: l.session_name.unwrap_or_default(),
+        role_arn: l.role_arn.unwrap_or_default(),
     }
 }
 

@@ -27,6 +27,7 @@ mod producers;
 mod retention;
 mod rotation;
 mod secrets;
+mod session_revocation;
 mod target_lifecycle;
 mod target_use;
 mod targets;
