@@ -221,6 +221,15 @@ impl AppState {
             .map(|(v, _)| v.clone())
     }
 
+    /// Forgets a remembered credential (it was revoked: it must not be handed out again).
+    pub fn forget_credential(&self, key: &str) {
+        self.inner
+            .reusable
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(key);
+    }
+
     /// Remembers a credential for `reuse-window` (bounded: the oldest half goes when full).
     pub fn remember_credential(&self, key: String, value: CredentialValue, issued: i64) {
         let mut map = self

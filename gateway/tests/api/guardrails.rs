@@ -179,4 +179,17 @@ fn a_caller_asking_again_within_the_reuse_window_gets_the_same_session() {
             .collect::<Vec<_>>()
             .join("\n")
     );
+    // Once revoked, the credential is never handed out again: the next ask gets a new one.
+    let (s, b) = gw.post_authed(
+        "/gateway-revoke-producer-tmp-creds",
+        json!({"name": "/ci/role", "tmp-creds-id": first["id"]}),
+    );
+    assert_eq!(s, 200, "{b}");
+    let (s, _, after) = get(&gw, "/ci/role");
+    assert_eq!(s, 200, "{after}");
+    assert_ne!(
+        after["id"], first["id"],
+        "a revoked credential is not reused"
+    );
+    assert_ne!(after["access_key_id"], first["access_key_id"]);
 }

@@ -166,8 +166,20 @@ pub async fn get_value(state: &AppState, requester: Requester, req: GetValue) ->
     if let (Some(key), Some(window)) = (&reuse_key, view.spec.reuse_window()) {
         let since = now_millis() - i64::try_from(window.as_millis()).unwrap_or(i64::MAX);
         if let Some(value) = state.reusable_credential(key, since) {
-            state.metrics().record_guardrail("reused");
-            return Ok(value);
+            // Only while it is still live: a revoked credential is never handed out again
+            // (revoked through any gateway, so the database decides).
+            let id = value.get("id").map(|id| LeaseId::new(id.clone()));
+            let live = match id {
+                Some(id) => leases::find(state.db(), &id)
+                    .await?
+                    .is_some_and(|l| l.state == LeaseState::Active && l.expires_at > now_millis()),
+                None => false,
+            };
+            if live {
+                state.metrics().record_guardrail("reused");
+                return Ok(value);
+            }
+            state.forget_credential(key);
         }
     }
     check_guardrails(
