@@ -373,7 +373,7 @@ pub async fn mark_sessions_revoked_before(
     let named = if named_only {
         lease::Column::SessionName.is_not_null()
     } else {
-        Expr::value(true).into()
+        Expr::value(true)
     };
     Transition::from_states(&[LeaseState::Active])
         .when(lease::Column::ProducerId.eq(producer_id))
