@@ -46,6 +46,13 @@ pub enum ApiError {
     /// AWS did not answer within the request's deadline.
     #[error("{0}")]
     UpstreamTimeout(String),
+    /// AWS is throttling and the call was held back: retry after `retry_after_secs` (sent as
+    /// `Retry-After`).
+    #[error("{message}")]
+    UpstreamOverloaded {
+        message: String,
+        retry_after_secs: u64,
+    },
     /// A bug. The detail goes to the log only.
     #[error("internal error; the gateway log has the details under this request's id")]
     Internal(String),
@@ -93,6 +100,13 @@ impl From<mayfly_app::error::AppError> for ApiError {
             E::Aws(m) => ApiError::Upstream(m),
             E::AwsUnavailable(m) | E::IdentityUnavailable(m) => ApiError::UpstreamUnavailable(m),
             E::AwsTimeout(m) => ApiError::UpstreamTimeout(m),
+            E::AwsOverloaded {
+                message,
+                retry_after_secs,
+            } => ApiError::UpstreamOverloaded {
+                message,
+                retry_after_secs,
+            },
             E::Internal(detail) => ApiError::Internal(detail),
         }
     }
@@ -140,6 +154,7 @@ impl ResponseError for ApiError {
             ApiError::Upstream(_) => StatusCode::BAD_GATEWAY,
             ApiError::UpstreamUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::UpstreamTimeout(_) => StatusCode::GATEWAY_TIMEOUT,
+            ApiError::UpstreamOverloaded { .. } => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -154,6 +169,9 @@ impl ResponseError for ApiError {
         }
         let mut response = HttpResponse::build(self.status_code());
         if let ApiError::TooManyRequests {
+            retry_after_secs, ..
+        }
+        | ApiError::UpstreamOverloaded {
             retry_after_secs, ..
         } = self
         {

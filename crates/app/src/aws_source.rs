@@ -8,7 +8,7 @@ use std::{
     sync::{Arc, Mutex},
 };
 
-use mayfly_aws::{AwsClients, AwsFactory, ConnectionSpec, EndpointDefaults};
+use mayfly_aws::{governor::Governor, AwsClients, AwsFactory, ConnectionSpec, EndpointDefaults};
 
 /// A source of IAM/STS clients for a target.
 pub trait AwsSource: Send + Sync {
@@ -23,10 +23,12 @@ pub trait AwsSource: Send + Sync {
     fn uncached(&self, spec: &ConnectionSpec) -> AwsClients;
 }
 
-/// The real AWS SDK, with clients cached per target version.
+/// The real AWS SDK, with clients cached per target version, every call governed by its
+/// target's [`Governor`] (kept across versions: AWS's limits are the account's, not the key's).
 pub struct SdkSource {
     factory: AwsFactory,
     cache: Mutex<HashMap<(i64, i64), AwsClients>>,
+    governors: Mutex<HashMap<i64, Arc<Governor>>>,
 }
 
 impl SdkSource {
@@ -42,7 +44,18 @@ impl SdkSource {
             factory: AwsFactory::guarded(EndpointDefaults::from_env(), policy)
                 .with_observer(observer),
             cache: Mutex::new(HashMap::new()),
+            governors: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// The governor of target `id`.
+    pub fn governor(&self, id: i64) -> Arc<Governor> {
+        self.governors
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .entry(id)
+            .or_default()
+            .clone()
     }
 }
 
@@ -54,7 +67,9 @@ impl AwsSource for SdkSource {
         }
         // Old versions of the same target are dropped: their credentials were replaced.
         cache.retain(|(id, _), _| *id != cache_key.0);
-        let clients = self.factory.clients(&self.factory.connect(spec));
+        let clients = self
+            .governor(cache_key.0)
+            .govern(self.factory.clients(&self.factory.connect(spec)));
         cache.insert(cache_key, clients.clone());
         clients
     }

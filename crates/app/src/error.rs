@@ -49,6 +49,13 @@ pub enum AppError {
     /// AWS did not answer within the deadline.
     #[error("{0}")]
     AwsTimeout(String),
+    /// AWS is throttling the target and the gateway held the call back rather than hang or
+    /// add to the load: the caller may retry after `retry_after_secs`.
+    #[error("{message}")]
+    AwsOverloaded {
+        message: String,
+        retry_after_secs: u64,
+    },
     /// A bug. The detail goes to the log only.
     #[error("internal error; the gateway log has the details under this request's id")]
     Internal(String),
@@ -118,6 +125,13 @@ impl From<mayfly_aws::AwsError> for AppError {
             A::EndpointRefused(why) => AppError::Aws(format!(
                 "the gateway refused to send the target's credentials to its endpoint: {why}"
             )),
+            A::Overloaded {
+                message,
+                retry_after_secs,
+            } => AppError::AwsOverloaded {
+                message: format!("{message}; retry in {retry_after_secs} s"),
+                retry_after_secs,
+            },
             A::Throttled(msg) => AppError::Aws(format!(
                 "AWS kept throttling the request (retried until the deadline): {msg}"
             )),

@@ -15,14 +15,18 @@ const MAX_BATCHES: u32 = 100;
 
 /// Runs forever; the caller aborts it at shutdown.
 pub async fn run(state: AppState) {
-    let mut tick = tokio::time::interval(state.housekeeping_interval());
-    loop {
-        tokio::select! {
-            _ = tick.tick() => {}
-            () = state.shutdown().cancelled() => return,
+    // Background work: its AWS calls yield to requests' on a throttled target.
+    mayfly_aws::governor::background(async move {
+        let mut tick = tokio::time::interval(state.housekeeping_interval());
+        loop {
+            tokio::select! {
+                _ = tick.tick() => {}
+                () = state.shutdown().cancelled() => return,
+            }
+            run_once(&state).await;
         }
-        run_once(&state).await;
-    }
+    })
+    .await;
 }
 
 /// One round of chores; failures are logged and retried next round.

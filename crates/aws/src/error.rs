@@ -48,6 +48,15 @@ pub enum AwsError {
         message: String,
     },
 
+    /// The gateway itself held the call back: AWS is throttling the target and the call
+    /// could not start before the caller's deadline, or the target's retry budget is spent.
+    /// Not retryable now; the caller may come back after `retry_after_secs`.
+    #[error("{message}")]
+    Overloaded {
+        message: String,
+        retry_after_secs: u64,
+    },
+
     /// No answer: DNS failure, connection refused or reset, TLS failure. Retryable.
     #[error("AWS unreachable: {0}")]
     Unreachable(String),
@@ -164,6 +173,7 @@ impl AwsError {
             | Self::AccessDenied { .. }
             | Self::InvalidInput { .. }
             | Self::EndpointRefused(_)
+            | Self::Overloaded { .. }
             | Self::Credentials { .. } => false,
         }
     }
@@ -192,6 +202,7 @@ impl AwsError {
             Self::Unreachable(_) => "Unreachable",
             Self::Timeout(_) => "Timeout",
             Self::EndpointRefused(_) => "EndpointRefused",
+            Self::Overloaded { .. } => "Overloaded",
         }
     }
 
@@ -232,6 +243,13 @@ impl AwsError {
             Self::Credentials { code, message } => Self::Credentials {
                 code,
                 message: clean(message),
+            },
+            Self::Overloaded {
+                message,
+                retry_after_secs,
+            } => Self::Overloaded {
+                message: clean(message),
+                retry_after_secs,
             },
         }
     }

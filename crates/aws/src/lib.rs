@@ -24,6 +24,7 @@ pub mod connection;
 pub mod credentials;
 pub mod error;
 pub mod fake;
+pub mod governor;
 pub mod iam_user;
 pub mod ops;
 pub mod retry;

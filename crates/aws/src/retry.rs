@@ -84,7 +84,10 @@ where
     let mut attempt = 0u32;
     loop {
         attempt += 1;
-        let err = match tokio::time::timeout_at(deadline, f()).await {
+        // The attempt's calls see the deadline: a governed call that could only start after
+        // it is refused at once (`crate::governor`).
+        let attempt_future = crate::governor::deadline_scope(deadline, f());
+        let err = match tokio::time::timeout_at(deadline, attempt_future).await {
             Ok(Ok(value)) => return Ok(value),
             Ok(Err(err)) => err,
             Err(_elapsed) => {
@@ -93,13 +96,16 @@ where
                 )))
             }
         };
-        if !err.is_retryable() || attempt >= max_attempts {
+        if !err.is_retryable() {
             return Err(err);
         }
         let delay = full_jitter(policy.backoff_ceiling(attempt));
+        if attempt >= max_attempts {
+            return Err(gave_up(err, op_name, policy.backoff_ceiling(attempt)));
+        }
         if Instant::now() + delay >= deadline {
             tracing::debug!(op = op_name, attempt, error = %err, "not retrying: deadline too close");
-            return Err(err);
+            return Err(gave_up(err, op_name, delay));
         }
         tracing::debug!(
             op = op_name,
@@ -109,6 +115,21 @@ where
             "retrying AWS call"
         );
         tokio::time::sleep(delay).await;
+    }
+}
+
+/// The error to return when retrying stops on a retryable error. Throttling becomes
+/// [`AwsError::Overloaded`]: the caller should come back later (503 with `Retry-After`), not
+/// treat it as AWS refusing the request. AWS's message is kept.
+fn gave_up(err: AwsError, op_name: &str, wait: Duration) -> AwsError {
+    match err {
+        AwsError::Throttled(message) => AwsError::Overloaded {
+            message: format!(
+                "{op_name}: AWS kept throttling the target until the request's deadline or retry limit ({message})"
+            ),
+            retry_after_secs: wait.as_secs().max(1),
+        },
+        other => other,
     }
 }
 
@@ -193,7 +214,12 @@ mod tests {
             Err(throttled())
         })
         .await;
-        assert_eq!(result, Err(throttled()));
+        // Still throttled at the last attempt: come back later, and AWS's words are kept.
+        assert!(
+            matches!(&result, Err(AwsError::Overloaded { message, retry_after_secs })
+                if message.contains("Rate exceeded") && *retry_after_secs >= 1),
+            "{result:?}"
+        );
         assert_eq!(calls.load(Ordering::SeqCst), 3);
     }
 
@@ -209,7 +235,10 @@ mod tests {
             Err(throttled())
         })
         .await;
-        assert_eq!(result, Err(throttled()));
+        assert!(
+            matches!(&result, Err(AwsError::Overloaded { message, .. }) if message.contains("Rate exceeded")),
+            "{result:?}"
+        );
         assert!(Instant::now() < deadline, "slept past the deadline");
     }
 

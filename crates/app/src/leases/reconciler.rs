@@ -40,23 +40,27 @@ pub struct ReconcileReport {
 
 /// One pass now, then one every `reconcile_interval`, until the gateway stops.
 pub async fn run(state: AppState) {
-    let stop = state.shutdown().clone();
-    while !stop.is_cancelled() {
-        let report = run_once(&state).await;
-        let m = state.metrics();
-        m.record_reconciler("aborted", report.aborted);
-        m.record_reconciler("revoked", report.revoked);
-        m.record_reconciler("orphan_deleted", report.orphans_deleted);
-        m.record_reconciler("failure", report.failures);
-        m.record_reconciler("retired_target_deleted", report.retired_targets_deleted);
-        if report != ReconcileReport::default() {
-            tracing::info!(?report, "reconciler pass");
+    // Background work: its AWS calls yield to requests' on a throttled target.
+    mayfly_aws::governor::background(async move {
+        let stop = state.shutdown().clone();
+        while !stop.is_cancelled() {
+            let report = run_once(&state).await;
+            let m = state.metrics();
+            m.record_reconciler("aborted", report.aborted);
+            m.record_reconciler("revoked", report.revoked);
+            m.record_reconciler("orphan_deleted", report.orphans_deleted);
+            m.record_reconciler("failure", report.failures);
+            m.record_reconciler("retired_target_deleted", report.retired_targets_deleted);
+            if report != ReconcileReport::default() {
+                tracing::info!(?report, "reconciler pass");
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(state.reconcile_interval()) => {}
+                _ = stop.cancelled() => {}
+            }
         }
-        tokio::select! {
-            _ = tokio::time::sleep(state.reconcile_interval()) => {}
-            _ = stop.cancelled() => {}
-        }
-    }
+    })
+    .await;
 }
 
 pub async fn run_once(state: &AppState) -> ReconcileReport {

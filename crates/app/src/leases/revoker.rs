@@ -31,18 +31,22 @@ pub struct RevokerRound {
 /// (`AppState::shutdown`): then it claims nothing new, lets the teardowns it started finish
 /// and returns.
 pub async fn run(state: AppState) {
-    let stop = state.shutdown().clone();
-    while !stop.is_cancelled() {
-        let round = run_once(&state).await;
-        if round.revoked + round.failed > 0 && (round.revoked + round.failed) as u64 >= BATCH {
-            continue; // More may be due right now.
+    // Background work: its AWS calls yield to requests' on a throttled target.
+    mayfly_aws::governor::background(async move {
+        let stop = state.shutdown().clone();
+        while !stop.is_cancelled() {
+            let round = run_once(&state).await;
+            if round.revoked + round.failed > 0 && (round.revoked + round.failed) as u64 >= BATCH {
+                continue; // More may be due right now.
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(state.revoke_interval()) => {}
+                _ = state.revoker_wakeup().notified() => {}
+                _ = stop.cancelled() => {}
+            }
         }
-        tokio::select! {
-            _ = tokio::time::sleep(state.revoke_interval()) => {}
-            _ = state.revoker_wakeup().notified() => {}
-            _ = stop.cancelled() => {}
-        }
-    }
+    })
+    .await;
 }
 
 /// One round. Errors reading the database are logged; the next round tries again.

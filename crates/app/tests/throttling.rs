@@ -1,0 +1,237 @@
+//! Issuing and revoking while AWS throttles (issue #15 item 2), against the fakes behind a
+//! target's governor (adaptive limiter, shared retry budget, deadlines): a throttled issue
+//! succeeds after backoff; one that cannot be served in time is refused with a retry time
+//! and leaves nothing in AWS; the revoker keeps going until every user is gone.
+
+use std::{sync::Arc, time::Duration};
+
+use mayfly_app::{
+    access::{self as authz, Caller},
+    aws_source::FixedSource,
+    dynamic_secrets::{self, AdminRotation, ProducerInput, TargetChoice},
+    error::AppError,
+    leases::{issue, revoker},
+    state::AppState,
+    targets::{self, AwsCredentials, CreateTarget},
+};
+use mayfly_aws::{
+    fake::{FakeIam, FakeSts},
+    governor::Governor,
+    ops, AwsClients, AwsError,
+};
+use mayfly_crypto::{KeyRing, MasterKey};
+use mayfly_domain::{ItemName, ProducerDraft, ProducerSpec};
+use mayfly_store::leases::{self, LeaseState};
+
+mod common;
+
+struct Fixture {
+    state: AppState,
+    iam: Arc<FakeIam>,
+    governor: Arc<Governor>,
+    caller: Caller,
+}
+
+async fn fixture() -> Fixture {
+    let db = mayfly_store::connect("sqlite::memory:", 1).await.unwrap();
+    let iam = Arc::new(FakeIam::new());
+    let sts = Arc::new(FakeSts::new());
+    let governor = Governor::new();
+    let aws = Arc::new(FixedSource(governor.govern(AwsClients {
+        iam: iam.clone(),
+        sts,
+    })));
+    let keys = KeyRing::single(MasterKey::generate("k1").unwrap());
+    let auditor = mayfly_app::audit::Auditor::from_env().unwrap();
+    let state = AppState::new(
+        db,
+        keys,
+        aws,
+        "cluster-1".into(),
+        &common::settings(),
+        auditor,
+    );
+    let caller = Caller {
+        access_id: "p-test".into(),
+        auth_method_id: mayfly_store::AuthMethodId::new("am"),
+        identity: String::new(),
+        claims: Default::default(),
+        rules: [authz::ResourceKind::Item, authz::ResourceKind::Target]
+            .into_iter()
+            .map(|kind| authz::Rule {
+                kind,
+                path_glob: "/*".into(),
+                capabilities: authz::ALL_CAPABILITIES.to_vec(),
+                deny: false,
+            })
+            .collect(),
+        audit_access: authz::AuditAccess::All,
+    };
+    targets::create(
+        &state,
+        &caller,
+        CreateTarget {
+            name: ItemName::parse("/aws").unwrap(),
+            credentials: Some(AwsCredentials {
+                access_key_id: "AKIAIOSFODNN7EXAMPLE".into(),
+                secret_access_key: "s".into(),
+                session_token: None,
+            }),
+            access: Default::default(),
+            region: "us-east-1".into(),
+            description: String::new(),
+            delete_protection: false,
+            iam_endpoint: None,
+            sts_endpoint: None,
+            rotation_days: None,
+        },
+    )
+    .await
+    .unwrap();
+    let (name, spec) = ProducerSpec::parse(&ProducerDraft {
+        name: Some("/p".into()),
+        access_mode: Some("iam_user".into()),
+        user_ttl: Some("1m".into()),
+        ..Default::default()
+    })
+    .unwrap();
+    dynamic_secrets::create(
+        &state,
+        &caller,
+        ProducerInput {
+            name,
+            spec,
+            target: TargetChoice::Named(ItemName::parse("/aws").unwrap()),
+            admin_rotation: AdminRotation::default(),
+        },
+    )
+    .await
+    .unwrap();
+    Fixture {
+        state,
+        iam,
+        governor,
+        caller,
+    }
+}
+
+impl Fixture {
+    async fn issue(&self, timeout: Duration) -> Result<issue::Value, AppError> {
+        issue::get_value(
+            &self.state,
+            issue::Requester {
+                caller: self.caller.clone(),
+                client_address: "127.0.0.1".into(),
+            },
+            issue::GetValue {
+                name: ItemName::parse("/p").unwrap(),
+                args: Vec::new(),
+                timeout: Some(timeout),
+            },
+        )
+        .await
+    }
+
+    async fn all_leases(&self) -> Vec<leases::Lease> {
+        use sea_orm::EntityTrait;
+        mayfly_store::entity::lease::Entity::find()
+            .all(self.state.db())
+            .await
+            .unwrap()
+    }
+}
+
+#[tokio::test]
+async fn a_throttled_issue_succeeds_after_backoff_and_slows_the_target_down() {
+    let f = fixture().await;
+    f.iam.throttle_next(ops::CREATE_USER, 2);
+    let value = f.issue(Duration::from_secs(30)).await.unwrap();
+    assert!(value["access_key_id"].starts_with("AKIA"), "{value:?}");
+    assert_eq!(f.iam.calls(ops::CREATE_USER), 3);
+    assert!(
+        f.governor.iam.snapshot().enabled,
+        "the target's IAM calls are paced after a throttle"
+    );
+    assert_eq!(f.iam.user_names().len(), 1);
+}
+
+#[tokio::test]
+async fn a_throttled_issue_that_cannot_finish_in_time_is_refused_with_a_retry_time() {
+    let f = fixture().await;
+    f.iam.fail_always(
+        ops::CREATE_USER,
+        AwsError::Throttled("Rate exceeded".into()),
+    );
+    let started = std::time::Instant::now();
+    let err = f.issue(Duration::from_secs(3)).await.unwrap_err();
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "refused, not hung: {:?}",
+        started.elapsed()
+    );
+    match &err {
+        AppError::AwsOverloaded {
+            retry_after_secs, ..
+        } => assert!(*retry_after_secs >= 1),
+        other => panic!("expected a refusal with a retry time, got {other:?}"),
+    }
+    assert!(f.iam.user_names().is_empty(), "nothing left in AWS");
+    let leases = f.all_leases().await;
+    assert_eq!(leases.len(), 1);
+    assert_eq!(leases[0].state, LeaseState::Aborted);
+}
+
+#[tokio::test]
+async fn when_the_retry_budget_is_spent_failures_come_back_at_once() {
+    let f = fixture().await;
+    // Spend the target's budget, as a storm of throttled retries would.
+    while f.governor.budget.pay_for_retry(true) {}
+    f.iam.throttle_next(ops::CREATE_USER, 1);
+    let err = f.issue(Duration::from_secs(30)).await.unwrap_err();
+    assert!(
+        matches!(err, AppError::AwsOverloaded { .. }),
+        "no retry without budget: {err:?}"
+    );
+    assert_eq!(f.iam.calls(ops::CREATE_USER), 1);
+    assert!(f.iam.user_names().is_empty());
+    // Successes earn it back; then issuing works again.
+    for _ in 0..20 {
+        f.governor.budget.earn();
+    }
+    f.issue(Duration::from_secs(30)).await.unwrap();
+}
+
+#[tokio::test]
+async fn the_revoker_keeps_going_under_throttling_until_every_user_is_gone() {
+    let f = fixture().await;
+    for _ in 0..5 {
+        f.issue(Duration::from_secs(30)).await.unwrap();
+    }
+    assert_eq!(f.iam.user_names().len(), 5);
+    f.iam.throttle_next(ops::DELETE_USER, 6);
+    f.iam.throttle_next(ops::DELETE_ACCESS_KEY, 3);
+    mayfly_app::tmp_creds::revoke_soon(
+        &f.state,
+        leases::LeaseScope::Producer(f.all_leases().await[0].producer_id),
+    )
+    .await
+    .unwrap();
+    for _ in 0..30 {
+        mayfly_aws::governor::background(revoker::run_once(&f.state)).await;
+        if f.iam.user_names().is_empty() {
+            break;
+        }
+        // Failed teardowns are retried with backoff: make them due again.
+        for lease in f.all_leases().await {
+            leases::retry_now(f.state.db(), &lease.id, mayfly_store::now_millis())
+                .await
+                .unwrap();
+        }
+    }
+    assert!(f.iam.user_names().is_empty(), "{:?}", f.iam.user_names());
+    assert!(f
+        .all_leases()
+        .await
+        .iter()
+        .all(|l| l.state == LeaseState::Revoked));
+}

@@ -1,0 +1,353 @@
+//! A client-side rate limiter that adapts to throttling, as the AWS SDKs' adaptive retry mode
+//! does: off until AWS first throttles, then a token bucket whose rate drops by a factor on
+//! each throttle and grows back along a cubic curve (CUBIC, as in TCP) while calls succeed.
+//! Off again after a quiet minute, so a burst after a calm period is not held to a stale rate.
+//!
+//! Two priorities share it: background work (the revoker, the reconciler) yields to requests,
+//! but gets every [`BACKGROUND_EVERY`]th token while both wait, so it never starves.
+
+use std::sync::Mutex;
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+/// Who is asking for a token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Priority {
+    /// A request a client waits for.
+    Foreground,
+    /// Work that can wait (revocation, reconciliation).
+    Background,
+}
+
+/// The rate falls to this fraction of what it was on each throttle.
+const BETA: f64 = 0.7;
+/// How fast the rate grows back (the SDKs' scale constant).
+const SCALE: f64 = 0.4;
+/// The slowest the limiter ever goes, in calls per second.
+const MIN_RATE: f64 = 0.5;
+/// Quiet time after which the limiter switches itself off.
+const QUIET: Duration = Duration::from_secs(60);
+/// While requests wait, background work gets one token in this many.
+pub const BACKGROUND_EVERY: u32 = 4;
+/// The window over which the sending rate is measured.
+const METER_WINDOW: Duration = Duration::from_millis(500);
+
+#[derive(Debug)]
+struct State {
+    enabled: bool,
+    /// Tokens per second while enabled.
+    rate: f64,
+    tokens: f64,
+    refilled_at: Instant,
+    /// The rate when AWS last throttled, and when.
+    last_max: f64,
+    throttled_at: Instant,
+    /// Calls sent in the current window, and the smoothed rate of past windows.
+    sent_in_window: u32,
+    window_start: Instant,
+    measured: f64,
+    waiting_foreground: u32,
+    waiting_background: u32,
+    /// Tokens given to requests in a row while background work waited.
+    foreground_streak: u32,
+}
+
+/// See the module documentation.
+#[derive(Debug)]
+pub struct AdaptiveLimiter {
+    state: Mutex<State>,
+}
+
+/// What a limiter looks like now (for tests and metrics).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LimiterSnapshot {
+    pub enabled: bool,
+    pub rate: f64,
+}
+
+impl Default for AdaptiveLimiter {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl AdaptiveLimiter {
+    pub fn new() -> Self {
+        let now = Instant::now();
+        AdaptiveLimiter {
+            state: Mutex::new(State {
+                enabled: false,
+                rate: 0.0,
+                tokens: 0.0,
+                refilled_at: now,
+                last_max: 0.0,
+                throttled_at: now,
+                sent_in_window: 0,
+                window_start: now,
+                measured: 0.0,
+                waiting_foreground: 0,
+                waiting_background: 0,
+                foreground_streak: 0,
+            }),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub fn snapshot(&self) -> LimiterSnapshot {
+        let s = self.lock();
+        LimiterSnapshot {
+            enabled: s.enabled,
+            rate: s.rate,
+        }
+    }
+
+    /// Waits for a token. `Err(wait)`: the token would come only after `deadline`; the
+    /// caller should give up now and say when to come back.
+    pub async fn acquire(
+        &self,
+        priority: Priority,
+        deadline: Option<Instant>,
+    ) -> Result<(), Duration> {
+        let mut waiting: Option<WaitGuard<'_>> = None;
+        loop {
+            let wait = {
+                let mut s = self.lock();
+                let now = Instant::now();
+                s.refill(now);
+                if !s.enabled {
+                    s.count_sent(now);
+                    return Ok(());
+                }
+                // Background work is owed a token after a streak of requests; until it takes
+                // it, requests wait.
+                let owed = s.waiting_background > 0 && s.foreground_streak >= BACKGROUND_EVERY - 1;
+                let turn = match priority {
+                    Priority::Foreground => !owed,
+                    Priority::Background => s.waiting_foreground == 0 || owed,
+                };
+                if turn && s.tokens >= 1.0 {
+                    s.tokens -= 1.0;
+                    match priority {
+                        Priority::Foreground if s.waiting_background > 0 => {
+                            s.foreground_streak += 1
+                        }
+                        Priority::Foreground => {}
+                        Priority::Background => s.foreground_streak = 0,
+                    }
+                    s.count_sent(now);
+                    return Ok(());
+                }
+                // Those ahead in the queue come first: the estimate counts them.
+                let ahead = match (priority, &waiting) {
+                    (Priority::Foreground, None) => s.waiting_foreground,
+                    (Priority::Foreground, Some(_)) => s.waiting_foreground.saturating_sub(1),
+                    (Priority::Background, _) => s.waiting_foreground + s.waiting_background,
+                };
+                let needed = f64::from(ahead) + 1.0 - s.tokens.max(0.0);
+                let estimate = Duration::from_secs_f64((needed / s.rate).max(0.001));
+                if deadline.is_some_and(|d| now + estimate > d) {
+                    return Err(estimate);
+                }
+                if waiting.is_none() {
+                    match priority {
+                        Priority::Foreground => s.waiting_foreground += 1,
+                        Priority::Background => s.waiting_background += 1,
+                    }
+                }
+                let own = Duration::from_secs_f64(((1.0 - s.tokens) / s.rate).max(0.001));
+                own.min(Duration::from_millis(50))
+            };
+            if waiting.is_none() {
+                waiting = Some(WaitGuard {
+                    limiter: self,
+                    priority,
+                });
+            }
+            tokio::time::sleep(wait).await;
+        }
+    }
+
+    /// AWS throttled a call: slow down.
+    pub fn throttled(&self) {
+        let mut s = self.lock();
+        let now = Instant::now();
+        s.refill(now);
+        let base = if s.enabled {
+            s.rate
+        } else {
+            // First throttle: start from what was actually being sent.
+            s.measured
+                .max(f64::from(s.sent_in_window) / METER_WINDOW.as_secs_f64())
+        };
+        s.last_max = base.max(MIN_RATE);
+        s.rate = (base * BETA).max(MIN_RATE);
+        s.throttled_at = now;
+        if !s.enabled {
+            s.enabled = true;
+            s.tokens = 0.0;
+        }
+        s.tokens = s.tokens.min(s.rate.max(1.0));
+    }
+
+    /// A call succeeded: grow back towards (and past) the rate of the last throttle.
+    pub fn succeeded(&self) {
+        let mut s = self.lock();
+        if !s.enabled {
+            return;
+        }
+        let now = Instant::now();
+        s.refill(now);
+        let t = now.duration_since(s.throttled_at).as_secs_f64();
+        if t > QUIET.as_secs_f64() {
+            s.enabled = false;
+            return;
+        }
+        let k = (s.last_max * (1.0 - BETA) / SCALE).cbrt();
+        let cubic = SCALE * (t - k).powi(3) + s.last_max;
+        s.rate = cubic.max(MIN_RATE);
+    }
+}
+
+impl State {
+    fn refill(&mut self, now: Instant) {
+        let elapsed = now.duration_since(self.refilled_at).as_secs_f64();
+        self.refilled_at = now;
+        if self.enabled {
+            // A burst of at most one second's worth (and at least one call).
+            self.tokens = (self.tokens + elapsed * self.rate).min(self.rate.max(1.0));
+        }
+    }
+
+    fn count_sent(&mut self, now: Instant) {
+        let since = now.duration_since(self.window_start);
+        if since >= METER_WINDOW {
+            let current = f64::from(self.sent_in_window) / since.as_secs_f64();
+            self.measured = 0.8 * self.measured + 0.2 * current;
+            self.sent_in_window = 0;
+            self.window_start = now;
+        }
+        self.sent_in_window += 1;
+    }
+}
+
+/// Takes a waiter off the count however its wait ends (a token, a deadline, cancellation).
+struct WaitGuard<'a> {
+    limiter: &'a AdaptiveLimiter,
+    priority: Priority,
+}
+
+impl Drop for WaitGuard<'_> {
+    fn drop(&mut self) {
+        let mut s = self.limiter.lock();
+        match self.priority {
+            Priority::Foreground => s.waiting_foreground = s.waiting_foreground.saturating_sub(1),
+            Priority::Background => s.waiting_background = s.waiting_background.saturating_sub(1),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{
+        atomic::{AtomicU32, Ordering},
+        Arc,
+    };
+
+    use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn off_until_the_first_throttle_then_paced() {
+        let l = AdaptiveLimiter::new();
+        for _ in 0..100 {
+            l.acquire(Priority::Foreground, None).await.unwrap();
+        }
+        assert!(!l.snapshot().enabled);
+        l.throttled();
+        let snap = l.snapshot();
+        assert!(snap.enabled);
+        assert!(snap.rate >= MIN_RATE);
+        // Ten calls at the limited rate take about ten over the rate seconds.
+        let rate = snap.rate;
+        let start = Instant::now();
+        for _ in 0..10 {
+            l.acquire(Priority::Foreground, None).await.unwrap();
+        }
+        let took = start.elapsed().as_secs_f64();
+        assert!(took >= 9.0 / rate * 0.9, "{took} s at {rate}/s");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn each_throttle_cuts_the_rate_and_successes_grow_it_back() {
+        let l = AdaptiveLimiter::new();
+        l.throttled();
+        let first = l.snapshot().rate;
+        l.throttled();
+        let second = l.snapshot().rate;
+        assert!(second < first || second == MIN_RATE, "{first} -> {second}");
+        tokio::time::advance(Duration::from_secs(20)).await;
+        l.succeeded();
+        assert!(l.snapshot().rate > second, "grows back");
+        tokio::time::advance(Duration::from_secs(61)).await;
+        l.succeeded();
+        assert!(!l.snapshot().enabled, "off after a quiet minute");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_wait_past_the_deadline_is_refused_at_once() {
+        let l = AdaptiveLimiter::new();
+        l.throttled();
+        let rate = l.snapshot().rate;
+        let deadline = Instant::now() + Duration::from_secs_f64(0.5 / rate);
+        let before = Instant::now();
+        let wait = l
+            .acquire(Priority::Foreground, Some(deadline))
+            .await
+            .unwrap_err();
+        assert_eq!(Instant::now(), before, "no waiting for nothing");
+        assert!(wait > Duration::from_secs_f64(0.5 / rate), "{wait:?}");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn background_work_yields_but_is_never_starved() {
+        let l = Arc::new(AdaptiveLimiter::new());
+        l.throttled();
+        let fg = Arc::new(AtomicU32::new(0));
+        let bg = Arc::new(AtomicU32::new(0));
+        let mut tasks = Vec::new();
+        for _ in 0..8 {
+            let (l, fg) = (l.clone(), fg.clone());
+            tasks.push(tokio::spawn(async move {
+                for _ in 0..10 {
+                    l.acquire(Priority::Foreground, None).await.unwrap();
+                    fg.fetch_add(1, Ordering::SeqCst);
+                }
+            }));
+        }
+        let (lb, bgc) = (l.clone(), bg.clone());
+        let background = tokio::spawn(async move {
+            for _ in 0..5 {
+                lb.acquire(Priority::Background, None).await.unwrap();
+                bgc.fetch_add(1, Ordering::SeqCst);
+            }
+        });
+        // While requests keep the limiter busy, background work still gets its share.
+        while fg.load(Ordering::SeqCst) < 40 {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let got = bg.load(Ordering::SeqCst);
+        assert!(got >= 1, "background starved: {got} while 40 requests went");
+        assert!(
+            got <= 40 / (BACKGROUND_EVERY - 1) + 1,
+            "background took more than its share: {got}"
+        );
+        for t in tasks {
+            t.await.unwrap();
+        }
+        background.await.unwrap();
+        assert_eq!(bg.load(Ordering::SeqCst), 5);
+    }
+}
