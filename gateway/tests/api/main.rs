@@ -30,5 +30,6 @@ mod secrets;
 mod target_lifecycle;
 mod target_use;
 mod targets;
+mod throttling;
 mod validation;
 mod workload_identity;
