@@ -14,7 +14,9 @@
 //!   revocations done show as `mayfly_revocation_lag_seconds_count`;
 //! - `mayfly_revocation_lag_seconds` (from a credential's expiry to its teardown);
 //! - `mayfly_reconciler_actions_total{action}`;
-//! - `mayfly_db_pool_connections{state}` (idle / in use).
+//! - `mayfly_db_pool_connections{state}` (idle / in use);
+//! - `mayfly_log_lines_dropped_total`: log lines the gateway's non-blocking log writer
+//!   dropped because its queue to stdout was full (stdout stalled), set at scrape time.
 
 use std::{
     sync::{Arc, Mutex},
@@ -82,6 +84,7 @@ pub struct Metrics {
     reconciler_actions: Family<ActionLabel, Counter>,
     leases: Family<StateLabel, Gauge>,
     db_pool: Family<StateLabel, Gauge>,
+    log_lines_dropped: Counter,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -104,6 +107,7 @@ impl Default for Metrics {
             reconciler_actions: Family::default(),
             leases: Family::default(),
             db_pool: Family::default(),
+            log_lines_dropped: Counter::default(),
         };
         {
             let mut r = m.registry.lock().unwrap_or_else(|p| p.into_inner());
@@ -157,6 +161,11 @@ impl Default for Metrics {
                 "Database pool connections by state",
                 m.db_pool.clone(),
             );
+            r.register(
+                "mayfly_log_lines_dropped",
+                "Log lines dropped because stdout did not keep up (the log queue was full)",
+                m.log_lines_dropped.clone(),
+            );
         }
         m
     }
@@ -193,6 +202,14 @@ impl Metrics {
                 state: if ready { "ready" } else { "not_ready" }.to_owned(),
             })
             .observe(waited.as_secs_f64());
+    }
+
+    /// The log writer's count of dropped lines so far (it only grows).
+    pub fn record_log_lines_dropped(&self, total: u64) {
+        let counted = self.log_lines_dropped.get();
+        if total > counted {
+            self.log_lines_dropped.inc_by(total - counted);
+        }
     }
 
     pub fn record_revocation_lag(&self, lag: Duration) {

@@ -581,6 +581,7 @@ fn timing_and_metrics(gw: &mayfly_testkit::TestGateway, moto: &MotoServer) {
         r#"mayfly_leases{state="active"} 1"#,
         r#"mayfly_leases{state="creating"} 0"#,
         r#"mayfly_leases{state="revoke_failed"} 0"#,
+        "mayfly_log_lines_dropped_total 0",
     ] {
         assert!(metrics.contains(line), "{line} missing from:\n{metrics}");
     }
