@@ -21,7 +21,7 @@
 //! - [`error`]: [`error::ApiError`], the core's errors mapped onto HTTP statuses and
 //!   `{"error": ...}`.
 //! - [`bootstrap`]: the admin API key on first start.
-//! - [`telemetry`]: logging to stdout, pretty or JSON.
+//! - [`telemetry`]: logging to stdout, pretty or JSON, through a non-blocking writer.
 
 pub mod authn;
 pub mod bootstrap;

@@ -59,7 +59,8 @@ async fn main() -> std::process::ExitCode {
             return std::process::ExitCode::from(2);
         }
     };
-    telemetry::init(config.log_format);
+    // Kept to the end of main: dropping it writes out the log lines still queued.
+    let _log_writer = telemetry::init(config.log_format);
     // One crypto provider for every rustls user in the process (server, database, AWS).
     let _ = rustls::crypto::ring::default_provider().install_default();
     match cli.command {

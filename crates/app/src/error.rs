@@ -7,7 +7,8 @@
 
 use mayfly_store::StoreError;
 
-#[derive(Debug, thiserror::Error)]
+/// `Clone`: a cache load's error is handed to every request that waited for that load.
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum AppError {
     /// Bad input: the message names the field and how to fix it.
     #[error("{0}")]

@@ -5,10 +5,18 @@
 //!   `mayfly_http_request_duration_seconds{operation}`;
 //! - `mayfly_aws_calls_total{action,outcome}` and `mayfly_aws_call_duration_seconds{action}`
 //!   (one per HTTP attempt, from an AWS SDK interceptor);
-//! - `mayfly_leases{state}` (counted at scrape time through the state index);
+//! - `mayfly_leases{state}`: live leases by state (`creating`, `active`, `revoking`,
+//!   `revoke_failed`), counted at scrape time in one query that reads only the live range of
+//!   the state index, so a scrape costs the same with 10 million finished leases as with none.
+//!   Finished states (`revoked`, `aborted`, `expired`) are not counted: that number is the
+//!   history retention keeps (it falls when retention deletes), counting it costs a scan of the
+//!   whole history per scrape, and what ended is in the tmp-creds history and the audit log;
+//!   revocations done show as `mayfly_revocation_lag_seconds_count`;
 //! - `mayfly_revocation_lag_seconds` (from a credential's expiry to its teardown);
 //! - `mayfly_reconciler_actions_total{action}`;
-//! - `mayfly_db_pool_connections{state}` (idle / in use).
+//! - `mayfly_db_pool_connections{state}` (idle / in use);
+//! - `mayfly_log_lines_dropped_total`: log lines the gateway's non-blocking log writer
+//!   dropped because its queue to stdout was full (stdout stalled), set at scrape time.
 
 use std::{
     sync::{Arc, Mutex},
@@ -76,6 +84,7 @@ pub struct Metrics {
     reconciler_actions: Family<ActionLabel, Counter>,
     leases: Family<StateLabel, Gauge>,
     db_pool: Family<StateLabel, Gauge>,
+    log_lines_dropped: Counter,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -98,6 +107,7 @@ impl Default for Metrics {
             reconciler_actions: Family::default(),
             leases: Family::default(),
             db_pool: Family::default(),
+            log_lines_dropped: Counter::default(),
         };
         {
             let mut r = m.registry.lock().unwrap_or_else(|p| p.into_inner());
@@ -143,13 +153,18 @@ impl Default for Metrics {
             );
             r.register(
                 "mayfly_leases",
-                "Leases (tmp creds) by state",
+                "Live leases (tmp creds) by state: creating, active, revoking, revoke_failed",
                 m.leases.clone(),
             );
             r.register(
                 "mayfly_db_pool_connections",
                 "Database pool connections by state",
                 m.db_pool.clone(),
+            );
+            r.register(
+                "mayfly_log_lines_dropped",
+                "Log lines dropped because stdout did not keep up (the log queue was full)",
+                m.log_lines_dropped.clone(),
             );
         }
         m
@@ -189,6 +204,14 @@ impl Metrics {
             .observe(waited.as_secs_f64());
     }
 
+    /// The log writer's count of dropped lines so far (it only grows).
+    pub fn record_log_lines_dropped(&self, total: u64) {
+        let counted = self.log_lines_dropped.get();
+        if total > counted {
+            self.log_lines_dropped.inc_by(total - counted);
+        }
+    }
+
     pub fn record_revocation_lag(&self, lag: Duration) {
         self.revocation_lag.observe(lag.as_secs_f64());
     }
@@ -205,10 +228,9 @@ impl Metrics {
 
     /// The text exposition, after refreshing the gauges that are read at scrape time.
     pub async fn render(&self, db: &sea_orm::DatabaseConnection) -> String {
-        use mayfly_store::leases::{count_in_state, LeaseState};
-        use sea_orm::Iterable;
-        for s in LeaseState::iter() {
-            if let Ok(n) = count_in_state(db, s).await {
+        // A failed count keeps the last values rather than showing zeros.
+        if let Ok(counts) = mayfly_store::leases::count_live_by_state(db).await {
+            for (s, n) in counts {
                 self.leases
                     .get_or_create(&StateLabel {
                         state: s.as_str().to_owned(),

@@ -64,6 +64,34 @@ struct Common {
     /// iam_user issues measured (row 2).
     #[arg(long, global = true, default_value_t = 200)]
     iam_requests: usize,
+    /// Round-trip time (ms) the AWS network proxy adds to every AWS call of the rows that
+    /// call AWS; with --aws-jitter-ms and --iam-write-rate, 0 for all three (the default)
+    /// leaves the proxy out and calls reach moto directly.
+    #[arg(long, global = true, default_value_t = 0)]
+    aws_rtt_ms: u64,
+    /// Jitter (ms) around --aws-rtt-ms, uniform in ± this.
+    #[arg(long, global = true, default_value_t = 0)]
+    aws_jitter_ms: u64,
+    /// IAM write calls per second the proxy lets through (one bucket for all writes, as IAM
+    /// throttles per account); 0: not throttled.
+    #[arg(long, global = true, default_value_t = 0.0)]
+    iam_write_rate: f64,
+    /// Burst of the IAM write bucket (default: one second's worth).
+    #[arg(long, global = true)]
+    iam_write_burst: Option<u32>,
+}
+
+impl Common {
+    fn network(&self) -> setup::Network {
+        setup::Network {
+            rtt_ms: self.aws_rtt_ms,
+            jitter_ms: self.aws_jitter_ms,
+            iam_write_rate: self.iam_write_rate,
+            iam_write_burst: self
+                .iam_write_burst
+                .unwrap_or(self.iam_write_rate.ceil().max(1.0) as u32),
+        }
+    }
 }
 
 #[derive(Subcommand, Clone, Copy, PartialEq, Eq)]
@@ -102,17 +130,21 @@ async fn main() -> Result<()> {
 
 async fn run(row: Row, c: &Common, work: &std::path::Path, binary: PathBuf) -> Result<()> {
     let all = row == Row::All;
+    let net = c.network();
+    if let Some(settings) = net.describe() {
+        println!("AWS network (mayfly-aws-netsim between the callers and moto): {settings}");
+    }
     if all || row == Row::AssumeRole {
         section("1. assume_role: gateway end to end vs direct STS AssumeRole (same moto)");
         let opts = rows::assume_role::Options {
             requests: c.requests,
             warmup: c.warmup,
         };
-        rows::assume_role::run(work, binary.clone(), &opts).await?;
+        rows::assume_role::run(work, binary.clone(), &opts, &net).await?;
     }
     if all || row == Row::IamUser {
         section("2. iam_user issue vs two IAM calls (same moto, one client)");
-        rows::iam_user::run(work, binary.clone(), c.iam_requests, c.warmup.min(20)).await?;
+        rows::iam_user::run(work, binary.clone(), c.iam_requests, c.warmup.min(20), &net).await?;
     }
     if all || row == Row::ControlPlane {
         section("3. control plane: gateway-get-producer over HTTPS");
@@ -132,12 +164,13 @@ async fn run(row: Row, c: &Common, work: &std::path::Path, binary: PathBuf) -> R
             rate: c.rate,
             issue_seconds: c.issue_seconds,
             drain: c.drain,
+            network: net.clone(),
         };
         rows::revocation::run(work, binary.clone(), &opts).await?;
     }
     if all || row == Row::FirstUse {
         section("6. wait-until-usable: iam_user with and without it (same moto, one client)");
-        rows::first_use::run(work, binary, c.iam_requests.min(50), c.warmup.min(5)).await?;
+        rows::first_use::run(work, binary, c.iam_requests.min(50), c.warmup.min(5), &net).await?;
     }
     Ok(())
 }

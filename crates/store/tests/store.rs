@@ -306,6 +306,71 @@ mod leases {
     }
 
     #[tokio::test]
+    async fn live_leases_are_counted_by_state_and_finished_ones_are_not() {
+        let db = db().await;
+        let live = |db| async move { leases::count_live_by_state(db).await.unwrap() };
+        assert_eq!(
+            live(&db).await,
+            vec![
+                (LeaseState::Creating, 0),
+                (LeaseState::Active, 0),
+                (LeaseState::Revoking, 0),
+                (LeaseState::RevokeFailed, 0),
+            ],
+            "every live state is listed, with 0 when none"
+        );
+        for (id, mode) in [
+            ("c", "iam_user"),
+            ("a1", "assume_role"),
+            ("a2", "assume_role"),
+        ] {
+            assert!(leases::insert(&db, new_lease(id, mode, 50), 0)
+                .await
+                .unwrap());
+        }
+        assert!(leases::insert(&db, new_lease("r", "iam_user", 50), 0)
+            .await
+            .unwrap());
+        assert!(leases::mark_active(&db, &LeaseId::new("r"), None, None, 1)
+            .await
+            .unwrap());
+        assert!(leases::claim_for_revoke(&db, &LeaseId::new("r"), "g1", 2)
+            .await
+            .unwrap());
+        assert_eq!(
+            live(&db).await,
+            vec![
+                (LeaseState::Creating, 1),
+                (LeaseState::Active, 2),
+                (LeaseState::Revoking, 1),
+                (LeaseState::RevokeFailed, 0),
+            ]
+        );
+        // Finished leases leave the counts.
+        assert_eq!(leases::expire_sts(&db, 60).await.unwrap(), 2);
+        assert!(
+            leases::finish_revoke(&db, &LeaseId::new("r"), "g1", LeaseState::Revoked, 3)
+                .await
+                .unwrap()
+        );
+        assert_eq!(
+            live(&db).await,
+            vec![
+                (LeaseState::Creating, 1),
+                (LeaseState::Active, 0),
+                (LeaseState::Revoking, 0),
+                (LeaseState::RevokeFailed, 0),
+            ]
+        );
+        assert_eq!(
+            leases::count_in_state(&db, LeaseState::Expired)
+                .await
+                .unwrap(),
+            2
+        );
+    }
+
+    #[tokio::test]
     async fn sts_leases_expire_without_teardown_and_stuck_ones_are_taken_over_once() {
         let db = db().await;
         assert!(leases::insert(&db, new_lease("s", "assume_role", 50), 0)

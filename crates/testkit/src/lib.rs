@@ -30,6 +30,8 @@
 //! - [`jwt`]: a test JWT issuer (two fixed RSA keys, GitHub/GitLab-shaped claims) and a
 //!   loopback JWKS server whose document can be rotated.
 //! - `http`: an HTTPS client that trusts only the gateway's generated CA, and body parsing.
+//! - [`recording_proxy`]: a proxy in front of moto that records each call (the
+//!   `mayfly-aws-netsim` proxy without delay or throttling) and can refuse new keys.
 //!
 //! Environment variables read here:
 //! - `MAYFLY_GATEWAY_BIN`: path of the gateway binary (default `<target>/debug/mayfly-gateway`).

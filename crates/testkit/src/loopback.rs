@@ -1,5 +1,5 @@
-//! The plumbing the test servers share (JWKS, Kubernetes API, instance metadata, the
-//! recording proxy): a loopback listener served on a thread of its own until its handle is
+//! The plumbing the test servers share (JWKS, Kubernetes API, instance metadata, federation):
+//! a loopback listener served on a thread of its own until its handle is
 //! dropped, reading one HTTP/1.1 request, and writing one response that ends the connection.
 
 use std::{

@@ -41,6 +41,9 @@ pub async fn serve(
             }
         }
     }
+    state
+        .metrics()
+        .record_log_lines_dropped(crate::telemetry::dropped_lines());
     let body = state.metrics().render(state.db()).await;
     Ok(HttpResponse::Ok()
         .content_type("application/openmetrics-text; version=1.0.0; charset=utf-8")

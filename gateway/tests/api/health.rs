@@ -40,3 +40,28 @@ fn unknown_endpoints_and_wrong_methods_get_json_errors() {
     let body: serde_json::Value = res.json().unwrap();
     assert!(body["error"].as_str().unwrap().contains("POST"));
 }
+
+/// Log lines go to stdout through a writer thread; a graceful stop writes out everything
+/// queued, down to the last line the gateway logs.
+#[test]
+fn a_graceful_stop_writes_out_every_log_line() {
+    // Debug logging: many lines queued for the writer when the stop comes.
+    let mut gw = crate::helpers::builder()
+        .env("RUST_LOG", "debug")
+        .spawn()
+        .expect("gateway");
+    for _ in 0..20 {
+        let res = gw.client().get(gw.url("/health")).send().unwrap();
+        assert_eq!(res.status(), 200);
+    }
+    let status = gw
+        .terminate(std::time::Duration::from_secs(30))
+        .expect("the gateway stops within the grace period");
+    assert!(status.success(), "{status:?}");
+    let logs = gw.logs();
+    assert!(
+        logs.lines().any(|l| l.trim_end().ends_with(" stopped")),
+        "the last line the gateway logs before exiting is written out; the log ends with:\n{}",
+        logs.lines().rev().take(10).collect::<Vec<_>>().join("\n")
+    );
+}

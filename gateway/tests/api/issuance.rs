@@ -542,13 +542,14 @@ fn a_gateway_killed_mid_issuance_leaves_exactly_the_users_of_active_leases() {
 
 #[test]
 fn values_carry_server_timing_and_metrics_count_aws_calls_and_leases() {
+    // Started first: gateways allow the moto servers started before them.
     let moto = MotoServer::shared();
-    let path = unique_path();
-    let gw = builder()
-        .env("MAYFLY_IAM_USER_PATH", &path)
-        .spawn()
-        .unwrap();
-    create_moto_target(&gw, moto);
+    // On both databases: the lease gauges come from one GROUP BY over the live states.
+    on_each_database_with(|b| b, |gw, _path| timing_and_metrics(gw, moto));
+}
+
+fn timing_and_metrics(gw: &mayfly_testkit::TestGateway, moto: &MotoServer) {
+    create_moto_target(gw, moto);
     assert_eq!(
         gw.post_authed("/gateway-create-producer-aws", iam_producer("/timed"))
             .0,
@@ -591,9 +592,16 @@ fn values_carry_server_timing_and_metrics_count_aws_calls_and_leases() {
         r#"mayfly_aws_calls_total{action="iam:CreateAccessKey",outcome="ok"} 1"#,
         r#"mayfly_http_requests_total{operation="get-dynamic-secret-value",status="200"} 1"#,
         r#"mayfly_leases{state="active"} 1"#,
+        r#"mayfly_leases{state="creating"} 0"#,
+        r#"mayfly_leases{state="revoke_failed"} 0"#,
+        "mayfly_log_lines_dropped_total 0",
     ] {
         assert!(metrics.contains(line), "{line} missing from:\n{metrics}");
     }
+    assert!(
+        !metrics.contains(r#"mayfly_leases{state="revoked"}"#),
+        "finished leases are history, not a gauge:\n{metrics}"
+    );
     assert!(metrics.contains("mayfly_aws_call_duration_seconds_bucket"));
     assert!(metrics.contains("mayfly_db_pool_connections"));
     let (status, _) = gw.post_authed(

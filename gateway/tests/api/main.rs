@@ -31,5 +31,6 @@ mod session_revocation;
 mod target_lifecycle;
 mod target_use;
 mod targets;
+mod throttling;
 mod validation;
 mod workload_identity;

@@ -14,7 +14,7 @@ use secrecy::SecretString;
 use serde_json::json;
 
 use crate::api::{Api, TARGET_KEY_ID, TARGET_SECRET};
-use crate::setup::{Env, TARGET};
+use crate::setup::{Env, Network, TARGET};
 use crate::stats::{ms, ratio, verdict, Samples};
 
 const PRODUCER: &str = "/bench/assume-role";
@@ -31,8 +31,13 @@ pub fn header() {
     println!("|---|---|---|---|---|---|");
 }
 
-pub async fn run(work: &Path, binary: std::path::PathBuf, opts: &Options) -> Result<()> {
-    let env = Env::start(work, "assume-role", binary).await?;
+pub async fn run(
+    work: &Path,
+    binary: std::path::PathBuf,
+    opts: &Options,
+    net: &Network,
+) -> Result<()> {
+    let env = Env::start(work, "assume-role", binary, net).await?;
     env.api
         .create_producer(
             PRODUCER,
@@ -46,8 +51,8 @@ pub async fn run(work: &Path, binary: std::path::PathBuf, opts: &Options) -> Res
         SecretString::from(TARGET_SECRET.to_owned()),
         "us-east-1",
     );
-    conn.iam_endpoint = Some(env.moto.url.clone());
-    conn.sts_endpoint = Some(env.moto.url.clone());
+    conn.iam_endpoint = Some(env.aws_url.clone());
+    conn.sts_endpoint = Some(env.aws_url.clone());
     let sts = factory.clients(&conn).sts;
     header();
     for clients in [1usize, 32] {
@@ -82,6 +87,7 @@ pub async fn run(work: &Path, binary: std::path::PathBuf, opts: &Options) -> Res
             e2e.len(),
         );
     }
+    env.report_network();
     Ok(())
 }
 

@@ -8,7 +8,7 @@ use std::path::Path;
 use anyhow::Result;
 use serde_json::json;
 
-use crate::setup::{Env, TARGET};
+use crate::setup::{Env, Network, TARGET};
 use crate::stats::{ms, Samples};
 
 const POLICY: &str = "arn:aws:iam::aws:policy/ReadOnlyAccess";
@@ -18,8 +18,9 @@ pub async fn run(
     binary: std::path::PathBuf,
     requests: usize,
     warmup: usize,
+    net: &Network,
 ) -> Result<()> {
-    let env = Env::start(work, "first-use", binary).await?;
+    let env = Env::start(work, "first-use", binary, net).await?;
     for (name, wait) in [("/bench/eager", "false"), ("/bench/patient", "30s")] {
         env.api
             .create_producer(
@@ -66,5 +67,6 @@ pub async fn run(
     );
     env.api.revoke_all("/bench/eager").await?;
     env.api.revoke_all("/bench/patient").await?;
+    env.report_network();
     Ok(())
 }

@@ -13,7 +13,7 @@ use secrecy::SecretString;
 use serde_json::json;
 
 use crate::api::{TARGET_KEY_ID, TARGET_SECRET};
-use crate::setup::{Env, TARGET};
+use crate::setup::{Env, Network, TARGET};
 use crate::stats::{ms, ratio, verdict, Samples};
 
 const PRODUCER: &str = "/bench/iam-user";
@@ -29,8 +29,9 @@ pub async fn run(
     binary: std::path::PathBuf,
     requests: usize,
     warmup: usize,
+    net: &Network,
 ) -> Result<()> {
-    let env = Env::start(work, "iam-user", binary).await?;
+    let env = Env::start(work, "iam-user", binary, net).await?;
     env.api
         .create_producer(
             PRODUCER,
@@ -43,8 +44,8 @@ pub async fn run(
         SecretString::from(TARGET_SECRET.to_owned()),
         "us-east-1",
     );
-    conn.iam_endpoint = Some(env.moto.url.clone());
-    conn.sts_endpoint = Some(env.moto.url.clone());
+    conn.iam_endpoint = Some(env.aws_url.clone());
+    conn.sts_endpoint = Some(env.aws_url.clone());
     let iam = AwsFactory::from_env().clients(&conn).iam;
     let body = json!({"name": PRODUCER});
     let (mut two, mut three, mut e2e, mut own) = (
@@ -90,6 +91,7 @@ pub async fn run(
         "iam_user: revoke-all of {} users took {revoke_s:.1} s",
         warmup + requests
     );
+    env.report_network();
     Ok(())
 }
 

@@ -15,7 +15,7 @@ use futures_util::{stream, StreamExt, TryStreamExt};
 use serde_json::json;
 
 use crate::db::{chrono_millis, sqlite_in, Db};
-use crate::setup::{Env, TARGET};
+use crate::setup::{Env, Network, TARGET};
 use crate::stats::{ms, verdict, Samples};
 
 const POLICY: &str = "arn:aws:iam::aws:policy/ReadOnlyAccess";
@@ -28,6 +28,8 @@ pub struct Options {
     pub issue_seconds: u64,
     /// Credentials expiring at once in the drain case (0: no drain case).
     pub drain: usize,
+    /// The AWS network between the gateway and moto.
+    pub network: Network,
 }
 
 pub fn header() {
@@ -41,11 +43,11 @@ pub async fn run(work: &Path, binary: std::path::PathBuf, opts: &Options) -> Res
     if opts.drain == 0 {
         return Ok(());
     }
-    drain(work, binary, opts.drain).await
+    drain(work, binary, opts.drain, &opts.network).await
 }
 
 async fn steady(work: &Path, binary: std::path::PathBuf, opts: &Options) -> Result<()> {
-    let env = Env::start(work, "revoke-steady", binary).await?;
+    let env = Env::start(work, "revoke-steady", binary, &opts.network).await?;
     let producer = "/bench/revoke-steady";
     env.api
         .create_producer(
@@ -105,8 +107,8 @@ async fn steady(work: &Path, binary: std::path::PathBuf, opts: &Options) -> Resu
     Ok(())
 }
 
-async fn drain(work: &Path, binary: std::path::PathBuf, n: usize) -> Result<()> {
-    let env = Env::start(work, "revoke-drain", binary).await?;
+async fn drain(work: &Path, binary: std::path::PathBuf, n: usize, net: &Network) -> Result<()> {
+    let env = Env::start(work, "revoke-drain", binary, net).await?;
     let producer = "/bench/revoke-drain";
     env.api
         .create_producer(
