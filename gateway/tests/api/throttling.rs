@@ -77,3 +77,143 @@ fn a_throttled_iam_user_issue_succeeds_after_backoff() {
     );
     assert_eq!(users_under(moto, &path).len(), 1, "one user, tracked");
 }
+
+/// A gateway on `path` whose target `/aws` reaches moto through `aws`, with an `iam_user`
+/// producer `/throttled`.
+fn gateway_through(moto: &MotoServer, aws: &NetSim, path: &str) -> mayfly_testkit::TestGateway {
+    let gw = builder()
+        .env(
+            "MAYFLY_ALLOWED_ENDPOINTS",
+            format!("{},{}", moto.url(), aws.url()),
+        )
+        .env("MAYFLY_IAM_USER_PATH", path)
+        .spawn()
+        .expect("gateway");
+    let (admin_id, admin_secret) = moto.admin();
+    let (s, b) = gw.post_authed(
+        "/create-aws-target",
+        json!({"name": "/aws", "access-key-id": admin_id, "access-key": admin_secret,
+               "region": "us-east-1", "iam-endpoint": aws.url(), "sts-endpoint": aws.url()}),
+    );
+    assert_eq!(s, 200, "{b}");
+    let (s, b) = gw.post_authed(
+        "/gateway-create-producer-aws",
+        json!({"name": "/throttled", "target-name": "/aws", "access-mode": "iam_user",
+               "aws-user-policies": "arn:aws:iam::aws:policy/ReadOnlyAccess",
+               "user-ttl": "15m"}),
+    );
+    assert_eq!(s, 200, "{b}");
+    gw
+}
+
+#[test]
+fn a_throttled_issue_that_runs_out_of_deadline_is_503_with_retry_after_and_leaves_nothing() {
+    let moto = MotoServer::shared();
+    let aws = NetSim::start(
+        moto.url(),
+        NetSimConfig::new().latency(Duration::from_millis(10), Duration::from_millis(2)),
+    )
+    .expect("AWS network proxy");
+    let path = unique_path();
+    let gw = gateway_through(moto, &aws, &path);
+    aws.throttle(IAM_WRITE_ACTIONS, RateLimit::refuse_all());
+
+    let started = std::time::Instant::now();
+    let res = gw
+        .client()
+        .post(gw.url("/get-dynamic-secret-value"))
+        .json(&json!({"name": "/throttled", "timeout": 3, "token": gw.admin_token()}))
+        .send()
+        .unwrap();
+    let took = started.elapsed();
+    let status = res.status().as_u16();
+    let retry_after: Option<u64> = res
+        .headers()
+        .get("retry-after")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok());
+    let body: serde_json::Value = res.json().unwrap();
+    assert_eq!(status, 503, "{body}");
+    assert!(
+        retry_after.is_some_and(|s| s >= 1),
+        "Retry-After: {retry_after:?}"
+    );
+    assert!(
+        crate::helpers::error_of(&body).contains("throttl"),
+        "says why: {body}"
+    );
+    // Answered about when its deadline ran out, not left hanging.
+    assert!(took < Duration::from_secs(20), "took {took:?}");
+    assert!(aws.counters().throttled_of(IAM_WRITE_ACTIONS) > 0);
+    aws.clear_throttles();
+    assert!(users_under(moto, &path).is_empty(), "no user left in AWS");
+    let (s, listed) = gw.post_authed(
+        "/gateway-get-producer-tmp-creds",
+        json!({"name": "/throttled"}),
+    );
+    assert_eq!(s, 200, "{listed}");
+    assert_eq!(listed, json!([]), "nothing live is tracked either");
+}
+
+#[test]
+fn the_revoker_drains_under_throttling_while_issuing_goes_on() {
+    let moto = MotoServer::shared();
+    let aws = NetSim::start(
+        moto.url(),
+        NetSimConfig::new().latency(Duration::from_millis(10), Duration::from_millis(2)),
+    )
+    .expect("AWS network proxy");
+    let path = unique_path();
+    let gw = gateway_through(moto, &aws, &path);
+    for _ in 0..4 {
+        let (s, v) = gw.post_authed(
+            "/get-dynamic-secret-value",
+            json!({"name": "/throttled", "timeout": 30}),
+        );
+        assert_eq!(s, 200, "{v}");
+    }
+    assert_eq!(users_under(moto, &path).len(), 4);
+    // IAM now takes three writes a second: the teardowns (three writes per user) compete.
+    aws.throttle(IAM_WRITE_ACTIONS, RateLimit::new(3.0, 1));
+    aws.reset_counters();
+    let (s, b) = gw.post_authed(
+        "/gateway-revoke-producer-tmp-creds",
+        json!({"name": "/throttled", "revoke-all": true}),
+    );
+    assert_eq!(s, 200, "{b}");
+    // A request during the drain still gets its credential.
+    let (s, v) = gw.post_authed(
+        "/get-dynamic-secret-value",
+        json!({"name": "/throttled", "timeout": 60}),
+    );
+    assert_eq!(s, 200, "issuing goes on while the revoker drains: {v}");
+    let fresh = v["user"].as_str().unwrap().to_owned();
+    let deadline = std::time::Instant::now() + Duration::from_secs(120);
+    loop {
+        let left = users_under(moto, &path);
+        if left == vec![fresh.clone()] {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the revoker did not finish under throttling: {left:?}; {:?}",
+            aws.counters()
+        );
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    assert!(
+        aws.counters().throttled_of(IAM_WRITE_ACTIONS) > 0,
+        "the drain was throttled: {:?}",
+        aws.counters()
+    );
+    let (s, listed) = gw.post_authed(
+        "/gateway-get-producer-tmp-creds",
+        json!({"name": "/throttled"}),
+    );
+    assert_eq!(s, 200, "{listed}");
+    assert_eq!(
+        listed.as_array().map(Vec::len),
+        Some(1),
+        "only the fresh one: {listed}"
+    );
+}
