@@ -150,6 +150,16 @@ pub async fn list_roles(cx: &mut Ctx<'_>, folder: Option<&str>) -> ApiResult<Rep
         .collect();
     keys.sort();
     if keys.is_empty() {
+        // Nothing to show: an empty folder the caller may list is Vault's 404; a folder
+        // its rules do not reach is a 403, as a Vault policy without list on it.
+        if let Some(folder) = &folder {
+            mayfly_app::access::authorize(
+                &session.caller,
+                mayfly_app::access::Capability::List,
+                mayfly_app::access::ResourceKind::Item,
+                &format!("{folder}/*"),
+            )?;
+        }
         return Ok(Reply::Empty);
     }
     let data = json!({ "keys": keys });

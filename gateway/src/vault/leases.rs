@@ -4,7 +4,7 @@
 //! list need `read`, renew `update`, revoke and revoke-prefix `delete`.
 
 use mayfly_app::{
-    access::Capability,
+    access::{authorize, is_allowed, Capability, ResourceKind},
     dynamic_secrets,
     error::AppError,
     tmp_creds::{self, Granted},
@@ -180,8 +180,8 @@ pub async fn revoke(cx: &mut Ctx<'_>, in_path: Option<String>) -> ApiResult<Repl
 /// Revokes every credential under a prefix, matched by whole path segments:
 /// `<mount>/creds/team-a` reaches the roles `team-a` and `team-a/...`, never `team-ab`;
 /// `<mount>/creds/<role>/<id>` one credential; `<mount>` (or `<mount>/creds`) every role.
-/// Only roles the caller may list are considered, and `delete` on every one of them is
-/// checked before anything is revoked. Like revoke-all on the Akeyless API it is
+/// The caller needs `delete` on the whole prefix (`/team-a/*`, or the role it names) and
+/// on every role under it it may list, all checked before anything is revoked. Like revoke-all on the Akeyless API it is
 /// asynchronous for IAM users (the revoker ends them); STS credentials issued without
 /// session-revocation cannot be revoked and are skipped with a warning.
 pub async fn revoke_prefix(cx: &mut Ctx<'_>, raw_prefix: &str) -> ApiResult<Reply> {
@@ -209,6 +209,28 @@ pub async fn revoke_prefix(cx: &mut Ctx<'_>, raw_prefix: &str) -> ApiResult<Repl
         .as_ref()
         .map(ToString::to_string)
         .unwrap_or_else(|| "/".into());
+    // As Vault asks for a policy on the prefix itself: delete on the whole subtree (or on
+    // the one role the prefix names), before anything is looked up.
+    let subtree = match &folder {
+        None => "/*".to_owned(),
+        Some(f) => format!("{f}/*"),
+    };
+    let on_role = folder.as_ref().is_some_and(|f| {
+        is_allowed(
+            &session.caller.rules,
+            Capability::Delete,
+            ResourceKind::Item,
+            f.as_str(),
+        )
+    });
+    if !on_role {
+        authorize(
+            &session.caller,
+            Capability::Delete,
+            ResourceKind::Item,
+            &subtree,
+        )?;
+    }
     let rows = dynamic_secrets::list(cx.state, &session.caller).await?;
     let matching: Vec<ItemName> = rows
         .iter()

@@ -32,4 +32,5 @@ mod target_lifecycle;
 mod target_use;
 mod targets;
 mod validation;
+mod vault;
 mod workload_identity;
