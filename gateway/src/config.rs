@@ -116,6 +116,12 @@ settings! {
         auth_method_max_live: u32 = "0", env "MAYFLY_AUTH_METHOD_MAX_LIVE";
         /// The most credentials any one auth method may get per period, e.g. 100/m.
         auth_method_max_issue_rate: String, default "none", env "MAYFLY_AUTH_METHOD_MAX_ISSUE_RATE";
+        /// Where the Vault-compatible API mounts its AWS secrets engine: Vault clients ask for
+        /// /v1/<mount>/creds/<role>. Letters, digits, - and _.
+        vault_mount: String = "aws", env "MAYFLY_VAULT_MOUNT";
+        /// The target the Vault API's <mount>/config/root reads and writes, on which roles
+        /// created through the Vault API are built.
+        vault_target: String, default "/ followed by the mount (/aws)", env "MAYFLY_VAULT_TARGET";
     }
 }
 
@@ -224,6 +230,8 @@ pub struct Config {
     /// Limits on each auth method's credentials.
     pub auth_method_max_live: Option<u32>,
     pub auth_method_max_rate: Option<mayfly_domain::producer::IssueRate>,
+    /// The Vault API's AWS engine: its mount and target.
+    pub vault: crate::vault::VaultSettings,
 }
 
 /// Every configuration problem found, each naming its setting.
@@ -492,6 +500,8 @@ impl Config {
             }
         };
 
+        let vault = vault_settings(raw.vault_mount, raw.vault_target, &mut errors);
+
         let metrics = metrics_access(
             raw.metrics,
             non_empty(env(METRICS_TOKEN_ENV)),
@@ -499,8 +509,8 @@ impl Config {
             &mut errors,
         );
 
-        match (errors.is_empty(), listen, iam_user_path) {
-            (true, Some(listen), Some(iam_user_path)) => Ok(Config {
+        match (errors.is_empty(), listen, iam_user_path, vault) {
+            (true, Some(listen), Some(iam_user_path), Some(vault)) => Ok(Config {
                 listen,
                 data_dir,
                 database_url,
@@ -529,8 +539,40 @@ impl Config {
                 federation_endpoint,
                 auth_method_max_live,
                 auth_method_max_rate,
+                vault,
             }),
             _ => Err(ConfigError(errors)),
+        }
+    }
+}
+
+/// The Vault API's mount name and target (`/<mount>` unless set).
+fn vault_settings(
+    mount: String,
+    target: Option<String>,
+    errors: &mut Vec<String>,
+) -> Option<crate::vault::VaultSettings> {
+    let s = &SETTINGS;
+    let mount = mount.trim().trim_matches('/').to_owned();
+    let mount_ok = !mount.is_empty()
+        && mount.len() <= 64
+        && mount
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        && !matches!(mount.as_str(), "sys" | "auth");
+    if !mount_ok {
+        errors.push(format!(
+            "{}: {mount:?} is not a mount name: use letters, digits, - and _ (not sys or auth), e.g. aws",
+            s.vault_mount
+        ));
+        return None;
+    }
+    let target = target.unwrap_or_else(|| format!("/{mount}"));
+    match mayfly_domain::ItemName::parse(&target) {
+        Ok(target) => Some(crate::vault::VaultSettings { mount, target }),
+        Err(e) => {
+            errors.push(format!("{}: {e}", s.vault_target));
+            None
         }
     }
 }

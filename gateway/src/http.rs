@@ -95,61 +95,84 @@ pub async fn dispatch(
     let operation = operation_name(req.path());
     state.metrics().record_request(&operation, status, elapsed);
     if let Ok(response) = &mut result {
-        // Time spent waiting on AWS, and the gateway's own time, for clients and benchmarks.
-        let aws_ms = aws_timer.waited().as_secs_f64() * 1000.0;
-        let total_ms = elapsed.as_secs_f64() * 1000.0;
-        let value = format!(
-            "aws;dur={aws_ms:.3}, gateway;dur={:.3}",
-            (total_ms - aws_ms).max(0.0)
-        );
-        if let Ok(v) = header::HeaderValue::from_str(&value) {
-            response
-                .headers_mut()
-                .insert(header::HeaderName::from_static("server-timing"), v);
-        }
+        server_timing(response, aws_timer.waited(), elapsed);
     }
-    if effect != Effect::Read || status == 401 || status == 403 {
-        // Set once a token was resolved (or, for /auth, to the id tried).
-        let caller_unknown = audit.access_id.is_empty();
-        let detail = match &result {
-            Err(e) => e.to_string(),
-            Ok(_) => std::mem::take(&mut audit.detail),
-        };
-        let request_id = req
-            .extensions()
-            .get::<RequestId>()
-            .map(|r| r.0.clone())
-            .unwrap_or_default();
-        let event = NewAuditEvent {
-            identity: std::mem::take(&mut audit.identity),
-            at: mayfly_store::now_millis(),
-            request_id,
-            access_id: audit.access_id,
-            operation,
-            item: normalize_item(&audit.item),
-            outcome: mayfly_app::audit::outcome(status).to_owned(),
-            status: i32::from(status),
-            client_address: client_address(&req),
-            detail,
-        };
-        // Callers who proved nothing (no valid token, a failed login) are counted per window
-        // rather than written one row each; issued credentials (their lease row is the durable
-        // record) and authenticated refusals go through the batch writer; changes are written
-        // before the response (see `crate::audit`).
-        let unauthenticated = if effect == Effect::Login {
-            status >= 400
-        } else {
-            caller_unknown && (400..500).contains(&status)
-        };
-        if unauthenticated {
-            state.auditor().record_refusal(event);
-        } else if effect == Effect::Issue || matches!(status, 401 | 403 | 429) {
-            state.auditor().record_queued(state.db(), event).await;
-        } else {
-            state.auditor().record(state.db(), event).await;
-        }
-    }
+    let error = result.as_ref().err().map(ToString::to_string);
+    audit_request(&state, &req, operation, effect, status, audit, error).await;
     result
+}
+
+/// Adds `Server-Timing`: the time spent waiting on AWS and the gateway's own time, for
+/// clients and benchmarks.
+pub(crate) fn server_timing(
+    response: &mut HttpResponse,
+    aws_waited: std::time::Duration,
+    elapsed: std::time::Duration,
+) {
+    let aws_ms = aws_waited.as_secs_f64() * 1000.0;
+    let total_ms = elapsed.as_secs_f64() * 1000.0;
+    let value = format!(
+        "aws;dur={aws_ms:.3}, gateway;dur={:.3}",
+        (total_ms - aws_ms).max(0.0)
+    );
+    if let Ok(v) = header::HeaderValue::from_str(&value) {
+        response
+            .headers_mut()
+            .insert(header::HeaderName::from_static("server-timing"), v);
+    }
+}
+
+/// Records one request in the audit trail as its [`Effect`] says: reads only when refused
+/// (401, 403), everything else always; `error` is the refusal's message. Every front door
+/// audits through here, so the trail reads the same whichever API a request came through.
+pub(crate) async fn audit_request(
+    state: &AppState,
+    req: &HttpRequest,
+    operation: String,
+    effect: Effect,
+    status: u16,
+    mut audit: AuditNote,
+    error: Option<String>,
+) {
+    if effect == Effect::Read && status != 401 && status != 403 {
+        return;
+    }
+    // Set once a token was resolved (or, for /auth, to the id tried).
+    let caller_unknown = audit.access_id.is_empty();
+    let detail = error.unwrap_or_else(|| std::mem::take(&mut audit.detail));
+    let request_id = req
+        .extensions()
+        .get::<RequestId>()
+        .map(|r| r.0.clone())
+        .unwrap_or_default();
+    let event = NewAuditEvent {
+        identity: std::mem::take(&mut audit.identity),
+        at: mayfly_store::now_millis(),
+        request_id,
+        access_id: audit.access_id,
+        operation,
+        item: normalize_item(&audit.item),
+        outcome: mayfly_app::audit::outcome(status).to_owned(),
+        status: i32::from(status),
+        client_address: client_address(req),
+        detail,
+    };
+    // Callers who proved nothing (no valid token, a failed login) are counted per window
+    // rather than written one row each; issued credentials (their lease row is the durable
+    // record) and authenticated refusals go through the batch writer; changes are written
+    // before the response (see `crate::audit`).
+    let unauthenticated = if effect == Effect::Login {
+        status >= 400
+    } else {
+        caller_unknown && (400..500).contains(&status)
+    };
+    if unauthenticated {
+        state.auditor().record_refusal(event);
+    } else if effect == Effect::Issue || matches!(status, 401 | 403 | 429) {
+        state.auditor().record_queued(state.db(), event).await;
+    } else {
+        state.auditor().record(state.db(), event).await;
+    }
 }
 
 /// The path's operation name without prefix or case: `/api/v2/Auth` -> `auth`.
@@ -168,7 +191,7 @@ fn normalize_item(raw: &str) -> String {
 }
 
 /// Reads the body, refusing more than `limit` bytes without buffering them.
-async fn read_body(mut payload: web::Payload, limit: usize) -> ApiResult<web::BytesMut> {
+pub(crate) async fn read_body(mut payload: web::Payload, limit: usize) -> ApiResult<web::BytesMut> {
     let mut body = web::BytesMut::new();
     while let Some(chunk) = payload.next().await {
         let chunk = chunk

@@ -1,4 +1,4 @@
-//! The Mayfly gateway: the Akeyless-compatible front door around the application core
+//! The Mayfly gateway: the Akeyless-compatible and Vault-compatible front doors around the application core
 //! (`mayfly-app`: access control, audit, leases, rotation, the workers), and the process that
 //! runs them. A library, so tests can boot the real application.
 //!
@@ -18,6 +18,8 @@
 //!   Kubernetes service-account token (`k8s`) or a signed AWS request (`aws_iam`), checked by
 //!   the core (`mayfly_app::authn`).
 //! - [`routes`]: the handlers, one module per family: Akeyless DTOs in, core calls, DTOs out.
+//! - [`vault`]: the Vault-compatible API under `/v1/`: Vault's paths and shapes over the same
+//!   core calls (AppRole login, the AWS engine's roles and creds, leases, `sys`).
 //! - [`error`]: [`error::ApiError`], the core's errors mapped onto HTTP statuses and
 //!   `{"error": ...}`.
 //! - [`bootstrap`]: the admin API key on first start.
@@ -37,6 +39,7 @@ pub mod routes;
 pub mod startup;
 pub mod telemetry;
 pub mod tls;
+pub mod vault;
 
 #[cfg(test)]
 mod core_tests;

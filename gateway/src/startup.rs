@@ -152,6 +152,7 @@ impl Application {
         let addr = listener.local_addr()?;
         let data = web::Data::new(state.clone());
         let metrics_access = web::Data::new(config.metrics.clone());
+        let vault = web::Data::new(config.vault.clone());
         if !config.trusted_proxies.is_empty() {
             tracing::info!(trusted_proxies = %config.trusted_proxies, "connections from these addresses may name their client with a PROXY header");
         }
@@ -166,6 +167,7 @@ impl Application {
             App::new()
                 .app_data(data.clone())
                 .app_data(metrics_access.clone())
+                .app_data(vault.clone())
                 .wrap(actix_web::middleware::from_fn(request_context))
                 .route("/metrics", web::get().to(crate::routes::metrics::serve))
                 .route("/health", web::route().to(health::live))
@@ -174,6 +176,8 @@ impl Application {
                 .route("/api/v2/health/ready", web::route().to(health::ready))
                 .route("/openapi.json", web::get().to(crate::openapi::serve))
                 .route("/api/v2/openapi.json", web::get().to(crate::openapi::serve))
+                // The Vault-compatible API: every method (LIST too), every path under /v1/.
+                .route("/v1/{tail:.*}", web::route().to(crate::vault::dispatch))
                 .default_service(web::to(http::dispatch))
         })?;
         tracing::info!(address = %addr, tls = !matches!(config.tls, TlsMode::PlainHttp), "mayfly-gateway listening");

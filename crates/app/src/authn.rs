@@ -552,6 +552,15 @@ pub async fn login_with_aws_iam(
 
 /// Resolves a token to its caller, or `Unauthenticated`.
 pub async fn resolve(state: &AppState, token: Option<&str>) -> AppResult<Caller> {
+    Ok(resolve_with_expiry(state, token).await?.0)
+}
+
+/// Like [`resolve`], with the token's expiry (milliseconds since the Unix epoch): for front
+/// doors that tell a caller how long its token still lives (the Vault API's `lookup-self`).
+pub async fn resolve_with_expiry(
+    state: &AppState,
+    token: Option<&str>,
+) -> AppResult<(Caller, Millis)> {
     let token = token.map(str::trim).filter(|t| !t.is_empty()).ok_or_else(|| {
         AppError::Unauthenticated(
             "a token is required: call /auth, then send the token as the body field \"token\" or as Authorization: Bearer".into(),
@@ -599,7 +608,41 @@ pub async fn resolve(state: &AppState, token: Option<&str>) -> AppResult<Caller>
     if cached.token_expires_at <= now_millis() {
         return Err(invalid());
     }
-    Ok(cached.caller.clone())
+    Ok((cached.caller.clone(), cached.token_expires_at))
+}
+
+/// Issues another token for the caller's own auth method, with the caller's identity and
+/// claims (so the same roles apply), living `ttl` (the gateway's token lifetime when unset)
+/// but never past `parent_expires_at`: it can do nothing the caller's token cannot, for no
+/// longer. The Vault API's `auth/token/create` (Terraform's provider asks for one per run).
+/// Revoking the parent does not end it; it ends at its own expiry or when revoked itself.
+pub async fn child_token(
+    state: &AppState,
+    caller: &Caller,
+    parent_expires_at: Millis,
+    ttl: Option<std::time::Duration>,
+) -> AppResult<IssuedToken> {
+    let method = mayfly_store::access::find_auth_method_by_id(state.db(), &caller.auth_method_id)
+        .await?
+        .ok_or_else(|| {
+            AppError::Unauthenticated("the token's auth method no longer exists".into())
+        })?;
+    let left_ms = parent_expires_at.saturating_sub(now_millis()).max(0);
+    let left = std::time::Duration::from_millis(u64::try_from(left_ms).unwrap_or(0));
+    let ttl = ttl.unwrap_or_else(|| state.token_ttl()).min(left);
+    if ttl.is_zero() {
+        return Err(AppError::Unauthenticated(
+            "the token is invalid or expired; get a new one from /auth".into(),
+        ));
+    }
+    let claims = serde_json::to_string(caller.claims.as_ref())
+        .map_err(|e| AppError::internal(format!("cannot serialize claims: {e}")))?;
+    let claims = if caller.claims.as_ref() == &TokenClaims::default() {
+        String::new()
+    } else {
+        claims
+    };
+    issue_token(state, method, ttl, caller.identity.clone(), claims).await
 }
 
 /// Ends a token: the caller's own (`own_token`), or, given `other`, another live token, which

@@ -148,6 +148,64 @@ pub async fn revoke_by_id(state: &AppState, granted: &Granted, id: &LeaseId) -> 
     sessions::revoke_one(state, &lease).await
 }
 
+/// One credential of the dynamic secret (`read`): the Vault API's `sys/leases/lookup`.
+pub async fn find(state: &AppState, granted: &Granted, id: &LeaseId) -> AppResult<Lease> {
+    let p = granted.require(Capability::Read)?;
+    lease_of(state, p, id).await
+}
+
+/// Extends one active `iam_user` credential of the dynamic secret (`update`) to live
+/// `increment` from now (its dynamic secret's `user-ttl` when unset), but never past its
+/// creation plus the dynamic secret's max TTL: asking for more gets the most allowed, as Vault
+/// caps a renewal at the lease's max TTL. Returns the lease as it now is. This is Vault's
+/// lease renewal; [`set_ttl`] is Akeyless's re-timing from creation, which refuses too long a
+/// TTL instead.
+pub async fn renew(
+    state: &AppState,
+    granted: &Granted,
+    id: &LeaseId,
+    increment: Option<std::time::Duration>,
+) -> AppResult<Lease> {
+    let p = granted.require(Capability::Update)?;
+    let lease = lease_of(state, p, id).await?;
+    if !lease.mode.is_iam_user() {
+        return Err(AppError::invalid(
+            "lease is not renewable: AWS cannot change the lifetime of an STS credential after it is issued; get a new one",
+        ));
+    }
+    let now = now_millis();
+    if lease.state != LeaseState::Active || lease.expires_at <= now {
+        return Err(AppError::invalid(format!(
+            "lease is not renewable: tmp creds {id} are {}",
+            if lease.state == LeaseState::Active {
+                "expired"
+            } else {
+                lease.state.as_str()
+            }
+        )));
+    }
+    let spec = load_spec(p)?;
+    let max_ms = millis_of(spec.max_ttl().unwrap_or(spec.ttl()).as_duration());
+    let wanted_ms = millis_of(increment.unwrap_or_else(|| spec.ttl().as_duration()));
+    let expires_at = now
+        .saturating_add(wanted_ms)
+        .min(lease.created_at.saturating_add(max_ms));
+    // Whole minutes from creation, rounded up, as the Akeyless API shows a custom TTL.
+    let minutes = (expires_at - lease.created_at + 59_999) / 60_000;
+    if !leases::set_expiry(state.db(), id, expires_at, minutes, now).await? {
+        return Err(AppError::conflict(format!(
+            "tmp creds {id} changed meanwhile; look them up again"
+        )));
+    }
+    state.wake_revoker();
+    tracing::info!(lease = %id, expires_at, "tmp creds renewed");
+    lease_of(state, p, id).await
+}
+
+fn millis_of(d: std::time::Duration) -> i64 {
+    i64::try_from(d.as_millis()).unwrap_or(i64::MAX / 2)
+}
+
 async fn lease_of(state: &AppState, p: &producer::Model, id: &LeaseId) -> AppResult<Lease> {
     leases::find(state.db(), id)
         .await?

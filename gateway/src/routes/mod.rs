@@ -10,7 +10,7 @@ pub mod k8s_auth_config;
 pub mod metrics;
 pub mod producers;
 pub mod rotation;
-mod target_input;
+pub(crate) mod target_input;
 pub mod targets;
 pub mod tmp_creds;
 pub mod values;

@@ -33,4 +33,5 @@ mod target_use;
 mod targets;
 mod throttling;
 mod validation;
+mod vault;
 mod workload_identity;
