@@ -155,10 +155,11 @@ where
                 Err(e) => Err(Unstored::Failed(e)),
             }
         };
-        match entries
-            .try_get_with((generation, key.clone()), loading)
-            .await
-        {
+        // Boxed: moka's future and the load inside it live on the heap, so they do not add
+        // to the size of every request future that resolves a caller or a producer (in a
+        // debug build, the AWS credential chain's futures on top of them overflowed a
+        // worker's stack).
+        match Box::pin(entries.try_get_with((generation, key.clone()), loading)).await {
             Ok(entry) => Ok(Some(entry.value)),
             Err(unstored) => match &*unstored {
                 Unstored::NotFound => Ok(None),

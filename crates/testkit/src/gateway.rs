@@ -284,6 +284,22 @@ impl TestGateway {
         }
     }
 
+    /// Waits up to `within` for `needle` to appear in what the gateway printed; whether it
+    /// did. The gateway writes its log lines from a thread of its own, a moment after the
+    /// event that logs them, so a test looking for a line it just caused waits for it.
+    pub fn wait_for_log(&self, needle: &str, within: std::time::Duration) -> bool {
+        let deadline = std::time::Instant::now() + within;
+        loop {
+            if self.logs().contains(needle) {
+                return true;
+            }
+            if std::time::Instant::now() >= deadline {
+                return false;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+    }
+
     /// The OS process id, while the process is running under this handle.
     pub fn pid(&self) -> Option<u32> {
         self.child.as_ref().map(Child::id)

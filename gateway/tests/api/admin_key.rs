@@ -201,6 +201,8 @@ fn first_start_writes_the_generated_key_to_an_owner_only_file_and_not_to_the_log
     let token = auth["token"].as_str().unwrap();
     assert_eq!(call(&gw, token, "/list-auth-methods", json!({})).0, 200);
 
+    // Log lines are written a moment after they are logged: wait for the last one expected.
+    assert!(gw.wait_for_log(&id, std::time::Duration::from_secs(10)));
     let logs = gw.logs();
     assert!(
         !logs.contains(&key),

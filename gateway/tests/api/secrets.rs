@@ -145,8 +145,10 @@ fn the_data_directory_and_database_files_are_owner_only() {
     gw.restart();
     assert_eq!(mode(gw.data_dir()), 0o700);
     assert_eq!(mode(&db), 0o600);
+    let within = std::time::Duration::from_secs(10);
     assert!(
-        gw.logs().contains("narrowed it to 0700") && gw.logs().contains("narrowed it to 0600"),
+        gw.wait_for_log("narrowed it to 0700", within)
+            && gw.wait_for_log("narrowed it to 0600", within),
         "the log says what was narrowed"
     );
     assert_eq!(gw.post_authed("/list-targets", json!({})).0, 200);
