@@ -113,6 +113,15 @@ const THROTTLING_CODES: &[&str] = &[
     "BandwidthLimitExceeded",
 ];
 
+/// Whether an AWS error body (XML or JSON) names one of the throttling codes.
+pub(crate) fn names_throttling(body: &str) -> bool {
+    THROTTLING_CODES.iter().any(|code| {
+        body.contains(&format!("<Code>{code}</Code>"))
+            || body.contains(&format!("\"{code}\""))
+            || body.contains(&format!("#{code}\""))
+    })
+}
+
 /// Error codes that mean the caller's credentials are bad or lack permission.
 const ACCESS_CODES: &[&str] = &[
     "AccessDenied",

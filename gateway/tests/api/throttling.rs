@@ -76,6 +76,25 @@ fn a_throttled_iam_user_issue_succeeds_after_backoff() {
         "one user created, however often the call was retried: {seen:?}"
     );
     assert_eq!(users_under(moto, &path).len(), 1, "one user, tracked");
+    // The metrics call IAM's 400 `Throttling` what it is.
+    let metrics = gw
+        .client()
+        .get(gw.url("/metrics"))
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
+    assert!(
+        metrics.lines().any(
+            |l| l.starts_with("mayfly_aws_calls_total") && l.contains(r#"outcome="throttled""#)
+        ),
+        "{}",
+        metrics
+            .lines()
+            .filter(|l| l.starts_with("mayfly_aws_calls_total"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
 }
 
 /// A gateway on `path` whose target `/aws` reaches moto through `aws`, with an `iam_user`

@@ -15,8 +15,9 @@ use aws_smithy_types::config_bag::{Storable, StoreReplace};
 
 /// Receives one report per AWS call attempt.
 pub trait CallObserver: Send + Sync + std::fmt::Debug {
-    /// `action` in IAM policy spelling (`iam:CreateUser`); `status` is the HTTP status, or
-    /// `None` when no response arrived (connection failure, timeout).
+    /// `action` in IAM policy spelling (`iam:CreateUser`); `status` is the HTTP status (429
+    /// for any throttling answer, also IAM's and STS's 400 `Throttling`), or `None` when no
+    /// response arrived (connection failure, timeout).
     fn observe(&self, action: &str, elapsed: std::time::Duration, status: Option<u16>);
 }
 
@@ -63,7 +64,21 @@ impl Intercept for Timing {
             .load::<Metadata>()
             .map(|m| format!("{}:{}", m.service().to_ascii_lowercase(), m.name()))
             .unwrap_or_else(|| "aws:unknown".to_owned());
-        let status = context.response().map(|r| r.status().as_u16());
+        let status = context.response().map(|r| {
+            let status = r.status().as_u16();
+            // IAM and STS throttle with 400 and a `Throttling` code in the body (which the
+            // SDK has read into memory by now): report it as what it is.
+            let throttled = status == 400
+                && r.body()
+                    .bytes()
+                    .and_then(|b| std::str::from_utf8(b).ok())
+                    .is_some_and(crate::error::names_throttling);
+            if throttled {
+                429
+            } else {
+                status
+            }
+        });
         self.observer.observe(&action, elapsed, status);
         Ok(())
     }
