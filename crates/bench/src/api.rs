@@ -122,6 +122,26 @@ impl Api {
         })
     }
 
+    /// POSTs and returns the status and whether `Retry-After` came with it (transport
+    /// failures count as status 0).
+    pub async fn status_of(&self, path: &str, body: &Value) -> (u16, bool) {
+        let response = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .json(&self.body(body.clone()))
+            .send()
+            .await;
+        match response {
+            Ok(r) => {
+                let status = r.status().as_u16();
+                let retry = r.headers().contains_key("retry-after");
+                let _ = r.bytes().await;
+                (status, retry)
+            }
+            Err(_) => (0, false),
+        }
+    }
+
     /// A target pointing at moto.
     pub async fn create_target(&self, name: &str, moto_url: &str) -> Result<()> {
         self.call(

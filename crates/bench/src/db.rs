@@ -111,6 +111,39 @@ impl Db {
     }
 }
 
+impl Db {
+    /// Inserts `n` finished (`revoked`) leases, ended a day ago: history only.
+    pub async fn insert_finished_leases(&self, n: u64) -> Result<()> {
+        if n == 0 {
+            return Ok(());
+        }
+        let then = chrono_millis() - 24 * 3600 * 1000;
+        let columns = "id, producer_id, producer_name, target_id, mode, state, iam_user_name, \
+            iam_user_path, access_key_id, created_by, client_address, created_at, expires_at, \
+            updated_at, attempts, next_attempt_at, ended_at";
+        let values = |x: &str| {
+            format!(
+                "SELECT 'old-' || {x}, 1, '/bench/old', 1, 'iam_user', 'revoked', \
+                 'old-user-' || {x}, '/mayfly/', 'AKIAOLD' || {x}, 'p-bench', '127.0.0.1', \
+                 {then}, {then}, {then}, 0, 0, {then}"
+            )
+        };
+        let sql = match self {
+            Db::Sqlite(_) => format!(
+                "PRAGMA foreign_keys = OFF; BEGIN; WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL \
+                 SELECT x + 1 FROM c WHERE x < {n}) INSERT INTO leases ({columns}) {} FROM c; \
+                 COMMIT;",
+                values("x")
+            ),
+            Db::Postgres(_) => format!(
+                "INSERT INTO leases ({columns}) {} FROM generate_series(1, {n}) AS x; ANALYZE leases;",
+                values("x")
+            ),
+        };
+        self.sql(&sql).await.map(drop)
+    }
+}
+
 /// Milliseconds since the Unix epoch, as the gateway stores times.
 pub fn chrono_millis() -> i64 {
     std::time::SystemTime::now()

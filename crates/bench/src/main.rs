@@ -79,6 +79,15 @@ struct Common {
     /// Burst of the IAM write bucket (default: one second's worth).
     #[arg(long, global = true)]
     iam_write_burst: Option<u32>,
+    /// iam_user requests arriving within one second (burst row).
+    #[arg(long, global = true, default_value_t = 1000)]
+    burst: usize,
+    /// Each burst request's deadline (its `timeout`), in seconds.
+    #[arg(long, global = true, default_value_t = 30)]
+    burst_deadline_s: u64,
+    /// Finished-lease counts of the scrape row.
+    #[arg(long, global = true, value_delimiter = ',', default_values_t = [0u64, 1_000_000, 10_000_000])]
+    scrape_leases: Vec<u64>,
 }
 
 impl Common {
@@ -108,6 +117,11 @@ enum Row {
     Revocation,
     /// Row 6: the cost of wait-until-usable on iam_user issues.
     FirstUse,
+    /// Row 7: iam_user requests arriving at once while IAM throttles writes (20/s unless
+    /// --iam-write-rate says otherwise).
+    Burst,
+    /// Row 8: /metrics and gateway-get-producer with 0, 1M, 10M finished leases.
+    Scrape,
     /// Every row, in order.
     All,
 }
@@ -170,7 +184,28 @@ async fn run(row: Row, c: &Common, work: &std::path::Path, binary: PathBuf) -> R
     }
     if all || row == Row::FirstUse {
         section("6. wait-until-usable: iam_user with and without it (same moto, one client)");
-        rows::first_use::run(work, binary, c.iam_requests.min(50), c.warmup.min(5), &net).await?;
+        rows::first_use::run(work, binary.clone(), c.iam_requests.min(50), c.warmup.min(5), &net).await?;
+    }
+    if all || row == Row::Burst {
+        let mut network = net.clone();
+        if network.iam_write_rate <= 0.0 {
+            network.iam_write_rate = 20.0;
+            network.iam_write_burst = 20;
+        }
+        section(&format!(
+            "7. burst: {} iam_user requests within one second, IAM writes at {}/s",
+            c.burst, network.iam_write_rate
+        ));
+        let opts = rows::burst::Options {
+            requests: c.burst,
+            deadline: std::time::Duration::from_secs(c.burst_deadline_s),
+            network,
+        };
+        rows::burst::run(work, binary.clone(), &opts).await?;
+    }
+    if all || row == Row::Scrape {
+        section("8. /metrics and gateway-get-producer as finished leases pile up (SQLite)");
+        rows::scrape::run(work, binary, &c.scrape_leases, c.requests.min(200)).await?;
     }
     Ok(())
 }

@@ -99,6 +99,11 @@ impl Env {
         })
     }
 
+    /// moto's own URL (not the proxy's): for checks that must not be throttled or delayed.
+    pub fn moto_url(&self) -> &str {
+        &self._moto.url
+    }
+
     /// A line under a row's table saying what the proxy saw (nothing without a proxy).
     pub fn report_network(&self) {
         if let Some(aws) = &self.aws {

@@ -118,6 +118,10 @@ async fn drain(work: &Path, binary: std::path::PathBuf, n: usize, net: &Network)
         )
         .await?;
     let body = json!({"name": producer});
+    // Issued without throttling: the throttle (if asked for) applies to the drain only.
+    if let Some(aws) = &env.aws {
+        aws.clear_throttles();
+    }
     let issuing = Instant::now();
     let _: Vec<_> = stream::iter(0..n)
         .map(|_| env.api.timed("/get-dynamic-secret-value", &body))
@@ -132,9 +136,35 @@ async fn drain(work: &Path, binary: std::path::PathBuf, n: usize, net: &Network)
             "UPDATE leases SET expires_at = {now} WHERE state = 'active'; SELECT changes();"
         ))
         .await?;
+    if let Some(aws) = &env.aws {
+        aws.reset_counters();
+        if net.iam_write_rate > 0.0 {
+            aws.throttle(
+                mayfly_aws_netsim::IAM_WRITE_ACTIONS,
+                mayfly_aws_netsim::RateLimit::new(net.iam_write_rate, net.iam_write_burst),
+            );
+        }
+    }
     let started = Instant::now();
-    wait_until_drained(&db, Duration::from_secs(3600)).await?;
+    wait_until_drained(&db, Duration::from_secs(7200)).await?;
     let drained = started.elapsed().as_secs_f64();
+    if let (Some(aws), true) = (&env.aws, net.iam_write_rate > 0.0) {
+        // The fastest any client could go: every write that got through, at the allowed rate.
+        let c = aws.counters();
+        let throttled = c.throttled_of(mayfly_aws_netsim::IAM_WRITE_ACTIONS);
+        let writes: u64 = mayfly_aws_netsim::IAM_WRITE_ACTIONS
+            .iter()
+            .map(|a| c.action(a).calls)
+            .sum::<u64>()
+            - throttled;
+        let floor = writes as f64 / net.iam_write_rate;
+        println!(
+            "| drain under IAM's limit ({}/s) | {expired} | {writes} IAM writes in {drained:.1} s; the limit allows them in {floor:.1} s at best: {:.2}× ({throttled} calls throttled) | within 10 % of the limit: {} |",
+            net.iam_write_rate,
+            drained / floor,
+            verdict(drained <= floor * 1.10),
+        );
+    }
     let last = db
         .count("SELECT MAX(ended_at) FROM leases WHERE state = 'revoked'")
         .await?;
