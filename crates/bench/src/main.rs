@@ -184,7 +184,14 @@ async fn run(row: Row, c: &Common, work: &std::path::Path, binary: PathBuf) -> R
     }
     if all || row == Row::FirstUse {
         section("6. wait-until-usable: iam_user with and without it (same moto, one client)");
-        rows::first_use::run(work, binary.clone(), c.iam_requests.min(50), c.warmup.min(5), &net).await?;
+        rows::first_use::run(
+            work,
+            binary.clone(),
+            c.iam_requests.min(50),
+            c.warmup.min(5),
+            &net,
+        )
+        .await?;
     }
     if all || row == Row::Burst {
         let mut network = net.clone();

@@ -171,10 +171,15 @@ impl AdaptiveLimiter {
         }
     }
 
-    /// AWS throttled a call: slow down.
-    pub fn throttled(&self) {
+    /// AWS throttled a call sent at `sent_at`: slow down. A call sent before the last cut
+    /// tells nothing new (it left at the old pace), so a burst of calls in flight when AWS
+    /// began throttling cuts the rate once, not once per call.
+    pub fn throttled(&self, sent_at: Instant) {
         let mut s = self.lock();
         let now = Instant::now();
+        if s.enabled && sent_at < s.throttled_at {
+            return;
+        }
         s.refill(now);
         let base = if s.enabled {
             s.rate
@@ -266,7 +271,7 @@ mod tests {
             l.acquire(Priority::Foreground, None).await.unwrap();
         }
         assert!(!l.snapshot().enabled);
-        l.throttled();
+        l.throttled(Instant::now());
         let snap = l.snapshot();
         assert!(snap.enabled);
         assert!(snap.rate >= MIN_RATE);
@@ -283,9 +288,10 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn each_throttle_cuts_the_rate_and_successes_grow_it_back() {
         let l = AdaptiveLimiter::new();
-        l.throttled();
+        l.throttled(Instant::now());
         let first = l.snapshot().rate;
-        l.throttled();
+        tokio::time::advance(Duration::from_millis(10)).await;
+        l.throttled(Instant::now());
         let second = l.snapshot().rate;
         assert!(second < first || second == MIN_RATE, "{first} -> {second}");
         tokio::time::advance(Duration::from_secs(20)).await;
@@ -299,7 +305,7 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn a_wait_past_the_deadline_is_refused_at_once() {
         let l = AdaptiveLimiter::new();
-        l.throttled();
+        l.throttled(Instant::now());
         let rate = l.snapshot().rate;
         let deadline = Instant::now() + Duration::from_secs_f64(0.5 / rate);
         let before = Instant::now();
@@ -314,7 +320,7 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn background_work_yields_but_is_never_starved() {
         let l = Arc::new(AdaptiveLimiter::new());
-        l.throttled();
+        l.throttled(Instant::now());
         let fg = Arc::new(AtomicU32::new(0));
         let bg = Arc::new(AtomicU32::new(0));
         let mut tasks = Vec::new();
@@ -349,5 +355,18 @@ mod tests {
         }
         background.await.unwrap();
         assert_eq!(bg.load(Ordering::SeqCst), 5);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn calls_already_in_flight_cut_the_rate_once() {
+        let l = AdaptiveLimiter::new();
+        let sent = Instant::now();
+        tokio::time::advance(Duration::from_millis(5)).await;
+        l.throttled(sent);
+        let once = l.snapshot().rate;
+        for _ in 0..10 {
+            l.throttled(sent);
+        }
+        assert_eq!(l.snapshot().rate, once, "the same burst counts once");
     }
 }

@@ -98,6 +98,7 @@ impl Governor {
                 retry_after_secs: wait.as_secs().max(1),
             });
         }
+        let sent_at = Instant::now();
         match call.await {
             Ok(v) => {
                 limiter.succeeded();
@@ -107,7 +108,7 @@ impl Governor {
             Err(e) => {
                 let throttled = matches!(e, AwsError::Throttled(_));
                 if throttled {
-                    limiter.throttled();
+                    limiter.throttled(sent_at);
                 }
                 if e.is_retryable() && !self.budget.pay_for_retry(throttled) {
                     // Retrying now would only add to the load: fail fast, say when to return.

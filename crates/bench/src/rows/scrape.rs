@@ -33,7 +33,10 @@ pub async fn run(work: &Path, binary: PathBuf, counts: &[u64], requests: usize) 
         let db = sqlite_in(&gateway.data_dir);
         let t = Instant::now();
         db.insert_finished_leases(n).await?;
-        eprintln!("scrape: {n} finished leases inserted in {:.0} s", t.elapsed().as_secs_f64());
+        eprintln!(
+            "scrape: {n} finished leases inserted in {:.0} s",
+            t.elapsed().as_secs_f64()
+        );
         gateway.start().await?;
         let api = gateway.api().await?;
         let (mut scrape, mut get) = (Samples::default(), Samples::default());
