@@ -170,7 +170,7 @@ fn console_access_returns_a_password_and_a_login_profile() {
 }
 
 #[test]
-fn sts_modes_return_session_credentials_that_cannot_be_revoked_early() {
+fn sts_modes_return_session_credentials_that_are_revoked_by_session_not_re_timed() {
     let moto = MotoServer::shared();
     on_each_database_with(
         |b| b,
