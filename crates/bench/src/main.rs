@@ -88,6 +88,9 @@ struct Common {
     /// Finished-lease counts of the scrape row.
     #[arg(long, global = true, value_delimiter = ',', default_values_t = [0u64, 1_000_000, 10_000_000])]
     scrape_leases: Vec<u64>,
+    /// Minutes of traffic of the soak command.
+    #[arg(long, global = true, default_value_t = 60)]
+    soak_minutes: u64,
 }
 
 impl Common {
@@ -122,6 +125,9 @@ enum Row {
     Burst,
     /// Row 8: /metrics and gateway-get-producer with 0, 1M, 10M finished leases.
     Scrape,
+    /// Not a row and not part of `all`: --soak-minutes of mixed traffic, RSS and open file
+    /// descriptors sampled each minute, IAM users left counted at the end.
+    Soak,
     /// Every row, in order.
     All,
 }
@@ -209,6 +215,13 @@ async fn run(row: Row, c: &Common, work: &std::path::Path, binary: PathBuf) -> R
             network,
         };
         rows::burst::run(work, binary.clone(), &opts).await?;
+    }
+    if row == Row::Soak {
+        section(&format!(
+            "soak: {} minutes of mixed traffic",
+            c.soak_minutes
+        ));
+        return rows::soak::run(work, binary, c.soak_minutes, &net).await;
     }
     if all || row == Row::Scrape {
         section("8. /metrics and gateway-get-producer as finished leases pile up (SQLite)");

@@ -7,4 +7,5 @@ pub mod first_use;
 pub mod iam_user;
 pub mod revocation;
 pub mod scrape;
+pub mod soak;
 pub mod startup;
