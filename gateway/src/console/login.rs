@@ -137,7 +137,12 @@ pub async fn submit(
             login_page(&state, status, Some(("error", &text)), &access_id_raw)
         }
     };
-    let status = response.status().as_u16();
+    // A successful login answers with a redirect; it is recorded as the success it is.
+    let status = if result.is_ok() {
+        200
+    } else {
+        response.status().as_u16()
+    };
     state
         .metrics()
         .record_request("console:login", status, started.elapsed());

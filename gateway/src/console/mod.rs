@@ -294,6 +294,9 @@ where
     if effect == Effect::Configure && matches!(result, Ok(Outcome::Redirect(_))) {
         state.invalidate_caches();
     }
+    // A redirect is how a successful action answers (post, redirect, get): recorded as the
+    // success it is.
+    let succeeded = matches!(result, Ok(Outcome::Redirect(_)));
     let (response, problem) = match result {
         Ok(Outcome::Redirect(to)) => (redirect(&to), None),
         Ok(Outcome::Page {
@@ -309,7 +312,11 @@ where
         Err(ApiError::Unauthorized(_)) => (redirect("/ui/login?ended=1"), None),
         Err(e) => (error_page(Some(session), &e), Some(e.to_string())),
     };
-    let status = response.status().as_u16();
+    let status = if succeeded {
+        200
+    } else {
+        response.status().as_u16()
+    };
     state
         .metrics()
         .record_request(operation, status, started.elapsed());
