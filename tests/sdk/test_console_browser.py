@@ -32,6 +32,7 @@ from selenium import webdriver
 from selenium.webdriver.chrome.options import Options
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
@@ -221,8 +222,12 @@ def test_an_operator_works_through_the_console(browser, console_gateway, moto_ur
     assert "access id or access key is wrong" in b.text(), b.text()
     b.check_logs(allowed_statuses=(401,))
 
-    b.fill({"access-id": gw.admin_access_id, "access-key": gw.admin_access_key})
-    b.submit()
+    # The admin logs in with the keyboard only: type, Tab to the key, Enter submits.
+    b.find('[name="access-id"]').clear()
+    b.find('[name="access-id"]').send_keys(gw.admin_access_id + Keys.TAB)
+    old = b.find("html")
+    b.driver.switch_to.active_element.send_keys(gw.admin_access_key + Keys.ENTER)
+    WebDriverWait(b.driver, 30).until(expected_conditions.staleness_of(old))
     assert b.path == "/ui/", b.path
     assert b.h1() == "Overview"
     cookie = b.driver.get_cookie("mayfly_console")
@@ -328,10 +333,24 @@ def test_an_operator_works_through_the_console(browser, console_gateway, moto_ur
     audit = b.text()
     for op in ("console:create-dynamic-secret", "console:get-dynamic-secret-value", "console:revoke-tmp-creds"):
         assert op in audit, f"{op} not in the audit page:\n{audit}"
+    assert f"issued tmp creds {credential_id}" in audit, audit
+    assert f"revoked credential {credential_id}" in audit, audit
     b.shot("11-audit")
     b.get("/ui/access")
     assert gw.admin_access_id in b.text()
     b.shot("12-access")
+    b.check_logs()
+
+    # A phone-sized window: nothing wider than the screen (tables scroll inside their box).
+    b.driver.set_window_size(390, 844)
+    for path, name in ((f"/ui/secret?name={secret}", "14-narrow-secret"), ("/ui/audit", "15-narrow-audit")):
+        b.get(path)
+        overflow = b.driver.execute_script(
+            "return document.documentElement.scrollWidth - document.documentElement.clientWidth"
+        )
+        assert overflow <= 0, f"{path} is {overflow}px wider than a 390px screen"
+        b.shot(name)
+    b.driver.set_window_size(1280, 800)
     b.check_logs()
 
     # A key without rights: made through the API, as an administrator does.
@@ -373,4 +392,4 @@ def test_an_operator_works_through_the_console(browser, console_gateway, moto_ur
     for status in (401, 400, 403):
         assert any(f"status of {status} " in m for m in b.expected_errors), (status, b.expected_errors)
     assert not b.foreign_requests, "requests to hosts other than the gateway:\n" + "\n".join(b.foreign_requests)
-    assert len(list(SCREENSHOTS.glob("*.png"))) >= 13
+    assert len(list(SCREENSHOTS.glob("*.png"))) >= 15

@@ -106,7 +106,7 @@ pub async fn show(
                         th scope="col" { "Item" } th scope="col" { "Outcome" } th scope="col" { "Detail" }
                     } }
                     tbody { @for r in &rows { tr {
-                        td { (view::time(r.at)) }
+                        td.nowrap { (view::time(r.at)) }
                         td { code { (r.access_id) } }
                         td { (r.operation) }
                         td { (r.item) }

@@ -187,7 +187,7 @@ pub async fn logout(
                 None,
             )
             .await?;
-            Ok(Outcome::Redirect("/ui/login?out=1".into()))
+            Ok(Outcome::redirect("/ui/login?out=1"))
         },
     )
     .await;

@@ -246,15 +246,18 @@ impl Form {
 /// What a console handler produces.
 pub enum Outcome {
     /// A page with its status; `problem` goes to the audit record when the page reports one
-    /// (a form sent back with validation errors).
+    /// (a form sent back with validation errors), `detail` when it reports a success
+    /// (`issued tmp creds ...`).
     Page {
         status: StatusCode,
         title: String,
         nav: Nav,
         body: Markup,
         problem: Option<String>,
+        detail: String,
     },
-    Redirect(String),
+    /// A done action: `303` to `to`, `detail` for the audit record.
+    Redirect { to: String, detail: String },
 }
 
 impl Outcome {
@@ -265,6 +268,22 @@ impl Outcome {
             nav,
             body,
             problem: None,
+            detail: String::new(),
+        }
+    }
+
+    /// The same outcome with `note` as its audit detail.
+    pub fn noting(mut self, note: String) -> Outcome {
+        match &mut self {
+            Outcome::Page { detail, .. } | Outcome::Redirect { detail, .. } => *detail = note,
+        }
+        self
+    }
+
+    pub fn redirect(to: impl Into<String>) -> Outcome {
+        Outcome::Redirect {
+            to: to.into(),
+            detail: String::new(),
         }
     }
 }
@@ -291,26 +310,32 @@ where
         Ok(r) => r,
         Err(_) => Err(ApiError::Timeout(deadline.as_secs())),
     };
-    if effect == Effect::Configure && matches!(result, Ok(Outcome::Redirect(_))) {
+    if effect == Effect::Configure && matches!(result, Ok(Outcome::Redirect { .. })) {
         state.invalidate_caches();
     }
     // A redirect is how a successful action answers (post, redirect, get): recorded as the
     // success it is.
-    let succeeded = matches!(result, Ok(Outcome::Redirect(_)));
-    let (response, problem) = match result {
-        Ok(Outcome::Redirect(to)) => (redirect(&to), None),
+    let succeeded = matches!(result, Ok(Outcome::Redirect { .. }));
+    let (response, problem, detail) = match result {
+        Ok(Outcome::Redirect { to, detail }) => (redirect(&to), None, detail),
         Ok(Outcome::Page {
             status,
             title,
             nav,
             body,
             problem,
+            detail,
         }) => (
             html(status, view::page(&title, Some(&session.who()), nav, body)),
             problem,
+            detail,
         ),
-        Err(ApiError::Unauthorized(_)) => (redirect("/ui/login?ended=1"), None),
-        Err(e) => (error_page(Some(session), &e), Some(e.to_string())),
+        Err(ApiError::Unauthorized(_)) => (redirect("/ui/login?ended=1"), None, String::new()),
+        Err(e) => (
+            error_page(Some(session), &e),
+            Some(e.to_string()),
+            String::new(),
+        ),
     };
     let status = if succeeded {
         200
@@ -324,7 +349,7 @@ where
         access_id: session.caller.access_id.clone(),
         identity: session.caller.identity.clone(),
         item: item.chars().take(512).collect(),
-        detail: String::new(),
+        detail,
     };
     let problem = problem.filter(|_| status >= 400);
     audit_request(

@@ -198,7 +198,7 @@ pub async fn details(
                             td { (l.state.as_str()) @if let Some(e) = &l.last_error { br; span.hint { (e) } } }
                             td { code { (l.access_key_id.clone().or(l.session_name.clone()).unwrap_or_default()) } }
                             td { code { (l.created_by) } }
-                            td { (view::time(l.expires_at)) }
+                            td.nowrap { (view::time(l.expires_at)) }
                             td { form.inline method="post" action="/ui/secret/revoke" {
                                 (view::csrf_field(&session.csrf))
                                 input type="hidden" name="name" value=(name.as_str());
@@ -279,7 +279,8 @@ pub async fn get_credential(
             pre.secret #exports aria-label="Shell exports" { (exports) }
             p { a href={"/ui/secret?name=" (q(name.as_str()))} { "Back to " (name) } }
         };
-        Ok(Outcome::ok("Your new credential", Nav::Secrets, body))
+        Ok(Outcome::ok("Your new credential", Nav::Secrets, body)
+            .noting(format!("issued tmp creds {}", get("id"))))
     })
     .await
 }
@@ -327,11 +328,10 @@ pub async fn revoke(
                 tmp_creds::revoke_by_id(&state, &granted, &LeaseId::new(id)).await?;
                 format!("credential {id}")
             };
-            Ok(Outcome::Redirect(format!(
-                "/ui/secret?name={}&revoked={}",
-                q(name.as_str()),
-                q(&what)
-            )))
+            Ok(Outcome::Redirect {
+                to: format!("/ui/secret?name={}&revoked={}", q(name.as_str()), q(&what)),
+                detail: format!("revoked {what}"),
+            })
         },
     )
     .await
@@ -483,11 +483,12 @@ pub async fn create(
                         nav: Nav::Secrets,
                         body: page,
                         problem: Some(errors.to_string()),
+                        detail: String::new(),
                     });
                 }
             };
             let created = dynamic_secrets::create(&state, &session.caller, input).await?;
-            Ok(Outcome::Redirect(format!(
+            Ok(Outcome::redirect(format!(
                 "/ui/secret?name={}&created=1",
                 q(&created.row.name)
             )))

@@ -189,11 +189,12 @@ pub async fn create(
                         nav: Nav::Targets,
                         body: create_form(&session, &form, &errors),
                         problem: Some(errors.to_string()),
+                        detail: String::new(),
                     })
                 }
             };
             let row = targets::create(&state, &session.caller, input).await?;
-            Ok(Outcome::Redirect(format!(
+            Ok(Outcome::redirect(format!(
                 "/ui/target?name={}&created=1",
                 q(&row.name)
             )))
