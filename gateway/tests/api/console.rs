@@ -377,6 +377,14 @@ fn posts_without_this_sessions_csrf_token_change_nothing() {
         .map(|e| e["outcome"].as_str().unwrap())
         .collect();
     assert_eq!(outcomes, ["denied", "denied", "denied", "ok"], "{events}");
+
+    // The console's audit page filters them by outcome.
+    let denied = b.get("/ui/audit?outcome=denied");
+    assert_eq!(denied.status, 200, "{}", denied.body);
+    assert!(denied.body.contains("/csrf/none") && !denied.body.contains("/csrf/mine"));
+    let ok = b.get("/ui/audit?outcome=ok&item=/csrf/mine");
+    assert!(ok.body.contains("/csrf/mine") && !ok.body.contains("/csrf/none"));
+    assert_eq!(b.get("/ui/audit?outcome=maybe").status, 400);
 }
 
 /// An API key whose one role has `rules`; returns its access id and key.
