@@ -5,6 +5,8 @@
 #   1. creates ./.venv (python3 -m venv) with the pinned Python tools of tests/requirements.txt
 #      (moto[server], the official akeyless SDK, boto3, pytest, schemathesis); skipped when
 #      already installed;
+#   1b. installs Debian's chromium and chromium-driver with apt-get when missing (the web
+#      console's browser test, tests/sdk/test_console_browser.py, drives them);
 #   2. starts moto_server on a free loopback port and exports MAYFLY_TEST_MOTO_URL;
 #      it is stopped when this script exits, however it exits;
 #   3. checks whether PostgreSQL is reachable and says loudly whether its suite runs;
@@ -63,6 +65,26 @@ if [[ "$(cat "$stamp" 2>/dev/null || true)" != "$wanted" ]]; then
     "$venv/bin/python" -m pip install --disable-pip-version-check --no-input --quiet \
         -r "$requirements" -c "$constraints"
     echo "$wanted" >"$stamp"
+fi
+
+# --- 1b. Chromium for the console's browser test --------------------------------------------
+# Debian's packages (the browser and its WebDriver), as root or with sudo -n; the test fails,
+# not skips, when they are missing.
+if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; then
+    if command -v apt-get >/dev/null 2>&1; then
+        apt_run=()
+        if [[ "$(id -u)" != 0 ]]; then
+            if command -v sudo >/dev/null 2>&1; then apt_run=(sudo -n); else apt_run=(false); fi
+        fi
+        chromium_install() {
+            "${apt_run[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium chromium-driver >/dev/null 2>&1
+        }
+        echo "test.sh: installing chromium and chromium-driver (apt-get)"
+        chromium_install || { "${apt_run[@]}" apt-get update -qq >/dev/null 2>&1 && chromium_install; } \
+            || echo "test.sh: could not install chromium (needs root or sudo -n); the console browser test will fail"
+    else
+        echo "test.sh: no apt-get: install chromium and its chromedriver yourself; the console browser test will fail"
+    fi
 fi
 
 # --- 2. moto ---------------------------------------------------------------------------------

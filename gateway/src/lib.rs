@@ -20,6 +20,8 @@
 //! - [`routes`]: the handlers, one module per family: Akeyless DTOs in, core calls, DTOs out.
 //! - [`vault`]: the Vault-compatible API under `/v1/`: Vault's paths and shapes over the same
 //!   core calls (AppRole login, the AWS engine's roles and creds, leases, `sys`).
+//! - [`console`]: the web console under `/ui/`: server-rendered pages over the same core
+//!   calls, a session holding a normal token (sealed in an `HttpOnly` cookie), CSRF tokens.
 //! - [`error`]: [`error::ApiError`], the core's errors mapped onto HTTP statuses and
 //!   `{"error": ...}`.
 //! - [`bootstrap`]: the admin API key on first start.
@@ -29,6 +31,7 @@ pub mod authn;
 pub mod bootstrap;
 pub mod call;
 pub mod config;
+pub mod console;
 pub mod error;
 pub mod http;
 pub mod listener;

@@ -178,6 +178,8 @@ impl Application {
                 .route("/api/v2/openapi.json", web::get().to(crate::openapi::serve))
                 // The Vault-compatible API: every method (LIST too), every path under /v1/.
                 .route("/v1/{tail:.*}", web::route().to(crate::vault::dispatch))
+                // The web console: HTML pages under /ui/ (GET and form POSTs).
+                .configure(crate::console::configure)
                 .default_service(web::to(http::dispatch))
         })?;
         tracing::info!(address = %addr, tls = !matches!(config.tls, TlsMode::PlainHttp), "mayfly-gateway listening");

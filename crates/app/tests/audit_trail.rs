@@ -28,6 +28,7 @@ fn all_events() -> AuditQuery {
         item: None,
         access_id: None,
         operation: None,
+        outcome: None,
         after_id: None,
         limit: 1000,
     }

@@ -65,6 +65,8 @@ pub struct AuditQuery {
     pub item: Option<String>,
     pub access_id: Option<String>,
     pub operation: Option<String>,
+    /// Only events with this outcome (`ok`, `denied`, `rejected`, `rate_limited`, `failed`).
+    pub outcome: Option<String>,
     /// Only events after this id (the previous page's last id).
     pub after_id: Option<i64>,
     pub limit: u64,
@@ -90,6 +92,9 @@ pub async fn query(
     }
     if let Some(operation) = &q.operation {
         find = find.filter(audit_event::Column::Operation.eq(operation.clone()));
+    }
+    if let Some(outcome) = &q.outcome {
+        find = find.filter(audit_event::Column::Outcome.eq(outcome.clone()));
     }
     if let Some(after) = q.after_id {
         find = find.filter(audit_event::Column::Id.gt(after));

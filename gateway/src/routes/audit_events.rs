@@ -63,6 +63,7 @@ pub async fn get(
         item,
         access_id,
         operation: given(&req.operation).map(str::to_owned),
+        outcome: None,
         after_id,
         limit: limit as u64,
     };

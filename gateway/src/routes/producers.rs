@@ -54,7 +54,7 @@ fn draft(req: &request::AwsProducer, name: Option<String>) -> ProducerDraft {
 
 /// Parses the definition and the target choice together, so every problem is reported in
 /// one answer. `name` is the name the producer will have (the new name on a rename).
-fn parse_input(
+pub(crate) fn parse_input(
     req: &request::AwsProducer,
     name: Option<String>,
     target_required: bool,

@@ -10,6 +10,7 @@ mod bulk;
 mod caller_in_aws;
 mod client_address;
 mod command_line;
+mod console;
 mod console_links;
 mod endpoints;
 mod first_use;

@@ -1,0 +1,395 @@
+"""The web console (/ui/) driven in a real browser: Debian's headless chromium through its
+chromium-driver, with Selenium's WebDriver client (pinned in tests/requirements.txt).
+
+One walk-through, as an operator does it: log in with the admin key, create a target (first
+with mistakes, to see the inline errors) and an iam_user dynamic secret through the forms, get
+a credential and check with boto3 that it works against moto, revoke it and see it gone (from
+the page and from IAM), read the audit trail and the access page, log out; then log in with a
+key that holds no role and be refused, and check that a logged-out session's cookie is dead.
+
+Every page is screenshotted into target/console-screenshots/ (docs/console.md shows some).
+The test fails on any browser console message of level SEVERE that is not an expected refused
+page, and on any request the pages make to a host other than the gateway (read from the
+browser's performance log); the browser also resolves no other host at all.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import shutil
+import ssl
+import urllib.parse
+from pathlib import Path
+
+import boto3
+import pytest
+
+from conftest import REPO_ROOT, running_gateway
+
+from selenium import webdriver
+from selenium.webdriver.chrome.options import Options
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.support import expected_conditions
+from selenium.webdriver.support.ui import Select, WebDriverWait
+
+SCREENSHOTS = REPO_ROOT / "target" / "console-screenshots"
+POLICY_S3_READ = "arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess"
+
+
+def chromium_paths() -> tuple[str, str]:
+    browser = shutil.which("chromium")
+    driver = shutil.which("chromedriver")
+    if not browser or not driver:
+        pytest.fail(
+            "Debian's chromium and chromium-driver are needed (scripts/test.sh installs them): "
+            "apt-get install -y chromium chromium-driver"
+        )
+    return browser, driver
+
+
+@pytest.fixture(scope="module")
+def console_gateway(moto_url, kube_api_server):
+    with running_gateway("sqlite", moto_url, kube_api_server) as gw:
+        yield gw
+
+
+class Browser:
+    """A headless chromium on a 1280x800 window, with the gateway as the only host it may reach."""
+
+    def __init__(self, gateway):
+        browser, driver = chromium_paths()
+        self.gateway = gateway
+        self.origin = gateway.base_url
+        options = Options()
+        options.binary_location = browser
+        for arg in (
+            "--headless=new",
+            "--no-sandbox",  # root in CI containers
+            "--disable-dev-shm-usage",
+            "--disable-gpu",
+            "--window-size=1280,800",
+            # The gateway's certificate is issued by the CA it generated, which the browser's
+            # store does not hold; the connection is still HTTPS (Secure cookies apply).
+            "--ignore-certificate-errors",
+            "--no-first-run",
+            "--no-default-browser-check",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--disable-default-apps",
+            "--disable-extensions",
+            "--disable-domain-reliability",
+            "--disable-client-side-phishing-detection",
+            "--disable-features=OptimizationHints,MediaRouter,Translate",
+            # Nothing but loopback resolves: a request elsewhere fails (and is caught below).
+            "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
+        ):
+            options.add_argument(arg)
+        options.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
+        self.driver = webdriver.Chrome(options=options, service=Service(executable_path=driver))
+        self.driver.set_page_load_timeout(60)
+        self.console_errors: list[str] = []
+        self.expected_errors: list[str] = []
+        self.foreign_requests: list[str] = []
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+
+    # -- navigation ---------------------------------------------------------------------------
+
+    def get(self, path: str) -> None:
+        self.driver.get(self.origin + path)
+
+    @property
+    def path(self) -> str:
+        parts = urllib.parse.urlsplit(self.driver.current_url)
+        return parts.path + (f"?{parts.query}" if parts.query else "")
+
+    def find(self, css: str):
+        return self.driver.find_element(By.CSS_SELECTOR, css)
+
+    def find_all(self, css: str):
+        return self.driver.find_elements(By.CSS_SELECTOR, css)
+
+    def text(self) -> str:
+        return self.find("body").text
+
+    def h1(self) -> str:
+        return self.find("main h1").text
+
+    def fill(self, fields: dict[str, str]) -> None:
+        for name, value in fields.items():
+            element = self.find(f'[name="{name}"]')
+            if element.tag_name == "select":
+                Select(element).select_by_value(value)
+            else:
+                element.clear()
+                element.send_keys(value)
+
+    def click(self, css: str) -> None:
+        """Clicks what `css` finds and waits until the next page has replaced this one."""
+        old = self.find("html")
+        self.find(css).click()
+        WebDriverWait(self.driver, 30).until(expected_conditions.staleness_of(old))
+
+    def submit(self, form_css: str = "main form.stack") -> None:
+        self.click(f"{form_css} button[type=submit]")
+
+    def shot(self, name: str) -> None:
+        self.driver.save_screenshot(str(SCREENSHOTS / f"{name}.png"))
+
+    # -- what the browser saw -----------------------------------------------------------------
+
+    def check_logs(self, allowed_statuses: tuple[int, ...] = ()) -> None:
+        """Collects console errors (except 'status of N' for an expected refused page) and
+        requests to other hosts since the last call."""
+        for entry in self.driver.get_log("browser"):
+            if entry["level"] != "SEVERE":
+                continue
+            message = entry["message"]
+            if any(f"status of {s} " in message for s in allowed_statuses) and message.startswith(self.origin):
+                self.expected_errors.append(message)
+                continue
+            self.console_errors.append(message)
+        for entry in self.driver.get_log("performance"):
+            event = json.loads(entry["message"])["message"]
+            if event.get("method") != "Network.requestWillBeSent":
+                continue
+            url = event["params"]["request"]["url"]
+            if url.startswith("data:"):
+                self.foreign_requests.append(url[:80])
+                continue
+            parts = urllib.parse.urlsplit(url)
+            if f"{parts.scheme}://{parts.netloc}" != self.origin:
+                self.foreign_requests.append(url)
+
+    def quit(self) -> None:
+        self.driver.quit()
+
+
+@pytest.fixture
+def browser(console_gateway):
+    b = Browser(console_gateway)
+    try:
+        yield b
+    finally:
+        b.quit()
+
+
+def api_post(gateway, path: str, body: dict) -> dict:
+    """A JSON POST to the gateway's Akeyless API, trusting its CA."""
+    context = ssl.create_default_context(cafile=str(gateway.ca_cert_path))
+    conn = http.client.HTTPSConnection("127.0.0.1", gateway.port, context=context, timeout=30)
+    try:
+        conn.request("POST", path, body=json.dumps(body), headers={"Content-Type": "application/json"})
+        response = conn.getresponse()
+        data = json.loads(response.read() or b"{}")
+    finally:
+        conn.close()
+    assert response.status == 200, f"{path}: {response.status} {data}"
+    return data
+
+
+def parse_exports(block: str) -> dict[str, str]:
+    values = {}
+    for line in block.splitlines():
+        assert line.startswith("export "), line
+        key, _, value = line[len("export "):].partition("=")
+        assert value.startswith("'") and value.endswith("'"), line
+        values[key] = value[1:-1]
+    return values
+
+
+def test_an_operator_works_through_the_console(browser, console_gateway, moto_url, iam, uid):
+    gw = console_gateway
+    b = browser
+    folder = f"/console-{uid}"
+    target = f"{folder}/aws"
+    secret = f"{folder}/s3-reader"
+
+    # Not logged in: every page leads to the login form.
+    b.get("/ui/")
+    assert b.path == "/ui/login", b.path
+    assert b.find("label[for=access-id]").text == "Access id"
+    b.shot("01-login")
+    b.check_logs()
+
+    # A wrong key: refused with what to check (401), nothing else.
+    b.fill({"access-id": gw.admin_access_id, "access-key": "not-the-key"})
+    b.submit()
+    assert "access id or access key is wrong" in b.text(), b.text()
+    b.check_logs(allowed_statuses=(401,))
+
+    # The admin logs in with the keyboard only: type, Tab to the key, Enter submits.
+    b.find('[name="access-id"]').clear()
+    b.find('[name="access-id"]').send_keys(gw.admin_access_id + Keys.TAB)
+    old = b.find("html")
+    b.driver.switch_to.active_element.send_keys(gw.admin_access_key + Keys.ENTER)
+    WebDriverWait(b.driver, 30).until(expected_conditions.staleness_of(old))
+    assert b.path == "/ui/", b.path
+    assert b.h1() == "Overview"
+    cookie = b.driver.get_cookie("mayfly_console")
+    assert cookie and cookie["httpOnly"] and cookie["secure"] and cookie["sameSite"] == "Strict", cookie
+    assert cookie["path"] == "/ui", cookie
+    assert not cookie["value"].startswith("t-") and "t-" not in cookie["value"][:4], "the cookie must not carry the raw token"
+    b.shot("02-overview-empty")
+    b.check_logs()
+
+    # Targets: the empty state, then the form with mistakes, then right.
+    b.click('nav a[href="/ui/targets"]')
+    assert b.h1() == "Targets"
+    b.get("/ui/targets/new")
+    b.fill({"name": "no leading slash//x", "access-key-id": "short", "access-key": "s", "region": "mars-1"})
+    b.submit()
+    invalid = {e.get_attribute("name") for e in b.find_all(".field.invalid input")}
+    assert {"name", "region"} <= invalid, f"inline errors missing: {invalid}\n{b.text()}"
+    assert b.find('[name="access-key"]').get_attribute("value") == "", "the secret is never echoed back"
+    b.shot("03-target-form-errors")
+    b.check_logs(allowed_statuses=(400,))
+
+    b.fill(
+        {
+            "name": target,
+            "access-key-id": "AKIAIOSFODNN7EXAMPLE",
+            "access-key": "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+            "region": "us-east-1",
+            "iam-endpoint": moto_url,
+            "sts-endpoint": moto_url,
+            "description": "moto, for the console test",
+        }
+    )
+    b.submit()
+    assert b.h1() == target, b.text()
+    assert "Target created" in b.text()
+    assert "wJalrXUtnFEMI" not in b.driver.page_source
+    b.shot("04-target-details")
+    b.check_logs()
+
+    # An iam_user dynamic secret through its form.
+    b.get("/ui/secrets/new")
+    b.fill({"name": secret, "target-name": target, "aws-user-policies": POLICY_S3_READ, "user-ttl": "60"})
+    b.submit()
+    assert b.find(".field.invalid #f-user-ttl"), "user-ttl without a unit is refused inline"
+    assert "no unit" in b.text(), b.text()
+    b.check_logs(allowed_statuses=(400,))
+    b.fill({"user-ttl": "15m"})
+    b.shot("05-secret-form")
+    b.submit()
+    assert b.h1() == secret, b.text()
+    assert "Dynamic secret created" in b.text()
+    assert "No live credentials" in b.text()
+    b.check_logs()
+
+    # The folder tree leads to it.
+    b.get("/ui/secrets")
+    b.click(f'a[href="/ui/secrets?folder={folder}"]')
+    b.shot("06-secrets-folder")
+    b.click(f'a[href="/ui/secret?name={secret}"]')
+    assert b.h1() == secret
+
+    # Get a credential: shown once, as shell exports, and it works against moto.
+    b.click('form[action="/ui/secret/credential"] button')
+    assert b.h1() == "Your new credential", b.text()
+    exports = parse_exports(b.find("#exports").text)
+    credential_id = b.find("#credential-id").text
+    assert exports["AWS_ACCESS_KEY_ID"] == b.find("#access-key-id").text
+    assert b.find("#expires").text, "the expiry is shown"
+    b.shot("07-credential")
+    b.check_logs()
+    sts = boto3.client(
+        "sts",
+        endpoint_url=moto_url,
+        region_name="us-east-1",
+        aws_access_key_id=exports["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=exports["AWS_SECRET_ACCESS_KEY"],
+    )
+    arn = sts.get_caller_identity()["Arn"]
+    assert f":user{gw.iam_user_path}" in arn, arn
+    user = arn.rsplit("/", 1)[1]
+    keys = iam.list_access_keys(UserName=user)["AccessKeyMetadata"]
+    assert [k["AccessKeyId"] for k in keys] == [exports["AWS_ACCESS_KEY_ID"]]
+
+    # Listed live; revoked; gone from the page and from IAM.
+    b.get(f"/ui/secret?name={secret}")
+    rows = b.find("#live-credentials").text
+    assert credential_id in rows, rows
+    b.shot("08-live-credentials")
+    b.click(f'button[aria-label="Revoke {credential_id}"]')
+    assert "Revoked" in b.text(), b.text()
+    assert not b.find_all("#live-credentials"), "the revoked credential is still listed as live"
+    assert "No live credentials" in b.text()
+    with pytest.raises(iam.exceptions.NoSuchEntityException):
+        iam.get_user(UserName=user)
+    b.shot("09-revoked")
+    b.check_logs()
+
+    # The overview counts it; the audit trail has what the console did.
+    b.get("/ui/")
+    assert "1\ndynamic secrets" in b.text() and "0\nlive credentials" in b.text(), b.text()
+    b.shot("10-overview")
+    b.get(f"/ui/audit?item={urllib.parse.quote(secret)}")
+    audit = b.text()
+    for op in ("console:create-dynamic-secret", "console:get-dynamic-secret-value", "console:revoke-tmp-creds"):
+        assert op in audit, f"{op} not in the audit page:\n{audit}"
+    assert f"issued tmp creds {credential_id}" in audit, audit
+    assert f"revoked credential {credential_id}" in audit, audit
+    b.shot("11-audit")
+    b.get("/ui/access")
+    assert gw.admin_access_id in b.text()
+    b.shot("12-access")
+    b.check_logs()
+
+    # A phone-sized window: nothing wider than the screen (tables scroll inside their box).
+    b.driver.set_window_size(390, 844)
+    for path, name in ((f"/ui/secret?name={secret}", "14-narrow-secret"), ("/ui/audit", "15-narrow-audit")):
+        b.get(path)
+        overflow = b.driver.execute_script(
+            "return document.documentElement.scrollWidth - document.documentElement.clientWidth"
+        )
+        assert overflow <= 0, f"{path} is {overflow}px wider than a 390px screen"
+        b.shot(name)
+    b.driver.set_window_size(1280, 800)
+    b.check_logs()
+
+    # A key without rights: made through the API, as an administrator does.
+    admin = api_post(gw, "/auth", {"access-id": gw.admin_access_id, "access-key": gw.admin_access_key})["token"]
+    created = api_post(gw, "/create-auth-method", {"name": f"{folder}/nobody", "token": admin})
+    nobody_id, nobody_key = created["access_id"], created["access_key"]
+
+    # Log out; the session's cookie is dead even if replayed.
+    old_cookie = b.driver.get_cookie("mayfly_console")
+    b.click("form.logout button")
+    assert b.path == "/ui/login?out=1", b.path
+    assert "logged out" in b.text()
+    b.driver.add_cookie({"name": "mayfly_console", "value": old_cookie["value"], "path": "/ui", "secure": True})
+    b.get("/ui/")
+    assert b.path.startswith("/ui/login"), f"a logged-out session still works: {b.path}"
+    b.check_logs()
+
+    b.get("/ui/login")
+    b.fill({"access-id": nobody_id, "access-key": nobody_key})
+    b.submit()
+    assert b.h1() == "Overview", b.text()
+    assert "0\ntargets" in b.text() or "0 targets" in b.text().replace("\n", " "), b.text()
+    b.get(f"/ui/secret?name={secret}")
+    assert b.h1() == "Not allowed", b.text()
+    assert f"access id {nobody_id}" in b.text(), b.text()
+    b.shot("13-refused")
+    b.check_logs(allowed_statuses=(403,))
+    b.get("/ui/targets/new")
+    b.fill({"name": f"{folder}/mine", "access-key-id": "AKIAIOSFODNN7EXAMPLE", "access-key": "x" * 40})
+    b.submit()
+    assert b.h1() == "Not allowed", b.text()
+    b.check_logs(allowed_statuses=(403,))
+    b.click("form.logout button")
+    assert b.path == "/ui/login?out=1"
+    b.check_logs()
+
+    assert not b.console_errors, "browser console errors:\n" + "\n".join(b.console_errors)
+    # The log is really read: the refused pages (401, 400, 403) were each logged by the browser.
+    for status in (401, 400, 403):
+        assert any(f"status of {status} " in m for m in b.expected_errors), (status, b.expected_errors)
+    assert not b.foreign_requests, "requests to hosts other than the gateway:\n" + "\n".join(b.foreign_requests)
+    assert len(list(SCREENSHOTS.glob("*.png"))) >= 15
