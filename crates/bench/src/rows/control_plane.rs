@@ -36,7 +36,8 @@ pub async fn run(work: &Path, binary: std::path::PathBuf, opts: &Options) -> Res
     let moto = Moto::spawn(work).await?;
     // SQLite, one gateway.
     {
-        let config = GatewayConfig::new(binary.clone(), None);
+        let mut config = GatewayConfig::new(binary.clone(), None);
+        config.allowed_endpoints = Some(moto.url.clone());
         let (gateway, _) = Gateway::spawn(&config, &work.join("cp-sqlite")).await?;
         let apis = prepare(std::slice::from_ref(&gateway), &moto.url).await?;
         measure("SQLite", &apis, opts).await?;
@@ -45,7 +46,8 @@ pub async fn run(work: &Path, binary: std::path::PathBuf, opts: &Options) -> Res
     for count in 1..=3usize {
         let database = PgDatabase::create("cp").await?;
         let outcome = async {
-            let config = GatewayConfig::new(binary.clone(), Some(database.url.clone()));
+            let mut config = GatewayConfig::new(binary.clone(), Some(database.url.clone()));
+            config.allowed_endpoints = Some(moto.url.clone());
             let mut gateways = Vec::new();
             for i in 0..count {
                 // One after the other: the first creates the schema and the admin key.

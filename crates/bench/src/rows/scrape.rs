@@ -19,7 +19,9 @@ pub async fn run(work: &Path, binary: PathBuf, counts: &[u64], requests: usize) 
     println!("| finished leases | /metrics p50 / p99 (ms) | gateway-get-producer p50 / p99 (ms) |");
     println!("|---|---|---|");
     for &n in counts {
-        let config = GatewayConfig::new(binary.clone(), None);
+        // The target is never called: this row reads configuration and metrics only.
+        let mut config = GatewayConfig::new(binary.clone(), None);
+        config.allowed_endpoints = Some("http://127.0.0.1:9".to_owned());
         let (mut gateway, _) = Gateway::spawn(&config, &work.join(format!("scrape-{n}"))).await?;
         let api = gateway.api().await?;
         api.create_target(TARGET, "http://127.0.0.1:9").await?;
