@@ -4,17 +4,16 @@
 use std::{sync::Arc, time::Duration};
 
 use mayfly_app::{
-    access::{self as authz, Caller},
+    access::Caller,
     aws_source::FixedSource,
-    dynamic_secrets::{self, AdminRotation, ProducerInput, TargetChoice},
+    dynamic_secrets::{self},
     error::AppError,
     leases::{issue, reconciler, revoker, teardown, TAG_CLUSTER, TAG_LEASE},
     state::AppState,
-    targets::{self, AwsCredentials, CreateTarget},
 };
 use mayfly_aws::{fake::FakeIam, fake::FakeSts, ops, AwsClients, AwsError};
 use mayfly_crypto::{KeyRing, MasterKey};
-use mayfly_domain::{ItemName, ProducerDraft, ProducerSpec};
+use mayfly_domain::{ItemName, ProducerDraft};
 use mayfly_store::{
     leases::{self, LeaseState},
     LeaseId,
@@ -44,63 +43,20 @@ async fn fixture() -> Fixture {
     let keys = KeyRing::single(MasterKey::generate("k1").unwrap());
     let auditor = mayfly_app::audit::Auditor::from_env().unwrap();
     let state = AppState::new(db, keys, aws, "cluster-1".into(), &settings, auditor);
-    let caller = Caller {
-        access_id: "p-test".into(),
-        auth_method_id: mayfly_store::AuthMethodId::new("am"),
-        identity: String::new(),
-        claims: Default::default(),
-        rules: [authz::ResourceKind::Item, authz::ResourceKind::Target]
-            .into_iter()
-            .map(|kind| authz::Rule {
-                kind,
-                path_glob: "/*".into(),
-                capabilities: authz::ALL_CAPABILITIES.to_vec(),
-                deny: false,
-            })
-            .collect(),
-        audit_access: mayfly_app::access::AuditAccess::All,
-    };
-    targets::create(
+    let caller = common::admin_caller("p-test");
+    common::create_aws_target(&state, &caller, "us-east-2").await;
+    common::create_producer_on_aws(
         &state,
         &caller,
-        CreateTarget {
-            name: ItemName::parse("/aws").unwrap(),
-            credentials: Some(AwsCredentials {
-                access_key_id: "AKIAIOSFODNN7EXAMPLE".into(),
-                secret_access_key: "s".into(),
-                session_token: None,
-            }),
-            access: Default::default(),
-            region: "us-east-2".into(),
-            description: String::new(),
-            delete_protection: false,
-            iam_endpoint: None,
-            sts_endpoint: None,
-            rotation_days: None,
+        &ProducerDraft {
+            name: Some("/p".into()),
+            access_mode: Some("iam_user".into()),
+            user_policies: Some("arn:aws:iam::aws:policy/ReadOnlyAccess".into()),
+            policy_document: Some(r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:ListAllMyBuckets","Resource":"*"}]}"#.into()),
+            ..Default::default()
         },
     )
-    .await
-    .unwrap();
-    let (name, spec) = ProducerSpec::parse(&ProducerDraft {
-        name: Some("/p".into()),
-        access_mode: Some("iam_user".into()),
-        user_policies: Some("arn:aws:iam::aws:policy/ReadOnlyAccess".into()),
-        policy_document: Some(r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:ListAllMyBuckets","Resource":"*"}]}"#.into()),
-        ..Default::default()
-    })
-    .unwrap();
-    dynamic_secrets::create(
-        &state,
-        &caller,
-        ProducerInput {
-            name,
-            spec,
-            target: TargetChoice::Named(ItemName::parse("/aws").unwrap()),
-            admin_rotation: AdminRotation::default(),
-        },
-    )
-    .await
-    .unwrap();
+    .await;
     Fixture {
         state,
         iam,

@@ -8,11 +8,9 @@ use std::sync::Arc;
 use mayfly_app::{
     access::{self as authz, Caller, Capability, ResourceKind},
     aws_source::FixedSource,
-    dynamic_secrets::{self, AdminRotation, ProducerInput, TargetChoice},
     error::AppError,
     leases::{issue, sessions},
     state::AppState,
-    targets::{self, AwsCredentials, CreateTarget},
     tmp_creds,
 };
 use mayfly_aws::{
@@ -21,7 +19,7 @@ use mayfly_aws::{
     ops, AwsClients, AwsError, IamApi,
 };
 use mayfly_crypto::{KeyRing, MasterKey};
-use mayfly_domain::{sts_revocation::POLICY_NAME, ItemName, ProducerDraft, ProducerSpec};
+use mayfly_domain::{sts_revocation::POLICY_NAME, ItemName, ProducerDraft};
 use mayfly_store::{
     leases::{self, LeaseState},
     LeaseId,
@@ -77,34 +75,8 @@ async fn fixture() -> Fixture {
         &common::settings(),
         auditor,
     );
-    let admin = caller(
-        "p-admin",
-        [ResourceKind::Item, ResourceKind::Target]
-            .into_iter()
-            .map(|k| rule(k, "/*", &authz::ALL_CAPABILITIES))
-            .collect(),
-    );
-    targets::create(
-        &state,
-        &admin,
-        CreateTarget {
-            name: ItemName::parse("/aws").unwrap(),
-            credentials: Some(AwsCredentials {
-                access_key_id: "AKIAIOSFODNN7EXAMPLE".into(),
-                secret_access_key: "s".into(),
-                session_token: None,
-            }),
-            access: Default::default(),
-            region: "us-east-1".into(),
-            description: String::new(),
-            delete_protection: false,
-            iam_endpoint: None,
-            sts_endpoint: None,
-            rotation_days: None,
-        },
-    )
-    .await
-    .unwrap();
+    let admin = common::admin_caller("p-admin");
+    common::create_aws_target(&state, &admin, "us-east-1").await;
     // The target's own IAM user (what GetCallerIdentity names) exists in the fake.
     iam.create_user(&CreateUser {
         name: "mayfly-target".into(),
@@ -124,25 +96,13 @@ async fn fixture() -> Fixture {
 
 impl Fixture {
     async fn producer(&self, name: &str, mode: &str, extra: ProducerDraft) {
-        let (name, spec) = ProducerSpec::parse(&ProducerDraft {
+        let draft = ProducerDraft {
             name: Some(name.into()),
             access_mode: Some(mode.into()),
             role_arns: (mode == "assume_role").then(|| ROLE.to_owned()),
             ..extra
-        })
-        .unwrap();
-        dynamic_secrets::create(
-            &self.state,
-            &self.admin,
-            ProducerInput {
-                name,
-                spec,
-                target: TargetChoice::Named(ItemName::parse("/aws").unwrap()),
-                admin_rotation: AdminRotation::default(),
-            },
-        )
-        .await
-        .unwrap();
+        };
+        common::create_producer_on_aws(&self.state, &self.admin, &draft).await;
     }
 
     async fn issue(&self, name: &str) -> LeaseId {

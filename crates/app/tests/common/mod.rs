@@ -93,3 +93,76 @@ pub fn settings() -> Settings {
         auth_method_max_rate: None,
     }
 }
+
+/// A caller with every capability on every item and target.
+pub fn admin_caller(access_id: &str) -> mayfly_app::access::Caller {
+    use mayfly_app::access as authz;
+    authz::Caller {
+        access_id: access_id.into(),
+        auth_method_id: mayfly_store::AuthMethodId::new("am"),
+        identity: String::new(),
+        claims: Default::default(),
+        rules: [authz::ResourceKind::Item, authz::ResourceKind::Target]
+            .into_iter()
+            .map(|kind| authz::Rule {
+                kind,
+                path_glob: "/*".into(),
+                capabilities: authz::ALL_CAPABILITIES.to_vec(),
+                deny: false,
+            })
+            .collect(),
+        audit_access: authz::AuditAccess::All,
+    }
+}
+
+/// Creates the keyed target `/aws` in `region` through the core, as `caller`.
+pub async fn create_aws_target(
+    state: &AppState,
+    caller: &mayfly_app::access::Caller,
+    region: &str,
+) {
+    use mayfly_app::targets::{self, AwsCredentials, CreateTarget};
+    targets::create(
+        state,
+        caller,
+        CreateTarget {
+            name: mayfly_domain::ItemName::parse("/aws").unwrap(),
+            credentials: Some(AwsCredentials {
+                access_key_id: "AKIAIOSFODNN7EXAMPLE".into(),
+                secret_access_key: "s".into(),
+                session_token: None,
+            }),
+            access: Default::default(),
+            region: region.into(),
+            description: String::new(),
+            delete_protection: false,
+            iam_endpoint: None,
+            sts_endpoint: None,
+            rotation_days: None,
+        },
+    )
+    .await
+    .unwrap();
+}
+
+/// Creates the dynamic secret `draft` describes on the target `/aws`, as `caller`.
+pub async fn create_producer_on_aws(
+    state: &AppState,
+    caller: &mayfly_app::access::Caller,
+    draft: &mayfly_domain::ProducerDraft,
+) {
+    use mayfly_app::dynamic_secrets::{self, AdminRotation, ProducerInput, TargetChoice};
+    let (name, spec) = mayfly_domain::ProducerSpec::parse(draft).unwrap();
+    dynamic_secrets::create(
+        state,
+        caller,
+        ProducerInput {
+            name,
+            spec,
+            target: TargetChoice::Named(mayfly_domain::ItemName::parse("/aws").unwrap()),
+            admin_rotation: AdminRotation::default(),
+        },
+    )
+    .await
+    .unwrap();
+}
