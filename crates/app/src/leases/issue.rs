@@ -557,7 +557,19 @@ async fn issue_iam_user(
             // A refusal of CreateUser itself is definite; anything ambiguous (a timeout, a lost
             // answer) may have created the user, so tear down in every other case.
             if failure.user_created || failure.error.is_retryable() {
-                roll_back(state, &clients, &lease_id, &user_name).await;
+                // The rollback runs in its own task and is awaited only while the request's
+                // deadline (plus a moment) allows: under throttling it can take longer, and
+                // the caller must not wait for it. The lease stays `creating` until it ends
+                // (the reconciler finishes it if the gateway stops first).
+                let task = tokio::spawn({
+                    let (state, clients) = (state.clone(), clients.clone());
+                    let (lease_id, user_name) = (lease_id.clone(), user_name.clone());
+                    async move { roll_back(&state, &clients, &lease_id, &user_name).await }
+                });
+                let wait_until = deadline.max(Instant::now() + ROLLBACK_GRACE);
+                if tokio::time::timeout_at(wait_until, task).await.is_err() {
+                    tracing::info!(lease = %lease_id, "rollback continues after the answer");
+                }
             } else {
                 let _ = leases::mark_aborted(
                     state.db(),
@@ -571,6 +583,9 @@ async fn issue_iam_user(
         }
     }
 }
+
+/// How long past its deadline a failed issue waits for its rollback before answering.
+const ROLLBACK_GRACE: std::time::Duration = std::time::Duration::from_millis(500);
 
 /// Successful calls in a row with a new key before it counts as usable: IAM's eventual
 /// consistency can let one call through and fail the next.

@@ -112,6 +112,12 @@ pub async fn run(work: &Path, binary: std::path::PathBuf, opts: &Options) -> Res
         .map(|u| u.name)
         .collect();
     let untracked = users.difference(&tracked).count();
+    let mut states = std::collections::BTreeMap::<String, usize>::new();
+    for c in live.as_array().into_iter().flatten() {
+        *states
+            .entry(c["state"].as_str().unwrap_or("?").to_owned())
+            .or_default() += 1;
+    }
     let within = slowest <= (opts.deadline.as_secs_f64() + 1.0) * 1000.0;
     println!("| requests (within 1 s) | IAM writes/s | succeeded | 503 + Retry-After | other | success p50 / p99 (ms) | slowest (ms; deadline {deadline_s} s) | IAM users untracked | all within deadline, 0 untracked |");
     println!("|---|---|---|---|---|---|---|---|---|");
@@ -126,7 +132,7 @@ pub async fn run(work: &Path, binary: std::path::PathBuf, opts: &Options) -> Res
         ms(slowest),
         verdict(within && untracked == 0 && other + refused_without_retry == 0),
     );
-    println!("\nThe burst took {total_s:.1} s from the first arrival to the last answer; {} users exist in AWS, {} live leases track them.", users.len(), tracked.len());
+    println!("\nThe burst took {total_s:.1} s from the first arrival to the last answer; {} users exist in AWS, {} live leases track them (by state: {states:?}).", users.len(), tracked.len());
     env.report_network();
     env.api.revoke_all(PRODUCER).await?;
     Ok(())
