@@ -33,8 +33,24 @@ from selenium.webdriver.chrome.options import Options
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
-from selenium.webdriver.support import expected_conditions
+from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
 from selenium.webdriver.support.ui import Select, WebDriverWait
+
+
+def gone(element) -> bool:
+    """Whether `element` left the document (the page it was on has been replaced).
+
+    Chromium reports a replaced node either as a stale element or, racing the navigation, as
+    "Node with given id does not belong to the document"; both mean the same here."""
+    try:
+        element.is_enabled()
+        return False
+    except StaleElementReferenceException:
+        return True
+    except WebDriverException as e:
+        if "does not belong to the document" in str(e):
+            return True
+        raise
 
 SCREENSHOTS = REPO_ROOT / "target" / "console-screenshots"
 POLICY_S3_READ = "arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess"
@@ -132,7 +148,7 @@ class Browser:
         """Clicks what `css` finds and waits until the next page has replaced this one."""
         old = self.find("html")
         self.find(css).click()
-        WebDriverWait(self.driver, 30).until(expected_conditions.staleness_of(old))
+        WebDriverWait(self.driver, 30).until(lambda _: gone(old))
 
     def submit(self, form_css: str = "main form.stack") -> None:
         self.click(f"{form_css} button[type=submit]")
@@ -227,7 +243,7 @@ def test_an_operator_works_through_the_console(browser, console_gateway, moto_ur
     b.find('[name="access-id"]').send_keys(gw.admin_access_id + Keys.TAB)
     old = b.find("html")
     b.driver.switch_to.active_element.send_keys(gw.admin_access_key + Keys.ENTER)
-    WebDriverWait(b.driver, 30).until(expected_conditions.staleness_of(old))
+    WebDriverWait(b.driver, 30).until(lambda _: gone(old))
     assert b.path == "/ui/", b.path
     assert b.h1() == "Overview"
     cookie = b.driver.get_cookie("mayfly_console")
