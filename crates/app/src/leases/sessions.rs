@@ -386,14 +386,20 @@ pub async fn revoke_all(
     let before_millis = (now.div_euclid(1000) + 1) * 1000;
     let before = rfc3339(before_millis);
     let marker = by_name.then(|| sts_revocation::producer_marker(producer_id.get()));
-    let mut principals: Vec<(Principal, i64)> = Vec::new();
+    // One principal per role (or the target's user): resolved once each, not per lease (a
+    // federation or session token's user costs a GetCallerIdentity).
+    let mut by_role: Vec<(Option<&str>, LeaseMode, i64)> = Vec::new();
     for lease in &reachable {
-        let principal = principal_of(state, target, lease.mode, lease.role_arn.as_deref()).await?;
         let u = until(lease.expires_at);
-        match principals.iter_mut().find(|(p, _)| *p == principal) {
-            Some((_, max)) => *max = (*max).max(u),
-            None => principals.push((principal, u)),
+        let role = lease.role_arn.as_deref();
+        match by_role.iter_mut().find(|(r, _, _)| *r == role) {
+            Some((_, _, max)) => *max = (*max).max(u),
+            None => by_role.push((role, lease.mode, u)),
         }
+    }
+    let mut principals: Vec<(Principal, i64)> = Vec::new();
+    for (role, mode, u) in by_role {
+        principals.push((principal_of(state, target, mode, role).await?, u));
     }
     let mut merged = false;
     for (principal, until) in &principals {
