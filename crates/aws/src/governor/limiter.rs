@@ -112,6 +112,21 @@ impl AdaptiveLimiter {
         priority: Priority,
         deadline: Option<Instant>,
     ) -> Result<(), Duration> {
+        self.acquire_n(priority, 1, deadline).await
+    }
+
+    /// Waits for `cost` tokens at once: the calls of one operation that must all be made for
+    /// it to succeed (an `iam_user` issue's writes), so that an operation which cannot finish
+    /// in time is refused before its first call rather than after, when undoing it would cost
+    /// calls too. The tokens are taken as soon as one is there, the rest as a debt that
+    /// later callers wait out: a cost above the bucket's size is still served.
+    pub async fn acquire_n(
+        &self,
+        priority: Priority,
+        cost: u32,
+        deadline: Option<Instant>,
+    ) -> Result<(), Duration> {
+        let cost = f64::from(cost.max(1));
         let mut waiting: Option<WaitGuard<'_>> = None;
         loop {
             let wait = {
@@ -130,7 +145,7 @@ impl AdaptiveLimiter {
                     Priority::Background => s.waiting_foreground == 0 || owed,
                 };
                 if turn && s.tokens >= 1.0 {
-                    s.tokens -= 1.0;
+                    s.tokens -= cost;
                     match priority {
                         Priority::Foreground if s.waiting_background > 0 => {
                             s.foreground_streak += 1
@@ -147,7 +162,7 @@ impl AdaptiveLimiter {
                     (Priority::Foreground, Some(_)) => s.waiting_foreground.saturating_sub(1),
                     (Priority::Background, _) => s.waiting_foreground + s.waiting_background,
                 };
-                let needed = f64::from(ahead) + 1.0 - s.tokens.max(0.0);
+                let needed = f64::from(ahead) + cost - s.tokens;
                 let estimate = Duration::from_secs_f64((needed / s.rate).max(0.001));
                 if deadline.is_some_and(|d| now + estimate > d) {
                     return Err(estimate);
@@ -168,6 +183,17 @@ impl AdaptiveLimiter {
                 });
             }
             tokio::time::sleep(wait).await;
+        }
+    }
+
+    /// Gives back `tokens` taken by [`Self::acquire_n`] for calls that were never made (the
+    /// operation failed early), up to the bucket's size.
+    pub fn refund(&self, tokens: u32) {
+        let mut s = self.lock();
+        if s.enabled && tokens > 0 {
+            let now = Instant::now();
+            s.refill(now);
+            s.tokens = (s.tokens + f64::from(tokens)).min(s.rate.max(1.0));
         }
     }
 
@@ -355,6 +381,58 @@ mod tests {
         }
         background.await.unwrap();
         assert_eq!(bg.load(Ordering::SeqCst), 5);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_reservation_of_several_tokens_is_paid_before_the_next_caller() {
+        let l = AdaptiveLimiter::new();
+        l.throttled(Instant::now());
+        let rate = l.snapshot().rate;
+        // Wait for the first token, then take four at once: one present, three owed.
+        l.acquire(Priority::Foreground, None).await.unwrap();
+        let start = Instant::now();
+        l.acquire_n(Priority::Foreground, 4, None).await.unwrap();
+        let after_reservation = Instant::now();
+        l.acquire(Priority::Foreground, None).await.unwrap();
+        let next = Instant::now()
+            .duration_since(after_reservation)
+            .as_secs_f64();
+        assert!(
+            next >= 3.0 / rate * 0.9,
+            "the next caller waited out the debt: {next} s at {rate}/s (reserved after {:?})",
+            after_reservation - start
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_reservation_that_cannot_be_paid_by_the_deadline_is_refused_at_once() {
+        let l = AdaptiveLimiter::new();
+        l.throttled(Instant::now());
+        let rate = l.snapshot().rate;
+        // Enough time for one token, not for five.
+        let deadline = Instant::now() + Duration::from_secs_f64(2.0 / rate);
+        let before = Instant::now();
+        let wait = l
+            .acquire_n(Priority::Foreground, 5, Some(deadline))
+            .await
+            .unwrap_err();
+        assert_eq!(Instant::now(), before, "refused before waiting");
+        assert!(wait >= Duration::from_secs_f64(4.0 / rate), "{wait:?}");
+        // A single call fits the same deadline.
+        l.acquire(Priority::Foreground, Some(deadline))
+            .await
+            .unwrap();
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn refunded_tokens_serve_the_next_caller_at_once() {
+        let l = AdaptiveLimiter::new();
+        l.throttled(Instant::now());
+        l.acquire_n(Priority::Foreground, 1, None).await.unwrap();
+        l.refund(1);
+        let before = Instant::now();
+        l.acquire(Priority::Foreground, None).await.unwrap();
+        assert_eq!(Instant::now(), before);
     }
 
     #[tokio::test(start_paused = true)]
