@@ -25,7 +25,7 @@ pub struct Network {
 
 impl Network {
     /// Whether a proxy is needed at all (otherwise calls go to moto directly).
-    fn simulated(&self) -> bool {
+    pub fn is_simulated(&self) -> bool {
         self.rtt_ms > 0 || self.jitter_ms > 0 || self.iam_write_rate > 0.0
     }
 
@@ -45,7 +45,7 @@ impl Network {
 
     /// The settings, for the report; `None` without a proxy.
     pub fn describe(&self) -> Option<String> {
-        if !self.simulated() {
+        if !self.is_simulated() {
             return None;
         }
         let throttle = if self.iam_write_rate > 0.0 {
@@ -79,7 +79,7 @@ impl Env {
     /// `work/<tag>`) with a target on it.
     pub async fn start(work: &Path, tag: &str, binary: PathBuf, net: &Network) -> Result<Env> {
         let moto = Moto::spawn(work).await?;
-        let aws = if net.simulated() {
+        let aws = if net.is_simulated() {
             Some(NetSim::start(&moto.url, net.config()).context("starting the AWS network proxy")?)
         } else {
             None
