@@ -1219,7 +1219,9 @@ fn a_scoped_key_cannot_edit_delete_rotate_or_reveal_outside_its_rules() {
     let before = snapshot(&gw);
 
     // Each console action answers as its API operation does for the same key, and is refused.
-    let cases: Vec<(&str, Vec<(&str, &str)>, &str, serde_json::Value)> = vec![
+    /// A console POST (path, form) and the API request that does the same (path, body).
+    type Case<'a> = (&'a str, Vec<(&'a str, &'a str)>, &'a str, serde_json::Value);
+    let cases: Vec<Case<'_>> = vec![
         (
             "/ui/target/reveal",
             vec![("name", "/aws/a")],
