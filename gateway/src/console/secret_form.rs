@@ -300,7 +300,12 @@ fn producer_request(form: &Form, mode: &str, bit: u8) -> Result<request::AwsProd
 }
 
 fn title_new(mode: &str) -> String {
-    format!("Create a {mode} dynamic secret")
+    let article = if mode.starts_with(['a', 'e', 'i', 'o', 'u']) {
+        "an"
+    } else {
+        "a"
+    };
+    format!("Create {article} {mode} dynamic secret")
 }
 
 fn refused(title: String, body: Markup, errors: &ValidationErrors) -> Outcome {
