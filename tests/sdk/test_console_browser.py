@@ -579,7 +579,7 @@ def test_an_operator_reveals_a_target_secret_and_finds_it_audited(browser, conso
     b.click('form[action="/ui/target/reveal"] button')
     assert b.h1() == f"Secret of {target}", b.text()
     assert b.find("#target-secret-access-key").text == secret_key
-    assert b.find_all('button.copy[aria-label="Copy target-secret-access-key"]'), "a copy button"
+    assert b.find_all('button.copy[aria-label="Copy secret access key"]'), "a copy button"
     b.shot("22-target-revealed")
     # Not on any other page, and in the audit trail (without the value).
     for path in (f"/ui/target?name={target}", f"/ui/target/edit?name={target}", "/ui/targets"):

@@ -470,7 +470,27 @@ pub async fn delete(
         async {
             check_csrf(&session, &form)?;
             let name = target_name(&raw)?;
-            targets::delete(&state, &session.caller, &name, false).await?;
+            match targets::delete(&state, &session.caller, &name, false).await {
+                Ok(()) => {}
+                // Still in use or protected: said with what to do in the console (which never
+                // force-deletes: that would delete the dynamic secrets with it).
+                Err(mayfly_app::error::AppError::Conflict(why)) => {
+                    let body = html! {
+                        (view::notice("error", &why))
+                        p { "Nothing was deleted. Delete the dynamic secrets that use it (or edit them to use another target), or turn off its delete protection, then try again." }
+                        p { a href={"/ui/target?name=" (q(name.as_str()))} { "Back to " (name) } }
+                    };
+                    return Ok(Outcome::Page {
+                        status: StatusCode::CONFLICT,
+                        title: format!("{name} was not deleted"),
+                        nav: Nav::Targets,
+                        body,
+                        problem: Some(why),
+                        detail: String::new(),
+                    });
+                }
+                Err(e) => return Err(e.into()),
+            }
             Ok(Outcome::Redirect {
                 to: format!("/ui/targets?deleted={}", q(name.as_str())),
                 detail: "deleted".into(),
@@ -547,10 +567,10 @@ pub async fn reveal(
                 Some(c) => {
                     (view::notice("ok", "Shown once: copy what you need now. This reveal is recorded in the audit trail."))
                     dl.props {
-                        dt { "Access key id" } dd { code #target-access-key-id data-copy="" { (c.access_key_id) } }
-                        dt { "Secret access key" } dd { code.secret #target-secret-access-key data-copy="" { (c.secret_access_key.expose_secret()) } }
+                        dt { "Access key id" } dd { code #target-access-key-id data-copy="" aria-label="access key id" { (c.access_key_id) } }
+                        dt { "Secret access key" } dd { code.secret #target-secret-access-key data-copy="" aria-label="secret access key" { (c.secret_access_key.expose_secret()) } }
                         @if let Some(t) = &c.session_token {
-                            dt { "Session token" } dd { code.secret #target-session-token data-copy="" { (t.expose_secret()) } }
+                            dt { "Session token" } dd { code.secret #target-session-token data-copy="" aria-label="session token" { (t.expose_secret()) } }
                         }
                     }
                 }

@@ -786,6 +786,7 @@ fn targets_are_edited_revealed_and_deleted_through_the_console() {
         "{}",
         used.body
     );
+    assert!(used.body.contains("Nothing was deleted"), "{}", used.body);
 
     // Reveal: an explicit POST, the secret on that page only, audited without the value.
     let revealed = b.post(
