@@ -479,6 +479,15 @@ def test_an_operator_edits_a_target(browser, console_gateway, moto_url, uid):
     assert "Target updated" in b.text()
     assert "eu-west-1" in b.text() and "edited in the browser" in b.text()
     b.shot("17-target-updated")
+    # The new pages fit a phone-sized screen too.
+    b.driver.set_window_size(390, 844)
+    for path in (f"/ui/target?name={target}", f"/ui/target/edit?name={target}", "/ui/secrets/new?mode=iam_user"):
+        b.get(path)
+        overflow = b.driver.execute_script(
+            "return document.documentElement.scrollWidth - document.documentElement.clientWidth"
+        )
+        assert overflow <= 0, f"{path} is {overflow}px wider than a 390px screen"
+    b.driver.set_window_size(1280, 800)
     finish(b)
 
 
@@ -504,12 +513,13 @@ def test_an_operator_creates_an_assume_role_secret_and_copies_a_credential(brows
     b.fill({"name": secret, "target-name": target, "user-ttl": "15m"})
     b.submit()
     assert b.find(".field.invalid #f-aws-role-arns"), b.text()
+    b.driver.execute_script("arguments[0].scrollIntoView()", b.find("#f-aws-role-arns"))
+    b.shot("19-assume-role-form")
     b.check_logs(allowed_statuses=(400,))
     # Session revocation would write deny policies on the role: off, for a plain moto role.
     if b.find('[name="session-revocation"]').is_selected():
         b.find('[name="session-revocation"]').click()
     b.fill({"aws-role-arns": role_arn})
-    b.shot("19-assume-role-form")
     b.submit()
     assert b.h1() == secret, b.text()
     assert "Dynamic secret created" in b.text() and "assume_role" in b.text()
