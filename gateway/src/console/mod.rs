@@ -1,6 +1,6 @@
 //! The web console under `/ui/`: server-rendered HTML (maud) for operators, on the gateway's
-//! own port, from assets compiled into the binary. No JavaScript toolchain, no CDN, nothing fetched at
-//! run time. One small script (`console.js`, also compiled in) adds copy buttons and
+//! own port, from assets compiled into the binary. No JavaScript toolchain, no CDN, nothing
+//! fetched at run time. One small script (`console.js`, also compiled in) adds copy buttons and
 //! countdowns where a page asks for them; every page works without it.
 //!
 //! It is a front door like the Akeyless and Vault APIs and nothing more: a session holds a
