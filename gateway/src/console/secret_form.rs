@@ -117,7 +117,7 @@ const INPUTS: &[Input] = &[
     input("caller-session-tags", "Caller session tags", "text", "Session tags made from the caller, such as team={claim:team}.", ASSUME_ROLE | FEDERATION_TOKEN, true),
     input("source-identity", "Source identity", "text", "Made from the caller, such as {access_id}.", ASSUME_ROLE, true),
     input("reuse-window", "Reuse window", "text", "Hand the same credential to the same caller within this window, such as 5m (at most half the TTL).", STS, true),
-    input("custom-username-template", "Name template", "text", "The IAM user or session name template (optional).", ALL, true),
+    input("custom-username-template", "Name template", "text", "The IAM user or session name, such as tmp.{{name}}.{{rand}} (the default).", ALL, true),
     input("max-live-credentials", "Maximum live credentials", "text", "Optional limit.", ALL, true),
     input("max-issue-rate", "Maximum issue rate", "text", "Such as 10/m (optional).", ALL, true),
     input("tags", "Item tags", "text", "Comma-separated (optional).", ALL, true),
