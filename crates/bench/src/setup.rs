@@ -21,6 +21,9 @@ pub struct Network {
     /// IAM writes per second (0: not throttled), all writes sharing one bucket.
     pub iam_write_rate: f64,
     pub iam_write_burst: u32,
+    /// The IAM write rate the gateway is told AWS allows (`MAYFLY_AWS_IAM_WRITE_RATE`); 0:
+    /// the gateway learns it from throttling.
+    pub gateway_iam_write_rate: f64,
 }
 
 impl Network {
@@ -56,8 +59,16 @@ impl Network {
         } else {
             "no throttling".to_owned()
         };
+        let told = if self.gateway_iam_write_rate > 0.0 {
+            format!(
+                "; the gateway told IAM allows {}/s (MAYFLY_AWS_IAM_WRITE_RATE)",
+                self.gateway_iam_write_rate
+            )
+        } else {
+            String::new()
+        };
         Some(format!(
-            "RTT {} ms ± {} ms; {throttle}",
+            "RTT {} ms ± {} ms; {throttle}{told}",
             self.rtt_ms, self.jitter_ms
         ))
     }
@@ -87,6 +98,7 @@ impl Env {
         let aws_url = aws.as_ref().map_or_else(|| moto.url.clone(), NetSim::url);
         let mut config = GatewayConfig::new(binary, None);
         config.allowed_endpoints = Some(aws_url.clone());
+        config.aws_iam_write_rate = Some(net.gateway_iam_write_rate).filter(|r| *r > 0.0);
         let (gateway, _) = Gateway::spawn(&config, &work.join(tag)).await?;
         let api = gateway.api().await?;
         api.create_target(TARGET, &aws_url).await?;

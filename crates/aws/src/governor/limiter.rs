@@ -51,6 +51,9 @@ struct State {
     waiting_background: u32,
     /// Tokens given to requests in a row while background work waited.
     foreground_streak: u32,
+    /// The rate the operator says AWS allows: the limiter starts on at it, and returns to it
+    /// (instead of switching off) after a quiet minute.
+    known: Option<f64>,
 }
 
 /// See the module documentation.
@@ -74,14 +77,25 @@ impl Default for AdaptiveLimiter {
 
 impl AdaptiveLimiter {
     pub fn new() -> Self {
+        Self::starting_at(None)
+    }
+
+    /// A limiter for an API whose rate AWS is known to allow (`calls_per_second`, from the
+    /// operator): on from the start, so the first burst is paced before AWS throttles it,
+    /// still cut by throttles and grown back by successes, and back at that rate (not off)
+    /// after a quiet minute. `None`: [`Self::new`].
+    pub fn starting_at(calls_per_second: Option<f64>) -> Self {
         let now = Instant::now();
+        let known = calls_per_second
+            .filter(|r| r.is_finite() && *r > 0.0)
+            .map(|r| r.max(MIN_RATE));
         AdaptiveLimiter {
             state: Mutex::new(State {
-                enabled: false,
-                rate: 0.0,
-                tokens: 0.0,
+                enabled: known.is_some(),
+                rate: known.unwrap_or(0.0),
+                tokens: known.unwrap_or(0.0),
                 refilled_at: now,
-                last_max: 0.0,
+                last_max: known.unwrap_or(0.0),
                 throttled_at: now,
                 sent_in_window: 0,
                 window_start: now,
@@ -89,6 +103,7 @@ impl AdaptiveLimiter {
                 waiting_foreground: 0,
                 waiting_background: 0,
                 foreground_streak: 0,
+                known,
             }),
         }
     }
@@ -234,12 +249,22 @@ impl AdaptiveLimiter {
         s.refill(now);
         let t = now.duration_since(s.throttled_at).as_secs_f64();
         if t > QUIET.as_secs_f64() {
-            s.enabled = false;
+            match s.known {
+                Some(known) => {
+                    s.rate = known;
+                    s.last_max = known;
+                }
+                None => s.enabled = false,
+            }
             return;
         }
         let k = (s.last_max * (1.0 - BETA) / SCALE).cbrt();
         let cubic = SCALE * (t - k).powi(3) + s.last_max;
-        s.rate = cubic.max(MIN_RATE);
+        s.rate = match s.known {
+            // Before any throttle, the known rate is the rate: no probing above it.
+            Some(known) if s.last_max == known && t < k => known,
+            _ => cubic.max(MIN_RATE),
+        };
     }
 }
 
@@ -433,6 +458,39 @@ mod tests {
         let before = Instant::now();
         l.acquire(Priority::Foreground, None).await.unwrap();
         assert_eq!(Instant::now(), before);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_known_rate_paces_from_the_start_and_comes_back_after_a_quiet_minute() {
+        let l = AdaptiveLimiter::starting_at(Some(10.0));
+        let snap = l.snapshot();
+        assert!(snap.enabled && snap.rate == 10.0, "{snap:?}");
+        // One second's burst at once, then the rate: 30 calls take about 2 s, not 0.
+        let start = Instant::now();
+        for _ in 0..30 {
+            l.acquire(Priority::Foreground, None).await.unwrap();
+        }
+        let took = start.elapsed().as_secs_f64();
+        assert!((1.8..=2.2).contains(&took), "{took} s");
+        l.throttled(Instant::now());
+        assert!(l.snapshot().rate < 10.0, "a throttle still cuts it");
+        tokio::time::advance(Duration::from_secs(61)).await;
+        l.succeeded();
+        let snap = l.snapshot();
+        assert!(
+            snap.enabled && snap.rate == 10.0,
+            "back at the known rate: {snap:?}"
+        );
+    }
+
+    #[test]
+    fn an_unusable_known_rate_means_none() {
+        for rate in [0.0, -1.0, f64::NAN, f64::INFINITY] {
+            assert!(
+                !AdaptiveLimiter::starting_at(Some(rate)).snapshot().enabled,
+                "{rate}"
+            );
+        }
     }
 
     #[tokio::test(start_paused = true)]

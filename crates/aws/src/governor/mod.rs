@@ -117,6 +117,16 @@ impl Governor {
         Arc::new(Governor::default())
     }
 
+    /// A governor whose IAM writes start paced at `iam_writes_per_second`, the rate the
+    /// operator knows AWS allows the target's account (see [`AdaptiveLimiter::starting_at`]);
+    /// `None`: learnt from throttling, as [`Self::new`].
+    pub fn with_iam_write_rate(iam_writes_per_second: Option<f64>) -> Arc<Governor> {
+        Arc::new(Governor {
+            iam_write: AdaptiveLimiter::starting_at(iam_writes_per_second),
+            ..Governor::default()
+        })
+    }
+
     /// The limiter an IAM action (in [`crate::ops`] spelling) goes through.
     fn iam_limiter(&self, op: &str) -> &AdaptiveLimiter {
         if crate::ops::is_read(op) {
