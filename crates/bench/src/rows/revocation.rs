@@ -84,7 +84,7 @@ async fn steady(work: &Path, binary: std::path::PathBuf, opts: &Options) -> Resu
         task.await??;
     }
     let db = sqlite_in(&env.gateway.data_dir);
-    wait_until_drained(&db, Duration::from_secs(180)).await?;
+    wait_until_drained(&db, producer, Duration::from_secs(180)).await?;
     let lags = db
         .sql("SELECT ended_at - expires_at FROM leases WHERE state = 'revoked'")
         .await?;
@@ -183,7 +183,7 @@ async fn drain(work: &Path, binary: std::path::PathBuf, n: usize, net: &Network)
             }
         },
         async {
-            let drained = wait_until_drained(&db, Duration::from_secs(7200)).await;
+            let drained = wait_until_drained(&db, DRAIN_PRODUCER, Duration::from_secs(7200)).await;
             stop.store(true, Ordering::SeqCst);
             drained
         }
@@ -272,14 +272,14 @@ fn of_producer(name: &str) -> String {
     format!("producer_id = (SELECT id FROM producers WHERE name = '{name}')")
 }
 
-/// Polls until no lease of the drain's producer is live.
-async fn wait_until_drained(db: &Db, timeout: Duration) -> Result<()> {
+/// Polls until no lease of `producer` is live.
+async fn wait_until_drained(db: &Db, producer: &str, timeout: Duration) -> Result<()> {
     let deadline = Instant::now() + timeout;
     loop {
         let live = db
             .count(&format!(
                 "SELECT COUNT(*) FROM leases WHERE {LIVE} AND {}",
-                of_producer(DRAIN_PRODUCER)
+                of_producer(producer)
             ))
             .await?;
         if live == 0 {
