@@ -81,6 +81,23 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route("/target", web::get().to(targets::details))
             .route("/audit", web::get().to(audit::show))
             .route("/access", web::get().to(access::show))
+            // --- Access management (auth methods, roles, rules, associations) ---
+            .route(
+                "/access/auth-methods/new",
+                web::post().to(access::create_auth_method),
+            )
+            .route(
+                "/access/auth-methods/delete",
+                web::post().to(access::delete_auth_method),
+            )
+            .route("/access/roles/new", web::post().to(access::create_role))
+            .route("/access/roles/delete", web::post().to(access::delete_role))
+            .route("/role", web::get().to(access::role))
+            .route("/role/rules/set", web::post().to(access::set_rule))
+            .route("/role/rules/delete", web::post().to(access::delete_rule))
+            .route("/role/assoc/new", web::post().to(access::associate))
+            .route("/role/assoc/delete", web::post().to(access::dissociate))
+            // --- end of access management ---
             .default_service(web::to(not_found)),
     );
 }
