@@ -116,25 +116,46 @@ pub async fn show(
         Ok(s) => s,
         Err(r) => return r,
     };
-    finish(&state, &req, &session, "console:list-access", Effect::Read, "", async {
-        let notice = done_notice(&query);
-        let body = access_page(&state, &session, notice, None).await?;
-        Ok(Outcome::ok("Access", Nav::Access, body))
-    })
+    finish(
+        &state,
+        &req,
+        &session,
+        "console:list-access",
+        Effect::Read,
+        "",
+        async {
+            let notice = done_notice(&query);
+            let body = access_page(&state, &session, notice, None).await?;
+            Ok(Outcome::ok("Access", Nav::Access, body))
+        },
+    )
     .await
 }
 
 /// What a redirect after an action says on the page it lands on.
 fn done_notice(query: &HashMap<String, String>) -> Option<Markup> {
-    let said = |k: &str| query.get(k).map(|v| v.chars().take(200).collect::<String>());
+    let said = |k: &str| {
+        query
+            .get(k)
+            .map(|v| v.chars().take(200).collect::<String>())
+    };
     if let Some(n) = said("deleted-auth-method") {
-        return Some(view::notice("ok", &format!("Auth method {n} deleted; its tokens no longer work.")));
+        return Some(view::notice(
+            "ok",
+            &format!("Auth method {n} deleted; its tokens no longer work."),
+        ));
     }
     if let Some(n) = said("deleted-role") {
-        return Some(view::notice("ok", &format!("Role {n} deleted, with its rules and associations.")));
+        return Some(view::notice(
+            "ok",
+            &format!("Role {n} deleted, with its rules and associations."),
+        ));
     }
     if query.contains_key("created") {
-        return Some(view::notice("ok", "Role created. Give it rules below, then give it to an auth method."));
+        return Some(view::notice(
+            "ok",
+            "Role created. Give it rules below, then give it to an auth method.",
+        ));
     }
     if query.contains_key("rule-set") {
         return Some(view::notice("ok", "Rule saved."));
@@ -146,7 +167,10 @@ fn done_notice(query: &HashMap<String, String>) -> Option<Markup> {
         return Some(view::notice("ok", "The auth method now holds this role."));
     }
     if query.contains_key("dissociated") {
-        return Some(view::notice("ok", "The auth method no longer holds this role."));
+        return Some(view::notice(
+            "ok",
+            "The auth method no longer holds this role.",
+        ));
     }
     None
 }
@@ -346,12 +370,23 @@ pub async fn delete_auth_method(
     };
     let form = Form(form.into_inner());
     let raw = form.get("name").unwrap_or_default().to_owned();
-    finish(&state, &req, &session, "console:delete-auth-method", Effect::Configure, &raw, async {
-        check_csrf(&session, &form)?;
-        let dto: request::Named = request_of(&form, &["name"])?;
-        let out = api::delete_auth_method(&state, &session.caller, dto).await?;
-        Ok(Outcome::redirect(format!("/ui/access?deleted-auth-method={}", q(&out.name))))
-    })
+    finish(
+        &state,
+        &req,
+        &session,
+        "console:delete-auth-method",
+        Effect::Configure,
+        &raw,
+        async {
+            check_csrf(&session, &form)?;
+            let dto: request::Named = request_of(&form, &["name"])?;
+            let out = api::delete_auth_method(&state, &session.caller, dto).await?;
+            Ok(Outcome::redirect(format!(
+                "/ui/access?deleted-auth-method={}",
+                q(&out.name)
+            )))
+        },
+    )
     .await
 }
 
@@ -367,20 +402,32 @@ pub async fn create_role(
     };
     let form = Form(form.into_inner());
     let raw = form.get("name").unwrap_or_default().to_owned();
-    finish(&state, &req, &session, "console:create-role", Effect::Configure, &raw, async {
-        check_csrf(&session, &form)?;
-        let done = match request_of::<dto::CreateRole>(&form, ROLE_FIELDS) {
-            Ok(dto) => api::create_role(&state, &session.caller, dto).await,
-            Err(e) => Err(e),
-        };
-        if let Err(e) = done {
-            let errors = inline(e, ROLE_FIELDS)?;
-            let body = access_page(&state, &session, None, Some(Failed::Role(&form, &errors))).await?;
-            return Ok(sent_back("Access", body, &errors));
-        }
-        let name = name_in(&raw, "role")?;
-        Ok(Outcome::redirect(format!("/ui/role?name={}&created=1", q(name.as_str()))))
-    })
+    finish(
+        &state,
+        &req,
+        &session,
+        "console:create-role",
+        Effect::Configure,
+        &raw,
+        async {
+            check_csrf(&session, &form)?;
+            let done = match request_of::<dto::CreateRole>(&form, ROLE_FIELDS) {
+                Ok(dto) => api::create_role(&state, &session.caller, dto).await,
+                Err(e) => Err(e),
+            };
+            if let Err(e) = done {
+                let errors = inline(e, ROLE_FIELDS)?;
+                let body =
+                    access_page(&state, &session, None, Some(Failed::Role(&form, &errors))).await?;
+                return Ok(sent_back("Access", body, &errors));
+            }
+            let name = name_in(&raw, "role")?;
+            Ok(Outcome::redirect(format!(
+                "/ui/role?name={}&created=1",
+                q(name.as_str())
+            )))
+        },
+    )
     .await
 }
 
@@ -396,13 +443,24 @@ pub async fn delete_role(
     };
     let form = Form(form.into_inner());
     let raw = form.get("name").unwrap_or_default().to_owned();
-    finish(&state, &req, &session, "console:delete-role", Effect::Configure, &raw, async {
-        check_csrf(&session, &form)?;
-        let dto: request::Named = request_of(&form, &["name"])?;
-        api::delete_role(&state, &session.caller, dto).await?;
-        let name = name_in(&raw, "role")?;
-        Ok(Outcome::redirect(format!("/ui/access?deleted-role={}", q(name.as_str()))))
-    })
+    finish(
+        &state,
+        &req,
+        &session,
+        "console:delete-role",
+        Effect::Configure,
+        &raw,
+        async {
+            check_csrf(&session, &form)?;
+            let dto: request::Named = request_of(&form, &["name"])?;
+            api::delete_role(&state, &session.caller, dto).await?;
+            let name = name_in(&raw, "role")?;
+            Ok(Outcome::redirect(format!(
+                "/ui/access?deleted-role={}",
+                q(name.as_str())
+            )))
+        },
+    )
     .await
 }
 
@@ -417,11 +475,19 @@ pub async fn role(
         Err(r) => return r,
     };
     let raw = query.get("name").cloned().unwrap_or_default();
-    finish(&state, &req, &session, "console:get-role", Effect::Read, &raw, async {
-        let name = name_in(&raw, "role")?;
-        let body = role_page(&state, &session, &name, done_notice(&query), None).await?;
-        Ok(Outcome::ok(name.to_string(), Nav::Access, body))
-    })
+    finish(
+        &state,
+        &req,
+        &session,
+        "console:get-role",
+        Effect::Read,
+        &raw,
+        async {
+            let name = name_in(&raw, "role")?;
+            let body = role_page(&state, &session, &name, done_notice(&query), None).await?;
+            Ok(Outcome::ok(name.to_string(), Nav::Access, body))
+        },
+    )
     .await
 }
 
@@ -611,13 +677,28 @@ pub async fn set_rule(
     };
     let form = Form(form.into_inner());
     let raw = form.get("role-name").unwrap_or_default().to_owned();
-    finish(&state, &req, &session, "console:set-role-rule", Effect::Configure, &raw, async {
-        let (st, caller): (&AppState, _) = (&state, &session.caller);
-        role_action(&state, &session, &form, RULE_FIELDS, "rule-set", move |dto: dto::RoleRule| async move {
-            api::set_role_rule(st, caller, dto).await.map(|_| ())
-        })
-        .await
-    })
+    finish(
+        &state,
+        &req,
+        &session,
+        "console:set-role-rule",
+        Effect::Configure,
+        &raw,
+        async {
+            let (st, caller): (&AppState, _) = (&state, &session.caller);
+            role_action(
+                &state,
+                &session,
+                &form,
+                RULE_FIELDS,
+                "rule-set",
+                move |dto: dto::RoleRule| async move {
+                    api::set_role_rule(st, caller, dto).await.map(|_| ())
+                },
+            )
+            .await
+        },
+    )
     .await
 }
 
@@ -633,13 +714,28 @@ pub async fn delete_rule(
     };
     let form = Form(form.into_inner());
     let raw = form.get("role-name").unwrap_or_default().to_owned();
-    finish(&state, &req, &session, "console:delete-role-rule", Effect::Configure, &raw, async {
-        let (st, caller): (&AppState, _) = (&state, &session.caller);
-        role_action(&state, &session, &form, &["role-name", "rule-type", "path"], "rule-deleted", move |dto: dto::RoleRule| async move {
-            api::delete_role_rule(st, caller, dto).await.map(|_| ())
-        })
-        .await
-    })
+    finish(
+        &state,
+        &req,
+        &session,
+        "console:delete-role-rule",
+        Effect::Configure,
+        &raw,
+        async {
+            let (st, caller): (&AppState, _) = (&state, &session.caller);
+            role_action(
+                &state,
+                &session,
+                &form,
+                &["role-name", "rule-type", "path"],
+                "rule-deleted",
+                move |dto: dto::RoleRule| async move {
+                    api::delete_role_rule(st, caller, dto).await.map(|_| ())
+                },
+            )
+            .await
+        },
+    )
     .await
 }
 
@@ -656,13 +752,28 @@ pub async fn associate(
     };
     let form = Form(form.into_inner());
     let raw = form.get("role-name").unwrap_or_default().to_owned();
-    finish(&state, &req, &session, "console:assoc-role-am", Effect::Configure, &raw, async {
-        let (st, caller): (&AppState, _) = (&state, &session.caller);
-        role_action(&state, &session, &form, ASSOC_FIELDS, "associated", move |dto: dto::AssocRoleAuthMethod| async move {
-            api::assoc_role_am(st, caller, dto).await.map(|_| ())
-        })
-        .await
-    })
+    finish(
+        &state,
+        &req,
+        &session,
+        "console:assoc-role-am",
+        Effect::Configure,
+        &raw,
+        async {
+            let (st, caller): (&AppState, _) = (&state, &session.caller);
+            role_action(
+                &state,
+                &session,
+                &form,
+                ASSOC_FIELDS,
+                "associated",
+                move |dto: dto::AssocRoleAuthMethod| async move {
+                    api::assoc_role_am(st, caller, dto).await.map(|_| ())
+                },
+            )
+            .await
+        },
+    )
     .await
 }
 
@@ -678,12 +789,27 @@ pub async fn dissociate(
     };
     let form = Form(form.into_inner());
     let raw = form.get("role-name").unwrap_or_default().to_owned();
-    finish(&state, &req, &session, "console:delete-assoc", Effect::Configure, &raw, async {
-        let (st, caller): (&AppState, _) = (&state, &session.caller);
-        role_action(&state, &session, &form, &["role-name", "assoc-id"], "dissociated", move |dto: dto::DeleteAssoc| async move {
-            api::delete_assoc(st, caller, dto).await.map(|_| ())
-        })
-        .await
-    })
+    finish(
+        &state,
+        &req,
+        &session,
+        "console:delete-assoc",
+        Effect::Configure,
+        &raw,
+        async {
+            let (st, caller): (&AppState, _) = (&state, &session.caller);
+            role_action(
+                &state,
+                &session,
+                &form,
+                &["role-name", "assoc-id"],
+                "dissociated",
+                move |dto: dto::DeleteAssoc| async move {
+                    api::delete_assoc(st, caller, dto).await.map(|_| ())
+                },
+            )
+            .await
+        },
+    )
     .await
 }
