@@ -45,10 +45,13 @@ const ROLE_FIELDS: &[&str] = &["name", "description", "audit-access", "delete_pr
 const RULE_FIELDS: &[&str] = &["role-name", "rule-type", "path", "capability"];
 const ASSOC_FIELDS: &[&str] = &["role-name", "am-name"];
 
-/// A refusal of the API's parsers (or a name already taken) as inline errors on the form
-/// whose `fields` it names (`path: must start with /`), or `Err` to show it as an error page
-/// when it names none of them.
-fn inline(e: ApiError, fields: &[&'static str]) -> Result<ValidationErrors, ApiError> {
+/// A refusal of the API's parsers (400) or a name already taken (409) as inline errors on the
+/// form whose `fields` it names (`path: must start with /`), with the status to answer; or
+/// `Err` to show it as an error page when it names none of them.
+fn inline(
+    e: ApiError,
+    fields: &[&'static str],
+) -> Result<(ValidationErrors, StatusCode), ApiError> {
     let (message, conflict) = match &e {
         ApiError::BadRequest(m) => (m.clone(), false),
         ApiError::Conflict(m) => (m.clone(), true),
@@ -64,7 +67,42 @@ fn inline(e: ApiError, fields: &[&'static str]) -> Result<ValidationErrors, ApiE
         None if conflict && fields.contains(&"name") => errors.push("name", message),
         None => return Err(e),
     }
-    Ok(errors)
+    let status = if conflict {
+        StatusCode::CONFLICT
+    } else {
+        StatusCode::BAD_REQUEST
+    };
+    Ok((errors, status))
+}
+
+/// A text input like `view::field`'s, with ids under `prefix` (`am-name`), for a second form
+/// on a page whose field names repeat those of the first.
+fn prefixed_field(prefix: &str, f: &Field<'_>, errors: &ValidationErrors) -> Markup {
+    let id = format!("{prefix}-{}", f.name);
+    let messages: Vec<&str> = errors
+        .iter()
+        .filter(|e| e.field == f.name)
+        .map(|e| e.message.as_str())
+        .collect();
+    let invalid = !messages.is_empty();
+    let mut described = Vec::new();
+    if !f.hint.is_empty() {
+        described.push(format!("{id}-hint"));
+    }
+    if invalid {
+        described.push(format!("{id}-error"));
+    }
+    let described = described.join(" ");
+    html! {
+        div class={"field" @if invalid {" invalid"}} {
+            label for=(id) { (f.label) @if f.required { " " span.req aria-hidden="true" { "*" } } }
+            input type=(f.kind) id=(id) name=(f.name) value=(f.value) required[f.required]
+                aria-invalid=[invalid.then_some("true")]
+                aria-describedby=[(!described.is_empty()).then_some(described.as_str())];
+            @if !f.hint.is_empty() { p.hint id={(id) "-hint"} { (f.hint) } }
+            @if invalid { p.field-error id={(id) "-error"} { @for m in &messages { (m) br; } } }
+        }
+    }
 }
 
 /// The name in a query, required.
@@ -227,9 +265,9 @@ async fn access_page(
         (view::other_errors(am_errors, AUTH_METHOD_FIELDS))
         form.stack #create-auth-method method="post" action="/ui/access/auth-methods/new" novalidate {
             (view::csrf_field(csrf))
-            (view::field(&Field { name: "name", label: "Name", kind: "text", value: am_form.get("name").unwrap_or_default(),
+            (prefixed_field("am", &Field { name: "name", label: "Name", kind: "text", value: am_form.get("name").unwrap_or_default(),
                 hint: "A path, such as /ci/deployer.", required: true }, am_errors))
-            (view::field(&Field { name: "description", label: "Description", kind: "text", value: am_form.get("description").unwrap_or_default(),
+            (prefixed_field("am", &Field { name: "description", label: "Description", kind: "text", value: am_form.get("description").unwrap_or_default(),
                 hint: "", required: false }, am_errors))
             button type="submit" { "Create API key" }
         }
@@ -322,9 +360,9 @@ pub async fn create_auth_method(
         let out = match created {
             Ok(out) => out,
             Err(e) => {
-                let errors = inline(e, AUTH_METHOD_FIELDS)?;
+                let (errors, status) = inline(e, AUTH_METHOD_FIELDS)?;
                 let body = access_page(&state, &session, None, Some(Failed::AuthMethod(&form, &errors))).await?;
-                return Ok(sent_back("Access", body, &errors));
+                return Ok(sent_back(status, "Access".into(), body, &errors));
             }
         };
         state.invalidate_caches();
@@ -346,11 +384,17 @@ pub async fn create_auth_method(
     .await
 }
 
-/// A form sent back with its errors: 400, the errors in the audit record.
-fn sent_back(title: &str, body: Markup, errors: &ValidationErrors) -> Outcome {
+/// A form sent back with its errors (400, or 409 for a taken name), the errors in the audit
+/// record.
+fn sent_back(
+    status: StatusCode,
+    title: String,
+    body: Markup,
+    errors: &ValidationErrors,
+) -> Outcome {
     Outcome::Page {
-        status: StatusCode::BAD_REQUEST,
-        title: title.into(),
+        status,
+        title,
         nav: Nav::Access,
         body,
         problem: Some(errors.to_string()),
@@ -416,10 +460,10 @@ pub async fn create_role(
                 Err(e) => Err(e),
             };
             if let Err(e) = done {
-                let errors = inline(e, ROLE_FIELDS)?;
+                let (errors, status) = inline(e, ROLE_FIELDS)?;
                 let body =
                     access_page(&state, &session, None, Some(Failed::Role(&form, &errors))).await?;
-                return Ok(sent_back("Access", body, &errors));
+                return Ok(sent_back(status, "Access".into(), body, &errors));
             }
             let name = name_in(&raw, "role")?;
             Ok(Outcome::redirect(format!(
@@ -646,21 +690,14 @@ where
             q(name.as_str())
         ))),
         Err(e) => {
-            let errors = inline(e, fields)?;
+            let (errors, status) = inline(e, fields)?;
             let failed = if fields == ASSOC_FIELDS {
                 RoleFailed::Assoc(form, &errors)
             } else {
                 RoleFailed::Rule(form, &errors)
             };
             let body = role_page(state, session, &name, None, Some(failed)).await?;
-            Ok(Outcome::Page {
-                status: StatusCode::BAD_REQUEST,
-                title: name.to_string(),
-                nav: Nav::Access,
-                body,
-                problem: Some(errors.to_string()),
-                detail: String::new(),
-            })
+            Ok(sent_back(status, name.to_string(), body, &errors))
         }
     }
 }

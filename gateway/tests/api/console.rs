@@ -582,3 +582,546 @@ fn a_scoped_key_sees_and_does_only_what_its_rules_allow_whatever_a_form_names() 
         }
     });
 }
+
+/// The text of the element with `id`, up to its first tag (values the console shows once).
+fn text_of(page: &Page, id: &str) -> String {
+    let marker = format!(r#"id="{id}">"#);
+    let at = page
+        .body
+        .find(&marker)
+        .unwrap_or_else(|| panic!("no #{id} in:\n{}", page.body));
+    let rest = &page.body[at + marker.len()..];
+    rest[..rest.find('<').unwrap()].to_owned()
+}
+
+/// The role as `get-role` answers it.
+fn role_of(gw: &TestGateway, name: &str) -> (u16, serde_json::Value) {
+    gw.post_authed("/get-role", json!({"name": name}))
+}
+
+#[test]
+fn access_is_managed_through_the_console_with_the_apis_own_checks() {
+    on_each_database(|gw| {
+        let mut b = Browser::new(gw);
+        b.login_admin();
+        let csrf = b.session_csrf();
+        let access = b.get("/ui/access");
+        assert_eq!(access.status, 200, "{}", access.body);
+        for form in ["create-auth-method", "create-role"] {
+            assert!(access.body.contains(&format!(r#"id="{form}""#)), "{form}");
+        }
+
+        // A bad name is sent back next to its field, with the API's message; nothing made.
+        let bad = b.post(
+            "/ui/access/roles/new",
+            &[
+                ("csrf", &csrf),
+                ("name", "no slash"),
+                ("audit-access", "own"),
+            ],
+        );
+        assert_eq!(bad.status, 400, "{}", bad.body);
+        assert!(bad.body.contains(r#"id="f-name-error""#), "{}", bad.body);
+        assert!(
+            bad.body.contains(r#"value="no slash""#),
+            "the input is kept"
+        );
+        let bad_audit = b.post(
+            "/ui/access/roles/new",
+            &[
+                ("csrf", &csrf),
+                ("name", "/console/ops"),
+                ("audit-access", "some"),
+            ],
+        );
+        assert_eq!(bad_audit.status, 400, "{}", bad_audit.body);
+        assert!(bad_audit.body.contains(r#"id="f-audit-access-error""#));
+        assert_eq!(role_of(gw, "/console/ops").0, 404);
+
+        let made = b.post(
+            "/ui/access/roles/new",
+            &[
+                ("csrf", &csrf),
+                ("name", "/console/ops"),
+                ("description", "operators"),
+                ("audit-access", "own"),
+            ],
+        );
+        assert_eq!(made.status, 303, "{}", made.body);
+        assert_eq!(made.location(), "/ui/role?name=/console/ops&created=1");
+        let (_, role) = role_of(gw, "/console/ops");
+        assert_eq!(role["audit_access"], "own", "{role}");
+        let again = b.post(
+            "/ui/access/roles/new",
+            &[("csrf", &csrf), ("name", "/console/ops")],
+        );
+        assert_eq!(again.status, 409, "a taken name: {}", again.body);
+
+        // Rules: the API's parser, its messages inline.
+        let rule = |path: &'static str, rule_type: &'static str, caps: &[&'static str]| {
+            let mut form = vec![
+                ("role-name", "/console/ops"),
+                ("rule-type", rule_type),
+                ("path", path),
+            ];
+            form.extend(caps.iter().map(|c| ("capability", *c)));
+            form
+        };
+        for (form, field, says) in [
+            (
+                rule("team-a", "item-rule", &["read"]),
+                "path",
+                "must start with /",
+            ),
+            (
+                rule("/team-a/*", "item-rule", &[]),
+                "capability",
+                "required",
+            ),
+            (
+                rule("/team-a/*", "item-rule", &["use"]),
+                "capability",
+                "targets only",
+            ),
+            (
+                rule("/team-a/*", "secret-rule", &["read"]),
+                "rule-type",
+                "not supported",
+            ),
+        ] {
+            let mut form: Vec<(&str, &str)> = form;
+            form.push(("csrf", &csrf));
+            let page = b.post("/ui/role/rules/set", &form);
+            assert_eq!(page.status, 400, "{form:?}: {}", page.body);
+            assert!(
+                page.body.contains(&format!(r#"id="f-{field}-error""#)) && page.body.contains(says),
+                "{form:?}: {}",
+                page.body
+            );
+        }
+        assert_eq!(
+            role_of(gw, "/console/ops").1["rules"]["path_rules"],
+            json!([])
+        );
+        let mut form: Vec<(&str, &str)> = rule("/team-a/*", "item-rule", &["read", "list"]);
+        form.push(("csrf", &csrf));
+        let set = b.post("/ui/role/rules/set", &form);
+        assert_eq!(set.status, 303, "{}", set.body);
+        let (_, role) = role_of(gw, "/console/ops");
+        assert_eq!(
+            role["rules"]["path_rules"],
+            json!([{"path": "/team-a/*", "capabilities": ["read", "list"], "type": "item-rule"}]),
+            "{role}"
+        );
+
+        // A new API key: its access key shown once, on the answer to the POST only.
+        let created = b.post(
+            "/ui/access/auth-methods/new",
+            &[("csrf", &csrf), ("name", "/console/ci")],
+        );
+        assert_eq!(created.status, 200, "{}", created.body);
+        assert_eq!(created.header("cache-control"), "no-store");
+        let access_id = text_of(&created, "new-access-id");
+        let access_key = text_of(&created, "new-access-key");
+        assert!(
+            access_id.starts_with("p-") && access_key.len() >= 32,
+            "{access_id}"
+        );
+        let (status, _) = gw.post(
+            "/auth",
+            json!({"access-id": access_id, "access-key": access_key, "access-type": "access_key"}),
+        );
+        assert_eq!(status, 200, "the key shown works");
+        assert!(
+            b.get("/ui/access").body.contains(&access_id),
+            "listed by access id"
+        );
+        for path in [
+            "/ui/access",
+            "/ui/role?name=/console/ops",
+            "/ui/audit",
+            "/ui/",
+        ] {
+            let page = b.get(path);
+            assert_eq!(page.status, 200, "{path}");
+            assert!(
+                !page.body.contains(&access_key),
+                "{path} shows the key again"
+            );
+        }
+        let (_, events) = gw.post_authed("/get-audit-events", json!({"limit": 1000}));
+        let trail = events.to_string();
+        assert!(
+            !trail.contains(&access_key),
+            "the key is never in the audit trail"
+        );
+        assert!(
+            events["events"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|e| e["operation"] == "console:create-auth-method"
+                    && e["detail"] == format!("access id {access_id}")),
+            "{events}"
+        );
+
+        // Give the role to the key, then take it back.
+        let assoc = b.post(
+            "/ui/role/assoc/new",
+            &[
+                ("csrf", &csrf),
+                ("role-name", "/console/ops"),
+                ("am-name", "/console/ci"),
+            ],
+        );
+        assert_eq!(assoc.status, 303, "{}", assoc.body);
+        let (_, role) = role_of(gw, "/console/ops");
+        let held = role["role_auth_methods_assoc"].as_array().unwrap().clone();
+        assert_eq!(held.len(), 1, "{role}");
+        assert_eq!(held[0]["auth_method_access_id"], access_id.as_str());
+        let assoc_id = held[0]["assoc_id"].as_str().unwrap().to_owned();
+        let page = b.get("/ui/role?name=/console/ops");
+        assert!(page.body.contains(&assoc_id), "{}", page.body);
+        let back = b.post(
+            "/ui/role/assoc/delete",
+            &[
+                ("csrf", &csrf),
+                ("role-name", "/console/ops"),
+                ("assoc-id", &assoc_id),
+            ],
+        );
+        assert_eq!(back.status, 303, "{}", back.body);
+        assert_eq!(
+            role_of(gw, "/console/ops").1["role_auth_methods_assoc"],
+            json!([])
+        );
+
+        let mut form: Vec<(&str, &str)> = rule("/team-a/*", "item-rule", &[]);
+        form.push(("csrf", &csrf));
+        let gone = b.post("/ui/role/rules/delete", &form);
+        assert_eq!(gone.status, 303, "{}", gone.body);
+        assert_eq!(
+            role_of(gw, "/console/ops").1["rules"]["path_rules"],
+            json!([])
+        );
+
+        let del = b.post(
+            "/ui/access/roles/delete",
+            &[("csrf", &csrf), ("name", "/console/ops")],
+        );
+        assert_eq!(del.status, 303, "{}", del.body);
+        assert_eq!(role_of(gw, "/console/ops").0, 404);
+        let del = b.post(
+            "/ui/access/auth-methods/delete",
+            &[("csrf", &csrf), ("name", "/console/ci")],
+        );
+        assert_eq!(del.status, 303, "{}", del.body);
+        let (status, _) = gw.post(
+            "/auth",
+            json!({"access-id": access_id, "access-key": access_key, "access-type": "access_key"}),
+        );
+        assert_eq!(status, 401, "a deleted key no longer logs in");
+    });
+}
+
+#[test]
+fn every_access_form_needs_this_sessions_csrf_token() {
+    on_each_database(|gw| {
+        let (status, body) = gw.post_authed("/create-role", json!({"name": "/csrf/role"}));
+        assert_eq!(status, 200, "{body}");
+        let (status, body) = gw.post_authed("/create-auth-method", json!({"name": "/csrf/key"}));
+        assert_eq!(status, 200, "{body}");
+        let (status, body) = gw.post_authed(
+            "/assoc-role-am",
+            json!({"role-name": "/csrf/role", "am-name": "/csrf/key"}),
+        );
+        assert_eq!(status, 200, "{body}");
+        let assoc_id = body["assoc_id"].as_str().unwrap().to_owned();
+        let mut b = Browser::new(gw);
+        b.login_admin();
+        let mut other = Browser::new(gw);
+        other.login_admin();
+        let foreign = other.session_csrf();
+        for csrf in [None, Some(foreign.as_str()), Some("AAAA")] {
+            for (path, fields) in [
+                (
+                    "/ui/access/auth-methods/new",
+                    vec![("name", "/csrf/new-key")],
+                ),
+                (
+                    "/ui/access/auth-methods/delete",
+                    vec![("name", "/csrf/key")],
+                ),
+                ("/ui/access/roles/new", vec![("name", "/csrf/new-role")]),
+                ("/ui/access/roles/delete", vec![("name", "/csrf/role")]),
+                (
+                    "/ui/role/rules/set",
+                    vec![
+                        ("role-name", "/csrf/role"),
+                        ("path", "/*"),
+                        ("capability", "read"),
+                    ],
+                ),
+                (
+                    "/ui/role/rules/delete",
+                    vec![("role-name", "/csrf/role"), ("path", "/*")],
+                ),
+                (
+                    "/ui/role/assoc/new",
+                    vec![("role-name", "/csrf/role"), ("am-name", "/csrf/key")],
+                ),
+                (
+                    "/ui/role/assoc/delete",
+                    vec![("role-name", "/csrf/role"), ("assoc-id", assoc_id.as_str())],
+                ),
+            ] {
+                let mut form = fields.clone();
+                if let Some(c) = csrf {
+                    form.push(("csrf", c));
+                }
+                let page = b.post(path, &form);
+                assert_eq!(page.status, 403, "{path} with {csrf:?}: {}", page.body);
+                assert!(page.body.contains("security token"), "{path}");
+            }
+        }
+        // Nothing changed.
+        let (_, role) = role_of(gw, "/csrf/role");
+        assert_eq!(role["rules"]["path_rules"], json!([]), "{role}");
+        assert_eq!(role["role_auth_methods_assoc"].as_array().unwrap().len(), 1);
+        assert_eq!(role_of(gw, "/csrf/new-role").0, 404);
+        let (_, methods) = gw.post_authed("/list-auth-methods", json!({}));
+        let names: Vec<&str> = methods["auth_methods"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["auth_method_name"].as_str().unwrap())
+            .collect();
+        assert!(
+            names.contains(&"/csrf/key") && !names.contains(&"/csrf/new-key"),
+            "{names:?}"
+        );
+    });
+}
+
+#[test]
+fn a_scoped_key_cannot_manage_access_beyond_its_rules_through_any_form_field() {
+    on_each_database(|gw| {
+        // A powerful role held by someone else, and a key that may manage roles and auth
+        // methods under /team-a only.
+        let (status, body) = gw.post_authed("/create-role", json!({"name": "/powerful"}));
+        assert_eq!(status, 200, "{body}");
+        let (status, body) = gw.post_authed(
+            "/set-role-rule",
+            json!({"role-name": "/powerful", "path": "/*", "capability": ["read", "list", "create", "update", "delete"]}),
+        );
+        assert_eq!(status, 200, "{body}");
+        let (status, body) = gw.post_authed("/create-auth-method", json!({"name": "/ops/holder"}));
+        assert_eq!(status, 200, "{body}");
+        let (status, body) = gw.post_authed(
+            "/assoc-role-am",
+            json!({"role-name": "/powerful", "am-name": "/ops/holder"}),
+        );
+        assert_eq!(status, 200, "{body}");
+        let powerful_assoc = body["assoc_id"].as_str().unwrap().to_owned();
+        let (access_id, access_key) = key_with_rules(
+            gw,
+            "/console/scoped",
+            &[
+                (
+                    "role-rule",
+                    "/team-a/*",
+                    &["read", "list", "create", "update", "delete"],
+                ),
+                (
+                    "auth-method-rule",
+                    "/team-a/*",
+                    &["read", "list", "create", "delete"],
+                ),
+            ],
+        );
+        let before_roles = gw.post_authed("/list-roles", json!({})).1;
+        let before_methods = gw.post_authed("/list-auth-methods", json!({})).1;
+
+        let mut b = Browser::new(gw);
+        assert_eq!(b.login(&access_id, &access_key).status, 303);
+        let csrf = b.session_csrf();
+        let access = b.get("/ui/access");
+        assert_eq!(access.status, 200, "{}", access.body);
+        assert!(
+            !access.body.contains("/powerful"),
+            "lists only what it may list"
+        );
+
+        for (path, fields) in [
+            // Outside its tree.
+            ("/ui/access/roles/new", vec![("name", "/other/role")]),
+            ("/ui/access/auth-methods/new", vec![("name", "/other/key")]),
+            ("/ui/access/roles/delete", vec![("name", "/powerful")]),
+            (
+                "/ui/access/auth-methods/delete",
+                vec![("name", "/ops/holder")],
+            ),
+            (
+                "/ui/access/auth-methods/delete",
+                vec![("name", "/console/scoped")],
+            ),
+            // Widening the powerful role, or its own.
+            (
+                "/ui/role/rules/set",
+                vec![
+                    ("role-name", "/powerful"),
+                    ("path", "/team-a/*"),
+                    ("capability", "read"),
+                ],
+            ),
+            (
+                "/ui/role/rules/set",
+                vec![
+                    ("role-name", "/console/scoped"),
+                    ("path", "/*"),
+                    ("capability", "read"),
+                ],
+            ),
+            (
+                "/ui/role/rules/delete",
+                vec![("role-name", "/powerful"), ("path", "/*")],
+            ),
+            // Attaching itself to the powerful role, by either name.
+            (
+                "/ui/role/assoc/new",
+                vec![("role-name", "/powerful"), ("am-name", "/console/scoped")],
+            ),
+            // Taking the powerful role from its holder, naming its own role for the redirect.
+            (
+                "/ui/role/assoc/delete",
+                vec![
+                    ("role-name", "/team-a/x"),
+                    ("assoc-id", powerful_assoc.as_str()),
+                ],
+            ),
+            // Its own tree first, then another name in a repeated field: the first is used for
+            // everything, the check included.
+            (
+                "/ui/role/assoc/new",
+                vec![
+                    ("role-name", "/powerful"),
+                    ("role-name", "/team-a/x"),
+                    ("am-name", "/console/scoped"),
+                ],
+            ),
+        ] {
+            let mut form = fields.clone();
+            form.push(("csrf", &csrf));
+            let page = b.post(path, &form);
+            assert_eq!(page.status, 403, "{path} {fields:?}: {}", page.body);
+            assert!(page.body.contains("Not allowed"), "{path}");
+        }
+        // Its own role in its tree, given to an auth method it may not read (its own, outside
+        // /team-a): refused too.
+        let own = b.post(
+            "/ui/access/roles/new",
+            &[("csrf", &csrf), ("name", "/team-a/x")],
+        );
+        assert_eq!(own.status, 303, "{}", own.body);
+        let attach = b.post(
+            "/ui/role/assoc/new",
+            &[
+                ("csrf", &csrf),
+                ("role-name", "/team-a/x"),
+                ("am-name", "/console/scoped"),
+            ],
+        );
+        assert_eq!(attach.status, 403, "{}", attach.body);
+        let del = b.post(
+            "/ui/access/roles/delete",
+            &[("csrf", &csrf), ("name", "/team-a/x")],
+        );
+        assert_eq!(del.status, 303, "{}", del.body);
+
+        assert_eq!(gw.post_authed("/list-roles", json!({})).1, before_roles);
+        assert_eq!(
+            gw.post_authed("/list-auth-methods", json!({})).1,
+            before_methods
+        );
+        let (_, events) = gw.post_authed(
+            "/get-audit-events",
+            json!({"access-id": access_id, "limit": 1000}),
+        );
+        let denied = events["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| {
+                e["outcome"] == "denied" && e["operation"].as_str().unwrap().starts_with("console:")
+            })
+            .count();
+        assert_eq!(denied, 12, "every refusal audited under the key: {events}");
+    });
+}
+
+#[test]
+fn the_overview_charts_the_last_day_and_the_audit_page_filters_by_time() {
+    on_each_database(|gw| {
+        let mut b = Browser::new(gw);
+        b.login_admin();
+        let overview = b.get("/ui/");
+        assert_eq!(overview.status, 200, "{}", overview.body);
+        for part in [
+            r#"<svg class="chart" id="activity-chart""#,
+            r#"id="revocation-lag""#,
+            r#"id="recent-failures""#,
+            "No failed requests in the last 24 hours.",
+        ] {
+            assert!(overview.body.contains(part), "{part}: {}", overview.body);
+        }
+        assert_eq!(overview.body.matches("<rect class=\"issued\"").count(), 24);
+        // The reconciler runs at start-up; the overview shows its record once written.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        loop {
+            let page = b.get("/ui/");
+            if page.body.contains(r#"id="reconciler-last-run""#) {
+                break;
+            }
+            assert!(std::time::Instant::now() < deadline, "{}", page.body);
+            std::thread::sleep(std::time::Duration::from_millis(200));
+        }
+
+        // A key without audit-access sees neither the failures nor the reconciler.
+        let (id, key) = key_with_rules(gw, "/console/nobody", &[]);
+        let mut nobody = Browser::new(gw);
+        assert_eq!(nobody.login(&id, &key).status, 303);
+        let page = nobody.get("/ui/");
+        assert_eq!(page.status, 200, "{}", page.body);
+        assert!(page.body.contains("audit-access is none"), "{}", page.body);
+        assert!(!page.body.contains(r#"id="reconciler-last-run""#));
+
+        // The audit page's time filter: bad times are sent back next to their field.
+        let bad = b.get("/ui/audit?from=yesterday");
+        assert_eq!(bad.status, 400, "{}", bad.body);
+        assert!(bad.body.contains(r#"id="f-from-error""#) && bad.body.contains("2026-01-31 12:00"));
+        let reversed = b.get("/ui/audit?from=2026-02-01&to=2026-01-01");
+        assert_eq!(reversed.status, 400);
+        assert!(
+            reversed.body.contains(r#"id="f-to-error""#),
+            "{}",
+            reversed.body
+        );
+        let future = b.get("/ui/audit?from=2999-01-01");
+        assert_eq!(future.status, 200, "{}", future.body);
+        assert!(
+            future.body.contains("No audit events match"),
+            "{}",
+            future.body
+        );
+        let today = chrono::Utc::now().format("%Y-%m-%d").to_string();
+        let found = b.get(&format!(
+            "/ui/audit?from=2000-01-01%2000:00&to={today}&operation=x"
+        ));
+        assert_eq!(found.status, 200, "{}", found.body);
+        assert!(found.body.contains("create-role"), "{}", found.body);
+        assert!(
+            found.body.contains(&format!(r#"value="{today}""#)),
+            "the filter is kept"
+        );
+    });
+}
