@@ -173,7 +173,7 @@ fn assert_browser_headers(page: &Page, what: &str) {
 #[test]
 fn every_console_response_carries_the_browser_security_headers() {
     on_each_database(|gw| {
-        let mut b = Browser::new(&gw);
+        let mut b = Browser::new(gw);
         let login = b.get("/ui/login");
         assert_eq!(login.status, 200);
         assert_browser_headers(&login, "login page");
@@ -214,7 +214,7 @@ fn every_console_response_carries_the_browser_security_headers() {
 #[test]
 fn the_session_cookie_is_sealed_strict_and_dies_with_its_token() {
     on_each_database(|gw| {
-        let mut b = Browser::new(&gw);
+        let mut b = Browser::new(gw);
 
         // The login form's own cookie and CSRF token are needed.
         let (status, body) = {
@@ -307,9 +307,9 @@ fn target_form<'a>(name: &'a str, csrf: Option<&'a str>) -> Vec<(&'a str, &'a st
 #[test]
 fn posts_without_this_sessions_csrf_token_change_nothing() {
     on_each_database(|gw| {
-        let mut b = Browser::new(&gw);
+        let mut b = Browser::new(gw);
         b.login_admin();
-        let mut other = Browser::new(&gw);
+        let mut other = Browser::new(gw);
         other.login_admin();
         let others_csrf = other.session_csrf();
         let csrf = b.session_csrf();
@@ -337,7 +337,7 @@ fn posts_without_this_sessions_csrf_token_change_nothing() {
         assert!(!exists("/csrf/forged"));
 
         // Every action checks it: revoke-all, get a credential, log out.
-        create_target(&gw, "/csrf/aws", "s");
+        create_target(gw, "/csrf/aws", "s");
         let (status, body) = gw.post_authed(
             "/gateway-create-producer-aws",
             iam_user_body("/csrf/p", "/csrf/aws"),
@@ -425,15 +425,15 @@ fn a_scoped_key_sees_and_does_only_what_its_rules_allow_whatever_a_form_names() 
     on_each_database(|gw| {
         const SECRET_A: &str = "secret-of-target-a-0123456789";
         const SECRET_B: &str = "secret-of-target-b-0123456789";
-        create_target(&gw, "/aws/a", SECRET_A);
-        create_target(&gw, "/aws/b", SECRET_B);
+        create_target(gw, "/aws/a", SECRET_A);
+        create_target(gw, "/aws/b", SECRET_B);
         for (name, target) in [("/team-a/s3", "/aws/a"), ("/team-b/s3", "/aws/b")] {
             let (status, body) =
                 gw.post_authed("/gateway-create-producer-aws", iam_user_body(name, target));
             assert_eq!(status, 200, "{body}");
         }
         let (access_id, access_key) = key_with_rules(
-            &gw,
+            gw,
             "/console/team-a",
             &[
                 (
@@ -444,7 +444,7 @@ fn a_scoped_key_sees_and_does_only_what_its_rules_allow_whatever_a_form_names() 
                 ("target-rule", "/aws/a", &["read", "list", "use"]),
             ],
         );
-        let mut b = Browser::new(&gw);
+        let mut b = Browser::new(gw);
         let login = b.login(&access_id, &access_key);
         assert_eq!(login.status, 303, "{}", login.body);
         let csrf = b.session_csrf();
