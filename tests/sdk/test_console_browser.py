@@ -437,7 +437,9 @@ def test_an_operator_manages_access_through_the_console(browser, console_gateway
     name.clear()
     name.send_keys("no slash")
     b.submit("#create-role")
-    assert b.find("#create-role .field.invalid #f-name"), b.text()
+    invalid = b.find("#create-role .field.invalid #f-name")
+    assert "The role was not created" in b.text(), b.text()
+    b.driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", invalid)
     b.shot("20-role-form-errors")
     b.check_logs(allowed_statuses=(400,))
     name = b.find("#create-role [name=name]")
@@ -489,6 +491,16 @@ def test_an_operator_manages_access_through_the_console(browser, console_gateway
     token = api_post(gw, "/auth", {"access-id": access_id, "access-key": access_key})["token"]
     assert api_post(gw, "/list-items", {"path": folder, "token": token}) is not None
     b.check_logs()
+
+    # A phone-sized window: the access pages fit (tables scroll inside their box).
+    b.driver.set_window_size(390, 844)
+    for path in ("/ui/access", f"/ui/role?name={urllib.parse.quote(role)}", "/ui/"):
+        b.get(path)
+        overflow = b.driver.execute_script(
+            "return document.documentElement.scrollWidth - document.documentElement.clientWidth"
+        )
+        assert overflow <= 0, f"{path} is {overflow}px wider than a 390px screen"
+    b.driver.set_window_size(1280, 800)
 
     # The audit trail has every change, and never the key.
     b.get(f"/ui/audit?item={urllib.parse.quote(role)}")
@@ -552,7 +564,7 @@ def test_the_overview_charts_the_last_day_and_the_audit_filters_by_time(browser,
     assert chart.get_attribute("role") == "img"
     assert b.find("#lag"), "the revocation lag"
     assert b.find_all("#reconciler-last-run") or "No reconciler run recorded yet" in b.text(), b.text()
-    b.driver.execute_script("arguments[0].scrollIntoView()", chart)
+    b.driver.execute_script("arguments[0].scrollIntoView()", b.find("#activity"))
     b.shot("24-overview-chart")
     b.check_logs()
 

@@ -238,8 +238,16 @@ async fn access_page(
         _ => (&empty_form, &no_errors),
     };
     let csrf = &session.csrf;
+    let sent_back_to = match &failed {
+        Some(Failed::AuthMethod(..)) => Some(("#create-auth-method", "The API key was not created")),
+        Some(Failed::Role(..)) => Some(("#create-role", "The role was not created")),
+        None => None,
+    };
     Ok(html! {
         @if let Some(n) = notice { (n) }
+        @if let Some((anchor, what)) = sent_back_to {
+            p.notice.error { (what) ": " a href=(anchor) { "fix the marked fields in its form below" } "." }
+        }
         p { "Logged in as " code { (session.caller.access_id) } ". An auth method is a way to log in (an API key here); a role's rules say what its holders may do. What you may change here is what your own roles allow." }
         h2 #auth-methods { "Auth methods" }
         @if methods.is_empty() {
@@ -252,11 +260,15 @@ async fn access_page(
                     td { code { (m.method.access_id) } }
                     td { (m.kind.as_str()) }
                     td { @for r in &m.roles { a href={"/ui/role?name=" (q(&r.role_name))} { (r.role_name) } br; } }
-                    td { form.inline method="post" action="/ui/access/auth-methods/delete" {
-                        (view::csrf_field(csrf))
-                        input type="hidden" name="name" value=(m.method.name);
-                        button.danger type="submit" aria-label={"Delete auth method " (m.method.name)} { "Delete" }
-                    } }
+                    td {
+                        // No one-click way to lock oneself out (the API still allows it).
+                        @if m.method.access_id == session.caller.access_id { span.hint { "yours" } }
+                        @else { form.inline method="post" action="/ui/access/auth-methods/delete" {
+                            (view::csrf_field(csrf))
+                            input type="hidden" name="name" value=(m.method.name);
+                            button.danger type="submit" aria-label={"Delete auth method " (m.method.name)} { "Delete" }
+                        } }
+                    }
                 } } }
             } }
         }

@@ -292,8 +292,10 @@ fn chart(activity: &Activity, since: i64) -> Markup {
                     rect.revoked x=(x + slot / 2) y=(BASE - height(b)) width=(slot / 2 - 3) height=(height(b)) fill="#b42318" {
                         title { (hour_label(i)) " UTC: " (b) " revoked" }
                     }
-                    @if i % 6 == 0 || i == HOURS - 1 {
+                    @if i % 6 == 0 {
                         text x=(x + 2) y=(BASE + 16) font-size="11" fill="#4a5562" { (hour_label(i)) }
+                    } @else if i == HOURS - 1 {
+                        text x=(x + slot - 2) y=(BASE + 16) font-size="11" fill="#4a5562" text-anchor="end" { (hour_label(i)) }
                     }
                 }
             }
