@@ -239,7 +239,9 @@ async fn access_page(
     };
     let csrf = &session.csrf;
     let sent_back_to = match &failed {
-        Some(Failed::AuthMethod(..)) => Some(("#create-auth-method", "The API key was not created")),
+        Some(Failed::AuthMethod(..)) => {
+            Some(("#create-auth-method", "The API key was not created"))
+        }
         Some(Failed::Role(..)) => Some(("#create-role", "The role was not created")),
         None => None,
     };

@@ -1125,3 +1125,47 @@ fn the_overview_charts_the_last_day_and_the_audit_page_filters_by_time() {
         );
     });
 }
+
+#[test]
+fn the_overview_lists_recent_failures_from_the_audit_trail() {
+    // A target whose IAM endpoint is a closed local port: issuing fails, and is audited so.
+    let closed = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    };
+    let origin = format!("http://127.0.0.1:{closed}");
+    crate::helpers::on_each_database_with(
+        |b| b.env("MAYFLY_ALLOWED_ENDPOINTS", &origin),
+        |gw, _path| {
+            let (status, body) = gw.post_authed(
+                "/create-aws-target",
+                json!({"name": "/down/aws", "access-key-id": "AKIAIOSFODNN7EXAMPLE", "access-key": "s",
+                       "region": "us-east-1", "iam-endpoint": origin, "sts-endpoint": origin}),
+            );
+            assert_eq!(status, 200, "{body}");
+            let (status, body) = gw.post_authed(
+                "/gateway-create-producer-aws",
+                iam_user_body("/down/p", "/down/aws"),
+            );
+            assert_eq!(status, 200, "{body}");
+            let (status, body) = gw.post_authed(
+                "/get-dynamic-secret-value",
+                json!({"name": "/down/p", "timeout": 5}),
+            );
+            assert!(status >= 500, "{status}: {body}");
+
+            let mut b = Browser::new(gw);
+            b.login_admin();
+            let page = b.get("/ui/");
+            assert_eq!(page.status, 200, "{}", page.body);
+            let failures = &page.body[page
+                .body
+                .find(r#"id="failures""#)
+                .unwrap_or_else(|| panic!("no failures table: {}", page.body))..];
+            assert!(
+                failures.contains("get-dynamic-secret-value") && failures.contains("/down/p"),
+                "{failures}"
+            );
+        },
+    );
+}
