@@ -202,6 +202,7 @@ fn every_console_response_carries_the_browser_security_headers() {
             "/ui/secrets",
             "/ui/audit",
             "/ui/access",
+            "/ui/role?name=/admin",
         ] {
             let page = b.get(path);
             assert_eq!(page.status, 200, "{path}: {}", page.body);
