@@ -676,13 +676,22 @@ async fn role_page(
     })
 }
 
+/// Which form of the role page an action's refusal goes back to: the two with fields a
+/// person fills in. The delete buttons carry only hidden fields, so their refusals are pages.
+#[derive(Clone, Copy)]
+enum RoleForm {
+    Rule,
+    Assoc,
+}
+
 /// A role-page action: the CSRF check, the API's request from the form, the API's handler;
-/// then back to the role page, or the page again with the parser's errors inline.
+/// then back to the role page, or the page again with the parser's errors inline on
+/// `form_kind`'s form.
 async fn role_action<T, F, Fut>(
     state: &AppState,
     session: &Session,
     form: &Form,
-    fields: &'static [&'static str],
+    (fields, form_kind): (&'static [&'static str], Option<RoleForm>),
     done: &str,
     run: F,
 ) -> Result<Outcome, ApiError>
@@ -704,11 +713,13 @@ where
             q(name.as_str())
         ))),
         Err(e) => {
+            let Some(kind) = form_kind else {
+                return Err(e);
+            };
             let (errors, status) = inline(e, fields)?;
-            let failed = if fields == ASSOC_FIELDS {
-                RoleFailed::Assoc(form, &errors)
-            } else {
-                RoleFailed::Rule(form, &errors)
+            let failed = match kind {
+                RoleForm::Assoc => RoleFailed::Assoc(form, &errors),
+                RoleForm::Rule => RoleFailed::Rule(form, &errors),
             };
             let body = role_page(state, session, &name, None, Some(failed)).await?;
             Ok(sent_back(status, name.to_string(), body, &errors))
@@ -741,7 +752,7 @@ pub async fn set_rule(
                 &state,
                 &session,
                 &form,
-                RULE_FIELDS,
+                (RULE_FIELDS, Some(RoleForm::Rule)),
                 "rule-set",
                 move |dto: dto::RoleRule| async move {
                     api::set_role_rule(st, caller, dto).await.map(|_| ())
@@ -778,7 +789,7 @@ pub async fn delete_rule(
                 &state,
                 &session,
                 &form,
-                &["role-name", "rule-type", "path"],
+                (&["role-name", "rule-type", "path"], None),
                 "rule-deleted",
                 move |dto: dto::RoleRule| async move {
                     api::delete_role_rule(st, caller, dto).await.map(|_| ())
@@ -816,7 +827,7 @@ pub async fn associate(
                 &state,
                 &session,
                 &form,
-                ASSOC_FIELDS,
+                (ASSOC_FIELDS, Some(RoleForm::Assoc)),
                 "associated",
                 move |dto: dto::AssocRoleAuthMethod| async move {
                     api::assoc_role_am(st, caller, dto).await.map(|_| ())
@@ -853,7 +864,7 @@ pub async fn dissociate(
                 &state,
                 &session,
                 &form,
-                &["role-name", "assoc-id"],
+                (&["role-name", "assoc-id"], None),
                 "dissociated",
                 move |dto: dto::DeleteAssoc| async move {
                     api::delete_assoc(st, caller, dto).await.map(|_| ())
