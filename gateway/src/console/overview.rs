@@ -123,6 +123,11 @@ pub async fn show(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse 
             Err(mayfly_app::error::AppError::Denied(_)) => None,
             Err(e) => return Err(e.into()),
         };
+        // A pass is due every interval; two missed ones (and a minute for a slow pass) is news.
+        let stale_after = i64::try_from(state.reconcile_interval().as_millis())
+            .unwrap_or(i64::MAX / 4)
+            .saturating_mul(2)
+            .saturating_add(60_000);
         let last_run = if caller.audit_access == AuditAccess::All {
             Some(reconciler::last_run(&state).await?)
         } else {
@@ -182,6 +187,12 @@ pub async fn show(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse 
                 None => p.hint { "The reconciler's runs are shown to holders of audit-access all." }
                 Some(None) => p { "No reconciler run recorded yet: it runs at start-up and then every MAYFLY_RECONCILE_INTERVAL." }
                 Some(Some(run)) => {
+                    @if now - run.finished_at > stale_after {
+                        (view::notice("error", &format!(
+                            "The last reconciler pass ended {} — more than twice MAYFLY_RECONCILE_INTERVAL: no gateway may be reconciling; check that the gateways are running and their logs.",
+                            ago(now - run.finished_at)
+                        )))
+                    }
                     dl.props #reconciler-last-run {
                         dt { "Last run" } dd { (view::time(run.started_at)) " (" (ago(now - run.finished_at)) ", took " (duration(run.finished_at - run.started_at)) ")" }
                         dt { "Gateway" } dd { code { (run.gateway) } }

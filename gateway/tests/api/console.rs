@@ -1087,6 +1087,24 @@ fn the_overview_charts_the_last_day_and_the_audit_page_filters_by_time() {
             std::thread::sleep(std::time::Duration::from_millis(200));
         }
 
+        assert!(!b.get("/ui/").body.contains("no gateway may be reconciling"));
+        // A record much older than the interval: the overview says no one is reconciling.
+        let stale = json!({"started_at": 1_000, "finished_at": 2_000, "gateway": "gw-old",
+            "report": {"aborted": 0, "revoked": 0, "orphans_deleted": 0, "failures": 0,
+                       "retired_targets_deleted": 0}});
+        crate::aws::block_on(async {
+            let db = mayfly_store::connect(&gw.database_url(), 1).await.unwrap();
+            mayfly_store::meta::put(&db, "reconciler_last_run", &stale.to_string())
+                .await
+                .unwrap();
+        });
+        let page = b.get("/ui/");
+        assert!(
+            page.body.contains("no gateway may be reconciling") && page.body.contains("gw-old"),
+            "{}",
+            page.body
+        );
+
         // A key without audit-access sees neither the failures nor the reconciler.
         let (id, key) = key_with_rules(gw, "/console/nobody", &[]);
         let mut nobody = Browser::new(gw);
