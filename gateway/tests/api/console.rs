@@ -1142,6 +1142,24 @@ fn the_overview_charts_the_last_day_and_the_audit_page_filters_by_time() {
             found.body.contains(&format!(r#"value="{today}""#)),
             "the filter is kept"
         );
+        // More than a page: the next page's link keeps the time filter.
+        for i in 0..50 {
+            let (status, body) =
+                gw.post_authed("/create-role", json!({"name": format!("/paging/r{i}")}));
+            assert_eq!(status, 200, "{body}");
+        }
+        let first = b.get(&format!("/ui/audit?from={today}&to={today}"));
+        assert_eq!(first.status, 200, "{}", first.body);
+        let link = first
+            .body
+            .split(r#"href="/ui/audit?after="#)
+            .nth(1)
+            .unwrap_or_else(|| panic!("no next page: {}", first.body));
+        let link = &link[..link.find('"').unwrap()];
+        assert!(
+            link.contains(&format!("&amp;from={today}&amp;to={today}")),
+            "{link}"
+        );
     });
 }
 
