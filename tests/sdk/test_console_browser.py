@@ -487,7 +487,9 @@ def test_an_operator_manages_access_through_the_console(browser, console_gateway
     b.submit("#associate")
     assert "now holds this role" in b.text(), b.text()
     assert access_id in b.find("#holders").text
+    b.driver.set_window_size(1280, 1500)  # the whole role page in one picture
     b.shot("23-role")
+    b.driver.set_window_size(1280, 800)
     token = api_post(gw, "/auth", {"access-id": access_id, "access-key": access_key})["token"]
     assert api_post(gw, "/list-items", {"path": folder, "token": token}) is not None
     b.check_logs()
