@@ -116,6 +116,12 @@ settings! {
         auth_method_max_live: u32 = "0", env "MAYFLY_AUTH_METHOD_MAX_LIVE";
         /// The most credentials any one auth method may get per period, e.g. 100/m.
         auth_method_max_issue_rate: String, default "none", env "MAYFLY_AUTH_METHOD_MAX_ISSUE_RATE";
+        /// IAM write calls per second that each target's AWS account is known to allow, e.g.
+        /// 20: the gateway paces IAM writes at this rate from the start instead of only after
+        /// AWS first throttles, so a burst of iam_user requests is admitted at a pace AWS
+        /// serves and the rest are refused (503) before they create anything. Throttles still
+        /// lower it. none: learn it from throttling.
+        aws_iam_write_rate: String, default "none", env "MAYFLY_AWS_IAM_WRITE_RATE";
         /// Where the Vault-compatible API mounts its AWS secrets engine: Vault clients ask for
         /// /v1/<mount>/creds/<role>. Letters, digits, - and _.
         vault_mount: String = "aws", env "MAYFLY_VAULT_MOUNT";
@@ -232,6 +238,8 @@ pub struct Config {
     pub auth_method_max_rate: Option<mayfly_domain::producer::IssueRate>,
     /// The Vault API's AWS engine: its mount and target.
     pub vault: crate::vault::VaultSettings,
+    /// IAM writes per second each target's account allows (`aws_iam_write_rate`).
+    pub aws_iam_write_rate: Option<f64>,
 }
 
 /// Every configuration problem found, each naming its setting.
@@ -468,6 +476,25 @@ impl Config {
                 .ok(),
         };
 
+        let aws_iam_write_rate = match raw
+            .aws_iam_write_rate
+            .as_deref()
+            .map(str::trim)
+            .filter(|r| !r.is_empty() && *r != "none")
+        {
+            None => None,
+            Some(r) => match r.parse::<f64>() {
+                Ok(rate) if rate.is_finite() && (0.5..=10_000.0).contains(&rate) => Some(rate),
+                _ => {
+                    errors.push(format!(
+                        "{}: {r:?} is not a rate in calls per second between 0.5 and 10000 (e.g. 20), or none",
+                        s.aws_iam_write_rate
+                    ));
+                    None
+                }
+            },
+        };
+
         let non_empty = |v: Option<String>| v.filter(|s| !s.trim().is_empty());
         let admin_seed = match (
             non_empty(env(ADMIN_ACCESS_ID_ENV)),
@@ -540,6 +567,7 @@ impl Config {
                 auth_method_max_live,
                 auth_method_max_rate,
                 vault,
+                aws_iam_write_rate,
             }),
             _ => Err(ConfigError(errors)),
         }
@@ -747,6 +775,32 @@ mod tests {
             assert!(text.contains(needle), "{needle} missing from {text}");
         }
         assert_eq!(err.0.len(), 6, "{text}");
+    }
+
+    #[test]
+    fn the_known_iam_write_rate_is_a_positive_number_or_none() {
+        // (MAYFLY_AWS_IAM_WRITE_RATE reaches the flag through clap.)
+        let rate = |text: &str| Flags {
+            aws_iam_write_rate: Some(text.into()),
+            ..Flags::default()
+        };
+        assert_eq!(
+            load(Flags::default(), &[]).unwrap().aws_iam_write_rate,
+            None
+        );
+        assert_eq!(
+            load(rate("20"), &[]).unwrap().aws_iam_write_rate,
+            Some(20.0)
+        );
+        assert_eq!(load(rate("none"), &[]).unwrap().aws_iam_write_rate, None);
+        for bad in ["0", "-3", "fast", "NaN", "1e9"] {
+            let err = load(rate(bad), &[]).unwrap_err();
+            let text = err.to_string();
+            assert!(
+                text.contains("aws_iam_write_rate") && text.contains("e.g. 20"),
+                "{bad}: {text}"
+            );
+        }
     }
 
     #[test]

@@ -111,10 +111,13 @@ impl Application {
                 .collect();
             tracing::info!(allowed = %allowed.join(","), "outbound endpoints allowed besides AWS's own (MAYFLY_ALLOWED_ENDPOINTS, AWS_ENDPOINT_URL*)");
         }
-        let aws: SharedAwsSource = Arc::new(SdkSource::guarded(
-            config.outbound.clone(),
-            Arc::new(mayfly_app::metrics::AwsObserver(metrics.clone())),
-        ));
+        let aws: SharedAwsSource = Arc::new(
+            SdkSource::guarded(
+                config.outbound.clone(),
+                Arc::new(mayfly_app::metrics::AwsObserver(metrics.clone())),
+            )
+            .with_iam_write_rate(config.aws_iam_write_rate),
+        );
         let auditor = mayfly_app::audit::Auditor::from_env()?;
         auditor.start_writer(db.clone());
         let state = AppState::with_metrics(

@@ -29,6 +29,8 @@ pub struct SdkSource {
     factory: AwsFactory,
     cache: Mutex<HashMap<(i64, i64), AwsClients>>,
     governors: Mutex<HashMap<i64, Arc<Governor>>>,
+    /// IAM writes per second each target's account is known to allow (operator setting).
+    iam_write_rate: Option<f64>,
 }
 
 impl SdkSource {
@@ -45,7 +47,17 @@ impl SdkSource {
                 .with_observer(observer),
             cache: Mutex::new(HashMap::new()),
             governors: Mutex::new(HashMap::new()),
+            iam_write_rate: None,
         }
+    }
+
+    /// Paces every target's IAM writes at `per_second` from the start (the rate the operator
+    /// knows AWS allows), instead of only after AWS first throttles: a burst of requests is
+    /// then admitted at a pace AWS will serve, and those that cannot be served in time are
+    /// refused before they create anything.
+    pub fn with_iam_write_rate(mut self, per_second: Option<f64>) -> Self {
+        self.iam_write_rate = per_second;
+        self
     }
 
     /// The governor of target `id`.
@@ -54,7 +66,7 @@ impl SdkSource {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .entry(id)
-            .or_default()
+            .or_insert_with(|| Governor::with_iam_write_rate(self.iam_write_rate))
             .clone()
     }
 }

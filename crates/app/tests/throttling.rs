@@ -104,8 +104,12 @@ async fn a_throttled_issue_succeeds_after_backoff_and_slows_the_target_down() {
     assert!(value["access_key_id"].starts_with("AKIA"), "{value:?}");
     assert_eq!(f.iam.calls(ops::CREATE_USER), 3);
     assert!(
-        f.governor.iam.snapshot().enabled,
-        "the target's IAM calls are paced after a throttle"
+        f.governor.iam_write.snapshot().enabled,
+        "the target's IAM writes are paced after a throttle"
+    );
+    assert!(
+        !f.governor.iam_read.snapshot().enabled,
+        "a throttled write does not slow the target's IAM reads"
     );
     assert_eq!(f.iam.user_names().len(), 1);
 }
@@ -134,6 +138,32 @@ async fn a_throttled_issue_that_cannot_finish_in_time_is_refused_with_a_retry_ti
     let leases = f.all_leases().await;
     assert_eq!(leases.len(), 1);
     assert_eq!(leases[0].state, LeaseState::Aborted);
+}
+
+#[tokio::test]
+async fn an_issue_whose_writes_cannot_all_be_made_in_time_is_refused_before_the_first() {
+    let f = fixture().await;
+    // AWS has throttled this target's IAM writes: the limiter paces them at its slowest
+    // (0.5/s). An iam_user issue makes two writes (CreateUser, CreateAccessKey): 4 s.
+    f.governor.iam_write.throttled(tokio::time::Instant::now());
+    assert_eq!(f.governor.iam_write.snapshot().rate, 0.5);
+    let err = f.issue(Duration::from_secs(3)).await.unwrap_err();
+    match &err {
+        AppError::AwsOverloaded {
+            retry_after_secs, ..
+        } => assert!(*retry_after_secs >= 3, "come back when both fit: {err:?}"),
+        other => panic!("expected a refusal with a retry time, got {other:?}"),
+    }
+    assert_eq!(f.iam.calls(ops::CREATE_USER), 0, "refused before any write");
+    assert!(f.iam.user_names().is_empty());
+    assert_eq!(f.all_leases().await[0].state, LeaseState::Aborted);
+    // Reads are not held back by the writes' pace.
+    assert!(!f.governor.iam_read.snapshot().enabled);
+    // With time for both writes, the issue goes through, each write paid for up front.
+    let value = f.issue(Duration::from_secs(8)).await.unwrap();
+    assert!(value["access_key_id"].starts_with("AKIA"), "{value:?}");
+    assert_eq!(f.iam.calls(ops::CREATE_USER), 1);
+    assert_eq!(f.iam.user_names().len(), 1);
 }
 
 #[tokio::test]

@@ -10,6 +10,7 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use secrecy::SecretString;
+use tokio::time::Instant;
 
 use crate::AwsError;
 
@@ -59,6 +60,16 @@ impl std::fmt::Debug for AccessKey {
 /// Each method makes one attempt (pagination aside) and maps failures to [`AwsError`].
 #[async_trait]
 pub trait IamApi: Send + Sync {
+    /// Reserves `writes` IAM write calls for the operation about to start (in the current
+    /// task, within a [`crate::governor::reservation_scope`]), so that under throttling an
+    /// operation that cannot make all its writes by `deadline` is refused before its first
+    /// one ([`AwsError::Overloaded`]) instead of failing half-way, when undoing it costs
+    /// writes too. Only the throttling-aware client ([`crate::governor::GovernedIam`]) paces;
+    /// every other client has nothing to reserve.
+    async fn reserve_writes(&self, writes: u32, deadline: Instant) -> Result<(), AwsError> {
+        let _ = (writes, deadline);
+        Ok(())
+    }
     /// Returns the new user's ARN (which names its account) when AWS reports it.
     async fn create_user(&self, input: &CreateUser) -> Result<Option<String>, AwsError>;
     /// `None` when the user does not exist. Includes the user's tags.

@@ -43,6 +43,13 @@ pub const GET_FEDERATION_TOKEN: &str = "sts:GetFederationToken";
 pub const GET_SESSION_TOKEN: &str = "sts:GetSessionToken";
 pub const GET_CALLER_IDENTITY: &str = "sts:GetCallerIdentity";
 
+/// Whether `op` only reads (`Get*`, `List*`): AWS throttles reads far less than writes, so
+/// the governor paces them apart.
+pub fn is_read(op: &str) -> bool {
+    let action = op.split_once(':').map_or(op, |(_, action)| action);
+    action.starts_with("Get") || action.starts_with("List")
+}
+
 /// Every IAM action of [`crate::IamApi`], one per trait method.
 pub const IAM_OPS: &[&str] = &[
     CREATE_USER,
@@ -86,3 +93,25 @@ pub const STS_OPS: &[&str] = &[
     GET_SESSION_TOKEN,
     GET_CALLER_IDENTITY,
 ];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_are_the_get_and_list_actions() {
+        let reads: Vec<&str> = IAM_OPS.iter().copied().filter(|op| is_read(op)).collect();
+        assert!(reads.contains(&LIST_ACCESS_KEYS) && reads.contains(&GET_USER_POLICY));
+        for write in [
+            CREATE_USER,
+            DELETE_USER,
+            PUT_ROLE_POLICY,
+            ADD_USER_TO_GROUP,
+            DETACH_USER_POLICY,
+        ] {
+            assert!(!is_read(write), "{write} is a write");
+        }
+        assert!(is_read(GET_CALLER_IDENTITY));
+        assert!(!is_read(ASSUME_ROLE));
+    }
+}

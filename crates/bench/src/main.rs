@@ -79,6 +79,10 @@ struct Common {
     /// Burst of the IAM write bucket (default: one second's worth).
     #[arg(long, global = true)]
     iam_write_burst: Option<u32>,
+    /// Tell the gateway the IAM write rate AWS allows (MAYFLY_AWS_IAM_WRITE_RATE), so it
+    /// paces IAM writes from the start; 0: it learns the rate from throttling.
+    #[arg(long, global = true, default_value_t = 0.0)]
+    gateway_iam_write_rate: f64,
     /// iam_user requests arriving within one second (burst row).
     #[arg(long, global = true, default_value_t = 1000)]
     burst: usize,
@@ -102,6 +106,7 @@ impl Common {
             iam_write_burst: self
                 .iam_write_burst
                 .unwrap_or(self.iam_write_rate.ceil().max(1.0) as u32),
+            gateway_iam_write_rate: self.gateway_iam_write_rate,
         }
     }
 }

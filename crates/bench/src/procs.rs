@@ -66,6 +66,8 @@ pub struct GatewayConfig {
     /// `MAYFLY_ALLOWED_ENDPOINTS`: the moto origin targets point at (the gateway refuses
     /// loopback endpoints that are not listed).
     pub allowed_endpoints: Option<String>,
+    /// `MAYFLY_AWS_IAM_WRITE_RATE`: the IAM write rate the gateway is told AWS allows.
+    pub aws_iam_write_rate: Option<f64>,
 }
 
 impl GatewayConfig {
@@ -93,6 +95,7 @@ impl GatewayConfig {
                 base64::engine::general_purpose::STANDARD.encode(key)
             ),
             allowed_endpoints: None,
+            aws_iam_write_rate: None,
         }
     }
 }
@@ -152,6 +155,9 @@ impl Gateway {
         }
         if let Some(origins) = &self.config.allowed_endpoints {
             command.env("MAYFLY_ALLOWED_ENDPOINTS", origins);
+        }
+        if let Some(rate) = self.config.aws_iam_write_rate {
+            command.env("MAYFLY_AWS_IAM_WRITE_RATE", rate.to_string());
         }
         command
             .stdin(Stdio::null())

@@ -21,11 +21,14 @@ pub struct Network {
     /// IAM writes per second (0: not throttled), all writes sharing one bucket.
     pub iam_write_rate: f64,
     pub iam_write_burst: u32,
+    /// The IAM write rate the gateway is told AWS allows (`MAYFLY_AWS_IAM_WRITE_RATE`); 0:
+    /// the gateway learns it from throttling.
+    pub gateway_iam_write_rate: f64,
 }
 
 impl Network {
     /// Whether a proxy is needed at all (otherwise calls go to moto directly).
-    fn simulated(&self) -> bool {
+    pub fn is_simulated(&self) -> bool {
         self.rtt_ms > 0 || self.jitter_ms > 0 || self.iam_write_rate > 0.0
     }
 
@@ -45,7 +48,7 @@ impl Network {
 
     /// The settings, for the report; `None` without a proxy.
     pub fn describe(&self) -> Option<String> {
-        if !self.simulated() {
+        if !self.is_simulated() {
             return None;
         }
         let throttle = if self.iam_write_rate > 0.0 {
@@ -56,8 +59,16 @@ impl Network {
         } else {
             "no throttling".to_owned()
         };
+        let told = if self.gateway_iam_write_rate > 0.0 {
+            format!(
+                "; the gateway told IAM allows {}/s (MAYFLY_AWS_IAM_WRITE_RATE)",
+                self.gateway_iam_write_rate
+            )
+        } else {
+            String::new()
+        };
         Some(format!(
-            "RTT {} ms ± {} ms; {throttle}",
+            "RTT {} ms ± {} ms; {throttle}{told}",
             self.rtt_ms, self.jitter_ms
         ))
     }
@@ -79,7 +90,7 @@ impl Env {
     /// `work/<tag>`) with a target on it.
     pub async fn start(work: &Path, tag: &str, binary: PathBuf, net: &Network) -> Result<Env> {
         let moto = Moto::spawn(work).await?;
-        let aws = if net.simulated() {
+        let aws = if net.is_simulated() {
             Some(NetSim::start(&moto.url, net.config()).context("starting the AWS network proxy")?)
         } else {
             None
@@ -87,6 +98,7 @@ impl Env {
         let aws_url = aws.as_ref().map_or_else(|| moto.url.clone(), NetSim::url);
         let mut config = GatewayConfig::new(binary, None);
         config.allowed_endpoints = Some(aws_url.clone());
+        config.aws_iam_write_rate = Some(net.gateway_iam_write_rate).filter(|r| *r > 0.0);
         let (gateway, _) = Gateway::spawn(&config, &work.join(tag)).await?;
         let api = gateway.api().await?;
         api.create_target(TARGET, &aws_url).await?;

@@ -1,6 +1,7 @@
 //! The web console under `/ui/`: server-rendered HTML (maud) for operators, on the gateway's
-//! own port, from assets compiled into the binary. No JavaScript, no CDN, nothing fetched at
-//! run time.
+//! own port, from assets compiled into the binary. No JavaScript toolchain, no CDN, nothing
+//! fetched at run time. One small script (`console.js`, also compiled in) adds copy buttons and
+//! countdowns where a page asks for them; every page works without it.
 //!
 //! It is a front door like the Akeyless and Vault APIs and nothing more: a session holds a
 //! normal Mayfly token (from the core's API-key login, behind the same login throttle as
@@ -21,11 +22,13 @@
 //! - [`view`]: the page frame and form pieces; `console.css` and `icon.svg` beside it.
 //! - [`login`]: log in and log out.
 //! - [`overview`], [`secrets`], [`targets`], [`audit`], [`access`]: the pages.
+//! - [`secret_form`]: the dynamic secret forms, one per mode (create, edit), and delete.
 
 pub mod access;
 pub mod audit;
 pub mod login;
 pub mod overview;
+pub mod secret_form;
 pub mod secrets;
 pub mod session;
 pub mod targets;
@@ -67,8 +70,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route("/login", web::post().to(login::submit))
             .route("/logout", web::post().to(login::logout))
             .route("/secrets", web::get().to(secrets::list))
-            .route("/secrets/new", web::get().to(secrets::new_form))
-            .route("/secrets/new", web::post().to(secrets::create))
+            .route("/secrets/new", web::get().to(secret_form::new_form))
+            .route("/secrets/new", web::post().to(secret_form::create))
             .route("/secret", web::get().to(secrets::details))
             .route(
                 "/secret/credential",
@@ -81,6 +84,20 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route("/target", web::get().to(targets::details))
             .route("/audit", web::get().to(audit::show))
             .route("/access", web::get().to(access::show))
+            // Editing, deleting, rotating and revealing targets; dynamic secrets of every mode
+            // created, edited and deleted; the script of copy buttons and countdowns.
+            .route("/static/console.js", web::get().to(js))
+            .route("/target/edit", web::get().to(targets::edit_form))
+            .route("/target/edit", web::post().to(targets::update))
+            .route("/target/delete", web::get().to(targets::delete_confirm))
+            .route("/target/delete", web::post().to(targets::delete))
+            .route("/target/rotate", web::post().to(targets::rotate))
+            .route("/target/reveal", web::post().to(targets::reveal))
+            .route("/secret/edit", web::get().to(secret_form::edit_form))
+            .route("/secret/edit", web::post().to(secret_form::update))
+            .route("/secret/delete", web::get().to(secret_form::delete_confirm))
+            .route("/secret/delete", web::post().to(secret_form::delete))
+            // (end of the block)
             // --- Access management (auth methods, roles, rules, associations) ---
             .route(
                 "/access/auth-methods/new",
@@ -142,6 +159,13 @@ async fn css() -> HttpResponse {
         .content_type("text/css; charset=utf-8")
         .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
         .body(view::CSS)
+}
+
+async fn js() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/javascript; charset=utf-8")
+        .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
+        .body(view::JS)
 }
 
 async fn icon() -> HttpResponse {

@@ -1,33 +1,32 @@
 //! Dynamic secrets: the folder tree (`items::list`, as `list-items`), a dynamic secret's
 //! details (`dynamic_secrets::get`) with its live credentials (`tmp_creds::list`), "get a
 //! credential" (`leases::issue::get_value`, as `get-dynamic-secret-value`), revoke and
-//! revoke-all (`tmp_creds::revoke_by_id` / `revoke_all`), and the `iam_user` create form
-//! (parsed by the Akeyless route's own parser, then `dynamic_secrets::create`).
+//! revoke-all (`tmp_creds::revoke_by_id` / `revoke_all`). The create and edit forms and
+//! delete are in [`super::secret_form`].
 //!
 //! The item a form names is only ever a request field: the core authorizes it for the
 //! session's caller exactly as it would the same field of an API request.
 
 use std::collections::HashMap;
 
-use actix_web::{http::StatusCode, web, HttpRequest, HttpResponse};
-use maud::{html, Markup};
-use mayfly_api_types::request;
+use actix_web::{web, HttpRequest, HttpResponse};
+use maud::html;
 use mayfly_app::{
     access::{listed, Capability, ResourceKind},
     dynamic_secrets, items,
     leases::issue::{self, GetValue, Requester},
     state::AppState,
-    targets, tmp_creds,
+    tmp_creds,
 };
-use mayfly_domain::{FolderPath, ItemName, ValidationErrors};
+use mayfly_domain::{FolderPath, ItemName};
 use mayfly_store::LeaseId;
 
 use super::{
     check_csrf, finish,
-    view::{self, q, Field, Nav},
+    view::{self, q, Nav},
     Form, Outcome, Session,
 };
-use crate::{error::ApiError, operation::Effect, routes::producers::parse_input};
+use crate::{error::ApiError, operation::Effect};
 
 fn name_of(raw: Option<&str>) -> Result<ItemName, ApiError> {
     let raw = raw
@@ -82,7 +81,13 @@ pub async fn list(
             }
         }
         let body = html! {
-            div.actions { a.button href="/ui/secrets/new" { "Create an iam_user dynamic secret" } }
+            @if let Some(gone) = query.get("deleted") {
+                (view::notice("ok", &format!(
+                    "Dynamic secret {gone} deleted; {} live credential(s) handed to the revoker.",
+                    query.get("revoking").map_or("0", String::as_str)
+                )))
+            }
+            div.actions { a.button href="/ui/secrets/new" { "Create a dynamic secret" } }
             nav aria-label="Folder" { p {
                 a href="/ui/secrets" { "/" }
                 @for (path, part) in &crumbs {
@@ -152,6 +157,11 @@ pub async fn details(
         let spec = &d.spec;
         let body = html! {
             @if query.contains_key("created") { (view::notice("ok", "Dynamic secret created.")) }
+            @if query.contains_key("updated") { (view::notice("ok", "Dynamic secret updated.")) }
+            div.actions {
+                a.button href={"/ui/secret/edit?name=" (q(name.as_str()))} { "Edit" }
+                a.button.danger href={"/ui/secret/delete?name=" (q(name.as_str()))} { "Delete" }
+            }
             @if let Some(n) = query.get("revoked") {
                 (view::notice("ok", &format!("Revoked: {n}.")))
             }
@@ -270,14 +280,15 @@ pub async fn get_credential(
         let body = html! {
             (view::notice("ok", "Credential issued. Copy it now: the secret is not shown again."))
             dl.props {
-                dt { "Credential id" } dd { code #credential-id { (get("id")) } }
+                dt { "Credential id" } dd { code #credential-id data-copy="" aria-label="credential id" { (get("id")) } }
                 @if let Some(user) = value.get("user") { dt { "IAM user" } dd { code { (user) } } }
-                dt { "Access key id" } dd { code #access-key-id { (get("access_key_id")) } }
-                dt { "Expires" } dd #expires { (get("expiration")) }
+                dt { "Access key id" } dd { code #access-key-id data-copy="" aria-label="access key id" { (get("access_key_id")) } }
+                dt { "Expires" } dd { span #expires data-expires-at=(get("expiration")) { (get("expiration")) } }
             }
             h2 { "For a shell" }
-            pre.secret #exports aria-label="Shell exports" { (exports) }
+            pre.secret #exports data-copy="" aria-label="Shell exports" { (exports) }
             p { a href={"/ui/secret?name=" (q(name.as_str()))} { "Back to " (name) } }
+            (view::script())
         };
         Ok(Outcome::ok("Your new credential", Nav::Secrets, body)
             .noting(format!("issued tmp creds {}", get("id"))))
@@ -332,166 +343,6 @@ pub async fn revoke(
                 to: format!("/ui/secret?name={}&revoked={}", q(name.as_str()), q(&what)),
                 detail: format!("revoked {what}"),
             })
-        },
-    )
-    .await
-}
-
-/// The create form's inputs, named as `gateway-create-producer-aws`'s fields.
-const CREATE_FIELDS: &[&str] = &[
-    "name",
-    "target-name",
-    "aws-user-policies",
-    "aws-user-groups",
-    "user-ttl",
-    "description",
-];
-
-/// `GET /ui/secrets/new`.
-pub async fn new_form(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
-    let session = match Session::of(&state, &req).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
-    finish(
-        &state,
-        &req,
-        &session,
-        "console:new-dynamic-secret",
-        Effect::Read,
-        "",
-        async {
-            let body = create_form(
-                &state,
-                &session,
-                &Form(Vec::new()),
-                &ValidationErrors::new(),
-                true,
-            )
-            .await?;
-            Ok(Outcome::ok(
-                "Create an iam_user dynamic secret",
-                Nav::Secrets,
-                body,
-            ))
-        },
-    )
-    .await
-}
-
-async fn create_form(
-    state: &AppState,
-    session: &Session,
-    form: &Form,
-    errors: &ValidationErrors,
-    fresh: bool,
-) -> Result<Markup, ApiError> {
-    let targets = targets::list(state, &session.caller, None).await?;
-    let v = |k: &str| form.get(k).unwrap_or_default().to_owned();
-    let chosen = v("target-name");
-    let programmatic = fresh || form.get("aws-user-programmatic-access") == Some("true");
-    let target_errors: Vec<&str> = errors
-        .iter()
-        .filter(|e| e.field == "target-name")
-        .map(|e| e.message.as_str())
-        .collect();
-    Ok(html! {
-        p { "Each credential is a new IAM user with these policies and groups, deleted when it expires or is revoked." }
-        (view::other_errors(errors, &["name", "target-name", "aws-user-policies", "aws-user-groups", "user-ttl", "description", "aws-user-programmatic-access", "aws-user-console-access", "delete_protection"]))
-        @if targets.is_empty() {
-            (view::empty("There is no target you may list yet: a dynamic secret needs one.", Some(("/ui/targets/new", "Create a target"))))
-        }
-        form.stack method="post" action="/ui/secrets/new" novalidate {
-            (view::csrf_field(&session.csrf))
-            (view::field(&Field { name: "name", label: "Name", kind: "text", value: &v("name"),
-                hint: "A path, such as /team-a/s3-reader.", required: true }, errors))
-            div class={"field" @if !target_errors.is_empty() {" invalid"}} {
-                label for="f-target-name" { "Target" }
-                select #f-target-name name="target-name" aria-describedby=[(!target_errors.is_empty()).then_some("f-target-name-error")] {
-                    option value="" { "Choose a target" }
-                    @for (t, _) in &targets {
-                        option value=(t.name) selected[t.name == chosen] { (t.name) " (" (t.region) ")" }
-                    }
-                }
-                @if !target_errors.is_empty() {
-                    p.field-error #f-target-name-error { @for m in &target_errors { (m) br; } }
-                }
-            }
-            (view::field(&Field { name: "aws-user-policies", label: "Managed policy ARNs", kind: "text", value: &v("aws-user-policies"),
-                hint: "Comma-separated, such as arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess.", required: false }, errors))
-            (view::field(&Field { name: "aws-user-groups", label: "IAM groups", kind: "text", value: &v("aws-user-groups"),
-                hint: "Comma-separated group names (optional).", required: false }, errors))
-            (view::field(&Field { name: "user-ttl", label: "Time to live", kind: "text", value: &v("user-ttl"),
-                hint: "With a unit: 15m, 1h, 12h. Empty: the default (60m).", required: false }, errors))
-            (view::field(&Field { name: "aws-user-programmatic-access", label: "Programmatic access (an access key)", kind: "checkbox",
-                value: if programmatic { "true" } else { "" }, hint: "", required: false }, errors))
-            (view::field(&Field { name: "aws-user-console-access", label: "Console access (a password)", kind: "checkbox",
-                value: &v("aws-user-console-access"), hint: "", required: false }, errors))
-            (view::field(&Field { name: "delete_protection", label: "Delete protection", kind: "checkbox",
-                value: &v("delete_protection"), hint: "", required: false }, errors))
-            (view::field(&Field { name: "description", label: "Description", kind: "text", value: &v("description"),
-                hint: "", required: false }, errors))
-            button type="submit" { "Create dynamic secret" }
-        }
-    })
-}
-
-/// `POST /ui/secrets/new`: the form read as a `gateway-create-producer-aws` request with
-/// `access-mode` `iam_user`, checked by the API's parser (every problem shown by its field),
-/// then created by the core.
-pub async fn create(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    form: web::Form<Vec<(String, String)>>,
-) -> HttpResponse {
-    let session = match Session::of(&state, &req).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
-    let form = Form(form.into_inner());
-    let raw = form.get("name").unwrap_or_default().to_owned();
-    finish(
-        &state,
-        &req,
-        &session,
-        "console:create-dynamic-secret",
-        Effect::Configure,
-        &raw,
-        async {
-            check_csrf(&session, &form)?;
-            let mut body = form.as_request(CREATE_FIELDS);
-            if let Some(map) = body.as_object_mut() {
-                map.insert("access-mode".into(), "iam_user".into());
-                for flag in ["aws-user-programmatic-access", "aws-user-console-access"] {
-                    map.insert(flag.into(), (form.get(flag) == Some("true")).into());
-                }
-                let protect = if form.get("delete_protection") == Some("true") {
-                    "true"
-                } else {
-                    "false"
-                };
-                map.insert("delete_protection".into(), protect.into());
-            }
-            let dto: request::AwsProducer = crate::call::parse(&body)?;
-            let input = match parse_input(&dto, dto.name.clone(), true) {
-                Ok(input) => input,
-                Err(errors) => {
-                    let page = create_form(&state, &session, &form, &errors, false).await?;
-                    return Ok(Outcome::Page {
-                        status: StatusCode::BAD_REQUEST,
-                        title: "Create an iam_user dynamic secret".into(),
-                        nav: Nav::Secrets,
-                        body: page,
-                        problem: Some(errors.to_string()),
-                        detail: String::new(),
-                    });
-                }
-            };
-            let created = dynamic_secrets::create(&state, &session.caller, input).await?;
-            Ok(Outcome::redirect(format!(
-                "/ui/secret?name={}&created=1",
-                q(&created.row.name)
-            )))
         },
     )
     .await

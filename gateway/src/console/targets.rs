@@ -1,15 +1,21 @@
 //! Targets: the list (`targets::list`), details without the secret (`targets::read`, as
-//! `get-target`; the console never calls `read_secret`), and the create form, read as a
-//! `create-aws-target` request and checked by the API's parser (`target_input::parse_new`)
-//! before `targets::create`.
+//! `get-target`), the create and edit forms, read as `create-aws-target` / `update-aws-target`
+//! requests and checked by the API's parsers (`target_input::parse_new` / `parse_changes`)
+//! before `targets::create` / `update`, delete behind a confirm page (`targets::delete`, as
+//! `delete-target` without force), rotating the admin key (`rotate_named_target`, as
+//! `target-rotate-credentials`) and revealing the secret (`targets::read_secret`, as
+//! `get-target-details`: the only page that shows it, after an explicit POST, audited).
 
 use std::collections::HashMap;
 
 use actix_web::{http::StatusCode, web, HttpRequest, HttpResponse};
 use maud::{html, Markup};
 use mayfly_api_types::request;
-use mayfly_app::{access::listed, access::ResourceKind, state::AppState, targets};
-use mayfly_domain::{ItemName, ValidationErrors};
+use mayfly_app::{
+    access::listed, access::ResourceKind, rotation::on_request, state::AppState, targets,
+};
+use mayfly_domain::{CredentialSource, ItemName, ValidationErrors};
+use secrecy::ExposeSecret;
 
 use super::{
     check_csrf, finish,
@@ -19,7 +25,11 @@ use super::{
 use crate::{error::ApiError, operation::Effect, routes::target_input};
 
 /// `GET /ui/targets`.
-pub async fn list(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+pub async fn list(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    query: web::Query<HashMap<String, String>>,
+) -> HttpResponse {
     let session = match Session::of(&state, &req).await {
         Ok(s) => s,
         Err(r) => return r,
@@ -27,6 +37,9 @@ pub async fn list(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse 
     finish(&state, &req, &session, "console:list-targets", Effect::Read, "", async {
         let rows = targets::list(&state, &session.caller, None).await?;
         let body = html! {
+            @if let Some(gone) = query.get("deleted") {
+                (view::notice("ok", &format!("Target {gone} deleted.")))
+            }
             div.actions { a.button href="/ui/targets/new" { "Create a target" } }
             @if rows.is_empty() {
                 (view::empty("No targets yet (or none your roles let you list): create one. A target is the AWS admin connection dynamic secrets issue credentials with.",
@@ -69,6 +82,8 @@ pub async fn details(
         let access = targets::access_of(&t)?;
         let body = html! {
             @if query.contains_key("created") { (view::notice("ok", "Target created. Its secret is sealed at rest and never shown here.")) }
+            @if query.contains_key("updated") { (view::notice("ok", "Target updated.")) }
+            (actions(&session, &name, access.source))
             dl.props {
                 dt { "Region" } dd { (t.region) }
                 dt { "Credentials" } dd { (access.source.as_str()) }
@@ -106,13 +121,26 @@ const CREATE_FIELDS: &[&str] = &[
     "sts-endpoint",
 ];
 
+/// The edit form's inputs, named as `update-aws-target`'s fields (`name` is the target's
+/// current name, a hidden input; only the fields the API's update reads).
+const EDIT_FIELDS: &[&str] = &[
+    "name",
+    "new-name",
+    "access-key-id",
+    "access-key",
+    "region",
+    "description",
+    "iam-endpoint",
+    "sts-endpoint",
+];
+
 /// `GET /ui/targets/new`.
 pub async fn new_form(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
     let session = match Session::of(&state, &req).await {
         Ok(s) => s,
         Err(r) => return r,
     };
-    let body = create_form(&session, &Form(Vec::new()), &ValidationErrors::new());
+    let body = target_form(&session, &Form(Vec::new()), &ValidationErrors::new(), None);
     finish(
         &state,
         &req,
@@ -125,7 +153,13 @@ pub async fn new_form(req: HttpRequest, state: web::Data<AppState>) -> HttpRespo
     .await
 }
 
-fn create_form(session: &Session, form: &Form, errors: &ValidationErrors) -> Markup {
+/// The create form (`editing` `None`) or the edit form of the target named `editing`.
+fn target_form(
+    session: &Session,
+    form: &Form,
+    errors: &ValidationErrors,
+    editing: Option<&str>,
+) -> Markup {
     // The secret is never echoed back, even into its own field.
     let v = |k: &str| {
         if k == "access-key" {
@@ -134,28 +168,75 @@ fn create_form(session: &Session, form: &Form, errors: &ValidationErrors) -> Mar
             form.get(k).unwrap_or_default().to_owned()
         }
     };
+    let fields = if editing.is_some() {
+        EDIT_FIELDS
+    } else {
+        CREATE_FIELDS
+    };
+    let mut known = fields.to_vec();
+    known.push("delete_protection");
+    let protect = if form.get("delete_protection") == Some("true") {
+        "true"
+    } else {
+        ""
+    };
+    let action = if editing.is_some() {
+        "/ui/target/edit"
+    } else {
+        "/ui/targets/new"
+    };
+    let key_hint = if editing.is_some() {
+        "Leave both key fields empty to keep the stored key; give both to replace it."
+    } else {
+        "Such as AKIAIOSFODNN7EXAMPLE."
+    };
     html! {
-        p { "A target is an AWS admin connection: dynamic secrets use it to create and delete IAM users. Its secret access key is sealed at rest and never shown again." }
-        (view::other_errors(errors, CREATE_FIELDS))
-        form.stack method="post" action="/ui/targets/new" novalidate {
+        @if editing.is_some() {
+            p { "Only what you change here changes. The stored secret access key is never shown; give a new key pair to replace it." }
+        } @else {
+            p { "A target is an AWS admin connection: dynamic secrets use it to create and delete IAM users. Its secret access key is sealed at rest and never shown again." }
+        }
+        (view::other_errors(errors, &known))
+        form.stack method="post" action=(action) novalidate {
             (view::csrf_field(&session.csrf))
-            (view::field(&Field { name: "name", label: "Name", kind: "text", value: &v("name"),
-                hint: "A path, such as /aws/admin.", required: true }, errors))
+            @if let Some(current) = editing {
+                input type="hidden" name="name" value=(current);
+                (view::field(&Field { name: "new-name", label: "New name", kind: "text", value: &v("new-name"),
+                    hint: "Empty keeps the name. Renaming needs create on the new name and read on this target.", required: false }, errors))
+            } @else {
+                (view::field(&Field { name: "name", label: "Name", kind: "text", value: &v("name"),
+                    hint: "A path, such as /aws/admin.", required: true }, errors))
+            }
             (view::field(&Field { name: "access-key-id", label: "Access key id", kind: "text", value: &v("access-key-id"),
-                hint: "Such as AKIAIOSFODNN7EXAMPLE.", required: true }, errors))
+                hint: key_hint, required: editing.is_none() }, errors))
             (view::field(&Field { name: "access-key", label: "Secret access key", kind: "password", value: &v("access-key"),
-                hint: "", required: true }, errors))
+                hint: "", required: editing.is_none() }, errors))
             (view::field(&Field { name: "region", label: "Region", kind: "text", value: &v("region"),
-                hint: "Such as us-east-1. Empty: us-east-2.", required: false }, errors))
+                hint: if editing.is_some() { "Such as us-east-1." } else { "Such as us-east-1. Empty: us-east-2." }, required: false }, errors))
             (view::field(&Field { name: "iam-endpoint", label: "IAM endpoint", kind: "text", value: &v("iam-endpoint"),
-                hint: "Empty for AWS's own; another origin must be allowed by the gateway's MAYFLY_ALLOWED_ENDPOINTS.", required: false }, errors))
+                hint: "Empty for AWS's own; another origin must be allowed by the gateway's MAYFLY_ALLOWED_ENDPOINTS. Setting or moving it needs read on the target.", required: false }, errors))
             (view::field(&Field { name: "sts-endpoint", label: "STS endpoint", kind: "text", value: &v("sts-endpoint"),
                 hint: "Empty for AWS's own.", required: false }, errors))
             (view::field(&Field { name: "description", label: "Description", kind: "text", value: &v("description"),
                 hint: "", required: false }, errors))
-            button type="submit" { "Create target" }
+            (view::field(&Field { name: "delete_protection", label: "Delete protection", kind: "checkbox",
+                value: protect, hint: "While on, the target cannot be deleted.", required: false }, errors))
+            button type="submit" { @if editing.is_some() { "Save changes" } @else { "Create target" } }
         }
     }
+}
+
+/// The form read as the API's `AwsTarget` request: the `allowed` inputs, and the delete
+/// protection checkbox as the boolean it stands for (an unticked box sends nothing).
+fn target_request(form: &Form, allowed: &[&str]) -> Result<request::AwsTarget, ApiError> {
+    let mut body = form.as_request(allowed);
+    if let Some(map) = body.as_object_mut() {
+        map.insert(
+            "delete_protection".into(),
+            (form.get("delete_protection") == Some("true")).into(),
+        );
+    }
+    crate::call::parse(&body)
 }
 
 /// `POST /ui/targets/new`.
@@ -179,18 +260,15 @@ pub async fn create(
         &raw,
         async {
             check_csrf(&session, &form)?;
-            let dto: request::AwsTarget = crate::call::parse(&form.as_request(CREATE_FIELDS))?;
+            let dto = target_request(&form, CREATE_FIELDS)?;
             let input = match target_input::parse_new(&dto, state.outbound()) {
                 Ok(input) => input,
                 Err(errors) => {
-                    return Ok(Outcome::Page {
-                        status: StatusCode::BAD_REQUEST,
-                        title: "Create a target".into(),
-                        nav: Nav::Targets,
-                        body: create_form(&session, &form, &errors),
-                        problem: Some(errors.to_string()),
-                        detail: String::new(),
-                    })
+                    return Ok(refused_form(
+                        "Create a target",
+                        target_form(&session, &form, &errors, None),
+                        &errors,
+                    ))
                 }
             };
             let row = targets::create(&state, &session.caller, input).await?;
@@ -200,5 +278,308 @@ pub async fn create(
             )))
         },
     )
+    .await
+}
+
+/// A form sent back with its inline errors (400).
+fn refused_form(title: &str, body: Markup, errors: &ValidationErrors) -> Outcome {
+    Outcome::Page {
+        status: StatusCode::BAD_REQUEST,
+        title: title.into(),
+        nav: Nav::Targets,
+        body,
+        problem: Some(errors.to_string()),
+        detail: String::new(),
+    }
+}
+
+fn target_name(raw: &str) -> Result<ItemName, ApiError> {
+    target_input::parse_name(&Some(raw.to_owned()))
+        .map_err(|e| ApiError::bad_request(format!("name: {e}")))
+}
+
+/// The buttons of a target's details page. Each is only a way to the action: the action
+/// itself is authorized by the core, as the API's is.
+fn actions(session: &Session, name: &ItemName, source: CredentialSource) -> Markup {
+    let n = name.as_str();
+    html! {
+        div.actions {
+            a.button href={"/ui/target/edit?name=" (q(n))} { "Edit" }
+            form.inline method="post" action="/ui/target/reveal" {
+                (view::csrf_field(&session.csrf))
+                input type="hidden" name="name" value=(n);
+                button type="submit" { "Reveal the secret" }
+            }
+            @if source == CredentialSource::Keys {
+                form.inline method="post" action="/ui/target/rotate" {
+                    (view::csrf_field(&session.csrf))
+                    input type="hidden" name="name" value=(n);
+                    button type="submit" { "Rotate the admin key" }
+                }
+            }
+            a.button.danger href={"/ui/target/delete?name=" (q(n))} { "Delete" }
+        }
+        p.hint { "Revealing the secret is recorded in the audit trail. Rotating creates a new access key for the target's IAM user, checks it, stores it and deletes the old one." }
+    }
+}
+
+/// `GET /ui/target/edit?name=...`: the edit form, filled from the target as `get-target`
+/// shows it (never the secret).
+pub async fn edit_form(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    query: web::Query<HashMap<String, String>>,
+) -> HttpResponse {
+    let session = match Session::of(&state, &req).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let raw = query.get("name").cloned().unwrap_or_default();
+    finish(
+        &state,
+        &req,
+        &session,
+        "console:edit-target",
+        Effect::Read,
+        &raw,
+        async {
+            let name = target_name(&raw)?;
+            let (t, _) = targets::read(&state, &session.caller, &name).await?;
+            let mut values = vec![
+                ("region".to_owned(), t.region.clone()),
+                ("description".to_owned(), t.description.clone()),
+                (
+                    "iam-endpoint".to_owned(),
+                    t.iam_endpoint.clone().unwrap_or_default(),
+                ),
+                (
+                    "sts-endpoint".to_owned(),
+                    t.sts_endpoint.clone().unwrap_or_default(),
+                ),
+            ];
+            if t.delete_protection {
+                values.push(("delete_protection".to_owned(), "true".to_owned()));
+            }
+            let body = target_form(
+                &session,
+                &Form(values),
+                &ValidationErrors::new(),
+                Some(name.as_str()),
+            );
+            Ok(Outcome::ok(format!("Edit {name}"), Nav::Targets, body))
+        },
+    )
+    .await
+}
+
+/// `POST /ui/target/edit`: read as an `update-aws-target` request, checked by the API's
+/// parser, applied by `targets::update` (which authorizes `update`, and more for a rename or
+/// an endpoint move, exactly as for the API).
+pub async fn update(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    form: web::Form<Vec<(String, String)>>,
+) -> HttpResponse {
+    let session = match Session::of(&state, &req).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let form = Form(form.into_inner());
+    let raw = form.get("name").unwrap_or_default().to_owned();
+    finish(
+        &state,
+        &req,
+        &session,
+        "console:update-target",
+        Effect::Configure,
+        &raw,
+        async {
+            check_csrf(&session, &form)?;
+            let dto = target_request(&form, EDIT_FIELDS)?;
+            let changes = match target_input::parse_changes(&dto, state.outbound()) {
+                Ok(changes) => changes,
+                Err(errors) => {
+                    let body = target_form(&session, &form, &errors, Some(raw.trim()));
+                    return Ok(refused_form(&format!("Edit {}", raw.trim()), body, &errors));
+                }
+            };
+            let shown = changes
+                .new_name
+                .clone()
+                .unwrap_or_else(|| changes.name.clone());
+            targets::update(&state, &session.caller, changes).await?;
+            Ok(Outcome::redirect(format!(
+                "/ui/target?name={}&updated=1",
+                q(shown.as_str())
+            )))
+        },
+    )
+    .await
+}
+
+/// `GET /ui/target/delete?name=...`: the confirm step. It changes nothing and reads nothing:
+/// what may be deleted is decided by the POST, by the core.
+pub async fn delete_confirm(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    query: web::Query<HashMap<String, String>>,
+) -> HttpResponse {
+    let session = match Session::of(&state, &req).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let raw = query.get("name").cloned().unwrap_or_default();
+    finish(&state, &req, &session, "console:confirm-delete-target", Effect::Read, &raw, async {
+        let name = target_name(&raw)?;
+        let body = html! {
+            (view::notice("info", &format!("Delete the target {name}? This cannot be undone.")))
+            p { "A target that dynamic secrets still use is not deleted: delete or re-point them first. A target with delete protection is not deleted either." }
+            form.actions method="post" action="/ui/target/delete" {
+                (view::csrf_field(&session.csrf))
+                input type="hidden" name="name" value=(name.as_str());
+                button.danger type="submit" { "Delete " (name) }
+                a href={"/ui/target?name=" (q(name.as_str()))} { "Cancel" }
+            }
+        };
+        Ok(Outcome::ok(format!("Delete {name}?"), Nav::Targets, body))
+    })
+    .await
+}
+
+/// `POST /ui/target/delete`: `targets::delete` without force, as `delete-target` without
+/// `force-deletion`: refused (409, with the dynamic secrets the caller may list named)
+/// while any uses it.
+pub async fn delete(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    form: web::Form<Vec<(String, String)>>,
+) -> HttpResponse {
+    let session = match Session::of(&state, &req).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let form = Form(form.into_inner());
+    let raw = form.get("name").unwrap_or_default().to_owned();
+    finish(
+        &state,
+        &req,
+        &session,
+        "console:delete-target",
+        Effect::Configure,
+        &raw,
+        async {
+            check_csrf(&session, &form)?;
+            let name = target_name(&raw)?;
+            match targets::delete(&state, &session.caller, &name, false).await {
+                Ok(()) => {}
+                // Still in use or protected: said with what to do in the console (which never
+                // force-deletes: that would delete the dynamic secrets with it).
+                Err(mayfly_app::error::AppError::Conflict(why)) => {
+                    let body = html! {
+                        (view::notice("error", &why))
+                        p { "Nothing was deleted. Delete the dynamic secrets that use it (or edit them to use another target), or turn off its delete protection, then try again." }
+                        p { a href={"/ui/target?name=" (q(name.as_str()))} { "Back to " (name) } }
+                    };
+                    return Ok(Outcome::Page {
+                        status: StatusCode::CONFLICT,
+                        title: format!("{name} was not deleted"),
+                        nav: Nav::Targets,
+                        body,
+                        problem: Some(why),
+                        detail: String::new(),
+                    });
+                }
+                Err(e) => return Err(e.into()),
+            }
+            Ok(Outcome::Redirect {
+                to: format!("/ui/targets?deleted={}", q(name.as_str())),
+                detail: "deleted".into(),
+            })
+        },
+    )
+    .await
+}
+
+/// `POST /ui/target/rotate`: the API's `target-rotate-credentials` (`update` on the target).
+/// The page names the new key id, never a secret.
+pub async fn rotate(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    form: web::Form<Vec<(String, String)>>,
+) -> HttpResponse {
+    let session = match Session::of(&state, &req).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let form = Form(form.into_inner());
+    let raw = form.get("name").unwrap_or_default().to_owned();
+    finish(&state, &req, &session, "console:rotate-target-credentials", Effect::Configure, &raw, async {
+        check_csrf(&session, &form)?;
+        let name = target_name(&raw)?;
+        let r = on_request::rotate_named_target(&state, &session.caller, &name).await?;
+        // A page, not a redirect, so `finish` does not empty the caches: done here, as the
+        // API does after a configuration change.
+        state.invalidate_caches();
+        let body = html! {
+            (view::notice("ok", "The admin key was rotated: the new key is stored and in use."))
+            @if let Some(w) = &r.warning { (view::notice("error", w)) }
+            dl.props {
+                dt { "IAM user" } dd { code { (r.iam_user) } }
+                dt { "New access key id" } dd { code #new-access-key-id { (r.access_key_id) } }
+                dt { "Previous access key id" } dd { code { (r.previous_access_key_id) } }
+                dt { "Previous key deleted" } dd { @if r.previous_key_deleted { "yes" } @else { "no (the next rotation deletes it)" } }
+                @if !r.stale_keys_deleted.is_empty() {
+                    dt { "Left-over keys deleted" } dd { @for k in &r.stale_keys_deleted { code { (k) } br; } }
+                }
+                dt { "Rotated" } dd { (view::time(r.rotated_at)) }
+                @if let Some(next) = r.next_rotation_at { dt { "Next scheduled rotation" } dd { (view::time(next)) } }
+            }
+            p { a href={"/ui/target?name=" (q(name.as_str()))} { "Back to " (name) } }
+        };
+        Ok(Outcome::ok(format!("Rotated the key of {name}"), Nav::Targets, body)
+            .noting(format!("rotated to access key {} (previous {})", r.access_key_id, r.previous_access_key_id)))
+    })
+    .await
+}
+
+/// `POST /ui/target/reveal`: the target with its secret, by `targets::read_secret`, the core
+/// operation behind `get-target-details` (the same `read` on the target), audited as an
+/// action (`console:get-target-details`) whatever the outcome. The only page that shows a
+/// target's secret; it is shown once (`no-store`) and never put in the audit record.
+pub async fn reveal(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    form: web::Form<Vec<(String, String)>>,
+) -> HttpResponse {
+    let session = match Session::of(&state, &req).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let form = Form(form.into_inner());
+    let raw = form.get("name").unwrap_or_default().to_owned();
+    finish(&state, &req, &session, "console:get-target-details", Effect::Act, &raw, async {
+        check_csrf(&session, &form)?;
+        let name = target_name(&raw)?;
+        let (_, _, creds) = targets::read_secret(&state, &session.caller, &name).await?;
+        let body = html! {
+            @match &creds {
+                None => (view::notice("info", "This target stores no key: it uses the gateway's own AWS identity.")),
+                Some(c) => {
+                    (view::notice("ok", "Shown once: copy what you need now. This reveal is recorded in the audit trail."))
+                    dl.props {
+                        dt { "Access key id" } dd { code #target-access-key-id data-copy="" aria-label="access key id" { (c.access_key_id) } }
+                        dt { "Secret access key" } dd { code.secret #target-secret-access-key data-copy="" aria-label="secret access key" { (c.secret_access_key.expose_secret()) } }
+                        @if let Some(t) = &c.session_token {
+                            dt { "Session token" } dd { code.secret #target-session-token data-copy="" aria-label="session token" { (t.expose_secret()) } }
+                        }
+                    }
+                }
+            }
+            p { a href={"/ui/target?name=" (q(name.as_str()))} { "Back to " (name) } }
+            (view::script())
+        };
+        Ok(Outcome::ok(format!("Secret of {name}"), Nav::Targets, body)
+            .noting(if creds.is_some() { "revealed the target's key".into() } else { "the target stores no key".into() }))
+    })
     .await
 }

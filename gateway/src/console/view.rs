@@ -193,3 +193,13 @@ pub fn time(ms: i64) -> String {
         .map(|t| t.format("%Y-%m-%d %H:%M:%S UTC").to_string())
         .unwrap_or_default()
 }
+
+/// The console's one script (copy buttons, countdowns to expiry), compiled into the binary
+/// and served from `/ui/static/console.js`: progressive enhancement only, every page works
+/// without it, and the Content-Security-Policy (`script-src 'self'`) allows nothing else.
+pub const JS: &str = include_str!("console.js");
+
+/// The `<script>` element of [`JS`], put by the pages that use it at the end of their body.
+pub fn script() -> Markup {
+    html! { script src="/ui/static/console.js" defer {} }
+}

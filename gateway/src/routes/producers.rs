@@ -237,7 +237,7 @@ fn parse_name(raw: &Option<String>) -> ApiResult<ItemName> {
 }
 
 /// The `DSProducerDetails` of a dynamic secret. Never includes a secret.
-fn present(d: &Details) -> response::ProducerDetails {
+pub(crate) fn present(d: &Details) -> response::ProducerDetails {
     let Details {
         row,
         spec,

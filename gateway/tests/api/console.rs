@@ -1206,3 +1206,903 @@ fn the_overview_lists_recent_failures_from_the_audit_trail() {
         },
     );
 }
+
+// ----- editing, deleting, rotating and revealing (targets and dynamic secrets) -----
+
+/// HTML-escaped text (as maud writes it) back to plain text.
+fn unescape(s: &str) -> String {
+    s.replace("&quot;", "\"")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&#39;", "'")
+        .replace("&amp;", "&")
+}
+
+/// The value of attribute `name` in the tag text `tag` (`<input ...>`).
+fn attr(tag: &str, name: &str) -> Option<String> {
+    let key = format!(" {name}=\"");
+    let at = tag.find(&key)? + key.len();
+    let rest = &tag[at..];
+    Some(unescape(&rest[..rest.find('"')?]))
+}
+
+/// The fields the form posting to `action` would send as it stands (what a browser submits
+/// without a change): inputs (ticked checkboxes only), textareas and selected options.
+fn form_values(body: &str, action: &str) -> Vec<(String, String)> {
+    let start = body
+        .find(&format!("action=\"{action}\""))
+        .unwrap_or_else(|| panic!("no form posting to {action} in:\n{body}"));
+    let form = &body[start..start + body[start..].find("</form>").unwrap()];
+    let mut out = Vec::new();
+    let mut rest = form;
+    while let Some(at) = rest.find('<') {
+        rest = &rest[at..];
+        let end = rest.find('>').unwrap();
+        let tag = &rest[..=end];
+        if tag.starts_with("<input") {
+            let kind = attr(tag, "type").unwrap_or_default();
+            if let Some(name) = attr(tag, "name") {
+                if kind != "checkbox" || tag.contains(" checked") {
+                    out.push((name, attr(tag, "value").unwrap_or_default()));
+                }
+            }
+        } else if tag.starts_with("<textarea") {
+            let name = attr(tag, "name").unwrap();
+            let text = &rest[end + 1..];
+            out.push((name, unescape(&text[..text.find("</textarea>").unwrap()])));
+        } else if tag.starts_with("<select") {
+            let name = attr(tag, "name").unwrap();
+            let inner = &rest[end + 1..rest.find("</select>").unwrap()];
+            let value = inner
+                .split("<option")
+                .find(|o| o.contains(" selected"))
+                .and_then(|o| attr(o, "value"))
+                .unwrap_or_default();
+            out.push((name, value));
+        }
+        rest = &rest[1..];
+    }
+    out
+}
+
+fn pairs(v: &[(String, String)]) -> Vec<(&str, &str)> {
+    v.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect()
+}
+
+/// `form` with `changes` applied: a field set (replacing any earlier value) or, with `None`,
+/// removed.
+fn with(form: &[(String, String)], changes: &[(&str, Option<&str>)]) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = form
+        .iter()
+        .filter(|(k, _)| !changes.iter().any(|(c, _)| c == k))
+        .cloned()
+        .collect();
+    for (k, v) in changes {
+        if let Some(v) = v {
+            out.push(((*k).to_owned(), (*v).to_owned()));
+        }
+    }
+    out
+}
+
+/// A producer as the API shows it, without the fields that change on every update.
+fn producer_as_api_shows(gw: &TestGateway, name: &str) -> serde_json::Value {
+    let (status, mut body) = gw.post_authed("/gateway-get-producer", json!({"name": name}));
+    assert_eq!(status, 200, "{name}: {body}");
+    body.as_object_mut().unwrap().remove("modification_date");
+    body
+}
+
+#[test]
+fn targets_are_edited_revealed_and_deleted_through_the_console() {
+    on_each_database(|gw| {
+        const SECRET: &str = "console-secret-of-the-target-0123456789";
+        create_target(gw, "/aws/main", SECRET);
+        let (status, body) = gw.post_authed(
+            "/gateway-create-producer-aws",
+            iam_user_body("/team/user-of-main", "/aws/main"),
+        );
+        assert_eq!(status, 200, "{body}");
+        let mut b = Browser::new(gw);
+        b.login_admin();
+
+        // The details page offers each action; the edit form is filled, never with the secret.
+        let details = b.get("/ui/target?name=/aws/main");
+        for href in [
+            "/ui/target/edit?name=/aws/main",
+            "/ui/target/delete?name=/aws/main",
+        ] {
+            assert!(details.body.contains(href), "{href}: {}", details.body);
+        }
+        for action in ["/ui/target/reveal", "/ui/target/rotate"] {
+            assert!(
+                details.body.contains(&format!("action=\"{action}\"")),
+                "{action}"
+            );
+        }
+        let edit = b.get("/ui/target/edit?name=/aws/main");
+        assert_eq!(edit.status, 200, "{}", edit.body);
+        let values = form_values(&edit.body, "/ui/target/edit");
+        assert!(
+            values.contains(&("region".into(), "us-east-1".into())),
+            "{values:?}"
+        );
+        assert!(!edit.body.contains(SECRET));
+
+        // Mistakes come back inline, from the API's parser; nothing changes.
+        let bad = b.post(
+            "/ui/target/edit",
+            &pairs(&with(
+                &values,
+                &[
+                    ("region", Some("mars-1")),
+                    ("access-key-id", Some("AKIAIOSFODNN7EXAMPLE")),
+                ],
+            )),
+        );
+        assert_eq!(bad.status, 400, "{}", bad.body);
+        assert!(bad.body.contains("is not an AWS region"), "{}", bad.body);
+        assert!(
+            bad.body.contains(r#"class="field invalid""#) && bad.body.contains("f-region-error"),
+            "{}",
+            bad.body
+        );
+        assert!(
+            bad.body
+                .contains("access-key (the secret access key) must be given"),
+            "{}",
+            bad.body
+        );
+        let (_, t) = gw.post_authed("/get-target", json!({"name": "/aws/main"}));
+        assert_eq!(t["region"], "us-east-1");
+
+        // A good edit: region, description and delete protection; the key stays.
+        let ok = b.post(
+            "/ui/target/edit",
+            &pairs(&with(
+                &values,
+                &[
+                    ("region", Some("eu-west-1")),
+                    ("description", Some("edited in the console")),
+                    ("delete_protection", Some("true")),
+                ],
+            )),
+        );
+        assert_eq!(ok.status, 303, "{}", ok.body);
+        assert_eq!(ok.location(), "/ui/target?name=/aws/main&updated=1");
+        let (_, t) = gw.post_authed("/get-target", json!({"name": "/aws/main"}));
+        assert_eq!(t["region"], "eu-west-1", "{t}");
+        assert_eq!(t["comment"], "edited in the console", "{t}");
+        assert_eq!(t["delete_protection"], true, "{t}");
+        let (_, d) = gw.post_authed("/get-target-details", json!({"name": "/aws/main"}));
+        assert_eq!(
+            d["value"]["aws_target_details"]["aws_secret_access_key"],
+            SECRET
+        );
+
+        // Delete: a confirm step, then refused while protected and while a dynamic secret uses it.
+        let confirm = b.get("/ui/target/delete?name=/aws/main");
+        assert_eq!(confirm.status, 200);
+        assert!(confirm.body.contains(r#"action="/ui/target/delete""#));
+        let csrf = b.session_csrf();
+        let protected = b.post(
+            "/ui/target/delete",
+            &[("csrf", &csrf), ("name", "/aws/main")],
+        );
+        assert_eq!(protected.status, 409, "{}", protected.body);
+        assert!(
+            protected.body.contains("delete protection"),
+            "{}",
+            protected.body
+        );
+        let values = form_values(
+            &b.get("/ui/target/edit?name=/aws/main").body,
+            "/ui/target/edit",
+        );
+        let off = b.post(
+            "/ui/target/edit",
+            &pairs(&with(&values, &[("delete_protection", None)])),
+        );
+        assert_eq!(off.status, 303, "{}", off.body);
+        let used = b.post(
+            "/ui/target/delete",
+            &[("csrf", &csrf), ("name", "/aws/main")],
+        );
+        assert_eq!(used.status, 409, "{}", used.body);
+        assert!(
+            used.body.contains("is used by") && used.body.contains("/team/user-of-main"),
+            "{}",
+            used.body
+        );
+        assert!(used.body.contains("Nothing was deleted"), "{}", used.body);
+
+        // Reveal: an explicit POST, the secret on that page only, audited without the value.
+        let revealed = b.post(
+            "/ui/target/reveal",
+            &[("csrf", &csrf), ("name", "/aws/main")],
+        );
+        assert_eq!(revealed.status, 200, "{}", revealed.body);
+        assert!(revealed.body.contains(SECRET), "{}", revealed.body);
+        assert_eq!(revealed.header("cache-control"), "no-store");
+        assert!(revealed
+            .body
+            .contains(r#"<script src="/ui/static/console.js" defer>"#));
+        let (_, events) = gw.post_authed(
+            "/get-audit-events",
+            json!({"operation": "console:get-target-details"}),
+        );
+        let events = events["events"].as_array().unwrap().clone();
+        assert_eq!(events.len(), 1, "{events:?}");
+        assert_eq!(events[0]["outcome"], "ok");
+        assert_eq!(events[0]["item"], "/aws/main");
+        assert_eq!(events[0]["access_id"], gw.admin_access_id());
+        for path in [
+            "/ui/target?name=/aws/main",
+            "/ui/target/edit?name=/aws/main",
+            "/ui/targets",
+            "/ui/audit",
+            "/ui/audit?item=/aws/main",
+            "/ui/secret?name=/team/user-of-main",
+            "/ui/secret/edit?name=/team/user-of-main",
+            "/ui/",
+        ] {
+            let page = b.get(path);
+            assert_eq!(page.status, 200, "{path}: {}", page.body);
+            assert!(!page.body.contains(SECRET), "the target's secret on {path}");
+        }
+        let (_, all_events) = gw.post_authed("/get-audit-events", json!({}));
+        assert!(!all_events.to_string().contains(SECRET));
+        assert!(
+            !gw.logs().contains(SECRET),
+            "the target's secret in the gateway's log"
+        );
+
+        // Once its dynamic secret is gone (deleted through the console too), the target goes.
+        let gone = b.post(
+            "/ui/secret/delete",
+            &[("csrf", &csrf), ("name", "/team/user-of-main")],
+        );
+        assert_eq!(gone.status, 303, "{}", gone.body);
+        let deleted = b.post(
+            "/ui/target/delete",
+            &[("csrf", &csrf), ("name", "/aws/main")],
+        );
+        assert_eq!(deleted.status, 303, "{}", deleted.body);
+        assert_eq!(deleted.location(), "/ui/targets?deleted=/aws/main");
+        assert!(b
+            .get(deleted.location())
+            .body
+            .contains("Target /aws/main deleted"));
+        assert_eq!(
+            gw.post_authed("/get-target", json!({"name": "/aws/main"}))
+                .0,
+            404
+        );
+
+        // Rename through the form.
+        create_target(gw, "/aws/old", SECRET);
+        let values = form_values(
+            &b.get("/ui/target/edit?name=/aws/old").body,
+            "/ui/target/edit",
+        );
+        let renamed = b.post(
+            "/ui/target/edit",
+            &pairs(&with(&values, &[("new-name", Some("/aws/new"))])),
+        );
+        assert_eq!(renamed.status, 303, "{}", renamed.body);
+        assert_eq!(renamed.location(), "/ui/target?name=/aws/new&updated=1");
+        assert_eq!(
+            gw.post_authed("/get-target", json!({"name": "/aws/new"})).0,
+            200
+        );
+    });
+}
+
+#[test]
+fn dynamic_secrets_of_every_mode_are_created_edited_and_deleted_through_their_forms() {
+    on_each_database(|gw| {
+        create_target(gw, "/aws", "s3cr3t-of-the-target");
+        let mut b = Browser::new(gw);
+        b.login_admin();
+        let csrf = b.session_csrf();
+
+        // The mode first; each form shows only its mode's fields.
+        let choose = b.get("/ui/secrets/new");
+        assert_eq!(choose.status, 200, "{}", choose.body);
+        for mode in [
+            "iam_user",
+            "assume_role",
+            "federation_token",
+            "session_token",
+        ] {
+            assert!(
+                choose
+                    .body
+                    .contains(&format!("/ui/secrets/new?mode={mode}")),
+                "{mode}"
+            );
+        }
+        let has = |body: &str, field: &str| body.contains(&format!(r#"name="{field}""#));
+        let session = b.get("/ui/secrets/new?mode=session_token").body;
+        for absent in [
+            "aws-user-policies",
+            "aws-role-arns",
+            "aws-user-groups",
+            "aws-user-console-access",
+        ] {
+            assert!(!has(&session, absent), "session_token shows {absent}");
+        }
+        assert!(has(&session, "session-revocation") && has(&session, "user-ttl"));
+        let role = b.get("/ui/secrets/new?mode=assume_role").body;
+        assert!(has(&role, "aws-role-arns") && has(&role, "aws-external-id"));
+        assert!(!has(&role, "aws-user-groups") && !has(&role, "aws-user-programmatic-access"));
+        let user = b.get("/ui/secrets/new?mode=iam_user").body;
+        assert!(has(&user, "aws-user-groups") && !has(&user, "aws-role-arns"));
+        assert_eq!(b.get("/ui/secrets/new?mode=root").status, 400);
+
+        // assume_role: a missing role is refused inline; then created.
+        let base = |name: &'static str, mode: &'static str| {
+            vec![
+                ("csrf", csrf.clone()),
+                ("mode", mode.to_owned()),
+                ("name", name.to_owned()),
+                ("target-name", "/aws".to_owned()),
+                ("user-ttl", "15m".to_owned()),
+            ]
+        };
+        let post = |b: &mut Browser<'_>, path: &str, form: &[(&str, String)]| {
+            let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            b.post(path, &form)
+        };
+        let no_role = post(
+            &mut b,
+            "/ui/secrets/new",
+            &base("/modes/role", "assume_role"),
+        );
+        assert_eq!(no_role.status, 400, "{}", no_role.body);
+        assert!(
+            no_role.body.contains("f-aws-role-arns-error"),
+            "{}",
+            no_role.body
+        );
+        assert!(no_role
+            .body
+            .contains("assume_role needs at least one role ARN"));
+        let mut form = base("/modes/role", "assume_role");
+        form.push(("aws-role-arns", crate::helpers::ROLE.to_owned()));
+        form.push(("aws-external-id", "ext-id-1234".to_owned()));
+        form.push(("session-revocation", "true".to_owned()));
+        let created = post(&mut b, "/ui/secrets/new", &form);
+        assert_eq!(created.status, 303, "{}", created.body);
+        assert_eq!(created.location(), "/ui/secret?name=/modes/role&created=1");
+        let role = producer_as_api_shows(gw, "/modes/role");
+        assert_eq!(role["aws_access_mode"], "assume_role", "{role}");
+        assert_eq!(role["aws_role_arns"], crate::helpers::ROLE);
+        assert_eq!(role["aws_external_id"], "ext-id-1234");
+        assert_eq!(role["session-revocation"], true);
+
+        // federation_token: fields of other modes are not passed on (not an error, not stored).
+        let mut form = base("/modes/federation", "federation_token");
+        form.push(("aws-user-policies", crate::helpers::POLICY.to_owned()));
+        form.push(("aws-user-groups", "developers".to_owned()));
+        form.push(("access-mode", "iam_user".to_owned()));
+        let created = post(&mut b, "/ui/secrets/new", &form);
+        assert_eq!(created.status, 303, "{}", created.body);
+        let fed = producer_as_api_shows(gw, "/modes/federation");
+        assert_eq!(fed["aws_access_mode"], "federation_token", "{fed}");
+        assert_eq!(fed["aws_user_groups"], "");
+        assert_eq!(fed["session-revocation"], false, "an unticked box is false");
+        let created = post(
+            &mut b,
+            "/ui/secrets/new",
+            &base("/modes/session", "session_token"),
+        );
+        assert_eq!(created.status, 303, "{}", created.body);
+        assert_eq!(
+            producer_as_api_shows(gw, "/modes/session")["aws_access_mode"],
+            "session_token"
+        );
+
+        // Edit: the form as filled saves to exactly the same definition (nothing is lost, for
+        // settings the form has no input for either); a change changes only that.
+        let (status, body) = gw.post_authed(
+            "/gateway-create-producer-aws",
+            json!({"name": "/modes/user", "target-name": "/aws", "access-mode": "iam_user",
+                   "aws-user-policies": crate::helpers::POLICY, "aws-user-groups": "developers",
+                   "user-ttl": "30m", "max-ttl": "2h", "tags": ["a", "b"], "use-numbers": "false",
+                   "aws-user-tags": "team=a", "description": "by the API"}),
+        );
+        assert_eq!(status, 200, "{body}");
+        for name in [
+            "/modes/user",
+            "/modes/role",
+            "/modes/federation",
+            "/modes/session",
+        ] {
+            let before = producer_as_api_shows(gw, name);
+            let edit = b.get(&format!("/ui/secret/edit?name={name}"));
+            assert_eq!(edit.status, 200, "{}", edit.body);
+            let values = form_values(&edit.body, "/ui/secret/edit");
+            let same = b.post("/ui/secret/edit", &pairs(&values));
+            assert_eq!(same.status, 303, "{name}: {}", same.body);
+            assert_eq!(
+                producer_as_api_shows(gw, name),
+                before,
+                "{name}: an unchanged form changed it"
+            );
+        }
+        let values = form_values(
+            &b.get("/ui/secret/edit?name=/modes/user").body,
+            "/ui/secret/edit",
+        );
+        let bad = b.post(
+            "/ui/secret/edit",
+            &pairs(&with(&values, &[("user-ttl", Some("60"))])),
+        );
+        assert_eq!(bad.status, 400, "{}", bad.body);
+        assert!(
+            bad.body.contains("no unit") && bad.body.contains("f-user-ttl-error"),
+            "{}",
+            bad.body
+        );
+        let changed = b.post(
+            "/ui/secret/edit",
+            &pairs(&with(
+                &values,
+                &[
+                    ("user-ttl", Some("45m")),
+                    ("description", Some("by the console")),
+                ],
+            )),
+        );
+        assert_eq!(changed.status, 303, "{}", changed.body);
+        assert_eq!(changed.location(), "/ui/secret?name=/modes/user&updated=1");
+        let user = producer_as_api_shows(gw, "/modes/user");
+        assert_eq!(user["user_ttl"], "45m", "{user}");
+        assert_eq!(user["description"], "by the console");
+        assert_eq!(user["aws_user_groups"], "developers");
+        assert_eq!(user["password_policy_info"]["use_numbers"], false, "{user}");
+        let renamed = b.post(
+            "/ui/secret/edit",
+            &pairs(&with(&values, &[("new-name", Some("/modes/user-2"))])),
+        );
+        assert_eq!(renamed.status, 303, "{}", renamed.body);
+        assert_eq!(
+            renamed.location(),
+            "/ui/secret?name=/modes/user-2&updated=1"
+        );
+
+        // Delete: a confirm step; refused under delete protection; then gone.
+        let values = form_values(
+            &b.get("/ui/secret/edit?name=/modes/session").body,
+            "/ui/secret/edit",
+        );
+        let protect = b.post(
+            "/ui/secret/edit",
+            &pairs(&with(&values, &[("delete_protection", Some("true"))])),
+        );
+        assert_eq!(protect.status, 303, "{}", protect.body);
+        let confirm = b.get("/ui/secret/delete?name=/modes/session");
+        assert_eq!(confirm.status, 200);
+        assert!(confirm.body.contains(r#"action="/ui/secret/delete""#));
+        let refused = b.post(
+            "/ui/secret/delete",
+            &[("csrf", &csrf), ("name", "/modes/session")],
+        );
+        assert_eq!(refused.status, 409, "{}", refused.body);
+        assert!(refused.body.contains("delete protection"));
+        let deleted = b.post(
+            "/ui/secret/delete",
+            &[("csrf", &csrf), ("name", "/modes/role")],
+        );
+        assert_eq!(deleted.status, 303, "{}", deleted.body);
+        assert_eq!(
+            deleted.location(),
+            "/ui/secrets?folder=/modes&deleted=/modes/role&revoking=0"
+        );
+        assert!(b
+            .get(deleted.location())
+            .body
+            .contains("Dynamic secret /modes/role deleted"));
+        assert_eq!(
+            gw.post_authed("/gateway-get-producer", json!({"name": "/modes/role"}))
+                .0,
+            404
+        );
+    });
+}
+
+#[test]
+fn every_new_console_form_needs_this_sessions_csrf_token() {
+    on_each_database(|gw| {
+        const SECRET: &str = "csrf-test-target-secret-0123456789";
+        create_target(gw, "/csrf/aws", SECRET);
+        let (status, body) = gw.post_authed(
+            "/gateway-create-producer-aws",
+            iam_user_body("/csrf/p", "/csrf/aws"),
+        );
+        assert_eq!(status, 200, "{body}");
+        let mut b = Browser::new(gw);
+        b.login_admin();
+        let mut other = Browser::new(gw);
+        other.login_admin();
+        let foreign = other.session_csrf();
+        let target_before = gw
+            .post_authed("/get-target", json!({"name": "/csrf/aws"}))
+            .1;
+        let producer_before = producer_as_api_shows(gw, "/csrf/p");
+        for (path, form) in [
+            (
+                "/ui/target/edit",
+                vec![("name", "/csrf/aws"), ("region", "eu-west-1")],
+            ),
+            ("/ui/target/delete", vec![("name", "/csrf/aws")]),
+            ("/ui/target/rotate", vec![("name", "/csrf/aws")]),
+            ("/ui/target/reveal", vec![("name", "/csrf/aws")]),
+            (
+                "/ui/secret/edit",
+                vec![("name", "/csrf/p"), ("user-ttl", "15m")],
+            ),
+            ("/ui/secret/delete", vec![("name", "/csrf/p")]),
+            (
+                "/ui/secrets/new",
+                vec![
+                    ("mode", "session_token"),
+                    ("name", "/csrf/s"),
+                    ("target-name", "/csrf/aws"),
+                ],
+            ),
+        ] {
+            for csrf in [None, Some(foreign.as_str()), Some("AAAA")] {
+                let mut form = form.clone();
+                if let Some(c) = csrf {
+                    form.push(("csrf", c));
+                }
+                let page = b.post(path, &form);
+                assert_eq!(page.status, 403, "{path} {csrf:?}: {}", page.body);
+                assert!(page.body.contains("security token"), "{path}");
+                assert!(!page.body.contains(SECRET), "{path}");
+            }
+        }
+        assert_eq!(
+            gw.post_authed("/get-target", json!({"name": "/csrf/aws"}))
+                .1,
+            target_before
+        );
+        assert_eq!(producer_as_api_shows(gw, "/csrf/p"), producer_before);
+        assert_eq!(
+            gw.post_authed("/gateway-get-producer", json!({"name": "/csrf/s"}))
+                .0,
+            404
+        );
+        let (_, events) = gw.post_authed(
+            "/get-audit-events",
+            json!({"operation": "console:get-target-details"}),
+        );
+        let outcomes: Vec<&str> = events["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["outcome"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            outcomes, ["denied"; 3],
+            "refused reveals are audited too: {events}"
+        );
+    });
+}
+
+#[test]
+fn a_scoped_key_cannot_edit_delete_rotate_or_reveal_outside_its_rules() {
+    on_each_database(|gw| {
+        const SECRET_A: &str = "scoped-secret-of-target-a-0123456789";
+        const SECRET_B: &str = "scoped-secret-of-target-b-0123456789";
+        create_target(gw, "/aws/a", SECRET_A);
+        create_target(gw, "/aws/b", SECRET_B);
+        for (name, target) in [("/team-a/s3", "/aws/a"), ("/team-b/s3", "/aws/b")] {
+            let (status, body) =
+                gw.post_authed("/gateway-create-producer-aws", iam_user_body(name, target));
+            assert_eq!(status, 200, "{body}");
+        }
+        // Its own items in full; target a to list and use only (no read: no secret, no update).
+        let (access_id, access_key) = key_with_rules(
+            gw,
+            "/console/scoped-writer",
+            &[
+                (
+                    "item-rule",
+                    "/team-a/*",
+                    &["read", "list", "create", "update", "delete"],
+                ),
+                ("target-rule", "/aws/a", &["list", "use"]),
+            ],
+        );
+        let (status, auth) = gw.post(
+            "/auth",
+            json!({"access-id": access_id, "access-key": access_key}),
+        );
+        assert_eq!(status, 200, "{auth}");
+        let token = auth["token"].as_str().unwrap().to_owned();
+        let api = |path: &str, mut body: serde_json::Value| {
+            body["token"] = json!(token);
+            gw.post(path, body).0
+        };
+        let mut b = Browser::new(gw);
+        assert_eq!(b.login(&access_id, &access_key).status, 303);
+        let csrf = b.session_csrf();
+        let snapshot = |gw: &TestGateway| {
+            let t: Vec<_> = ["/aws/a", "/aws/b"]
+                .iter()
+                .map(|n| {
+                    let (_, mut d) = gw.post_authed("/get-target-details", json!({"name": n}));
+                    d["target"]
+                        .as_object_mut()
+                        .unwrap()
+                        .remove("modification_date");
+                    d
+                })
+                .collect();
+            let p: Vec<_> = ["/team-a/s3", "/team-b/s3"]
+                .iter()
+                .map(|n| producer_as_api_shows(gw, n))
+                .collect();
+            (t, p)
+        };
+        let before = snapshot(gw);
+
+        // Each console action answers as its API operation does for the same key, and is refused.
+        /// A console POST (path, form) and the API request that does the same (path, body).
+        type Case<'a> = (&'a str, Vec<(&'a str, &'a str)>, &'a str, serde_json::Value);
+        let cases: Vec<Case<'_>> = vec![
+            (
+                "/ui/target/reveal",
+                vec![("name", "/aws/a")],
+                "/get-target-details",
+                json!({"name": "/aws/a"}),
+            ),
+            (
+                "/ui/target/reveal",
+                vec![("name", "/aws/b")],
+                "/get-target-details",
+                json!({"name": "/aws/b"}),
+            ),
+            (
+                "/ui/target/rotate",
+                vec![("name", "/aws/a")],
+                "/target-rotate-credentials",
+                json!({"name": "/aws/a"}),
+            ),
+            (
+                "/ui/target/rotate",
+                vec![("name", "/aws/b")],
+                "/target-rotate-credentials",
+                json!({"name": "/aws/b"}),
+            ),
+            (
+                "/ui/target/delete",
+                vec![("name", "/aws/a")],
+                "/delete-target",
+                json!({"name": "/aws/a"}),
+            ),
+            (
+                "/ui/target/delete",
+                vec![("name", "/aws/b")],
+                "/delete-target",
+                json!({"name": "/aws/b"}),
+            ),
+            (
+                "/ui/target/edit",
+                vec![("name", "/aws/a"), ("region", "eu-west-1")],
+                "/update-aws-target",
+                json!({"name": "/aws/a", "region": "eu-west-1"}),
+            ),
+            (
+                "/ui/target/edit",
+                vec![("name", "/aws/b"), ("description", "mine now")],
+                "/update-aws-target",
+                json!({"name": "/aws/b", "description": "mine now"}),
+            ),
+            (
+                "/ui/secret/delete",
+                vec![("name", "/team-b/s3")],
+                "/gateway-delete-producer",
+                json!({"name": "/team-b/s3"}),
+            ),
+            (
+                "/ui/secret/edit",
+                vec![
+                    ("name", "/team-b/s3"),
+                    ("mode", "iam_user"),
+                    ("user-ttl", "15m"),
+                    ("aws-user-programmatic-access", "true"),
+                ],
+                "/gateway-update-producer-aws",
+                json!({"name": "/team-b/s3", "access-mode": "iam_user", "user-ttl": "15m"}),
+            ),
+            // Its own dynamic secret moved onto a target it may not use, or renamed out of its
+            // folder: refused.
+            (
+                "/ui/secret/edit",
+                vec![
+                    ("name", "/team-a/s3"),
+                    ("mode", "iam_user"),
+                    ("target-name", "/aws/b"),
+                    ("aws-user-programmatic-access", "true"),
+                ],
+                "/gateway-update-producer-aws",
+                json!({"name": "/team-a/s3", "access-mode": "iam_user", "target-name": "/aws/b"}),
+            ),
+            (
+                "/ui/secret/edit",
+                vec![
+                    ("name", "/team-a/s3"),
+                    ("mode", "iam_user"),
+                    ("new-name", "/team-b/taken"),
+                    ("aws-user-programmatic-access", "true"),
+                ],
+                "/gateway-update-producer-aws",
+                json!({"name": "/team-a/s3", "access-mode": "iam_user", "new-name": "/team-b/taken"}),
+            ),
+            (
+                "/ui/secrets/new",
+                vec![
+                    ("mode", "assume_role"),
+                    ("name", "/team-b/role"),
+                    ("target-name", "/aws/a"),
+                    ("aws-role-arns", crate::helpers::ROLE),
+                ],
+                "/gateway-create-producer-aws",
+                json!({"name": "/team-b/role", "access-mode": "assume_role", "target-name": "/aws/a", "aws-role-arns": crate::helpers::ROLE}),
+            ),
+        ];
+        for (path, mut form, api_path, api_body) in cases {
+            let what = format!("{path} {form:?}");
+            form.push(("csrf", &csrf));
+            let page = b.post(path, &form);
+            assert_eq!(page.status, 403, "{what}: {}", page.body);
+            assert!(page.body.contains("Not allowed"), "{what}");
+            assert!(
+                !page.body.contains(SECRET_A) && !page.body.contains(SECRET_B),
+                "{what}"
+            );
+            assert_eq!(
+                api(api_path, api_body),
+                403,
+                "the API answers {what} the same"
+            );
+        }
+        // The forms of what it may not read are refused too.
+        for path in [
+            "/ui/target/edit?name=/aws/a",
+            "/ui/target/edit?name=/aws/b",
+            "/ui/secret/edit?name=/team-b/s3",
+        ] {
+            let page = b.get(path);
+            assert_eq!(page.status, 403, "{path}: {}", page.body);
+        }
+        assert_eq!(snapshot(gw), before, "a refused action changed something");
+
+        // What its rules allow works: its own dynamic secret edited (same target) and deleted.
+        let values = form_values(
+            &b.get("/ui/secret/edit?name=/team-a/s3").body,
+            "/ui/secret/edit",
+        );
+        let ok = b.post(
+            "/ui/secret/edit",
+            &pairs(&with(&values, &[("description", Some("mine"))])),
+        );
+        assert_eq!(ok.status, 303, "{}", ok.body);
+        let deleted = b.post(
+            "/ui/secret/delete",
+            &[("csrf", &csrf), ("name", "/team-a/s3")],
+        );
+        assert_eq!(deleted.status, 303, "{}", deleted.body);
+
+        // The refused reveals are in the audit trail under the key's access id.
+        let (_, events) = gw.post_authed(
+            "/get-audit-events",
+            json!({"access-id": access_id, "operation": "console:get-target-details"}),
+        );
+        let items: Vec<&str> = events["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["outcome"] == "denied")
+            .map(|e| e["item"].as_str().unwrap())
+            .collect();
+        assert!(
+            items.contains(&"/aws/a") && items.contains(&"/aws/b"),
+            "{events}"
+        );
+    });
+}
+
+#[test]
+fn the_console_script_is_served_from_the_binary_and_no_page_has_inline_script() {
+    on_each_database(|gw| {
+        let mut b = Browser::new(gw);
+        let js = b.get("/ui/static/console.js");
+        assert_eq!(js.status, 200);
+        assert!(
+            js.header("content-type").starts_with("text/javascript"),
+            "{}",
+            js.header("content-type")
+        );
+        assert_browser_headers(&js, "script");
+        assert!(js.body.contains("data-copy") && js.body.contains("data-expires-at"));
+        assert!(
+            !js.body.contains("eval(") && !js.body.contains("http"),
+            "nothing fetched, nothing evaluated"
+        );
+        create_target(gw, "/aws", "s3cr3t-of-the-target");
+        b.login_admin();
+        let csrf = b.session_csrf();
+        let revealed = b.post("/ui/target/reveal", &[("csrf", &csrf), ("name", "/aws")]);
+        for page in [
+            &revealed,
+            &b.get("/ui/target?name=/aws"),
+            &b.get("/ui/secrets/new?mode=assume_role"),
+        ] {
+            let scripts: Vec<&str> = page
+                .body
+                .match_indices("<script")
+                .map(|(i, _)| &page.body[i..])
+                .collect();
+            for s in scripts {
+                assert!(
+                    s.starts_with(r#"<script src="/ui/static/console.js" defer></script>"#),
+                    "only the compiled-in script, never inline: {s:.80}"
+                );
+            }
+        }
+        assert!(revealed.body.contains("data-copy"), "{}", revealed.body);
+    });
+}
+
+/// Rotating a target's admin key from the console: the core's rotation (a new key in IAM,
+/// the old one deleted), a page naming the new key id and never a secret, audited.
+#[test]
+fn a_target_admin_key_is_rotated_from_the_console() {
+    use mayfly_testkit::moto::MotoServer;
+    let moto = MotoServer::shared();
+    crate::helpers::on_each_database_with(
+        |b| b,
+        |gw, path| {
+            let (user, old_id, old_secret) = crate::rotation::target_admin_user(moto, path);
+            let (status, body) = gw.post_authed(
+                "/create-aws-target",
+                json!({"name": "/aws", "access-key-id": old_id, "access-key": old_secret,
+                       "region": "us-east-1", "iam-endpoint": moto.url(), "sts-endpoint": moto.url()}),
+            );
+            assert_eq!(status, 200, "{body}");
+            let mut b = Browser::new(gw);
+            b.login_admin();
+            let csrf = b.session_csrf();
+            let page = b.post("/ui/target/rotate", &[("csrf", &csrf), ("name", "/aws")]);
+            assert_eq!(page.status, 200, "{}", page.body);
+            let (_, d) = gw.post_authed("/get-target-details", json!({"name": "/aws"}));
+            let d = &d["value"]["aws_target_details"];
+            let new_id = d["aws_access_key_id"].as_str().unwrap();
+            let new_secret = d["aws_secret_access_key"].as_str().unwrap();
+            assert_ne!(new_id, old_id);
+            assert!(
+                page.body.contains(new_id) && page.body.contains(&old_id),
+                "{}",
+                page.body
+            );
+            assert!(page.body.contains(&user));
+            assert!(!page.body.contains(new_secret) && !page.body.contains(&old_secret));
+            let (_, events) = gw.post_authed(
+                "/get-audit-events",
+                json!({"operation": "console:rotate-target-credentials"}),
+            );
+            let event = &events["events"][0];
+            assert_eq!(event["outcome"], "ok", "{events}");
+            assert!(
+                event["detail"].as_str().unwrap().contains(new_id),
+                "{events}"
+            );
+            assert!(!events.to_string().contains(new_secret));
+        },
+    );
+}

@@ -286,7 +286,7 @@ fn configured_master_keys_rotate_once_the_new_key_is_put_first() {
 
 /// A fresh IAM user with AdministratorAccess and one access key, made with the shared
 /// moto admin's clients: the target's credentials for one test. Returns (user, id, secret).
-fn target_admin_user(moto: &MotoServer, path: &str) -> (String, String, String) {
+pub(crate) fn target_admin_user(moto: &MotoServer, path: &str) -> (String, String, String) {
     use secrecy::ExposeSecret;
     let admin = admin_clients(moto);
     let name = format!(

@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use secrecy::SecretString;
+use tokio::time::Instant;
 
 use super::Governor;
 use crate::api::{
@@ -12,7 +13,7 @@ use crate::api::{
 };
 use crate::{ops, AwsError};
 
-/// IAM calls paced by the target's IAM limiter.
+/// IAM calls paced by the target's IAM write or read limiter.
 pub struct GovernedIam {
     inner: Arc<dyn IamApi>,
     governor: Arc<Governor>,
@@ -37,16 +38,17 @@ impl GovernedSts {
 }
 
 /// Implements `$trait` for `$ty` by forwarding each method to the inner client through the
-/// governor's limiter for `$svc`. (The whole impl is generated: `async_trait` must see the
+/// governor's limiter that `$pick` chooses for the action. (The whole impl is generated: `async_trait` must see the
 /// methods expanded.)
 macro_rules! governed {
-    ($trait:ident for $ty:ident, $svc:ident, $( fn $name:ident ( $( $arg:ident : $aty:ty ),* ) -> $ret:ty => $op:expr; )*) => {
+    ($trait:ident for $ty:ident, $pick:expr, { $($extra:tt)* } $( fn $name:ident ( $( $arg:ident : $aty:ty ),* ) -> $ret:ty => $op:expr; )*) => {
         #[async_trait]
         impl $trait for $ty {
+            $($extra)*
             $(
                 async fn $name(&self, $( $arg: $aty ),*) -> Result<$ret, AwsError> {
                     self.governor
-                        .run(&self.governor.$svc, $op, self.inner.$name($( $arg ),*))
+                        .run($pick(&self.governor, $op), $op, self.inner.$name($( $arg ),*))
                         .await
                 }
             )*
@@ -54,7 +56,11 @@ macro_rules! governed {
     };
 }
 
-governed! { IamApi for GovernedIam, iam,
+governed! { IamApi for GovernedIam, Governor::iam_limiter, {
+        async fn reserve_writes(&self, writes: u32, deadline: Instant) -> Result<(), AwsError> {
+            self.governor.reserve_writes(writes, deadline).await
+        }
+    }
         fn create_user(input: &CreateUser) -> Option<String> => ops::CREATE_USER;
         fn get_user(name: &str) -> Option<IamUser> => ops::GET_USER;
         fn list_users(path_prefix: &str) -> Vec<IamUser> => ops::LIST_USERS;
@@ -89,7 +95,7 @@ governed! { IamApi for GovernedIam, iam,
         fn delete_role_policy(role: &str, policy_name: &str) -> () => ops::DELETE_ROLE_POLICY;
 }
 
-governed! { StsApi for GovernedSts, sts,
+governed! { StsApi for GovernedSts, Governor::sts_limiter, {}
         fn assume_role(input: &AssumeRole) -> StsCredentials => ops::ASSUME_ROLE;
         fn get_federation_token(input: &FederationToken) -> StsCredentials => ops::GET_FEDERATION_TOKEN;
         fn get_session_token(duration_secs: i32) -> StsCredentials => ops::GET_SESSION_TOKEN;

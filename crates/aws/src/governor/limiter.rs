@@ -51,6 +51,9 @@ struct State {
     waiting_background: u32,
     /// Tokens given to requests in a row while background work waited.
     foreground_streak: u32,
+    /// The rate the operator says AWS allows: the limiter starts on at it, and returns to it
+    /// (instead of switching off) after a quiet minute.
+    known: Option<f64>,
 }
 
 /// See the module documentation.
@@ -74,14 +77,25 @@ impl Default for AdaptiveLimiter {
 
 impl AdaptiveLimiter {
     pub fn new() -> Self {
+        Self::starting_at(None)
+    }
+
+    /// A limiter for an API whose rate AWS is known to allow (`calls_per_second`, from the
+    /// operator): on from the start, so the first burst is paced before AWS throttles it,
+    /// still cut by throttles and grown back by successes, and back at that rate (not off)
+    /// after a quiet minute. `None`: [`Self::new`].
+    pub fn starting_at(calls_per_second: Option<f64>) -> Self {
         let now = Instant::now();
+        let known = calls_per_second
+            .filter(|r| r.is_finite() && *r > 0.0)
+            .map(|r| r.max(MIN_RATE));
         AdaptiveLimiter {
             state: Mutex::new(State {
-                enabled: false,
-                rate: 0.0,
-                tokens: 0.0,
+                enabled: known.is_some(),
+                rate: known.unwrap_or(0.0),
+                tokens: known.unwrap_or(0.0),
                 refilled_at: now,
-                last_max: 0.0,
+                last_max: known.unwrap_or(0.0),
                 throttled_at: now,
                 sent_in_window: 0,
                 window_start: now,
@@ -89,6 +103,7 @@ impl AdaptiveLimiter {
                 waiting_foreground: 0,
                 waiting_background: 0,
                 foreground_streak: 0,
+                known,
             }),
         }
     }
@@ -112,6 +127,21 @@ impl AdaptiveLimiter {
         priority: Priority,
         deadline: Option<Instant>,
     ) -> Result<(), Duration> {
+        self.acquire_n(priority, 1, deadline).await
+    }
+
+    /// Waits for `cost` tokens at once: the calls of one operation that must all be made for
+    /// it to succeed (an `iam_user` issue's writes), so that an operation which cannot finish
+    /// in time is refused before its first call rather than after, when undoing it would cost
+    /// calls too. The tokens are taken as soon as one is there, the rest as a debt that
+    /// later callers wait out: a cost above the bucket's size is still served.
+    pub async fn acquire_n(
+        &self,
+        priority: Priority,
+        cost: u32,
+        deadline: Option<Instant>,
+    ) -> Result<(), Duration> {
+        let cost = f64::from(cost.max(1));
         let mut waiting: Option<WaitGuard<'_>> = None;
         loop {
             let wait = {
@@ -130,7 +160,7 @@ impl AdaptiveLimiter {
                     Priority::Background => s.waiting_foreground == 0 || owed,
                 };
                 if turn && s.tokens >= 1.0 {
-                    s.tokens -= 1.0;
+                    s.tokens -= cost;
                     match priority {
                         Priority::Foreground if s.waiting_background > 0 => {
                             s.foreground_streak += 1
@@ -147,7 +177,7 @@ impl AdaptiveLimiter {
                     (Priority::Foreground, Some(_)) => s.waiting_foreground.saturating_sub(1),
                     (Priority::Background, _) => s.waiting_foreground + s.waiting_background,
                 };
-                let needed = f64::from(ahead) + 1.0 - s.tokens.max(0.0);
+                let needed = f64::from(ahead) + cost - s.tokens;
                 let estimate = Duration::from_secs_f64((needed / s.rate).max(0.001));
                 if deadline.is_some_and(|d| now + estimate > d) {
                     return Err(estimate);
@@ -168,6 +198,17 @@ impl AdaptiveLimiter {
                 });
             }
             tokio::time::sleep(wait).await;
+        }
+    }
+
+    /// Gives back `tokens` taken by [`Self::acquire_n`] for calls that were never made (the
+    /// operation failed early), up to the bucket's size.
+    pub fn refund(&self, tokens: u32) {
+        let mut s = self.lock();
+        if s.enabled && tokens > 0 {
+            let now = Instant::now();
+            s.refill(now);
+            s.tokens = (s.tokens + f64::from(tokens)).min(s.rate.max(1.0));
         }
     }
 
@@ -208,12 +249,22 @@ impl AdaptiveLimiter {
         s.refill(now);
         let t = now.duration_since(s.throttled_at).as_secs_f64();
         if t > QUIET.as_secs_f64() {
-            s.enabled = false;
+            match s.known {
+                Some(known) => {
+                    s.rate = known;
+                    s.last_max = known;
+                }
+                None => s.enabled = false,
+            }
             return;
         }
         let k = (s.last_max * (1.0 - BETA) / SCALE).cbrt();
         let cubic = SCALE * (t - k).powi(3) + s.last_max;
-        s.rate = cubic.max(MIN_RATE);
+        s.rate = match s.known {
+            // Before any throttle, the known rate is the rate: no probing above it.
+            Some(known) if s.last_max == known && t < k => known,
+            _ => cubic.max(MIN_RATE),
+        };
     }
 }
 
@@ -355,6 +406,91 @@ mod tests {
         }
         background.await.unwrap();
         assert_eq!(bg.load(Ordering::SeqCst), 5);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_reservation_of_several_tokens_is_paid_before_the_next_caller() {
+        let l = AdaptiveLimiter::new();
+        l.throttled(Instant::now());
+        let rate = l.snapshot().rate;
+        // Wait for the first token, then take four at once: one present, three owed.
+        l.acquire(Priority::Foreground, None).await.unwrap();
+        let start = Instant::now();
+        l.acquire_n(Priority::Foreground, 4, None).await.unwrap();
+        let after_reservation = Instant::now();
+        l.acquire(Priority::Foreground, None).await.unwrap();
+        let next = Instant::now()
+            .duration_since(after_reservation)
+            .as_secs_f64();
+        assert!(
+            next >= 3.0 / rate * 0.9,
+            "the next caller waited out the debt: {next} s at {rate}/s (reserved after {:?})",
+            after_reservation - start
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_reservation_that_cannot_be_paid_by_the_deadline_is_refused_at_once() {
+        let l = AdaptiveLimiter::new();
+        l.throttled(Instant::now());
+        let rate = l.snapshot().rate;
+        // Enough time for one token, not for five.
+        let deadline = Instant::now() + Duration::from_secs_f64(2.0 / rate);
+        let before = Instant::now();
+        let wait = l
+            .acquire_n(Priority::Foreground, 5, Some(deadline))
+            .await
+            .unwrap_err();
+        assert_eq!(Instant::now(), before, "refused before waiting");
+        assert!(wait >= Duration::from_secs_f64(4.0 / rate), "{wait:?}");
+        // A single call fits the same deadline.
+        l.acquire(Priority::Foreground, Some(deadline))
+            .await
+            .unwrap();
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn refunded_tokens_serve_the_next_caller_at_once() {
+        let l = AdaptiveLimiter::new();
+        l.throttled(Instant::now());
+        l.acquire_n(Priority::Foreground, 1, None).await.unwrap();
+        l.refund(1);
+        let before = Instant::now();
+        l.acquire(Priority::Foreground, None).await.unwrap();
+        assert_eq!(Instant::now(), before);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_known_rate_paces_from_the_start_and_comes_back_after_a_quiet_minute() {
+        let l = AdaptiveLimiter::starting_at(Some(10.0));
+        let snap = l.snapshot();
+        assert!(snap.enabled && snap.rate == 10.0, "{snap:?}");
+        // One second's burst at once, then the rate: 30 calls take about 2 s, not 0.
+        let start = Instant::now();
+        for _ in 0..30 {
+            l.acquire(Priority::Foreground, None).await.unwrap();
+        }
+        let took = start.elapsed().as_secs_f64();
+        assert!((1.8..=2.2).contains(&took), "{took} s");
+        l.throttled(Instant::now());
+        assert!(l.snapshot().rate < 10.0, "a throttle still cuts it");
+        tokio::time::advance(Duration::from_secs(61)).await;
+        l.succeeded();
+        let snap = l.snapshot();
+        assert!(
+            snap.enabled && snap.rate == 10.0,
+            "back at the known rate: {snap:?}"
+        );
+    }
+
+    #[test]
+    fn an_unusable_known_rate_means_none() {
+        for rate in [0.0, -1.0, f64::NAN, f64::INFINITY] {
+            assert!(
+                !AdaptiveLimiter::starting_at(Some(rate)).snapshot().enabled,
+                "{rate}"
+            );
+        }
     }
 
     #[tokio::test(start_paused = true)]

@@ -5,7 +5,11 @@
 //! the load on an API that is already saying "slow down". A [`Governor`] per target puts
 //! three things in front of its IAM and STS clients ([`Governed`]):
 //!
-//! - an [`AdaptiveLimiter`] per service, which paces calls once AWS throttles;
+//! - an [`AdaptiveLimiter`] for IAM's writes, one for its reads and one for STS, which pace
+//!   calls once AWS throttles. IAM throttles writes at far lower rates than reads: with one
+//!   limiter for both, a throttled write would also slow the reads, and the limiter's rate
+//!   would swing with the mix of reads and writes (a revocation makes eight reads and four
+//!   writes) instead of settling on the write rate AWS allows;
 //! - a [`RetryBudget`] shared by every request on the target: once spent, a failed call is
 //!   returned at once (not retried) until successes earn it back;
 //! - the caller's deadline: a call that could only start after it is refused at once with
@@ -21,6 +25,7 @@ mod budget;
 mod governed;
 mod limiter;
 
+use std::cell::{Cell, RefCell};
 use std::future::Future;
 use std::sync::Arc;
 
@@ -35,6 +40,47 @@ use crate::{AwsClients, AwsError};
 tokio::task_local! {
     static DEADLINE: Instant;
     static PRIORITY: Priority;
+    static RESERVED: Reserved;
+}
+
+/// IAM write tokens an operation reserved up front ([`crate::IamApi::reserve_writes`]) and
+/// has not spent yet, with the governor they came from (for the refund).
+#[derive(Default)]
+struct Reserved {
+    writes: Cell<u32>,
+    from: RefCell<Option<Arc<Governor>>>,
+}
+
+/// Runs `f` so that it can reserve IAM writes ([`crate::IamApi::reserve_writes`]): its write
+/// calls then spend the reservation instead of waiting for the limiter, one call each, and
+/// what is left unspent when `f` ends (it failed early) goes back to the limiter. The calls
+/// that `f` runs concurrently (`join`) share it; tasks it spawns do not.
+pub async fn reservation_scope<F: Future>(f: F) -> F::Output {
+    RESERVED
+        .scope(Reserved::default(), async {
+            let out = f.await;
+            RESERVED.with(|r| {
+                let left = r.writes.replace(0);
+                if let Some(governor) = r.from.borrow_mut().take() {
+                    governor.iam_write.refund(left);
+                }
+            });
+            out
+        })
+        .await
+}
+
+/// Spends one reserved write of the current task, if it has one.
+fn spend_reserved_write() -> bool {
+    RESERVED
+        .try_with(|r| {
+            let left = r.writes.get();
+            if left > 0 {
+                r.writes.set(left - 1);
+            }
+            left > 0
+        })
+        .unwrap_or(false)
 }
 
 /// Runs `f` as background work: its AWS calls yield to requests' (but are never starved).
@@ -58,7 +104,10 @@ fn current_deadline() -> Option<Instant> {
 /// The limiters and the retry budget of one target.
 #[derive(Debug, Default)]
 pub struct Governor {
-    pub iam: AdaptiveLimiter,
+    /// IAM's writes (everything but `Get*` and `List*`).
+    pub iam_write: AdaptiveLimiter,
+    /// IAM's reads.
+    pub iam_read: AdaptiveLimiter,
     pub sts: AdaptiveLimiter,
     pub budget: RetryBudget,
 }
@@ -66,6 +115,60 @@ pub struct Governor {
 impl Governor {
     pub fn new() -> Arc<Governor> {
         Arc::new(Governor::default())
+    }
+
+    /// A governor whose IAM writes start paced at `iam_writes_per_second`, the rate the
+    /// operator knows AWS allows the target's account (see [`AdaptiveLimiter::starting_at`]);
+    /// `None`: learnt from throttling, as [`Self::new`].
+    pub fn with_iam_write_rate(iam_writes_per_second: Option<f64>) -> Arc<Governor> {
+        Arc::new(Governor {
+            iam_write: AdaptiveLimiter::starting_at(iam_writes_per_second),
+            ..Governor::default()
+        })
+    }
+
+    /// The limiter an IAM action (in [`crate::ops`] spelling) goes through.
+    fn iam_limiter(&self, op: &str) -> &AdaptiveLimiter {
+        if crate::ops::is_read(op) {
+            &self.iam_read
+        } else {
+            &self.iam_write
+        }
+    }
+
+    /// Takes `writes` IAM write tokens for the current task's operation (see
+    /// [`crate::IamApi::reserve_writes`]). Outside a [`reservation_scope`] there is nowhere to
+    /// keep them, and each call waits on its own as usual.
+    async fn reserve_writes(
+        self: &Arc<Self>,
+        writes: u32,
+        deadline: Instant,
+    ) -> Result<(), AwsError> {
+        if writes == 0 || RESERVED.try_with(|_| ()).is_err() {
+            return Ok(());
+        }
+        if let Err(wait) = self
+            .iam_write
+            .acquire_n(current_priority(), writes, Some(deadline))
+            .await
+        {
+            return Err(AwsError::Overloaded {
+                message: format!(
+                    "AWS is throttling this target's IAM writes and the {writes} this credential needs could not all be made before the request's deadline"
+                ),
+                retry_after_secs: wait.as_secs().max(1),
+            });
+        }
+        RESERVED.with(|r| {
+            r.writes.set(r.writes.get() + writes);
+            *r.from.borrow_mut() = Some(self.clone());
+        });
+        Ok(())
+    }
+
+    /// The limiter an STS action goes through (one for them all).
+    fn sts_limiter(&self, _op: &str) -> &AdaptiveLimiter {
+        &self.sts
     }
 
     /// `clients` with every call going through this governor.
@@ -87,7 +190,12 @@ impl Governor {
     where
         Fut: Future<Output = Result<T, AwsError>>,
     {
-        if let Err(wait) = limiter
+        let prepaid = !crate::ops::is_read(op)
+            && std::ptr::eq(limiter, &self.iam_write)
+            && spend_reserved_write();
+        if prepaid {
+            // Paid for when the operation was admitted.
+        } else if let Err(wait) = limiter
             .acquire(current_priority(), current_deadline())
             .await
         {

@@ -27,12 +27,36 @@ use crate::{ops, AwsError, CreateUser, IamApi};
 /// must identify this issuance, e.g. by lease id). A name taken by anyone else fails with
 /// `user_created = false`, and the caller must not tear that user down.
 ///
+/// Under throttling the plan's writes are reserved before the first one
+/// ([`IamApi::reserve_writes`]): an issue that cannot make them all by `deadline` fails at
+/// once with [`AwsError::Overloaded`] and `user_created = false`, rather than half-way, when
+/// its rollback would spend writes that other requests are waiting for.
+///
 /// On failure nothing is torn down here: see [`IssueFailure::user_created`].
 ///
 /// Eventual consistency: on real AWS a new access key can take a few seconds before it
 /// authenticates everywhere. This function does not wait for that (the gateway does not sleep
 /// by default); clients should retry their first call briefly.
 pub async fn create_user_with_access(
+    iam: &dyn IamApi,
+    plan: &UserPlan,
+    deadline: Instant,
+    retry: &RetryPolicy,
+) -> Result<CreatedUser, IssueFailure> {
+    crate::governor::reservation_scope(async {
+        iam.reserve_writes(plan.write_calls(), deadline)
+            .await
+            .map_err(|error| IssueFailure {
+                error,
+                user_created: false,
+            })?;
+        create_user_and_setup(iam, plan, deadline, retry).await
+    })
+    .await
+}
+
+/// [`create_user_with_access`] once its writes are reserved.
+async fn create_user_and_setup(
     iam: &dyn IamApi,
     plan: &UserPlan,
     deadline: Instant,

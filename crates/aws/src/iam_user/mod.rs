@@ -39,6 +39,20 @@ pub struct UserPlan {
     pub programmatic: bool,
 }
 
+impl UserPlan {
+    /// The IAM write calls issuing this plan makes when nothing fails: `CreateUser`, one per
+    /// policy, group and login profile, and `CreateAccessKey`.
+    pub fn write_calls(&self) -> u32 {
+        let count = 1
+            + self.policy_arns.len()
+            + usize::from(self.inline_policy.is_some())
+            + self.groups.len()
+            + usize::from(self.console_password.is_some())
+            + usize::from(self.programmatic);
+        u32::try_from(count).unwrap_or(u32::MAX)
+    }
+}
+
 impl std::fmt::Debug for UserPlan {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("UserPlan")

@@ -5,21 +5,33 @@
 //!   moment the revoker finished deleting the IAM user, minus the moment it expired), the same
 //!   quantity `mayfly_revocation_lag_seconds` observes.
 //! - Drain: `n` credentials issued with a long TTL are made to expire at once by setting
-//!   `expires_at` in the database; the time until no lease is live is the drain time.
+//!   `expires_at` in the database; the time until no lease is live is the drain time. Under
+//!   IAM's limit, a probe issues a credential of another `iam_user` producer every
+//!   [`PROBE_EVERY`] before the drain (the same throttle, nothing to revoke) and during it, so
+//!   the row shows whether issuance keeps its latency while the revoker drains.
 
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Result};
 use futures_util::{stream, StreamExt, TryStreamExt};
 use serde_json::json;
 
+use crate::api::Api;
 use crate::db::{chrono_millis, sqlite_in, Db};
 use crate::setup::{Env, Network, TARGET};
 use crate::stats::{ms, verdict, Samples};
 
 const POLICY: &str = "arn:aws:iam::aws:policy/ReadOnlyAccess";
 const LIVE: &str = "state IN ('creating', 'active', 'revoking', 'revoke_failed')";
+/// The drain's producer, and the probe's that issues while it drains.
+const DRAIN_PRODUCER: &str = "/bench/revoke-drain";
+const PROBE_PRODUCER: &str = "/bench/drain-probe";
+/// How often the probe issues a credential.
+const PROBE_EVERY: Duration = Duration::from_millis(500);
+/// How long the probe measures issuance before the drain.
+const PROBE_BEFORE: Duration = Duration::from_secs(30);
 
 pub struct Options {
     /// Credentials issued per second in the steady-rate case.
@@ -109,14 +121,17 @@ async fn steady(work: &Path, binary: std::path::PathBuf, opts: &Options) -> Resu
 
 async fn drain(work: &Path, binary: std::path::PathBuf, n: usize, net: &Network) -> Result<()> {
     let env = Env::start(work, "revoke-drain", binary, net).await?;
-    let producer = "/bench/revoke-drain";
-    env.api
-        .create_producer(
-            producer,
-            TARGET,
-            json!({"access-mode": "iam_user", "aws-user-policies": POLICY, "user-ttl": "60m"}),
-        )
-        .await?;
+    let producer = DRAIN_PRODUCER;
+    for name in [DRAIN_PRODUCER, PROBE_PRODUCER] {
+        env.api
+            .create_producer(
+                name,
+                TARGET,
+                json!({"access-mode": "iam_user", "aws-user-policies": POLICY, "user-ttl": "60m"}),
+            )
+            .await?;
+    }
+    let throttled = net.iam_write_rate > 0.0 && env.aws.is_some();
     let body = json!({"name": producer});
     // Issued without throttling: the throttle (if asked for) applies to the drain only.
     if let Some(aws) = &env.aws {
@@ -130,23 +145,50 @@ async fn drain(work: &Path, binary: std::path::PathBuf, n: usize, net: &Network)
         .await?;
     let issue_s = issuing.elapsed().as_secs_f64();
     let db = sqlite_in(&env.gateway.data_dir);
+    if let (Some(aws), true) = (&env.aws, throttled) {
+        aws.throttle(
+            mayfly_aws_netsim::IAM_WRITE_ACTIONS,
+            mayfly_aws_netsim::RateLimit::new(net.iam_write_rate, net.iam_write_burst),
+        );
+    }
+    // Issuance under the same throttle with nothing to drain: the probe's baseline.
+    let before = if throttled {
+        let stop = AtomicBool::new(false);
+        let (probe, ()) = tokio::join!(probe(&env.api, &stop), async {
+            tokio::time::sleep(PROBE_BEFORE).await;
+            stop.store(true, Ordering::SeqCst);
+        });
+        Some(probe)
+    } else {
+        None
+    };
     let now = chrono_millis();
     let expired = db
         .count(&format!(
-            "UPDATE leases SET expires_at = {now} WHERE state = 'active'; SELECT changes();"
+            "UPDATE leases SET expires_at = {now} WHERE state = 'active' AND {}; SELECT changes();",
+            of_producer(DRAIN_PRODUCER)
         ))
         .await?;
     if let Some(aws) = &env.aws {
         aws.reset_counters();
-        if net.iam_write_rate > 0.0 {
-            aws.throttle(
-                mayfly_aws_netsim::IAM_WRITE_ACTIONS,
-                mayfly_aws_netsim::RateLimit::new(net.iam_write_rate, net.iam_write_burst),
-            );
-        }
     }
     let started = Instant::now();
-    wait_until_drained(&db, Duration::from_secs(7200)).await?;
+    let stop = AtomicBool::new(false);
+    let (during, drained) = tokio::join!(
+        async {
+            if throttled {
+                Some(probe(&env.api, &stop).await)
+            } else {
+                None
+            }
+        },
+        async {
+            let drained = wait_until_drained(&db, Duration::from_secs(7200)).await;
+            stop.store(true, Ordering::SeqCst);
+            drained
+        }
+    );
+    drained?;
     let drained = started.elapsed().as_secs_f64();
     if let (Some(aws), true) = (&env.aws, net.iam_write_rate > 0.0) {
         // The fastest any client could go: every write that got through, at the allowed rate.
@@ -165,6 +207,22 @@ async fn drain(work: &Path, binary: std::path::PathBuf, n: usize, net: &Network)
             verdict(drained <= floor * 1.10),
         );
     }
+    if let (Some(before), Some(during)) = (before, during) {
+        println!(
+            "| issuance during the drain (one `iam_user` issue every {} ms) | {} before, {} during | p50 {} → {}, p99 {} → {}: {:.2}× at p99; refused with 503: {} before, {} during | issuance keeps its p99: {} |",
+            PROBE_EVERY.as_millis(),
+            before.samples.len(),
+            during.samples.len(),
+            ms(before.samples.p50()),
+            ms(during.samples.p50()),
+            ms(before.samples.p99()),
+            ms(during.samples.p99()),
+            during.samples.p99() / before.samples.p99(),
+            before.refused,
+            during.refused,
+            verdict(during.refused == 0 && during.samples.p99() <= before.samples.p99() * 1.10),
+        );
+    }
     let last = db
         .count("SELECT MAX(ended_at) FROM leases WHERE state = 'revoked'")
         .await?;
@@ -176,12 +234,53 @@ async fn drain(work: &Path, binary: std::path::PathBuf, n: usize, net: &Network)
     Ok(())
 }
 
-/// Polls until no lease is live.
+/// What the probe saw: latencies of the issues that succeeded, and how many were refused.
+struct Probe {
+    samples: Samples,
+    refused: u64,
+}
+
+/// Issues a credential of [`PROBE_PRODUCER`] every [`PROBE_EVERY`] (each on its own, so a
+/// slow one does not hold back the next) until `stop`.
+async fn probe(api: &Api, stop: &AtomicBool) -> Probe {
+    let body = json!({"name": PROBE_PRODUCER});
+    let mut ticks = tokio::time::interval(PROBE_EVERY);
+    let mut running = futures_util::stream::FuturesUnordered::new();
+    let mut out = Probe {
+        samples: Samples::default(),
+        refused: 0,
+    };
+    loop {
+        let stopping = stop.load(Ordering::SeqCst);
+        if stopping && running.is_empty() {
+            return out;
+        }
+        tokio::select! {
+            _ = ticks.tick(), if !stopping => {
+                running.push(api.timed("/get-dynamic-secret-value", &body));
+            }
+            Some(result) = running.next(), if !running.is_empty() => match result {
+                Ok(timed) => out.samples.push(timed.wall_ms),
+                Err(_) => out.refused += 1,
+            },
+        }
+    }
+}
+
+/// SQL: the lease belongs to the producer named `name`.
+fn of_producer(name: &str) -> String {
+    format!("producer_id = (SELECT id FROM producers WHERE name = '{name}')")
+}
+
+/// Polls until no lease of the drain's producer is live.
 async fn wait_until_drained(db: &Db, timeout: Duration) -> Result<()> {
     let deadline = Instant::now() + timeout;
     loop {
         let live = db
-            .count(&format!("SELECT COUNT(*) FROM leases WHERE {LIVE}"))
+            .count(&format!(
+                "SELECT COUNT(*) FROM leases WHERE {LIVE} AND {}",
+                of_producer(DRAIN_PRODUCER)
+            ))
             .await?;
         if live == 0 {
             return Ok(());
