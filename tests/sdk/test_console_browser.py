@@ -601,3 +601,176 @@ def test_an_operator_reveals_a_target_secret_and_finds_it_audited(browser, conso
     assert secret_key not in b.driver.page_source
     b.shot("23-reveal-audited")
     finish(b)
+
+
+# -- Access management, the overview's last day, the audit time filter ---------------------------
+# Separate functions (each logs in afresh), so each part fails on its own.
+
+
+def test_an_operator_manages_access_through_the_console(browser, console_gateway, uid):
+    gw = console_gateway
+    b = browser
+    folder = f"/access-{uid}"
+    role = f"{folder}/ci-reader"
+    key_name = f"{folder}/ci"
+    log_in(b)
+
+    # A role: a bad name is sent back next to its field, then the right one.
+    b.get("/ui/access")
+    assert b.h1() == "Access"
+    name = b.find("#create-role [name=name]")
+    name.clear()
+    name.send_keys("no slash")
+    b.submit("#create-role")
+    invalid = b.find("#create-role .field.invalid #f-name")
+    assert "The role was not created" in b.text(), b.text()
+    b.driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", invalid)
+    b.shot("30-role-form-errors")
+    b.check_logs(allowed_statuses=(400,))
+    name = b.find("#create-role [name=name]")
+    name.clear()
+    name.send_keys(role)
+    b.find("#create-role [name=description]").send_keys("CI: read the team's secrets")
+    Select(b.find("#create-role [name=audit-access]")).select_by_value("own")
+    b.submit("#create-role")
+    assert b.h1() == role, b.text()
+    assert "Role created" in b.text()
+
+    # A rule: the API's parser refuses a path without a leading slash, inline.
+    b.fill({"path": "team-a/*"})
+    b.find('#set-rule input[name=capability][value=read]').click()
+    b.find('#set-rule input[name=capability][value=list]').click()
+    b.submit("#set-rule")
+    assert b.find("#set-rule .field.invalid #f-path"), b.text()
+    assert "must start with /" in b.text()
+    assert b.find('#set-rule input[name=capability][value=read]').is_selected(), "ticks are kept"
+    b.check_logs(allowed_statuses=(400,))
+    b.fill({"path": f"{folder}/*"})
+    b.submit("#set-rule")
+    assert "Rule saved" in b.text(), b.text()
+    rules = b.find("#rules").text
+    assert f"{folder}/*" in rules and "read,list" in rules, rules
+    b.check_logs()
+
+    # An API key: its access key shown once.
+    b.get("/ui/access")
+    b.find("#create-auth-method [name=name]").send_keys(key_name)
+    b.submit("#create-auth-method")
+    assert b.h1() == "API key created", b.text()
+    access_id = b.find("#new-access-id").text
+    access_key = b.find("#new-access-key").text
+    assert access_id.startswith("p-") and len(access_key) >= 32
+    b.shot("31-api-key-created")
+    b.check_logs()
+    b.get("/ui/access")
+    assert access_id in b.text() and access_key not in b.driver.page_source, "shown once only"
+    b.shot("32-access")
+
+    # Give the role to the key: its tokens get the role's rule.
+    b.get(f"/ui/role?name={urllib.parse.quote(role)}")
+    Select(b.find("#associate [name=am-name]")).select_by_value(key_name)
+    b.submit("#associate")
+    assert "now holds this role" in b.text(), b.text()
+    assert access_id in b.find("#holders").text
+    b.driver.set_window_size(1280, 1500)  # the whole role page in one picture
+    b.shot("33-role")
+    b.driver.set_window_size(1280, 800)
+    token = api_post(gw, "/auth", {"access-id": access_id, "access-key": access_key})["token"]
+    assert api_post(gw, "/list-items", {"path": folder, "token": token}) is not None
+    b.check_logs()
+
+    # A phone-sized window: the access pages fit (tables scroll inside their box).
+    b.driver.set_window_size(390, 844)
+    for path in ("/ui/access", f"/ui/role?name={urllib.parse.quote(role)}", "/ui/"):
+        b.get(path)
+        overflow = b.driver.execute_script(
+            "return document.documentElement.scrollWidth - document.documentElement.clientWidth"
+        )
+        assert overflow <= 0, f"{path} is {overflow}px wider than a 390px screen"
+    b.driver.set_window_size(1280, 800)
+
+    # The audit trail has every change, and never the key.
+    b.get(f"/ui/audit?item={urllib.parse.quote(role)}")
+    audit = b.text()
+    for op in ("console:create-role", "console:set-role-rule", "console:assoc-role-am"):
+        assert op in audit, f"{op}:\n{audit}"
+    b.get(f"/ui/audit?item={urllib.parse.quote(key_name)}")
+    assert "console:create-auth-method" in b.text() and access_key not in b.driver.page_source
+    finish(b)
+
+
+def test_the_overview_charts_the_last_day_and_the_audit_filters_by_time(browser, console_gateway, moto_url, iam, uid):
+    gw = console_gateway
+    b = browser
+    folder = f"/chart-{uid}"
+    secret = f"{folder}/s3-reader"
+    # A credential issued and revoked through the API, for the chart.
+    admin = api_post(gw, "/auth", {"access-id": gw.admin_access_id, "access-key": gw.admin_access_key})["token"]
+    api_post(
+        gw,
+        "/create-aws-target",
+        {
+            "name": f"{folder}/aws",
+            "access-key-id": "AKIAIOSFODNN7EXAMPLE",
+            "access-key": "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+            "region": "us-east-1",
+            "iam-endpoint": moto_url,
+            "sts-endpoint": moto_url,
+            "token": admin,
+        },
+    )
+    api_post(
+        gw,
+        "/gateway-create-producer-aws",
+        {
+            "name": secret,
+            "target-name": f"{folder}/aws",
+            "access-mode": "iam_user",
+            "aws-user-policies": POLICY_S3_READ,
+            "aws-user-programmatic-access": True,
+            "user-ttl": "15m",
+            "token": admin,
+        },
+    )
+    api_post(gw, "/get-dynamic-secret-value", {"name": secret, "token": admin})
+    live = api_post(gw, "/gateway-get-producer-tmp-creds", {"name": secret, "token": admin})
+    assert len(live) == 1, live
+    api_post(gw, "/gateway-revoke-producer-tmp-creds", {"name": secret, "tmp-creds-id": live[0]["id"], "token": admin})
+
+    log_in(b)
+    chart = b.find("#activity-chart")
+    bars = b.find_all("#activity-chart rect.issued")
+    assert len(bars) == 24, len(bars)
+    assert any(float(r.get_attribute("height")) > 0 for r in bars), "an issued bar"
+    assert any(float(r.get_attribute("height")) > 0 for r in b.find_all("#activity-chart rect.revoked")), "a revoked bar"
+    caption = b.find("figure.chart-box figcaption").text
+    assert "issued (" in caption and "revoked or expired (" in caption, caption
+    assert chart.get_attribute("role") == "img"
+    assert b.find("#lag"), "the revocation lag"
+    assert b.find_all("#reconciler-last-run") or "No reconciler run recorded yet" in b.text(), b.text()
+    b.driver.execute_script("arguments[0].scrollIntoView()", b.find("#activity"))
+    b.shot("34-overview-chart")
+    b.check_logs()
+
+    # The audit page's time filter: a bad time is sent back next to its field.
+    b.get("/ui/audit")
+    b.fill({"from": "yesterday", "item": secret})
+    b.click("form.filters button[type=submit]")
+    assert b.find(".field.invalid #f-from"), b.text()
+    assert "2026-01-31 12:00" in b.text()
+    b.shot("35-audit-time-error")
+    b.check_logs(allowed_statuses=(400,))
+    import datetime
+
+    today = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d")
+    tomorrow = (datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(days=1)).strftime("%Y-%m-%d")
+    b.fill({"from": f"{today} 00:00", "to": today})
+    b.click("form.filters button[type=submit]")
+    audit = b.text()
+    assert "get-dynamic-secret-value" in audit and secret in audit, audit
+    assert b.find('[name="from"]').get_attribute("value") == f"{today} 00:00", "the filter is kept"
+    b.shot("36-audit-time-filter")
+    b.fill({"from": tomorrow, "to": ""})
+    b.click("form.filters button[type=submit]")
+    assert "No audit events match" in b.text(), b.text()
+    finish(b)

@@ -76,6 +76,23 @@ pub async fn list(state: &AppState, granted: &Granted) -> AppResult<Vec<Lease>> 
     Ok(leases::list_for_producer(state.db(), p.id, LIST_LIMIT).await?)
 }
 
+/// What the credentials of the given dynamic secrets (each granted `read`, as for [`list`])
+/// did per hour over the `hours` hours from `since`: issued, ended, and the revocation lag of
+/// those torn down after their expiry. Aggregated in the database over the window only (see
+/// `leases::activity`), so it costs the same however long the history is.
+pub async fn activity(
+    state: &AppState,
+    granted: &[Granted],
+    since: mayfly_store::Millis,
+    hours: usize,
+) -> AppResult<leases::Activity> {
+    let mut ids = Vec::with_capacity(granted.len());
+    for g in granted {
+        ids.push(g.require(Capability::Read)?.id);
+    }
+    Ok(leases::activity(state.db(), &ids, since, hours).await?)
+}
+
 /// Ends every live credential of the dynamic secret (`delete`): `iam_user` credentials are
 /// handed to the revoker; revocable STS credentials are refused by AWS from now on (an
 /// issue-time deny on their role or issuing user). Returns how many it is ending.

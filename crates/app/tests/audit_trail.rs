@@ -31,6 +31,7 @@ fn all_events() -> AuditQuery {
         outcome: None,
         after_id: None,
         limit: 1000,
+        newest_first: false,
     }
 }
 

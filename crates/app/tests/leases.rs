@@ -223,6 +223,42 @@ async fn the_reconciler_deletes_users_of_this_cluster_that_no_live_lease_tracks(
 }
 
 #[tokio::test]
+async fn each_reconciler_pass_is_recorded_as_the_last_run_with_what_it_did() {
+    let f = fixture().await;
+    assert_eq!(reconciler::last_run(&f.state).await.unwrap(), None);
+    {
+        use mayfly_aws::IamApi;
+        f.iam
+            .create_user(&mayfly_aws::CreateUser {
+                name: "orphan".into(),
+                path: "/mayfly/".into(),
+                permissions_boundary: None,
+                tags: vec![
+                    (TAG_CLUSTER.to_owned(), "cluster-1".to_owned()),
+                    (TAG_LEASE.to_owned(), "tc-gone".to_owned()),
+                ],
+            })
+            .await
+            .unwrap();
+    }
+    let before = mayfly_store::now_millis();
+    let report = reconciler::run_and_record(&f.state).await;
+    assert_eq!(report.orphans_deleted, 1);
+    let run = reconciler::last_run(&f.state)
+        .await
+        .unwrap()
+        .expect("recorded");
+    assert_eq!(run.report, report);
+    assert_eq!(run.gateway, f.state.instance_id());
+    assert!(before <= run.started_at && run.started_at <= run.finished_at);
+    // The next pass replaces it.
+    let second = reconciler::run_and_record(&f.state).await;
+    let run2 = reconciler::last_run(&f.state).await.unwrap().unwrap();
+    assert_eq!((run2.report, second.orphans_deleted), (second, 0));
+    assert!(run2.started_at >= run.finished_at);
+}
+
+#[tokio::test]
 async fn deleting_a_producer_hands_its_users_to_the_revoker_which_retries_until_they_are_gone() {
     let f = fixture().await;
     let a = f.issue().await.unwrap();

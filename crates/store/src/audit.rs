@@ -70,9 +70,12 @@ pub struct AuditQuery {
     /// Only events after this id (the previous page's last id).
     pub after_id: Option<i64>,
     pub limit: u64,
+    /// Newest first (by time, then id) instead of oldest first: for "the last few events",
+    /// which oldest-first paging would reach only after reading every older one.
+    pub newest_first: bool,
 }
 
-/// Events matching `q`, oldest first.
+/// Events matching `q`, oldest first (or newest first, when `q.newest_first`).
 pub async fn query(
     db: &impl ConnectionTrait,
     q: &AuditQuery,
@@ -99,11 +102,13 @@ pub async fn query(
     if let Some(after) = q.after_id {
         find = find.filter(audit_event::Column::Id.gt(after));
     }
-    Ok(find
-        .order_by_asc(audit_event::Column::Id)
-        .limit(q.limit)
-        .all(db)
-        .await?)
+    let find = if q.newest_first {
+        find.order_by_desc(audit_event::Column::At)
+            .order_by_desc(audit_event::Column::Id)
+    } else {
+        find.order_by_asc(audit_event::Column::Id)
+    };
+    Ok(find.limit(q.limit).all(db).await?)
 }
 
 /// Deletes up to `batch` audit events older than `before` (oldest first, through the index on

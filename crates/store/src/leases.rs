@@ -775,3 +775,109 @@ fn truncate(s: &str) -> String {
     }
     format!("{}...", &s[..end])
 }
+
+/// The most producer ids one statement of [`activity`] names (`producer_id IN (...)`), well
+/// under SQLite's and PostgreSQL's limits on bound values.
+const ACTIVITY_CHUNK: usize = 500;
+
+/// What the leases of some producers did in the hours from `since` (see [`activity`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Activity {
+    /// Leases issued in each hour from `since` (index 0 is `[since, since + 1 h)`).
+    pub issued: Vec<u64>,
+    /// Leases that ended (`revoked`, or `expired` for STS credentials) in each hour.
+    pub ended: Vec<u64>,
+    /// `iam_user` leases torn down at or after their expiry since `since` (the revoker's
+    /// work, not early revocations by request), and how late they were: the same quantity as
+    /// `mayfly_revocation_lag_seconds`, from the database, so every gateway's work counts.
+    pub lag_count: u64,
+    pub lag_total_ms: i64,
+    pub lag_max_ms: i64,
+}
+
+/// Per hour over `hours` hours from `since`, how many leases of `producers` were issued and
+/// ended, and the revocation lag of those torn down after expiry, aggregated in the database.
+///
+/// Bounded whatever the history: issued leases are counted through the
+/// `(producer_id, created_at)` index, ended ones through `(state, updated_at)` (a finished
+/// lease's `updated_at` is its `ended_at`), each reading only the window's rows and returning
+/// at most one row per hour; no lease is loaded.
+pub async fn activity(
+    db: &impl ConnectionTrait,
+    producers: &[ProducerId],
+    since: Millis,
+    hours: usize,
+) -> Result<Activity, StoreError> {
+    use sea_orm::sea_query::{Asterisk, Func};
+    let mut out = Activity {
+        issued: vec![0; hours],
+        ended: vec![0; hours],
+        ..Activity::default()
+    };
+    // The hour bucket, with `since` written as a literal (an i64, so nothing can be injected):
+    // PostgreSQL does not see `x - $1` and `x - $2` as the same GROUP BY expression.
+    let bucket = |column: &str| Expr::cust(format!("((\"{column}\" - {since}) / 3600000)"));
+    let add = |counts: &mut Vec<u64>, rows: Vec<(i64, i64)>| {
+        for (hour, n) in rows {
+            if let Some(slot) = usize::try_from(hour).ok().and_then(|h| counts.get_mut(h)) {
+                *slot += u64::try_from(n).unwrap_or(0);
+            }
+        }
+    };
+    for chunk in producers.chunks(ACTIVITY_CHUNK) {
+        let ids: Vec<ProducerId> = chunk.to_vec();
+        let issued: Vec<(i64, i64)> = lease::Entity::find()
+            .select_only()
+            .column_as(bucket("created_at"), "hour")
+            .column_as(Expr::col(Asterisk).count(), "n")
+            .filter(lease::Column::ProducerId.is_in(ids.clone()))
+            .filter(lease::Column::CreatedAt.gte(since))
+            .group_by(bucket("created_at"))
+            .into_tuple()
+            .all(db)
+            .await?;
+        add(&mut out.issued, issued);
+        let ended_states = [LeaseState::Revoked, LeaseState::Expired];
+        let ended: Vec<(i64, i64)> = lease::Entity::find()
+            .select_only()
+            .column_as(bucket("ended_at"), "hour")
+            .column_as(Expr::col(Asterisk).count(), "n")
+            .filter(lease::Column::State.is_in(ended_states))
+            .filter(lease::Column::UpdatedAt.gte(since))
+            .filter(lease::Column::EndedAt.gte(since))
+            .filter(lease::Column::ProducerId.is_in(ids.clone()))
+            .group_by(bucket("ended_at"))
+            .into_tuple()
+            .all(db)
+            .await?;
+        add(&mut out.ended, ended);
+        let late = Expr::col(lease::Column::EndedAt).sub(Expr::col(lease::Column::ExpiresAt));
+        let lag: Option<(i64, Option<i64>, Option<i64>)> = lease::Entity::find()
+            .select_only()
+            .column_as(Expr::col(Asterisk).count(), "n")
+            // PostgreSQL sums a BIGINT as NUMERIC: cast back.
+            .column_as(
+                SimpleExpr::from(Func::cast_as(
+                    Func::sum(late.clone()),
+                    sea_orm::sea_query::Alias::new("BIGINT"),
+                )),
+                "total",
+            )
+            .column_as(SimpleExpr::from(Func::max(late)), "worst")
+            .filter(lease::Column::State.eq(LeaseState::Revoked))
+            .filter(lease::Column::Mode.eq(LeaseMode::IamUser))
+            .filter(lease::Column::UpdatedAt.gte(since))
+            .filter(lease::Column::EndedAt.gte(since))
+            .filter(Expr::col(lease::Column::EndedAt).gte(Expr::col(lease::Column::ExpiresAt)))
+            .filter(lease::Column::ProducerId.is_in(ids))
+            .into_tuple()
+            .one(db)
+            .await?;
+        if let Some((n, total, worst)) = lag {
+            out.lag_count += u64::try_from(n).unwrap_or(0);
+            out.lag_total_ms += total.unwrap_or(0);
+            out.lag_max_ms = out.lag_max_ms.max(worst.unwrap_or(0));
+        }
+    }
+    Ok(out)
+}

@@ -38,3 +38,20 @@ pub async fn ensure_cluster_id(
         .await?
         .ok_or_else(|| StoreError::Corrupt("cluster id vanished after insert".into()))
 }
+
+/// Sets one setting, replacing its value (an upsert, safe when several gateways write the
+/// same key: the last write wins).
+pub async fn put(db: &impl ConnectionTrait, key: &str, value: &str) -> Result<(), StoreError> {
+    gateway_meta::Entity::insert(gateway_meta::ActiveModel {
+        key: Set(key.to_owned()),
+        value: Set(value.to_owned()),
+    })
+    .on_conflict(
+        OnConflict::column(gateway_meta::Column::Key)
+            .update_column(gateway_meta::Column::Value)
+            .to_owned(),
+    )
+    .exec_without_returning(db)
+    .await?;
+    Ok(())
+}

@@ -32,6 +32,15 @@ fn uuid_like(name: &str) -> String {
 }
 
 #[tokio::test]
+async fn a_setting_put_twice_keeps_the_last_value() {
+    let db = db().await;
+    assert_eq!(meta::get(&db, "k").await.unwrap(), None);
+    meta::put(&db, "k", "one").await.unwrap();
+    meta::put(&db, "k", "two").await.unwrap();
+    assert_eq!(meta::get(&db, "k").await.unwrap().as_deref(), Some("two"));
+}
+
+#[tokio::test]
 async fn cluster_id_is_created_once_and_then_kept() {
     let db = db().await;
     let first = meta::ensure_cluster_id(&db, "c-one").await.unwrap();
@@ -213,6 +222,68 @@ mod leases {
         .unwrap();
         assert_eq!((t.id, p.id), (TargetId::new(1), ProducerId::new(1)));
         db
+    }
+
+    /// Issues lease `id` at `at` (expiring at `expires_at`) and makes it active.
+    async fn issue(db: &mayfly_store::DatabaseConnection, id: &str, at: i64, expires_at: i64) {
+        assert!(
+            leases::insert(db, new_lease(id, "iam_user", expires_at), at)
+                .await
+                .unwrap()
+        );
+        assert!(leases::mark_active(db, &LeaseId::new(id), None, None, at)
+            .await
+            .unwrap());
+    }
+
+    /// Tears lease `id` down at `at`, as the revoker does.
+    async fn end(db: &mayfly_store::DatabaseConnection, id: &str, at: i64) {
+        let id = LeaseId::new(id);
+        assert!(leases::claim_for_revoke(db, &id, "g1", at).await.unwrap());
+        assert!(
+            leases::finish_revoke(db, &id, "g1", LeaseState::Revoked, at)
+                .await
+                .unwrap()
+        );
+    }
+
+    #[tokio::test]
+    async fn activity_counts_issued_and_ended_per_hour_and_the_lag_of_late_teardowns() {
+        const H: i64 = 3_600_000;
+        let db = db().await;
+        issue(&db, "before", -5, H).await; // issued before the window
+        issue(&db, "late", 10, H + H / 2).await;
+        end(&db, "late", 2 * H + 5_000).await; // 30 min and 5 s after its expiry
+        issue(&db, "early", 20, 10 * H).await;
+        end(&db, "early", 3 * H).await; // revoked by request, long before its expiry
+        issue(&db, "live", H + 1, 4 * H).await;
+        assert!(
+            leases::insert(&db, new_lease("new", "iam_user", 9 * H), 3 * H + 7)
+                .await
+                .unwrap()
+        );
+
+        let a = leases::activity(&db, &[ProducerId::new(1)], 0, 4)
+            .await
+            .unwrap();
+        assert_eq!(a.issued, [2, 1, 0, 1]);
+        assert_eq!(a.ended, [0, 0, 1, 1]);
+        assert_eq!(a.lag_count, 1, "only the teardown after expiry is lag");
+        assert_eq!(a.lag_total_ms, H / 2 + 5_000);
+        assert_eq!(a.lag_max_ms, H / 2 + 5_000);
+
+        let none = leases::activity(&db, &[ProducerId::new(2)], 0, 4)
+            .await
+            .unwrap();
+        assert_eq!(
+            (none.issued, none.ended, none.lag_count),
+            (vec![0; 4], vec![0; 4], 0)
+        );
+        // A window that starts later shifts the buckets and drops what came before it.
+        let later = leases::activity(&db, &[ProducerId::new(1)], 2 * H, 2)
+            .await
+            .unwrap();
+        assert_eq!((later.issued, later.ended), (vec![0, 1], vec![1, 1]));
     }
 
     #[tokio::test]

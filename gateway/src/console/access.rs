@@ -1,68 +1,877 @@
-//! Access: the auth methods and roles the caller may list (`auth_methods::list`,
-//! `roles::list`, as `list-auth-methods` and `list-roles`), with each role's rules and who
-//! holds it. Read-only in this version: changes go through the API or the CLI.
+//! Access: auth methods, roles, their rules and associations.
+//!
+//! - `/ui/access` lists the auth methods and roles the caller may list (`auth_methods::list`,
+//!   `roles::list`, as `list-auth-methods` and `list-roles`), with forms to create an API key
+//!   and a role and buttons to delete them.
+//! - `/ui/role?name=` shows one role (`roles::get`, as `get-role`) with its rules and holders,
+//!   and forms to set and delete rules and to give the role to an auth method or take it back.
+//!
+//! Every action is the Akeyless route's own function (`crate::routes::access`, the handler of
+//! `create-auth-method`, `create-role`, `set-role-rule`, `assoc-role-am`, ...) called with the
+//! session's caller and the form read as that route's request DTO: the same parsers, the same
+//! core operation, the same authorization. A parser's `field: problem` answer is shown next
+//! to the field it names. A new API key's access key is shown once, on the answer to the
+//! POST (`no-store`), and never recorded: the audit record names only the access id.
 
-use actix_web::{web, HttpRequest, HttpResponse};
-use maud::html;
+use std::collections::HashMap;
+
+use actix_web::{http::StatusCode, web, HttpRequest, HttpResponse};
+use maud::{html, Markup};
+use mayfly_api_types::{access as dto, request};
 use mayfly_app::{auth_methods, roles, state::AppState};
+use mayfly_domain::{ItemName, ValidationErrors};
 
 use super::{
-    finish,
-    view::{self, Nav},
-    Outcome, Session,
+    check_csrf, finish,
+    view::{self, q, Field, Nav},
+    Form, Outcome, Session,
 };
-use crate::operation::Effect;
+use crate::{error::ApiError, operation::Effect, routes::access as api};
+
+/// The rule types `set-role-rule` takes, as the form offers them.
+const RULE_TYPES: [(&str, &str); 4] = [
+    ("item-rule", "Items (dynamic secrets, folders)"),
+    ("target-rule", "Targets"),
+    ("role-rule", "Roles"),
+    ("auth-method-rule", "Auth methods"),
+];
+/// The capabilities `set-role-rule` takes (`use`: target rules only).
+const CAPABILITIES: [&str; 7] = ["read", "list", "create", "update", "delete", "use", "deny"];
+const AUDIT_ACCESS: [&str; 3] = ["none", "own", "all"];
+
+/// The fields of each form, named as the API request's fields.
+const AUTH_METHOD_FIELDS: &[&str] = &["name", "description", "delete_protection"];
+const ROLE_FIELDS: &[&str] = &["name", "description", "audit-access", "delete_protection"];
+const RULE_FIELDS: &[&str] = &["role-name", "rule-type", "path", "capability"];
+const ASSOC_FIELDS: &[&str] = &["role-name", "am-name"];
+
+/// A refusal of the API's parsers (400) or a name already taken (409) as inline errors on the
+/// form whose `fields` it names (`path: must start with /`), with the status to answer; or
+/// `Err` to show it as an error page when it names none of them.
+fn inline(
+    e: ApiError,
+    fields: &[&'static str],
+) -> Result<(ValidationErrors, StatusCode), ApiError> {
+    let (message, conflict) = match &e {
+        ApiError::BadRequest(m) => (m.clone(), false),
+        ApiError::Conflict(m) => (m.clone(), true),
+        _ => return Err(e),
+    };
+    let named = fields
+        .iter()
+        .find(|f| message.starts_with(&format!("{f}: ")));
+    let mut errors = ValidationErrors::new();
+    match named {
+        Some(f) => errors.push(f, message[f.len() + 2..].to_owned()),
+        // "a role named /x exists": about the name field.
+        None if conflict && fields.contains(&"name") => errors.push("name", message),
+        None => return Err(e),
+    }
+    let status = if conflict {
+        StatusCode::CONFLICT
+    } else {
+        StatusCode::BAD_REQUEST
+    };
+    Ok((errors, status))
+}
+
+/// A text input like `view::field`'s, with ids under `prefix` (`am-name`), for a second form
+/// on a page whose field names repeat those of the first.
+fn prefixed_field(prefix: &str, f: &Field<'_>, errors: &ValidationErrors) -> Markup {
+    let id = format!("{prefix}-{}", f.name);
+    let messages: Vec<&str> = errors
+        .iter()
+        .filter(|e| e.field == f.name)
+        .map(|e| e.message.as_str())
+        .collect();
+    let invalid = !messages.is_empty();
+    let mut described = Vec::new();
+    if !f.hint.is_empty() {
+        described.push(format!("{id}-hint"));
+    }
+    if invalid {
+        described.push(format!("{id}-error"));
+    }
+    let described = described.join(" ");
+    html! {
+        div class={"field" @if invalid {" invalid"}} {
+            label for=(id) { (f.label) @if f.required { " " span.req aria-hidden="true" { "*" } } }
+            input type=(f.kind) id=(id) name=(f.name) value=(f.value) required[f.required]
+                aria-invalid=[invalid.then_some("true")]
+                aria-describedby=[(!described.is_empty()).then_some(described.as_str())];
+            @if !f.hint.is_empty() { p.hint id={(id) "-hint"} { (f.hint) } }
+            @if invalid { p.field-error id={(id) "-error"} { @for m in &messages { (m) br; } } }
+        }
+    }
+}
+
+/// The name in a query, required.
+fn name_in(raw: &str, what: &str) -> Result<ItemName, ApiError> {
+    let raw = raw.trim();
+    if raw.is_empty() {
+        return Err(ApiError::bad_request(format!(
+            "name: required: the {what}'s name, such as /ci/deployer"
+        )));
+    }
+    ItemName::parse(raw).map_err(|e| ApiError::bad_request(format!("name: {e}")))
+}
+
+/// Reads a form as the API request `T`: the fields in `allowed`, the checkboxes among them
+/// (`delete_protection`) as `"true"` when ticked and `"false"` otherwise, and every ticked
+/// `capability` joined as the API's comma-separated list.
+fn request_of<T: serde::de::DeserializeOwned>(
+    form: &Form,
+    allowed: &[&str],
+) -> Result<T, ApiError> {
+    let mut body = form.as_request(allowed);
+    if let Some(obj) = body.as_object_mut() {
+        if allowed.contains(&"delete_protection") {
+            let on = form.get("delete_protection") == Some("true");
+            obj.insert("delete_protection".into(), on.to_string().into());
+        }
+        if allowed.contains(&"capability") {
+            let caps: Vec<&str> = form
+                .0
+                .iter()
+                .filter(|(k, _)| k == "capability")
+                .map(|(_, v)| v.as_str())
+                .collect();
+            obj.insert("capability".into(), caps.join(",").into());
+        }
+        // Empty optional fields are absent, as a CLI leaves them.
+        obj.retain(|_, v| v.as_str() != Some(""));
+    }
+    crate::call::parse(&body)
+}
 
 /// `GET /ui/access`.
-pub async fn show(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+pub async fn show(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    query: web::Query<HashMap<String, String>>,
+) -> HttpResponse {
     let session = match Session::of(&state, &req).await {
         Ok(s) => s,
         Err(r) => return r,
     };
-    finish(&state, &req, &session, "console:list-access", Effect::Read, "", async {
-        let methods = auth_methods::list(&state, &session.caller, None).await?;
-        let roles = roles::list(&state, &session.caller, None).await?;
-        let body = html! {
-            p { "Logged in as " code { (session.caller.access_id) } ". To change access, use "
-                code { "mayfly create-role" } ", " code { "set-role-rule" } " and " code { "assoc-role-am" } "." }
-            h2 { "Auth methods" }
-            @if methods.is_empty() {
-                (view::empty("No auth methods you may list.", None))
-            } @else {
-                div.table-wrap { table {
-                    thead { tr { th scope="col" { "Name" } th scope="col" { "Access id" } th scope="col" { "Type" } th scope="col" { "Roles" } } }
-                    tbody { @for m in &methods { tr {
-                        td { (m.method.name) }
-                        td { code { (m.method.access_id) } }
-                        td { (m.kind.as_str()) }
-                        td { @for r in &m.roles { (r.role_name) br; } }
-                    } } }
-                } }
-            }
-            h2 { "Roles" }
-            @if roles.is_empty() {
-                (view::empty("No roles you may list.", None))
-            } @else {
-                @for r in &roles {
-                    h3 { (r.role.name) }
-                    @if !r.role.description.is_empty() { p { (r.role.description) } }
-                    div.table-wrap { table {
-                        thead { tr { th scope="col" { "Rule type" } th scope="col" { "Path" } th scope="col" { "Capabilities" } } }
-                        tbody {
-                            @for rule in &r.rules { tr { td { (rule.rule_type) } td { code { (rule.path) } } td { (rule.capabilities) } } }
-                            @if r.rules.is_empty() { tr { td colspan="3" { "No rules: this role allows nothing." } } }
-                        }
-                    } }
-                    p.hint { "Held by: "
-                        @if r.auth_methods.is_empty() { "no auth method" }
-                        @for (i, (_, name, access_id)) in r.auth_methods.iter().enumerate() {
-                            @if i > 0 { ", " } (name) " (" code { (access_id) } ")"
-                        }
+    finish(
+        &state,
+        &req,
+        &session,
+        "console:list-access",
+        Effect::Read,
+        "",
+        async {
+            let notice = done_notice(&query);
+            let body = access_page(&state, &session, notice, None).await?;
+            Ok(Outcome::ok("Access", Nav::Access, body))
+        },
+    )
+    .await
+}
+
+/// What a redirect after an action says on the page it lands on.
+fn done_notice(query: &HashMap<String, String>) -> Option<Markup> {
+    let said = |k: &str| {
+        query
+            .get(k)
+            .map(|v| v.chars().take(200).collect::<String>())
+    };
+    if let Some(n) = said("deleted-auth-method") {
+        return Some(view::notice(
+            "ok",
+            &format!("Auth method {n} deleted; its tokens no longer work."),
+        ));
+    }
+    if let Some(n) = said("deleted-role") {
+        return Some(view::notice(
+            "ok",
+            &format!("Role {n} deleted, with its rules and associations."),
+        ));
+    }
+    if query.contains_key("created") {
+        return Some(view::notice(
+            "ok",
+            "Role created. Give it rules below, then give it to an auth method.",
+        ));
+    }
+    if query.contains_key("rule-set") {
+        return Some(view::notice("ok", "Rule saved."));
+    }
+    if query.contains_key("rule-deleted") {
+        return Some(view::notice("ok", "Rule deleted."));
+    }
+    if query.contains_key("associated") {
+        return Some(view::notice("ok", "The auth method now holds this role."));
+    }
+    if query.contains_key("dissociated") {
+        return Some(view::notice(
+            "ok",
+            "The auth method no longer holds this role.",
+        ));
+    }
+    None
+}
+
+/// Which create form on the access page was sent back, with its values and errors.
+enum Failed<'a> {
+    AuthMethod(&'a Form, &'a ValidationErrors),
+    Role(&'a Form, &'a ValidationErrors),
+}
+
+async fn access_page(
+    state: &AppState,
+    session: &Session,
+    notice: Option<Markup>,
+    failed: Option<Failed<'_>>,
+) -> Result<Markup, ApiError> {
+    let methods = auth_methods::list(state, &session.caller, None).await?;
+    let roles = roles::list(state, &session.caller, None).await?;
+    let empty_form = Form(Vec::new());
+    let no_errors = ValidationErrors::new();
+    let (am_form, am_errors) = match &failed {
+        Some(Failed::AuthMethod(f, e)) => (*f, *e),
+        _ => (&empty_form, &no_errors),
+    };
+    let (role_form, role_errors) = match &failed {
+        Some(Failed::Role(f, e)) => (*f, *e),
+        _ => (&empty_form, &no_errors),
+    };
+    let csrf = &session.csrf;
+    let sent_back_to = match &failed {
+        Some(Failed::AuthMethod(..)) => {
+            Some(("#create-auth-method", "The API key was not created"))
+        }
+        Some(Failed::Role(..)) => Some(("#create-role", "The role was not created")),
+        None => None,
+    };
+    Ok(html! {
+        @if let Some(n) = notice { (n) }
+        @if let Some((anchor, what)) = sent_back_to {
+            p.notice.error { (what) ": " a href=(anchor) { "fix the marked fields in its form below" } "." }
+        }
+        p { "Logged in as " code { (session.caller.access_id) } ". An auth method is a way to log in (an API key here); a role's rules say what its holders may do. What you may change here is what your own roles allow." }
+        h2 #auth-methods { "Auth methods" }
+        @if methods.is_empty() {
+            (view::empty("No auth methods you may list.", None))
+        } @else {
+            div.table-wrap { table #auth-method-list {
+                thead { tr { th scope="col" { "Name" } th scope="col" { "Access id" } th scope="col" { "Type" } th scope="col" { "Roles" } th scope="col" { span.visually-hidden { "Actions" } } } }
+                tbody { @for m in &methods { tr {
+                    td { (m.method.name) }
+                    td { code { (m.method.access_id) } }
+                    td { (m.kind.as_str()) }
+                    td { @for r in &m.roles { a href={"/ui/role?name=" (q(&r.role_name))} { (r.role_name) } br; } }
+                    td {
+                        // No one-click way to lock oneself out (the API still allows it).
+                        @if m.method.access_id == session.caller.access_id { span.hint { "yours" } }
+                        @else { form.inline method="post" action="/ui/access/auth-methods/delete" {
+                            (view::csrf_field(csrf))
+                            input type="hidden" name="name" value=(m.method.name);
+                            button.danger type="submit" aria-label={"Delete auth method " (m.method.name)} { "Delete" }
+                        } }
                     }
-                }
+                } } }
+            } }
+        }
+        h3 { "Create an API key" }
+        p.hint { "Its access key is shown once, on the next page. Give it a role afterwards: a key without roles may do nothing." }
+        (view::other_errors(am_errors, AUTH_METHOD_FIELDS))
+        form.stack #create-auth-method method="post" action="/ui/access/auth-methods/new" novalidate {
+            (view::csrf_field(csrf))
+            (prefixed_field("am", &Field { name: "name", label: "Name", kind: "text", value: am_form.get("name").unwrap_or_default(),
+                hint: "A path, such as /ci/deployer.", required: true }, am_errors))
+            (prefixed_field("am", &Field { name: "description", label: "Description", kind: "text", value: am_form.get("description").unwrap_or_default(),
+                hint: "", required: false }, am_errors))
+            button type="submit" { "Create API key" }
+        }
+        h2 #roles { "Roles" }
+        @if roles.is_empty() {
+            (view::empty("No roles you may list.", None))
+        } @else {
+            div.table-wrap { table #role-list {
+                thead { tr { th scope="col" { "Name" } th scope="col" { "Rules" } th scope="col" { "Held by" } th scope="col" { "Description" } th scope="col" { span.visually-hidden { "Actions" } } } }
+                tbody { @for r in &roles { tr {
+                    td { a href={"/ui/role?name=" (q(&r.role.name))} { (r.role.name) } }
+                    td { @if r.rules.is_empty() { "none: allows nothing" } @else {
+                        @for rule in &r.rules { code { (rule.rule_type) " " (rule.path) } ": " (rule.capabilities) br; } } }
+                    td { @if r.auth_methods.is_empty() { "no auth method" }
+                        @for (_, name, access_id) in &r.auth_methods { (name) " (" code { (access_id) } ")" br; } }
+                    td { (r.role.description) }
+                    td { form.inline method="post" action="/ui/access/roles/delete" {
+                        (view::csrf_field(csrf))
+                        input type="hidden" name="name" value=(r.role.name);
+                        button.danger type="submit" aria-label={"Delete role " (r.role.name)} { "Delete" }
+                    } }
+                } } }
+            } }
+        }
+        h3 { "Create a role" }
+        (view::other_errors(role_errors, ROLE_FIELDS))
+        form.stack #create-role method="post" action="/ui/access/roles/new" novalidate {
+            (view::csrf_field(csrf))
+            (view::field(&Field { name: "name", label: "Name", kind: "text", value: role_form.get("name").unwrap_or_default(),
+                hint: "A path, such as /ci/s3-reader.", required: true }, role_errors))
+            (view::field(&Field { name: "description", label: "Description", kind: "text", value: role_form.get("description").unwrap_or_default(),
+                hint: "", required: false }, role_errors))
+            (select_field("audit-access", "Audit access", &AUDIT_ACCESS.map(|a| (a, a)),
+                role_form.get("audit-access").unwrap_or("none"),
+                "Which audit events holders may read: none, their own, or all.", role_errors))
+            (view::field(&Field { name: "delete_protection", label: "Delete protection", kind: "checkbox",
+                value: role_form.get("delete_protection").unwrap_or_default(), hint: "A protected role cannot be deleted until this is lifted.", required: false }, role_errors))
+            button type="submit" { "Create role" }
+        }
+    })
+}
+
+/// A labelled `<select>` with its inline errors.
+fn select_field(
+    name: &str,
+    label: &str,
+    options: &[(&str, &str)],
+    selected: &str,
+    hint: &str,
+    errors: &ValidationErrors,
+) -> Markup {
+    let id = format!("f-{name}");
+    let messages: Vec<&str> = errors
+        .iter()
+        .filter(|e| e.field == name)
+        .map(|e| e.message.as_str())
+        .collect();
+    let invalid = !messages.is_empty();
+    html! {
+        div class={"field" @if invalid {" invalid"}} {
+            label for=(id) { (label) }
+            select id=(id) name=(name) aria-describedby={(id) "-hint" @if invalid { " " (id) "-error" }}
+                aria-invalid=[invalid.then_some("true")] {
+                @for (value, text) in options { option value=(value) selected[*value == selected] { (text) } }
+            }
+            p.hint id={(id) "-hint"} { (hint) }
+            @if invalid { p.field-error id={(id) "-error"} { @for m in &messages { (m) br; } } }
+        }
+    }
+}
+
+/// `POST /ui/access/auth-methods/new`: `create-auth-method`; the new key is shown once.
+pub async fn create_auth_method(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    form: web::Form<Vec<(String, String)>>,
+) -> HttpResponse {
+    let session = match Session::of(&state, &req).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let form = Form(form.into_inner());
+    let raw = form.get("name").unwrap_or_default().to_owned();
+    finish(&state, &req, &session, "console:create-auth-method", Effect::Configure, &raw, async {
+        check_csrf(&session, &form)?;
+        let created = match request_of::<dto::CreateAuthMethod>(&form, AUTH_METHOD_FIELDS) {
+            Ok(dto) => api::create_auth_method(&state, &session.caller, dto).await,
+            Err(e) => Err(e),
+        };
+        let out = match created {
+            Ok(out) => out,
+            Err(e) => {
+                let (errors, status) = inline(e, AUTH_METHOD_FIELDS)?;
+                let body = access_page(&state, &session, None, Some(Failed::AuthMethod(&form, &errors))).await?;
+                return Ok(sent_back(status, "Access".into(), body, &errors));
             }
         };
-        Ok(Outcome::ok("Access", Nav::Access, body))
+        state.invalidate_caches();
+        let body = html! {
+            (view::notice("ok", "API key created. Copy the access key now: it is shown only this once, the gateway keeps only its hash, and it cannot be shown again (reset-access-key makes a new one)."))
+            dl.props {
+                dt { "Name" } dd { (out.name) }
+                dt { "Access id" } dd { code #new-access-id { (out.access_id) } }
+            }
+            h2 { "Access key" }
+            pre.secret #new-access-key { (out.access_key) }
+            h2 { "Log in with it" }
+            pre.secret { "mayfly configure --access-id " (out.access_id) " --access-key '<the key above>'" }
+            p { "It may do nothing until it holds a role: open a role under " a href="/ui/access#roles" { "Access" } " and give it to " code { (out.name) } "." }
+        };
+        // The audit record names the access id, never the key.
+        Ok(Outcome::ok("API key created", Nav::Access, body).noting(format!("access id {}", out.access_id)))
     })
+    .await
+}
+
+/// A form sent back with its errors (400, or 409 for a taken name), the errors in the audit
+/// record.
+fn sent_back(
+    status: StatusCode,
+    title: String,
+    body: Markup,
+    errors: &ValidationErrors,
+) -> Outcome {
+    Outcome::Page {
+        status,
+        title,
+        nav: Nav::Access,
+        body,
+        problem: Some(errors.to_string()),
+        detail: String::new(),
+    }
+}
+
+/// `POST /ui/access/auth-methods/delete`: `delete-auth-method`.
+pub async fn delete_auth_method(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    form: web::Form<Vec<(String, String)>>,
+) -> HttpResponse {
+    let session = match Session::of(&state, &req).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let form = Form(form.into_inner());
+    let raw = form.get("name").unwrap_or_default().to_owned();
+    finish(
+        &state,
+        &req,
+        &session,
+        "console:delete-auth-method",
+        Effect::Configure,
+        &raw,
+        async {
+            check_csrf(&session, &form)?;
+            let dto: request::Named = request_of(&form, &["name"])?;
+            let out = api::delete_auth_method(&state, &session.caller, dto).await?;
+            Ok(Outcome::redirect(format!(
+                "/ui/access?deleted-auth-method={}",
+                q(&out.name)
+            )))
+        },
+    )
+    .await
+}
+
+/// `POST /ui/access/roles/new`: `create-role`.
+pub async fn create_role(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    form: web::Form<Vec<(String, String)>>,
+) -> HttpResponse {
+    let session = match Session::of(&state, &req).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let form = Form(form.into_inner());
+    let raw = form.get("name").unwrap_or_default().to_owned();
+    finish(
+        &state,
+        &req,
+        &session,
+        "console:create-role",
+        Effect::Configure,
+        &raw,
+        async {
+            check_csrf(&session, &form)?;
+            let done = match request_of::<dto::CreateRole>(&form, ROLE_FIELDS) {
+                Ok(dto) => api::create_role(&state, &session.caller, dto).await,
+                Err(e) => Err(e),
+            };
+            if let Err(e) = done {
+                let (errors, status) = inline(e, ROLE_FIELDS)?;
+                let body =
+                    access_page(&state, &session, None, Some(Failed::Role(&form, &errors))).await?;
+                return Ok(sent_back(status, "Access".into(), body, &errors));
+            }
+            let name = name_in(&raw, "role")?;
+            Ok(Outcome::redirect(format!(
+                "/ui/role?name={}&created=1",
+                q(name.as_str())
+            )))
+        },
+    )
+    .await
+}
+
+/// `POST /ui/access/roles/delete`: `delete-role`.
+pub async fn delete_role(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    form: web::Form<Vec<(String, String)>>,
+) -> HttpResponse {
+    let session = match Session::of(&state, &req).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let form = Form(form.into_inner());
+    let raw = form.get("name").unwrap_or_default().to_owned();
+    finish(
+        &state,
+        &req,
+        &session,
+        "console:delete-role",
+        Effect::Configure,
+        &raw,
+        async {
+            check_csrf(&session, &form)?;
+            let dto: request::Named = request_of(&form, &["name"])?;
+            api::delete_role(&state, &session.caller, dto).await?;
+            let name = name_in(&raw, "role")?;
+            Ok(Outcome::redirect(format!(
+                "/ui/access?deleted-role={}",
+                q(name.as_str())
+            )))
+        },
+    )
+    .await
+}
+
+/// `GET /ui/role?name=`: `get-role`, with the forms that change it.
+pub async fn role(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    query: web::Query<HashMap<String, String>>,
+) -> HttpResponse {
+    let session = match Session::of(&state, &req).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let raw = query.get("name").cloned().unwrap_or_default();
+    finish(
+        &state,
+        &req,
+        &session,
+        "console:get-role",
+        Effect::Read,
+        &raw,
+        async {
+            let name = name_in(&raw, "role")?;
+            let body = role_page(&state, &session, &name, done_notice(&query), None).await?;
+            Ok(Outcome::ok(name.to_string(), Nav::Access, body))
+        },
+    )
+    .await
+}
+
+/// Which form of the role page was sent back, with its values and errors.
+enum RoleFailed<'a> {
+    Rule(&'a Form, &'a ValidationErrors),
+    Assoc(&'a Form, &'a ValidationErrors),
+}
+
+async fn role_page(
+    state: &AppState,
+    session: &Session,
+    name: &ItemName,
+    notice: Option<Markup>,
+    failed: Option<RoleFailed<'_>>,
+) -> Result<Markup, ApiError> {
+    let r = roles::get(state, &session.caller, name).await?;
+    // Only the auth methods the caller may list are offered; any other name typed into the
+    // request is checked by the core as the API's would be.
+    let methods = auth_methods::list(state, &session.caller, None).await?;
+    let empty_form = Form(Vec::new());
+    let no_errors = ValidationErrors::new();
+    let (rule_form, rule_errors) = match &failed {
+        Some(RoleFailed::Rule(f, e)) => (*f, *e),
+        _ => (&empty_form, &no_errors),
+    };
+    let (assoc_form, assoc_errors) = match &failed {
+        Some(RoleFailed::Assoc(f, e)) => (*f, *e),
+        _ => (&empty_form, &no_errors),
+    };
+    let ticked: Vec<&str> = rule_form
+        .0
+        .iter()
+        .filter(|(k, _)| k == "capability")
+        .map(|(_, v)| v.as_str())
+        .collect();
+    let cap_errors: Vec<&str> = rule_errors
+        .iter()
+        .filter(|e| e.field == "capability")
+        .map(|e| e.message.as_str())
+        .collect();
+    let csrf = &session.csrf;
+    let role_name = r.role.name.as_str();
+    Ok(html! {
+        @if let Some(n) = notice { (n) }
+        dl.props {
+            dt { "Description" } dd { (r.role.description) }
+            dt { "Audit access" } dd { (r.role.audit_access) }
+            dt { "Delete protection" } dd { @if r.role.delete_protection { "yes" } @else { "no" } }
+            dt { "Created" } dd { (view::time(r.role.created_at)) }
+        }
+        h2 { "Rules" }
+        div.table-wrap { table #rules {
+            thead { tr { th scope="col" { "Rule type" } th scope="col" { "Path" } th scope="col" { "Capabilities" } th scope="col" { span.visually-hidden { "Actions" } } } }
+            tbody {
+                @for rule in &r.rules { tr {
+                    td { (rule.rule_type) } td { code { (rule.path) } } td { (rule.capabilities) }
+                    td { form.inline method="post" action="/ui/role/rules/delete" {
+                        (view::csrf_field(csrf))
+                        input type="hidden" name="role-name" value=(role_name);
+                        input type="hidden" name="rule-type" value=(rule.rule_type);
+                        input type="hidden" name="path" value=(rule.path);
+                        button.danger type="submit" aria-label={"Delete rule " (rule.rule_type) " " (rule.path)} { "Delete" }
+                    } }
+                } }
+                @if r.rules.is_empty() { tr { td colspan="4" { "No rules: this role allows nothing." } } }
+            }
+        } }
+        h3 { "Set a rule" }
+        p.hint { "A rule of the same type and path replaces the one there." }
+        (view::other_errors(rule_errors, RULE_FIELDS))
+        form.stack #set-rule method="post" action="/ui/role/rules/set" novalidate {
+            (view::csrf_field(csrf))
+            input type="hidden" name="role-name" value=(role_name);
+            (select_field("rule-type", "Rule type", &RULE_TYPES, rule_form.get("rule-type").unwrap_or("item-rule"),
+                "What the path names.", rule_errors))
+            (view::field(&Field { name: "path", label: "Path", kind: "text", value: rule_form.get("path").unwrap_or_default(),
+                hint: "A path glob, such as /team-a/*.", required: true }, rule_errors))
+            fieldset class={"field" @if !cap_errors.is_empty() {" invalid"}} aria-describedby=[(!cap_errors.is_empty()).then_some("f-capability-error")] {
+                legend { "Capabilities" }
+                @for c in CAPABILITIES {
+                    label.check { input type="checkbox" name="capability" value=(c) checked[ticked.contains(&c)]; " " (c) }
+                }
+                p.hint { "use: targets only (build dynamic secrets on it without reading its secret). deny overrides every other rule." }
+                @if !cap_errors.is_empty() { p.field-error #f-capability-error { @for m in &cap_errors { (m) br; } } }
+            }
+            button type="submit" { "Set rule" }
+        }
+        h2 { "Held by" }
+        @if r.auth_methods.is_empty() {
+            p #no-holders { "No auth method holds this role." }
+        } @else {
+            div.table-wrap { table #holders {
+                thead { tr { th scope="col" { "Auth method" } th scope="col" { "Access id" } th scope="col" { "Association" } th scope="col" { span.visually-hidden { "Actions" } } } }
+                tbody { @for (assoc_id, am_name, access_id) in &r.auth_methods { tr {
+                    td { (am_name) } td { code { (access_id) } } td { code { (assoc_id) } }
+                    td { form.inline method="post" action="/ui/role/assoc/delete" {
+                        (view::csrf_field(csrf))
+                        input type="hidden" name="role-name" value=(role_name);
+                        input type="hidden" name="assoc-id" value=(assoc_id);
+                        button.danger type="submit" aria-label={"Take the role from " (am_name)} { "Take back" }
+                    } }
+                } } }
+            } }
+        }
+        h3 { "Give this role to an auth method" }
+        (view::other_errors(assoc_errors, ASSOC_FIELDS))
+        @if methods.is_empty() {
+            (view::empty("No auth methods you may list.", None))
+        } @else {
+            form.stack #associate method="post" action="/ui/role/assoc/new" novalidate {
+                (view::csrf_field(csrf))
+                input type="hidden" name="role-name" value=(role_name);
+                @let options: Vec<(&str, &str)> = methods.iter().map(|m| (m.method.name.as_str(), m.method.name.as_str())).collect();
+                (select_field("am-name", "Auth method", &options, assoc_form.get("am-name").unwrap_or_default(),
+                    "Its tokens get this role's rules from their next login.", assoc_errors))
+                button type="submit" { "Give role" }
+            }
+        }
+        h2 { "Delete this role" }
+        form.actions method="post" action="/ui/access/roles/delete" {
+            (view::csrf_field(csrf))
+            input type="hidden" name="name" value=(role_name);
+            button.danger type="submit" { "Delete role " (role_name) }
+            span.hint { "Its rules and associations go with it." }
+        }
+        p { a href="/ui/access" { "Back to access" } }
+    })
+}
+
+/// Which form of the role page an action's refusal goes back to: the two with fields a
+/// person fills in. The delete buttons carry only hidden fields, so their refusals are pages.
+#[derive(Clone, Copy)]
+enum RoleForm {
+    Rule,
+    Assoc,
+}
+
+/// A role-page action: the CSRF check, the API's request from the form, the API's handler;
+/// then back to the role page, or the page again with the parser's errors inline on
+/// `form_kind`'s form.
+async fn role_action<T, F, Fut>(
+    state: &AppState,
+    session: &Session,
+    form: &Form,
+    (fields, form_kind): (&'static [&'static str], Option<RoleForm>),
+    done: &str,
+    run: F,
+) -> Result<Outcome, ApiError>
+where
+    T: serde::de::DeserializeOwned,
+    F: FnOnce(T) -> Fut,
+    Fut: std::future::Future<Output = Result<(), ApiError>>,
+{
+    check_csrf(session, form)?;
+    let role_raw = form.get("role-name").unwrap_or_default();
+    let result = match request_of::<T>(form, fields) {
+        Ok(dto) => run(dto).await,
+        Err(e) => Err(e),
+    };
+    let name = name_in(role_raw, "role")?;
+    match result {
+        Ok(()) => Ok(Outcome::redirect(format!(
+            "/ui/role?name={}&{done}=1",
+            q(name.as_str())
+        ))),
+        Err(e) => {
+            let Some(kind) = form_kind else {
+                return Err(e);
+            };
+            let (errors, status) = inline(e, fields)?;
+            let failed = match kind {
+                RoleForm::Assoc => RoleFailed::Assoc(form, &errors),
+                RoleForm::Rule => RoleFailed::Rule(form, &errors),
+            };
+            let body = role_page(state, session, &name, None, Some(failed)).await?;
+            Ok(sent_back(status, name.to_string(), body, &errors))
+        }
+    }
+}
+
+/// `POST /ui/role/rules/set`: `set-role-rule`.
+pub async fn set_rule(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    form: web::Form<Vec<(String, String)>>,
+) -> HttpResponse {
+    let session = match Session::of(&state, &req).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let form = Form(form.into_inner());
+    let raw = form.get("role-name").unwrap_or_default().to_owned();
+    finish(
+        &state,
+        &req,
+        &session,
+        "console:set-role-rule",
+        Effect::Configure,
+        &raw,
+        async {
+            let (st, caller): (&AppState, _) = (&state, &session.caller);
+            role_action(
+                &state,
+                &session,
+                &form,
+                (RULE_FIELDS, Some(RoleForm::Rule)),
+                "rule-set",
+                move |dto: dto::RoleRule| async move {
+                    api::set_role_rule(st, caller, dto).await.map(|_| ())
+                },
+            )
+            .await
+        },
+    )
+    .await
+}
+
+/// `POST /ui/role/rules/delete`: `delete-role-rule`.
+pub async fn delete_rule(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    form: web::Form<Vec<(String, String)>>,
+) -> HttpResponse {
+    let session = match Session::of(&state, &req).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let form = Form(form.into_inner());
+    let raw = form.get("role-name").unwrap_or_default().to_owned();
+    finish(
+        &state,
+        &req,
+        &session,
+        "console:delete-role-rule",
+        Effect::Configure,
+        &raw,
+        async {
+            let (st, caller): (&AppState, _) = (&state, &session.caller);
+            role_action(
+                &state,
+                &session,
+                &form,
+                (&["role-name", "rule-type", "path"], None),
+                "rule-deleted",
+                move |dto: dto::RoleRule| async move {
+                    api::delete_role_rule(st, caller, dto).await.map(|_| ())
+                },
+            )
+            .await
+        },
+    )
+    .await
+}
+
+/// `POST /ui/role/assoc/new`: `assoc-role-am` (no sub-claims: the console gives a role to
+/// every token of an auth method; narrower associations go through the API or the CLI).
+pub async fn associate(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    form: web::Form<Vec<(String, String)>>,
+) -> HttpResponse {
+    let session = match Session::of(&state, &req).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let form = Form(form.into_inner());
+    let raw = form.get("role-name").unwrap_or_default().to_owned();
+    finish(
+        &state,
+        &req,
+        &session,
+        "console:assoc-role-am",
+        Effect::Configure,
+        &raw,
+        async {
+            let (st, caller): (&AppState, _) = (&state, &session.caller);
+            role_action(
+                &state,
+                &session,
+                &form,
+                (ASSOC_FIELDS, Some(RoleForm::Assoc)),
+                "associated",
+                move |dto: dto::AssocRoleAuthMethod| async move {
+                    api::assoc_role_am(st, caller, dto).await.map(|_| ())
+                },
+            )
+            .await
+        },
+    )
+    .await
+}
+
+/// `POST /ui/role/assoc/delete`: `delete-assoc`.
+pub async fn dissociate(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    form: web::Form<Vec<(String, String)>>,
+) -> HttpResponse {
+    let session = match Session::of(&state, &req).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let form = Form(form.into_inner());
+    let raw = form.get("role-name").unwrap_or_default().to_owned();
+    finish(
+        &state,
+        &req,
+        &session,
+        "console:delete-assoc",
+        Effect::Configure,
+        &raw,
+        async {
+            let (st, caller): (&AppState, _) = (&state, &session.caller);
+            role_action(
+                &state,
+                &session,
+                &form,
+                (&["role-name", "assoc-id"], None),
+                "dissociated",
+                move |dto: dto::DeleteAssoc| async move {
+                    api::delete_assoc(st, caller, dto).await.map(|_| ())
+                },
+            )
+            .await
+        },
+    )
     .await
 }

@@ -98,6 +98,23 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route("/secret/delete", web::get().to(secret_form::delete_confirm))
             .route("/secret/delete", web::post().to(secret_form::delete))
             // (end of the block)
+            // --- Access management (auth methods, roles, rules, associations) ---
+            .route(
+                "/access/auth-methods/new",
+                web::post().to(access::create_auth_method),
+            )
+            .route(
+                "/access/auth-methods/delete",
+                web::post().to(access::delete_auth_method),
+            )
+            .route("/access/roles/new", web::post().to(access::create_role))
+            .route("/access/roles/delete", web::post().to(access::delete_role))
+            .route("/role", web::get().to(access::role))
+            .route("/role/rules/set", web::post().to(access::set_rule))
+            .route("/role/rules/delete", web::post().to(access::delete_rule))
+            .route("/role/assoc/new", web::post().to(access::associate))
+            .route("/role/assoc/delete", web::post().to(access::dissociate))
+            // --- end of access management ---
             .default_service(web::to(not_found)),
     );
 }

@@ -66,6 +66,7 @@ pub async fn get(
         outcome: None,
         after_id,
         limit: limit as u64,
+        newest_first: false,
     };
     let rows = audit_trail::read(state, &reader, query).await?;
     let next_page = if rows.len() as i64 == limit {

@@ -13,13 +13,17 @@
 //!
 //! "Stuck" means unchanged for `reconcile_min_age`: younger leases may still be in the hands
 //! of a live request, and IAM is eventually consistent.
+//!
+//! Each pass is recorded ([`LastRun`], one row of `gateway_meta` shared by the gateways on a
+//! database), so an operator can see that the reconciler runs, when it last did and what it
+//! did, without reading logs or scraping every gateway's metrics.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use mayfly_aws::{iam_user, RetryPolicy};
 use mayfly_store::{
     leases::{self, LeaseMode, LeaseState},
-    now_millis, producers, targets, LeaseId, TargetId,
+    meta, now_millis, producers, targets, LeaseId, TargetId,
 };
 use tokio::time::Instant;
 
@@ -29,7 +33,7 @@ use crate::producers::load_spec;
 use crate::state::AppState;
 
 /// What one pass did.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ReconcileReport {
     pub aborted: usize,
     pub revoked: usize,
@@ -44,7 +48,7 @@ pub async fn run(state: AppState) {
     mayfly_aws::governor::background(async move {
         let stop = state.shutdown().clone();
         while !stop.is_cancelled() {
-            let report = run_once(&state).await;
+            let report = run_and_record(&state).await;
             let m = state.metrics();
             m.record_reconciler("aborted", report.aborted);
             m.record_reconciler("revoked", report.revoked);
@@ -61,6 +65,56 @@ pub async fn run(state: AppState) {
         }
     })
     .await;
+}
+
+/// The `gateway_meta` key of the last pass.
+const LAST_RUN_KEY: &str = "reconciler_last_run";
+
+/// The last reconciler pass of any gateway on this database: when it started and ended
+/// (Unix milliseconds), which gateway ran it, and what it did.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct LastRun {
+    pub started_at: i64,
+    pub finished_at: i64,
+    pub gateway: String,
+    pub report: ReconcileReport,
+}
+
+/// One pass ([`run_once`]), then its record as the last run. Failing to record is logged and
+/// otherwise ignored: the pass itself is what matters.
+pub async fn run_and_record(state: &AppState) -> ReconcileReport {
+    let started_at = now_millis();
+    let report = run_once(state).await;
+    let run = LastRun {
+        started_at,
+        finished_at: now_millis(),
+        gateway: state.instance_id().to_owned(),
+        report,
+    };
+    match serde_json::to_string(&run) {
+        Ok(json) => {
+            if let Err(e) = meta::put(state.db(), LAST_RUN_KEY, &json).await {
+                tracing::warn!(error = %e, "could not record the reconciler's pass");
+            }
+        }
+        Err(e) => tracing::warn!(error = %e, "could not serialize the reconciler's pass"),
+    }
+    report
+}
+
+/// The last recorded pass, or `None` if no gateway on this database has finished one (or
+/// its record cannot be read, which is logged).
+pub async fn last_run(state: &AppState) -> crate::error::AppResult<Option<LastRun>> {
+    let Some(raw) = meta::get(state.db(), LAST_RUN_KEY).await? else {
+        return Ok(None);
+    };
+    match serde_json::from_str(&raw) {
+        Ok(run) => Ok(Some(run)),
+        Err(e) => {
+            tracing::warn!(error = %e, "the reconciler's last-run record is unreadable");
+            Ok(None)
+        }
+    }
 }
 
 pub async fn run_once(state: &AppState) -> ReconcileReport {
