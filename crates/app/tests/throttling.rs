@@ -220,3 +220,37 @@ async fn the_revoker_keeps_going_under_throttling_until_every_user_is_gone() {
         .iter()
         .all(|l| l.state == LeaseState::Revoked));
 }
+
+#[tokio::test]
+async fn a_credential_made_after_its_request_has_gone_is_revoked_at_once() {
+    let f = fixture().await;
+    // AWS answers slowly (as under throttling): the request is gone before the credential is
+    // made, but the issue goes on in its own task (never half way), and then nobody holds it.
+    f.iam.set_latency(Some(Duration::from_millis(700)));
+    let gone =
+        tokio::time::timeout(Duration::from_millis(300), f.issue(Duration::from_secs(30))).await;
+    assert!(gone.is_err(), "the request was dropped before AWS answered");
+    // Made, then not left for its TTL (one minute) but due at once.
+    let give_up = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let lease = f
+            .all_leases()
+            .await
+            .first()
+            .cloned()
+            .expect("the lease row");
+        if lease.state == LeaseState::Active && lease.expires_at <= mayfly_store::now_millis() {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < give_up,
+            "the unreceived credential was not made due: {lease:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(f.iam.user_names().len(), 1);
+    f.iam.set_latency(None);
+    revoker::run_once(&f.state).await;
+    assert!(f.iam.user_names().is_empty(), "{:?}", f.iam.user_names());
+    assert_eq!(f.all_leases().await[0].state, LeaseState::Revoked);
+}

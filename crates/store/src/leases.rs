@@ -573,6 +573,24 @@ impl LeaseScope {
 /// Leases being created or torn down are left to finish; a lease still `creating` keeps its
 /// expiry. Returns how many leases are now the revoker's to end (the two updated sets plus
 /// those already `revoking`).
+/// Makes one active `iam_user` lease due now, as [`revoke_soon`] does for a scope: the revoker
+/// ends it on its next pass. Whether it changed.
+pub async fn revoke_one_soon(
+    db: &impl ConnectionTrait,
+    id: &LeaseId,
+    now: Millis,
+) -> Result<bool, StoreError> {
+    let n = Transition::from_states(&[LeaseState::Active])
+        .when(lease::Column::Id.eq(id.clone()))
+        .when(lease::Column::Mode.eq(LeaseMode::IamUser))
+        .when(lease::Column::ExpiresAt.gt(now))
+        .set(lease::Column::ExpiresAt, Expr::value(now))
+        .set(lease::Column::UpdatedAt, Expr::value(now))
+        .exec(db)
+        .await?;
+    Ok(n == 1)
+}
+
 pub async fn revoke_soon(
     db: &impl ConnectionTrait,
     scope: LeaseScope,

@@ -195,23 +195,30 @@ pub async fn get_value(state: &AppState, requester: Requester, req: GetValue) ->
         ModeKind::IamUser => {
             let state = state.clone();
             let timer = crate::metrics::current_aws_timer();
+            let (answer, answered) = tokio::sync::oneshot::channel();
             // Its own task: a client that hangs up cannot abandon the lease half way.
             tokio::spawn(crate::metrics::with_aws_timer(timer, async move {
                 let ProducerView {
                     row, spec, target, ..
                 } = &*view;
-                let (mut value, account) =
-                    issue_iam_user(&state, requester, row, spec, target, ttl, deadline).await?;
-                if let (Some(plan), Some(account)) = (console, account) {
-                    value.insert(
-                        "console_url".into(),
-                        plan.partition.account_signin_url(&account),
-                    );
+                let result = issue_iam_user(&state, requester, row, spec, target, ttl, deadline)
+                    .await
+                    .map(|(mut value, account)| {
+                        if let (Some(plan), Some(account)) = (console, account) {
+                            value.insert(
+                                "console_url".into(),
+                                plan.partition.account_signin_url(&account),
+                            );
+                        }
+                        value
+                    });
+                if let Err(Ok(value)) = answer.send(result) {
+                    revoke_unreceived(&state, &value).await;
                 }
-                Ok(value)
-            }))
-            .await
-            .map_err(|e| AppError::internal(format!("issuing task failed: {e}")))?
+            }));
+            answered
+                .await
+                .map_err(|e| AppError::internal(format!("issuing task failed: {e}")))?
         }
         _ => issue_sts(
             state,
@@ -580,6 +587,25 @@ async fn issue_iam_user(
                 .await;
             }
             Err(failure.error.into())
+        }
+    }
+}
+
+/// An `iam_user` credential made after its request was gone (the request's deadline passed or
+/// the client hung up while AWS was still being called, as in a burst under throttling):
+/// nobody will ever hold it, so it is revoked now rather than left to live out its TTL (an IAM
+/// user, and IAM writes, that other requests are waiting for).
+async fn revoke_unreceived(state: &AppState, value: &Value) {
+    let Some(id) = value.get("id") else {
+        return;
+    };
+    let lease_id = LeaseId::from(id.clone());
+    tracing::info!(lease = %lease_id, "an iam_user credential was ready after its request had gone; revoking it");
+    match leases::revoke_one_soon(state.db(), &lease_id, now_millis()).await {
+        Ok(true) => state.wake_revoker(),
+        Ok(false) => {}
+        Err(e) => {
+            tracing::warn!(lease = %lease_id, error = %e, "could not end an unreceived credential early; it expires with its TTL");
         }
     }
 }
