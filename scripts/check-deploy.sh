@@ -214,6 +214,17 @@ if [[ -x "$gateway_bin" ]] && command -v haproxy >/dev/null 2>&1 && command -v o
         ha_pids+=("$!")
     done
     gw1_pid="${ha_pids[0]}"
+    # Both gateways ready before HAProxy starts: a server it first finds refusing connections
+    # goes DOWN for that (layer 4), and the 404 check below would then never log its layer-7
+    # failure (HAProxy logs changes of state only).
+    for i in 1 2; do
+        port_var="p$i"
+        for _ in $(seq 1 300); do
+            curl -fsS --max-time 2 --cacert "$ha_dir/server.pem" \
+                "https://localhost:${!port_var}/health/ready" >/dev/null 2>&1 && break
+            sleep 0.1
+        done
+    done
     # The shipped configuration with loopback addresses instead of compose's service names
     # (and without Docker's DNS resolver), and checks every 300 ms to keep this quick.
     sed -e "s/gateway-1:8000/127.0.0.1:$p1/; s/gateway-2:8000/127.0.0.1:$p2/" \
