@@ -4,7 +4,8 @@
 //!   `roles::list`, as `list-auth-methods` and `list-roles`), with forms to create an API key
 //!   and a role and buttons to delete them.
 //! - `/ui/role?name=` shows one role (`roles::get`, as `get-role`) with its rules and holders,
-//!   and forms to set and delete rules and to give the role to an auth method or take it back.
+//!   and forms to set and delete rules and to give the role to an auth method (narrowed by
+//!   sub-claims) or take it back.
 //!
 //! Every action is the Akeyless route's own function (`crate::routes::access`, the handler of
 //! `create-auth-method`, `create-role`, `set-role-rule`, `assoc-role-am`, ...) called with the
@@ -19,7 +20,7 @@ use actix_web::{http::StatusCode, web, HttpRequest, HttpResponse};
 use maud::{html, Markup};
 use mayfly_api_types::{access as dto, request};
 use mayfly_app::{auth_methods, roles, state::AppState};
-use mayfly_domain::{ItemName, ValidationErrors};
+use mayfly_domain::{AuthMethodKind, ItemName, ValidationErrors};
 
 use super::{
     check_csrf, finish,
@@ -43,7 +44,130 @@ const AUDIT_ACCESS: [&str; 3] = ["none", "own", "all"];
 const AUTH_METHOD_FIELDS: &[&str] = &["name", "description", "delete_protection"];
 const ROLE_FIELDS: &[&str] = &["name", "description", "audit-access", "delete_protection"];
 const RULE_FIELDS: &[&str] = &["role-name", "rule-type", "path", "capability"];
-const ASSOC_FIELDS: &[&str] = &["role-name", "am-name"];
+const ASSOC_FIELDS: &[&str] = &["role-name", "am-name", "sub-claims", "case-sensitive"];
+const JWT_FIELDS: &[&str] = &[
+    "name",
+    "description",
+    "delete_protection",
+    "jwks-uri",
+    "jwks-json-data",
+    "issuer",
+    "audience",
+    "unique-identifier",
+    "bound-client-ids",
+    "bound-claims",
+    "force-sub-claims",
+    "jwt-ttl",
+    "access-expires",
+];
+const K8S_FIELDS: &[&str] = &[
+    "name",
+    "description",
+    "delete_protection",
+    "jwks-json-data",
+    "k8s-issuer",
+    "audience",
+    "bound-namespaces",
+    "bound-sa-names",
+    "bound-pod-names",
+    "force-sub-claims",
+    "jwt-ttl",
+    "access-expires",
+];
+const AWS_IAM_FIELDS: &[&str] = &[
+    "name",
+    "description",
+    "delete_protection",
+    "bound-aws-account-id",
+    "bound-arn",
+    "bound-role-name",
+    "bound-user-name",
+    "bound-role-id",
+    "bound-user-id",
+    "sts-url",
+    "force-sub-claims",
+    "jwt-ttl",
+    "access-expires",
+];
+
+/// The checkboxes among the forms' fields: sent as `"true"` when ticked, `"false"` otherwise.
+const CHECKBOXES: &[&str] = &["delete_protection", "force-sub-claims", "case-sensitive"];
+/// The fields the API takes as an object of claim name to comma-separated values, which the
+/// forms take as a textarea of `claim=values` lines.
+const CLAIM_MAPS: &[&str] = &["bound-claims", "sub-claims"];
+
+/// The kinds of auth method the access page creates, each with its own form (`kind`), the
+/// fields of its API request, and the API operation it is.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum NewKind {
+    ApiKey,
+    Jwt,
+    K8s,
+    AwsIam,
+}
+
+impl NewKind {
+    /// The form's hidden `kind` field; absent means an API key (the first form there was).
+    fn of(form: &Form) -> Result<NewKind, ApiError> {
+        match form.get("kind").unwrap_or("api_key") {
+            "api_key" => Ok(NewKind::ApiKey),
+            "jwt" => Ok(NewKind::Jwt),
+            "k8s" => Ok(NewKind::K8s),
+            "aws_iam" => Ok(NewKind::AwsIam),
+            other => Err(ApiError::bad_request(format!(
+                "kind: {:?} is not api_key, jwt, k8s or aws_iam",
+                other.chars().take(40).collect::<String>()
+            ))),
+        }
+    }
+
+    fn key(self) -> &'static str {
+        match self {
+            NewKind::ApiKey => "api_key",
+            NewKind::Jwt => "jwt",
+            NewKind::K8s => "k8s",
+            NewKind::AwsIam => "aws_iam",
+        }
+    }
+
+    /// The id prefix of the form's inputs (`jwt-issuer`).
+    fn prefix(self) -> &'static str {
+        match self {
+            NewKind::ApiKey => "am",
+            NewKind::Jwt => "jwt",
+            NewKind::K8s => "k8s",
+            NewKind::AwsIam => "iam",
+        }
+    }
+
+    fn fields(self) -> &'static [&'static str] {
+        match self {
+            NewKind::ApiKey => AUTH_METHOD_FIELDS,
+            NewKind::Jwt => JWT_FIELDS,
+            NewKind::K8s => K8S_FIELDS,
+            NewKind::AwsIam => AWS_IAM_FIELDS,
+        }
+    }
+
+    /// The audit operation: the API's, under `console:`.
+    fn operation(self) -> &'static str {
+        match self {
+            NewKind::ApiKey => "console:create-auth-method",
+            NewKind::Jwt => "console:create-auth-method-oauth2",
+            NewKind::K8s => "console:create-auth-method-k8s",
+            NewKind::AwsIam => "console:create-auth-method-aws-iam",
+        }
+    }
+
+    fn title(self) -> &'static str {
+        match self {
+            NewKind::ApiKey => "API key",
+            NewKind::Jwt => "JWT / OIDC",
+            NewKind::K8s => "Kubernetes",
+            NewKind::AwsIam => "AWS IAM",
+        }
+    }
+}
 
 /// A refusal of the API's parsers (400) or a name already taken (409) as inline errors on the
 /// form whose `fields` it names (`path: must start with /`), with the status to answer; or
@@ -57,12 +181,17 @@ fn inline(
         ApiError::Conflict(m) => (m.clone(), true),
         _ => return Err(e),
     };
-    let named = fields
-        .iter()
-        .find(|f| message.starts_with(&format!("{f}: ")));
+    // `jwks-uri: ...`, or `jwks-uri and jwks-json-data: ...` about the first of two fields.
+    let named = fields.iter().find_map(|f| {
+        let rest = message.strip_prefix(*f)?;
+        if let Some(said) = rest.strip_prefix(": ") {
+            return Some((*f, said.to_owned()));
+        }
+        rest.starts_with(" and ").then(|| (*f, message.clone()))
+    });
     let mut errors = ValidationErrors::new();
     match named {
-        Some(f) => errors.push(f, message[f.len() + 2..].to_owned()),
+        Some((f, said)) => errors.push(f, said),
         // "a role named /x exists": about the name field.
         None if conflict && fields.contains(&"name") => errors.push("name", message),
         None => return Err(e),
@@ -75,8 +204,8 @@ fn inline(
     Ok((errors, status))
 }
 
-/// A text input like `view::field`'s, with ids under `prefix` (`am-name`), for a second form
-/// on a page whose field names repeat those of the first.
+/// An input like `view::field`'s (text, `textarea` or `checkbox`), with ids under `prefix`
+/// (`am-name`), for the forms of a page whose field names repeat those of another.
 fn prefixed_field(prefix: &str, f: &Field<'_>, errors: &ValidationErrors) -> Markup {
     let id = format!("{prefix}-{}", f.name);
     let messages: Vec<&str> = errors
@@ -96,9 +225,17 @@ fn prefixed_field(prefix: &str, f: &Field<'_>, errors: &ValidationErrors) -> Mar
     html! {
         div class={"field" @if invalid {" invalid"}} {
             label for=(id) { (f.label) @if f.required { " " span.req aria-hidden="true" { "*" } } }
-            input type=(f.kind) id=(id) name=(f.name) value=(f.value) required[f.required]
-                aria-invalid=[invalid.then_some("true")]
-                aria-describedby=[(!described.is_empty()).then_some(described.as_str())];
+            @if f.kind == "checkbox" {
+                input type="checkbox" id=(id) name=(f.name) value="true" checked[f.value == "true"]
+                    aria-describedby=[(!described.is_empty()).then_some(described.as_str())];
+            } @else if f.kind == "textarea" {
+                textarea id=(id) name=(f.name) rows="4" aria-invalid=[invalid.then_some("true")]
+                    aria-describedby=[(!described.is_empty()).then_some(described.as_str())] { (f.value) }
+            } @else {
+                input type=(f.kind) id=(id) name=(f.name) value=(f.value) required[f.required]
+                    aria-invalid=[invalid.then_some("true")]
+                    aria-describedby=[(!described.is_empty()).then_some(described.as_str())];
+            }
             @if !f.hint.is_empty() { p.hint id={(id) "-hint"} { (f.hint) } }
             @if invalid { p.field-error id={(id) "-error"} { @for m in &messages { (m) br; } } }
         }
@@ -116,18 +253,60 @@ fn name_in(raw: &str, what: &str) -> Result<ItemName, ApiError> {
     ItemName::parse(raw).map_err(|e| ApiError::bad_request(format!("name: {e}")))
 }
 
-/// Reads a form as the API request `T`: the fields in `allowed`, the checkboxes among them
-/// (`delete_protection`) as `"true"` when ticked and `"false"` otherwise, and every ticked
-/// `capability` joined as the API's comma-separated list.
+/// `claim=values` lines (a textarea) as the API's object of claim name to comma-separated
+/// values. A claim named twice is refused rather than merged or overwritten: either would
+/// give the role to tokens the person did not mean to name.
+fn claim_map(
+    field: &str,
+    raw: &str,
+) -> Result<serde_json::Map<String, serde_json::Value>, ApiError> {
+    let mut map = serde_json::Map::new();
+    for (n, line) in raw.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() {
+            continue;
+        }
+        let Some((claim, values)) = line.split_once('=') else {
+            return Err(ApiError::bad_request(format!(
+                "{field}: line {}: write claim=value1,value2 (such as repository=org/repo-a,org/repo-b)",
+                n + 1
+            )));
+        };
+        let claim = claim.trim();
+        if map.contains_key(claim) {
+            return Err(ApiError::bad_request(format!(
+                "{field}: claim {claim:?} is given twice; put all its values on one line, comma-separated"
+            )));
+        }
+        map.insert(claim.to_owned(), values.trim().into());
+    }
+    Ok(map)
+}
+
+/// Reads a form as the API request `T`: the fields in `allowed` (the first of a repeated
+/// field), the checkboxes among them as `"true"` when ticked and `"false"` otherwise, every
+/// ticked `capability` joined as the API's comma-separated list, the claim maps from their
+/// `claim=values` lines, and a JWKS pasted as JSON base64-encoded as the API takes it.
 fn request_of<T: serde::de::DeserializeOwned>(
     form: &Form,
     allowed: &[&str],
 ) -> Result<T, ApiError> {
+    use base64::Engine as _;
     let mut body = form.as_request(allowed);
     if let Some(obj) = body.as_object_mut() {
-        if allowed.contains(&"delete_protection") {
-            let on = form.get("delete_protection") == Some("true");
-            obj.insert("delete_protection".into(), on.to_string().into());
+        for &c in CHECKBOXES.iter().filter(|c| allowed.contains(c)) {
+            let on = form.get(c) == Some("true");
+            obj.insert(c.into(), on.to_string().into());
+        }
+        for &m in CLAIM_MAPS.iter().filter(|m| allowed.contains(m)) {
+            let map = claim_map(m, form.get(m).unwrap_or_default())?;
+            obj.insert(m.into(), map.into());
+        }
+        if let Some(jwks) = form.get("jwks-json-data").filter(|j| !j.trim().is_empty()) {
+            if allowed.contains(&"jwks-json-data") {
+                let encoded = base64::engine::general_purpose::STANDARD.encode(jwks.trim());
+                obj.insert("jwks-json-data".into(), encoded.into());
+            }
         }
         if allowed.contains(&"capability") {
             let caps: Vec<&str> = form
@@ -189,6 +368,13 @@ fn done_notice(query: &HashMap<String, String>) -> Option<Markup> {
             &format!("Role {n} deleted, with its rules and associations."),
         ));
     }
+    if let Some(n) = said("created-auth-method") {
+        let id = said("access-id").unwrap_or_default();
+        return Some(view::notice(
+            "ok",
+            &format!("Auth method {n} created; workloads log in with access id {id}. Give it a role (narrowed by sub-claims) on a role's page."),
+        ));
+    }
     if query.contains_key("created") {
         return Some(view::notice(
             "ok",
@@ -215,7 +401,7 @@ fn done_notice(query: &HashMap<String, String>) -> Option<Markup> {
 
 /// Which create form on the access page was sent back, with its values and errors.
 enum Failed<'a> {
-    AuthMethod(&'a Form, &'a ValidationErrors),
+    AuthMethod(NewKind, &'a Form, &'a ValidationErrors),
     Role(&'a Form, &'a ValidationErrors),
 }
 
@@ -229,9 +415,9 @@ async fn access_page(
     let roles = roles::list(state, &session.caller, None).await?;
     let empty_form = Form(Vec::new());
     let no_errors = ValidationErrors::new();
-    let (am_form, am_errors) = match &failed {
-        Some(Failed::AuthMethod(f, e)) => (*f, *e),
-        _ => (&empty_form, &no_errors),
+    let (am_kind, am_form, am_errors) = match &failed {
+        Some(Failed::AuthMethod(k, f, e)) => (Some(*k), *f, *e),
+        _ => (None, &empty_form, &no_errors),
     };
     let (role_form, role_errors) = match &failed {
         Some(Failed::Role(f, e)) => (*f, *e),
@@ -239,9 +425,17 @@ async fn access_page(
     };
     let csrf = &session.csrf;
     let sent_back_to = match &failed {
-        Some(Failed::AuthMethod(..)) => {
+        Some(Failed::AuthMethod(NewKind::ApiKey, ..)) => {
             Some(("#create-auth-method", "The API key was not created"))
         }
+        Some(Failed::AuthMethod(k, ..)) => Some((
+            match k {
+                NewKind::Jwt => "#create-jwt",
+                NewKind::K8s => "#create-k8s",
+                _ => "#create-aws-iam",
+            },
+            "The auth method was not created",
+        )),
         Some(Failed::Role(..)) => Some(("#create-role", "The role was not created")),
         None => None,
     };
@@ -265,25 +459,39 @@ async fn access_page(
                     td {
                         // No one-click way to lock oneself out (the API still allows it).
                         @if m.method.access_id == session.caller.access_id { span.hint { "yours" } }
-                        @else { form.inline method="post" action="/ui/access/auth-methods/delete" {
-                            (view::csrf_field(csrf))
-                            input type="hidden" name="name" value=(m.method.name);
-                            button.danger type="submit" aria-label={"Delete auth method " (m.method.name)} { "Delete" }
-                        } }
+                        @else {
+                            @if m.kind == AuthMethodKind::ApiKey { form.inline method="post" action="/ui/access/auth-methods/reset" {
+                                (view::csrf_field(csrf))
+                                input type="hidden" name="name" value=(m.method.name);
+                                button type="submit" aria-label={"Reset the access key of " (m.method.name)} { "Reset key" }
+                            } " " }
+                            form.inline method="post" action="/ui/access/auth-methods/delete" {
+                                (view::csrf_field(csrf))
+                                input type="hidden" name="name" value=(m.method.name);
+                                button.danger type="submit" aria-label={"Delete auth method " (m.method.name)} { "Delete" }
+                            }
+                        }
                     }
                 } } }
             } }
         }
         h3 { "Create an API key" }
         p.hint { "Its access key is shown once, on the next page. Give it a role afterwards: a key without roles may do nothing." }
-        (view::other_errors(am_errors, AUTH_METHOD_FIELDS))
+        @let (f, e) = if am_kind == Some(NewKind::ApiKey) { (am_form, am_errors) } else { (&empty_form, &no_errors) };
+        (view::other_errors(e, AUTH_METHOD_FIELDS))
         form.stack #create-auth-method method="post" action="/ui/access/auth-methods/new" novalidate {
             (view::csrf_field(csrf))
-            (prefixed_field("am", &Field { name: "name", label: "Name", kind: "text", value: am_form.get("name").unwrap_or_default(),
-                hint: "A path, such as /ci/deployer.", required: true }, am_errors))
-            (prefixed_field("am", &Field { name: "description", label: "Description", kind: "text", value: am_form.get("description").unwrap_or_default(),
-                hint: "", required: false }, am_errors))
+            (prefixed_field("am", &Field { name: "name", label: "Name", kind: "text", value: f.get("name").unwrap_or_default(),
+                hint: "A path, such as /ci/deployer.", required: true }, e))
+            (prefixed_field("am", &Field { name: "description", label: "Description", kind: "text", value: f.get("description").unwrap_or_default(),
+                hint: "", required: false }, e))
             button type="submit" { "Create API key" }
+        }
+        h3 { "Create a workload-identity auth method" }
+        p.hint { "Workloads log in with the identity they already have, so there is no secret to hand out. Give the method a role afterwards, narrowed by sub-claims to the workloads meant to hold it." }
+        @for kind in [NewKind::Jwt, NewKind::K8s, NewKind::AwsIam] {
+            @let (f, e) = if am_kind == Some(kind) { (am_form, am_errors) } else { (&empty_form, &no_errors) };
+            (workload_form(kind, csrf, f, e, am_kind == Some(kind)))
         }
         h2 #roles { "Roles" }
         @if roles.is_empty() {
@@ -324,6 +532,102 @@ async fn access_page(
     })
 }
 
+/// One input of a workload-identity form: its field, label, kind and hint.
+type Input = (&'static str, &'static str, &'static str, &'static str);
+
+/// The inputs of each workload-identity form beyond the name and description, as the API's
+/// fields (`create-auth-method-oauth2`, `-k8s`, `-aws-iam`).
+fn workload_inputs(kind: NewKind) -> Vec<Input> {
+    let lists = "Comma-separated.";
+    let mut inputs: Vec<Input> = match kind {
+        NewKind::Jwt => vec![
+            ("jwks-uri", "JWKS URL", "url", "Where the issuer publishes its keys, such as https://token.actions.githubusercontent.com/.well-known/jwks. Or paste the keys below instead."),
+            ("jwks-json-data", "JWKS (JSON document)", "textarea", "The issuer's public keys, {\"keys\": [...]}, instead of the URL."),
+            ("issuer", "Issuer", "text", "The iss tokens must carry, such as https://token.actions.githubusercontent.com."),
+            ("audience", "Audience", "text", lists),
+            ("unique-identifier", "Unique identifier", "text", "The claim that names the caller in the audit trail, such as sub or repository."),
+            ("bound-client-ids", "Bound client ids", "text", lists),
+            ("bound-claims", "Bound claims", "textarea", "Claims every token must match, one per line: claim=value1,value2 (* globs)."),
+        ],
+        NewKind::K8s => vec![
+            ("jwks-json-data", "Cluster JWKS (JSON document)", "textarea", "The cluster's service-account signing keys: kubectl get --raw /openid/v1/jwks."),
+            ("k8s-issuer", "Service-account issuer", "text", "The iss of the cluster's service-account tokens."),
+            ("audience", "Audience", "text", lists),
+            ("bound-namespaces", "Bound namespaces", "text", lists),
+            ("bound-sa-names", "Bound service accounts", "text", lists),
+            ("bound-pod-names", "Bound pods", "text", lists),
+        ],
+        NewKind::AwsIam | NewKind::ApiKey => vec![
+            ("bound-aws-account-id", "Bound account ids", "text", "The AWS accounts whose principals may log in. Comma-separated."),
+            ("bound-arn", "Bound ARNs", "text", "Comma-separated; * globs."),
+            ("bound-role-name", "Bound role names", "text", lists),
+            ("bound-user-name", "Bound user names", "text", lists),
+            ("bound-role-id", "Bound role ids", "text", lists),
+            ("bound-user-id", "Bound user ids", "text", lists),
+            ("sts-url", "STS URL", "url", "Where the gateway checks the signed request; AWS's global STS endpoint when empty."),
+        ],
+    };
+    inputs.extend([
+        (
+            "force-sub-claims",
+            "Force sub-claims",
+            "checkbox",
+            "Every role association of this method must name sub-claims.",
+        ),
+        (
+            "jwt-ttl",
+            "Token lifetime (minutes)",
+            "number",
+            "0 or empty: the gateway's token lifetime.",
+        ),
+        (
+            "access-expires",
+            "Access expires (Unix time)",
+            "number",
+            "No login after this time; 0 or empty: never.",
+        ),
+    ]);
+    inputs
+}
+
+/// The create form of one workload-identity kind, in a `<details>` so that each shows only
+/// its own fields; open when it was sent back with errors.
+fn workload_form(
+    kind: NewKind,
+    csrf: &str,
+    form: &Form,
+    errors: &ValidationErrors,
+    open: bool,
+) -> Markup {
+    let prefix = kind.prefix();
+    let anchor = match kind {
+        NewKind::Jwt => "create-jwt",
+        NewKind::K8s => "create-k8s",
+        _ => "create-aws-iam",
+    };
+    let value = |name: &str| form.get(name).unwrap_or_default().to_owned();
+    html! {
+        details.create #(anchor) open[open] {
+            summary { "Create a " (kind.title()) " auth method" }
+            (view::other_errors(errors, kind.fields()))
+            form.stack method="post" action="/ui/access/auth-methods/new" novalidate {
+                (view::csrf_field(csrf))
+                input type="hidden" name="kind" value=(kind.key());
+                (prefixed_field(prefix, &Field { name: "name", label: "Name", kind: "text", value: &value("name"),
+                    hint: "A path, such as /ci/github.", required: true }, errors))
+                (prefixed_field(prefix, &Field { name: "description", label: "Description", kind: "text", value: &value("description"),
+                    hint: "", required: false }, errors))
+                @for (name, label, input, hint) in workload_inputs(kind) {
+                    (prefixed_field(prefix, &Field { name, label, kind: input, value: &value(name), hint, required: false }, errors))
+                }
+                (prefixed_field(prefix, &Field { name: "delete_protection", label: "Delete protection", kind: "checkbox",
+                    value: &value("delete_protection"), hint: "A protected auth method cannot be deleted until this is lifted.", required: false }, errors))
+                button type="submit" { "Create " (kind.title()) " auth method" }
+            }
+        }
+    }
+}
+
 /// A labelled `<select>` with its inline errors.
 fn select_field(
     name: &str,
@@ -353,7 +657,9 @@ fn select_field(
     }
 }
 
-/// `POST /ui/access/auth-methods/new`: `create-auth-method`; the new key is shown once.
+/// `POST /ui/access/auth-methods/new`: by the form's `kind`, `create-auth-method` (the new
+/// key is shown once) or `create-auth-method-oauth2`, `-k8s`, `-aws-iam` (no secret: back to
+/// the access page, which lists the new method).
 pub async fn create_auth_method(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -365,8 +671,16 @@ pub async fn create_auth_method(
     };
     let form = Form(form.into_inner());
     let raw = form.get("name").unwrap_or_default().to_owned();
-    finish(&state, &req, &session, "console:create-auth-method", Effect::Configure, &raw, async {
+    let kind = NewKind::of(&form);
+    let operation = kind
+        .as_ref()
+        .map_or("console:create-auth-method", |k| k.operation());
+    finish(&state, &req, &session, operation, Effect::Configure, &raw, async {
         check_csrf(&session, &form)?;
+        let kind = kind?;
+        if kind != NewKind::ApiKey {
+            return create_workload_method(&state, &session, &form, kind).await;
+        }
         let created = match request_of::<dto::CreateAuthMethod>(&form, AUTH_METHOD_FIELDS) {
             Ok(dto) => api::create_auth_method(&state, &session.caller, dto).await,
             Err(e) => Err(e),
@@ -375,7 +689,7 @@ pub async fn create_auth_method(
             Ok(out) => out,
             Err(e) => {
                 let (errors, status) = inline(e, AUTH_METHOD_FIELDS)?;
-                let body = access_page(&state, &session, None, Some(Failed::AuthMethod(&form, &errors))).await?;
+                let body = access_page(&state, &session, None, Some(Failed::AuthMethod(kind, &form, &errors))).await?;
                 return Ok(sent_back(status, "Access".into(), body, &errors));
             }
         };
@@ -394,6 +708,87 @@ pub async fn create_auth_method(
         };
         // The audit record names the access id, never the key.
         Ok(Outcome::ok("API key created", Nav::Access, body).noting(format!("access id {}", out.access_id)))
+    })
+    .await
+}
+
+/// A JWT, Kubernetes or AWS IAM auth method from its form, through the API's handler.
+async fn create_workload_method(
+    state: &AppState,
+    session: &Session,
+    form: &Form,
+    kind: NewKind,
+) -> Result<Outcome, ApiError> {
+    let caller = &session.caller;
+    let fields = kind.fields();
+    let created = match kind {
+        NewKind::Jwt => match request_of::<dto::CreateAuthMethodOAuth2>(form, fields) {
+            Ok(dto) => api::create_auth_method_oauth2(state, caller, dto).await,
+            Err(e) => Err(e),
+        },
+        NewKind::K8s => match request_of::<dto::CreateAuthMethodK8s>(form, fields) {
+            Ok(dto) => api::create_auth_method_k8s(state, caller, dto).await,
+            Err(e) => Err(e),
+        },
+        NewKind::AwsIam | NewKind::ApiKey => {
+            match request_of::<dto::CreateAuthMethodAwsIam>(form, fields) {
+                Ok(dto) => api::create_auth_method_aws_iam(state, caller, dto).await,
+                Err(e) => Err(e),
+            }
+        }
+    };
+    match created {
+        Ok(out) => {
+            let name = name_in(form.get("name").unwrap_or_default(), "auth method")?;
+            Ok(Outcome::redirect(format!(
+                "/ui/access?created-auth-method={}&access-id={}#auth-methods",
+                q(name.as_str()),
+                q(&out.access_id)
+            ))
+            .noting(format!("access id {}", out.access_id)))
+        }
+        Err(e) => {
+            let (errors, status) = inline(e, fields)?;
+            let body = access_page(
+                state,
+                session,
+                None,
+                Some(Failed::AuthMethod(kind, form, &errors)),
+            )
+            .await?;
+            Ok(sent_back(status, "Access".into(), body, &errors))
+        }
+    }
+}
+
+/// `POST /ui/access/auth-methods/reset`: `reset-access-key`. The new key is shown once, on
+/// the answer to this POST; the audit record says only that the key changed and how many
+/// tokens went with the old one.
+pub async fn reset_access_key(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    form: web::Form<Vec<(String, String)>>,
+) -> HttpResponse {
+    let session = match Session::of(&state, &req).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let form = Form(form.into_inner());
+    let raw = form.get("name").unwrap_or_default().to_owned();
+    finish(&state, &req, &session, "console:reset-access-key", Effect::Configure, &raw, async {
+        check_csrf(&session, &form)?;
+        let dto: dto::ResetAccessKey = request_of(&form, &["name"])?;
+        let (out, revoked) = api::reset_access_key(&state, &session.caller, dto).await?;
+        state.invalidate_caches();
+        let name = name_in(&raw, "auth method")?;
+        let body = html! {
+            (view::notice("ok", &format!("{name} has a new access key. The old key and the {revoked} token(s) issued with it no longer work. Copy the new key now: it is shown only this once.")))
+            h2 { "New access key" }
+            pre.secret #new-access-key { (out.access_key) }
+            p { a href="/ui/access#auth-methods" { "Back to access" } }
+        };
+        Ok(Outcome::ok("Access key reset", Nav::Access, body)
+            .noting(format!("new access key; {revoked} token(s) revoked")))
     })
     .await
 }
@@ -566,6 +961,14 @@ async fn role_page(
     // Only the auth methods the caller may list are offered; any other name typed into the
     // request is checked by the core as the API's would be.
     let methods = auth_methods::list(state, &session.caller, None).await?;
+    // An association's sub-claims, as the auth methods the caller may list show them.
+    let sub_claims_of = |assoc_id: &str| {
+        methods
+            .iter()
+            .flat_map(|m| &m.roles)
+            .find(|held| held.assoc_id == assoc_id)
+            .map(|held| held.sub_claims.clone())
+    };
     let empty_form = Form(Vec::new());
     let no_errors = ValidationErrors::new();
     let (rule_form, rule_errors) = match &failed {
@@ -639,9 +1042,18 @@ async fn role_page(
             p #no-holders { "No auth method holds this role." }
         } @else {
             div.table-wrap { table #holders {
-                thead { tr { th scope="col" { "Auth method" } th scope="col" { "Access id" } th scope="col" { "Association" } th scope="col" { span.visually-hidden { "Actions" } } } }
+                thead { tr { th scope="col" { "Auth method" } th scope="col" { "Access id" } th scope="col" { "Sub-claims" } th scope="col" { "Association" } th scope="col" { span.visually-hidden { "Actions" } } } }
                 tbody { @for (assoc_id, am_name, access_id) in &r.auth_methods { tr {
-                    td { (am_name) } td { code { (access_id) } } td { code { (assoc_id) } }
+                    td { (am_name) } td { code { (access_id) } }
+                    td { @match sub_claims_of(assoc_id) {
+                        Some(c) if !c.is_empty() => {
+                            @for (claim, values) in &c.claims { code { (claim) "=" (values.join(",")) } br; }
+                            @if !c.case_sensitive { span.hint { "case-insensitive" } }
+                        }
+                        Some(_) => { "every token" }
+                        None => { span.hint { "not shown: you may not list this auth method" } }
+                    } }
+                    td { code { (assoc_id) } }
                     td { form.inline method="post" action="/ui/role/assoc/delete" {
                         (view::csrf_field(csrf))
                         input type="hidden" name="role-name" value=(role_name);
@@ -662,6 +1074,11 @@ async fn role_page(
                 @let options: Vec<(&str, &str)> = methods.iter().map(|m| (m.method.name.as_str(), m.method.name.as_str())).collect();
                 (select_field("am-name", "Auth method", &options, assoc_form.get("am-name").unwrap_or_default(),
                     "Its tokens get this role's rules from their next login.", assoc_errors))
+                (view::field(&Field { name: "sub-claims", label: "Sub-claims", kind: "textarea", value: assoc_form.get("sub-claims").unwrap_or_default(),
+                    hint: "JWT, Kubernetes and AWS IAM methods: only tokens whose claims match get the role. One claim per line: claim=value1,value2 (* globs), such as repository=org/repo-a. Empty: every token of the method (an API key takes none).", required: false }, assoc_errors))
+                (view::field(&Field { name: "case-sensitive", label: "Compare sub-claims case-sensitively", kind: "checkbox",
+                    value: if assoc_form.0.is_empty() { "true" } else { assoc_form.get("case-sensitive").unwrap_or_default() },
+                    hint: "", required: false }, assoc_errors))
                 button type="submit" { "Give role" }
             }
         }
@@ -801,8 +1218,8 @@ pub async fn delete_rule(
     .await
 }
 
-/// `POST /ui/role/assoc/new`: `assoc-role-am` (no sub-claims: the console gives a role to
-/// every token of an auth method; narrower associations go through the API or the CLI).
+/// `POST /ui/role/assoc/new`: `assoc-role-am`, narrowed by the sub-claims given (`claim=values`
+/// lines read as the API's object; a claim named twice is refused).
 pub async fn associate(
     req: HttpRequest,
     state: web::Data<AppState>,

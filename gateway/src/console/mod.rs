@@ -104,6 +104,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 web::post().to(access::create_auth_method),
             )
             .route(
+                "/access/auth-methods/reset",
+                web::post().to(access::reset_access_key),
+            )
+            .route(
                 "/access/auth-methods/delete",
                 web::post().to(access::delete_auth_method),
             )
