@@ -159,6 +159,15 @@ impl NewKind {
         }
     }
 
+    fn with_article(self) -> &'static str {
+        match self {
+            NewKind::ApiKey => "an API key",
+            NewKind::Jwt => "a JWT / OIDC",
+            NewKind::K8s => "a Kubernetes",
+            NewKind::AwsIam => "an AWS IAM",
+        }
+    }
+
     fn title(self) -> &'static str {
         match self {
             NewKind::ApiKey => "API key",
@@ -608,7 +617,7 @@ fn workload_form(
     let value = |name: &str| form.get(name).unwrap_or_default().to_owned();
     html! {
         details.create #(anchor) open[open] {
-            summary { "Create a " (kind.title()) " auth method" }
+            summary { "Create " (kind.with_article()) " auth method" }
             (view::other_errors(errors, kind.fields()))
             form.stack method="post" action="/ui/access/auth-methods/new" novalidate {
                 (view::csrf_field(csrf))
@@ -618,7 +627,8 @@ fn workload_form(
                 (prefixed_field(prefix, &Field { name: "description", label: "Description", kind: "text", value: &value("description"),
                     hint: "", required: false }, errors))
                 @for (name, label, input, hint) in workload_inputs(kind) {
-                    (prefixed_field(prefix, &Field { name, label, kind: input, value: &value(name), hint, required: false }, errors))
+                    // The API requires the claim that names a JWT caller.
+                    (prefixed_field(prefix, &Field { name, label, kind: input, value: &value(name), hint, required: name == "unique-identifier" }, errors))
                 }
                 (prefixed_field(prefix, &Field { name: "delete_protection", label: "Delete protection", kind: "checkbox",
                     value: &value("delete_protection"), hint: "A protected auth method cannot be deleted until this is lifted.", required: false }, errors))

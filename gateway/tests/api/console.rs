@@ -2106,3 +2106,582 @@ fn a_target_admin_key_is_rotated_from_the_console() {
         },
     );
 }
+
+/// The `<details>` block of the access page with `id`, to check a form holds only its kind's
+/// fields.
+fn details_of<'p>(page: &'p Page, id: &str) -> &'p str {
+    let at = page
+        .body
+        .find(&format!(r#"id="{id}""#))
+        .unwrap_or_else(|| panic!("no #{id} in:\n{}", page.body));
+    let rest = &page.body[at..];
+    &rest[..rest.find("</details>").unwrap()]
+}
+
+fn auth_method_of(gw: &TestGateway, name: &str) -> serde_json::Value {
+    let (status, body) = gw.post_authed("/get-auth-method", json!({"name": name}));
+    assert_eq!(status, 200, "{name}: {body}");
+    body
+}
+
+#[test]
+fn workload_identity_methods_and_narrowed_associations_are_made_through_their_forms() {
+    use mayfly_testkit::jwt::{jwks, TestKey};
+    on_each_database(|gw| {
+        // 'static, for the table of bad forms below.
+        let keys: &'static str = Box::leak(jwks(&[TestKey::A]).to_string().into_boxed_str());
+        let mut b = Browser::new(gw);
+        b.login_admin();
+        let csrf = b.session_csrf();
+        let access = b.get("/ui/access");
+        assert_eq!(access.status, 200, "{}", access.body);
+        // Each kind's form holds its own fields and no other kind's.
+        let jwt = details_of(&access, "create-jwt");
+        assert!(jwt.contains(r#"name="jwks-uri""#) && jwt.contains(r#"name="bound-claims""#));
+        assert!(!jwt.contains("bound-namespaces") && !jwt.contains("bound-aws-account-id"));
+        let k8s = details_of(&access, "create-k8s");
+        assert!(k8s.contains(r#"name="bound-namespaces""#) && k8s.contains(r#"name="k8s-issuer""#));
+        assert!(!k8s.contains("jwks-uri") && !k8s.contains("bound-arn"));
+        let iam = details_of(&access, "create-aws-iam");
+        assert!(
+            iam.contains(r#"name="bound-aws-account-id""#) && iam.contains(r#"name="sts-url""#)
+        );
+        assert!(!iam.contains("jwks") && !iam.contains("bound-namespaces"));
+
+        // The API's parsers, their messages next to the field they name; nothing made.
+        let jwt_form = |extra: &[(&'static str, &'static str)]| {
+            let mut form = vec![
+                ("kind", "jwt"),
+                ("name", "/ci/github"),
+                ("unique-identifier", "sub"),
+            ];
+            form.extend_from_slice(extra);
+            form
+        };
+        for (extra, field, says) in [
+            (vec![], "jwks-uri", "required"),
+            (
+                vec![(
+                    "jwks-json-data",
+                    r#"{"keys": [{"kty": "oct", "k": "c2VjcmV0"}]}"#,
+                )],
+                "jwks-json-data",
+                "",
+            ),
+            (
+                vec![
+                    ("jwks-uri", "https://x.example/jwks"),
+                    ("jwks-json-data", "{}"),
+                ],
+                "jwks-uri",
+                "not both",
+            ),
+            (vec![("jwt-ttl", "soon")], "jwt-ttl", "integer"),
+            (
+                vec![("jwks-json-data", keys), ("access-expires", "-5")],
+                "access-expires",
+                "Unix time",
+            ),
+            (
+                vec![("jwks-json-data", keys), ("bound-claims", "repository")],
+                "bound-claims",
+                "claim=value1,value2",
+            ),
+            (
+                vec![
+                    ("jwks-json-data", keys),
+                    ("bound-claims", "repository=a\nrepository=b"),
+                ],
+                "bound-claims",
+                "given twice",
+            ),
+        ] {
+            let mut form = jwt_form(&extra);
+            form.push(("csrf", &csrf));
+            let page = b.post("/ui/access/auth-methods/new", &form);
+            assert_eq!(page.status, 400, "{extra:?}: {}", page.body);
+            assert!(
+                page.body.contains(&format!(r#"id="jwt-{field}-error""#))
+                    && page.body.contains(says),
+                "{extra:?}: {}",
+                page.body
+            );
+            assert!(
+                page.body.contains(r#"id="create-jwt" open"#),
+                "the failed form is open"
+            );
+            assert!(
+                page.body.contains(r#"value="/ci/github""#),
+                "the input is kept"
+            );
+        }
+        let unknown = b.post(
+            "/ui/access/auth-methods/new",
+            &[("csrf", &csrf), ("kind", "ldap"), ("name", "/ci/ldap")],
+        );
+        assert_eq!(unknown.status, 400, "{}", unknown.body);
+        assert_eq!(
+            gw.post_authed("/get-auth-method", json!({"name": "/ci/github"}))
+                .0,
+            404
+        );
+
+        let made = b.post(
+            "/ui/access/auth-methods/new",
+            &[
+                ("csrf", &csrf),
+                ("kind", "jwt"),
+                ("name", "/ci/github"),
+                ("jwks-json-data", keys),
+                ("issuer", "https://token.actions.githubusercontent.com"),
+                ("audience", "https://github.com/octo-org"),
+                ("unique-identifier", "repository"),
+                ("bound-claims", "repository_owner=octo-org\n\n"),
+                ("force-sub-claims", "true"),
+                ("jwt-ttl", "30"),
+            ],
+        );
+        assert_eq!(made.status, 303, "{}", made.body);
+        assert!(
+            made.location()
+                .starts_with("/ui/access?created-auth-method=/ci/github&access-id="),
+            "{}",
+            made.location()
+        );
+        let m = auth_method_of(gw, "/ci/github");
+        let rules = &m["access_info"]["oauth2_access_rules"];
+        assert_eq!(rules["unique_identifier"], "repository", "{m}");
+        assert_eq!(
+            rules["bound_claims"],
+            json!({"repository_owner": ["octo-org"]}),
+            "{m}"
+        );
+        assert_eq!(rules["force_sub_claims"], true, "{m}");
+        assert_eq!(rules["jwt_ttl"], 30, "{m}");
+        let landed = b.get(made.location());
+        assert!(
+            landed.body.contains("Auth method /ci/github created"),
+            "{}",
+            landed.body
+        );
+
+        let k8s = b.post(
+            "/ui/access/auth-methods/new",
+            &[
+                ("csrf", &csrf),
+                ("kind", "k8s"),
+                ("name", "/k8s/prod"),
+                ("jwks-json-data", keys),
+                ("unique-identifier", "sub"),
+                ("k8s-issuer", "https://kubernetes.default.svc"),
+                ("bound-namespaces", "prod, staging"),
+                // A field of another kind is not read.
+                ("bound-arn", "arn:aws:iam::123456789012:role/x"),
+            ],
+        );
+        assert_eq!(k8s.status, 303, "{}", k8s.body);
+        let m = auth_method_of(gw, "/k8s/prod");
+        assert_eq!(
+            m["access_info"]["k8s_access_rules"]["bound_namespaces"],
+            json!(["prod", "staging"]),
+            "{m}"
+        );
+        assert!(m["access_info"]["aws_iam_access_rules"].is_null(), "{m}");
+
+        let iam = b.post(
+            "/ui/access/auth-methods/new",
+            &[
+                ("csrf", &csrf),
+                ("kind", "aws_iam"),
+                ("name", "/aws/ec2"),
+                ("bound-aws-account-id", "123456789012"),
+                ("bound-role-name", "web, worker"),
+            ],
+        );
+        assert_eq!(iam.status, 303, "{}", iam.body);
+        let m = auth_method_of(gw, "/aws/ec2");
+        let rules = &m["access_info"]["aws_iam_access_rules"];
+        assert_eq!(rules["account_id"], json!(["123456789012"]), "{m}");
+        assert_eq!(rules["role_name"], json!(["web", "worker"]), "{m}");
+        let taken = b.post(
+            "/ui/access/auth-methods/new",
+            &[
+                ("csrf", &csrf),
+                ("kind", "aws_iam"),
+                ("name", "/aws/ec2"),
+                ("bound-aws-account-id", "123456789012"),
+            ],
+        );
+        assert_eq!(taken.status, 409, "{}", taken.body);
+        assert!(taken.body.contains(r#"id="iam-name-error""#), "{}", taken.body);
+        let unbound = b.post(
+            "/ui/access/auth-methods/new",
+            &[("csrf", &csrf), ("kind", "aws_iam"), ("name", "/aws/any")],
+        );
+        assert_eq!(unbound.status, 400, "{}", unbound.body);
+
+        // Associations narrowed by sub-claims, checked by the API's parser and the core.
+        let (status, body) = gw.post_authed("/create-role", json!({"name": "/ci/deploy"}));
+        assert_eq!(status, 200, "{body}");
+        let (status, body) = gw.post_authed("/create-auth-method", json!({"name": "/ci/key"}));
+        assert_eq!(status, 200, "{body}");
+        let role_page = b.get("/ui/role?name=/ci/deploy");
+        assert!(
+            role_page.body.contains(r#"name="sub-claims""#),
+            "{}",
+            role_page.body
+        );
+        for (am, claims, says) in [
+            ("/ci/github", "", "force-sub-claims"),
+            (
+                "/ci/github",
+                "repository=org/a\nrepository=org/b",
+                "given twice",
+            ),
+            ("/ci/github", "repository", "claim=value1,value2"),
+            ("/ci/github", "repository=", "has no value"),
+            ("/ci/key", "sub=x", "API key"),
+        ] {
+            let page = b.post(
+                "/ui/role/assoc/new",
+                &[
+                    ("csrf", &csrf),
+                    ("role-name", "/ci/deploy"),
+                    ("am-name", am),
+                    ("sub-claims", claims),
+                    ("case-sensitive", "true"),
+                ],
+            );
+            assert_eq!(page.status, 400, "{am} {claims:?}: {}", page.body);
+            assert!(
+                page.body.contains(r#"id="f-sub-claims-error""#) && page.body.contains(says),
+                "{am} {claims:?}: {}",
+                page.body
+            );
+        }
+        assert_eq!(
+            role_of(gw, "/ci/deploy").1["role_auth_methods_assoc"],
+            json!([]),
+            "nothing associated"
+        );
+        let given = b.post(
+            "/ui/role/assoc/new",
+            &[
+                ("csrf", &csrf),
+                ("role-name", "/ci/deploy"),
+                ("am-name", "/ci/github"),
+                (
+                    "sub-claims",
+                    "repository = octo-org/a, octo-org/b\nref=refs/heads/main",
+                ),
+                // A second sub-claims field is not read: the first is the request.
+                ("sub-claims", ""),
+                // case-sensitive unticked: absent.
+            ],
+        );
+        assert_eq!(given.status, 303, "{}", given.body);
+        let m = auth_method_of(gw, "/ci/github");
+        let assoc = &m["auth_method_roles_assoc"][0];
+        assert_eq!(
+            assoc["auth_method_sub_claims"],
+            json!({"repository": ["octo-org/a", "octo-org/b"], "ref": ["refs/heads/main"]}),
+            "{m}"
+        );
+        assert_eq!(assoc["is_sub_claims_case_sensitive"], false, "{m}");
+        let shown = b.get("/ui/role?name=/ci/deploy");
+        assert!(
+            shown.body.contains("repository=octo-org/a,octo-org/b")
+                && shown.body.contains("case-insensitive"),
+            "{}",
+            shown.body
+        );
+        let plain = b.post(
+            "/ui/role/assoc/new",
+            &[
+                ("csrf", &csrf),
+                ("role-name", "/ci/deploy"),
+                ("am-name", "/ci/key"),
+                ("sub-claims", "\n"),
+                ("case-sensitive", "true"),
+            ],
+        );
+        assert_eq!(
+            plain.status, 303,
+            "an API key with no sub-claims: {}",
+            plain.body
+        );
+    });
+}
+
+#[test]
+fn an_api_keys_access_key_is_reset_from_the_console_shown_once_and_never_recorded() {
+    on_each_database(|gw| {
+        let (status, key) = gw.post_authed("/create-auth-method", json!({"name": "/reset/key"}));
+        assert_eq!(status, 200, "{key}");
+        let access_id = key["access_id"].as_str().unwrap().to_owned();
+        let old_key = key["access_key"].as_str().unwrap().to_owned();
+        let (status, body) = gw.post_authed(
+            "/create-auth-method-aws-iam",
+            json!({"name": "/reset/iam", "bound-aws-account-id": "123456789012"}),
+        );
+        assert_eq!(status, 200, "{body}");
+        // A session of the key, which the reset ends.
+        let mut holder = Browser::new(gw);
+        assert_eq!(holder.login(&access_id, &old_key).status, 303);
+        assert_eq!(holder.get("/ui/").status, 200);
+
+        let mut b = Browser::new(gw);
+        b.login_admin();
+        let csrf = b.session_csrf();
+        let access = b.get("/ui/access");
+        assert!(
+            access
+                .body
+                .contains(r#"aria-label="Reset the access key of /reset/key""#),
+            "{}",
+            access.body
+        );
+        assert!(
+            !access.body.contains("Reset the access key of /reset/iam"),
+            "only API keys have a key to reset"
+        );
+        // Without this session's CSRF token: refused, the key unchanged.
+        for csrf in [None, Some("AAAA")] {
+            let mut form = vec![("name", "/reset/key")];
+            if let Some(c) = csrf {
+                form.push(("csrf", c));
+            }
+            let page = b.post("/ui/access/auth-methods/reset", &form);
+            assert_eq!(page.status, 403, "{}", page.body);
+        }
+        assert_eq!(holder.get("/ui/").status, 200, "the old key still works");
+        let not_key = b.post(
+            "/ui/access/auth-methods/reset",
+            &[("csrf", &csrf), ("name", "/reset/iam")],
+        );
+        assert_eq!(not_key.status, 400, "{}", not_key.body);
+
+        let reset = b.post(
+            "/ui/access/auth-methods/reset",
+            &[("csrf", &csrf), ("name", "/reset/key")],
+        );
+        assert_eq!(reset.status, 200, "{}", reset.body);
+        assert!(reset.header("cache-control").contains("no-store"));
+        let new_key = text_of(&reset, "new-access-key");
+        assert!(new_key.len() > 20 && new_key != old_key, "{new_key}");
+        assert_ne!(
+            holder.get("/ui/").status,
+            200,
+            "the old key's session ended"
+        );
+        assert_ne!(Browser::new(gw).login(&access_id, &old_key).status, 303);
+        assert_eq!(Browser::new(gw).login(&access_id, &new_key).status, 303);
+
+        // The key is on that one answer only: not in the audit trail (API or page), the
+        // access pages, or the gateway's log.
+        let (_, events) = gw.post_authed("/get-audit-events", json!({"limit": 1000}));
+        let events = events.to_string();
+        assert!(events.contains("console:reset-access-key"), "{events}");
+        assert!(
+            events.contains("new access key; 1 token(s) revoked"),
+            "{events}"
+        );
+        for page in [
+            "/ui/audit",
+            "/ui/access",
+            "/ui/audit?operation=console:reset-access-key",
+        ] {
+            let shown = b.get(page);
+            assert!(!shown.body.contains(&new_key), "{page}");
+        }
+        assert!(!events.contains(&new_key), "audit");
+        assert!(!gw.logs().contains(&new_key), "log");
+    });
+}
+
+#[test]
+fn a_scoped_key_cannot_create_auth_methods_or_reach_roles_outside_its_rules_through_new_fields() {
+    use mayfly_testkit::jwt::{jwks, TestKey};
+    on_each_database(|gw| {
+        let keys = jwks(&[TestKey::A]).to_string();
+        let (status, body) = gw.post_authed("/create-role", json!({"name": "/powerful"}));
+        assert_eq!(status, 200, "{body}");
+        let (status, body) = gw.post_authed(
+            "/set-role-rule",
+            json!({"role-name": "/powerful", "path": "/*", "capability": ["read", "list", "create", "update", "delete"]}),
+        );
+        assert_eq!(status, 200, "{body}");
+        let (status, body) = gw.post_authed("/create-auth-method", json!({"name": "/ops/holder"}));
+        assert_eq!(status, 200, "{body}");
+        let (access_id, access_key) = key_with_rules(
+            gw,
+            "/console/scoped",
+            &[
+                (
+                    "role-rule",
+                    "/team-a/*",
+                    &["read", "list", "create", "update", "delete"],
+                ),
+                (
+                    "auth-method-rule",
+                    "/team-a/*",
+                    &["read", "list", "create", "delete"],
+                ),
+            ],
+        );
+        let mut b = Browser::new(gw);
+        assert_eq!(b.login(&access_id, &access_key).status, 303);
+        let csrf = b.session_csrf();
+        // In its tree: allowed, as the API would.
+        let own_role = b.post(
+            "/ui/access/roles/new",
+            &[("csrf", &csrf), ("name", "/team-a/x")],
+        );
+        assert_eq!(own_role.status, 303, "{}", own_role.body);
+        let own_jwt = b.post(
+            "/ui/access/auth-methods/new",
+            &[
+                ("csrf", &csrf),
+                ("kind", "jwt"),
+                ("name", "/team-a/ci"),
+                ("jwks-json-data", &keys),
+                ("unique-identifier", "sub"),
+            ],
+        );
+        assert_eq!(own_jwt.status, 303, "{}", own_jwt.body);
+        let before_roles = gw.post_authed("/list-roles", json!({})).1;
+        let before_methods = gw.post_authed("/list-auth-methods", json!({})).1;
+
+        for (path, fields) in [
+            // Auth methods of every kind outside its tree, also by a repeated name or kind.
+            (
+                "/ui/access/auth-methods/new",
+                vec![
+                    ("kind", "jwt"),
+                    ("name", "/other/ci"),
+                    ("jwks-json-data", keys.as_str()),
+                    ("unique-identifier", "sub"),
+                ],
+            ),
+            (
+                "/ui/access/auth-methods/new",
+                vec![
+                    ("kind", "k8s"),
+                    ("name", "/other/k8s"),
+                    ("jwks-json-data", keys.as_str()),
+                    ("unique-identifier", "sub"),
+                ],
+            ),
+            (
+                "/ui/access/auth-methods/new",
+                vec![
+                    ("kind", "aws_iam"),
+                    ("name", "/other/iam"),
+                    ("bound-aws-account-id", "123456789012"),
+                ],
+            ),
+            (
+                "/ui/access/auth-methods/new",
+                vec![
+                    ("kind", "aws_iam"),
+                    ("name", "/other/iam"),
+                    ("name", "/team-a/iam"),
+                ],
+            ),
+            (
+                "/ui/access/auth-methods/new",
+                vec![
+                    ("kind", "aws_iam"),
+                    ("kind", "api_key"),
+                    ("name", "/other/iam2"),
+                ],
+            ),
+            // Reset keys: another's, and its own (no update on either).
+            (
+                "/ui/access/auth-methods/reset",
+                vec![("name", "/ops/holder")],
+            ),
+            (
+                "/ui/access/auth-methods/reset",
+                vec![("name", "/console/scoped")],
+            ),
+            // The powerful role, narrowed or not, to its own JWT method.
+            (
+                "/ui/role/assoc/new",
+                vec![
+                    ("role-name", "/powerful"),
+                    ("am-name", "/team-a/ci"),
+                    ("sub-claims", "sub=me"),
+                ],
+            ),
+            (
+                "/ui/role/assoc/new",
+                vec![
+                    ("role-name", "/powerful"),
+                    ("role-name", "/team-a/x"),
+                    ("am-name", "/team-a/ci"),
+                    ("sub-claims", "sub=me"),
+                    ("sub-claims", ""),
+                ],
+            ),
+            // Its own role to an auth method it may not read (its own key), with sub-claims,
+            // or with that name second.
+            (
+                "/ui/role/assoc/new",
+                vec![
+                    ("role-name", "/team-a/x"),
+                    ("am-name", "/console/scoped"),
+                    ("sub-claims", "sub=me"),
+                ],
+            ),
+            (
+                "/ui/role/assoc/new",
+                vec![
+                    ("role-name", "/team-a/x"),
+                    ("am-name", "/ops/holder"),
+                    ("am-name", "/team-a/ci"),
+                    ("sub-claims", "sub=me"),
+                ],
+            ),
+        ] {
+            let mut form = fields.clone();
+            form.push(("csrf", &csrf));
+            let page = b.post(path, &form);
+            assert_eq!(page.status, 403, "{path} {fields:?}: {}", page.body);
+            assert!(page.body.contains("Not allowed"), "{path}");
+        }
+        assert_eq!(gw.post_authed("/list-roles", json!({})).1, before_roles);
+        assert_eq!(
+            gw.post_authed("/list-auth-methods", json!({})).1,
+            before_methods
+        );
+        // And without the CSRF token, even in its own tree.
+        let no_csrf = b.post(
+            "/ui/access/auth-methods/new",
+            &[
+                ("kind", "jwt"),
+                ("name", "/team-a/ci2"),
+                ("jwks-json-data", &keys),
+                ("unique-identifier", "sub"),
+            ],
+        );
+        assert_eq!(no_csrf.status, 403, "{}", no_csrf.body);
+        assert_eq!(
+            gw.post_authed("/get-auth-method", json!({"name": "/team-a/ci2"}))
+                .0,
+            404
+        );
+
+        // What it may do: its own role to its own method, narrowed.
+        let narrowed = b.post(
+            "/ui/role/assoc/new",
+            &[
+                ("csrf", &csrf),
+                ("role-name", "/team-a/x"),
+                ("am-name", "/team-a/ci"),
+                ("sub-claims", "sub=me"),
+            ],
+        );
+        assert_eq!(narrowed.status, 303, "{}", narrowed.body);
+    });
+}
