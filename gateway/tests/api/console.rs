@@ -2313,7 +2313,11 @@ fn workload_identity_methods_and_narrowed_associations_are_made_through_their_fo
             ],
         );
         assert_eq!(taken.status, 409, "{}", taken.body);
-        assert!(taken.body.contains(r#"id="iam-name-error""#), "{}", taken.body);
+        assert!(
+            taken.body.contains(r#"id="iam-name-error""#),
+            "{}",
+            taken.body
+        );
         let unbound = b.post(
             "/ui/access/auth-methods/new",
             &[("csrf", &csrf), ("kind", "aws_iam"), ("name", "/aws/any")],
@@ -2683,5 +2687,200 @@ fn a_scoped_key_cannot_create_auth_methods_or_reach_roles_outside_its_rules_thro
             ],
         );
         assert_eq!(narrowed.status, 303, "{}", narrowed.body);
+    });
+}
+
+#[test]
+fn a_targets_role_chain_and_rotation_schedule_are_set_through_its_forms() {
+    use crate::helpers::ROLE;
+    // Started before the gateways, which then allow it as an endpoint; the role is assumed
+    // there (for get-target-details' identity), never at AWS.
+    let moto: &'static str = Box::leak(
+        mayfly_testkit::moto::MotoServer::shared()
+            .url()
+            .to_owned()
+            .into_boxed_str(),
+    );
+    on_each_database(|gw| {
+        let details_of = |name: &str| {
+            let (status, body) = gw.post_authed("/get-target-details", json!({"name": name}));
+            assert_eq!(status, 200, "{body}");
+            body["value"]["aws_target_details"].clone()
+        };
+        let on_moto = |form: &mut Vec<(&str, &str)>| {
+            form.extend([("iam-endpoint", moto), ("sts-endpoint", moto)]);
+        };
+        let mut b = Browser::new(gw);
+        b.login_admin();
+        let csrf = b.session_csrf();
+        let new = b.get("/ui/targets/new");
+        for field in [
+            "role-arn",
+            "external-id",
+            "generate-external-id",
+            "role-session-duration",
+            "rotation-interval-days",
+        ] {
+            assert!(new.body.contains(&format!(r#"name="{field}""#)), "{field}");
+        }
+
+        // The API's parsers, inline; nothing made.
+        for (extra, field, says) in [
+            (vec![("role-arn", "deployer")], "role-arn", "arn:aws:iam"),
+            (
+                vec![("external-id", "ext-1")],
+                "role-arn",
+                "required with external-id",
+            ),
+            (
+                vec![
+                    ("role-arn", ROLE),
+                    ("external-id", "ext-1"),
+                    ("generate-external-id", "true"),
+                ],
+                "role-arn",
+                "give one of them",
+            ),
+            (
+                vec![("role-arn", ROLE), ("role-session-duration", "60")],
+                "role-arn",
+                "900",
+            ),
+            (
+                vec![("rotation-interval-days", "100000")],
+                "rotation-interval-days",
+                "0 (off)",
+            ),
+        ] {
+            let mut form = target_form("/aws/chained", Some(&csrf));
+            on_moto(&mut form);
+            form.extend(extra.iter().copied());
+            let page = b.post("/ui/targets/new", &form);
+            assert_eq!(page.status, 400, "{extra:?}: {}", page.body);
+            assert!(
+                page.body.contains(&format!(r#"id="f-{field}-error""#)) && page.body.contains(says),
+                "{extra:?}: {}",
+                page.body
+            );
+        }
+        assert_eq!(
+            gw.post_authed("/get-target", json!({"name": "/aws/chained"}))
+                .0,
+            404
+        );
+
+        let mut form = target_form("/aws/chained", Some(&csrf));
+        on_moto(&mut form);
+        form.extend([
+            ("role-arn", ROLE),
+            ("generate-external-id", "true"),
+            ("role-session-duration", "1800"),
+            ("rotation-interval-days", "30"),
+        ]);
+        let made = b.post("/ui/targets/new", &form);
+        assert_eq!(made.status, 303, "{}", made.body);
+        let d = details_of("/aws/chained");
+        assert_eq!(d["role_arn"], ROLE, "{d}");
+        assert_eq!(d["role_session_duration"], 1800, "{d}");
+        let external = d["gw_cloud_identity_external_id_opt"]["generated_external_id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        assert!(external.starts_with("mayfly-"), "{d}");
+        let page = b.get("/ui/target?name=/aws/chained");
+        assert!(
+            page.body.contains(ROLE) && page.body.contains("every 30 days"),
+            "{}",
+            page.body
+        );
+        assert!(
+            !page.body.contains(&external),
+            "the external id only with the revealed secret"
+        );
+
+        // The edit form never shows the chain's external id; left empty, the chain is kept.
+        let edit = b.get("/ui/target/edit?name=/aws/chained");
+        assert!(!edit.body.contains(&external));
+        assert!(edit.body.contains("Now: every 30 days"), "{}", edit.body);
+        let values = form_values(&edit.body, "/ui/target/edit");
+        let saved = b.post(
+            "/ui/target/edit",
+            &pairs(&with(&values, &[("description", Some("chained"))])),
+        );
+        assert_eq!(saved.status, 303, "{}", saved.body);
+        let d = details_of("/aws/chained");
+        assert_eq!(d["role_arn"], ROLE, "kept: {d}");
+        assert_eq!(
+            d["gw_cloud_identity_external_id_opt"]["generated_external_id"],
+            external.as_str()
+        );
+        assert!(b
+            .get("/ui/target?name=/aws/chained")
+            .body
+            .contains("every 30 days"));
+
+        // Without this session's CSRF token nothing changes.
+        let forged = b.post(
+            "/ui/target/edit",
+            &pairs(&with(
+                &values,
+                &[
+                    ("csrf", None),
+                    ("remove-role", Some("true")),
+                    ("rotation-interval-days", Some("0")),
+                ],
+            )),
+        );
+        assert_eq!(forged.status, 403, "{}", forged.body);
+        assert_eq!(details_of("/aws/chained")["role_arn"], ROLE);
+
+        let off = b.post(
+            "/ui/target/edit",
+            &pairs(&with(
+                &values,
+                &[
+                    ("rotation-interval-days", Some("0")),
+                    ("remove-role", Some("true")),
+                ],
+            )),
+        );
+        assert_eq!(off.status, 303, "{}", off.body);
+        assert_eq!(details_of("/aws/chained")["role_arn"], "");
+        let page = b.get("/ui/target?name=/aws/chained");
+        assert!(
+            page.body.contains("not on a schedule")
+                && page.body.contains("none: the key is used directly"),
+            "{}",
+            page.body
+        );
+
+        // A key that may update only /team-a targets cannot chain or schedule this one.
+        let (access_id, access_key) = key_with_rules(
+            gw,
+            "/console/team-a-targets",
+            &[(
+                "target-rule",
+                "/team-a/*",
+                &["read", "list", "create", "update"],
+            )],
+        );
+        let mut scoped = Browser::new(gw);
+        assert_eq!(scoped.login(&access_id, &access_key).status, 303);
+        let scoped_csrf = scoped.session_csrf();
+        let refused = scoped.post(
+            "/ui/target/edit",
+            &[
+                ("csrf", &scoped_csrf),
+                ("name", "/aws/chained"),
+                ("role-arn", ROLE),
+                ("rotation-interval-days", "1"),
+            ],
+        );
+        assert_eq!(refused.status, 403, "{}", refused.body);
+        assert_eq!(details_of("/aws/chained")["role_arn"], "");
+        assert!(b
+            .get("/ui/target?name=/aws/chained")
+            .body
+            .contains("not on a schedule"));
     });
 }
