@@ -1,8 +1,9 @@
 //! Access: auth methods, roles, their rules and associations.
 //!
 //! - `/ui/access` lists the auth methods and roles the caller may list (`auth_methods::list`,
-//!   `roles::list`, as `list-auth-methods` and `list-roles`), with forms to create an API key
-//!   and a role and buttons to delete them.
+//!   `roles::list`, as `list-auth-methods` and `list-roles`), with forms to create an API key,
+//!   a JWT/OIDC, Kubernetes or AWS IAM auth method (one form per kind, only its fields) and a
+//!   role, and buttons to reset an API key's access key and to delete them.
 //! - `/ui/role?name=` shows one role (`roles::get`, as `get-role`) with its rules and holders,
 //!   and forms to set and delete rules and to give the role to an auth method (narrowed by
 //!   sub-claims) or take it back.
@@ -11,8 +12,10 @@
 //! `create-auth-method`, `create-role`, `set-role-rule`, `assoc-role-am`, ...) called with the
 //! session's caller and the form read as that route's request DTO: the same parsers, the same
 //! core operation, the same authorization. A parser's `field: problem` answer is shown next
-//! to the field it names. A new API key's access key is shown once, on the answer to the
-//! POST (`no-store`), and never recorded: the audit record names only the access id.
+//! to the field it names. A new (or reset) API key's access key is shown once, on the answer
+//! to the POST (`no-store`), and never recorded: the audit record names only the access id.
+//! Fields the API takes as objects (`bound-claims`, `sub-claims`) are `claim=values` lines
+//! here, and a JWKS is pasted as JSON; both become the API's shapes before its parser runs.
 
 use std::collections::HashMap;
 

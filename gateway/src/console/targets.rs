@@ -1,7 +1,8 @@
 //! Targets: the list (`targets::list`), details without the secret (`targets::read`, as
 //! `get-target`), the create and edit forms, read as `create-aws-target` / `update-aws-target`
 //! requests and checked by the API's parsers (`target_input::parse_new` / `parse_changes`)
-//! before `targets::create` / `update`, delete behind a confirm page (`targets::delete`, as
+//! (with `rotation-interval-days` read as `routes::targets` reads it) before
+//! `targets::create` / `update`, delete behind a confirm page (`targets::delete`, as
 //! `delete-target` without force), rotating the admin key (`rotate_named_target`, as
 //! `target-rotate-credentials`) and revealing the secret (`targets::read_secret`, as
 //! `get-target-details`: the only page that shows it, after an explicit POST, audited).
