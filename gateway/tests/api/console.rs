@@ -832,12 +832,17 @@ fn every_access_form_needs_this_sessions_csrf_token() {
         assert_eq!(status, 200, "{body}");
         let (status, body) = gw.post_authed("/create-auth-method", json!({"name": "/csrf/key"}));
         assert_eq!(status, 200, "{body}");
-        let (status, body) = gw.post_authed(
+        let (status, key) = gw.post_authed(
             "/assoc-role-am",
             json!({"role-name": "/csrf/role", "am-name": "/csrf/key"}),
         );
+        assert_eq!(status, 200, "{key}");
+        let assoc_id = key["assoc_id"].as_str().unwrap().to_owned();
+        let (status, body) = gw.post_authed(
+            "/create-auth-method-aws-iam",
+            json!({"name": "/csrf/iam", "bound-aws-account-id": "123456789012"}),
+        );
         assert_eq!(status, 200, "{body}");
-        let assoc_id = body["assoc_id"].as_str().unwrap().to_owned();
         let mut b = Browser::new(gw);
         b.login_admin();
         let mut other = Browser::new(gw);
@@ -872,6 +877,31 @@ fn every_access_form_needs_this_sessions_csrf_token() {
                     vec![("role-name", "/csrf/role"), ("am-name", "/csrf/key")],
                 ),
                 (
+                    "/ui/role/assoc/new",
+                    vec![
+                        ("role-name", "/csrf/role"),
+                        ("am-name", "/csrf/iam"),
+                        ("sub-claims", "arn=*"),
+                    ],
+                ),
+                (
+                    "/ui/access/auth-methods/new",
+                    vec![
+                        ("kind", "aws_iam"),
+                        ("name", "/csrf/new-iam"),
+                        ("bound-aws-account-id", "123456789012"),
+                    ],
+                ),
+                (
+                    "/ui/access/auth-methods/new",
+                    vec![("kind", "k8s"), ("name", "/csrf/new-k8s")],
+                ),
+                (
+                    "/ui/access/auth-methods/new",
+                    vec![("kind", "jwt"), ("name", "/csrf/new-jwt")],
+                ),
+                ("/ui/access/auth-methods/reset", vec![("name", "/csrf/key")]),
+                (
                     "/ui/role/assoc/delete",
                     vec![("role-name", "/csrf/role"), ("assoc-id", assoc_id.as_str())],
                 ),
@@ -899,6 +929,10 @@ fn every_access_form_needs_this_sessions_csrf_token() {
             .collect();
         assert!(
             names.contains(&"/csrf/key") && !names.contains(&"/csrf/new-key"),
+            "{names:?}"
+        );
+        assert!(
+            !names.iter().any(|n| n.starts_with("/csrf/new-")),
             "{names:?}"
         );
     });
@@ -2323,6 +2357,13 @@ fn workload_identity_methods_and_narrowed_associations_are_made_through_their_fo
             &[("csrf", &csrf), ("kind", "aws_iam"), ("name", "/aws/any")],
         );
         assert_eq!(unbound.status, 400, "{}", unbound.body);
+        assert!(
+            unbound
+                .body
+                .contains(r#"id="iam-bound-aws-account-id-error""#),
+            "the core's check, inline: {}",
+            unbound.body
+        );
 
         // Associations narrowed by sub-claims, checked by the API's parser and the core.
         let (status, body) = gw.post_authed("/create-role", json!({"name": "/ci/deploy"}));
@@ -2659,6 +2700,19 @@ fn a_scoped_key_cannot_create_auth_methods_or_reach_roles_outside_its_rules_thro
             gw.post_authed("/list-auth-methods", json!({})).1,
             before_methods
         );
+        let (_, events) = gw.post_authed(
+            "/get-audit-events",
+            json!({"access-id": access_id, "limit": 1000}),
+        );
+        let denied = events["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| {
+                e["outcome"] == "denied" && e["operation"].as_str().unwrap().starts_with("console:")
+            })
+            .count();
+        assert_eq!(denied, 11, "every refusal audited under the key: {events}");
         // And without the CSRF token, even in its own tree.
         let no_csrf = b.post(
             "/ui/access/auth-methods/new",
