@@ -23,7 +23,7 @@ use actix_web::{http::StatusCode, web, HttpRequest, HttpResponse};
 use maud::{html, Markup};
 use mayfly_api_types::{access as dto, request};
 use mayfly_app::{auth_methods, roles, state::AppState};
-use mayfly_domain::{AuthMethodKind, ItemName, ValidationErrors};
+use mayfly_domain::{AuthMethodKind, ItemName, JwksSource, ValidationErrors};
 
 use super::{
     check_csrf, finish,
@@ -303,6 +303,33 @@ fn request_of<T: serde::de::DeserializeOwned>(
     form: &Form,
     allowed: &[&str],
 ) -> Result<T, ApiError> {
+    request_keeping::<T>(form, allowed, &[])
+}
+
+/// The fields an auth method's edit form sends even when empty: the lists and the
+/// description, whose empty value clears them (`update-auth-method-*` replaces what is sent).
+/// Its other empty fields (the JWKS, issuer, STS URL, ...) are absent, which keeps them.
+const CLEARED_WHEN_EMPTY: &[&str] = &[
+    "description",
+    "audience",
+    "bound-client-ids",
+    "bound-namespaces",
+    "bound-sa-names",
+    "bound-pod-names",
+    "bound-aws-account-id",
+    "bound-arn",
+    "bound-role-name",
+    "bound-user-name",
+    "bound-role-id",
+    "bound-user-id",
+];
+
+/// [`request_of`], with the empty fields in `kept` sent as empty rather than left out.
+fn request_keeping<T: serde::de::DeserializeOwned>(
+    form: &Form,
+    allowed: &[&str],
+    kept: &[&str],
+) -> Result<T, ApiError> {
     use base64::Engine as _;
     let mut body = form.as_request(allowed);
     if let Some(obj) = body.as_object_mut() {
@@ -330,7 +357,7 @@ fn request_of<T: serde::de::DeserializeOwned>(
             obj.insert("capability".into(), caps.join(",").into());
         }
         // Empty optional fields are absent, as a CLI leaves them.
-        obj.retain(|_, v| v.as_str() != Some(""));
+        obj.retain(|k, v| v.as_str() != Some("") || kept.contains(&k.as_str()));
     }
     crate::call::parse(&body)
 }
@@ -379,6 +406,9 @@ fn done_notice(query: &HashMap<String, String>) -> Option<Markup> {
             "ok",
             &format!("Role {n} deleted, with its rules and associations."),
         ));
+    }
+    if let Some(n) = said("updated-auth-method") {
+        return Some(view::notice("ok", &format!("Auth method {n} updated.")));
     }
     if let Some(n) = said("created-auth-method") {
         let id = said("access-id").unwrap_or_default();
@@ -472,6 +502,9 @@ async fn access_page(
                         // No one-click way to lock oneself out (the API still allows it).
                         @if m.method.access_id == session.caller.access_id { span.hint { "yours" } }
                         @else {
+                            @if m.kind != AuthMethodKind::ApiKey {
+                                a.button href={"/ui/auth-method/edit?name=" (q(&m.method.name))} aria-label={"Edit auth method " (m.method.name)} { "Edit" } " "
+                            }
                             @if m.kind == AuthMethodKind::ApiKey { form.inline method="post" action="/ui/access/auth-methods/reset" {
                                 (view::csrf_field(csrf))
                                 input type="hidden" name="name" value=(m.method.name);
@@ -627,17 +660,38 @@ fn workload_form(
                 input type="hidden" name="kind" value=(kind.key());
                 (prefixed_field(prefix, &Field { name: "name", label: "Name", kind: "text", value: &value("name"),
                     hint: "A path, such as /ci/github.", required: true }, errors))
-                (prefixed_field(prefix, &Field { name: "description", label: "Description", kind: "text", value: &value("description"),
-                    hint: "", required: false }, errors))
-                @for (name, label, input, hint) in workload_inputs(kind) {
-                    // The API requires the claim that names a JWT caller.
-                    (prefixed_field(prefix, &Field { name, label, kind: input, value: &value(name), hint, required: name == "unique-identifier" }, errors))
-                }
-                (prefixed_field(prefix, &Field { name: "delete_protection", label: "Delete protection", kind: "checkbox",
-                    value: &value("delete_protection"), hint: "A protected auth method cannot be deleted until this is lifted.", required: false }, errors))
+                (workload_fields(kind, form, errors, None))
                 button type="submit" { "Create " (kind.title()) " auth method" }
             }
         }
+    }
+}
+
+/// The fields of a workload-identity form after its name. On the edit form (`keys_now`: what
+/// the method verifies with now) the JWKS is never filled in: empty keeps it.
+fn workload_fields(
+    kind: NewKind,
+    form: &Form,
+    errors: &ValidationErrors,
+    keys_now: Option<&str>,
+) -> Markup {
+    let prefix = kind.prefix();
+    let value = |name: &str| form.get(name).unwrap_or_default().to_owned();
+    let keys_hint = keys_now.map(|k| format!("Now: {k}. Empty keeps it."));
+    html! {
+        (prefixed_field(prefix, &Field { name: "description", label: "Description", kind: "text", value: &value("description"),
+            hint: "", required: false }, errors))
+        @for (name, label, input, hint) in workload_inputs(kind) {
+            @let hint = match (&keys_hint, name) {
+                (Some(h), "jwks-uri" | "jwks-json-data") => h.as_str(),
+                (Some(_), "issuer" | "k8s-issuer" | "sts-url" | "jwt-ttl" | "access-expires") => "Empty keeps the current value.",
+                _ => hint,
+            };
+            // The API requires the claim that names a JWT caller.
+            (prefixed_field(prefix, &Field { name, label, kind: input, value: &value(name), hint, required: name == "unique-identifier" && keys_now.is_none() }, errors))
+        }
+        (prefixed_field(prefix, &Field { name: "delete_protection", label: "Delete protection", kind: "checkbox",
+            value: &value("delete_protection"), hint: "A protected auth method cannot be deleted until this is lifted.", required: false }, errors))
     }
 }
 
@@ -1301,6 +1355,244 @@ pub async fn dissociate(
                 },
             )
             .await
+        },
+    )
+    .await
+}
+
+impl NewKind {
+    /// The kind of a stored workload-identity method (`None`: an API key, which has no such
+    /// form).
+    fn of_stored(kind: AuthMethodKind) -> Option<NewKind> {
+        match kind {
+            AuthMethodKind::OAuth2 => Some(NewKind::Jwt),
+            AuthMethodKind::K8s => Some(NewKind::K8s),
+            AuthMethodKind::AwsIam => Some(NewKind::AwsIam),
+            AuthMethodKind::ApiKey => None,
+        }
+    }
+}
+
+/// A stored workload-identity method as its edit form's values (never its JWKS, which the
+/// form leaves empty to keep), and what it verifies with now.
+fn edit_values(m: &auth_methods::AuthMethodView) -> (Vec<(String, String)>, String) {
+    let mut v: Vec<(String, String)> = vec![
+        ("name".into(), m.method.name.clone()),
+        ("description".into(), m.method.description.clone()),
+    ];
+    if m.method.delete_protection {
+        v.push(("delete_protection".into(), "true".into()));
+    }
+    let mut put = |k: &str, val: String| v.push((k.to_owned(), val));
+    let common =
+        |force: bool, ttl: Option<u32>, expires: Option<i64>, put: &mut dyn FnMut(&str, String)| {
+            if force {
+                put("force-sub-claims", "true".into());
+            }
+            put("jwt-ttl", ttl.map(|t| t.to_string()).unwrap_or_default());
+            put(
+                "access-expires",
+                expires.map(|t| t.to_string()).unwrap_or_default(),
+            );
+        };
+    let keys = if let Some(j) = &m.jwt {
+        put("issuer", j.issuer.clone().unwrap_or_default());
+        put("audience", j.audiences.join(","));
+        put("unique-identifier", j.unique_identifier.clone());
+        put("bound-client-ids", j.bound_client_ids.join(","));
+        let claims: Vec<String> = j
+            .bound_claims
+            .claims
+            .iter()
+            .map(|(c, vals)| format!("{c}={}", vals.join(",")))
+            .collect();
+        put("bound-claims", claims.join("\n"));
+        common(
+            j.force_sub_claims,
+            j.token_ttl_minutes,
+            j.access_expires,
+            &mut put,
+        );
+        match &j.jwks {
+            JwksSource::Uri(u) => format!("the keys at {u}"),
+            JwksSource::Inline(_) => "keys given inline".to_owned(),
+        }
+    } else if let Some(k) = &m.k8s {
+        put("k8s-issuer", k.issuer.clone().unwrap_or_default());
+        put("audience", k.audiences.join(","));
+        put("bound-namespaces", k.bound_namespaces.join(","));
+        put("bound-sa-names", k.bound_sa_names.join(","));
+        put("bound-pod-names", k.bound_pod_names.join(","));
+        common(
+            k.force_sub_claims,
+            k.token_ttl_minutes,
+            k.access_expires,
+            &mut put,
+        );
+        if k.jwks.is_some() {
+            "the cluster's keys given inline".to_owned()
+        } else {
+            "no keys given (a k8s auth config verifies its logins)".to_owned()
+        }
+    } else if let Some(a) = &m.aws_iam {
+        put("bound-aws-account-id", a.bound_account_ids.join(","));
+        put("bound-arn", a.bound_arns.join(","));
+        put("bound-role-name", a.bound_role_names.join(","));
+        put("bound-user-name", a.bound_user_names.join(","));
+        put("bound-role-id", a.bound_role_ids.join(","));
+        put("bound-user-id", a.bound_user_ids.join(","));
+        put("sts-url", a.sts_url.clone());
+        common(
+            a.force_sub_claims,
+            a.token_ttl_minutes,
+            a.access_expires,
+            &mut put,
+        );
+        String::new()
+    } else {
+        String::new()
+    };
+    (v, keys)
+}
+
+async fn edit_page(
+    state: &AppState,
+    session: &Session,
+    name: &ItemName,
+    sent: Option<(&Form, &ValidationErrors)>,
+) -> Result<(NewKind, Markup), ApiError> {
+    let m = auth_methods::get(state, &session.caller, name).await?;
+    let Some(kind) = NewKind::of_stored(m.kind) else {
+        return Err(ApiError::bad_request(format!(
+            "name: {name} is an API key: it has no settings to edit here; reset its key or delete it on the access page"
+        )));
+    };
+    let (values, keys_now) = edit_values(&m);
+    let stored = Form(values);
+    let no_errors = ValidationErrors::new();
+    let (form, errors) = sent.unwrap_or((&stored, &no_errors));
+    let body = html! {
+        p { "Each field replaces the stored one, checked as at creation. Sessions already open keep their token." }
+        (view::other_errors(errors, kind.fields()))
+        form.stack #edit-auth-method method="post" action="/ui/auth-method/edit" novalidate {
+            (view::csrf_field(&session.csrf))
+            input type="hidden" name="kind" value=(kind.key());
+            input type="hidden" name="name" value=(name.as_str());
+            (workload_fields(kind, form, errors, Some(if keys_now.is_empty() { "no keys (AWS STS checks the logins)" } else { &keys_now })))
+            button type="submit" { "Save changes" }
+        }
+        p { a href="/ui/access#auth-methods" { "Back to access" } }
+    };
+    Ok((kind, body))
+}
+
+/// `GET /ui/auth-method/edit?name=`: a JWT, Kubernetes or AWS IAM method's edit form, filled
+/// from `get-auth-method`'s view (`read` on the method).
+pub async fn edit_form(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    query: web::Query<HashMap<String, String>>,
+) -> HttpResponse {
+    let session = match Session::of(&state, &req).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let raw = query.get("name").cloned().unwrap_or_default();
+    finish(
+        &state,
+        &req,
+        &session,
+        "console:get-auth-method",
+        Effect::Read,
+        &raw,
+        async {
+            let name = name_in(&raw, "auth method")?;
+            let (_, body) = edit_page(&state, &session, &name, None).await?;
+            Ok(Outcome::ok(format!("Edit {name}"), Nav::Access, body))
+        },
+    )
+    .await
+}
+
+/// `POST /ui/auth-method/edit`: `update-auth-method-oauth2`, `-k8s` or `-aws-iam` by the
+/// stored kind (the form's `kind` must agree), through the API's handler.
+pub async fn edit(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    form: web::Form<Vec<(String, String)>>,
+) -> HttpResponse {
+    let session = match Session::of(&state, &req).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let form = Form(form.into_inner());
+    let raw = form.get("name").unwrap_or_default().to_owned();
+    let operation = match form.get("kind") {
+        Some("jwt") => "console:update-auth-method-oauth2",
+        Some("k8s") => "console:update-auth-method-k8s",
+        _ => "console:update-auth-method-aws-iam",
+    };
+    finish(
+        &state,
+        &req,
+        &session,
+        operation,
+        Effect::Configure,
+        &raw,
+        async {
+            check_csrf(&session, &form)?;
+            let kind = NewKind::of(&form)?;
+            let name = name_in(&raw, "auth method")?;
+            let (st, caller) = (&*state, &session.caller);
+            let fields = kind.fields();
+            let done = match kind {
+                NewKind::Jwt => match request_keeping::<dto::UpdateAuthMethodOAuth2>(
+                    &form,
+                    fields,
+                    CLEARED_WHEN_EMPTY,
+                ) {
+                    Ok(dto) => api::update_auth_method_oauth2(st, caller, dto).await,
+                    Err(e) => Err(e),
+                },
+                NewKind::K8s => match request_keeping::<dto::UpdateAuthMethodK8s>(
+                    &form,
+                    fields,
+                    CLEARED_WHEN_EMPTY,
+                ) {
+                    Ok(dto) => api::update_auth_method_k8s(st, caller, dto).await,
+                    Err(e) => Err(e),
+                },
+                NewKind::AwsIam => match request_keeping::<dto::UpdateAuthMethodAwsIam>(
+                    &form,
+                    fields,
+                    CLEARED_WHEN_EMPTY,
+                ) {
+                    Ok(dto) => api::update_auth_method_aws_iam(st, caller, dto).await,
+                    Err(e) => Err(e),
+                },
+                NewKind::ApiKey => Err(ApiError::bad_request(
+                    "kind: an API key has no settings to edit here",
+                )),
+            };
+            match done {
+                Ok((_, detail)) => Ok(Outcome::redirect(format!(
+                    "/ui/access?updated-auth-method={}#auth-methods",
+                    q(name.as_str())
+                ))
+                .noting(detail)),
+                Err(e) => {
+                    let (errors, status) = inline(e, fields)?;
+                    let (_, body) = edit_page(st, &session, &name, Some((&form, &errors))).await?;
+                    Ok(Outcome::Page {
+                        status,
+                        title: format!("Edit {name}"),
+                        nav: Nav::Access,
+                        body,
+                        problem: Some(errors.to_string()),
+                        detail: String::new(),
+                    })
+                }
+            }
         },
     )
     .await

@@ -2938,3 +2938,165 @@ fn a_targets_role_chain_and_rotation_schedule_are_set_through_its_forms() {
             .contains("not on a schedule"));
     });
 }
+
+#[test]
+fn a_workload_identity_method_is_edited_through_its_form_as_the_api_updates_it() {
+    use mayfly_testkit::jwt::{jwks, TestKey};
+    on_each_database(|gw| {
+        let keys = jwks(&[TestKey::A]).to_string();
+        let mut b = Browser::new(gw);
+        b.login_admin();
+        let csrf = b.session_csrf();
+        let made = b.post(
+            "/ui/access/auth-methods/new",
+            &[
+                ("csrf", &csrf),
+                ("kind", "jwt"),
+                ("name", "/team-a/ci"),
+                ("jwks-json-data", &keys),
+                ("issuer", "https://token.actions.githubusercontent.com"),
+                ("audience", "aud-1, aud-2"),
+                ("unique-identifier", "repository"),
+                ("bound-claims", "repository_owner=octo-org"),
+                ("jwt-ttl", "30"),
+            ],
+        );
+        assert_eq!(made.status, 303, "{}", made.body);
+        let before = auth_method_of(gw, "/team-a/ci");
+        let access = b.get("/ui/access");
+        assert!(access.body.contains("/ui/auth-method/edit?name=/team-a/ci"));
+
+        // Filled from the stored method, never with its keys; saved unchanged, nothing changes.
+        let edit = b.get("/ui/auth-method/edit?name=/team-a/ci");
+        assert_eq!(edit.status, 200, "{}", edit.body);
+        let values = form_values(&edit.body, "/ui/auth-method/edit");
+        for (k, v) in [
+            ("issuer", "https://token.actions.githubusercontent.com"),
+            ("audience", "aud-1,aud-2"),
+            ("bound-claims", "repository_owner=octo-org"),
+            ("jwt-ttl", "30"),
+            ("jwks-json-data", ""),
+        ] {
+            assert!(values.contains(&(k.into(), v.into())), "{k}: {values:?}");
+        }
+        assert!(
+            edit.body.contains("Now: keys given inline"),
+            "{}",
+            edit.body
+        );
+        let same = b.post("/ui/auth-method/edit", &pairs(&values));
+        assert_eq!(same.status, 303, "{}", same.body);
+        let mut after = auth_method_of(gw, "/team-a/ci");
+        after.as_object_mut().unwrap().remove("modification_date");
+        let mut expected = before.clone();
+        expected
+            .as_object_mut()
+            .unwrap()
+            .remove("modification_date");
+        assert_eq!(after, expected, "an unchanged form changes nothing");
+
+        // The API's checks, inline; then a cleared list is cleared.
+        let bad = b.post(
+            "/ui/auth-method/edit",
+            &pairs(&with(&values, &[("jwt-ttl", Some("99999"))])),
+        );
+        assert_eq!(bad.status, 400, "{}", bad.body);
+        assert!(
+            bad.body.contains(r#"id="jwt-jwt-ttl-error""#),
+            "{}",
+            bad.body
+        );
+        let cleared = b.post(
+            "/ui/auth-method/edit",
+            &pairs(&with(
+                &values,
+                &[
+                    ("audience", Some("")),
+                    ("bound-claims", Some("")),
+                    ("force-sub-claims", Some("true")),
+                ],
+            )),
+        );
+        assert_eq!(cleared.status, 303, "{}", cleared.body);
+        let m = auth_method_of(gw, "/team-a/ci");
+        let rules = &m["access_info"]["oauth2_access_rules"];
+        assert_eq!(rules["audience"], "", "{m}");
+        assert_eq!(rules["bound_claims"], json!({}), "{m}");
+        assert_eq!(rules["force_sub_claims"], true, "{m}");
+        assert_eq!(rules["jwt_ttl"], 30, "kept: {m}");
+        assert_eq!(
+            rules["jwks_json_data"], before["access_info"]["oauth2_access_rules"]["jwks_json_data"],
+            "keys kept"
+        );
+
+        // An API key has no such form; without the CSRF token nothing changes.
+        assert_eq!(b.get("/ui/auth-method/edit?name=/admin").status, 400);
+        let forged = b.post(
+            "/ui/auth-method/edit",
+            &pairs(&with(
+                &values,
+                &[("csrf", None), ("issuer", Some("https://evil.example"))],
+            )),
+        );
+        assert_eq!(forged.status, 403, "{}", forged.body);
+
+        // A key that may read but not update auth methods under /team-a is refused, as by
+        // update-auth-method-oauth2; so is one naming a method outside its tree.
+        let (access_id, access_key) = key_with_rules(
+            gw,
+            "/console/am-reader",
+            &[("auth-method-rule", "/team-a/*", &["read", "list", "create"])],
+        );
+        let mut scoped = Browser::new(gw);
+        assert_eq!(scoped.login(&access_id, &access_key).status, 303);
+        let scoped_csrf = scoped.session_csrf();
+        let readable = scoped.get("/ui/auth-method/edit?name=/team-a/ci");
+        assert_eq!(readable.status, 200, "{}", readable.body);
+        for name in ["/team-a/ci", "/console/am-reader"] {
+            let page = scoped.post(
+                "/ui/auth-method/edit",
+                &[
+                    ("csrf", &scoped_csrf),
+                    ("kind", "jwt"),
+                    ("name", name),
+                    ("issuer", "https://evil.example"),
+                ],
+            );
+            assert_eq!(page.status, 403, "{name}: {}", page.body);
+        }
+        let m = auth_method_of(gw, "/team-a/ci");
+        assert_eq!(
+            m["access_info"]["oauth2_access_rules"]["issuer"],
+            "https://token.actions.githubusercontent.com"
+        );
+        // Kubernetes and AWS IAM methods: an unchanged form saves the same method.
+        use base64::Engine as _;
+        let inline = base64::engine::general_purpose::STANDARD.encode(&keys);
+        for (path, body) in [
+            (
+                "/create-auth-method-k8s",
+                json!({"name": "/team-a/k8s", "jwks-json-data": inline, "k8s-issuer": "https://kubernetes.default.svc",
+                       "bound-namespaces": ["prod", "staging"], "force-sub-claims": true, "access-expires": 4102444800i64}),
+            ),
+            (
+                "/create-auth-method-aws-iam",
+                json!({"name": "/team-a/iam", "bound-aws-account-id": ["123456789012"], "bound-role-name": ["web", "worker"]}),
+            ),
+        ] {
+            let (status, out) = gw.post_authed(path, body.clone());
+            assert_eq!(status, 200, "{out}");
+            let name = body["name"].as_str().unwrap();
+            let mut before = auth_method_of(gw, name);
+            let edit = b.get(&format!("/ui/auth-method/edit?name={name}"));
+            assert_eq!(edit.status, 200, "{}", edit.body);
+            let values = form_values(&edit.body, "/ui/auth-method/edit");
+            let saved = b.post("/ui/auth-method/edit", &pairs(&values));
+            assert_eq!(saved.status, 303, "{name}: {}", saved.body);
+            let mut after = auth_method_of(gw, name);
+            for m in [&mut before, &mut after] {
+                m.as_object_mut().unwrap().remove("modification_date");
+            }
+            assert_eq!(after, before, "{name}: {values:?}");
+        }
+    });
+}
