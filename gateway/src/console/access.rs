@@ -502,9 +502,7 @@ async fn access_page(
                         // No one-click way to lock oneself out (the API still allows it).
                         @if m.method.access_id == session.caller.access_id { span.hint { "yours" } }
                         @else {
-                            @if m.kind != AuthMethodKind::ApiKey {
-                                a.button href={"/ui/auth-method/edit?name=" (q(&m.method.name))} aria-label={"Edit auth method " (m.method.name)} { "Edit" } " "
-                            }
+                            a.button href={"/ui/auth-method/edit?name=" (q(&m.method.name))} aria-label={"Edit auth method " (m.method.name)} { "Edit" } " "
                             @if m.kind == AuthMethodKind::ApiKey { form.inline method="post" action="/ui/access/auth-methods/reset" {
                                 (view::csrf_field(csrf))
                                 input type="hidden" name="name" value=(m.method.name);
@@ -1361,14 +1359,13 @@ pub async fn dissociate(
 }
 
 impl NewKind {
-    /// The kind of a stored workload-identity method (`None`: an API key, which has no such
-    /// form).
-    fn of_stored(kind: AuthMethodKind) -> Option<NewKind> {
+    /// The form of a stored method's kind.
+    fn of_stored(kind: AuthMethodKind) -> NewKind {
         match kind {
-            AuthMethodKind::OAuth2 => Some(NewKind::Jwt),
-            AuthMethodKind::K8s => Some(NewKind::K8s),
-            AuthMethodKind::AwsIam => Some(NewKind::AwsIam),
-            AuthMethodKind::ApiKey => None,
+            AuthMethodKind::OAuth2 => NewKind::Jwt,
+            AuthMethodKind::K8s => NewKind::K8s,
+            AuthMethodKind::AwsIam => NewKind::AwsIam,
+            AuthMethodKind::ApiKey => NewKind::ApiKey,
         }
     }
 }
@@ -1462,11 +1459,7 @@ async fn edit_page(
     sent: Option<(&Form, &ValidationErrors)>,
 ) -> Result<(NewKind, Markup), ApiError> {
     let m = auth_methods::get(state, &session.caller, name).await?;
-    let Some(kind) = NewKind::of_stored(m.kind) else {
-        return Err(ApiError::bad_request(format!(
-            "name: {name} is an API key: it has no settings to edit here; reset its key or delete it on the access page"
-        )));
-    };
+    let kind = NewKind::of_stored(m.kind);
     let (values, keys_now) = edit_values(&m);
     let stored = Form(values);
     let no_errors = ValidationErrors::new();
@@ -1478,7 +1471,15 @@ async fn edit_page(
             (view::csrf_field(&session.csrf))
             input type="hidden" name="kind" value=(kind.key());
             input type="hidden" name="name" value=(name.as_str());
-            (workload_fields(kind, form, errors, Some(if keys_now.is_empty() { "no keys (AWS STS checks the logins)" } else { &keys_now })))
+            @if kind == NewKind::ApiKey {
+                // An API key's key is reset on the access page, never edited.
+                (prefixed_field("am", &Field { name: "description", label: "Description", kind: "text", value: form.get("description").unwrap_or_default(),
+                    hint: "", required: false }, errors))
+                (prefixed_field("am", &Field { name: "delete_protection", label: "Delete protection", kind: "checkbox",
+                    value: form.get("delete_protection").unwrap_or_default(), hint: "A protected auth method cannot be deleted until this is lifted.", required: false }, errors))
+            } @else {
+                (workload_fields(kind, form, errors, Some(if keys_now.is_empty() { "no keys (AWS STS checks the logins)" } else { &keys_now })))
+            }
             button type="submit" { "Save changes" }
         }
         p { a href="/ui/access#auth-methods" { "Back to access" } }
@@ -1486,8 +1487,9 @@ async fn edit_page(
     Ok((kind, body))
 }
 
-/// `GET /ui/auth-method/edit?name=`: a JWT, Kubernetes or AWS IAM method's edit form, filled
-/// from `get-auth-method`'s view (`read` on the method).
+/// `GET /ui/auth-method/edit?name=`: an auth method's edit form (an API key's description and
+/// delete protection; a JWT, Kubernetes or AWS IAM method's settings), filled from
+/// `get-auth-method`'s view (`read` on the method).
 pub async fn edit_form(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -1514,8 +1516,9 @@ pub async fn edit_form(
     .await
 }
 
-/// `POST /ui/auth-method/edit`: `update-auth-method-oauth2`, `-k8s` or `-aws-iam` by the
-/// stored kind (the form's `kind` must agree), through the API's handler.
+/// `POST /ui/auth-method/edit`: `update-auth-method`, `update-auth-method-oauth2`, `-k8s` or
+/// `-aws-iam` by the form's `kind`, through the API's handler (which refuses a kind that is
+/// not the stored one).
 pub async fn edit(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -1530,7 +1533,8 @@ pub async fn edit(
     let operation = match form.get("kind") {
         Some("jwt") => "console:update-auth-method-oauth2",
         Some("k8s") => "console:update-auth-method-k8s",
-        _ => "console:update-auth-method-aws-iam",
+        Some("aws_iam") => "console:update-auth-method-aws-iam",
+        _ => "console:update-auth-method",
     };
     finish(
         &state,
@@ -1570,9 +1574,16 @@ pub async fn edit(
                     Ok(dto) => api::update_auth_method_aws_iam(st, caller, dto).await,
                     Err(e) => Err(e),
                 },
-                NewKind::ApiKey => Err(ApiError::bad_request(
-                    "kind: an API key has no settings to edit here",
-                )),
+                NewKind::ApiKey => {
+                    match request_keeping::<dto::UpdateAuthMethod>(
+                        &form,
+                        fields,
+                        CLEARED_WHEN_EMPTY,
+                    ) {
+                        Ok(dto) => api::update_auth_method(st, caller, dto).await,
+                        Err(e) => Err(e),
+                    }
+                }
             };
             match done {
                 Ok((_, detail)) => Ok(Outcome::redirect(format!(

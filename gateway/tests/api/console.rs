@@ -3030,7 +3030,43 @@ fn a_workload_identity_method_is_edited_through_its_form_as_the_api_updates_it()
         );
 
         // An API key has no such form; without the CSRF token nothing changes.
-        assert_eq!(b.get("/ui/auth-method/edit?name=/admin").status, 400);
+        // An API key's form: its description and delete protection only (update-auth-method).
+        let (status, body) = gw.post_authed("/create-auth-method", json!({"name": "/team-a/key"}));
+        assert_eq!(status, 200, "{body}");
+        let key_edit = b.get("/ui/auth-method/edit?name=/team-a/key");
+        assert_eq!(key_edit.status, 200, "{}", key_edit.body);
+        let key_values = form_values(&key_edit.body, "/ui/auth-method/edit");
+        let names: Vec<&str> = key_values.iter().map(|(k, _)| k.as_str()).collect();
+        assert_eq!(
+            names,
+            ["csrf", "kind", "name", "description"],
+            "{key_values:?}"
+        );
+        let protected = b.post(
+            "/ui/auth-method/edit",
+            &pairs(&with(
+                &key_values,
+                &[
+                    ("description", Some("ops key")),
+                    ("delete_protection", Some("true")),
+                ],
+            )),
+        );
+        assert_eq!(protected.status, 303, "{}", protected.body);
+        let m = auth_method_of(gw, "/team-a/key");
+        assert_eq!(m["description"], "ops key", "{m}");
+        assert_eq!(m["delete_protection"], true, "{m}");
+        // The form's kind must be the stored one: the API's update refuses another.
+        let wrong_kind = b.post(
+            "/ui/auth-method/edit",
+            &pairs(&with(&values, &[("kind", Some("k8s"))])),
+        );
+        assert_eq!(wrong_kind.status, 400, "{}", wrong_kind.body);
+        assert!(
+            wrong_kind.body.contains("operation of its kind"),
+            "{}",
+            wrong_kind.body
+        );
         let forged = b.post(
             "/ui/auth-method/edit",
             &pairs(&with(
