@@ -134,6 +134,7 @@ const CREATE_FIELDS: &[&str] = &[
     "role-session-name",
     "role-session-duration",
     "rotation-interval-days",
+    "use-gw-cloud-identity",
 ];
 
 /// The edit form's inputs, named as `update-aws-target`'s fields (`name` is the target's
@@ -153,6 +154,7 @@ const EDIT_FIELDS: &[&str] = &[
     "role-session-name",
     "role-session-duration",
     "rotation-interval-days",
+    "use-gw-cloud-identity",
 ];
 
 /// What the edit form says a target has now, for the fields it leaves empty (the role
@@ -311,6 +313,8 @@ fn target_form(
                 hint: key_hint, required: editing.is_none() }, errors))
             (view::field(&Field { name: "access-key", label: "Secret access key", kind: "password", value: &v("access-key"),
                 hint: "", required: editing.is_none() }, errors))
+            (view::field(&Field { name: "use-gw-cloud-identity", label: "Use the gateway's own AWS identity", kind: "checkbox", value: ticked("use-gw-cloud-identity"),
+                hint: "Instead of a key: the gateway's instance profile, IRSA or environment credentials; leave both key fields empty. Only for target names the operator lists in MAYFLY_CLOUD_IDENTITY_TARGETS.", required: false }, errors))
             (view::field(&Field { name: "region", label: "Region", kind: "text", value: &v("region"),
                 hint: if editing.is_some() { "Such as us-east-1." } else { "Such as us-east-1. Empty: us-east-2." }, required: false }, errors))
             (view::field(&Field { name: "iam-endpoint", label: "IAM endpoint", kind: "text", value: &v("iam-endpoint"),
@@ -352,7 +356,11 @@ fn target_form(
 fn target_request(form: &Form, allowed: &[&str]) -> Result<request::AwsTarget, ApiError> {
     let mut body = form.as_request(allowed);
     if let Some(map) = body.as_object_mut() {
-        for c in ["delete_protection", "generate-external-id"] {
+        for c in [
+            "delete_protection",
+            "generate-external-id",
+            "use-gw-cloud-identity",
+        ] {
             map.insert(c.into(), (form.get(c) == Some("true")).into());
         }
         if allowed.contains(&"new-name") {
@@ -496,6 +504,9 @@ pub async fn edit_form(
             ];
             if t.delete_protection {
                 values.push(("delete_protection".to_owned(), "true".to_owned()));
+            }
+            if targets::access_of(&t)?.source == CredentialSource::GatewayIdentity {
+                values.push(("use-gw-cloud-identity".to_owned(), "true".to_owned()));
             }
             let current = current_of(&state, &t).await?;
             let body = target_form(

@@ -3136,3 +3136,126 @@ fn a_workload_identity_method_is_edited_through_its_form_as_the_api_updates_it()
         }
     });
 }
+
+#[test]
+fn a_target_on_the_gateways_own_identity_is_made_through_its_form() {
+    let moto = mayfly_testkit::moto::MotoServer::shared();
+    let (id, secret) = moto.admin();
+    crate::helpers::on_each_database_with(
+        |b| {
+            b.env("AWS_ACCESS_KEY_ID", id.clone())
+                .env("AWS_SECRET_ACCESS_KEY", secret.clone())
+                .env("AWS_REGION", "us-east-1")
+                .env("MAYFLY_CLOUD_IDENTITY_TARGETS", "/cloud/*")
+        },
+        |gw, _path| {
+            let mut b = Browser::new(gw);
+            b.login_admin();
+            let csrf = b.session_csrf();
+            let form = |name: &'static str, extra: &[(&'static str, &'static str)]| {
+                let mut f = vec![
+                    ("name", name),
+                    ("region", "us-east-1"),
+                    ("iam-endpoint", moto.url()),
+                    ("sts-endpoint", moto.url()),
+                    ("use-gw-cloud-identity", "true"),
+                ];
+                f.extend_from_slice(extra);
+                f
+            };
+            // A key with it is refused inline; so is a name the operator did not list.
+            let mut with_key = form(
+                "/cloud/aws",
+                &[
+                    ("access-key-id", "AKIAIOSFODNN7EXAMPLE"),
+                    ("access-key", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"),
+                ],
+            );
+            with_key.push(("csrf", &csrf));
+            let page = b.post("/ui/targets/new", &with_key);
+            assert_eq!(page.status, 400, "{}", page.body);
+            assert!(
+                page.body.contains(r#"id="f-use-gw-cloud-identity-error""#),
+                "{}",
+                page.body
+            );
+            let mut unlisted = form("/other/aws", &[]);
+            unlisted.push(("csrf", &csrf));
+            let page = b.post("/ui/targets/new", &unlisted);
+            assert_ne!(page.status, 303, "{}", page.body);
+            assert!(
+                page.body.contains("MAYFLY_CLOUD_IDENTITY_TARGETS"),
+                "{}",
+                page.body
+            );
+            assert_eq!(
+                gw.post_authed("/get-target", json!({"name": "/other/aws"}))
+                    .0,
+                404
+            );
+
+            let mut good = form("/cloud/aws", &[]);
+            good.push(("csrf", &csrf));
+            let made = b.post("/ui/targets/new", &good);
+            assert_eq!(made.status, 303, "{}", made.body);
+            let details = |gw: &TestGateway| {
+                let (s, d) = gw.post_authed("/get-target-details", json!({"name": "/cloud/aws"}));
+                assert_eq!(s, 200, "{d}");
+                d["value"]["aws_target_details"]["credential_source"].clone()
+            };
+            assert_eq!(details(gw), "gateway_identity");
+            assert!(b
+                .get("/ui/target?name=/cloud/aws")
+                .body
+                .contains("gateway_identity"));
+
+            // The edit form keeps it ticked: an unchanged save keeps the gateway's identity.
+            let edit = b.get("/ui/target/edit?name=/cloud/aws");
+            let values = form_values(&edit.body, "/ui/target/edit");
+            assert!(
+                values.contains(&("use-gw-cloud-identity".into(), "true".into())),
+                "{values:?}"
+            );
+            let saved = b.post(
+                "/ui/target/edit",
+                &pairs(&with(&values, &[("description", Some("own identity"))])),
+            );
+            assert_eq!(saved.status, 303, "{}", saved.body);
+            assert_eq!(details(gw), "gateway_identity");
+
+            // A key that manages /team targets cannot borrow the gateway's identity: not in
+            // its own tree, not in the offered one, not by ticking the box on its own target.
+            create_target(gw, "/team/keyed", "a-secret-of-the-team-target-0123456789");
+            let (access_id, access_key) = key_with_rules(
+                gw,
+                "/console/team-targets",
+                &[(
+                    "target-rule",
+                    "/team/*",
+                    &["create", "read", "update", "list"],
+                )],
+            );
+            let mut scoped = Browser::new(gw);
+            assert_eq!(scoped.login(&access_id, &access_key).status, 303);
+            let scoped_csrf = scoped.session_csrf();
+            for name in ["/team/mine", "/cloud/theirs"] {
+                let mut f = form(name, &[]);
+                f.push(("csrf", &scoped_csrf));
+                let page = scoped.post("/ui/targets/new", &f);
+                assert_eq!(page.status, 403, "{name}: {}", page.body);
+            }
+            let edit = scoped.get("/ui/target/edit?name=/team/keyed");
+            let values = form_values(&edit.body, "/ui/target/edit");
+            let page = scoped.post(
+                "/ui/target/edit",
+                &pairs(&with(&values, &[("use-gw-cloud-identity", Some("true"))])),
+            );
+            assert_ne!(page.status, 303, "{}", page.body);
+            let (_, d) = gw.post_authed("/get-target-details", json!({"name": "/team/keyed"}));
+            assert_eq!(
+                d["value"]["aws_target_details"]["credential_source"], "keys",
+                "{d}"
+            );
+        },
+    );
+}
