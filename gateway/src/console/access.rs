@@ -682,7 +682,8 @@ fn workload_fields(
         @for (name, label, input, hint) in workload_inputs(kind) {
             @let hint = match (&keys_hint, name) {
                 (Some(h), "jwks-uri" | "jwks-json-data") => h.as_str(),
-                (Some(_), "issuer" | "k8s-issuer" | "sts-url" | "jwt-ttl" | "access-expires") => "Empty keeps the current value.",
+                (Some(_), "issuer" | "k8s-issuer" | "sts-url") => "Empty keeps the current value.",
+                (Some(_), "jwt-ttl" | "access-expires") => "Empty keeps the current value; 0 clears it.",
                 _ => hint,
             };
             // The API requires the claim that names a JWT caller.
