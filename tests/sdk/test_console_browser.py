@@ -774,3 +774,62 @@ def test_the_overview_charts_the_last_day_and_the_audit_filters_by_time(browser,
     b.click("form.filters button[type=submit]")
     assert "No audit events match" in b.text(), b.text()
     finish(b)
+
+
+def test_an_operator_creates_a_jwt_auth_method_and_narrows_a_role_by_sub_claims(browser, console_gateway, uid):
+    gw = console_gateway
+    b = browser
+    folder = f"/wi-{uid}"
+    method = f"{folder}/github"
+    role = f"{folder}/deployer"
+    jwk = json.loads((REPO_ROOT / "crates" / "testkit" / "fixtures" / "jwt-rsa-a.jwk.json").read_text())
+    log_in(b)
+
+    # Only the JWT form's fields, once it is opened; the others stay closed.
+    b.get("/ui/access")
+    assert not b.find("#create-jwt [name=jwks-uri]").is_displayed()
+    b.find("#create-jwt summary").click()
+    assert b.find("#create-jwt [name=jwks-uri]").is_displayed()
+    assert not b.find("#create-k8s [name=bound-namespaces]").is_displayed()
+    assert not b.find_all("#create-jwt [name=bound-namespaces]"), "no Kubernetes field in the JWT form"
+
+    # Neither a JWKS URL nor keys: the API's message, next to the field, the form still open.
+    b.find("#create-jwt [name=name]").send_keys(method)
+    b.find("#create-jwt [name=unique-identifier]").send_keys("repository")
+    b.submit("#create-jwt form")
+    assert "The auth method was not created" in b.text(), b.text()
+    assert b.find("#create-jwt .field.invalid #jwt-jwks-uri").is_displayed()
+    assert b.find("#create-jwt [name=name]").get_attribute("value") == method, "the input is kept"
+    b.check_logs(allowed_statuses=(400,))
+
+    b.find("#create-jwt [name=jwks-json-data]").send_keys(json.dumps({"keys": [jwk]}))
+    b.find("#create-jwt [name=issuer]").send_keys("https://token.actions.githubusercontent.com")
+    b.find("#create-jwt [name=audience]").send_keys("https://github.com/octo-org")
+    b.find("#create-jwt [name=force-sub-claims]").click()
+    b.driver.set_window_size(1280, 1700)  # the whole form in one picture
+    b.driver.execute_script("arguments[0].scrollIntoView()", b.find("#create-jwt"))
+    b.shot("37-jwt-auth-method-form")  # refused once for its keys, now filled in
+    b.driver.set_window_size(1280, 800)
+    b.submit("#create-jwt form")
+    assert f"Auth method {method} created" in b.text(), b.text()
+    assert method in b.find("#auth-method-list").text
+    shown = api_post(gw, "/get-auth-method", {"token": admin_token(gw), "name": method})
+    rules = shown["access_info"]["oauth2_access_rules"]
+    assert rules["unique_identifier"] == "repository" and rules["force_sub_claims"], shown
+    b.check_logs()
+
+    # A role for one repository only: sub-claims on the association.
+    api_post(gw, "/create-role", {"token": admin_token(gw), "name": role})
+    b.get(f"/ui/role?name={urllib.parse.quote(role)}")
+    Select(b.find("#associate [name=am-name]")).select_by_value(method)
+    b.submit("#associate")
+    assert "force-sub-claims" in b.text(), "an association without sub-claims is refused"
+    b.check_logs(allowed_statuses=(400,))
+    Select(b.find("#associate [name=am-name]")).select_by_value(method)
+    b.fill({"sub-claims": "repository=octo-org/app"})
+    b.submit("#associate")
+    assert "now holds this role" in b.text(), b.text()
+    assert "repository=octo-org/app" in b.find("#holders").text
+    b.driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", b.find("#holders"))
+    b.shot("38-role-narrowed-by-sub-claims")
+    finish(b)

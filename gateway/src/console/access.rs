@@ -1,17 +1,21 @@
 //! Access: auth methods, roles, their rules and associations.
 //!
 //! - `/ui/access` lists the auth methods and roles the caller may list (`auth_methods::list`,
-//!   `roles::list`, as `list-auth-methods` and `list-roles`), with forms to create an API key
-//!   and a role and buttons to delete them.
+//!   `roles::list`, as `list-auth-methods` and `list-roles`), with forms to create an API key,
+//!   a JWT/OIDC, Kubernetes or AWS IAM auth method (one form per kind, only its fields) and a
+//!   role, and buttons to reset an API key's access key and to delete them.
 //! - `/ui/role?name=` shows one role (`roles::get`, as `get-role`) with its rules and holders,
-//!   and forms to set and delete rules and to give the role to an auth method or take it back.
+//!   and forms to set and delete rules and to give the role to an auth method (narrowed by
+//!   sub-claims) or take it back.
 //!
 //! Every action is the Akeyless route's own function (`crate::routes::access`, the handler of
 //! `create-auth-method`, `create-role`, `set-role-rule`, `assoc-role-am`, ...) called with the
 //! session's caller and the form read as that route's request DTO: the same parsers, the same
 //! core operation, the same authorization. A parser's `field: problem` answer is shown next
-//! to the field it names. A new API key's access key is shown once, on the answer to the
-//! POST (`no-store`), and never recorded: the audit record names only the access id.
+//! to the field it names. A new (or reset) API key's access key is shown once, on the answer
+//! to the POST (`no-store`), and never recorded: the audit record names only the access id.
+//! Fields the API takes as objects (`bound-claims`, `sub-claims`) are `claim=values` lines
+//! here, and a JWKS is pasted as JSON; both become the API's shapes before its parser runs.
 
 use std::collections::HashMap;
 
@@ -19,7 +23,7 @@ use actix_web::{http::StatusCode, web, HttpRequest, HttpResponse};
 use maud::{html, Markup};
 use mayfly_api_types::{access as dto, request};
 use mayfly_app::{auth_methods, roles, state::AppState};
-use mayfly_domain::{ItemName, ValidationErrors};
+use mayfly_domain::{AuthMethodKind, ItemName, JwksSource, ValidationErrors};
 
 use super::{
     check_csrf, finish,
@@ -43,7 +47,139 @@ const AUDIT_ACCESS: [&str; 3] = ["none", "own", "all"];
 const AUTH_METHOD_FIELDS: &[&str] = &["name", "description", "delete_protection"];
 const ROLE_FIELDS: &[&str] = &["name", "description", "audit-access", "delete_protection"];
 const RULE_FIELDS: &[&str] = &["role-name", "rule-type", "path", "capability"];
-const ASSOC_FIELDS: &[&str] = &["role-name", "am-name"];
+const ASSOC_FIELDS: &[&str] = &["role-name", "am-name", "sub-claims", "case-sensitive"];
+const JWT_FIELDS: &[&str] = &[
+    "name",
+    "description",
+    "delete_protection",
+    "jwks-uri",
+    "jwks-json-data",
+    "issuer",
+    "audience",
+    "unique-identifier",
+    "bound-client-ids",
+    "bound-claims",
+    "force-sub-claims",
+    "jwt-ttl",
+    "access-expires",
+];
+const K8S_FIELDS: &[&str] = &[
+    "name",
+    "description",
+    "delete_protection",
+    "jwks-json-data",
+    "k8s-issuer",
+    "audience",
+    "bound-namespaces",
+    "bound-sa-names",
+    "bound-pod-names",
+    "force-sub-claims",
+    "jwt-ttl",
+    "access-expires",
+];
+const AWS_IAM_FIELDS: &[&str] = &[
+    "name",
+    "description",
+    "delete_protection",
+    "bound-aws-account-id",
+    "bound-arn",
+    "bound-role-name",
+    "bound-user-name",
+    "bound-role-id",
+    "bound-user-id",
+    "sts-url",
+    "force-sub-claims",
+    "jwt-ttl",
+    "access-expires",
+];
+
+/// The checkboxes among the forms' fields: sent as `"true"` when ticked, `"false"` otherwise.
+const CHECKBOXES: &[&str] = &["delete_protection", "force-sub-claims", "case-sensitive"];
+/// The fields the API takes as an object of claim name to comma-separated values, which the
+/// forms take as a textarea of `claim=values` lines.
+const CLAIM_MAPS: &[&str] = &["bound-claims", "sub-claims"];
+
+/// The kinds of auth method the access page creates, each with its own form (`kind`), the
+/// fields of its API request, and the API operation it is.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum NewKind {
+    ApiKey,
+    Jwt,
+    K8s,
+    AwsIam,
+}
+
+impl NewKind {
+    /// The form's hidden `kind` field; absent means an API key (the first form there was).
+    fn of(form: &Form) -> Result<NewKind, ApiError> {
+        match form.get("kind").unwrap_or("api_key") {
+            "api_key" => Ok(NewKind::ApiKey),
+            "jwt" => Ok(NewKind::Jwt),
+            "k8s" => Ok(NewKind::K8s),
+            "aws_iam" => Ok(NewKind::AwsIam),
+            other => Err(ApiError::bad_request(format!(
+                "kind: {:?} is not api_key, jwt, k8s or aws_iam",
+                other.chars().take(40).collect::<String>()
+            ))),
+        }
+    }
+
+    fn key(self) -> &'static str {
+        match self {
+            NewKind::ApiKey => "api_key",
+            NewKind::Jwt => "jwt",
+            NewKind::K8s => "k8s",
+            NewKind::AwsIam => "aws_iam",
+        }
+    }
+
+    /// The id prefix of the form's inputs (`jwt-issuer`).
+    fn prefix(self) -> &'static str {
+        match self {
+            NewKind::ApiKey => "am",
+            NewKind::Jwt => "jwt",
+            NewKind::K8s => "k8s",
+            NewKind::AwsIam => "iam",
+        }
+    }
+
+    fn fields(self) -> &'static [&'static str] {
+        match self {
+            NewKind::ApiKey => AUTH_METHOD_FIELDS,
+            NewKind::Jwt => JWT_FIELDS,
+            NewKind::K8s => K8S_FIELDS,
+            NewKind::AwsIam => AWS_IAM_FIELDS,
+        }
+    }
+
+    /// The audit operation: the API's, under `console:`.
+    fn operation(self) -> &'static str {
+        match self {
+            NewKind::ApiKey => "console:create-auth-method",
+            NewKind::Jwt => "console:create-auth-method-oauth2",
+            NewKind::K8s => "console:create-auth-method-k8s",
+            NewKind::AwsIam => "console:create-auth-method-aws-iam",
+        }
+    }
+
+    fn with_article(self) -> &'static str {
+        match self {
+            NewKind::ApiKey => "an API key",
+            NewKind::Jwt => "a JWT / OIDC",
+            NewKind::K8s => "a Kubernetes",
+            NewKind::AwsIam => "an AWS IAM",
+        }
+    }
+
+    fn title(self) -> &'static str {
+        match self {
+            NewKind::ApiKey => "API key",
+            NewKind::Jwt => "JWT / OIDC",
+            NewKind::K8s => "Kubernetes",
+            NewKind::AwsIam => "AWS IAM",
+        }
+    }
+}
 
 /// A refusal of the API's parsers (400) or a name already taken (409) as inline errors on the
 /// form whose `fields` it names (`path: must start with /`), with the status to answer; or
@@ -57,12 +193,17 @@ fn inline(
         ApiError::Conflict(m) => (m.clone(), true),
         _ => return Err(e),
     };
-    let named = fields
-        .iter()
-        .find(|f| message.starts_with(&format!("{f}: ")));
+    // `jwks-uri: ...`, or `jwks-uri and jwks-json-data: ...` about the first of two fields.
+    let named = fields.iter().find_map(|f| {
+        let rest = message.strip_prefix(*f)?;
+        if let Some(said) = rest.strip_prefix(": ") {
+            return Some((*f, said.to_owned()));
+        }
+        rest.starts_with(" and ").then(|| (*f, message.clone()))
+    });
     let mut errors = ValidationErrors::new();
     match named {
-        Some(f) => errors.push(f, message[f.len() + 2..].to_owned()),
+        Some((f, said)) => errors.push(f, said),
         // "a role named /x exists": about the name field.
         None if conflict && fields.contains(&"name") => errors.push("name", message),
         None => return Err(e),
@@ -75,8 +216,8 @@ fn inline(
     Ok((errors, status))
 }
 
-/// A text input like `view::field`'s, with ids under `prefix` (`am-name`), for a second form
-/// on a page whose field names repeat those of the first.
+/// An input like `view::field`'s (text, `textarea` or `checkbox`), with ids under `prefix`
+/// (`am-name`), for the forms of a page whose field names repeat those of another.
 fn prefixed_field(prefix: &str, f: &Field<'_>, errors: &ValidationErrors) -> Markup {
     let id = format!("{prefix}-{}", f.name);
     let messages: Vec<&str> = errors
@@ -96,9 +237,17 @@ fn prefixed_field(prefix: &str, f: &Field<'_>, errors: &ValidationErrors) -> Mar
     html! {
         div class={"field" @if invalid {" invalid"}} {
             label for=(id) { (f.label) @if f.required { " " span.req aria-hidden="true" { "*" } } }
-            input type=(f.kind) id=(id) name=(f.name) value=(f.value) required[f.required]
-                aria-invalid=[invalid.then_some("true")]
-                aria-describedby=[(!described.is_empty()).then_some(described.as_str())];
+            @if f.kind == "checkbox" {
+                input type="checkbox" id=(id) name=(f.name) value="true" checked[f.value == "true"]
+                    aria-describedby=[(!described.is_empty()).then_some(described.as_str())];
+            } @else if f.kind == "textarea" {
+                textarea id=(id) name=(f.name) rows="4" aria-invalid=[invalid.then_some("true")]
+                    aria-describedby=[(!described.is_empty()).then_some(described.as_str())] { (f.value) }
+            } @else {
+                input type=(f.kind) id=(id) name=(f.name) value=(f.value) required[f.required]
+                    aria-invalid=[invalid.then_some("true")]
+                    aria-describedby=[(!described.is_empty()).then_some(described.as_str())];
+            }
             @if !f.hint.is_empty() { p.hint id={(id) "-hint"} { (f.hint) } }
             @if invalid { p.field-error id={(id) "-error"} { @for m in &messages { (m) br; } } }
         }
@@ -116,18 +265,87 @@ fn name_in(raw: &str, what: &str) -> Result<ItemName, ApiError> {
     ItemName::parse(raw).map_err(|e| ApiError::bad_request(format!("name: {e}")))
 }
 
-/// Reads a form as the API request `T`: the fields in `allowed`, the checkboxes among them
-/// (`delete_protection`) as `"true"` when ticked and `"false"` otherwise, and every ticked
-/// `capability` joined as the API's comma-separated list.
+/// `claim=values` lines (a textarea) as the API's object of claim name to comma-separated
+/// values. A claim named twice is refused rather than merged or overwritten: either would
+/// give the role to tokens the person did not mean to name.
+fn claim_map(
+    field: &str,
+    raw: &str,
+) -> Result<serde_json::Map<String, serde_json::Value>, ApiError> {
+    let mut map = serde_json::Map::new();
+    for (n, line) in raw.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() {
+            continue;
+        }
+        let Some((claim, values)) = line.split_once('=') else {
+            return Err(ApiError::bad_request(format!(
+                "{field}: line {}: write claim=value1,value2 (such as repository=org/repo-a,org/repo-b)",
+                n + 1
+            )));
+        };
+        let claim = claim.trim();
+        if map.contains_key(claim) {
+            return Err(ApiError::bad_request(format!(
+                "{field}: claim {claim:?} is given twice; put all its values on one line, comma-separated"
+            )));
+        }
+        map.insert(claim.to_owned(), values.trim().into());
+    }
+    Ok(map)
+}
+
+/// Reads a form as the API request `T`: the fields in `allowed` (the first of a repeated
+/// field), the checkboxes among them as `"true"` when ticked and `"false"` otherwise, every
+/// ticked `capability` joined as the API's comma-separated list, the claim maps from their
+/// `claim=values` lines, and a JWKS pasted as JSON base64-encoded as the API takes it.
 fn request_of<T: serde::de::DeserializeOwned>(
     form: &Form,
     allowed: &[&str],
 ) -> Result<T, ApiError> {
+    request_keeping::<T>(form, allowed, &[])
+}
+
+/// The fields an auth method's edit form sends even when empty: the lists and the
+/// description, whose empty value clears them (`update-auth-method-*` replaces what is sent).
+/// Its other empty fields (the JWKS, issuer, STS URL, ...) are absent, which keeps them.
+const CLEARED_WHEN_EMPTY: &[&str] = &[
+    "description",
+    "audience",
+    "bound-client-ids",
+    "bound-namespaces",
+    "bound-sa-names",
+    "bound-pod-names",
+    "bound-aws-account-id",
+    "bound-arn",
+    "bound-role-name",
+    "bound-user-name",
+    "bound-role-id",
+    "bound-user-id",
+];
+
+/// [`request_of`], with the empty fields in `kept` sent as empty rather than left out.
+fn request_keeping<T: serde::de::DeserializeOwned>(
+    form: &Form,
+    allowed: &[&str],
+    kept: &[&str],
+) -> Result<T, ApiError> {
+    use base64::Engine as _;
     let mut body = form.as_request(allowed);
     if let Some(obj) = body.as_object_mut() {
-        if allowed.contains(&"delete_protection") {
-            let on = form.get("delete_protection") == Some("true");
-            obj.insert("delete_protection".into(), on.to_string().into());
+        for &c in CHECKBOXES.iter().filter(|c| allowed.contains(c)) {
+            let on = form.get(c) == Some("true");
+            obj.insert(c.into(), on.to_string().into());
+        }
+        for &m in CLAIM_MAPS.iter().filter(|m| allowed.contains(m)) {
+            let map = claim_map(m, form.get(m).unwrap_or_default())?;
+            obj.insert(m.into(), map.into());
+        }
+        if let Some(jwks) = form.get("jwks-json-data").filter(|j| !j.trim().is_empty()) {
+            if allowed.contains(&"jwks-json-data") {
+                let encoded = base64::engine::general_purpose::STANDARD.encode(jwks.trim());
+                obj.insert("jwks-json-data".into(), encoded.into());
+            }
         }
         if allowed.contains(&"capability") {
             let caps: Vec<&str> = form
@@ -139,7 +357,7 @@ fn request_of<T: serde::de::DeserializeOwned>(
             obj.insert("capability".into(), caps.join(",").into());
         }
         // Empty optional fields are absent, as a CLI leaves them.
-        obj.retain(|_, v| v.as_str() != Some(""));
+        obj.retain(|k, v| v.as_str() != Some("") || kept.contains(&k.as_str()));
     }
     crate::call::parse(&body)
 }
@@ -189,6 +407,16 @@ fn done_notice(query: &HashMap<String, String>) -> Option<Markup> {
             &format!("Role {n} deleted, with its rules and associations."),
         ));
     }
+    if let Some(n) = said("updated-auth-method") {
+        return Some(view::notice("ok", &format!("Auth method {n} updated.")));
+    }
+    if let Some(n) = said("created-auth-method") {
+        let id = said("access-id").unwrap_or_default();
+        return Some(view::notice(
+            "ok",
+            &format!("Auth method {n} created; workloads log in with access id {id}. Give it a role (narrowed by sub-claims) on a role's page."),
+        ));
+    }
     if query.contains_key("created") {
         return Some(view::notice(
             "ok",
@@ -215,7 +443,7 @@ fn done_notice(query: &HashMap<String, String>) -> Option<Markup> {
 
 /// Which create form on the access page was sent back, with its values and errors.
 enum Failed<'a> {
-    AuthMethod(&'a Form, &'a ValidationErrors),
+    AuthMethod(NewKind, &'a Form, &'a ValidationErrors),
     Role(&'a Form, &'a ValidationErrors),
 }
 
@@ -229,9 +457,9 @@ async fn access_page(
     let roles = roles::list(state, &session.caller, None).await?;
     let empty_form = Form(Vec::new());
     let no_errors = ValidationErrors::new();
-    let (am_form, am_errors) = match &failed {
-        Some(Failed::AuthMethod(f, e)) => (*f, *e),
-        _ => (&empty_form, &no_errors),
+    let (am_kind, am_form, am_errors) = match &failed {
+        Some(Failed::AuthMethod(k, f, e)) => (Some(*k), *f, *e),
+        _ => (None, &empty_form, &no_errors),
     };
     let (role_form, role_errors) = match &failed {
         Some(Failed::Role(f, e)) => (*f, *e),
@@ -239,9 +467,17 @@ async fn access_page(
     };
     let csrf = &session.csrf;
     let sent_back_to = match &failed {
-        Some(Failed::AuthMethod(..)) => {
+        Some(Failed::AuthMethod(NewKind::ApiKey, ..)) => {
             Some(("#create-auth-method", "The API key was not created"))
         }
+        Some(Failed::AuthMethod(k, ..)) => Some((
+            match k {
+                NewKind::Jwt => "#create-jwt",
+                NewKind::K8s => "#create-k8s",
+                _ => "#create-aws-iam",
+            },
+            "The auth method was not created",
+        )),
         Some(Failed::Role(..)) => Some(("#create-role", "The role was not created")),
         None => None,
     };
@@ -265,25 +501,40 @@ async fn access_page(
                     td {
                         // No one-click way to lock oneself out (the API still allows it).
                         @if m.method.access_id == session.caller.access_id { span.hint { "yours" } }
-                        @else { form.inline method="post" action="/ui/access/auth-methods/delete" {
-                            (view::csrf_field(csrf))
-                            input type="hidden" name="name" value=(m.method.name);
-                            button.danger type="submit" aria-label={"Delete auth method " (m.method.name)} { "Delete" }
-                        } }
+                        @else {
+                            a.button href={"/ui/auth-method/edit?name=" (q(&m.method.name))} aria-label={"Edit auth method " (m.method.name)} { "Edit" } " "
+                            @if m.kind == AuthMethodKind::ApiKey { form.inline method="post" action="/ui/access/auth-methods/reset" {
+                                (view::csrf_field(csrf))
+                                input type="hidden" name="name" value=(m.method.name);
+                                button type="submit" aria-label={"Reset the access key of " (m.method.name)} { "Reset key" }
+                            } " " }
+                            form.inline method="post" action="/ui/access/auth-methods/delete" {
+                                (view::csrf_field(csrf))
+                                input type="hidden" name="name" value=(m.method.name);
+                                button.danger type="submit" aria-label={"Delete auth method " (m.method.name)} { "Delete" }
+                            }
+                        }
                     }
                 } } }
             } }
         }
         h3 { "Create an API key" }
         p.hint { "Its access key is shown once, on the next page. Give it a role afterwards: a key without roles may do nothing." }
-        (view::other_errors(am_errors, AUTH_METHOD_FIELDS))
+        @let (f, e) = if am_kind == Some(NewKind::ApiKey) { (am_form, am_errors) } else { (&empty_form, &no_errors) };
+        (view::other_errors(e, AUTH_METHOD_FIELDS))
         form.stack #create-auth-method method="post" action="/ui/access/auth-methods/new" novalidate {
             (view::csrf_field(csrf))
-            (prefixed_field("am", &Field { name: "name", label: "Name", kind: "text", value: am_form.get("name").unwrap_or_default(),
-                hint: "A path, such as /ci/deployer.", required: true }, am_errors))
-            (prefixed_field("am", &Field { name: "description", label: "Description", kind: "text", value: am_form.get("description").unwrap_or_default(),
-                hint: "", required: false }, am_errors))
+            (prefixed_field("am", &Field { name: "name", label: "Name", kind: "text", value: f.get("name").unwrap_or_default(),
+                hint: "A path, such as /ci/deployer.", required: true }, e))
+            (prefixed_field("am", &Field { name: "description", label: "Description", kind: "text", value: f.get("description").unwrap_or_default(),
+                hint: "", required: false }, e))
             button type="submit" { "Create API key" }
+        }
+        h3 { "Create a workload-identity auth method" }
+        p.hint { "Workloads log in with the identity they already have, so there is no secret to hand out. Give the method a role afterwards, narrowed by sub-claims to the workloads meant to hold it." }
+        @for kind in [NewKind::Jwt, NewKind::K8s, NewKind::AwsIam] {
+            @let (f, e) = if am_kind == Some(kind) { (am_form, am_errors) } else { (&empty_form, &no_errors) };
+            (workload_form(kind, csrf, f, e, am_kind == Some(kind)))
         }
         h2 #roles { "Roles" }
         @if roles.is_empty() {
@@ -324,6 +575,125 @@ async fn access_page(
     })
 }
 
+/// One input of a workload-identity form: its field, label, kind and hint.
+type Input = (&'static str, &'static str, &'static str, &'static str);
+
+/// The inputs of each workload-identity form beyond the name and description, as the API's
+/// fields (`create-auth-method-oauth2`, `-k8s`, `-aws-iam`).
+fn workload_inputs(kind: NewKind) -> Vec<Input> {
+    let lists = "Comma-separated.";
+    let mut inputs: Vec<Input> = match kind {
+        NewKind::Jwt => vec![
+            ("jwks-uri", "JWKS URL", "url", "Where the issuer publishes its keys, such as https://token.actions.githubusercontent.com/.well-known/jwks. Or paste the keys below instead."),
+            ("jwks-json-data", "JWKS (JSON document)", "textarea", "The issuer's public keys, {\"keys\": [...]}, instead of the URL."),
+            ("issuer", "Issuer", "text", "The iss tokens must carry, such as https://token.actions.githubusercontent.com."),
+            ("audience", "Audience", "text", lists),
+            ("unique-identifier", "Unique identifier", "text", "The claim that names the caller in the audit trail, such as sub or repository."),
+            ("bound-client-ids", "Bound client ids", "text", lists),
+            ("bound-claims", "Bound claims", "textarea", "Claims every token must match, one per line: claim=value1,value2 (* globs)."),
+        ],
+        NewKind::K8s => vec![
+            ("jwks-json-data", "Cluster JWKS (JSON document)", "textarea", "The cluster's service-account signing keys: kubectl get --raw /openid/v1/jwks."),
+            ("k8s-issuer", "Service-account issuer", "text", "The iss of the cluster's service-account tokens."),
+            ("audience", "Audience", "text", lists),
+            ("bound-namespaces", "Bound namespaces", "text", lists),
+            ("bound-sa-names", "Bound service accounts", "text", lists),
+            ("bound-pod-names", "Bound pods", "text", lists),
+        ],
+        NewKind::AwsIam | NewKind::ApiKey => vec![
+            ("bound-aws-account-id", "Bound account ids", "text", "The AWS accounts whose principals may log in. Comma-separated."),
+            ("bound-arn", "Bound ARNs", "text", "Comma-separated; * globs."),
+            ("bound-role-name", "Bound role names", "text", lists),
+            ("bound-user-name", "Bound user names", "text", lists),
+            ("bound-role-id", "Bound role ids", "text", lists),
+            ("bound-user-id", "Bound user ids", "text", lists),
+            ("sts-url", "STS URL", "url", "Where the gateway checks the signed request; AWS's global STS endpoint when empty."),
+        ],
+    };
+    inputs.extend([
+        (
+            "force-sub-claims",
+            "Force sub-claims",
+            "checkbox",
+            "Every role association of this method must name sub-claims.",
+        ),
+        (
+            "jwt-ttl",
+            "Token lifetime (minutes)",
+            "number",
+            "0 or empty: the gateway's token lifetime.",
+        ),
+        (
+            "access-expires",
+            "Access expires (Unix time)",
+            "number",
+            "No login after this time; 0 or empty: never.",
+        ),
+    ]);
+    inputs
+}
+
+/// The create form of one workload-identity kind, in a `<details>` so that each shows only
+/// its own fields; open when it was sent back with errors.
+fn workload_form(
+    kind: NewKind,
+    csrf: &str,
+    form: &Form,
+    errors: &ValidationErrors,
+    open: bool,
+) -> Markup {
+    let prefix = kind.prefix();
+    let anchor = match kind {
+        NewKind::Jwt => "create-jwt",
+        NewKind::K8s => "create-k8s",
+        _ => "create-aws-iam",
+    };
+    let value = |name: &str| form.get(name).unwrap_or_default().to_owned();
+    html! {
+        details.create #(anchor) open[open] {
+            summary { "Create " (kind.with_article()) " auth method" }
+            (view::other_errors(errors, kind.fields()))
+            form.stack method="post" action="/ui/access/auth-methods/new" novalidate {
+                (view::csrf_field(csrf))
+                input type="hidden" name="kind" value=(kind.key());
+                (prefixed_field(prefix, &Field { name: "name", label: "Name", kind: "text", value: &value("name"),
+                    hint: "A path, such as /ci/github.", required: true }, errors))
+                (workload_fields(kind, form, errors, None))
+                button type="submit" { "Create " (kind.title()) " auth method" }
+            }
+        }
+    }
+}
+
+/// The fields of a workload-identity form after its name. On the edit form (`keys_now`: what
+/// the method verifies with now) the JWKS is never filled in: empty keeps it.
+fn workload_fields(
+    kind: NewKind,
+    form: &Form,
+    errors: &ValidationErrors,
+    keys_now: Option<&str>,
+) -> Markup {
+    let prefix = kind.prefix();
+    let value = |name: &str| form.get(name).unwrap_or_default().to_owned();
+    let keys_hint = keys_now.map(|k| format!("Now: {k}. Empty keeps it."));
+    html! {
+        (prefixed_field(prefix, &Field { name: "description", label: "Description", kind: "text", value: &value("description"),
+            hint: "", required: false }, errors))
+        @for (name, label, input, hint) in workload_inputs(kind) {
+            @let hint = match (&keys_hint, name) {
+                (Some(h), "jwks-uri" | "jwks-json-data") => h.as_str(),
+                (Some(_), "issuer" | "k8s-issuer" | "sts-url") => "Empty keeps the current value.",
+                (Some(_), "jwt-ttl" | "access-expires") => "Empty keeps the current value; 0 clears it.",
+                _ => hint,
+            };
+            // The API requires the claim that names a JWT caller.
+            (prefixed_field(prefix, &Field { name, label, kind: input, value: &value(name), hint, required: name == "unique-identifier" && keys_now.is_none() }, errors))
+        }
+        (prefixed_field(prefix, &Field { name: "delete_protection", label: "Delete protection", kind: "checkbox",
+            value: &value("delete_protection"), hint: "A protected auth method cannot be deleted until this is lifted.", required: false }, errors))
+    }
+}
+
 /// A labelled `<select>` with its inline errors.
 fn select_field(
     name: &str,
@@ -353,7 +723,9 @@ fn select_field(
     }
 }
 
-/// `POST /ui/access/auth-methods/new`: `create-auth-method`; the new key is shown once.
+/// `POST /ui/access/auth-methods/new`: by the form's `kind`, `create-auth-method` (the new
+/// key is shown once) or `create-auth-method-oauth2`, `-k8s`, `-aws-iam` (no secret: back to
+/// the access page, which lists the new method).
 pub async fn create_auth_method(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -365,8 +737,16 @@ pub async fn create_auth_method(
     };
     let form = Form(form.into_inner());
     let raw = form.get("name").unwrap_or_default().to_owned();
-    finish(&state, &req, &session, "console:create-auth-method", Effect::Configure, &raw, async {
+    let kind = NewKind::of(&form);
+    let operation = kind
+        .as_ref()
+        .map_or("console:create-auth-method", |k| k.operation());
+    finish(&state, &req, &session, operation, Effect::Configure, &raw, async {
         check_csrf(&session, &form)?;
+        let kind = kind?;
+        if kind != NewKind::ApiKey {
+            return create_workload_method(&state, &session, &form, kind).await;
+        }
         let created = match request_of::<dto::CreateAuthMethod>(&form, AUTH_METHOD_FIELDS) {
             Ok(dto) => api::create_auth_method(&state, &session.caller, dto).await,
             Err(e) => Err(e),
@@ -375,7 +755,7 @@ pub async fn create_auth_method(
             Ok(out) => out,
             Err(e) => {
                 let (errors, status) = inline(e, AUTH_METHOD_FIELDS)?;
-                let body = access_page(&state, &session, None, Some(Failed::AuthMethod(&form, &errors))).await?;
+                let body = access_page(&state, &session, None, Some(Failed::AuthMethod(kind, &form, &errors))).await?;
                 return Ok(sent_back(status, "Access".into(), body, &errors));
             }
         };
@@ -394,6 +774,87 @@ pub async fn create_auth_method(
         };
         // The audit record names the access id, never the key.
         Ok(Outcome::ok("API key created", Nav::Access, body).noting(format!("access id {}", out.access_id)))
+    })
+    .await
+}
+
+/// A JWT, Kubernetes or AWS IAM auth method from its form, through the API's handler.
+async fn create_workload_method(
+    state: &AppState,
+    session: &Session,
+    form: &Form,
+    kind: NewKind,
+) -> Result<Outcome, ApiError> {
+    let caller = &session.caller;
+    let fields = kind.fields();
+    let created = match kind {
+        NewKind::Jwt => match request_of::<dto::CreateAuthMethodOAuth2>(form, fields) {
+            Ok(dto) => api::create_auth_method_oauth2(state, caller, dto).await,
+            Err(e) => Err(e),
+        },
+        NewKind::K8s => match request_of::<dto::CreateAuthMethodK8s>(form, fields) {
+            Ok(dto) => api::create_auth_method_k8s(state, caller, dto).await,
+            Err(e) => Err(e),
+        },
+        NewKind::AwsIam | NewKind::ApiKey => {
+            match request_of::<dto::CreateAuthMethodAwsIam>(form, fields) {
+                Ok(dto) => api::create_auth_method_aws_iam(state, caller, dto).await,
+                Err(e) => Err(e),
+            }
+        }
+    };
+    match created {
+        Ok(out) => {
+            let name = name_in(form.get("name").unwrap_or_default(), "auth method")?;
+            Ok(Outcome::redirect(format!(
+                "/ui/access?created-auth-method={}&access-id={}#auth-methods",
+                q(name.as_str()),
+                q(&out.access_id)
+            ))
+            .noting(format!("access id {}", out.access_id)))
+        }
+        Err(e) => {
+            let (errors, status) = inline(e, fields)?;
+            let body = access_page(
+                state,
+                session,
+                None,
+                Some(Failed::AuthMethod(kind, form, &errors)),
+            )
+            .await?;
+            Ok(sent_back(status, "Access".into(), body, &errors))
+        }
+    }
+}
+
+/// `POST /ui/access/auth-methods/reset`: `reset-access-key`. The new key is shown once, on
+/// the answer to this POST; the audit record says only that the key changed and how many
+/// tokens went with the old one.
+pub async fn reset_access_key(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    form: web::Form<Vec<(String, String)>>,
+) -> HttpResponse {
+    let session = match Session::of(&state, &req).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let form = Form(form.into_inner());
+    let raw = form.get("name").unwrap_or_default().to_owned();
+    finish(&state, &req, &session, "console:reset-access-key", Effect::Configure, &raw, async {
+        check_csrf(&session, &form)?;
+        let dto: dto::ResetAccessKey = request_of(&form, &["name"])?;
+        let (out, revoked) = api::reset_access_key(&state, &session.caller, dto).await?;
+        state.invalidate_caches();
+        let name = name_in(&raw, "auth method")?;
+        let body = html! {
+            (view::notice("ok", &format!("{name} has a new access key. The old key and the {revoked} token(s) issued with it no longer work. Copy the new key now: it is shown only this once.")))
+            h2 { "New access key" }
+            pre.secret #new-access-key { (out.access_key) }
+            p { a href="/ui/access#auth-methods" { "Back to access" } }
+        };
+        Ok(Outcome::ok("Access key reset", Nav::Access, body)
+            .noting(format!("new access key; {revoked} token(s) revoked")))
     })
     .await
 }
@@ -566,6 +1027,14 @@ async fn role_page(
     // Only the auth methods the caller may list are offered; any other name typed into the
     // request is checked by the core as the API's would be.
     let methods = auth_methods::list(state, &session.caller, None).await?;
+    // An association's sub-claims, as the auth methods the caller may list show them.
+    let sub_claims_of = |assoc_id: &str| {
+        methods
+            .iter()
+            .flat_map(|m| &m.roles)
+            .find(|held| held.assoc_id == assoc_id)
+            .map(|held| held.sub_claims.clone())
+    };
     let empty_form = Form(Vec::new());
     let no_errors = ValidationErrors::new();
     let (rule_form, rule_errors) = match &failed {
@@ -639,9 +1108,18 @@ async fn role_page(
             p #no-holders { "No auth method holds this role." }
         } @else {
             div.table-wrap { table #holders {
-                thead { tr { th scope="col" { "Auth method" } th scope="col" { "Access id" } th scope="col" { "Association" } th scope="col" { span.visually-hidden { "Actions" } } } }
+                thead { tr { th scope="col" { "Auth method" } th scope="col" { "Access id" } th scope="col" { "Sub-claims" } th scope="col" { "Association" } th scope="col" { span.visually-hidden { "Actions" } } } }
                 tbody { @for (assoc_id, am_name, access_id) in &r.auth_methods { tr {
-                    td { (am_name) } td { code { (access_id) } } td { code { (assoc_id) } }
+                    td { (am_name) } td { code { (access_id) } }
+                    td { @match sub_claims_of(assoc_id) {
+                        Some(c) if !c.is_empty() => {
+                            @for (claim, values) in &c.claims { code { (claim) "=" (values.join(",")) } br; }
+                            @if !c.case_sensitive { span.hint { "case-insensitive" } }
+                        }
+                        Some(_) => { "every token" }
+                        None => { span.hint { "not shown: you may not list this auth method" } }
+                    } }
+                    td { code { (assoc_id) } }
                     td { form.inline method="post" action="/ui/role/assoc/delete" {
                         (view::csrf_field(csrf))
                         input type="hidden" name="role-name" value=(role_name);
@@ -662,6 +1140,11 @@ async fn role_page(
                 @let options: Vec<(&str, &str)> = methods.iter().map(|m| (m.method.name.as_str(), m.method.name.as_str())).collect();
                 (select_field("am-name", "Auth method", &options, assoc_form.get("am-name").unwrap_or_default(),
                     "Its tokens get this role's rules from their next login.", assoc_errors))
+                (view::field(&Field { name: "sub-claims", label: "Sub-claims", kind: "textarea", value: assoc_form.get("sub-claims").unwrap_or_default(),
+                    hint: "JWT, Kubernetes and AWS IAM methods: only tokens whose claims match get the role. One claim per line: claim=value1,value2 (* globs), such as repository=org/repo-a. Empty: every token of the method (an API key takes none).", required: false }, assoc_errors))
+                (view::field(&Field { name: "case-sensitive", label: "Compare sub-claims case-sensitively", kind: "checkbox",
+                    value: if assoc_form.0.is_empty() { "true" } else { assoc_form.get("case-sensitive").unwrap_or_default() },
+                    hint: "", required: false }, assoc_errors))
                 button type="submit" { "Give role" }
             }
         }
@@ -801,8 +1284,8 @@ pub async fn delete_rule(
     .await
 }
 
-/// `POST /ui/role/assoc/new`: `assoc-role-am` (no sub-claims: the console gives a role to
-/// every token of an auth method; narrower associations go through the API or the CLI).
+/// `POST /ui/role/assoc/new`: `assoc-role-am`, narrowed by the sub-claims given (`claim=values`
+/// lines read as the API's object; a claim named twice is refused).
 pub async fn associate(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -871,6 +1354,257 @@ pub async fn dissociate(
                 },
             )
             .await
+        },
+    )
+    .await
+}
+
+impl NewKind {
+    /// The form of a stored method's kind.
+    fn of_stored(kind: AuthMethodKind) -> NewKind {
+        match kind {
+            AuthMethodKind::OAuth2 => NewKind::Jwt,
+            AuthMethodKind::K8s => NewKind::K8s,
+            AuthMethodKind::AwsIam => NewKind::AwsIam,
+            AuthMethodKind::ApiKey => NewKind::ApiKey,
+        }
+    }
+}
+
+/// A stored workload-identity method as its edit form's values (never its JWKS, which the
+/// form leaves empty to keep), and what it verifies with now.
+fn edit_values(m: &auth_methods::AuthMethodView) -> (Vec<(String, String)>, String) {
+    let mut v: Vec<(String, String)> = vec![
+        ("name".into(), m.method.name.clone()),
+        ("description".into(), m.method.description.clone()),
+    ];
+    if m.method.delete_protection {
+        v.push(("delete_protection".into(), "true".into()));
+    }
+    let mut put = |k: &str, val: String| v.push((k.to_owned(), val));
+    let common =
+        |force: bool, ttl: Option<u32>, expires: Option<i64>, put: &mut dyn FnMut(&str, String)| {
+            if force {
+                put("force-sub-claims", "true".into());
+            }
+            put("jwt-ttl", ttl.map(|t| t.to_string()).unwrap_or_default());
+            put(
+                "access-expires",
+                expires.map(|t| t.to_string()).unwrap_or_default(),
+            );
+        };
+    let keys = if let Some(j) = &m.jwt {
+        put("issuer", j.issuer.clone().unwrap_or_default());
+        put("audience", j.audiences.join(","));
+        put("unique-identifier", j.unique_identifier.clone());
+        put("bound-client-ids", j.bound_client_ids.join(","));
+        let claims: Vec<String> = j
+            .bound_claims
+            .claims
+            .iter()
+            .map(|(c, vals)| format!("{c}={}", vals.join(",")))
+            .collect();
+        put("bound-claims", claims.join("\n"));
+        common(
+            j.force_sub_claims,
+            j.token_ttl_minutes,
+            j.access_expires,
+            &mut put,
+        );
+        match &j.jwks {
+            JwksSource::Uri(u) => format!("the keys at {u}"),
+            JwksSource::Inline(_) => "keys given inline".to_owned(),
+        }
+    } else if let Some(k) = &m.k8s {
+        put("k8s-issuer", k.issuer.clone().unwrap_or_default());
+        put("audience", k.audiences.join(","));
+        put("bound-namespaces", k.bound_namespaces.join(","));
+        put("bound-sa-names", k.bound_sa_names.join(","));
+        put("bound-pod-names", k.bound_pod_names.join(","));
+        common(
+            k.force_sub_claims,
+            k.token_ttl_minutes,
+            k.access_expires,
+            &mut put,
+        );
+        if k.jwks.is_some() {
+            "the cluster's keys given inline".to_owned()
+        } else {
+            "no keys given (a k8s auth config verifies its logins)".to_owned()
+        }
+    } else if let Some(a) = &m.aws_iam {
+        put("bound-aws-account-id", a.bound_account_ids.join(","));
+        put("bound-arn", a.bound_arns.join(","));
+        put("bound-role-name", a.bound_role_names.join(","));
+        put("bound-user-name", a.bound_user_names.join(","));
+        put("bound-role-id", a.bound_role_ids.join(","));
+        put("bound-user-id", a.bound_user_ids.join(","));
+        put("sts-url", a.sts_url.clone());
+        common(
+            a.force_sub_claims,
+            a.token_ttl_minutes,
+            a.access_expires,
+            &mut put,
+        );
+        String::new()
+    } else {
+        String::new()
+    };
+    (v, keys)
+}
+
+async fn edit_page(
+    state: &AppState,
+    session: &Session,
+    name: &ItemName,
+    sent: Option<(&Form, &ValidationErrors)>,
+) -> Result<(NewKind, Markup), ApiError> {
+    let m = auth_methods::get(state, &session.caller, name).await?;
+    let kind = NewKind::of_stored(m.kind);
+    let (values, keys_now) = edit_values(&m);
+    let stored = Form(values);
+    let no_errors = ValidationErrors::new();
+    let (form, errors) = sent.unwrap_or((&stored, &no_errors));
+    let body = html! {
+        p { "Each field replaces the stored one, checked as at creation. Sessions already open keep their token." }
+        (view::other_errors(errors, kind.fields()))
+        form.stack #edit-auth-method method="post" action="/ui/auth-method/edit" novalidate {
+            (view::csrf_field(&session.csrf))
+            input type="hidden" name="kind" value=(kind.key());
+            input type="hidden" name="name" value=(name.as_str());
+            @if kind == NewKind::ApiKey {
+                // An API key's key is reset on the access page, never edited.
+                (prefixed_field("am", &Field { name: "description", label: "Description", kind: "text", value: form.get("description").unwrap_or_default(),
+                    hint: "", required: false }, errors))
+                (prefixed_field("am", &Field { name: "delete_protection", label: "Delete protection", kind: "checkbox",
+                    value: form.get("delete_protection").unwrap_or_default(), hint: "A protected auth method cannot be deleted until this is lifted.", required: false }, errors))
+            } @else {
+                (workload_fields(kind, form, errors, Some(if keys_now.is_empty() { "no keys (AWS STS checks the logins)" } else { &keys_now })))
+            }
+            button type="submit" { "Save changes" }
+        }
+        p { a href="/ui/access#auth-methods" { "Back to access" } }
+    };
+    Ok((kind, body))
+}
+
+/// `GET /ui/auth-method/edit?name=`: an auth method's edit form (an API key's description and
+/// delete protection; a JWT, Kubernetes or AWS IAM method's settings), filled from
+/// `get-auth-method`'s view (`read` on the method).
+pub async fn edit_form(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    query: web::Query<HashMap<String, String>>,
+) -> HttpResponse {
+    let session = match Session::of(&state, &req).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let raw = query.get("name").cloned().unwrap_or_default();
+    finish(
+        &state,
+        &req,
+        &session,
+        "console:get-auth-method",
+        Effect::Read,
+        &raw,
+        async {
+            let name = name_in(&raw, "auth method")?;
+            let (_, body) = edit_page(&state, &session, &name, None).await?;
+            Ok(Outcome::ok(format!("Edit {name}"), Nav::Access, body))
+        },
+    )
+    .await
+}
+
+/// `POST /ui/auth-method/edit`: `update-auth-method`, `update-auth-method-oauth2`, `-k8s` or
+/// `-aws-iam` by the form's `kind`, through the API's handler (which refuses a kind that is
+/// not the stored one).
+pub async fn edit(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    form: web::Form<Vec<(String, String)>>,
+) -> HttpResponse {
+    let session = match Session::of(&state, &req).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let form = Form(form.into_inner());
+    let raw = form.get("name").unwrap_or_default().to_owned();
+    let operation = match form.get("kind") {
+        Some("jwt") => "console:update-auth-method-oauth2",
+        Some("k8s") => "console:update-auth-method-k8s",
+        Some("aws_iam") => "console:update-auth-method-aws-iam",
+        _ => "console:update-auth-method",
+    };
+    finish(
+        &state,
+        &req,
+        &session,
+        operation,
+        Effect::Configure,
+        &raw,
+        async {
+            check_csrf(&session, &form)?;
+            let kind = NewKind::of(&form)?;
+            let name = name_in(&raw, "auth method")?;
+            let (st, caller) = (&*state, &session.caller);
+            let fields = kind.fields();
+            let done = match kind {
+                NewKind::Jwt => match request_keeping::<dto::UpdateAuthMethodOAuth2>(
+                    &form,
+                    fields,
+                    CLEARED_WHEN_EMPTY,
+                ) {
+                    Ok(dto) => api::update_auth_method_oauth2(st, caller, dto).await,
+                    Err(e) => Err(e),
+                },
+                NewKind::K8s => match request_keeping::<dto::UpdateAuthMethodK8s>(
+                    &form,
+                    fields,
+                    CLEARED_WHEN_EMPTY,
+                ) {
+                    Ok(dto) => api::update_auth_method_k8s(st, caller, dto).await,
+                    Err(e) => Err(e),
+                },
+                NewKind::AwsIam => match request_keeping::<dto::UpdateAuthMethodAwsIam>(
+                    &form,
+                    fields,
+                    CLEARED_WHEN_EMPTY,
+                ) {
+                    Ok(dto) => api::update_auth_method_aws_iam(st, caller, dto).await,
+                    Err(e) => Err(e),
+                },
+                NewKind::ApiKey => {
+                    match request_keeping::<dto::UpdateAuthMethod>(
+                        &form,
+                        fields,
+                        CLEARED_WHEN_EMPTY,
+                    ) {
+                        Ok(dto) => api::update_auth_method(st, caller, dto).await,
+                        Err(e) => Err(e),
+                    }
+                }
+            };
+            match done {
+                Ok((_, detail)) => Ok(Outcome::redirect(format!(
+                    "/ui/access?updated-auth-method={}#auth-methods",
+                    q(name.as_str())
+                ))
+                .noting(detail)),
+                Err(e) => {
+                    let (errors, status) = inline(e, fields)?;
+                    let (_, body) = edit_page(st, &session, &name, Some((&form, &errors))).await?;
+                    Ok(Outcome::Page {
+                        status,
+                        title: format!("Edit {name}"),
+                        nav: Nav::Access,
+                        body,
+                        problem: Some(errors.to_string()),
+                        detail: String::new(),
+                    })
+                }
+            }
         },
     )
     .await

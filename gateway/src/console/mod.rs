@@ -103,6 +103,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 "/access/auth-methods/new",
                 web::post().to(access::create_auth_method),
             )
+            .route("/auth-method/edit", web::get().to(access::edit_form))
+            .route("/auth-method/edit", web::post().to(access::edit))
+            .route(
+                "/access/auth-methods/reset",
+                web::post().to(access::reset_access_key),
+            )
             .route(
                 "/access/auth-methods/delete",
                 web::post().to(access::delete_auth_method),

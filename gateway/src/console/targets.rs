@@ -1,7 +1,8 @@
 //! Targets: the list (`targets::list`), details without the secret (`targets::read`, as
 //! `get-target`), the create and edit forms, read as `create-aws-target` / `update-aws-target`
 //! requests and checked by the API's parsers (`target_input::parse_new` / `parse_changes`)
-//! before `targets::create` / `update`, delete behind a confirm page (`targets::delete`, as
+//! (with `rotation-interval-days` read as `routes::targets` reads it) before
+//! `targets::create` / `update`, delete behind a confirm page (`targets::delete`, as
 //! `delete-target` without force), rotating the admin key (`rotate_named_target`, as
 //! `target-rotate-credentials`) and revealing the secret (`targets::read_secret`, as
 //! `get-target-details`: the only page that shows it, after an explicit POST, audited).
@@ -80,6 +81,7 @@ pub async fn details(
             .map_err(|e| ApiError::bad_request(format!("name: {e}")))?;
         let (t, users) = targets::read(&state, &session.caller, &name).await?;
         let access = targets::access_of(&t)?;
+        let schedule = mayfly_app::rotation::schedule::of_target(state.db(), t.id).await?;
         let body = html! {
             @if query.contains_key("created") { (view::notice("ok", "Target created. Its secret is sealed at rest and never shown here.")) }
             @if query.contains_key("updated") { (view::notice("ok", "Target updated.")) }
@@ -87,6 +89,13 @@ pub async fn details(
             dl.props {
                 dt { "Region" } dd { (t.region) }
                 dt { "Credentials" } dd { (access.source.as_str()) }
+                dt { "Role chain" } dd { @match &access.role {
+                    Some(r) => { code { (r.role_arn) } @if r.external_id.is_some() { " (with an external id)" } }
+                    None => { "none: the key is used directly" }
+                } }
+                dt { "Admin key rotation" } dd { @if schedule.interval_days > 0 {
+                    "every " (schedule.interval_days) " days" @if let Some(next) = schedule.next_rotation_at { ", next " (view::time(next)) }
+                } @else { "not on a schedule" } }
                 dt { "IAM endpoint" } dd { (t.iam_endpoint.clone().unwrap_or_else(|| "AWS's own".into())) }
                 dt { "STS endpoint" } dd { (t.sts_endpoint.clone().unwrap_or_else(|| "AWS's own".into())) }
                 dt { "Delete protection" } dd { @if t.delete_protection { "yes" } @else { "no" } }
@@ -119,6 +128,13 @@ const CREATE_FIELDS: &[&str] = &[
     "description",
     "iam-endpoint",
     "sts-endpoint",
+    "role-arn",
+    "external-id",
+    "generate-external-id",
+    "role-session-name",
+    "role-session-duration",
+    "rotation-interval-days",
+    "use-gw-cloud-identity",
 ];
 
 /// The edit form's inputs, named as `update-aws-target`'s fields (`name` is the target's
@@ -132,7 +148,62 @@ const EDIT_FIELDS: &[&str] = &[
     "description",
     "iam-endpoint",
     "sts-endpoint",
+    "role-arn",
+    "external-id",
+    "generate-external-id",
+    "role-session-name",
+    "role-session-duration",
+    "rotation-interval-days",
+    "use-gw-cloud-identity",
 ];
+
+/// What the edit form says a target has now, for the fields it leaves empty (the role
+/// chain's external id is not shown outside `get-target-details`, so the chain is never
+/// filled in: empty keeps it).
+struct Current {
+    role: Option<String>,
+    rotation_days: u32,
+}
+
+async fn current_of(
+    state: &AppState,
+    t: &mayfly_store::entity::target::Model,
+) -> Result<Current, ApiError> {
+    let access = targets::access_of(t)?;
+    let schedule = mayfly_app::rotation::schedule::of_target(state.db(), t.id).await?;
+    Ok(Current {
+        role: access.role.map(|r| {
+            format!(
+                "{}{}",
+                r.role_arn,
+                if r.external_id.is_some() {
+                    ", with an external id"
+                } else {
+                    ""
+                }
+            )
+        }),
+        rotation_days: schedule.interval_days,
+    })
+}
+
+/// `rotation-interval-days` read as the API's `create-aws-target` / `update-aws-target` read
+/// it (`None`: not given, keep), its problem added to `errors`.
+fn rotation_days(dto: &request::AwsTarget, errors: &mut ValidationErrors) -> Option<u32> {
+    let days = dto.rotation_interval_days?;
+    match mayfly_app::rotation::schedule::parse_interval_days(days) {
+        Ok(d) => Some(d),
+        Err(e) => {
+            let m = e.to_string();
+            let m = m
+                .strip_prefix("rotation-interval-days: ")
+                .unwrap_or(&m)
+                .to_owned();
+            errors.push("rotation-interval-days", m);
+            None
+        }
+    }
+}
 
 /// `GET /ui/targets/new`.
 pub async fn new_form(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
@@ -140,7 +211,13 @@ pub async fn new_form(req: HttpRequest, state: web::Data<AppState>) -> HttpRespo
         Ok(s) => s,
         Err(r) => return r,
     };
-    let body = target_form(&session, &Form(Vec::new()), &ValidationErrors::new(), None);
+    let body = target_form(
+        &session,
+        &Form(Vec::new()),
+        &ValidationErrors::new(),
+        None,
+        None,
+    );
     finish(
         &state,
         &req,
@@ -159,6 +236,7 @@ fn target_form(
     form: &Form,
     errors: &ValidationErrors,
     editing: Option<&str>,
+    current: Option<&Current>,
 ) -> Markup {
     // The secret is never echoed back, even into its own field.
     let v = |k: &str| {
@@ -174,7 +252,31 @@ fn target_form(
         CREATE_FIELDS
     };
     let mut known = fields.to_vec();
-    known.push("delete_protection");
+    known.extend(["delete_protection", "remove-role"]);
+    let role_hint = match (editing, current) {
+        (None, _) => "Optional: a role to assume with the key above before use (cross-account access), such as arn:aws:iam::123456789012:role/mayfly.".to_owned(),
+        (Some(_), Some(Current { role: Some(r), .. })) => format!("Now: {r}. Empty keeps it; a new ARN replaces the whole chain (give its external id again)."),
+        (Some(_), _) => "Now: none. Optional: a role to assume before use.".to_owned(),
+    };
+    let rotation_hint = match current {
+        Some(c) if c.rotation_days > 0 => format!(
+            "Now: every {} days. 0 turns it off; empty keeps it.",
+            c.rotation_days
+        ),
+        Some(_) => "Now: off. Empty or 0 keeps it off.".to_owned(),
+        None if editing.is_some() => "0 turns it off; empty keeps it.".to_owned(),
+        None => {
+            "Rotate the target's admin key every this many days. Empty or 0: not on a schedule."
+                .to_owned()
+        }
+    };
+    let ticked = |k: &str| {
+        if form.get(k) == Some("true") {
+            "true"
+        } else {
+            ""
+        }
+    };
     let protect = if form.get("delete_protection") == Some("true") {
         "true"
     } else {
@@ -211,6 +313,8 @@ fn target_form(
                 hint: key_hint, required: editing.is_none() }, errors))
             (view::field(&Field { name: "access-key", label: "Secret access key", kind: "password", value: &v("access-key"),
                 hint: "", required: editing.is_none() }, errors))
+            (view::field(&Field { name: "use-gw-cloud-identity", label: "Use the gateway's own AWS identity", kind: "checkbox", value: ticked("use-gw-cloud-identity"),
+                hint: "Instead of a key: the gateway's instance profile, IRSA or environment credentials; leave both key fields empty. Only for target names the operator lists in MAYFLY_CLOUD_IDENTITY_TARGETS.", required: false }, errors))
             (view::field(&Field { name: "region", label: "Region", kind: "text", value: &v("region"),
                 hint: if editing.is_some() { "Such as us-east-1." } else { "Such as us-east-1. Empty: us-east-2." }, required: false }, errors))
             (view::field(&Field { name: "iam-endpoint", label: "IAM endpoint", kind: "text", value: &v("iam-endpoint"),
@@ -219,6 +323,25 @@ fn target_form(
                 hint: "Empty for AWS's own.", required: false }, errors))
             (view::field(&Field { name: "description", label: "Description", kind: "text", value: &v("description"),
                 hint: "", required: false }, errors))
+            fieldset.field {
+                legend { "Role chain" }
+                (view::field(&Field { name: "role-arn", label: "Role ARN", kind: "text", value: &v("role-arn"),
+                    hint: &role_hint, required: false }, errors))
+                (view::field(&Field { name: "external-id", label: "External id", kind: "text", value: &v("external-id"),
+                    hint: "Sent as ExternalId when the role's trust policy asks for one.", required: false }, errors))
+                (view::field(&Field { name: "generate-external-id", label: "Generate an external id", kind: "checkbox", value: ticked("generate-external-id"),
+                    hint: "Instead of giving one: the gateway makes one, shown with the revealed secret, for the role's trust policy.", required: false }, errors))
+                (view::field(&Field { name: "role-session-name", label: "Role session name", kind: "text", value: &v("role-session-name"),
+                    hint: "{target} is the target's name. Empty: mayfly-{target}.", required: false }, errors))
+                (view::field(&Field { name: "role-session-duration", label: "Role session duration (seconds)", kind: "number", value: &v("role-session-duration"),
+                    hint: "900 to 43200. Empty: 3600.", required: false }, errors))
+                @if editing.is_some() {
+                    (view::field(&Field { name: "remove-role", label: "Remove the role chain", kind: "checkbox", value: ticked("remove-role"),
+                        hint: "Use the key directly again.", required: false }, errors))
+                }
+            }
+            (view::field(&Field { name: "rotation-interval-days", label: "Rotate the admin key every (days)", kind: "number", value: &v("rotation-interval-days"),
+                hint: &rotation_hint, required: false }, errors))
             (view::field(&Field { name: "delete_protection", label: "Delete protection", kind: "checkbox",
                 value: protect, hint: "While on, the target cannot be deleted.", required: false }, errors))
             button type="submit" { @if editing.is_some() { "Save changes" } @else { "Create target" } }
@@ -226,15 +349,31 @@ fn target_form(
     }
 }
 
-/// The form read as the API's `AwsTarget` request: the `allowed` inputs, and the delete
-/// protection checkbox as the boolean it stands for (an unticked box sends nothing).
+/// The form read as the API's `AwsTarget` request: the `allowed` inputs, and the checkboxes
+/// as the booleans they stand for (an unticked box sends nothing). On the edit form an empty
+/// role ARN keeps the role chain (the form never shows the stored one) and "remove the role
+/// chain" is the API's empty `role-arn`.
 fn target_request(form: &Form, allowed: &[&str]) -> Result<request::AwsTarget, ApiError> {
     let mut body = form.as_request(allowed);
     if let Some(map) = body.as_object_mut() {
-        map.insert(
-            "delete_protection".into(),
-            (form.get("delete_protection") == Some("true")).into(),
-        );
+        for c in [
+            "delete_protection",
+            "generate-external-id",
+            "use-gw-cloud-identity",
+        ] {
+            map.insert(c.into(), (form.get(c) == Some("true")).into());
+        }
+        if allowed.contains(&"new-name") {
+            if form.get("remove-role") == Some("true") {
+                map.insert("role-arn".into(), "".into());
+            } else if map
+                .get("role-arn")
+                .and_then(|v| v.as_str())
+                .is_some_and(|a| a.trim().is_empty())
+            {
+                map.remove("role-arn");
+            }
+        }
     }
     crate::call::parse(&body)
 }
@@ -261,12 +400,18 @@ pub async fn create(
         async {
             check_csrf(&session, &form)?;
             let dto = target_request(&form, CREATE_FIELDS)?;
-            let input = match target_input::parse_new(&dto, state.outbound()) {
-                Ok(input) => input,
-                Err(errors) => {
+            let parsed = target_input::parse_new(&dto, state.outbound());
+            let mut errors = parsed.as_ref().err().cloned().unwrap_or_default();
+            let days = rotation_days(&dto, &mut errors);
+            let input = match parsed {
+                Ok(mut input) if errors.is_empty() => {
+                    input.rotation_days = days;
+                    input
+                }
+                _ => {
                     return Ok(refused_form(
                         "Create a target",
-                        target_form(&session, &form, &errors, None),
+                        target_form(&session, &form, &errors, None, None),
                         &errors,
                     ))
                 }
@@ -360,11 +505,16 @@ pub async fn edit_form(
             if t.delete_protection {
                 values.push(("delete_protection".to_owned(), "true".to_owned()));
             }
+            if targets::access_of(&t)?.source == CredentialSource::GatewayIdentity {
+                values.push(("use-gw-cloud-identity".to_owned(), "true".to_owned()));
+            }
+            let current = current_of(&state, &t).await?;
             let body = target_form(
                 &session,
                 &Form(values),
                 &ValidationErrors::new(),
                 Some(name.as_str()),
+                Some(&current),
             );
             Ok(Outcome::ok(format!("Edit {name}"), Nav::Targets, body))
         },
@@ -396,10 +546,16 @@ pub async fn update(
         async {
             check_csrf(&session, &form)?;
             let dto = target_request(&form, EDIT_FIELDS)?;
-            let changes = match target_input::parse_changes(&dto, state.outbound()) {
-                Ok(changes) => changes,
-                Err(errors) => {
-                    let body = target_form(&session, &form, &errors, Some(raw.trim()));
+            let parsed = target_input::parse_changes(&dto, state.outbound());
+            let mut errors = parsed.as_ref().err().cloned().unwrap_or_default();
+            let days = rotation_days(&dto, &mut errors);
+            let changes = match parsed {
+                Ok(mut changes) if errors.is_empty() => {
+                    changes.rotation_days = days;
+                    changes
+                }
+                _ => {
+                    let body = target_form(&session, &form, &errors, Some(raw.trim()), None);
                     return Ok(refused_form(&format!("Edit {}", raw.trim()), body, &errors));
                 }
             };

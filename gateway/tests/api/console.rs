@@ -832,12 +832,17 @@ fn every_access_form_needs_this_sessions_csrf_token() {
         assert_eq!(status, 200, "{body}");
         let (status, body) = gw.post_authed("/create-auth-method", json!({"name": "/csrf/key"}));
         assert_eq!(status, 200, "{body}");
-        let (status, body) = gw.post_authed(
+        let (status, key) = gw.post_authed(
             "/assoc-role-am",
             json!({"role-name": "/csrf/role", "am-name": "/csrf/key"}),
         );
+        assert_eq!(status, 200, "{key}");
+        let assoc_id = key["assoc_id"].as_str().unwrap().to_owned();
+        let (status, body) = gw.post_authed(
+            "/create-auth-method-aws-iam",
+            json!({"name": "/csrf/iam", "bound-aws-account-id": "123456789012"}),
+        );
         assert_eq!(status, 200, "{body}");
-        let assoc_id = body["assoc_id"].as_str().unwrap().to_owned();
         let mut b = Browser::new(gw);
         b.login_admin();
         let mut other = Browser::new(gw);
@@ -872,6 +877,31 @@ fn every_access_form_needs_this_sessions_csrf_token() {
                     vec![("role-name", "/csrf/role"), ("am-name", "/csrf/key")],
                 ),
                 (
+                    "/ui/role/assoc/new",
+                    vec![
+                        ("role-name", "/csrf/role"),
+                        ("am-name", "/csrf/iam"),
+                        ("sub-claims", "arn=*"),
+                    ],
+                ),
+                (
+                    "/ui/access/auth-methods/new",
+                    vec![
+                        ("kind", "aws_iam"),
+                        ("name", "/csrf/new-iam"),
+                        ("bound-aws-account-id", "123456789012"),
+                    ],
+                ),
+                (
+                    "/ui/access/auth-methods/new",
+                    vec![("kind", "k8s"), ("name", "/csrf/new-k8s")],
+                ),
+                (
+                    "/ui/access/auth-methods/new",
+                    vec![("kind", "jwt"), ("name", "/csrf/new-jwt")],
+                ),
+                ("/ui/access/auth-methods/reset", vec![("name", "/csrf/key")]),
+                (
                     "/ui/role/assoc/delete",
                     vec![("role-name", "/csrf/role"), ("assoc-id", assoc_id.as_str())],
                 ),
@@ -899,6 +929,10 @@ fn every_access_form_needs_this_sessions_csrf_token() {
             .collect();
         assert!(
             names.contains(&"/csrf/key") && !names.contains(&"/csrf/new-key"),
+            "{names:?}"
+        );
+        assert!(
+            !names.iter().any(|n| n.starts_with("/csrf/new-")),
             "{names:?}"
         );
     });
@@ -2103,6 +2137,1125 @@ fn a_target_admin_key_is_rotated_from_the_console() {
                 "{events}"
             );
             assert!(!events.to_string().contains(new_secret));
+        },
+    );
+}
+
+/// The `<details>` block of the access page with `id`, to check a form holds only its kind's
+/// fields.
+fn details_of<'p>(page: &'p Page, id: &str) -> &'p str {
+    let at = page
+        .body
+        .find(&format!(r#"id="{id}""#))
+        .unwrap_or_else(|| panic!("no #{id} in:\n{}", page.body));
+    let rest = &page.body[at..];
+    &rest[..rest.find("</details>").unwrap()]
+}
+
+fn auth_method_of(gw: &TestGateway, name: &str) -> serde_json::Value {
+    let (status, body) = gw.post_authed("/get-auth-method", json!({"name": name}));
+    assert_eq!(status, 200, "{name}: {body}");
+    body
+}
+
+#[test]
+fn workload_identity_methods_and_narrowed_associations_are_made_through_their_forms() {
+    use mayfly_testkit::jwt::{jwks, TestKey};
+    on_each_database(|gw| {
+        // 'static, for the table of bad forms below.
+        let keys: &'static str = Box::leak(jwks(&[TestKey::A]).to_string().into_boxed_str());
+        let mut b = Browser::new(gw);
+        b.login_admin();
+        let csrf = b.session_csrf();
+        let access = b.get("/ui/access");
+        assert_eq!(access.status, 200, "{}", access.body);
+        // Each kind's form holds its own fields and no other kind's.
+        let jwt = details_of(&access, "create-jwt");
+        assert!(jwt.contains(r#"name="jwks-uri""#) && jwt.contains(r#"name="bound-claims""#));
+        assert!(!jwt.contains("bound-namespaces") && !jwt.contains("bound-aws-account-id"));
+        let k8s = details_of(&access, "create-k8s");
+        assert!(k8s.contains(r#"name="bound-namespaces""#) && k8s.contains(r#"name="k8s-issuer""#));
+        assert!(!k8s.contains("jwks-uri") && !k8s.contains("bound-arn"));
+        let iam = details_of(&access, "create-aws-iam");
+        assert!(
+            iam.contains(r#"name="bound-aws-account-id""#) && iam.contains(r#"name="sts-url""#)
+        );
+        assert!(!iam.contains("jwks") && !iam.contains("bound-namespaces"));
+
+        // The API's parsers, their messages next to the field they name; nothing made.
+        let jwt_form = |extra: &[(&'static str, &'static str)]| {
+            let mut form = vec![
+                ("kind", "jwt"),
+                ("name", "/ci/github"),
+                ("unique-identifier", "sub"),
+            ];
+            form.extend_from_slice(extra);
+            form
+        };
+        for (extra, field, says) in [
+            (vec![], "jwks-uri", "required"),
+            (
+                vec![(
+                    "jwks-json-data",
+                    r#"{"keys": [{"kty": "oct", "k": "c2VjcmV0"}]}"#,
+                )],
+                "jwks-json-data",
+                "",
+            ),
+            (
+                vec![
+                    ("jwks-uri", "https://x.example/jwks"),
+                    ("jwks-json-data", "{}"),
+                ],
+                "jwks-uri",
+                "not both",
+            ),
+            (vec![("jwt-ttl", "soon")], "jwt-ttl", "integer"),
+            (
+                vec![("jwks-json-data", keys), ("access-expires", "-5")],
+                "access-expires",
+                "Unix time",
+            ),
+            (
+                vec![("jwks-json-data", keys), ("bound-claims", "repository")],
+                "bound-claims",
+                "claim=value1,value2",
+            ),
+            (
+                vec![
+                    ("jwks-json-data", keys),
+                    ("bound-claims", "repository=a\nrepository=b"),
+                ],
+                "bound-claims",
+                "given twice",
+            ),
+        ] {
+            let mut form = jwt_form(&extra);
+            form.push(("csrf", &csrf));
+            let page = b.post("/ui/access/auth-methods/new", &form);
+            assert_eq!(page.status, 400, "{extra:?}: {}", page.body);
+            assert!(
+                page.body.contains(&format!(r#"id="jwt-{field}-error""#))
+                    && page.body.contains(says),
+                "{extra:?}: {}",
+                page.body
+            );
+            assert!(
+                page.body.contains(r#"id="create-jwt" open"#),
+                "the failed form is open"
+            );
+            assert!(
+                page.body.contains(r#"value="/ci/github""#),
+                "the input is kept"
+            );
+        }
+        let unknown = b.post(
+            "/ui/access/auth-methods/new",
+            &[("csrf", &csrf), ("kind", "ldap"), ("name", "/ci/ldap")],
+        );
+        assert_eq!(unknown.status, 400, "{}", unknown.body);
+        assert_eq!(
+            gw.post_authed("/get-auth-method", json!({"name": "/ci/github"}))
+                .0,
+            404
+        );
+
+        let made = b.post(
+            "/ui/access/auth-methods/new",
+            &[
+                ("csrf", &csrf),
+                ("kind", "jwt"),
+                ("name", "/ci/github"),
+                ("jwks-json-data", keys),
+                ("issuer", "https://token.actions.githubusercontent.com"),
+                ("audience", "https://github.com/octo-org"),
+                ("unique-identifier", "repository"),
+                ("bound-claims", "repository_owner=octo-org\n\n"),
+                ("force-sub-claims", "true"),
+                ("jwt-ttl", "30"),
+            ],
+        );
+        assert_eq!(made.status, 303, "{}", made.body);
+        assert!(
+            made.location()
+                .starts_with("/ui/access?created-auth-method=/ci/github&access-id="),
+            "{}",
+            made.location()
+        );
+        let m = auth_method_of(gw, "/ci/github");
+        let rules = &m["access_info"]["oauth2_access_rules"];
+        assert_eq!(rules["unique_identifier"], "repository", "{m}");
+        assert_eq!(
+            rules["bound_claims"],
+            json!({"repository_owner": ["octo-org"]}),
+            "{m}"
+        );
+        assert_eq!(rules["force_sub_claims"], true, "{m}");
+        assert_eq!(rules["jwt_ttl"], 30, "{m}");
+        let landed = b.get(made.location());
+        assert!(
+            landed.body.contains("Auth method /ci/github created"),
+            "{}",
+            landed.body
+        );
+
+        let k8s = b.post(
+            "/ui/access/auth-methods/new",
+            &[
+                ("csrf", &csrf),
+                ("kind", "k8s"),
+                ("name", "/k8s/prod"),
+                ("jwks-json-data", keys),
+                ("unique-identifier", "sub"),
+                ("k8s-issuer", "https://kubernetes.default.svc"),
+                ("bound-namespaces", "prod, staging"),
+                // A field of another kind is not read.
+                ("bound-arn", "arn:aws:iam::123456789012:role/x"),
+            ],
+        );
+        assert_eq!(k8s.status, 303, "{}", k8s.body);
+        let m = auth_method_of(gw, "/k8s/prod");
+        assert_eq!(
+            m["access_info"]["k8s_access_rules"]["bound_namespaces"],
+            json!(["prod", "staging"]),
+            "{m}"
+        );
+        assert!(m["access_info"]["aws_iam_access_rules"].is_null(), "{m}");
+
+        let iam = b.post(
+            "/ui/access/auth-methods/new",
+            &[
+                ("csrf", &csrf),
+                ("kind", "aws_iam"),
+                ("name", "/aws/ec2"),
+                ("bound-aws-account-id", "123456789012"),
+                ("bound-role-name", "web, worker"),
+            ],
+        );
+        assert_eq!(iam.status, 303, "{}", iam.body);
+        let m = auth_method_of(gw, "/aws/ec2");
+        let rules = &m["access_info"]["aws_iam_access_rules"];
+        assert_eq!(rules["account_id"], json!(["123456789012"]), "{m}");
+        assert_eq!(rules["role_name"], json!(["web", "worker"]), "{m}");
+        let taken = b.post(
+            "/ui/access/auth-methods/new",
+            &[
+                ("csrf", &csrf),
+                ("kind", "aws_iam"),
+                ("name", "/aws/ec2"),
+                ("bound-aws-account-id", "123456789012"),
+            ],
+        );
+        assert_eq!(taken.status, 409, "{}", taken.body);
+        assert!(
+            taken.body.contains(r#"id="iam-name-error""#),
+            "{}",
+            taken.body
+        );
+        let unbound = b.post(
+            "/ui/access/auth-methods/new",
+            &[("csrf", &csrf), ("kind", "aws_iam"), ("name", "/aws/any")],
+        );
+        assert_eq!(unbound.status, 400, "{}", unbound.body);
+        assert!(
+            unbound
+                .body
+                .contains(r#"id="iam-bound-aws-account-id-error""#),
+            "the core's check, inline: {}",
+            unbound.body
+        );
+
+        // Associations narrowed by sub-claims, checked by the API's parser and the core.
+        let (status, body) = gw.post_authed("/create-role", json!({"name": "/ci/deploy"}));
+        assert_eq!(status, 200, "{body}");
+        let (status, body) = gw.post_authed("/create-auth-method", json!({"name": "/ci/key"}));
+        assert_eq!(status, 200, "{body}");
+        let role_page = b.get("/ui/role?name=/ci/deploy");
+        assert!(
+            role_page.body.contains(r#"name="sub-claims""#),
+            "{}",
+            role_page.body
+        );
+        for (am, claims, says) in [
+            ("/ci/github", "", "force-sub-claims"),
+            (
+                "/ci/github",
+                "repository=org/a\nrepository=org/b",
+                "given twice",
+            ),
+            ("/ci/github", "repository", "claim=value1,value2"),
+            ("/ci/github", "repository=", "has no value"),
+            ("/ci/key", "sub=x", "API key"),
+        ] {
+            let page = b.post(
+                "/ui/role/assoc/new",
+                &[
+                    ("csrf", &csrf),
+                    ("role-name", "/ci/deploy"),
+                    ("am-name", am),
+                    ("sub-claims", claims),
+                    ("case-sensitive", "true"),
+                ],
+            );
+            assert_eq!(page.status, 400, "{am} {claims:?}: {}", page.body);
+            assert!(
+                page.body.contains(r#"id="f-sub-claims-error""#) && page.body.contains(says),
+                "{am} {claims:?}: {}",
+                page.body
+            );
+        }
+        assert_eq!(
+            role_of(gw, "/ci/deploy").1["role_auth_methods_assoc"],
+            json!([]),
+            "nothing associated"
+        );
+        let given = b.post(
+            "/ui/role/assoc/new",
+            &[
+                ("csrf", &csrf),
+                ("role-name", "/ci/deploy"),
+                ("am-name", "/ci/github"),
+                (
+                    "sub-claims",
+                    "repository = octo-org/a, octo-org/b\nref=refs/heads/main",
+                ),
+                // A second sub-claims field is not read: the first is the request.
+                ("sub-claims", ""),
+                // case-sensitive unticked: absent.
+            ],
+        );
+        assert_eq!(given.status, 303, "{}", given.body);
+        let m = auth_method_of(gw, "/ci/github");
+        let assoc = &m["auth_method_roles_assoc"][0];
+        assert_eq!(
+            assoc["auth_method_sub_claims"],
+            json!({"repository": ["octo-org/a", "octo-org/b"], "ref": ["refs/heads/main"]}),
+            "{m}"
+        );
+        assert_eq!(assoc["is_sub_claims_case_sensitive"], false, "{m}");
+        let shown = b.get("/ui/role?name=/ci/deploy");
+        assert!(
+            shown.body.contains("repository=octo-org/a,octo-org/b")
+                && shown.body.contains("case-insensitive"),
+            "{}",
+            shown.body
+        );
+        let plain = b.post(
+            "/ui/role/assoc/new",
+            &[
+                ("csrf", &csrf),
+                ("role-name", "/ci/deploy"),
+                ("am-name", "/ci/key"),
+                ("sub-claims", "\n"),
+                ("case-sensitive", "true"),
+            ],
+        );
+        assert_eq!(
+            plain.status, 303,
+            "an API key with no sub-claims: {}",
+            plain.body
+        );
+    });
+}
+
+#[test]
+fn an_api_keys_access_key_is_reset_from_the_console_shown_once_and_never_recorded() {
+    on_each_database(|gw| {
+        let (status, key) = gw.post_authed("/create-auth-method", json!({"name": "/reset/key"}));
+        assert_eq!(status, 200, "{key}");
+        let access_id = key["access_id"].as_str().unwrap().to_owned();
+        let old_key = key["access_key"].as_str().unwrap().to_owned();
+        let (status, body) = gw.post_authed(
+            "/create-auth-method-aws-iam",
+            json!({"name": "/reset/iam", "bound-aws-account-id": "123456789012"}),
+        );
+        assert_eq!(status, 200, "{body}");
+        // A session of the key, which the reset ends.
+        let mut holder = Browser::new(gw);
+        assert_eq!(holder.login(&access_id, &old_key).status, 303);
+        assert_eq!(holder.get("/ui/").status, 200);
+
+        let mut b = Browser::new(gw);
+        b.login_admin();
+        let csrf = b.session_csrf();
+        let access = b.get("/ui/access");
+        assert!(
+            access
+                .body
+                .contains(r#"aria-label="Reset the access key of /reset/key""#),
+            "{}",
+            access.body
+        );
+        assert!(
+            !access.body.contains("Reset the access key of /reset/iam"),
+            "only API keys have a key to reset"
+        );
+        // Without this session's CSRF token: refused, the key unchanged.
+        for csrf in [None, Some("AAAA")] {
+            let mut form = vec![("name", "/reset/key")];
+            if let Some(c) = csrf {
+                form.push(("csrf", c));
+            }
+            let page = b.post("/ui/access/auth-methods/reset", &form);
+            assert_eq!(page.status, 403, "{}", page.body);
+        }
+        assert_eq!(holder.get("/ui/").status, 200, "the old key still works");
+        let not_key = b.post(
+            "/ui/access/auth-methods/reset",
+            &[("csrf", &csrf), ("name", "/reset/iam")],
+        );
+        assert_eq!(not_key.status, 400, "{}", not_key.body);
+
+        let reset = b.post(
+            "/ui/access/auth-methods/reset",
+            &[("csrf", &csrf), ("name", "/reset/key")],
+        );
+        assert_eq!(reset.status, 200, "{}", reset.body);
+        assert!(reset.header("cache-control").contains("no-store"));
+        let new_key = text_of(&reset, "new-access-key");
+        assert!(new_key.len() > 20 && new_key != old_key, "{new_key}");
+        assert_ne!(
+            holder.get("/ui/").status,
+            200,
+            "the old key's session ended"
+        );
+        assert_ne!(Browser::new(gw).login(&access_id, &old_key).status, 303);
+        assert_eq!(Browser::new(gw).login(&access_id, &new_key).status, 303);
+
+        // The key is on that one answer only: not in the audit trail (API or page), the
+        // access pages, or the gateway's log.
+        let (_, events) = gw.post_authed("/get-audit-events", json!({"limit": 1000}));
+        let events = events.to_string();
+        assert!(events.contains("console:reset-access-key"), "{events}");
+        assert!(
+            events.contains("new access key; 1 token(s) revoked"),
+            "{events}"
+        );
+        for page in [
+            "/ui/audit",
+            "/ui/access",
+            "/ui/audit?operation=console:reset-access-key",
+        ] {
+            let shown = b.get(page);
+            assert!(!shown.body.contains(&new_key), "{page}");
+        }
+        assert!(!events.contains(&new_key), "audit");
+        assert!(!gw.logs().contains(&new_key), "log");
+    });
+}
+
+#[test]
+fn a_scoped_key_cannot_create_auth_methods_or_reach_roles_outside_its_rules_through_new_fields() {
+    use mayfly_testkit::jwt::{jwks, TestKey};
+    on_each_database(|gw| {
+        let keys = jwks(&[TestKey::A]).to_string();
+        let (status, body) = gw.post_authed("/create-role", json!({"name": "/powerful"}));
+        assert_eq!(status, 200, "{body}");
+        let (status, body) = gw.post_authed(
+            "/set-role-rule",
+            json!({"role-name": "/powerful", "path": "/*", "capability": ["read", "list", "create", "update", "delete"]}),
+        );
+        assert_eq!(status, 200, "{body}");
+        let (status, body) = gw.post_authed("/create-auth-method", json!({"name": "/ops/holder"}));
+        assert_eq!(status, 200, "{body}");
+        let (access_id, access_key) = key_with_rules(
+            gw,
+            "/console/scoped",
+            &[
+                (
+                    "role-rule",
+                    "/team-a/*",
+                    &["read", "list", "create", "update", "delete"],
+                ),
+                (
+                    "auth-method-rule",
+                    "/team-a/*",
+                    &["read", "list", "create", "delete"],
+                ),
+            ],
+        );
+        let mut b = Browser::new(gw);
+        assert_eq!(b.login(&access_id, &access_key).status, 303);
+        let csrf = b.session_csrf();
+        // In its tree: allowed, as the API would.
+        let own_role = b.post(
+            "/ui/access/roles/new",
+            &[("csrf", &csrf), ("name", "/team-a/x")],
+        );
+        assert_eq!(own_role.status, 303, "{}", own_role.body);
+        let own_jwt = b.post(
+            "/ui/access/auth-methods/new",
+            &[
+                ("csrf", &csrf),
+                ("kind", "jwt"),
+                ("name", "/team-a/ci"),
+                ("jwks-json-data", &keys),
+                ("unique-identifier", "sub"),
+            ],
+        );
+        assert_eq!(own_jwt.status, 303, "{}", own_jwt.body);
+        let before_roles = gw.post_authed("/list-roles", json!({})).1;
+        let before_methods = gw.post_authed("/list-auth-methods", json!({})).1;
+
+        for (path, fields) in [
+            // Auth methods of every kind outside its tree, also by a repeated name or kind.
+            (
+                "/ui/access/auth-methods/new",
+                vec![
+                    ("kind", "jwt"),
+                    ("name", "/other/ci"),
+                    ("jwks-json-data", keys.as_str()),
+                    ("unique-identifier", "sub"),
+                ],
+            ),
+            (
+                "/ui/access/auth-methods/new",
+                vec![
+                    ("kind", "k8s"),
+                    ("name", "/other/k8s"),
+                    ("jwks-json-data", keys.as_str()),
+                    ("unique-identifier", "sub"),
+                ],
+            ),
+            (
+                "/ui/access/auth-methods/new",
+                vec![
+                    ("kind", "aws_iam"),
+                    ("name", "/other/iam"),
+                    ("bound-aws-account-id", "123456789012"),
+                ],
+            ),
+            (
+                "/ui/access/auth-methods/new",
+                vec![
+                    ("kind", "aws_iam"),
+                    ("name", "/other/iam"),
+                    ("name", "/team-a/iam"),
+                ],
+            ),
+            (
+                "/ui/access/auth-methods/new",
+                vec![
+                    ("kind", "aws_iam"),
+                    ("kind", "api_key"),
+                    ("name", "/other/iam2"),
+                ],
+            ),
+            // Reset keys: another's, and its own (no update on either).
+            (
+                "/ui/access/auth-methods/reset",
+                vec![("name", "/ops/holder")],
+            ),
+            (
+                "/ui/access/auth-methods/reset",
+                vec![("name", "/console/scoped")],
+            ),
+            // The powerful role, narrowed or not, to its own JWT method.
+            (
+                "/ui/role/assoc/new",
+                vec![
+                    ("role-name", "/powerful"),
+                    ("am-name", "/team-a/ci"),
+                    ("sub-claims", "sub=me"),
+                ],
+            ),
+            (
+                "/ui/role/assoc/new",
+                vec![
+                    ("role-name", "/powerful"),
+                    ("role-name", "/team-a/x"),
+                    ("am-name", "/team-a/ci"),
+                    ("sub-claims", "sub=me"),
+                    ("sub-claims", ""),
+                ],
+            ),
+            // Its own role to an auth method it may not read (its own key), with sub-claims,
+            // or with that name second.
+            (
+                "/ui/role/assoc/new",
+                vec![
+                    ("role-name", "/team-a/x"),
+                    ("am-name", "/console/scoped"),
+                    ("sub-claims", "sub=me"),
+                ],
+            ),
+            (
+                "/ui/role/assoc/new",
+                vec![
+                    ("role-name", "/team-a/x"),
+                    ("am-name", "/ops/holder"),
+                    ("am-name", "/team-a/ci"),
+                    ("sub-claims", "sub=me"),
+                ],
+            ),
+        ] {
+            let mut form = fields.clone();
+            form.push(("csrf", &csrf));
+            let page = b.post(path, &form);
+            assert_eq!(page.status, 403, "{path} {fields:?}: {}", page.body);
+            assert!(page.body.contains("Not allowed"), "{path}");
+        }
+        assert_eq!(gw.post_authed("/list-roles", json!({})).1, before_roles);
+        assert_eq!(
+            gw.post_authed("/list-auth-methods", json!({})).1,
+            before_methods
+        );
+        let (_, events) = gw.post_authed(
+            "/get-audit-events",
+            json!({"access-id": access_id, "limit": 1000}),
+        );
+        let denied = events["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| {
+                e["outcome"] == "denied" && e["operation"].as_str().unwrap().starts_with("console:")
+            })
+            .count();
+        assert_eq!(denied, 11, "every refusal audited under the key: {events}");
+        // And without the CSRF token, even in its own tree.
+        let no_csrf = b.post(
+            "/ui/access/auth-methods/new",
+            &[
+                ("kind", "jwt"),
+                ("name", "/team-a/ci2"),
+                ("jwks-json-data", &keys),
+                ("unique-identifier", "sub"),
+            ],
+        );
+        assert_eq!(no_csrf.status, 403, "{}", no_csrf.body);
+        assert_eq!(
+            gw.post_authed("/get-auth-method", json!({"name": "/team-a/ci2"}))
+                .0,
+            404
+        );
+
+        // What it may do: its own role to its own method, narrowed.
+        let narrowed = b.post(
+            "/ui/role/assoc/new",
+            &[
+                ("csrf", &csrf),
+                ("role-name", "/team-a/x"),
+                ("am-name", "/team-a/ci"),
+                ("sub-claims", "sub=me"),
+            ],
+        );
+        assert_eq!(narrowed.status, 303, "{}", narrowed.body);
+    });
+}
+
+#[test]
+fn a_targets_role_chain_and_rotation_schedule_are_set_through_its_forms() {
+    use crate::helpers::ROLE;
+    // Started before the gateways, which then allow it as an endpoint; the role is assumed
+    // there (for get-target-details' identity), never at AWS.
+    let moto: &'static str = Box::leak(
+        mayfly_testkit::moto::MotoServer::shared()
+            .url()
+            .to_owned()
+            .into_boxed_str(),
+    );
+    on_each_database(|gw| {
+        let details_of = |name: &str| {
+            let (status, body) = gw.post_authed("/get-target-details", json!({"name": name}));
+            assert_eq!(status, 200, "{body}");
+            body["value"]["aws_target_details"].clone()
+        };
+        let on_moto = |form: &mut Vec<(&str, &str)>| {
+            form.extend([("iam-endpoint", moto), ("sts-endpoint", moto)]);
+        };
+        let mut b = Browser::new(gw);
+        b.login_admin();
+        let csrf = b.session_csrf();
+        let new = b.get("/ui/targets/new");
+        for field in [
+            "role-arn",
+            "external-id",
+            "generate-external-id",
+            "role-session-duration",
+            "rotation-interval-days",
+        ] {
+            assert!(new.body.contains(&format!(r#"name="{field}""#)), "{field}");
+        }
+
+        // The API's parsers, inline; nothing made.
+        for (extra, field, says) in [
+            (vec![("role-arn", "deployer")], "role-arn", "arn:aws:iam"),
+            (
+                vec![("external-id", "ext-1")],
+                "role-arn",
+                "required with external-id",
+            ),
+            (
+                vec![
+                    ("role-arn", ROLE),
+                    ("external-id", "ext-1"),
+                    ("generate-external-id", "true"),
+                ],
+                "role-arn",
+                "give one of them",
+            ),
+            (
+                vec![("role-arn", ROLE), ("role-session-duration", "60")],
+                "role-arn",
+                "900",
+            ),
+            (
+                vec![("rotation-interval-days", "100000")],
+                "rotation-interval-days",
+                "0 (off)",
+            ),
+        ] {
+            let mut form = target_form("/aws/chained", Some(&csrf));
+            on_moto(&mut form);
+            form.extend(extra.iter().copied());
+            let page = b.post("/ui/targets/new", &form);
+            assert_eq!(page.status, 400, "{extra:?}: {}", page.body);
+            assert!(
+                page.body.contains(&format!(r#"id="f-{field}-error""#)) && page.body.contains(says),
+                "{extra:?}: {}",
+                page.body
+            );
+        }
+        assert_eq!(
+            gw.post_authed("/get-target", json!({"name": "/aws/chained"}))
+                .0,
+            404
+        );
+
+        let mut form = target_form("/aws/chained", Some(&csrf));
+        on_moto(&mut form);
+        form.extend([
+            ("role-arn", ROLE),
+            ("generate-external-id", "true"),
+            ("role-session-duration", "1800"),
+            ("rotation-interval-days", "30"),
+        ]);
+        let made = b.post("/ui/targets/new", &form);
+        assert_eq!(made.status, 303, "{}", made.body);
+        let d = details_of("/aws/chained");
+        assert_eq!(d["role_arn"], ROLE, "{d}");
+        assert_eq!(d["role_session_duration"], 1800, "{d}");
+        let external = d["gw_cloud_identity_external_id_opt"]["generated_external_id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        assert!(external.starts_with("mayfly-"), "{d}");
+        let page = b.get("/ui/target?name=/aws/chained");
+        assert!(
+            page.body.contains(ROLE) && page.body.contains("every 30 days"),
+            "{}",
+            page.body
+        );
+        assert!(
+            !page.body.contains(&external),
+            "the external id only with the revealed secret"
+        );
+
+        // The edit form never shows the chain's external id; left empty, the chain is kept.
+        let edit = b.get("/ui/target/edit?name=/aws/chained");
+        assert!(!edit.body.contains(&external));
+        assert!(edit.body.contains("Now: every 30 days"), "{}", edit.body);
+        let values = form_values(&edit.body, "/ui/target/edit");
+        let saved = b.post(
+            "/ui/target/edit",
+            &pairs(&with(&values, &[("description", Some("chained"))])),
+        );
+        assert_eq!(saved.status, 303, "{}", saved.body);
+        let d = details_of("/aws/chained");
+        assert_eq!(d["role_arn"], ROLE, "kept: {d}");
+        assert_eq!(
+            d["gw_cloud_identity_external_id_opt"]["generated_external_id"],
+            external.as_str()
+        );
+        assert!(b
+            .get("/ui/target?name=/aws/chained")
+            .body
+            .contains("every 30 days"));
+
+        // Without this session's CSRF token nothing changes.
+        let forged = b.post(
+            "/ui/target/edit",
+            &pairs(&with(
+                &values,
+                &[
+                    ("csrf", None),
+                    ("remove-role", Some("true")),
+                    ("rotation-interval-days", Some("0")),
+                ],
+            )),
+        );
+        assert_eq!(forged.status, 403, "{}", forged.body);
+        assert_eq!(details_of("/aws/chained")["role_arn"], ROLE);
+
+        let off = b.post(
+            "/ui/target/edit",
+            &pairs(&with(
+                &values,
+                &[
+                    ("rotation-interval-days", Some("0")),
+                    ("remove-role", Some("true")),
+                ],
+            )),
+        );
+        assert_eq!(off.status, 303, "{}", off.body);
+        assert_eq!(details_of("/aws/chained")["role_arn"], "");
+        let page = b.get("/ui/target?name=/aws/chained");
+        assert!(
+            page.body.contains("not on a schedule")
+                && page.body.contains("none: the key is used directly"),
+            "{}",
+            page.body
+        );
+
+        // A key that may update only /team-a targets cannot chain or schedule this one.
+        let (access_id, access_key) = key_with_rules(
+            gw,
+            "/console/team-a-targets",
+            &[(
+                "target-rule",
+                "/team-a/*",
+                &["read", "list", "create", "update"],
+            )],
+        );
+        let mut scoped = Browser::new(gw);
+        assert_eq!(scoped.login(&access_id, &access_key).status, 303);
+        let scoped_csrf = scoped.session_csrf();
+        let refused = scoped.post(
+            "/ui/target/edit",
+            &[
+                ("csrf", &scoped_csrf),
+                ("name", "/aws/chained"),
+                ("role-arn", ROLE),
+                ("rotation-interval-days", "1"),
+            ],
+        );
+        assert_eq!(refused.status, 403, "{}", refused.body);
+        assert_eq!(details_of("/aws/chained")["role_arn"], "");
+        assert!(b
+            .get("/ui/target?name=/aws/chained")
+            .body
+            .contains("not on a schedule"));
+    });
+}
+
+#[test]
+fn a_workload_identity_method_is_edited_through_its_form_as_the_api_updates_it() {
+    use mayfly_testkit::jwt::{jwks, TestKey};
+    on_each_database(|gw| {
+        let keys = jwks(&[TestKey::A]).to_string();
+        let mut b = Browser::new(gw);
+        b.login_admin();
+        let csrf = b.session_csrf();
+        let made = b.post(
+            "/ui/access/auth-methods/new",
+            &[
+                ("csrf", &csrf),
+                ("kind", "jwt"),
+                ("name", "/team-a/ci"),
+                ("jwks-json-data", &keys),
+                ("issuer", "https://token.actions.githubusercontent.com"),
+                ("audience", "aud-1, aud-2"),
+                ("unique-identifier", "repository"),
+                ("bound-claims", "repository_owner=octo-org"),
+                ("jwt-ttl", "30"),
+            ],
+        );
+        assert_eq!(made.status, 303, "{}", made.body);
+        let before = auth_method_of(gw, "/team-a/ci");
+        let access = b.get("/ui/access");
+        assert!(access.body.contains("/ui/auth-method/edit?name=/team-a/ci"));
+
+        // Filled from the stored method, never with its keys; saved unchanged, nothing changes.
+        let edit = b.get("/ui/auth-method/edit?name=/team-a/ci");
+        assert_eq!(edit.status, 200, "{}", edit.body);
+        let values = form_values(&edit.body, "/ui/auth-method/edit");
+        for (k, v) in [
+            ("issuer", "https://token.actions.githubusercontent.com"),
+            ("audience", "aud-1,aud-2"),
+            ("bound-claims", "repository_owner=octo-org"),
+            ("jwt-ttl", "30"),
+            ("jwks-json-data", ""),
+        ] {
+            assert!(values.contains(&(k.into(), v.into())), "{k}: {values:?}");
+        }
+        assert!(
+            edit.body.contains("Now: keys given inline"),
+            "{}",
+            edit.body
+        );
+        let same = b.post("/ui/auth-method/edit", &pairs(&values));
+        assert_eq!(same.status, 303, "{}", same.body);
+        let mut after = auth_method_of(gw, "/team-a/ci");
+        after.as_object_mut().unwrap().remove("modification_date");
+        let mut expected = before.clone();
+        expected
+            .as_object_mut()
+            .unwrap()
+            .remove("modification_date");
+        assert_eq!(after, expected, "an unchanged form changes nothing");
+
+        // The API's checks, inline; then a cleared list is cleared.
+        let bad = b.post(
+            "/ui/auth-method/edit",
+            &pairs(&with(&values, &[("jwt-ttl", Some("99999"))])),
+        );
+        assert_eq!(bad.status, 400, "{}", bad.body);
+        assert!(
+            bad.body.contains(r#"id="jwt-jwt-ttl-error""#),
+            "{}",
+            bad.body
+        );
+        let cleared = b.post(
+            "/ui/auth-method/edit",
+            &pairs(&with(
+                &values,
+                &[
+                    ("audience", Some("")),
+                    ("bound-claims", Some("")),
+                    ("force-sub-claims", Some("true")),
+                ],
+            )),
+        );
+        assert_eq!(cleared.status, 303, "{}", cleared.body);
+        let m = auth_method_of(gw, "/team-a/ci");
+        let rules = &m["access_info"]["oauth2_access_rules"];
+        assert_eq!(rules["audience"], "", "{m}");
+        assert_eq!(rules["bound_claims"], json!({}), "{m}");
+        assert_eq!(rules["force_sub_claims"], true, "{m}");
+        assert_eq!(rules["jwt_ttl"], 30, "kept: {m}");
+        assert_eq!(
+            rules["jwks_json_data"], before["access_info"]["oauth2_access_rules"]["jwks_json_data"],
+            "keys kept"
+        );
+
+        // An API key has no such form; without the CSRF token nothing changes.
+        // An API key's form: its description and delete protection only (update-auth-method).
+        let (status, body) = gw.post_authed("/create-auth-method", json!({"name": "/team-a/key"}));
+        assert_eq!(status, 200, "{body}");
+        let key_edit = b.get("/ui/auth-method/edit?name=/team-a/key");
+        assert_eq!(key_edit.status, 200, "{}", key_edit.body);
+        let key_values = form_values(&key_edit.body, "/ui/auth-method/edit");
+        let names: Vec<&str> = key_values.iter().map(|(k, _)| k.as_str()).collect();
+        assert_eq!(
+            names,
+            ["csrf", "kind", "name", "description"],
+            "{key_values:?}"
+        );
+        let protected = b.post(
+            "/ui/auth-method/edit",
+            &pairs(&with(
+                &key_values,
+                &[
+                    ("description", Some("ops key")),
+                    ("delete_protection", Some("true")),
+                ],
+            )),
+        );
+        assert_eq!(protected.status, 303, "{}", protected.body);
+        let m = auth_method_of(gw, "/team-a/key");
+        assert_eq!(m["description"], "ops key", "{m}");
+        assert_eq!(m["delete_protection"], true, "{m}");
+        // The form's kind must be the stored one: the API's update refuses another.
+        let wrong_kind = b.post(
+            "/ui/auth-method/edit",
+            &pairs(&with(&values, &[("kind", Some("k8s"))])),
+        );
+        assert_eq!(wrong_kind.status, 400, "{}", wrong_kind.body);
+        assert!(
+            wrong_kind.body.contains("operation of its kind"),
+            "{}",
+            wrong_kind.body
+        );
+        let forged = b.post(
+            "/ui/auth-method/edit",
+            &pairs(&with(
+                &values,
+                &[("csrf", None), ("issuer", Some("https://evil.example"))],
+            )),
+        );
+        assert_eq!(forged.status, 403, "{}", forged.body);
+
+        // A key that may read but not update auth methods under /team-a is refused, as by
+        // update-auth-method-oauth2; so is one naming a method outside its tree.
+        let (access_id, access_key) = key_with_rules(
+            gw,
+            "/console/am-reader",
+            &[("auth-method-rule", "/team-a/*", &["read", "list", "create"])],
+        );
+        let mut scoped = Browser::new(gw);
+        assert_eq!(scoped.login(&access_id, &access_key).status, 303);
+        let scoped_csrf = scoped.session_csrf();
+        let readable = scoped.get("/ui/auth-method/edit?name=/team-a/ci");
+        assert_eq!(readable.status, 200, "{}", readable.body);
+        for name in ["/team-a/ci", "/console/am-reader"] {
+            let page = scoped.post(
+                "/ui/auth-method/edit",
+                &[
+                    ("csrf", &scoped_csrf),
+                    ("kind", "jwt"),
+                    ("name", name),
+                    ("issuer", "https://evil.example"),
+                ],
+            );
+            assert_eq!(page.status, 403, "{name}: {}", page.body);
+        }
+        let m = auth_method_of(gw, "/team-a/ci");
+        assert_eq!(
+            m["access_info"]["oauth2_access_rules"]["issuer"],
+            "https://token.actions.githubusercontent.com"
+        );
+        // Kubernetes and AWS IAM methods: an unchanged form saves the same method.
+        use base64::Engine as _;
+        let inline = base64::engine::general_purpose::STANDARD.encode(&keys);
+        for (path, body) in [
+            (
+                "/create-auth-method-k8s",
+                json!({"name": "/team-a/k8s", "jwks-json-data": inline, "k8s-issuer": "https://kubernetes.default.svc",
+                       "bound-namespaces": ["prod", "staging"], "force-sub-claims": true, "access-expires": 4102444800i64}),
+            ),
+            (
+                "/create-auth-method-aws-iam",
+                json!({"name": "/team-a/iam", "bound-aws-account-id": ["123456789012"], "bound-role-name": ["web", "worker"]}),
+            ),
+        ] {
+            let (status, out) = gw.post_authed(path, body.clone());
+            assert_eq!(status, 200, "{out}");
+            let name = body["name"].as_str().unwrap();
+            let mut before = auth_method_of(gw, name);
+            let edit = b.get(&format!("/ui/auth-method/edit?name={name}"));
+            assert_eq!(edit.status, 200, "{}", edit.body);
+            let values = form_values(&edit.body, "/ui/auth-method/edit");
+            let saved = b.post("/ui/auth-method/edit", &pairs(&values));
+            assert_eq!(saved.status, 303, "{name}: {}", saved.body);
+            let mut after = auth_method_of(gw, name);
+            for m in [&mut before, &mut after] {
+                m.as_object_mut().unwrap().remove("modification_date");
+            }
+            assert_eq!(after, before, "{name}: {values:?}");
+        }
+    });
+}
+
+#[test]
+fn a_target_on_the_gateways_own_identity_is_made_through_its_form() {
+    let moto = mayfly_testkit::moto::MotoServer::shared();
+    let (id, secret) = moto.admin();
+    crate::helpers::on_each_database_with(
+        |b| {
+            b.env("AWS_ACCESS_KEY_ID", id.clone())
+                .env("AWS_SECRET_ACCESS_KEY", secret.clone())
+                .env("AWS_REGION", "us-east-1")
+                .env("MAYFLY_CLOUD_IDENTITY_TARGETS", "/cloud/*")
+        },
+        |gw, _path| {
+            let mut b = Browser::new(gw);
+            b.login_admin();
+            let csrf = b.session_csrf();
+            let form = |name: &'static str, extra: &[(&'static str, &'static str)]| {
+                let mut f = vec![
+                    ("name", name),
+                    ("region", "us-east-1"),
+                    ("iam-endpoint", moto.url()),
+                    ("sts-endpoint", moto.url()),
+                    ("use-gw-cloud-identity", "true"),
+                ];
+                f.extend_from_slice(extra);
+                f
+            };
+            // A key with it is refused inline; so is a name the operator did not list.
+            let mut with_key = form(
+                "/cloud/aws",
+                &[
+                    ("access-key-id", "AKIAIOSFODNN7EXAMPLE"),
+                    ("access-key", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"),
+                ],
+            );
+            with_key.push(("csrf", &csrf));
+            let page = b.post("/ui/targets/new", &with_key);
+            assert_eq!(page.status, 400, "{}", page.body);
+            assert!(
+                page.body.contains(r#"id="f-use-gw-cloud-identity-error""#),
+                "{}",
+                page.body
+            );
+            let mut unlisted = form("/other/aws", &[]);
+            unlisted.push(("csrf", &csrf));
+            let page = b.post("/ui/targets/new", &unlisted);
+            assert_ne!(page.status, 303, "{}", page.body);
+            assert!(
+                page.body.contains("MAYFLY_CLOUD_IDENTITY_TARGETS"),
+                "{}",
+                page.body
+            );
+            assert_eq!(
+                gw.post_authed("/get-target", json!({"name": "/other/aws"}))
+                    .0,
+                404
+            );
+
+            let mut good = form("/cloud/aws", &[]);
+            good.push(("csrf", &csrf));
+            let made = b.post("/ui/targets/new", &good);
+            assert_eq!(made.status, 303, "{}", made.body);
+            let details = |gw: &TestGateway| {
+                let (s, d) = gw.post_authed("/get-target-details", json!({"name": "/cloud/aws"}));
+                assert_eq!(s, 200, "{d}");
+                d["value"]["aws_target_details"]["credential_source"].clone()
+            };
+            assert_eq!(details(gw), "gateway_identity");
+            assert!(b
+                .get("/ui/target?name=/cloud/aws")
+                .body
+                .contains("gateway_identity"));
+
+            // The edit form keeps it ticked: an unchanged save keeps the gateway's identity.
+            let edit = b.get("/ui/target/edit?name=/cloud/aws");
+            let values = form_values(&edit.body, "/ui/target/edit");
+            assert!(
+                values.contains(&("use-gw-cloud-identity".into(), "true".into())),
+                "{values:?}"
+            );
+            let saved = b.post(
+                "/ui/target/edit",
+                &pairs(&with(&values, &[("description", Some("own identity"))])),
+            );
+            assert_eq!(saved.status, 303, "{}", saved.body);
+            assert_eq!(details(gw), "gateway_identity");
+
+            // A key that manages /team targets cannot borrow the gateway's identity: not in
+            // its own tree, not in the offered one, not by ticking the box on its own target.
+            create_target(gw, "/team/keyed", "a-secret-of-the-team-target-0123456789");
+            let (access_id, access_key) = key_with_rules(
+                gw,
+                "/console/team-targets",
+                &[(
+                    "target-rule",
+                    "/team/*",
+                    &["create", "read", "update", "list"],
+                )],
+            );
+            let mut scoped = Browser::new(gw);
+            assert_eq!(scoped.login(&access_id, &access_key).status, 303);
+            let scoped_csrf = scoped.session_csrf();
+            for name in ["/team/mine", "/cloud/theirs"] {
+                let mut f = form(name, &[]);
+                f.push(("csrf", &scoped_csrf));
+                let page = scoped.post("/ui/targets/new", &f);
+                assert_eq!(page.status, 403, "{name}: {}", page.body);
+            }
+            let edit = scoped.get("/ui/target/edit?name=/team/keyed");
+            let values = form_values(&edit.body, "/ui/target/edit");
+            let page = scoped.post(
+                "/ui/target/edit",
+                &pairs(&with(&values, &[("use-gw-cloud-identity", Some("true"))])),
+            );
+            assert_ne!(page.status, 303, "{}", page.body);
+            let (_, d) = gw.post_authed("/get-target-details", json!({"name": "/team/keyed"}));
+            assert_eq!(
+                d["value"]["aws_target_details"]["credential_source"], "keys",
+                "{d}"
+            );
         },
     );
 }
