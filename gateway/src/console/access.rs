@@ -25,10 +25,12 @@ use mayfly_api_types::{access as dto, request};
 use mayfly_app::{auth_methods, roles, state::AppState};
 use mayfly_domain::{AuthMethodKind, ItemName, JwksSource, ValidationErrors};
 
+use futures_util::FutureExt;
+
 use super::{
-    check_csrf, finish,
+    get, post,
     view::{self, q, Field, Nav},
-    Form, Outcome, Session,
+    Form, Outcome, Posted, Session,
 };
 use crate::{error::ApiError, operation::Effect, routes::access as api};
 
@@ -368,23 +370,15 @@ pub async fn show(
     state: web::Data<AppState>,
     query: web::Query<HashMap<String, String>>,
 ) -> HttpResponse {
-    let session = match Session::of(&state, &req).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
-    finish(
-        &state,
-        &req,
-        &session,
-        "console:list-access",
-        Effect::Read,
-        "",
-        async {
-            let notice = done_notice(&query);
-            let body = access_page(&state, &session, notice, None).await?;
+    let op = ("console:list-access", Effect::Read, None);
+    get(req, state, query, op, |v| {
+        async move {
+            let notice = done_notice(v.query);
+            let body = access_page(v.state, v.session, notice, None).await?;
             Ok(Outcome::ok("Access", Nav::Access, body))
-        },
-    )
+        }
+        .boxed_local()
+    })
     .await
 }
 
@@ -731,35 +725,29 @@ pub async fn create_auth_method(
     state: web::Data<AppState>,
     form: web::Form<Vec<(String, String)>>,
 ) -> HttpResponse {
-    let session = match Session::of(&state, &req).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
-    let form = Form(form.into_inner());
-    let raw = form.get("name").unwrap_or_default().to_owned();
+    let form = Form::from(form);
     let kind = NewKind::of(&form);
     let operation = kind
         .as_ref()
         .map_or("console:create-auth-method", |k| k.operation());
-    finish(&state, &req, &session, operation, Effect::Configure, &raw, async {
-        check_csrf(&session, &form)?;
+    post(req, state, form, (operation, Effect::Configure, "name"), move |p| async move {
         let kind = kind?;
         if kind != NewKind::ApiKey {
-            return create_workload_method(&state, &session, &form, kind).await;
+            return create_workload_method(p.state, p.session, p.form, kind).await;
         }
-        let created = match request_of::<dto::CreateAuthMethod>(&form, AUTH_METHOD_FIELDS) {
-            Ok(dto) => api::create_auth_method(&state, &session.caller, dto).await,
+        let created = match request_of::<dto::CreateAuthMethod>(p.form, AUTH_METHOD_FIELDS) {
+            Ok(dto) => api::create_auth_method(p.state, &p.session.caller, dto).await,
             Err(e) => Err(e),
         };
         let out = match created {
             Ok(out) => out,
             Err(e) => {
                 let (errors, status) = inline(e, AUTH_METHOD_FIELDS)?;
-                let body = access_page(&state, &session, None, Some(Failed::AuthMethod(kind, &form, &errors))).await?;
+                let body = access_page(p.state, p.session, None, Some(Failed::AuthMethod(kind, p.form, &errors))).await?;
                 return Ok(sent_back(status, "Access".into(), body, &errors));
             }
         };
-        state.invalidate_caches();
+        p.state.invalidate_caches();
         let body = html! {
             (view::notice("ok", "API key created. Copy the access key now: it is shown only this once, the gateway keeps only its hash, and it cannot be shown again (reset-access-key makes a new one)."))
             dl.props {
@@ -774,7 +762,7 @@ pub async fn create_auth_method(
         };
         // The audit record names the access id, never the key.
         Ok(Outcome::ok("API key created", Nav::Access, body).noting(format!("access id {}", out.access_id)))
-    })
+    }.boxed_local())
     .await
 }
 
@@ -835,18 +823,12 @@ pub async fn reset_access_key(
     state: web::Data<AppState>,
     form: web::Form<Vec<(String, String)>>,
 ) -> HttpResponse {
-    let session = match Session::of(&state, &req).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
-    let form = Form(form.into_inner());
-    let raw = form.get("name").unwrap_or_default().to_owned();
-    finish(&state, &req, &session, "console:reset-access-key", Effect::Configure, &raw, async {
-        check_csrf(&session, &form)?;
-        let dto: dto::ResetAccessKey = request_of(&form, &["name"])?;
-        let (out, revoked) = api::reset_access_key(&state, &session.caller, dto).await?;
-        state.invalidate_caches();
-        let name = name_in(&raw, "auth method")?;
+    let op = ("console:reset-access-key", Effect::Configure, "name");
+    post(req, state, form, op, |p| async move {
+        let dto: dto::ResetAccessKey = request_of(p.form, &["name"])?;
+        let (out, revoked) = api::reset_access_key(p.state, &p.session.caller, dto).await?;
+        p.state.invalidate_caches();
+        let name = name_in(p.raw, "auth method")?;
         let body = html! {
             (view::notice("ok", &format!("{name} has a new access key. The old key and the {revoked} token(s) issued with it no longer work. Copy the new key now: it is shown only this once.")))
             h2 { "New access key" }
@@ -855,7 +837,7 @@ pub async fn reset_access_key(
         };
         Ok(Outcome::ok("Access key reset", Nav::Access, body)
             .noting(format!("new access key; {revoked} token(s) revoked")))
-    })
+    }.boxed_local())
     .await
 }
 
@@ -883,29 +865,18 @@ pub async fn delete_auth_method(
     state: web::Data<AppState>,
     form: web::Form<Vec<(String, String)>>,
 ) -> HttpResponse {
-    let session = match Session::of(&state, &req).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
-    let form = Form(form.into_inner());
-    let raw = form.get("name").unwrap_or_default().to_owned();
-    finish(
-        &state,
-        &req,
-        &session,
-        "console:delete-auth-method",
-        Effect::Configure,
-        &raw,
-        async {
-            check_csrf(&session, &form)?;
-            let dto: request::Named = request_of(&form, &["name"])?;
-            let out = api::delete_auth_method(&state, &session.caller, dto).await?;
+    let op = ("console:delete-auth-method", Effect::Configure, "name");
+    post(req, state, form, op, |p| {
+        async move {
+            let dto: request::Named = request_of(p.form, &["name"])?;
+            let out = api::delete_auth_method(p.state, &p.session.caller, dto).await?;
             Ok(Outcome::redirect(format!(
                 "/ui/access?deleted-auth-method={}",
                 q(&out.name)
             )))
-        },
-    )
+        }
+        .boxed_local()
+    })
     .await
 }
 
@@ -915,38 +886,27 @@ pub async fn create_role(
     state: web::Data<AppState>,
     form: web::Form<Vec<(String, String)>>,
 ) -> HttpResponse {
-    let session = match Session::of(&state, &req).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
-    let form = Form(form.into_inner());
-    let raw = form.get("name").unwrap_or_default().to_owned();
-    finish(
-        &state,
-        &req,
-        &session,
-        "console:create-role",
-        Effect::Configure,
-        &raw,
-        async {
-            check_csrf(&session, &form)?;
-            let done = match request_of::<dto::CreateRole>(&form, ROLE_FIELDS) {
-                Ok(dto) => api::create_role(&state, &session.caller, dto).await,
+    let op = ("console:create-role", Effect::Configure, "name");
+    post(req, state, form, op, |p| {
+        async move {
+            let done = match request_of::<dto::CreateRole>(p.form, ROLE_FIELDS) {
+                Ok(dto) => api::create_role(p.state, &p.session.caller, dto).await,
                 Err(e) => Err(e),
             };
             if let Err(e) = done {
                 let (errors, status) = inline(e, ROLE_FIELDS)?;
-                let body =
-                    access_page(&state, &session, None, Some(Failed::Role(&form, &errors))).await?;
+                let failed = Some(Failed::Role(p.form, &errors));
+                let body = access_page(p.state, p.session, None, failed).await?;
                 return Ok(sent_back(status, "Access".into(), body, &errors));
             }
-            let name = name_in(&raw, "role")?;
+            let name = name_in(p.raw, "role")?;
             Ok(Outcome::redirect(format!(
                 "/ui/role?name={}&created=1",
                 q(name.as_str())
             )))
-        },
-    )
+        }
+        .boxed_local()
+    })
     .await
 }
 
@@ -956,30 +916,19 @@ pub async fn delete_role(
     state: web::Data<AppState>,
     form: web::Form<Vec<(String, String)>>,
 ) -> HttpResponse {
-    let session = match Session::of(&state, &req).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
-    let form = Form(form.into_inner());
-    let raw = form.get("name").unwrap_or_default().to_owned();
-    finish(
-        &state,
-        &req,
-        &session,
-        "console:delete-role",
-        Effect::Configure,
-        &raw,
-        async {
-            check_csrf(&session, &form)?;
-            let dto: request::Named = request_of(&form, &["name"])?;
-            api::delete_role(&state, &session.caller, dto).await?;
-            let name = name_in(&raw, "role")?;
+    let op = ("console:delete-role", Effect::Configure, "name");
+    post(req, state, form, op, |p| {
+        async move {
+            let dto: request::Named = request_of(p.form, &["name"])?;
+            api::delete_role(p.state, &p.session.caller, dto).await?;
+            let name = name_in(p.raw, "role")?;
             Ok(Outcome::redirect(format!(
                 "/ui/access?deleted-role={}",
                 q(name.as_str())
             )))
-        },
-    )
+        }
+        .boxed_local()
+    })
     .await
 }
 
@@ -989,24 +938,15 @@ pub async fn role(
     state: web::Data<AppState>,
     query: web::Query<HashMap<String, String>>,
 ) -> HttpResponse {
-    let session = match Session::of(&state, &req).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
-    let raw = query.get("name").cloned().unwrap_or_default();
-    finish(
-        &state,
-        &req,
-        &session,
-        "console:get-role",
-        Effect::Read,
-        &raw,
-        async {
-            let name = name_in(&raw, "role")?;
-            let body = role_page(&state, &session, &name, done_notice(&query), None).await?;
+    let op = ("console:get-role", Effect::Read, Some("name"));
+    get(req, state, query, op, |v| {
+        async move {
+            let name = name_in(v.raw, "role")?;
+            let body = role_page(v.state, v.session, &name, done_notice(v.query), None).await?;
             Ok(Outcome::ok(name.to_string(), Nav::Access, body))
-        },
-    )
+        }
+        .boxed_local()
+    })
     .await
 }
 
@@ -1167,13 +1107,16 @@ enum RoleForm {
     Assoc,
 }
 
-/// A role-page action: the CSRF check, the API's request from the form, the API's handler;
-/// then back to the role page, or the page again with the parser's errors inline on
-/// `form_kind`'s form.
+/// A role-page action (its CSRF token checked by [`post`]): the API's request from the form,
+/// the API's handler; then back to the role page, or the page again with the parser's errors
+/// inline on `form_kind`'s form.
 async fn role_action<T, F, Fut>(
-    state: &AppState,
-    session: &Session,
-    form: &Form,
+    Posted {
+        state,
+        session,
+        form,
+        ..
+    }: Posted<'_>,
     (fields, form_kind): (&'static [&'static str], Option<RoleForm>),
     done: &str,
     run: F,
@@ -1183,7 +1126,6 @@ where
     F: FnOnce(T) -> Fut,
     Fut: std::future::Future<Output = Result<(), ApiError>>,
 {
-    check_csrf(session, form)?;
     let role_raw = form.get("role-name").unwrap_or_default();
     let result = match request_of::<T>(form, fields) {
         Ok(dto) => run(dto).await,
@@ -1216,34 +1158,13 @@ pub async fn set_rule(
     state: web::Data<AppState>,
     form: web::Form<Vec<(String, String)>>,
 ) -> HttpResponse {
-    let session = match Session::of(&state, &req).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
-    let form = Form(form.into_inner());
-    let raw = form.get("role-name").unwrap_or_default().to_owned();
-    finish(
-        &state,
-        &req,
-        &session,
-        "console:set-role-rule",
-        Effect::Configure,
-        &raw,
-        async {
-            let (st, caller): (&AppState, _) = (&state, &session.caller);
-            role_action(
-                &state,
-                &session,
-                &form,
-                (RULE_FIELDS, Some(RoleForm::Rule)),
-                "rule-set",
-                move |dto: dto::RoleRule| async move {
-                    api::set_role_rule(st, caller, dto).await.map(|_| ())
-                },
-            )
-            .await
-        },
-    )
+    let op = ("console:set-role-rule", Effect::Configure, "role-name");
+    post(req, state, form, op, |p| {
+        let run = move |dto: dto::RoleRule| async move {
+            api::set_role_rule(p.state, &p.session.caller, dto).await.map(|_| ())
+        };
+        role_action(p, (RULE_FIELDS, Some(RoleForm::Rule)), "rule-set", run).boxed_local()
+    })
     .await
 }
 
@@ -1253,34 +1174,13 @@ pub async fn delete_rule(
     state: web::Data<AppState>,
     form: web::Form<Vec<(String, String)>>,
 ) -> HttpResponse {
-    let session = match Session::of(&state, &req).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
-    let form = Form(form.into_inner());
-    let raw = form.get("role-name").unwrap_or_default().to_owned();
-    finish(
-        &state,
-        &req,
-        &session,
-        "console:delete-role-rule",
-        Effect::Configure,
-        &raw,
-        async {
-            let (st, caller): (&AppState, _) = (&state, &session.caller);
-            role_action(
-                &state,
-                &session,
-                &form,
-                (&["role-name", "rule-type", "path"], None),
-                "rule-deleted",
-                move |dto: dto::RoleRule| async move {
-                    api::delete_role_rule(st, caller, dto).await.map(|_| ())
-                },
-            )
-            .await
-        },
-    )
+    let op = ("console:delete-role-rule", Effect::Configure, "role-name");
+    post(req, state, form, op, |p| {
+        let run = move |dto: dto::RoleRule| async move {
+            api::delete_role_rule(p.state, &p.session.caller, dto).await.map(|_| ())
+        };
+        role_action(p, (&["role-name", "rule-type", "path"], None), "rule-deleted", run).boxed_local()
+    })
     .await
 }
 
@@ -1291,34 +1191,13 @@ pub async fn associate(
     state: web::Data<AppState>,
     form: web::Form<Vec<(String, String)>>,
 ) -> HttpResponse {
-    let session = match Session::of(&state, &req).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
-    let form = Form(form.into_inner());
-    let raw = form.get("role-name").unwrap_or_default().to_owned();
-    finish(
-        &state,
-        &req,
-        &session,
-        "console:assoc-role-am",
-        Effect::Configure,
-        &raw,
-        async {
-            let (st, caller): (&AppState, _) = (&state, &session.caller);
-            role_action(
-                &state,
-                &session,
-                &form,
-                (ASSOC_FIELDS, Some(RoleForm::Assoc)),
-                "associated",
-                move |dto: dto::AssocRoleAuthMethod| async move {
-                    api::assoc_role_am(st, caller, dto).await.map(|_| ())
-                },
-            )
-            .await
-        },
-    )
+    let op = ("console:assoc-role-am", Effect::Configure, "role-name");
+    post(req, state, form, op, |p| {
+        let run = move |dto: dto::AssocRoleAuthMethod| async move {
+            api::assoc_role_am(p.state, &p.session.caller, dto).await.map(|_| ())
+        };
+        role_action(p, (ASSOC_FIELDS, Some(RoleForm::Assoc)), "associated", run).boxed_local()
+    })
     .await
 }
 
@@ -1328,34 +1207,13 @@ pub async fn dissociate(
     state: web::Data<AppState>,
     form: web::Form<Vec<(String, String)>>,
 ) -> HttpResponse {
-    let session = match Session::of(&state, &req).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
-    let form = Form(form.into_inner());
-    let raw = form.get("role-name").unwrap_or_default().to_owned();
-    finish(
-        &state,
-        &req,
-        &session,
-        "console:delete-assoc",
-        Effect::Configure,
-        &raw,
-        async {
-            let (st, caller): (&AppState, _) = (&state, &session.caller);
-            role_action(
-                &state,
-                &session,
-                &form,
-                (&["role-name", "assoc-id"], None),
-                "dissociated",
-                move |dto: dto::DeleteAssoc| async move {
-                    api::delete_assoc(st, caller, dto).await.map(|_| ())
-                },
-            )
-            .await
-        },
-    )
+    let op = ("console:delete-assoc", Effect::Configure, "role-name");
+    post(req, state, form, op, |p| {
+        let run = move |dto: dto::DeleteAssoc| async move {
+            api::delete_assoc(p.state, &p.session.caller, dto).await.map(|_| ())
+        };
+        role_action(p, (&["role-name", "assoc-id"], None), "dissociated", run).boxed_local()
+    })
     .await
 }
 
@@ -1496,24 +1354,15 @@ pub async fn edit_form(
     state: web::Data<AppState>,
     query: web::Query<HashMap<String, String>>,
 ) -> HttpResponse {
-    let session = match Session::of(&state, &req).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
-    let raw = query.get("name").cloned().unwrap_or_default();
-    finish(
-        &state,
-        &req,
-        &session,
-        "console:get-auth-method",
-        Effect::Read,
-        &raw,
-        async {
-            let name = name_in(&raw, "auth method")?;
-            let (_, body) = edit_page(&state, &session, &name, None).await?;
+    let op = ("console:get-auth-method", Effect::Read, Some("name"));
+    get(req, state, query, op, |v| {
+        async move {
+            let name = name_in(v.raw, "auth method")?;
+            let (_, body) = edit_page(v.state, v.session, &name, None).await?;
             Ok(Outcome::ok(format!("Edit {name}"), Nav::Access, body))
-        },
-    )
+        }
+        .boxed_local()
+    })
     .await
 }
 
@@ -1525,34 +1374,23 @@ pub async fn edit(
     state: web::Data<AppState>,
     form: web::Form<Vec<(String, String)>>,
 ) -> HttpResponse {
-    let session = match Session::of(&state, &req).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
-    let form = Form(form.into_inner());
-    let raw = form.get("name").unwrap_or_default().to_owned();
+    let form = Form::from(form);
     let operation = match form.get("kind") {
         Some("jwt") => "console:update-auth-method-oauth2",
         Some("k8s") => "console:update-auth-method-k8s",
         Some("aws_iam") => "console:update-auth-method-aws-iam",
         _ => "console:update-auth-method",
     };
-    finish(
-        &state,
-        &req,
-        &session,
-        operation,
-        Effect::Configure,
-        &raw,
-        async {
-            check_csrf(&session, &form)?;
-            let kind = NewKind::of(&form)?;
-            let name = name_in(&raw, "auth method")?;
-            let (st, caller) = (&*state, &session.caller);
+    post(req, state, form, (operation, Effect::Configure, "name"), |p| {
+        async move {
+            let Posted { form, session, .. } = p;
+            let kind = NewKind::of(form)?;
+            let name = name_in(p.raw, "auth method")?;
+            let (st, caller) = (p.state, &session.caller);
             let fields = kind.fields();
             let done = match kind {
                 NewKind::Jwt => match request_keeping::<dto::UpdateAuthMethodOAuth2>(
-                    &form,
+                    form,
                     fields,
                     CLEARED_WHEN_EMPTY,
                 ) {
@@ -1560,7 +1398,7 @@ pub async fn edit(
                     Err(e) => Err(e),
                 },
                 NewKind::K8s => match request_keeping::<dto::UpdateAuthMethodK8s>(
-                    &form,
+                    form,
                     fields,
                     CLEARED_WHEN_EMPTY,
                 ) {
@@ -1568,7 +1406,7 @@ pub async fn edit(
                     Err(e) => Err(e),
                 },
                 NewKind::AwsIam => match request_keeping::<dto::UpdateAuthMethodAwsIam>(
-                    &form,
+                    form,
                     fields,
                     CLEARED_WHEN_EMPTY,
                 ) {
@@ -1577,7 +1415,7 @@ pub async fn edit(
                 },
                 NewKind::ApiKey => {
                     match request_keeping::<dto::UpdateAuthMethod>(
-                        &form,
+                        form,
                         fields,
                         CLEARED_WHEN_EMPTY,
                     ) {
@@ -1594,18 +1432,12 @@ pub async fn edit(
                 .noting(detail)),
                 Err(e) => {
                     let (errors, status) = inline(e, fields)?;
-                    let (_, body) = edit_page(st, &session, &name, Some((&form, &errors))).await?;
-                    Ok(Outcome::Page {
-                        status,
-                        title: format!("Edit {name}"),
-                        nav: Nav::Access,
-                        body,
-                        problem: Some(errors.to_string()),
-                        detail: String::new(),
-                    })
+                    let (_, body) = edit_page(st, session, &name, Some((form, &errors))).await?;
+                    Ok(sent_back(status, format!("Edit {name}"), body, &errors))
                 }
             }
-        },
-    )
+        }
+        .boxed_local()
+    })
     .await
 }
