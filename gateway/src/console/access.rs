@@ -20,12 +20,11 @@
 use std::collections::HashMap;
 
 use actix_web::{http::StatusCode, web, HttpRequest, HttpResponse};
+use futures_util::{future::LocalBoxFuture, FutureExt, TryFutureExt};
 use maud::{html, Markup};
 use mayfly_api_types::{access as dto, request};
-use mayfly_app::{auth_methods, roles, state::AppState};
+use mayfly_app::{access::Caller, auth_methods, roles, state::AppState};
 use mayfly_domain::{AuthMethodKind, ItemName, JwksSource, ValidationErrors};
-
-use futures_util::FutureExt;
 
 use super::{
     get, post,
@@ -1152,19 +1151,44 @@ where
     }
 }
 
+/// The API handler behind a role-page form, its answer dropped (the role page says what was
+/// done).
+type RoleRun<T> =
+    for<'a> fn(&'a AppState, &'a Caller, T) -> LocalBoxFuture<'a, Result<(), ApiError>>;
+
+/// A role-page form's POST, as `operation` on the role its `role-name` names: [`role_action`]
+/// with `run`, refusals sent back as `how` says, `done` on the role page when it succeeds.
+async fn role_post<T: serde::de::DeserializeOwned + 'static>(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    form: web::Form<Vec<(String, String)>>,
+    operation: &str,
+    (how, done): ((&'static [&'static str], Option<RoleForm>), &'static str),
+    run: RoleRun<T>,
+) -> HttpResponse {
+    let op = (operation, Effect::Configure, "role-name");
+    post(req, state, form, op, move |p| {
+        let run = move |dto| run(p.state, &p.session.caller, dto);
+        role_action(p, how, done, run).boxed_local()
+    })
+    .await
+}
+
 /// `POST /ui/role/rules/set`: `set-role-rule`.
 pub async fn set_rule(
     req: HttpRequest,
     state: web::Data<AppState>,
     form: web::Form<Vec<(String, String)>>,
 ) -> HttpResponse {
-    let op = ("console:set-role-rule", Effect::Configure, "role-name");
-    post(req, state, form, op, |p| {
-        let run = move |dto: dto::RoleRule| async move {
-            api::set_role_rule(p.state, &p.session.caller, dto).await.map(|_| ())
-        };
-        role_action(p, (RULE_FIELDS, Some(RoleForm::Rule)), "rule-set", run).boxed_local()
-    })
+    let how = ((RULE_FIELDS, Some(RoleForm::Rule)), "rule-set");
+    role_post::<dto::RoleRule>(
+        req,
+        state,
+        form,
+        "console:set-role-rule",
+        how,
+        |st, c, dto| api::set_role_rule(st, c, dto).map_ok(drop).boxed_local(),
+    )
     .await
 }
 
@@ -1174,13 +1198,18 @@ pub async fn delete_rule(
     state: web::Data<AppState>,
     form: web::Form<Vec<(String, String)>>,
 ) -> HttpResponse {
-    let op = ("console:delete-role-rule", Effect::Configure, "role-name");
-    post(req, state, form, op, |p| {
-        let run = move |dto: dto::RoleRule| async move {
-            api::delete_role_rule(p.state, &p.session.caller, dto).await.map(|_| ())
-        };
-        role_action(p, (&["role-name", "rule-type", "path"], None), "rule-deleted", run).boxed_local()
-    })
+    let how = (
+        (&["role-name", "rule-type", "path"][..], None),
+        "rule-deleted",
+    );
+    role_post::<dto::RoleRule>(
+        req,
+        state,
+        form,
+        "console:delete-role-rule",
+        how,
+        |st, c, dto| api::delete_role_rule(st, c, dto).map_ok(drop).boxed_local(),
+    )
     .await
 }
 
@@ -1191,13 +1220,15 @@ pub async fn associate(
     state: web::Data<AppState>,
     form: web::Form<Vec<(String, String)>>,
 ) -> HttpResponse {
-    let op = ("console:assoc-role-am", Effect::Configure, "role-name");
-    post(req, state, form, op, |p| {
-        let run = move |dto: dto::AssocRoleAuthMethod| async move {
-            api::assoc_role_am(p.state, &p.session.caller, dto).await.map(|_| ())
-        };
-        role_action(p, (ASSOC_FIELDS, Some(RoleForm::Assoc)), "associated", run).boxed_local()
-    })
+    let how = ((ASSOC_FIELDS, Some(RoleForm::Assoc)), "associated");
+    role_post::<dto::AssocRoleAuthMethod>(
+        req,
+        state,
+        form,
+        "console:assoc-role-am",
+        how,
+        |st, c, dto| api::assoc_role_am(st, c, dto).map_ok(drop).boxed_local(),
+    )
     .await
 }
 
@@ -1207,13 +1238,15 @@ pub async fn dissociate(
     state: web::Data<AppState>,
     form: web::Form<Vec<(String, String)>>,
 ) -> HttpResponse {
-    let op = ("console:delete-assoc", Effect::Configure, "role-name");
-    post(req, state, form, op, |p| {
-        let run = move |dto: dto::DeleteAssoc| async move {
-            api::delete_assoc(p.state, &p.session.caller, dto).await.map(|_| ())
-        };
-        role_action(p, (&["role-name", "assoc-id"], None), "dissociated", run).boxed_local()
-    })
+    let how = ((&["role-name", "assoc-id"][..], None), "dissociated");
+    role_post::<dto::DeleteAssoc>(
+        req,
+        state,
+        form,
+        "console:delete-assoc",
+        how,
+        |st, c, dto| api::delete_assoc(st, c, dto).map_ok(drop).boxed_local(),
+    )
     .await
 }
 
@@ -1381,63 +1414,70 @@ pub async fn edit(
         Some("aws_iam") => "console:update-auth-method-aws-iam",
         _ => "console:update-auth-method",
     };
-    post(req, state, form, (operation, Effect::Configure, "name"), |p| {
-        async move {
-            let Posted { form, session, .. } = p;
-            let kind = NewKind::of(form)?;
-            let name = name_in(p.raw, "auth method")?;
-            let (st, caller) = (p.state, &session.caller);
-            let fields = kind.fields();
-            let done = match kind {
-                NewKind::Jwt => match request_keeping::<dto::UpdateAuthMethodOAuth2>(
-                    form,
-                    fields,
-                    CLEARED_WHEN_EMPTY,
-                ) {
-                    Ok(dto) => api::update_auth_method_oauth2(st, caller, dto).await,
-                    Err(e) => Err(e),
-                },
-                NewKind::K8s => match request_keeping::<dto::UpdateAuthMethodK8s>(
-                    form,
-                    fields,
-                    CLEARED_WHEN_EMPTY,
-                ) {
-                    Ok(dto) => api::update_auth_method_k8s(st, caller, dto).await,
-                    Err(e) => Err(e),
-                },
-                NewKind::AwsIam => match request_keeping::<dto::UpdateAuthMethodAwsIam>(
-                    form,
-                    fields,
-                    CLEARED_WHEN_EMPTY,
-                ) {
-                    Ok(dto) => api::update_auth_method_aws_iam(st, caller, dto).await,
-                    Err(e) => Err(e),
-                },
-                NewKind::ApiKey => {
-                    match request_keeping::<dto::UpdateAuthMethod>(
+    post(
+        req,
+        state,
+        form,
+        (operation, Effect::Configure, "name"),
+        |p| {
+            async move {
+                let Posted { form, session, .. } = p;
+                let kind = NewKind::of(form)?;
+                let name = name_in(p.raw, "auth method")?;
+                let (st, caller) = (p.state, &session.caller);
+                let fields = kind.fields();
+                let done = match kind {
+                    NewKind::Jwt => match request_keeping::<dto::UpdateAuthMethodOAuth2>(
                         form,
                         fields,
                         CLEARED_WHEN_EMPTY,
                     ) {
-                        Ok(dto) => api::update_auth_method(st, caller, dto).await,
+                        Ok(dto) => api::update_auth_method_oauth2(st, caller, dto).await,
                         Err(e) => Err(e),
+                    },
+                    NewKind::K8s => match request_keeping::<dto::UpdateAuthMethodK8s>(
+                        form,
+                        fields,
+                        CLEARED_WHEN_EMPTY,
+                    ) {
+                        Ok(dto) => api::update_auth_method_k8s(st, caller, dto).await,
+                        Err(e) => Err(e),
+                    },
+                    NewKind::AwsIam => match request_keeping::<dto::UpdateAuthMethodAwsIam>(
+                        form,
+                        fields,
+                        CLEARED_WHEN_EMPTY,
+                    ) {
+                        Ok(dto) => api::update_auth_method_aws_iam(st, caller, dto).await,
+                        Err(e) => Err(e),
+                    },
+                    NewKind::ApiKey => {
+                        match request_keeping::<dto::UpdateAuthMethod>(
+                            form,
+                            fields,
+                            CLEARED_WHEN_EMPTY,
+                        ) {
+                            Ok(dto) => api::update_auth_method(st, caller, dto).await,
+                            Err(e) => Err(e),
+                        }
+                    }
+                };
+                match done {
+                    Ok((_, detail)) => Ok(Outcome::redirect(format!(
+                        "/ui/access?updated-auth-method={}#auth-methods",
+                        q(name.as_str())
+                    ))
+                    .noting(detail)),
+                    Err(e) => {
+                        let (errors, status) = inline(e, fields)?;
+                        let (_, body) =
+                            edit_page(st, session, &name, Some((form, &errors))).await?;
+                        Ok(sent_back(status, format!("Edit {name}"), body, &errors))
                     }
                 }
-            };
-            match done {
-                Ok((_, detail)) => Ok(Outcome::redirect(format!(
-                    "/ui/access?updated-auth-method={}#auth-methods",
-                    q(name.as_str())
-                ))
-                .noting(detail)),
-                Err(e) => {
-                    let (errors, status) = inline(e, fields)?;
-                    let (_, body) = edit_page(st, session, &name, Some((form, &errors))).await?;
-                    Ok(sent_back(status, format!("Edit {name}"), body, &errors))
-                }
             }
-        }
-        .boxed_local()
-    })
+            .boxed_local()
+        },
+    )
     .await
 }

@@ -340,10 +340,11 @@ impl Outcome {
 /// The work of a console handler, borrowing what [`post`] or [`get`] resolved for it.
 pub type Work<'a> = futures_util::future::LocalBoxFuture<'a, Result<Outcome, ApiError>>;
 
-/// What a form POST's work is given: the app, the signed-in session, the form (its CSRF
-/// token already checked) and the raw item it names (as the audit record has it).
+/// What a form POST's work is given: the request, the app, the signed-in session, the form
+/// (its CSRF token already checked) and the raw item it names (as the audit record has it).
 #[derive(Clone, Copy)]
 pub struct Posted<'a> {
+    pub req: &'a HttpRequest,
     pub state: &'a AppState,
     pub session: &'a Session,
     pub form: &'a Form,
@@ -377,6 +378,7 @@ where
     let form = form.into();
     let raw = form.get(item_field).unwrap_or_default().to_owned();
     let posted = Posted {
+        req: &req,
         state: &state,
         session: &session,
         form: &form,
@@ -426,7 +428,16 @@ where
         query: &query,
         raw: &raw,
     };
-    finish(&state, &req, &session, operation, effect, &raw, work(viewed)).await
+    finish(
+        &state,
+        &req,
+        &session,
+        operation,
+        effect,
+        &raw,
+        work(viewed),
+    )
+    .await
 }
 
 /// Runs a handler's work for `session` under the request deadline, then renders it, records

@@ -203,3 +203,24 @@ pub const JS: &str = include_str!("console.js");
 pub fn script() -> Markup {
     html! { script src="/ui/static/console.js" defer {} }
 }
+
+/// The confirm step of a delete: what deleting `name` (a `what`, e.g. "target") means, and a
+/// form that POSTs its name to `action` with the session's CSRF token, or goes back to
+/// `back`. It reads and changes nothing: the POST is authorized by the core.
+pub fn confirm_delete(
+    csrf: &str,
+    (what, name): (&str, &str),
+    consequence: &str,
+    (action, back): (&str, &str),
+) -> Markup {
+    html! {
+        (notice("info", &format!("Delete the {what} {name}? This cannot be undone.")))
+        p { (consequence) }
+        form.actions method="post" action=(action) {
+            (csrf_field(csrf))
+            input type="hidden" name="name" value=(name);
+            button.danger type="submit" { "Delete " (name) }
+            a href={(back) (q(name))} { "Cancel" }
+        }
+    }
+}
