@@ -19,7 +19,7 @@
 
 use std::collections::HashMap;
 
-use actix_web::{http::StatusCode, web, HttpRequest, HttpResponse};
+use actix_web::{http::StatusCode, HttpRequest, HttpResponse};
 use futures_util::{future::LocalBoxFuture, FutureExt, TryFutureExt};
 use maud::{html, Markup};
 use mayfly_api_types::{access as dto, request};
@@ -29,7 +29,7 @@ use mayfly_domain::{AuthMethodKind, ItemName, JwksSource, ValidationErrors};
 use super::{
     get, post,
     view::{self, q, Field, Nav},
-    Form, Outcome, Posted, Session,
+    Form, FormBody, Outcome, Posted, Query, Session, State,
 };
 use crate::{error::ApiError, operation::Effect, routes::access as api};
 
@@ -364,11 +364,7 @@ fn request_keeping<T: serde::de::DeserializeOwned>(
 }
 
 /// `GET /ui/access`.
-pub async fn show(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    query: web::Query<HashMap<String, String>>,
-) -> HttpResponse {
+pub async fn show(req: HttpRequest, state: State, query: Query) -> HttpResponse {
     let op = ("console:list-access", Effect::Read, None);
     get(req, state, query, op, |v| {
         async move {
@@ -719,11 +715,7 @@ fn select_field(
 /// `POST /ui/access/auth-methods/new`: by the form's `kind`, `create-auth-method` (the new
 /// key is shown once) or `create-auth-method-oauth2`, `-k8s`, `-aws-iam` (no secret: back to
 /// the access page, which lists the new method).
-pub async fn create_auth_method(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    form: web::Form<Vec<(String, String)>>,
-) -> HttpResponse {
+pub async fn create_auth_method(req: HttpRequest, state: State, form: FormBody) -> HttpResponse {
     let form = Form::from(form);
     let kind = NewKind::of(&form);
     let operation = kind
@@ -817,11 +809,7 @@ async fn create_workload_method(
 /// `POST /ui/access/auth-methods/reset`: `reset-access-key`. The new key is shown once, on
 /// the answer to this POST; the audit record says only that the key changed and how many
 /// tokens went with the old one.
-pub async fn reset_access_key(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    form: web::Form<Vec<(String, String)>>,
-) -> HttpResponse {
+pub async fn reset_access_key(req: HttpRequest, state: State, form: FormBody) -> HttpResponse {
     let op = ("console:reset-access-key", Effect::Configure, "name");
     post(req, state, form, op, |p| async move {
         let dto: dto::ResetAccessKey = request_of(p.form, &["name"])?;
@@ -859,11 +847,7 @@ fn sent_back(
 }
 
 /// `POST /ui/access/auth-methods/delete`: `delete-auth-method`.
-pub async fn delete_auth_method(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    form: web::Form<Vec<(String, String)>>,
-) -> HttpResponse {
+pub async fn delete_auth_method(req: HttpRequest, state: State, form: FormBody) -> HttpResponse {
     let op = ("console:delete-auth-method", Effect::Configure, "name");
     post(req, state, form, op, |p| {
         async move {
@@ -880,11 +864,7 @@ pub async fn delete_auth_method(
 }
 
 /// `POST /ui/access/roles/new`: `create-role`.
-pub async fn create_role(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    form: web::Form<Vec<(String, String)>>,
-) -> HttpResponse {
+pub async fn create_role(req: HttpRequest, state: State, form: FormBody) -> HttpResponse {
     let op = ("console:create-role", Effect::Configure, "name");
     post(req, state, form, op, |p| {
         async move {
@@ -910,11 +890,7 @@ pub async fn create_role(
 }
 
 /// `POST /ui/access/roles/delete`: `delete-role`.
-pub async fn delete_role(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    form: web::Form<Vec<(String, String)>>,
-) -> HttpResponse {
+pub async fn delete_role(req: HttpRequest, state: State, form: FormBody) -> HttpResponse {
     let op = ("console:delete-role", Effect::Configure, "name");
     post(req, state, form, op, |p| {
         async move {
@@ -932,11 +908,7 @@ pub async fn delete_role(
 }
 
 /// `GET /ui/role?name=`: `get-role`, with the forms that change it.
-pub async fn role(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    query: web::Query<HashMap<String, String>>,
-) -> HttpResponse {
+pub async fn role(req: HttpRequest, state: State, query: Query) -> HttpResponse {
     let op = ("console:get-role", Effect::Read, Some("name"));
     get(req, state, query, op, |v| {
         async move {
@@ -1160,8 +1132,8 @@ type RoleRun<T> =
 /// with `run`, refusals sent back as `how` says, `done` on the role page when it succeeds.
 async fn role_post<T: serde::de::DeserializeOwned + 'static>(
     req: HttpRequest,
-    state: web::Data<AppState>,
-    form: web::Form<Vec<(String, String)>>,
+    state: State,
+    form: FormBody,
     operation: &str,
     (how, done): ((&'static [&'static str], Option<RoleForm>), &'static str),
     run: RoleRun<T>,
@@ -1175,11 +1147,7 @@ async fn role_post<T: serde::de::DeserializeOwned + 'static>(
 }
 
 /// `POST /ui/role/rules/set`: `set-role-rule`.
-pub async fn set_rule(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    form: web::Form<Vec<(String, String)>>,
-) -> HttpResponse {
+pub async fn set_rule(req: HttpRequest, state: State, form: FormBody) -> HttpResponse {
     let how = ((RULE_FIELDS, Some(RoleForm::Rule)), "rule-set");
     role_post::<dto::RoleRule>(
         req,
@@ -1193,11 +1161,7 @@ pub async fn set_rule(
 }
 
 /// `POST /ui/role/rules/delete`: `delete-role-rule`.
-pub async fn delete_rule(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    form: web::Form<Vec<(String, String)>>,
-) -> HttpResponse {
+pub async fn delete_rule(req: HttpRequest, state: State, form: FormBody) -> HttpResponse {
     let how = (
         (&["role-name", "rule-type", "path"][..], None),
         "rule-deleted",
@@ -1215,11 +1179,7 @@ pub async fn delete_rule(
 
 /// `POST /ui/role/assoc/new`: `assoc-role-am`, narrowed by the sub-claims given (`claim=values`
 /// lines read as the API's object; a claim named twice is refused).
-pub async fn associate(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    form: web::Form<Vec<(String, String)>>,
-) -> HttpResponse {
+pub async fn associate(req: HttpRequest, state: State, form: FormBody) -> HttpResponse {
     let how = ((ASSOC_FIELDS, Some(RoleForm::Assoc)), "associated");
     role_post::<dto::AssocRoleAuthMethod>(
         req,
@@ -1233,11 +1193,7 @@ pub async fn associate(
 }
 
 /// `POST /ui/role/assoc/delete`: `delete-assoc`.
-pub async fn dissociate(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    form: web::Form<Vec<(String, String)>>,
-) -> HttpResponse {
+pub async fn dissociate(req: HttpRequest, state: State, form: FormBody) -> HttpResponse {
     let how = ((&["role-name", "assoc-id"][..], None), "dissociated");
     role_post::<dto::DeleteAssoc>(
         req,
@@ -1382,11 +1338,7 @@ async fn edit_page(
 /// `GET /ui/auth-method/edit?name=`: an auth method's edit form (an API key's description and
 /// delete protection; a JWT, Kubernetes or AWS IAM method's settings), filled from
 /// `get-auth-method`'s view (`read` on the method).
-pub async fn edit_form(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    query: web::Query<HashMap<String, String>>,
-) -> HttpResponse {
+pub async fn edit_form(req: HttpRequest, state: State, query: Query) -> HttpResponse {
     let op = ("console:get-auth-method", Effect::Read, Some("name"));
     get(req, state, query, op, |v| {
         async move {
@@ -1402,11 +1354,7 @@ pub async fn edit_form(
 /// `POST /ui/auth-method/edit`: `update-auth-method`, `update-auth-method-oauth2`, `-k8s` or
 /// `-aws-iam` by the form's `kind`, through the API's handler (which refuses a kind that is
 /// not the stored one).
-pub async fn edit(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    form: web::Form<Vec<(String, String)>>,
-) -> HttpResponse {
+pub async fn edit(req: HttpRequest, state: State, form: FormBody) -> HttpResponse {
     let form = Form::from(form);
     let operation = match form.get("kind") {
         Some("jwt") => "console:update-auth-method-oauth2",

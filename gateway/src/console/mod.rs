@@ -337,6 +337,14 @@ impl Outcome {
     }
 }
 
+/// The app as a console handler's extractor takes it.
+pub type State = web::Data<AppState>;
+/// A POSTed form as a console handler's extractor takes it: its fields in order, repeats
+/// kept (read through [`Form`]).
+pub type FormBody = web::Form<Vec<(String, String)>>;
+/// A page's query as a console handler's extractor takes it.
+pub type Query = web::Query<HashMap<String, String>>;
+
 /// The work of a console handler, borrowing what [`post`] or [`get`] resolved for it.
 pub type Work<'a> = futures_util::future::LocalBoxFuture<'a, Result<Outcome, ApiError>>;
 
@@ -351,8 +359,8 @@ pub struct Posted<'a> {
     pub raw: &'a str,
 }
 
-impl From<web::Form<Vec<(String, String)>>> for Form {
-    fn from(form: web::Form<Vec<(String, String)>>) -> Form {
+impl From<FormBody> for Form {
+    fn from(form: FormBody) -> Form {
         Form(form.into_inner())
     }
 }
@@ -363,7 +371,7 @@ impl From<web::Form<Vec<(String, String)>>> for Form {
 /// `item_field` names.
 pub async fn post<W>(
     req: HttpRequest,
-    state: web::Data<AppState>,
+    state: State,
     form: impl Into<Form>,
     (operation, effect, item_field): (&str, Effect, &str),
     work: W,
@@ -406,8 +414,8 @@ pub struct Viewed<'a> {
 /// `item_param` names (none: the page is about no one item).
 pub async fn get<W>(
     req: HttpRequest,
-    state: web::Data<AppState>,
-    query: web::Query<HashMap<String, String>>,
+    state: State,
+    query: Query,
     (operation, effect, item_param): (&str, Effect, Option<&str>),
     work: W,
 ) -> HttpResponse

@@ -14,9 +14,7 @@
 //! answers), and the few settings it has no input for (the password's character classes) ride
 //! along as hidden inputs: saving an unchanged form changes nothing.
 
-use std::collections::HashMap;
-
-use actix_web::{http::StatusCode, web, HttpRequest, HttpResponse};
+use actix_web::{http::StatusCode, HttpRequest, HttpResponse};
 use futures_util::FutureExt;
 use maud::{html, Markup};
 use mayfly_api_types::{request, response};
@@ -26,7 +24,7 @@ use mayfly_domain::{ItemName, ValidationErrors};
 use super::{
     get, post,
     view::{self, q, Field, Nav},
-    Form, Outcome, Posted, Session, Viewed,
+    Form, FormBody, Outcome, Posted, Query, Session, State, Viewed,
 };
 use crate::{
     error::ApiError,
@@ -321,11 +319,7 @@ fn refused(title: String, body: Markup, errors: &ValidationErrors) -> Outcome {
 }
 
 /// `GET /ui/secrets/new`: pick a mode; `?mode=...`: that mode's form.
-pub async fn new_form(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    query: web::Query<HashMap<String, String>>,
-) -> HttpResponse {
+pub async fn new_form(req: HttpRequest, state: State, query: Query) -> HttpResponse {
     get(req, state, query, ("console:new-dynamic-secret", Effect::Read, None), |v| {
         async move {
             let Viewed { state, session, query, .. } = v;
@@ -353,11 +347,7 @@ pub async fn new_form(
 }
 
 /// `POST /ui/secrets/new`: as `gateway-create-producer-aws` with the form's mode.
-pub async fn create(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    form: web::Form<Vec<(String, String)>>,
-) -> HttpResponse {
+pub async fn create(req: HttpRequest, state: State, form: FormBody) -> HttpResponse {
     post(
         req,
         state,
@@ -455,11 +445,7 @@ fn values_of(d: &response::ProducerDetails) -> Vec<(String, String)> {
 }
 
 /// `GET /ui/secret/edit?name=...`: the form of its mode, filled with its definition.
-pub async fn edit_form(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    query: web::Query<HashMap<String, String>>,
-) -> HttpResponse {
+pub async fn edit_form(req: HttpRequest, state: State, query: Query) -> HttpResponse {
     get(
         req,
         state,
@@ -511,11 +497,7 @@ pub async fn edit_form(
 /// `POST /ui/secret/edit`: as `gateway-update-producer-aws`: `update` on the dynamic secret
 /// checked first, then the form parsed, then the core's update (which asks for more when the
 /// change lends the target's power: a new target, a rename, different grants).
-pub async fn update(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    form: web::Form<Vec<(String, String)>>,
-) -> HttpResponse {
+pub async fn update(req: HttpRequest, state: State, form: FormBody) -> HttpResponse {
     post(
         req,
         state,
@@ -580,11 +562,7 @@ pub async fn update(
 
 /// `GET /ui/secret/delete?name=...`: the confirm step; changes and reads nothing (the POST
 /// is authorized by the core).
-pub async fn delete_confirm(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    query: web::Query<HashMap<String, String>>,
-) -> HttpResponse {
+pub async fn delete_confirm(req: HttpRequest, state: State, query: Query) -> HttpResponse {
     get(req, state, query, ("console:confirm-delete-dynamic-secret", Effect::Read, Some("name")), |v| {
         async move {
             let Viewed { session, raw, .. } = v;
@@ -603,11 +581,7 @@ pub async fn delete_confirm(
 }
 
 /// `POST /ui/secret/delete`: `dynamic_secrets::delete`, as `gateway-delete-producer`.
-pub async fn delete(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    form: web::Form<Vec<(String, String)>>,
-) -> HttpResponse {
+pub async fn delete(req: HttpRequest, state: State, form: FormBody) -> HttpResponse {
     post(
         req,
         state,

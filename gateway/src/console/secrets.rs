@@ -7,16 +7,13 @@
 //! The item a form names is only ever a request field: the core authorizes it for the
 //! session's caller exactly as it would the same field of an API request.
 
-use std::collections::HashMap;
-
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::{HttpRequest, HttpResponse};
 use futures_util::FutureExt;
 use maud::html;
 use mayfly_app::{
     access::{listed, Capability, ResourceKind},
     dynamic_secrets, items,
     leases::issue::{self, GetValue, Requester},
-    state::AppState,
     tmp_creds,
 };
 use mayfly_domain::{FolderPath, ItemName};
@@ -25,7 +22,7 @@ use mayfly_store::LeaseId;
 use super::{
     finish, get, post,
     view::{self, q, Nav},
-    Outcome, Posted, Session, Viewed,
+    FormBody, Outcome, Posted, Query, Session, State, Viewed,
 };
 use crate::{error::ApiError, operation::Effect};
 
@@ -40,11 +37,7 @@ fn name_of(raw: Option<&str>) -> Result<ItemName, ApiError> {
 }
 
 /// `GET /ui/secrets?folder=/team`: the folder's sub-folders and dynamic secrets.
-pub async fn list(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    query: web::Query<HashMap<String, String>>,
-) -> HttpResponse {
+pub async fn list(req: HttpRequest, state: State, query: Query) -> HttpResponse {
     let session = match Session::of(&state, &req).await {
         Ok(s) => s,
         Err(r) => return r,
@@ -133,11 +126,7 @@ pub async fn list(
 }
 
 /// `GET /ui/secret?name=...`: details, "get a credential", live credentials.
-pub async fn details(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    query: web::Query<HashMap<String, String>>,
-) -> HttpResponse {
+pub async fn details(req: HttpRequest, state: State, query: Query) -> HttpResponse {
     get(req, state, query, ("console:get-dynamic-secret", Effect::Read, Some("name")), |v| {
         async move {
             let Viewed { state, session, query, raw } = v;
@@ -241,11 +230,7 @@ fn yes_no(b: bool) -> &'static str {
 
 /// `POST /ui/secret/credential`: a new credential, shown once (never stored by the console;
 /// the page is `no-store`).
-pub async fn get_credential(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    form: web::Form<Vec<(String, String)>>,
-) -> HttpResponse {
+pub async fn get_credential(req: HttpRequest, state: State, form: FormBody) -> HttpResponse {
     post(req, state, form, ("console:get-dynamic-secret-value", Effect::Issue, "name"), |p| {
         async move {
             let Posted { req, state, session, raw, .. } = p;
@@ -299,11 +284,7 @@ fn shell_quote(v: &str) -> String {
 }
 
 /// `POST /ui/secret/revoke`: one credential (`tmp-creds-id`) or all (`revoke-all`).
-pub async fn revoke(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    form: web::Form<Vec<(String, String)>>,
-) -> HttpResponse {
+pub async fn revoke(req: HttpRequest, state: State, form: FormBody) -> HttpResponse {
     post(
         req,
         state,

@@ -7,8 +7,6 @@
 //! `target-rotate-credentials`) and revealing the secret (`targets::read_secret`, as
 //! `get-target-details`: the only page that shows it, after an explicit POST, audited).
 
-use std::collections::HashMap;
-
 use actix_web::{http::StatusCode, web, HttpRequest, HttpResponse};
 use futures_util::FutureExt;
 use maud::{html, Markup};
@@ -22,16 +20,12 @@ use secrecy::ExposeSecret;
 use super::{
     finish, get, post,
     view::{self, q, Field, Nav},
-    Form, Outcome, Posted, Session, Viewed,
+    Form, FormBody, Outcome, Posted, Query, Session, State, Viewed,
 };
 use crate::{error::ApiError, operation::Effect, routes::target_input};
 
 /// `GET /ui/targets`.
-pub async fn list(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    query: web::Query<HashMap<String, String>>,
-) -> HttpResponse {
+pub async fn list(req: HttpRequest, state: State, query: Query) -> HttpResponse {
     get(req, state, query, ("console:list-targets", Effect::Read, None), |v| {
         async move {
             let Viewed { state, session, query, .. } = v;
@@ -67,11 +61,7 @@ pub async fn list(
 }
 
 /// `GET /ui/target?name=...`: never the secret.
-pub async fn details(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    query: web::Query<HashMap<String, String>>,
-) -> HttpResponse {
+pub async fn details(req: HttpRequest, state: State, query: Query) -> HttpResponse {
     get(req, state, query, ("console:get-target", Effect::Read, Some("name")), |v| {
         async move {
             let Viewed { state, session, query, raw } = v;
@@ -379,11 +369,7 @@ fn target_request(form: &Form, allowed: &[&str]) -> Result<request::AwsTarget, A
 }
 
 /// `POST /ui/targets/new`.
-pub async fn create(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    form: web::Form<Vec<(String, String)>>,
-) -> HttpResponse {
+pub async fn create(req: HttpRequest, state: State, form: FormBody) -> HttpResponse {
     post(
         req,
         state,
@@ -471,11 +457,7 @@ fn actions(session: &Session, name: &ItemName, source: CredentialSource) -> Mark
 
 /// `GET /ui/target/edit?name=...`: the edit form, filled from the target as `get-target`
 /// shows it (never the secret).
-pub async fn edit_form(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    query: web::Query<HashMap<String, String>>,
-) -> HttpResponse {
+pub async fn edit_form(req: HttpRequest, state: State, query: Query) -> HttpResponse {
     get(
         req,
         state,
@@ -529,11 +511,7 @@ pub async fn edit_form(
 /// `POST /ui/target/edit`: read as an `update-aws-target` request, checked by the API's
 /// parser, applied by `targets::update` (which authorizes `update`, and more for a rename or
 /// an endpoint move, exactly as for the API).
-pub async fn update(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    form: web::Form<Vec<(String, String)>>,
-) -> HttpResponse {
+pub async fn update(req: HttpRequest, state: State, form: FormBody) -> HttpResponse {
     post(
         req,
         state,
@@ -581,11 +559,7 @@ pub async fn update(
 
 /// `GET /ui/target/delete?name=...`: the confirm step. It changes nothing and reads nothing:
 /// what may be deleted is decided by the POST, by the core.
-pub async fn delete_confirm(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    query: web::Query<HashMap<String, String>>,
-) -> HttpResponse {
+pub async fn delete_confirm(req: HttpRequest, state: State, query: Query) -> HttpResponse {
     get(req, state, query, ("console:confirm-delete-target", Effect::Read, Some("name")), |v| {
         async move {
             let Viewed { session, raw, .. } = v;
@@ -606,11 +580,7 @@ pub async fn delete_confirm(
 /// `POST /ui/target/delete`: `targets::delete` without force, as `delete-target` without
 /// `force-deletion`: refused (409, with the dynamic secrets the caller may list named)
 /// while any uses it.
-pub async fn delete(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    form: web::Form<Vec<(String, String)>>,
-) -> HttpResponse {
+pub async fn delete(req: HttpRequest, state: State, form: FormBody) -> HttpResponse {
     post(req, state, form, ("console:delete-target", Effect::Configure, "name"), |p| {
         async move {
             let Posted { state, session, raw, .. } = p;
@@ -648,11 +618,7 @@ pub async fn delete(
 
 /// `POST /ui/target/rotate`: the API's `target-rotate-credentials` (`update` on the target).
 /// The page names the new key id, never a secret.
-pub async fn rotate(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    form: web::Form<Vec<(String, String)>>,
-) -> HttpResponse {
+pub async fn rotate(req: HttpRequest, state: State, form: FormBody) -> HttpResponse {
     post(req, state, form, ("console:rotate-target-credentials", Effect::Configure, "name"), |p| {
         async move {
             let Posted { state, session, raw, .. } = p;
@@ -689,11 +655,7 @@ pub async fn rotate(
 /// operation behind `get-target-details` (the same `read` on the target), audited as an
 /// action (`console:get-target-details`) whatever the outcome. The only page that shows a
 /// target's secret; it is shown once (`no-store`) and never put in the audit record.
-pub async fn reveal(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    form: web::Form<Vec<(String, String)>>,
-) -> HttpResponse {
+pub async fn reveal(req: HttpRequest, state: State, form: FormBody) -> HttpResponse {
     post(req, state, form, ("console:get-target-details", Effect::Act, "name"), |p| {
         async move {
             let Posted { state, session, raw, .. } = p;
