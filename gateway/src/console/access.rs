@@ -217,44 +217,6 @@ fn inline(
     Ok((errors, status))
 }
 
-/// An input like `view::field`'s (text, `textarea` or `checkbox`), with ids under `prefix`
-/// (`am-name`), for the forms of a page whose field names repeat those of another.
-fn prefixed_field(prefix: &str, f: &Field<'_>, errors: &ValidationErrors) -> Markup {
-    let id = format!("{prefix}-{}", f.name);
-    let messages: Vec<&str> = errors
-        .iter()
-        .filter(|e| e.field == f.name)
-        .map(|e| e.message.as_str())
-        .collect();
-    let invalid = !messages.is_empty();
-    let mut described = Vec::new();
-    if !f.hint.is_empty() {
-        described.push(format!("{id}-hint"));
-    }
-    if invalid {
-        described.push(format!("{id}-error"));
-    }
-    let described = described.join(" ");
-    html! {
-        div class={"field" @if invalid {" invalid"}} {
-            label for=(id) { (f.label) @if f.required { " " span.req aria-hidden="true" { "*" } } }
-            @if f.kind == "checkbox" {
-                input type="checkbox" id=(id) name=(f.name) value="true" checked[f.value == "true"]
-                    aria-describedby=[(!described.is_empty()).then_some(described.as_str())];
-            } @else if f.kind == "textarea" {
-                textarea id=(id) name=(f.name) rows="4" aria-invalid=[invalid.then_some("true")]
-                    aria-describedby=[(!described.is_empty()).then_some(described.as_str())] { (f.value) }
-            } @else {
-                input type=(f.kind) id=(id) name=(f.name) value=(f.value) required[f.required]
-                    aria-invalid=[invalid.then_some("true")]
-                    aria-describedby=[(!described.is_empty()).then_some(described.as_str())];
-            }
-            @if !f.hint.is_empty() { p.hint id={(id) "-hint"} { (f.hint) } }
-            @if invalid { p.field-error id={(id) "-error"} { @for m in &messages { (m) br; } } }
-        }
-    }
-}
-
 /// The name in a query, required.
 fn name_in(raw: &str, what: &str) -> Result<ItemName, ApiError> {
     let raw = raw.trim();
@@ -513,9 +475,9 @@ async fn access_page(
         (view::other_errors(e, AUTH_METHOD_FIELDS))
         form.stack #create-auth-method method="post" action="/ui/access/auth-methods/new" novalidate {
             (view::csrf_field(csrf))
-            (prefixed_field("am", &Field { name: "name", label: "Name", kind: "text", value: f.get("name").unwrap_or_default(),
+            (view::prefixed_field("am", &Field { name: "name", label: "Name", kind: "text", value: f.get("name").unwrap_or_default(),
                 hint: "A path, such as /ci/deployer.", required: true }, e))
-            (prefixed_field("am", &Field { name: "description", label: "Description", kind: "text", value: f.get("description").unwrap_or_default(),
+            (view::prefixed_field("am", &Field { name: "description", label: "Description", kind: "text", value: f.get("description").unwrap_or_default(),
                 hint: "", required: false }, e))
             button type="submit" { "Create API key" }
         }
@@ -645,7 +607,7 @@ fn workload_form(
             form.stack method="post" action="/ui/access/auth-methods/new" novalidate {
                 (view::csrf_field(csrf))
                 input type="hidden" name="kind" value=(kind.key());
-                (prefixed_field(prefix, &Field { name: "name", label: "Name", kind: "text", value: &value("name"),
+                (view::prefixed_field(prefix, &Field { name: "name", label: "Name", kind: "text", value: &value("name"),
                     hint: "A path, such as /ci/github.", required: true }, errors))
                 (workload_fields(kind, form, errors, None))
                 button type="submit" { "Create " (kind.title()) " auth method" }
@@ -666,7 +628,7 @@ fn workload_fields(
     let value = |name: &str| form.get(name).unwrap_or_default().to_owned();
     let keys_hint = keys_now.map(|k| format!("Now: {k}. Empty keeps it."));
     html! {
-        (prefixed_field(prefix, &Field { name: "description", label: "Description", kind: "text", value: &value("description"),
+        (view::prefixed_field(prefix, &Field { name: "description", label: "Description", kind: "text", value: &value("description"),
             hint: "", required: false }, errors))
         @for (name, label, input, hint) in workload_inputs(kind) {
             @let hint = match (&keys_hint, name) {
@@ -676,9 +638,9 @@ fn workload_fields(
                 _ => hint,
             };
             // The API requires the claim that names a JWT caller.
-            (prefixed_field(prefix, &Field { name, label, kind: input, value: &value(name), hint, required: name == "unique-identifier" && keys_now.is_none() }, errors))
+            (view::prefixed_field(prefix, &Field { name, label, kind: input, value: &value(name), hint, required: name == "unique-identifier" && keys_now.is_none() }, errors))
         }
-        (prefixed_field(prefix, &Field { name: "delete_protection", label: "Delete protection", kind: "checkbox",
+        (view::prefixed_field(prefix, &Field { name: "delete_protection", label: "Delete protection", kind: "checkbox",
             value: &value("delete_protection"), hint: "A protected auth method cannot be deleted until this is lifted.", required: false }, errors))
     }
 }
@@ -1321,9 +1283,9 @@ async fn edit_page(
             input type="hidden" name="name" value=(name.as_str());
             @if kind == NewKind::ApiKey {
                 // An API key's key is reset on the access page, never edited.
-                (prefixed_field("am", &Field { name: "description", label: "Description", kind: "text", value: form.get("description").unwrap_or_default(),
+                (view::prefixed_field("am", &Field { name: "description", label: "Description", kind: "text", value: form.get("description").unwrap_or_default(),
                     hint: "", required: false }, errors))
-                (prefixed_field("am", &Field { name: "delete_protection", label: "Delete protection", kind: "checkbox",
+                (view::prefixed_field("am", &Field { name: "delete_protection", label: "Delete protection", kind: "checkbox",
                     value: form.get("delete_protection").unwrap_or_default(), hint: "A protected auth method cannot be deleted until this is lifted.", required: false }, errors))
             } @else {
                 (workload_fields(kind, form, errors, Some(if keys_now.is_empty() { "no keys (AWS STS checks the logins)" } else { &keys_now })))

@@ -338,7 +338,7 @@ pub async fn new_form(req: HttpRequest, state: State, query: Query) -> HttpRespo
             if bit & STS != 0 {
                 fresh.push(("session-revocation".to_owned(), "true".to_owned()));
             }
-            let body = form_markup(&state, &session, mode, bit, &Form(fresh), &ValidationErrors::new(), Editing::New).await?;
+            let body = form_markup(state, session, mode, bit, &Form(fresh), &ValidationErrors::new(), Editing::New).await?;
             Ok(Outcome::ok(title_new(mode), Nav::Secrets, body))
         }
         .boxed_local()
@@ -363,17 +363,17 @@ pub async fn create(req: HttpRequest, state: State, form: FormBody) -> HttpRespo
                 } = p;
 
                 let (mode, bit) = mode_of(form.get("mode"))?;
-                let dto = producer_request(&form, mode, bit)?;
+                let dto = producer_request(form, mode, bit)?;
                 let input = match parse_input(&dto, dto.name.clone(), true) {
                     Ok(input) => input,
                     Err(errors) => {
                         let page =
-                            form_markup(&state, &session, mode, bit, &form, &errors, Editing::New)
+                            form_markup(state, session, mode, bit, form, &errors, Editing::New)
                                 .await?;
                         return Ok(refused(title_new(mode), page, &errors));
                     }
                 };
-                let created = dynamic_secrets::create(&state, &session.caller, input).await?;
+                let created = dynamic_secrets::create(state, &session.caller, input).await?;
                 Ok(Outcome::redirect(format!(
                     "/ui/secret?name={}&created=1",
                     q(&created.row.name)
@@ -460,8 +460,8 @@ pub async fn edit_form(req: HttpRequest, state: State, query: Query) -> HttpResp
                     ..
                 } = v;
 
-                let name = name_of(&raw)?;
-                let d = dynamic_secrets::get(&state, &session.caller, &name).await?;
+                let name = name_of(raw)?;
+                let d = dynamic_secrets::get(state, &session.caller, &name).await?;
                 let shown_target = (!d.target.is_private
                     && mayfly_app::access::listed(
                         &session.caller,
@@ -474,8 +474,8 @@ pub async fn edit_form(req: HttpRequest, state: State, query: Query) -> HttpResp
                 let (mode, bit) = mode_of(Some(&presented.aws_access_mode))?;
                 let form = Form(values_of(&presented));
                 let body = form_markup(
-                    &state,
-                    &session,
+                    state,
+                    session,
                     mode,
                     bit,
                     &form,
@@ -513,10 +513,10 @@ pub async fn update(req: HttpRequest, state: State, form: FormBody) -> HttpRespo
                     ..
                 } = p;
 
-                let current = name_of(&raw)?;
+                let current = name_of(raw)?;
                 let grant = dynamic_secrets::authorize_update(&session.caller, &current)?;
                 let (mode, bit) = mode_of(form.get("mode"))?;
-                let dto = producer_request(&form, mode, bit)?;
+                let dto = producer_request(form, mode, bit)?;
                 let new_name = dto
                     .new_name
                     .as_deref()
@@ -532,11 +532,11 @@ pub async fn update(req: HttpRequest, state: State, form: FormBody) -> HttpRespo
                     Ok(input) => input,
                     Err(errors) => {
                         let page = form_markup(
-                            &state,
-                            &session,
+                            state,
+                            session,
                             mode,
                             bit,
-                            &form,
+                            form,
                             &errors,
                             Editing::Existing {
                                 name: current.as_str(),
@@ -548,7 +548,7 @@ pub async fn update(req: HttpRequest, state: State, form: FormBody) -> HttpRespo
                     }
                 };
                 let updated =
-                    dynamic_secrets::update(&state, &session.caller, grant, input, renamed).await?;
+                    dynamic_secrets::update(state, &session.caller, grant, input, renamed).await?;
                 Ok(Outcome::redirect(format!(
                     "/ui/secret?name={}&updated=1",
                     q(&updated.row.name)
@@ -566,7 +566,7 @@ pub async fn delete_confirm(req: HttpRequest, state: State, query: Query) -> Htt
     get(req, state, query, ("console:confirm-delete-dynamic-secret", Effect::Read, Some("name")), |v| {
         async move {
             let Viewed { session, raw, .. } = v;
-            let name = name_of(&raw)?;
+            let name = name_of(raw)?;
             let body = view::confirm_delete(
                 &session.csrf,
                 ("dynamic secret", name.as_str()),
@@ -596,8 +596,8 @@ pub async fn delete(req: HttpRequest, state: State, form: FormBody) -> HttpRespo
                     ..
                 } = p;
 
-                let name = name_of(&raw)?;
-                let revoking = dynamic_secrets::delete(&state, &session.caller, &name).await?;
+                let name = name_of(raw)?;
+                let revoking = dynamic_secrets::delete(state, &session.caller, &name).await?;
                 Ok(Outcome::Redirect {
                     to: format!(
                         "/ui/secrets?folder={}&deleted={}&revoking={revoking}",

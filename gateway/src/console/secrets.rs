@@ -130,12 +130,12 @@ pub async fn details(req: HttpRequest, state: State, query: Query) -> HttpRespon
     get(req, state, query, ("console:get-dynamic-secret", Effect::Read, Some("name")), |v| {
         async move {
             let Viewed { state, session, query, raw } = v;
-            let name = name_of(Some(&raw))?;
-            let d = dynamic_secrets::get(&state, &session.caller, &name).await?;
+            let name = name_of(Some(raw))?;
+            let d = dynamic_secrets::get(state, &session.caller, &name).await?;
             let show_target =
                 !d.target.is_private && listed(&session.caller, ResourceKind::Target, None, &d.target.name);
-            let creds = match tmp_creds::authorize(&state, &session.caller, &name, Capability::Read).await {
-                Ok(g) => Some(tmp_creds::list(&state, &g).await?),
+            let creds = match tmp_creds::authorize(state, &session.caller, &name, Capability::Read).await {
+                Ok(g) => Some(tmp_creds::list(state, &g).await?),
                 Err(mayfly_app::error::AppError::Denied(_)) => None,
                 Err(e) => return Err(e.into()),
             };
@@ -234,12 +234,12 @@ pub async fn get_credential(req: HttpRequest, state: State, form: FormBody) -> H
     post(req, state, form, ("console:get-dynamic-secret-value", Effect::Issue, "name"), |p| {
         async move {
             let Posted { req, state, session, raw, .. } = p;
-            let name = name_of(Some(&raw))?;
+            let name = name_of(Some(raw))?;
             let value = issue::get_value(
-                &state,
+                state,
                 Requester {
                     caller: session.caller.clone(),
-                    client_address: crate::call::client_address(&req),
+                    client_address: crate::call::client_address(req),
                 },
                 GetValue {
                     name: name.clone(),
@@ -300,12 +300,11 @@ pub async fn revoke(req: HttpRequest, state: State, form: FormBody) -> HttpRespo
                     ..
                 } = p;
 
-                let name = name_of(Some(&raw))?;
+                let name = name_of(Some(raw))?;
                 let granted =
-                    tmp_creds::authorize(&state, &session.caller, &name, Capability::Delete)
-                        .await?;
+                    tmp_creds::authorize(state, &session.caller, &name, Capability::Delete).await?;
                 let what = if form.get("revoke-all") == Some("true") {
-                    let n = tmp_creds::revoke_all(&state, &granted).await?;
+                    let n = tmp_creds::revoke_all(state, &granted).await?;
                     format!("{n} credential(s) handed to the revoker")
                 } else {
                     let id = form
@@ -317,7 +316,7 @@ pub async fn revoke(req: HttpRequest, state: State, form: FormBody) -> HttpRespo
                                 "tmp-creds-id: required: the credential to revoke",
                             )
                         })?;
-                    tmp_creds::revoke_by_id(&state, &granted, &LeaseId::new(id)).await?;
+                    tmp_creds::revoke_by_id(state, &granted, &LeaseId::new(id)).await?;
                     format!("credential {id}")
                 };
                 Ok(Outcome::Redirect {

@@ -29,7 +29,7 @@ pub async fn list(req: HttpRequest, state: State, query: Query) -> HttpResponse 
     get(req, state, query, ("console:list-targets", Effect::Read, None), |v| {
         async move {
             let Viewed { state, session, query, .. } = v;
-            let rows = targets::list(&state, &session.caller, None).await?;
+            let rows = targets::list(state, &session.caller, None).await?;
             let body = html! {
                 @if let Some(gone) = query.get("deleted") {
                     (view::notice("ok", &format!("Target {gone} deleted.")))
@@ -67,13 +67,13 @@ pub async fn details(req: HttpRequest, state: State, query: Query) -> HttpRespon
             let Viewed { state, session, query, raw } = v;
             let name = ItemName::parse(raw.trim())
                 .map_err(|e| ApiError::bad_request(format!("name: {e}")))?;
-            let (t, users) = targets::read(&state, &session.caller, &name).await?;
+            let (t, users) = targets::read(state, &session.caller, &name).await?;
             let access = targets::access_of(&t)?;
             let schedule = mayfly_app::rotation::schedule::of_target(state.db(), t.id).await?;
             let body = html! {
                 @if query.contains_key("created") { (view::notice("ok", "Target created. Its secret is sealed at rest and never shown here.")) }
                 @if query.contains_key("updated") { (view::notice("ok", "Target updated.")) }
-                (actions(&session, &name, access.source))
+                (actions(session, &name, access.source))
                 dl.props {
                     dt { "Region" } dd { (t.region) }
                     dt { "Credentials" } dd { (access.source.as_str()) }
@@ -384,7 +384,7 @@ pub async fn create(req: HttpRequest, state: State, form: FormBody) -> HttpRespo
                     ..
                 } = p;
 
-                let dto = target_request(&form, CREATE_FIELDS)?;
+                let dto = target_request(form, CREATE_FIELDS)?;
                 let parsed = target_input::parse_new(&dto, state.outbound());
                 let mut errors = parsed.as_ref().err().cloned().unwrap_or_default();
                 let days = rotation_days(&dto, &mut errors);
@@ -396,12 +396,12 @@ pub async fn create(req: HttpRequest, state: State, form: FormBody) -> HttpRespo
                     _ => {
                         return Ok(refused_form(
                             "Create a target",
-                            target_form(&session, &form, &errors, None, None),
+                            target_form(session, form, &errors, None, None),
                             &errors,
                         ))
                     }
                 };
-                let row = targets::create(&state, &session.caller, input).await?;
+                let row = targets::create(state, &session.caller, input).await?;
                 Ok(Outcome::redirect(format!(
                     "/ui/target?name={}&created=1",
                     q(&row.name)
@@ -472,8 +472,8 @@ pub async fn edit_form(req: HttpRequest, state: State, query: Query) -> HttpResp
                     ..
                 } = v;
 
-                let name = target_name(&raw)?;
-                let (t, _) = targets::read(&state, &session.caller, &name).await?;
+                let name = target_name(raw)?;
+                let (t, _) = targets::read(state, &session.caller, &name).await?;
                 let mut values = vec![
                     ("region".to_owned(), t.region.clone()),
                     ("description".to_owned(), t.description.clone()),
@@ -492,9 +492,9 @@ pub async fn edit_form(req: HttpRequest, state: State, query: Query) -> HttpResp
                 if targets::access_of(&t)?.source == CredentialSource::GatewayIdentity {
                     values.push(("use-gw-cloud-identity".to_owned(), "true".to_owned()));
                 }
-                let current = current_of(&state, &t).await?;
+                let current = current_of(state, &t).await?;
                 let body = target_form(
-                    &session,
+                    session,
                     &Form(values),
                     &ValidationErrors::new(),
                     Some(name.as_str()),
@@ -527,7 +527,7 @@ pub async fn update(req: HttpRequest, state: State, form: FormBody) -> HttpRespo
                     ..
                 } = p;
 
-                let dto = target_request(&form, EDIT_FIELDS)?;
+                let dto = target_request(form, EDIT_FIELDS)?;
                 let parsed = target_input::parse_changes(&dto, state.outbound());
                 let mut errors = parsed.as_ref().err().cloned().unwrap_or_default();
                 let days = rotation_days(&dto, &mut errors);
@@ -537,7 +537,7 @@ pub async fn update(req: HttpRequest, state: State, form: FormBody) -> HttpRespo
                         changes
                     }
                     _ => {
-                        let body = target_form(&session, &form, &errors, Some(raw.trim()), None);
+                        let body = target_form(session, form, &errors, Some(raw.trim()), None);
                         return Ok(refused_form(&format!("Edit {}", raw.trim()), body, &errors));
                     }
                 };
@@ -545,7 +545,7 @@ pub async fn update(req: HttpRequest, state: State, form: FormBody) -> HttpRespo
                     .new_name
                     .clone()
                     .unwrap_or_else(|| changes.name.clone());
-                targets::update(&state, &session.caller, changes).await?;
+                targets::update(state, &session.caller, changes).await?;
                 Ok(Outcome::redirect(format!(
                     "/ui/target?name={}&updated=1",
                     q(shown.as_str())
@@ -563,7 +563,7 @@ pub async fn delete_confirm(req: HttpRequest, state: State, query: Query) -> Htt
     get(req, state, query, ("console:confirm-delete-target", Effect::Read, Some("name")), |v| {
         async move {
             let Viewed { session, raw, .. } = v;
-            let name = target_name(&raw)?;
+            let name = target_name(raw)?;
             let body = view::confirm_delete(
                 &session.csrf,
                 ("target", name.as_str()),
@@ -584,8 +584,8 @@ pub async fn delete(req: HttpRequest, state: State, form: FormBody) -> HttpRespo
     post(req, state, form, ("console:delete-target", Effect::Configure, "name"), |p| {
         async move {
             let Posted { state, session, raw, .. } = p;
-            let name = target_name(&raw)?;
-            match targets::delete(&state, &session.caller, &name, false).await {
+            let name = target_name(raw)?;
+            match targets::delete(state, &session.caller, &name, false).await {
                 Ok(()) => {}
                 // Still in use or protected: said with what to do in the console (which never
                 // force-deletes: that would delete the dynamic secrets with it).
@@ -622,8 +622,8 @@ pub async fn rotate(req: HttpRequest, state: State, form: FormBody) -> HttpRespo
     post(req, state, form, ("console:rotate-target-credentials", Effect::Configure, "name"), |p| {
         async move {
             let Posted { state, session, raw, .. } = p;
-            let name = target_name(&raw)?;
-            let r = on_request::rotate_named_target(&state, &session.caller, &name).await?;
+            let name = target_name(raw)?;
+            let r = on_request::rotate_named_target(state, &session.caller, &name).await?;
             // A page, not a redirect, so `finish` does not empty the caches: done here, as the
             // API does after a configuration change.
             state.invalidate_caches();
@@ -659,8 +659,8 @@ pub async fn reveal(req: HttpRequest, state: State, form: FormBody) -> HttpRespo
     post(req, state, form, ("console:get-target-details", Effect::Act, "name"), |p| {
         async move {
             let Posted { state, session, raw, .. } = p;
-            let name = target_name(&raw)?;
-            let (_, _, creds) = targets::read_secret(&state, &session.caller, &name).await?;
+            let name = target_name(raw)?;
+            let (_, _, creds) = targets::read_secret(state, &session.caller, &name).await?;
             let body = html! {
                 @match &creds {
                     None => (view::notice("info", "This target stores no key: it uses the gateway's own AWS identity.")),
