@@ -1887,61 +1887,29 @@ fn a_scoped_key_cannot_edit_delete_rotate_or_reveal_outside_its_rules() {
         // Each console action answers as its API operation does for the same key, and is refused.
         /// A console POST (path, form) and the API request that does the same (path, body).
         type Case<'a> = (&'a str, Vec<(&'a str, &'a str)>, &'a str, serde_json::Value);
-        let cases: Vec<Case<'_>> = vec![
-            (
-                "/ui/target/reveal",
-                vec![("name", "/aws/a")],
-                "/get-target-details",
-                json!({"name": "/aws/a"}),
-            ),
-            (
-                "/ui/target/reveal",
-                vec![("name", "/aws/b")],
-                "/get-target-details",
-                json!({"name": "/aws/b"}),
-            ),
-            (
-                "/ui/target/rotate",
-                vec![("name", "/aws/a")],
-                "/target-rotate-credentials",
-                json!({"name": "/aws/a"}),
-            ),
-            (
-                "/ui/target/rotate",
-                vec![("name", "/aws/b")],
-                "/target-rotate-credentials",
-                json!({"name": "/aws/b"}),
-            ),
-            (
-                "/ui/target/delete",
-                vec![("name", "/aws/a")],
-                "/delete-target",
-                json!({"name": "/aws/a"}),
-            ),
-            (
-                "/ui/target/delete",
-                vec![("name", "/aws/b")],
-                "/delete-target",
-                json!({"name": "/aws/b"}),
-            ),
-            (
-                "/ui/target/edit",
-                vec![("name", "/aws/a"), ("region", "eu-west-1")],
-                "/update-aws-target",
-                json!({"name": "/aws/a", "region": "eu-west-1"}),
-            ),
-            (
-                "/ui/target/edit",
-                vec![("name", "/aws/b"), ("description", "mine now")],
-                "/update-aws-target",
-                json!({"name": "/aws/b", "description": "mine now"}),
-            ),
-            (
-                "/ui/secret/delete",
-                vec![("name", "/team-b/s3")],
-                "/gateway-delete-producer",
-                json!({"name": "/team-b/s3"}),
-            ),
+        /// A console POST whose API request has the form's fields as its body.
+        fn same<'a>(path: &'a str, form: Vec<(&'a str, &'a str)>, api_path: &'a str) -> Case<'a> {
+            let body = form
+                .iter()
+                .map(|(k, v)| (k.to_string(), json!(v)))
+                .collect();
+            (path, form, api_path, serde_json::Value::Object(body))
+        }
+        let mut cases: Vec<Case<'_>> = Vec::new();
+        for (path, api_path) in [
+            ("/ui/target/reveal", "/get-target-details"),
+            ("/ui/target/rotate", "/target-rotate-credentials"),
+            ("/ui/target/delete", "/delete-target"),
+        ] {
+            for name in ["/aws/a", "/aws/b"] {
+                cases.push(same(path, vec![("name", name)], api_path));
+            }
+        }
+        let edit = "/update-aws-target";
+        cases.extend([
+            same("/ui/target/edit", vec![("name", "/aws/a"), ("region", "eu-west-1")], edit),
+            same("/ui/target/edit", vec![("name", "/aws/b"), ("description", "mine now")], edit),
+            same("/ui/secret/delete", vec![("name", "/team-b/s3")], "/gateway-delete-producer"),
             (
                 "/ui/secret/edit",
                 vec![
@@ -1988,7 +1956,7 @@ fn a_scoped_key_cannot_edit_delete_rotate_or_reveal_outside_its_rules() {
                 "/gateway-create-producer-aws",
                 json!({"name": "/team-b/role", "access-mode": "assume_role", "target-name": "/aws/a", "aws-role-arns": crate::helpers::ROLE}),
             ),
-        ];
+        ]);
         for (path, mut form, api_path, api_body) in cases {
             let what = format!("{path} {form:?}");
             form.push(("csrf", &csrf));
