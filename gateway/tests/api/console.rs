@@ -595,6 +595,24 @@ fn text_of(page: &Page, id: &str) -> String {
     rest[..rest.find('<').unwrap()].to_owned()
 }
 
+/// How many console operations the audit trail records as denied for `access_id`, with the
+/// events read.
+fn console_denials(gw: &TestGateway, access_id: &str) -> (usize, serde_json::Value) {
+    let (_, events) = gw.post_authed(
+        "/get-audit-events",
+        json!({"access-id": access_id, "limit": 1000}),
+    );
+    let denied = events["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| {
+            e["outcome"] == "denied" && e["operation"].as_str().unwrap().starts_with("console:")
+        })
+        .count();
+    (denied, events)
+}
+
 /// The role as `get-role` answers it.
 fn role_of(gw: &TestGateway, name: &str) -> (u16, serde_json::Value) {
     gw.post_authed("/get-role", json!({"name": name}))
@@ -1078,18 +1096,7 @@ fn a_scoped_key_cannot_manage_access_beyond_its_rules_through_any_form_field() {
             gw.post_authed("/list-auth-methods", json!({})).1,
             before_methods
         );
-        let (_, events) = gw.post_authed(
-            "/get-audit-events",
-            json!({"access-id": access_id, "limit": 1000}),
-        );
-        let denied = events["events"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|e| {
-                e["outcome"] == "denied" && e["operation"].as_str().unwrap().starts_with("console:")
-            })
-            .count();
+        let (denied, events) = console_denials(gw, &access_id);
         assert_eq!(denied, 12, "every refusal audited under the key: {events}");
     });
 }
@@ -2668,18 +2675,7 @@ fn a_scoped_key_cannot_create_auth_methods_or_reach_roles_outside_its_rules_thro
             gw.post_authed("/list-auth-methods", json!({})).1,
             before_methods
         );
-        let (_, events) = gw.post_authed(
-            "/get-audit-events",
-            json!({"access-id": access_id, "limit": 1000}),
-        );
-        let denied = events["events"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|e| {
-                e["outcome"] == "denied" && e["operation"].as_str().unwrap().starts_with("console:")
-            })
-            .count();
+        let (denied, events) = console_denials(gw, &access_id);
         assert_eq!(denied, 11, "every refusal audited under the key: {events}");
         // And without the CSRF token, even in its own tree.
         let no_csrf = b.post(
