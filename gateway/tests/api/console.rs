@@ -421,18 +421,24 @@ fn key_with_rules(
     )
 }
 
+/// Two teams' trees: targets `/aws/a` and `/aws/b` (with the secrets given) and a dynamic
+/// secret on each, `/team-a/s3` and `/team-b/s3`.
+fn two_teams(gw: &TestGateway, secret_a: &str, secret_b: &str) {
+    create_target(gw, "/aws/a", secret_a);
+    create_target(gw, "/aws/b", secret_b);
+    for (name, target) in [("/team-a/s3", "/aws/a"), ("/team-b/s3", "/aws/b")] {
+        let (status, body) =
+            gw.post_authed("/gateway-create-producer-aws", iam_user_body(name, target));
+        assert_eq!(status, 200, "{body}");
+    }
+}
+
 #[test]
 fn a_scoped_key_sees_and_does_only_what_its_rules_allow_whatever_a_form_names() {
     on_each_database(|gw| {
         const SECRET_A: &str = "secret-of-target-a-0123456789";
         const SECRET_B: &str = "secret-of-target-b-0123456789";
-        create_target(gw, "/aws/a", SECRET_A);
-        create_target(gw, "/aws/b", SECRET_B);
-        for (name, target) in [("/team-a/s3", "/aws/a"), ("/team-b/s3", "/aws/b")] {
-            let (status, body) =
-                gw.post_authed("/gateway-create-producer-aws", iam_user_body(name, target));
-            assert_eq!(status, 200, "{body}");
-        }
+        two_teams(gw, SECRET_A, SECRET_B);
         let (access_id, access_key) = key_with_rules(
             gw,
             "/console/team-a",
@@ -1838,13 +1844,7 @@ fn a_scoped_key_cannot_edit_delete_rotate_or_reveal_outside_its_rules() {
     on_each_database(|gw| {
         const SECRET_A: &str = "scoped-secret-of-target-a-0123456789";
         const SECRET_B: &str = "scoped-secret-of-target-b-0123456789";
-        create_target(gw, "/aws/a", SECRET_A);
-        create_target(gw, "/aws/b", SECRET_B);
-        for (name, target) in [("/team-a/s3", "/aws/a"), ("/team-b/s3", "/aws/b")] {
-            let (status, body) =
-                gw.post_authed("/gateway-create-producer-aws", iam_user_body(name, target));
-            assert_eq!(status, 200, "{body}");
-        }
+        two_teams(gw, SECRET_A, SECRET_B);
         // Its own items in full; target a to list and use only (no read: no secret, no update).
         let (access_id, access_key) = key_with_rules(
             gw,
