@@ -1324,70 +1324,61 @@ pub async fn edit(req: HttpRequest, state: State, form: FormBody) -> HttpRespons
         Some("aws_iam") => "console:update-auth-method-aws-iam",
         _ => "console:update-auth-method",
     };
-    post(
-        req,
-        state,
-        form,
-        (operation, Effect::Configure, "name"),
-        |p| {
-            async move {
-                let Posted { form, session, .. } = p;
-                let kind = NewKind::of(form)?;
-                let name = name_in(p.raw, "auth method")?;
-                let (st, caller) = (p.state, &session.caller);
-                let fields = kind.fields();
-                let done = match kind {
-                    NewKind::Jwt => match request_keeping::<dto::UpdateAuthMethodOAuth2>(
-                        form,
-                        fields,
-                        CLEARED_WHEN_EMPTY,
-                    ) {
-                        Ok(dto) => api::update_auth_method_oauth2(st, caller, dto).await,
+    let op = (operation, Effect::Configure, "name");
+    post(req, state, form, op, |p| {
+        async move {
+            let Posted { form, session, .. } = p;
+            let kind = NewKind::of(form)?;
+            let name = name_in(p.raw, "auth method")?;
+            let (st, caller) = (p.state, &session.caller);
+            let fields = kind.fields();
+            let done = match kind {
+                NewKind::Jwt => match request_keeping::<dto::UpdateAuthMethodOAuth2>(
+                    form,
+                    fields,
+                    CLEARED_WHEN_EMPTY,
+                ) {
+                    Ok(dto) => api::update_auth_method_oauth2(st, caller, dto).await,
+                    Err(e) => Err(e),
+                },
+                NewKind::K8s => match request_keeping::<dto::UpdateAuthMethodK8s>(
+                    form,
+                    fields,
+                    CLEARED_WHEN_EMPTY,
+                ) {
+                    Ok(dto) => api::update_auth_method_k8s(st, caller, dto).await,
+                    Err(e) => Err(e),
+                },
+                NewKind::AwsIam => match request_keeping::<dto::UpdateAuthMethodAwsIam>(
+                    form,
+                    fields,
+                    CLEARED_WHEN_EMPTY,
+                ) {
+                    Ok(dto) => api::update_auth_method_aws_iam(st, caller, dto).await,
+                    Err(e) => Err(e),
+                },
+                NewKind::ApiKey => {
+                    match request_keeping::<dto::UpdateAuthMethod>(form, fields, CLEARED_WHEN_EMPTY)
+                    {
+                        Ok(dto) => api::update_auth_method(st, caller, dto).await,
                         Err(e) => Err(e),
-                    },
-                    NewKind::K8s => match request_keeping::<dto::UpdateAuthMethodK8s>(
-                        form,
-                        fields,
-                        CLEARED_WHEN_EMPTY,
-                    ) {
-                        Ok(dto) => api::update_auth_method_k8s(st, caller, dto).await,
-                        Err(e) => Err(e),
-                    },
-                    NewKind::AwsIam => match request_keeping::<dto::UpdateAuthMethodAwsIam>(
-                        form,
-                        fields,
-                        CLEARED_WHEN_EMPTY,
-                    ) {
-                        Ok(dto) => api::update_auth_method_aws_iam(st, caller, dto).await,
-                        Err(e) => Err(e),
-                    },
-                    NewKind::ApiKey => {
-                        match request_keeping::<dto::UpdateAuthMethod>(
-                            form,
-                            fields,
-                            CLEARED_WHEN_EMPTY,
-                        ) {
-                            Ok(dto) => api::update_auth_method(st, caller, dto).await,
-                            Err(e) => Err(e),
-                        }
-                    }
-                };
-                match done {
-                    Ok((_, detail)) => Ok(Outcome::redirect(format!(
-                        "/ui/access?updated-auth-method={}#auth-methods",
-                        q(name.as_str())
-                    ))
-                    .noting(detail)),
-                    Err(e) => {
-                        let (errors, status) = inline(e, fields)?;
-                        let (_, body) =
-                            edit_page(st, session, &name, Some((form, &errors))).await?;
-                        Ok(sent_back(status, format!("Edit {name}"), body, &errors))
                     }
                 }
+            };
+            match done {
+                Ok((_, detail)) => Ok(Outcome::redirect(format!(
+                    "/ui/access?updated-auth-method={}#auth-methods",
+                    q(name.as_str())
+                ))
+                .noting(detail)),
+                Err(e) => {
+                    let (errors, status) = inline(e, fields)?;
+                    let (_, body) = edit_page(st, session, &name, Some((form, &errors))).await?;
+                    Ok(sent_back(status, format!("Edit {name}"), body, &errors))
+                }
             }
-            .boxed_local()
-        },
-    )
+        }
+        .boxed_local()
+    })
     .await
 }

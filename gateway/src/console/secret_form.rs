@@ -348,40 +348,33 @@ pub async fn new_form(req: HttpRequest, state: State, query: Query) -> HttpRespo
 
 /// `POST /ui/secrets/new`: as `gateway-create-producer-aws` with the form's mode.
 pub async fn create(req: HttpRequest, state: State, form: FormBody) -> HttpResponse {
-    post(
-        req,
-        state,
-        form,
-        ("console:create-dynamic-secret", Effect::Configure, "name"),
-        |p| {
-            async move {
-                let Posted {
-                    state,
-                    session,
-                    form,
-                    ..
-                } = p;
-
-                let (mode, bit) = mode_of(form.get("mode"))?;
-                let dto = producer_request(form, mode, bit)?;
-                let input = match parse_input(&dto, dto.name.clone(), true) {
-                    Ok(input) => input,
-                    Err(errors) => {
-                        let page =
-                            form_markup(state, session, mode, bit, form, &errors, Editing::New)
-                                .await?;
-                        return Ok(refused(title_new(mode), page, &errors));
-                    }
-                };
-                let created = dynamic_secrets::create(state, &session.caller, input).await?;
-                Ok(Outcome::redirect(format!(
-                    "/ui/secret?name={}&created=1",
-                    q(&created.row.name)
-                )))
-            }
-            .boxed_local()
-        },
-    )
+    let op = ("console:create-dynamic-secret", Effect::Configure, "name");
+    post(req, state, form, op, |p| {
+        async move {
+            let Posted {
+                state,
+                session,
+                form,
+                ..
+            } = p;
+            let (mode, bit) = mode_of(form.get("mode"))?;
+            let dto = producer_request(form, mode, bit)?;
+            let input = match parse_input(&dto, dto.name.clone(), true) {
+                Ok(input) => input,
+                Err(errors) => {
+                    let page =
+                        form_markup(state, session, mode, bit, form, &errors, Editing::New).await?;
+                    return Ok(refused(title_new(mode), page, &errors));
+                }
+            };
+            let created = dynamic_secrets::create(state, &session.caller, input).await?;
+            Ok(Outcome::redirect(format!(
+                "/ui/secret?name={}&created=1",
+                q(&created.row.name)
+            )))
+        }
+        .boxed_local()
+    })
     .await
 }
 
@@ -446,51 +439,45 @@ fn values_of(d: &response::ProducerDetails) -> Vec<(String, String)> {
 
 /// `GET /ui/secret/edit?name=...`: the form of its mode, filled with its definition.
 pub async fn edit_form(req: HttpRequest, state: State, query: Query) -> HttpResponse {
-    get(
-        req,
-        state,
-        query,
-        ("console:edit-dynamic-secret", Effect::Read, Some("name")),
-        |v| {
-            async move {
-                let Viewed {
-                    state,
-                    session,
-                    raw,
-                    ..
-                } = v;
-
-                let name = name_of(raw)?;
-                let d = dynamic_secrets::get(state, &session.caller, &name).await?;
-                let shown_target = (!d.target.is_private
-                    && mayfly_app::access::listed(
-                        &session.caller,
-                        mayfly_app::access::ResourceKind::Target,
-                        None,
-                        &d.target.name,
-                    ))
-                .then(|| d.target.name.clone());
-                let presented = present(&d);
-                let (mode, bit) = mode_of(Some(&presented.aws_access_mode))?;
-                let form = Form(values_of(&presented));
-                let body = form_markup(
-                    state,
-                    session,
-                    mode,
-                    bit,
-                    &form,
-                    &ValidationErrors::new(),
-                    Editing::Existing {
-                        name: name.as_str(),
-                        target: shown_target.as_deref(),
-                    },
-                )
-                .await?;
-                Ok(Outcome::ok(format!("Edit {name}"), Nav::Secrets, body))
-            }
-            .boxed_local()
-        },
-    )
+    let op = ("console:edit-dynamic-secret", Effect::Read, Some("name"));
+    get(req, state, query, op, |v| {
+        async move {
+            let Viewed {
+                state,
+                session,
+                raw,
+                ..
+            } = v;
+            let name = name_of(raw)?;
+            let d = dynamic_secrets::get(state, &session.caller, &name).await?;
+            let shown_target = (!d.target.is_private
+                && mayfly_app::access::listed(
+                    &session.caller,
+                    mayfly_app::access::ResourceKind::Target,
+                    None,
+                    &d.target.name,
+                ))
+            .then(|| d.target.name.clone());
+            let presented = present(&d);
+            let (mode, bit) = mode_of(Some(&presented.aws_access_mode))?;
+            let form = Form(values_of(&presented));
+            let body = form_markup(
+                state,
+                session,
+                mode,
+                bit,
+                &form,
+                &ValidationErrors::new(),
+                Editing::Existing {
+                    name: name.as_str(),
+                    target: shown_target.as_deref(),
+                },
+            )
+            .await?;
+            Ok(Outcome::ok(format!("Edit {name}"), Nav::Secrets, body))
+        }
+        .boxed_local()
+    })
     .await
 }
 
@@ -498,65 +485,59 @@ pub async fn edit_form(req: HttpRequest, state: State, query: Query) -> HttpResp
 /// checked first, then the form parsed, then the core's update (which asks for more when the
 /// change lends the target's power: a new target, a rename, different grants).
 pub async fn update(req: HttpRequest, state: State, form: FormBody) -> HttpResponse {
-    post(
-        req,
-        state,
-        form,
-        ("console:update-dynamic-secret", Effect::Configure, "name"),
-        |p| {
-            async move {
-                let Posted {
-                    state,
-                    session,
-                    form,
-                    raw,
-                    ..
-                } = p;
-
-                let current = name_of(raw)?;
-                let grant = dynamic_secrets::authorize_update(&session.caller, &current)?;
-                let (mode, bit) = mode_of(form.get("mode"))?;
-                let dto = producer_request(form, mode, bit)?;
-                let new_name = dto
-                    .new_name
-                    .as_deref()
-                    .map(str::trim)
-                    .filter(|n| !n.is_empty())
-                    .map(str::to_owned);
-                let renamed = new_name.is_some();
-                let input = match parse_input(
-                    &dto,
-                    Some(new_name.unwrap_or_else(|| current.to_string())),
-                    false,
-                ) {
-                    Ok(input) => input,
-                    Err(errors) => {
-                        let page = form_markup(
-                            state,
-                            session,
-                            mode,
-                            bit,
-                            form,
-                            &errors,
-                            Editing::Existing {
-                                name: current.as_str(),
-                                target: None,
-                            },
-                        )
-                        .await?;
-                        return Ok(refused(format!("Edit {current}"), page, &errors));
-                    }
-                };
-                let updated =
-                    dynamic_secrets::update(state, &session.caller, grant, input, renamed).await?;
-                Ok(Outcome::redirect(format!(
-                    "/ui/secret?name={}&updated=1",
-                    q(&updated.row.name)
-                )))
-            }
-            .boxed_local()
-        },
-    )
+    let op = ("console:update-dynamic-secret", Effect::Configure, "name");
+    post(req, state, form, op, |p| {
+        async move {
+            let Posted {
+                state,
+                session,
+                form,
+                raw,
+                ..
+            } = p;
+            let current = name_of(raw)?;
+            let grant = dynamic_secrets::authorize_update(&session.caller, &current)?;
+            let (mode, bit) = mode_of(form.get("mode"))?;
+            let dto = producer_request(form, mode, bit)?;
+            let new_name = dto
+                .new_name
+                .as_deref()
+                .map(str::trim)
+                .filter(|n| !n.is_empty())
+                .map(str::to_owned);
+            let renamed = new_name.is_some();
+            let input = match parse_input(
+                &dto,
+                Some(new_name.unwrap_or_else(|| current.to_string())),
+                false,
+            ) {
+                Ok(input) => input,
+                Err(errors) => {
+                    let page = form_markup(
+                        state,
+                        session,
+                        mode,
+                        bit,
+                        form,
+                        &errors,
+                        Editing::Existing {
+                            name: current.as_str(),
+                            target: None,
+                        },
+                    )
+                    .await?;
+                    return Ok(refused(format!("Edit {current}"), page, &errors));
+                }
+            };
+            let updated =
+                dynamic_secrets::update(state, &session.caller, grant, input, renamed).await?;
+            Ok(Outcome::redirect(format!(
+                "/ui/secret?name={}&updated=1",
+                q(&updated.row.name)
+            )))
+        }
+        .boxed_local()
+    })
     .await
 }
 
@@ -582,34 +563,28 @@ pub async fn delete_confirm(req: HttpRequest, state: State, query: Query) -> Htt
 
 /// `POST /ui/secret/delete`: `dynamic_secrets::delete`, as `gateway-delete-producer`.
 pub async fn delete(req: HttpRequest, state: State, form: FormBody) -> HttpResponse {
-    post(
-        req,
-        state,
-        form,
-        ("console:delete-dynamic-secret", Effect::Configure, "name"),
-        |p| {
-            async move {
-                let Posted {
-                    state,
-                    session,
-                    raw,
-                    ..
-                } = p;
-
-                let name = name_of(raw)?;
-                let revoking = dynamic_secrets::delete(state, &session.caller, &name).await?;
-                Ok(Outcome::Redirect {
-                    to: format!(
-                        "/ui/secrets?folder={}&deleted={}&revoking={revoking}",
-                        q(name.parent()),
-                        q(name.as_str())
-                    ),
-                    detail: format!("deleted; {revoking} credential(s) handed to the revoker"),
-                })
-            }
-            .boxed_local()
-        },
-    )
+    let op = ("console:delete-dynamic-secret", Effect::Configure, "name");
+    post(req, state, form, op, |p| {
+        async move {
+            let Posted {
+                state,
+                session,
+                raw,
+                ..
+            } = p;
+            let name = name_of(raw)?;
+            let revoking = dynamic_secrets::delete(state, &session.caller, &name).await?;
+            Ok(Outcome::Redirect {
+                to: format!(
+                    "/ui/secrets?folder={}&deleted={}&revoking={revoking}",
+                    q(name.parent()),
+                    q(name.as_str())
+                ),
+                detail: format!("deleted; {revoking} credential(s) handed to the revoker"),
+            })
+        }
+        .boxed_local()
+    })
     .await
 }
 

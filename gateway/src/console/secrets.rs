@@ -285,47 +285,39 @@ fn shell_quote(v: &str) -> String {
 
 /// `POST /ui/secret/revoke`: one credential (`tmp-creds-id`) or all (`revoke-all`).
 pub async fn revoke(req: HttpRequest, state: State, form: FormBody) -> HttpResponse {
-    post(
-        req,
-        state,
-        form,
-        ("console:revoke-tmp-creds", Effect::Act, "name"),
-        |p| {
-            async move {
-                let Posted {
-                    state,
-                    session,
-                    form,
-                    raw,
-                    ..
-                } = p;
-
-                let name = name_of(Some(raw))?;
-                let granted =
-                    tmp_creds::authorize(state, &session.caller, &name, Capability::Delete).await?;
-                let what = if form.get("revoke-all") == Some("true") {
-                    let n = tmp_creds::revoke_all(state, &granted).await?;
-                    format!("{n} credential(s) handed to the revoker")
-                } else {
-                    let id = form
-                        .get("tmp-creds-id")
-                        .map(str::trim)
-                        .filter(|s| !s.is_empty())
-                        .ok_or_else(|| {
-                            ApiError::bad_request(
-                                "tmp-creds-id: required: the credential to revoke",
-                            )
-                        })?;
-                    tmp_creds::revoke_by_id(state, &granted, &LeaseId::new(id)).await?;
-                    format!("credential {id}")
-                };
-                Ok(Outcome::Redirect {
-                    to: format!("/ui/secret?name={}&revoked={}", q(name.as_str()), q(&what)),
-                    detail: format!("revoked {what}"),
-                })
-            }
-            .boxed_local()
-        },
-    )
+    let op = ("console:revoke-tmp-creds", Effect::Act, "name");
+    post(req, state, form, op, |p| {
+        async move {
+            let Posted {
+                state,
+                session,
+                form,
+                raw,
+                ..
+            } = p;
+            let name = name_of(Some(raw))?;
+            let granted =
+                tmp_creds::authorize(state, &session.caller, &name, Capability::Delete).await?;
+            let what = if form.get("revoke-all") == Some("true") {
+                let n = tmp_creds::revoke_all(state, &granted).await?;
+                format!("{n} credential(s) handed to the revoker")
+            } else {
+                let id = form
+                    .get("tmp-creds-id")
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .ok_or_else(|| {
+                        ApiError::bad_request("tmp-creds-id: required: the credential to revoke")
+                    })?;
+                tmp_creds::revoke_by_id(state, &granted, &LeaseId::new(id)).await?;
+                format!("credential {id}")
+            };
+            Ok(Outcome::Redirect {
+                to: format!("/ui/secret?name={}&revoked={}", q(name.as_str()), q(&what)),
+                detail: format!("revoked {what}"),
+            })
+        }
+        .boxed_local()
+    })
     .await
 }

@@ -370,46 +370,40 @@ fn target_request(form: &Form, allowed: &[&str]) -> Result<request::AwsTarget, A
 
 /// `POST /ui/targets/new`.
 pub async fn create(req: HttpRequest, state: State, form: FormBody) -> HttpResponse {
-    post(
-        req,
-        state,
-        form,
-        ("console:create-target", Effect::Configure, "name"),
-        |p| {
-            async move {
-                let Posted {
-                    state,
-                    session,
-                    form,
-                    ..
-                } = p;
-
-                let dto = target_request(form, CREATE_FIELDS)?;
-                let parsed = target_input::parse_new(&dto, state.outbound());
-                let mut errors = parsed.as_ref().err().cloned().unwrap_or_default();
-                let days = rotation_days(&dto, &mut errors);
-                let input = match parsed {
-                    Ok(mut input) if errors.is_empty() => {
-                        input.rotation_days = days;
-                        input
-                    }
-                    _ => {
-                        return Ok(refused_form(
-                            "Create a target",
-                            target_form(session, form, &errors, None, None),
-                            &errors,
-                        ))
-                    }
-                };
-                let row = targets::create(state, &session.caller, input).await?;
-                Ok(Outcome::redirect(format!(
-                    "/ui/target?name={}&created=1",
-                    q(&row.name)
-                )))
-            }
-            .boxed_local()
-        },
-    )
+    let op = ("console:create-target", Effect::Configure, "name");
+    post(req, state, form, op, |p| {
+        async move {
+            let Posted {
+                state,
+                session,
+                form,
+                ..
+            } = p;
+            let dto = target_request(form, CREATE_FIELDS)?;
+            let parsed = target_input::parse_new(&dto, state.outbound());
+            let mut errors = parsed.as_ref().err().cloned().unwrap_or_default();
+            let days = rotation_days(&dto, &mut errors);
+            let input = match parsed {
+                Ok(mut input) if errors.is_empty() => {
+                    input.rotation_days = days;
+                    input
+                }
+                _ => {
+                    return Ok(refused_form(
+                        "Create a target",
+                        target_form(session, form, &errors, None, None),
+                        &errors,
+                    ))
+                }
+            };
+            let row = targets::create(state, &session.caller, input).await?;
+            Ok(Outcome::redirect(format!(
+                "/ui/target?name={}&created=1",
+                q(&row.name)
+            )))
+        }
+        .boxed_local()
+    })
     .await
 }
 
@@ -458,53 +452,47 @@ fn actions(session: &Session, name: &ItemName, source: CredentialSource) -> Mark
 /// `GET /ui/target/edit?name=...`: the edit form, filled from the target as `get-target`
 /// shows it (never the secret).
 pub async fn edit_form(req: HttpRequest, state: State, query: Query) -> HttpResponse {
-    get(
-        req,
-        state,
-        query,
-        ("console:edit-target", Effect::Read, Some("name")),
-        |v| {
-            async move {
-                let Viewed {
-                    state,
-                    session,
-                    raw,
-                    ..
-                } = v;
-
-                let name = target_name(raw)?;
-                let (t, _) = targets::read(state, &session.caller, &name).await?;
-                let mut values = vec![
-                    ("region".to_owned(), t.region.clone()),
-                    ("description".to_owned(), t.description.clone()),
-                    (
-                        "iam-endpoint".to_owned(),
-                        t.iam_endpoint.clone().unwrap_or_default(),
-                    ),
-                    (
-                        "sts-endpoint".to_owned(),
-                        t.sts_endpoint.clone().unwrap_or_default(),
-                    ),
-                ];
-                if t.delete_protection {
-                    values.push(("delete_protection".to_owned(), "true".to_owned()));
-                }
-                if targets::access_of(&t)?.source == CredentialSource::GatewayIdentity {
-                    values.push(("use-gw-cloud-identity".to_owned(), "true".to_owned()));
-                }
-                let current = current_of(state, &t).await?;
-                let body = target_form(
-                    session,
-                    &Form(values),
-                    &ValidationErrors::new(),
-                    Some(name.as_str()),
-                    Some(&current),
-                );
-                Ok(Outcome::ok(format!("Edit {name}"), Nav::Targets, body))
+    let op = ("console:edit-target", Effect::Read, Some("name"));
+    get(req, state, query, op, |v| {
+        async move {
+            let Viewed {
+                state,
+                session,
+                raw,
+                ..
+            } = v;
+            let name = target_name(raw)?;
+            let (t, _) = targets::read(state, &session.caller, &name).await?;
+            let mut values = vec![
+                ("region".to_owned(), t.region.clone()),
+                ("description".to_owned(), t.description.clone()),
+                (
+                    "iam-endpoint".to_owned(),
+                    t.iam_endpoint.clone().unwrap_or_default(),
+                ),
+                (
+                    "sts-endpoint".to_owned(),
+                    t.sts_endpoint.clone().unwrap_or_default(),
+                ),
+            ];
+            if t.delete_protection {
+                values.push(("delete_protection".to_owned(), "true".to_owned()));
             }
-            .boxed_local()
-        },
-    )
+            if targets::access_of(&t)?.source == CredentialSource::GatewayIdentity {
+                values.push(("use-gw-cloud-identity".to_owned(), "true".to_owned()));
+            }
+            let current = current_of(state, &t).await?;
+            let body = target_form(
+                session,
+                &Form(values),
+                &ValidationErrors::new(),
+                Some(name.as_str()),
+                Some(&current),
+            );
+            Ok(Outcome::ok(format!("Edit {name}"), Nav::Targets, body))
+        }
+        .boxed_local()
+    })
     .await
 }
 
@@ -512,48 +500,42 @@ pub async fn edit_form(req: HttpRequest, state: State, query: Query) -> HttpResp
 /// parser, applied by `targets::update` (which authorizes `update`, and more for a rename or
 /// an endpoint move, exactly as for the API).
 pub async fn update(req: HttpRequest, state: State, form: FormBody) -> HttpResponse {
-    post(
-        req,
-        state,
-        form,
-        ("console:update-target", Effect::Configure, "name"),
-        |p| {
-            async move {
-                let Posted {
-                    state,
-                    session,
-                    form,
-                    raw,
-                    ..
-                } = p;
-
-                let dto = target_request(form, EDIT_FIELDS)?;
-                let parsed = target_input::parse_changes(&dto, state.outbound());
-                let mut errors = parsed.as_ref().err().cloned().unwrap_or_default();
-                let days = rotation_days(&dto, &mut errors);
-                let changes = match parsed {
-                    Ok(mut changes) if errors.is_empty() => {
-                        changes.rotation_days = days;
-                        changes
-                    }
-                    _ => {
-                        let body = target_form(session, form, &errors, Some(raw.trim()), None);
-                        return Ok(refused_form(&format!("Edit {}", raw.trim()), body, &errors));
-                    }
-                };
-                let shown = changes
-                    .new_name
-                    .clone()
-                    .unwrap_or_else(|| changes.name.clone());
-                targets::update(state, &session.caller, changes).await?;
-                Ok(Outcome::redirect(format!(
-                    "/ui/target?name={}&updated=1",
-                    q(shown.as_str())
-                )))
-            }
-            .boxed_local()
-        },
-    )
+    let op = ("console:update-target", Effect::Configure, "name");
+    post(req, state, form, op, |p| {
+        async move {
+            let Posted {
+                state,
+                session,
+                form,
+                raw,
+                ..
+            } = p;
+            let dto = target_request(form, EDIT_FIELDS)?;
+            let parsed = target_input::parse_changes(&dto, state.outbound());
+            let mut errors = parsed.as_ref().err().cloned().unwrap_or_default();
+            let days = rotation_days(&dto, &mut errors);
+            let changes = match parsed {
+                Ok(mut changes) if errors.is_empty() => {
+                    changes.rotation_days = days;
+                    changes
+                }
+                _ => {
+                    let body = target_form(session, form, &errors, Some(raw.trim()), None);
+                    return Ok(refused_form(&format!("Edit {}", raw.trim()), body, &errors));
+                }
+            };
+            let shown = changes
+                .new_name
+                .clone()
+                .unwrap_or_else(|| changes.name.clone());
+            targets::update(state, &session.caller, changes).await?;
+            Ok(Outcome::redirect(format!(
+                "/ui/target?name={}&updated=1",
+                q(shown.as_str())
+            )))
+        }
+        .boxed_local()
+    })
     .await
 }
 
