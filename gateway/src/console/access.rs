@@ -19,16 +19,17 @@
 
 use std::collections::HashMap;
 
-use actix_web::{http::StatusCode, web, HttpRequest, HttpResponse};
+use actix_web::{http::StatusCode, HttpRequest, HttpResponse};
+use futures_util::{future::LocalBoxFuture, FutureExt, TryFutureExt};
 use maud::{html, Markup};
 use mayfly_api_types::{access as dto, request};
-use mayfly_app::{auth_methods, roles, state::AppState};
+use mayfly_app::{access::Caller, auth_methods, roles, state::AppState};
 use mayfly_domain::{AuthMethodKind, ItemName, JwksSource, ValidationErrors};
 
 use super::{
-    check_csrf, finish,
+    get, post,
     view::{self, q, Field, Nav},
-    Form, Outcome, Session,
+    Form, FormBody, Outcome, Posted, Query, Session, State,
 };
 use crate::{error::ApiError, operation::Effect, routes::access as api};
 
@@ -216,44 +217,6 @@ fn inline(
     Ok((errors, status))
 }
 
-/// An input like `view::field`'s (text, `textarea` or `checkbox`), with ids under `prefix`
-/// (`am-name`), for the forms of a page whose field names repeat those of another.
-fn prefixed_field(prefix: &str, f: &Field<'_>, errors: &ValidationErrors) -> Markup {
-    let id = format!("{prefix}-{}", f.name);
-    let messages: Vec<&str> = errors
-        .iter()
-        .filter(|e| e.field == f.name)
-        .map(|e| e.message.as_str())
-        .collect();
-    let invalid = !messages.is_empty();
-    let mut described = Vec::new();
-    if !f.hint.is_empty() {
-        described.push(format!("{id}-hint"));
-    }
-    if invalid {
-        described.push(format!("{id}-error"));
-    }
-    let described = described.join(" ");
-    html! {
-        div class={"field" @if invalid {" invalid"}} {
-            label for=(id) { (f.label) @if f.required { " " span.req aria-hidden="true" { "*" } } }
-            @if f.kind == "checkbox" {
-                input type="checkbox" id=(id) name=(f.name) value="true" checked[f.value == "true"]
-                    aria-describedby=[(!described.is_empty()).then_some(described.as_str())];
-            } @else if f.kind == "textarea" {
-                textarea id=(id) name=(f.name) rows="4" aria-invalid=[invalid.then_some("true")]
-                    aria-describedby=[(!described.is_empty()).then_some(described.as_str())] { (f.value) }
-            } @else {
-                input type=(f.kind) id=(id) name=(f.name) value=(f.value) required[f.required]
-                    aria-invalid=[invalid.then_some("true")]
-                    aria-describedby=[(!described.is_empty()).then_some(described.as_str())];
-            }
-            @if !f.hint.is_empty() { p.hint id={(id) "-hint"} { (f.hint) } }
-            @if invalid { p.field-error id={(id) "-error"} { @for m in &messages { (m) br; } } }
-        }
-    }
-}
-
 /// The name in a query, required.
 fn name_in(raw: &str, what: &str) -> Result<ItemName, ApiError> {
     let raw = raw.trim();
@@ -363,28 +326,16 @@ fn request_keeping<T: serde::de::DeserializeOwned>(
 }
 
 /// `GET /ui/access`.
-pub async fn show(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    query: web::Query<HashMap<String, String>>,
-) -> HttpResponse {
-    let session = match Session::of(&state, &req).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
-    finish(
-        &state,
-        &req,
-        &session,
-        "console:list-access",
-        Effect::Read,
-        "",
-        async {
-            let notice = done_notice(&query);
-            let body = access_page(&state, &session, notice, None).await?;
+pub async fn show(req: HttpRequest, state: State, query: Query) -> HttpResponse {
+    let op = ("console:list-access", Effect::Read, None);
+    get(req, state, query, op, |v| {
+        async move {
+            let notice = done_notice(v.query);
+            let body = access_page(v.state, v.session, notice, None).await?;
             Ok(Outcome::ok("Access", Nav::Access, body))
-        },
-    )
+        }
+        .boxed_local()
+    })
     .await
 }
 
@@ -524,9 +475,9 @@ async fn access_page(
         (view::other_errors(e, AUTH_METHOD_FIELDS))
         form.stack #create-auth-method method="post" action="/ui/access/auth-methods/new" novalidate {
             (view::csrf_field(csrf))
-            (prefixed_field("am", &Field { name: "name", label: "Name", kind: "text", value: f.get("name").unwrap_or_default(),
+            (view::prefixed_field("am", &Field { name: "name", label: "Name", kind: "text", value: f.get("name").unwrap_or_default(),
                 hint: "A path, such as /ci/deployer.", required: true }, e))
-            (prefixed_field("am", &Field { name: "description", label: "Description", kind: "text", value: f.get("description").unwrap_or_default(),
+            (view::prefixed_field("am", &Field { name: "description", label: "Description", kind: "text", value: f.get("description").unwrap_or_default(),
                 hint: "", required: false }, e))
             button type="submit" { "Create API key" }
         }
@@ -656,7 +607,7 @@ fn workload_form(
             form.stack method="post" action="/ui/access/auth-methods/new" novalidate {
                 (view::csrf_field(csrf))
                 input type="hidden" name="kind" value=(kind.key());
-                (prefixed_field(prefix, &Field { name: "name", label: "Name", kind: "text", value: &value("name"),
+                (view::prefixed_field(prefix, &Field { name: "name", label: "Name", kind: "text", value: &value("name"),
                     hint: "A path, such as /ci/github.", required: true }, errors))
                 (workload_fields(kind, form, errors, None))
                 button type="submit" { "Create " (kind.title()) " auth method" }
@@ -677,7 +628,7 @@ fn workload_fields(
     let value = |name: &str| form.get(name).unwrap_or_default().to_owned();
     let keys_hint = keys_now.map(|k| format!("Now: {k}. Empty keeps it."));
     html! {
-        (prefixed_field(prefix, &Field { name: "description", label: "Description", kind: "text", value: &value("description"),
+        (view::prefixed_field(prefix, &Field { name: "description", label: "Description", kind: "text", value: &value("description"),
             hint: "", required: false }, errors))
         @for (name, label, input, hint) in workload_inputs(kind) {
             @let hint = match (&keys_hint, name) {
@@ -687,9 +638,9 @@ fn workload_fields(
                 _ => hint,
             };
             // The API requires the claim that names a JWT caller.
-            (prefixed_field(prefix, &Field { name, label, kind: input, value: &value(name), hint, required: name == "unique-identifier" && keys_now.is_none() }, errors))
+            (view::prefixed_field(prefix, &Field { name, label, kind: input, value: &value(name), hint, required: name == "unique-identifier" && keys_now.is_none() }, errors))
         }
-        (prefixed_field(prefix, &Field { name: "delete_protection", label: "Delete protection", kind: "checkbox",
+        (view::prefixed_field(prefix, &Field { name: "delete_protection", label: "Delete protection", kind: "checkbox",
             value: &value("delete_protection"), hint: "A protected auth method cannot be deleted until this is lifted.", required: false }, errors))
     }
 }
@@ -726,40 +677,30 @@ fn select_field(
 /// `POST /ui/access/auth-methods/new`: by the form's `kind`, `create-auth-method` (the new
 /// key is shown once) or `create-auth-method-oauth2`, `-k8s`, `-aws-iam` (no secret: back to
 /// the access page, which lists the new method).
-pub async fn create_auth_method(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    form: web::Form<Vec<(String, String)>>,
-) -> HttpResponse {
-    let session = match Session::of(&state, &req).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
-    let form = Form(form.into_inner());
-    let raw = form.get("name").unwrap_or_default().to_owned();
+pub async fn create_auth_method(req: HttpRequest, state: State, form: FormBody) -> HttpResponse {
+    let form = Form::from(form);
     let kind = NewKind::of(&form);
     let operation = kind
         .as_ref()
         .map_or("console:create-auth-method", |k| k.operation());
-    finish(&state, &req, &session, operation, Effect::Configure, &raw, async {
-        check_csrf(&session, &form)?;
+    post(req, state, form, (operation, Effect::Configure, "name"), move |p| async move {
         let kind = kind?;
         if kind != NewKind::ApiKey {
-            return create_workload_method(&state, &session, &form, kind).await;
+            return create_workload_method(p.state, p.session, p.form, kind).await;
         }
-        let created = match request_of::<dto::CreateAuthMethod>(&form, AUTH_METHOD_FIELDS) {
-            Ok(dto) => api::create_auth_method(&state, &session.caller, dto).await,
+        let created = match request_of::<dto::CreateAuthMethod>(p.form, AUTH_METHOD_FIELDS) {
+            Ok(dto) => api::create_auth_method(p.state, &p.session.caller, dto).await,
             Err(e) => Err(e),
         };
         let out = match created {
             Ok(out) => out,
             Err(e) => {
                 let (errors, status) = inline(e, AUTH_METHOD_FIELDS)?;
-                let body = access_page(&state, &session, None, Some(Failed::AuthMethod(kind, &form, &errors))).await?;
+                let body = access_page(p.state, p.session, None, Some(Failed::AuthMethod(kind, p.form, &errors))).await?;
                 return Ok(sent_back(status, "Access".into(), body, &errors));
             }
         };
-        state.invalidate_caches();
+        p.state.invalidate_caches();
         let body = html! {
             (view::notice("ok", "API key created. Copy the access key now: it is shown only this once, the gateway keeps only its hash, and it cannot be shown again (reset-access-key makes a new one)."))
             dl.props {
@@ -774,7 +715,7 @@ pub async fn create_auth_method(
         };
         // The audit record names the access id, never the key.
         Ok(Outcome::ok("API key created", Nav::Access, body).noting(format!("access id {}", out.access_id)))
-    })
+    }.boxed_local())
     .await
 }
 
@@ -830,23 +771,13 @@ async fn create_workload_method(
 /// `POST /ui/access/auth-methods/reset`: `reset-access-key`. The new key is shown once, on
 /// the answer to this POST; the audit record says only that the key changed and how many
 /// tokens went with the old one.
-pub async fn reset_access_key(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    form: web::Form<Vec<(String, String)>>,
-) -> HttpResponse {
-    let session = match Session::of(&state, &req).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
-    let form = Form(form.into_inner());
-    let raw = form.get("name").unwrap_or_default().to_owned();
-    finish(&state, &req, &session, "console:reset-access-key", Effect::Configure, &raw, async {
-        check_csrf(&session, &form)?;
-        let dto: dto::ResetAccessKey = request_of(&form, &["name"])?;
-        let (out, revoked) = api::reset_access_key(&state, &session.caller, dto).await?;
-        state.invalidate_caches();
-        let name = name_in(&raw, "auth method")?;
+pub async fn reset_access_key(req: HttpRequest, state: State, form: FormBody) -> HttpResponse {
+    let op = ("console:reset-access-key", Effect::Configure, "name");
+    post(req, state, form, op, |p| async move {
+        let dto: dto::ResetAccessKey = request_of(p.form, &["name"])?;
+        let (out, revoked) = api::reset_access_key(p.state, &p.session.caller, dto).await?;
+        p.state.invalidate_caches();
+        let name = name_in(p.raw, "auth method")?;
         let body = html! {
             (view::notice("ok", &format!("{name} has a new access key. The old key and the {revoked} token(s) issued with it no longer work. Copy the new key now: it is shown only this once.")))
             h2 { "New access key" }
@@ -855,7 +786,7 @@ pub async fn reset_access_key(
         };
         Ok(Outcome::ok("Access key reset", Nav::Access, body)
             .noting(format!("new access key; {revoked} token(s) revoked")))
-    })
+    }.boxed_local())
     .await
 }
 
@@ -878,135 +809,77 @@ fn sent_back(
 }
 
 /// `POST /ui/access/auth-methods/delete`: `delete-auth-method`.
-pub async fn delete_auth_method(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    form: web::Form<Vec<(String, String)>>,
-) -> HttpResponse {
-    let session = match Session::of(&state, &req).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
-    let form = Form(form.into_inner());
-    let raw = form.get("name").unwrap_or_default().to_owned();
-    finish(
-        &state,
-        &req,
-        &session,
-        "console:delete-auth-method",
-        Effect::Configure,
-        &raw,
-        async {
-            check_csrf(&session, &form)?;
-            let dto: request::Named = request_of(&form, &["name"])?;
-            let out = api::delete_auth_method(&state, &session.caller, dto).await?;
+pub async fn delete_auth_method(req: HttpRequest, state: State, form: FormBody) -> HttpResponse {
+    let op = ("console:delete-auth-method", Effect::Configure, "name");
+    post(req, state, form, op, |p| {
+        async move {
+            let dto: request::Named = request_of(p.form, &["name"])?;
+            let out = api::delete_auth_method(p.state, &p.session.caller, dto).await?;
             Ok(Outcome::redirect(format!(
                 "/ui/access?deleted-auth-method={}",
                 q(&out.name)
             )))
-        },
-    )
+        }
+        .boxed_local()
+    })
     .await
 }
 
 /// `POST /ui/access/roles/new`: `create-role`.
-pub async fn create_role(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    form: web::Form<Vec<(String, String)>>,
-) -> HttpResponse {
-    let session = match Session::of(&state, &req).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
-    let form = Form(form.into_inner());
-    let raw = form.get("name").unwrap_or_default().to_owned();
-    finish(
-        &state,
-        &req,
-        &session,
-        "console:create-role",
-        Effect::Configure,
-        &raw,
-        async {
-            check_csrf(&session, &form)?;
-            let done = match request_of::<dto::CreateRole>(&form, ROLE_FIELDS) {
-                Ok(dto) => api::create_role(&state, &session.caller, dto).await,
+pub async fn create_role(req: HttpRequest, state: State, form: FormBody) -> HttpResponse {
+    let op = ("console:create-role", Effect::Configure, "name");
+    post(req, state, form, op, |p| {
+        async move {
+            let done = match request_of::<dto::CreateRole>(p.form, ROLE_FIELDS) {
+                Ok(dto) => api::create_role(p.state, &p.session.caller, dto).await,
                 Err(e) => Err(e),
             };
             if let Err(e) = done {
                 let (errors, status) = inline(e, ROLE_FIELDS)?;
-                let body =
-                    access_page(&state, &session, None, Some(Failed::Role(&form, &errors))).await?;
+                let failed = Some(Failed::Role(p.form, &errors));
+                let body = access_page(p.state, p.session, None, failed).await?;
                 return Ok(sent_back(status, "Access".into(), body, &errors));
             }
-            let name = name_in(&raw, "role")?;
+            let name = name_in(p.raw, "role")?;
             Ok(Outcome::redirect(format!(
                 "/ui/role?name={}&created=1",
                 q(name.as_str())
             )))
-        },
-    )
+        }
+        .boxed_local()
+    })
     .await
 }
 
 /// `POST /ui/access/roles/delete`: `delete-role`.
-pub async fn delete_role(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    form: web::Form<Vec<(String, String)>>,
-) -> HttpResponse {
-    let session = match Session::of(&state, &req).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
-    let form = Form(form.into_inner());
-    let raw = form.get("name").unwrap_or_default().to_owned();
-    finish(
-        &state,
-        &req,
-        &session,
-        "console:delete-role",
-        Effect::Configure,
-        &raw,
-        async {
-            check_csrf(&session, &form)?;
-            let dto: request::Named = request_of(&form, &["name"])?;
-            api::delete_role(&state, &session.caller, dto).await?;
-            let name = name_in(&raw, "role")?;
+pub async fn delete_role(req: HttpRequest, state: State, form: FormBody) -> HttpResponse {
+    let op = ("console:delete-role", Effect::Configure, "name");
+    post(req, state, form, op, |p| {
+        async move {
+            let dto: request::Named = request_of(p.form, &["name"])?;
+            api::delete_role(p.state, &p.session.caller, dto).await?;
+            let name = name_in(p.raw, "role")?;
             Ok(Outcome::redirect(format!(
                 "/ui/access?deleted-role={}",
                 q(name.as_str())
             )))
-        },
-    )
+        }
+        .boxed_local()
+    })
     .await
 }
 
 /// `GET /ui/role?name=`: `get-role`, with the forms that change it.
-pub async fn role(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    query: web::Query<HashMap<String, String>>,
-) -> HttpResponse {
-    let session = match Session::of(&state, &req).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
-    let raw = query.get("name").cloned().unwrap_or_default();
-    finish(
-        &state,
-        &req,
-        &session,
-        "console:get-role",
-        Effect::Read,
-        &raw,
-        async {
-            let name = name_in(&raw, "role")?;
-            let body = role_page(&state, &session, &name, done_notice(&query), None).await?;
+pub async fn role(req: HttpRequest, state: State, query: Query) -> HttpResponse {
+    let op = ("console:get-role", Effect::Read, Some("name"));
+    get(req, state, query, op, |v| {
+        async move {
+            let name = name_in(v.raw, "role")?;
+            let body = role_page(v.state, v.session, &name, done_notice(v.query), None).await?;
             Ok(Outcome::ok(name.to_string(), Nav::Access, body))
-        },
-    )
+        }
+        .boxed_local()
+    })
     .await
 }
 
@@ -1167,13 +1040,16 @@ enum RoleForm {
     Assoc,
 }
 
-/// A role-page action: the CSRF check, the API's request from the form, the API's handler;
-/// then back to the role page, or the page again with the parser's errors inline on
-/// `form_kind`'s form.
+/// A role-page action (its CSRF token checked by [`post`]): the API's request from the form,
+/// the API's handler; then back to the role page, or the page again with the parser's errors
+/// inline on `form_kind`'s form.
 async fn role_action<T, F, Fut>(
-    state: &AppState,
-    session: &Session,
-    form: &Form,
+    Posted {
+        state,
+        session,
+        form,
+        ..
+    }: Posted<'_>,
     (fields, form_kind): (&'static [&'static str], Option<RoleForm>),
     done: &str,
     run: F,
@@ -1183,7 +1059,6 @@ where
     F: FnOnce(T) -> Fut,
     Fut: std::future::Future<Output = Result<(), ApiError>>,
 {
-    check_csrf(session, form)?;
     let role_raw = form.get("role-name").unwrap_or_default();
     let result = match request_of::<T>(form, fields) {
         Ok(dto) => run(dto).await,
@@ -1210,151 +1085,85 @@ where
     }
 }
 
-/// `POST /ui/role/rules/set`: `set-role-rule`.
-pub async fn set_rule(
+/// The API handler behind a role-page form, its answer dropped (the role page says what was
+/// done).
+type RoleRun<T> =
+    for<'a> fn(&'a AppState, &'a Caller, T) -> LocalBoxFuture<'a, Result<(), ApiError>>;
+
+/// A role-page form's POST, as `operation` on the role its `role-name` names: [`role_action`]
+/// with `run`, refusals sent back as `how` says, `done` on the role page when it succeeds.
+async fn role_post<T: serde::de::DeserializeOwned + 'static>(
     req: HttpRequest,
-    state: web::Data<AppState>,
-    form: web::Form<Vec<(String, String)>>,
+    state: State,
+    form: FormBody,
+    operation: &str,
+    (how, done): ((&'static [&'static str], Option<RoleForm>), &'static str),
+    run: RoleRun<T>,
 ) -> HttpResponse {
-    let session = match Session::of(&state, &req).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
-    let form = Form(form.into_inner());
-    let raw = form.get("role-name").unwrap_or_default().to_owned();
-    finish(
-        &state,
-        &req,
-        &session,
+    let op = (operation, Effect::Configure, "role-name");
+    post(req, state, form, op, move |p| {
+        let run = move |dto| run(p.state, &p.session.caller, dto);
+        role_action(p, how, done, run).boxed_local()
+    })
+    .await
+}
+
+/// `POST /ui/role/rules/set`: `set-role-rule`.
+pub async fn set_rule(req: HttpRequest, state: State, form: FormBody) -> HttpResponse {
+    let how = ((RULE_FIELDS, Some(RoleForm::Rule)), "rule-set");
+    role_post::<dto::RoleRule>(
+        req,
+        state,
+        form,
         "console:set-role-rule",
-        Effect::Configure,
-        &raw,
-        async {
-            let (st, caller): (&AppState, _) = (&state, &session.caller);
-            role_action(
-                &state,
-                &session,
-                &form,
-                (RULE_FIELDS, Some(RoleForm::Rule)),
-                "rule-set",
-                move |dto: dto::RoleRule| async move {
-                    api::set_role_rule(st, caller, dto).await.map(|_| ())
-                },
-            )
-            .await
-        },
+        how,
+        |st, c, dto| api::set_role_rule(st, c, dto).map_ok(drop).boxed_local(),
     )
     .await
 }
 
 /// `POST /ui/role/rules/delete`: `delete-role-rule`.
-pub async fn delete_rule(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    form: web::Form<Vec<(String, String)>>,
-) -> HttpResponse {
-    let session = match Session::of(&state, &req).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
-    let form = Form(form.into_inner());
-    let raw = form.get("role-name").unwrap_or_default().to_owned();
-    finish(
-        &state,
-        &req,
-        &session,
+pub async fn delete_rule(req: HttpRequest, state: State, form: FormBody) -> HttpResponse {
+    let how = (
+        (&["role-name", "rule-type", "path"][..], None),
+        "rule-deleted",
+    );
+    role_post::<dto::RoleRule>(
+        req,
+        state,
+        form,
         "console:delete-role-rule",
-        Effect::Configure,
-        &raw,
-        async {
-            let (st, caller): (&AppState, _) = (&state, &session.caller);
-            role_action(
-                &state,
-                &session,
-                &form,
-                (&["role-name", "rule-type", "path"], None),
-                "rule-deleted",
-                move |dto: dto::RoleRule| async move {
-                    api::delete_role_rule(st, caller, dto).await.map(|_| ())
-                },
-            )
-            .await
-        },
+        how,
+        |st, c, dto| api::delete_role_rule(st, c, dto).map_ok(drop).boxed_local(),
     )
     .await
 }
 
 /// `POST /ui/role/assoc/new`: `assoc-role-am`, narrowed by the sub-claims given (`claim=values`
 /// lines read as the API's object; a claim named twice is refused).
-pub async fn associate(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    form: web::Form<Vec<(String, String)>>,
-) -> HttpResponse {
-    let session = match Session::of(&state, &req).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
-    let form = Form(form.into_inner());
-    let raw = form.get("role-name").unwrap_or_default().to_owned();
-    finish(
-        &state,
-        &req,
-        &session,
+pub async fn associate(req: HttpRequest, state: State, form: FormBody) -> HttpResponse {
+    let how = ((ASSOC_FIELDS, Some(RoleForm::Assoc)), "associated");
+    role_post::<dto::AssocRoleAuthMethod>(
+        req,
+        state,
+        form,
         "console:assoc-role-am",
-        Effect::Configure,
-        &raw,
-        async {
-            let (st, caller): (&AppState, _) = (&state, &session.caller);
-            role_action(
-                &state,
-                &session,
-                &form,
-                (ASSOC_FIELDS, Some(RoleForm::Assoc)),
-                "associated",
-                move |dto: dto::AssocRoleAuthMethod| async move {
-                    api::assoc_role_am(st, caller, dto).await.map(|_| ())
-                },
-            )
-            .await
-        },
+        how,
+        |st, c, dto| api::assoc_role_am(st, c, dto).map_ok(drop).boxed_local(),
     )
     .await
 }
 
 /// `POST /ui/role/assoc/delete`: `delete-assoc`.
-pub async fn dissociate(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    form: web::Form<Vec<(String, String)>>,
-) -> HttpResponse {
-    let session = match Session::of(&state, &req).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
-    let form = Form(form.into_inner());
-    let raw = form.get("role-name").unwrap_or_default().to_owned();
-    finish(
-        &state,
-        &req,
-        &session,
+pub async fn dissociate(req: HttpRequest, state: State, form: FormBody) -> HttpResponse {
+    let how = ((&["role-name", "assoc-id"][..], None), "dissociated");
+    role_post::<dto::DeleteAssoc>(
+        req,
+        state,
+        form,
         "console:delete-assoc",
-        Effect::Configure,
-        &raw,
-        async {
-            let (st, caller): (&AppState, _) = (&state, &session.caller);
-            role_action(
-                &state,
-                &session,
-                &form,
-                (&["role-name", "assoc-id"], None),
-                "dissociated",
-                move |dto: dto::DeleteAssoc| async move {
-                    api::delete_assoc(st, caller, dto).await.map(|_| ())
-                },
-            )
-            .await
-        },
+        how,
+        |st, c, dto| api::delete_assoc(st, c, dto).map_ok(drop).boxed_local(),
     )
     .await
 }
@@ -1474,9 +1283,9 @@ async fn edit_page(
             input type="hidden" name="name" value=(name.as_str());
             @if kind == NewKind::ApiKey {
                 // An API key's key is reset on the access page, never edited.
-                (prefixed_field("am", &Field { name: "description", label: "Description", kind: "text", value: form.get("description").unwrap_or_default(),
+                (view::prefixed_field("am", &Field { name: "description", label: "Description", kind: "text", value: form.get("description").unwrap_or_default(),
                     hint: "", required: false }, errors))
-                (prefixed_field("am", &Field { name: "delete_protection", label: "Delete protection", kind: "checkbox",
+                (view::prefixed_field("am", &Field { name: "delete_protection", label: "Delete protection", kind: "checkbox",
                     value: form.get("delete_protection").unwrap_or_default(), hint: "A protected auth method cannot be deleted until this is lifted.", required: false }, errors))
             } @else {
                 (workload_fields(kind, form, errors, Some(if keys_now.is_empty() { "no keys (AWS STS checks the logins)" } else { &keys_now })))
@@ -1491,68 +1300,41 @@ async fn edit_page(
 /// `GET /ui/auth-method/edit?name=`: an auth method's edit form (an API key's description and
 /// delete protection; a JWT, Kubernetes or AWS IAM method's settings), filled from
 /// `get-auth-method`'s view (`read` on the method).
-pub async fn edit_form(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    query: web::Query<HashMap<String, String>>,
-) -> HttpResponse {
-    let session = match Session::of(&state, &req).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
-    let raw = query.get("name").cloned().unwrap_or_default();
-    finish(
-        &state,
-        &req,
-        &session,
-        "console:get-auth-method",
-        Effect::Read,
-        &raw,
-        async {
-            let name = name_in(&raw, "auth method")?;
-            let (_, body) = edit_page(&state, &session, &name, None).await?;
+pub async fn edit_form(req: HttpRequest, state: State, query: Query) -> HttpResponse {
+    let op = ("console:get-auth-method", Effect::Read, Some("name"));
+    get(req, state, query, op, |v| {
+        async move {
+            let name = name_in(v.raw, "auth method")?;
+            let (_, body) = edit_page(v.state, v.session, &name, None).await?;
             Ok(Outcome::ok(format!("Edit {name}"), Nav::Access, body))
-        },
-    )
+        }
+        .boxed_local()
+    })
     .await
 }
 
 /// `POST /ui/auth-method/edit`: `update-auth-method`, `update-auth-method-oauth2`, `-k8s` or
 /// `-aws-iam` by the form's `kind`, through the API's handler (which refuses a kind that is
 /// not the stored one).
-pub async fn edit(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    form: web::Form<Vec<(String, String)>>,
-) -> HttpResponse {
-    let session = match Session::of(&state, &req).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
-    let form = Form(form.into_inner());
-    let raw = form.get("name").unwrap_or_default().to_owned();
+pub async fn edit(req: HttpRequest, state: State, form: FormBody) -> HttpResponse {
+    let form = Form::from(form);
     let operation = match form.get("kind") {
         Some("jwt") => "console:update-auth-method-oauth2",
         Some("k8s") => "console:update-auth-method-k8s",
         Some("aws_iam") => "console:update-auth-method-aws-iam",
         _ => "console:update-auth-method",
     };
-    finish(
-        &state,
-        &req,
-        &session,
-        operation,
-        Effect::Configure,
-        &raw,
-        async {
-            check_csrf(&session, &form)?;
-            let kind = NewKind::of(&form)?;
-            let name = name_in(&raw, "auth method")?;
-            let (st, caller) = (&*state, &session.caller);
+    let op = (operation, Effect::Configure, "name");
+    post(req, state, form, op, |p| {
+        async move {
+            let Posted { form, session, .. } = p;
+            let kind = NewKind::of(form)?;
+            let name = name_in(p.raw, "auth method")?;
+            let (st, caller) = (p.state, &session.caller);
             let fields = kind.fields();
             let done = match kind {
                 NewKind::Jwt => match request_keeping::<dto::UpdateAuthMethodOAuth2>(
-                    &form,
+                    form,
                     fields,
                     CLEARED_WHEN_EMPTY,
                 ) {
@@ -1560,7 +1342,7 @@ pub async fn edit(
                     Err(e) => Err(e),
                 },
                 NewKind::K8s => match request_keeping::<dto::UpdateAuthMethodK8s>(
-                    &form,
+                    form,
                     fields,
                     CLEARED_WHEN_EMPTY,
                 ) {
@@ -1568,7 +1350,7 @@ pub async fn edit(
                     Err(e) => Err(e),
                 },
                 NewKind::AwsIam => match request_keeping::<dto::UpdateAuthMethodAwsIam>(
-                    &form,
+                    form,
                     fields,
                     CLEARED_WHEN_EMPTY,
                 ) {
@@ -1576,11 +1358,8 @@ pub async fn edit(
                     Err(e) => Err(e),
                 },
                 NewKind::ApiKey => {
-                    match request_keeping::<dto::UpdateAuthMethod>(
-                        &form,
-                        fields,
-                        CLEARED_WHEN_EMPTY,
-                    ) {
+                    match request_keeping::<dto::UpdateAuthMethod>(form, fields, CLEARED_WHEN_EMPTY)
+                    {
                         Ok(dto) => api::update_auth_method(st, caller, dto).await,
                         Err(e) => Err(e),
                     }
@@ -1594,18 +1373,12 @@ pub async fn edit(
                 .noting(detail)),
                 Err(e) => {
                     let (errors, status) = inline(e, fields)?;
-                    let (_, body) = edit_page(st, &session, &name, Some((&form, &errors))).await?;
-                    Ok(Outcome::Page {
-                        status,
-                        title: format!("Edit {name}"),
-                        nav: Nav::Access,
-                        body,
-                        problem: Some(errors.to_string()),
-                        detail: String::new(),
-                    })
+                    let (_, body) = edit_page(st, session, &name, Some((form, &errors))).await?;
+                    Ok(sent_back(status, format!("Edit {name}"), body, &errors))
                 }
             }
-        },
-    )
+        }
+        .boxed_local()
+    })
     .await
 }

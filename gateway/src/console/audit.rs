@@ -6,18 +6,16 @@
 //! (`2026-01-31 12:00`, a bare date, RFC 3339 or Unix seconds, UTC unless an offset is given);
 //! anything else is sent back next to its field, saying what to type.
 
-use std::collections::HashMap;
-
-use actix_web::{http::StatusCode, web, HttpRequest, HttpResponse};
+use actix_web::{http::StatusCode, HttpRequest, HttpResponse};
 use maud::html;
-use mayfly_app::{audit_trail, state::AppState};
+use mayfly_app::audit_trail;
 use mayfly_domain::ValidationErrors;
 use mayfly_store::audit::AuditQuery;
 
 use super::{
     finish,
     view::{self, q, Field, Nav},
-    Outcome, Session,
+    Outcome, Query, Session, State,
 };
 use crate::{error::ApiError, operation::Effect};
 
@@ -68,11 +66,7 @@ pub fn parse_time(raw: &str, end_of_day: bool) -> Result<i64, String> {
 }
 
 /// `GET /ui/audit?from=&to=&access-id=&item=&outcome=&after=`.
-pub async fn show(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    query: web::Query<HashMap<String, String>>,
-) -> HttpResponse {
+pub async fn show(req: HttpRequest, state: State, query: Query) -> HttpResponse {
     let session = match Session::of(&state, &req).await {
         Ok(s) => s,
         Err(r) => return r,

@@ -7,27 +7,22 @@ use actix_web::{
         header::{self, HeaderValue},
         StatusCode,
     },
-    web, HttpRequest, HttpResponse,
+    HttpRequest, HttpResponse,
 };
 use maud::html;
 use mayfly_api_types::request;
 use mayfly_app::state::AppState;
 use secrecy::SecretString;
-use std::collections::HashMap;
 
 use super::{
     check_csrf, finish, html as html_response, session,
     view::{self, Nav},
-    Form, Outcome, Session,
+    Form, FormBody, Outcome, Query, Session, State,
 };
 use crate::{call::AuditNote, error::ApiError, http::audit_request, operation::Effect};
 
 /// `GET /ui/login`: the form, with a fresh login cookie; a live session goes to the overview.
-pub async fn form(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    query: web::Query<HashMap<String, String>>,
-) -> HttpResponse {
+pub async fn form(req: HttpRequest, state: State, query: Query) -> HttpResponse {
     if let Some(token) = session::token_of(&state, &req) {
         let live =
             mayfly_app::authn::resolve(&state, Some(secrecy::ExposeSecret::expose_secret(&token)))
@@ -84,11 +79,7 @@ fn login_page(
 
 /// `POST /ui/login`: the login form's CSRF token, then the API's login; on success the
 /// session cookie and the overview.
-pub async fn submit(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    form: web::Form<Vec<(String, String)>>,
-) -> HttpResponse {
+pub async fn submit(req: HttpRequest, state: State, form: FormBody) -> HttpResponse {
     let started = std::time::Instant::now();
     let form = Form(form.into_inner());
     let access_id_raw = form.get("access-id").unwrap_or_default().trim().to_owned();
@@ -161,11 +152,7 @@ pub async fn submit(
 }
 
 /// `POST /ui/logout`: revokes the session's token in the core and drops the cookie.
-pub async fn logout(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    form: web::Form<Vec<(String, String)>>,
-) -> HttpResponse {
+pub async fn logout(req: HttpRequest, state: State, form: FormBody) -> HttpResponse {
     let session = match Session::of(&state, &req).await {
         Ok(s) => s,
         Err(r) => return r,

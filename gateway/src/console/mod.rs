@@ -34,6 +34,8 @@ pub mod session;
 pub mod targets;
 pub mod view;
 
+use std::collections::HashMap;
+
 use actix_web::{
     body::MessageBody,
     dev::{ServiceRequest, ServiceResponse},
@@ -333,6 +335,117 @@ impl Outcome {
             detail: String::new(),
         }
     }
+}
+
+/// The app as a console handler's extractor takes it.
+pub type State = web::Data<AppState>;
+/// A POSTed form as a console handler's extractor takes it: its fields in order, repeats
+/// kept (read through [`Form`]).
+pub type FormBody = web::Form<Vec<(String, String)>>;
+/// A page's query as a console handler's extractor takes it.
+pub type Query = web::Query<HashMap<String, String>>;
+
+/// The work of a console handler, borrowing what [`post`] or [`get`] resolved for it.
+pub type Work<'a> = futures_util::future::LocalBoxFuture<'a, Result<Outcome, ApiError>>;
+
+/// What a form POST's work is given: the request, the app, the signed-in session, the form
+/// (its CSRF token already checked) and the raw item it names (as the audit record has it).
+#[derive(Clone, Copy)]
+pub struct Posted<'a> {
+    pub req: &'a HttpRequest,
+    pub state: &'a AppState,
+    pub session: &'a Session,
+    pub form: &'a Form,
+    pub raw: &'a str,
+}
+
+impl From<FormBody> for Form {
+    fn from(form: FormBody) -> Form {
+        Form(form.into_inner())
+    }
+}
+
+/// The frame of every form POST, so that none can skip a step: the session (or the answer
+/// that sends the browser to log in), the form's CSRF token checked before anything else,
+/// then `work` run by [`finish`] as `operation` with `effect`, on the item the form's
+/// `item_field` names.
+pub async fn post<W>(
+    req: HttpRequest,
+    state: State,
+    form: impl Into<Form>,
+    (operation, effect, item_field): (&str, Effect, &str),
+    work: W,
+) -> HttpResponse
+where
+    W: for<'a> FnOnce(Posted<'a>) -> Work<'a>,
+{
+    let session = match Session::of(&state, &req).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let form = form.into();
+    let raw = form.get(item_field).unwrap_or_default().to_owned();
+    let posted = Posted {
+        req: &req,
+        state: &state,
+        session: &session,
+        form: &form,
+        raw: &raw,
+    };
+    let run = async {
+        check_csrf(&session, &form)?;
+        work(posted).await
+    };
+    finish(&state, &req, &session, operation, effect, &raw, run).await
+}
+
+/// What a page's work is given: the app, the signed-in session, the query and the raw item
+/// its item parameter names (empty when there is none).
+#[derive(Clone, Copy)]
+pub struct Viewed<'a> {
+    pub state: &'a AppState,
+    pub session: &'a Session,
+    pub query: &'a HashMap<String, String>,
+    pub raw: &'a str,
+}
+
+/// The frame of a page (GET): the session (or the answer that sends the browser to log in),
+/// then `work` run by [`finish`] as `operation` with `effect` on the item the query's
+/// `item_param` names (none: the page is about no one item).
+pub async fn get<W>(
+    req: HttpRequest,
+    state: State,
+    query: Query,
+    (operation, effect, item_param): (&str, Effect, Option<&str>),
+    work: W,
+) -> HttpResponse
+where
+    W: for<'a> FnOnce(Viewed<'a>) -> Work<'a>,
+{
+    let session = match Session::of(&state, &req).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let query = query.into_inner();
+    let raw = item_param
+        .and_then(|p| query.get(p).cloned())
+        .unwrap_or_default();
+    let viewed = Viewed {
+        state: &state,
+        session: &session,
+        query: &query,
+        raw: &raw,
+    };
+    finish(
+        &state,
+        &req,
+        &session,
+        operation,
+        effect,
+        &raw,
+        work(viewed),
+    )
+    .await
 }
 
 /// Runs a handler's work for `session` under the request deadline, then renders it, records

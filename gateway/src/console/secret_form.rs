@@ -14,18 +14,17 @@
 //! answers), and the few settings it has no input for (the password's character classes) ride
 //! along as hidden inputs: saving an unchanged form changes nothing.
 
-use std::collections::HashMap;
-
-use actix_web::{http::StatusCode, web, HttpRequest, HttpResponse};
+use actix_web::{http::StatusCode, HttpRequest, HttpResponse};
+use futures_util::FutureExt;
 use maud::{html, Markup};
 use mayfly_api_types::{request, response};
 use mayfly_app::{dynamic_secrets, state::AppState, targets};
 use mayfly_domain::{ItemName, ValidationErrors};
 
 use super::{
-    check_csrf, finish,
+    get, post,
     view::{self, q, Field, Nav},
-    Form, Outcome, Session,
+    Form, FormBody, Outcome, Posted, Query, Session, State, Viewed,
 };
 use crate::{
     error::ApiError,
@@ -320,76 +319,62 @@ fn refused(title: String, body: Markup, errors: &ValidationErrors) -> Outcome {
 }
 
 /// `GET /ui/secrets/new`: pick a mode; `?mode=...`: that mode's form.
-pub async fn new_form(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    query: web::Query<HashMap<String, String>>,
-) -> HttpResponse {
-    let session = match Session::of(&state, &req).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
-    finish(&state, &req, &session, "console:new-dynamic-secret", Effect::Read, "", async {
-        if query.get("mode").is_none_or(|m| m.trim().is_empty()) {
-            let body = html! {
-                p { "First pick how its credentials are made; the form then shows only the fields that mode uses." }
-                ul.mode-choice { @for (mode, _, blurb) in MODES {
-                    li { a href={"/ui/secrets/new?mode=" (mode)} { code { (mode) } } " — " (blurb) }
-                } }
-            };
-            return Ok(Outcome::ok("Create a dynamic secret", Nav::Secrets, body));
+pub async fn new_form(req: HttpRequest, state: State, query: Query) -> HttpResponse {
+    get(req, state, query, ("console:new-dynamic-secret", Effect::Read, None), |v| {
+        async move {
+            let Viewed { state, session, query, .. } = v;
+            if query.get("mode").is_none_or(|m| m.trim().is_empty()) {
+                let body = html! {
+                    p { "First pick how its credentials are made; the form then shows only the fields that mode uses." }
+                    ul.mode-choice { @for (mode, _, blurb) in MODES {
+                        li { a href={"/ui/secrets/new?mode=" (mode)} { code { (mode) } } " — " (blurb) }
+                    } }
+                };
+                return Ok(Outcome::ok("Create a dynamic secret", Nav::Secrets, body));
+            }
+            let (mode, bit) = mode_of(query.get("mode").map(String::as_str))?;
+            // A fresh form: the defaults the API applies, shown ticked.
+            let mut fresh = vec![("aws-user-programmatic-access".to_owned(), "true".to_owned())];
+            if bit & STS != 0 {
+                fresh.push(("session-revocation".to_owned(), "true".to_owned()));
+            }
+            let body = form_markup(state, session, mode, bit, &Form(fresh), &ValidationErrors::new(), Editing::New).await?;
+            Ok(Outcome::ok(title_new(mode), Nav::Secrets, body))
         }
-        let (mode, bit) = mode_of(query.get("mode").map(String::as_str))?;
-        // A fresh form: the defaults the API applies, shown ticked.
-        let mut fresh = vec![("aws-user-programmatic-access".to_owned(), "true".to_owned())];
-        if bit & STS != 0 {
-            fresh.push(("session-revocation".to_owned(), "true".to_owned()));
-        }
-        let body = form_markup(&state, &session, mode, bit, &Form(fresh), &ValidationErrors::new(), Editing::New).await?;
-        Ok(Outcome::ok(title_new(mode), Nav::Secrets, body))
+        .boxed_local()
     })
     .await
 }
 
 /// `POST /ui/secrets/new`: as `gateway-create-producer-aws` with the form's mode.
-pub async fn create(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    form: web::Form<Vec<(String, String)>>,
-) -> HttpResponse {
-    let session = match Session::of(&state, &req).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
-    let form = Form(form.into_inner());
-    let raw = form.get("name").unwrap_or_default().to_owned();
-    finish(
-        &state,
-        &req,
-        &session,
-        "console:create-dynamic-secret",
-        Effect::Configure,
-        &raw,
-        async {
-            check_csrf(&session, &form)?;
+pub async fn create(req: HttpRequest, state: State, form: FormBody) -> HttpResponse {
+    let op = ("console:create-dynamic-secret", Effect::Configure, "name");
+    post(req, state, form, op, |p| {
+        async move {
+            let Posted {
+                state,
+                session,
+                form,
+                ..
+            } = p;
             let (mode, bit) = mode_of(form.get("mode"))?;
-            let dto = producer_request(&form, mode, bit)?;
+            let dto = producer_request(form, mode, bit)?;
             let input = match parse_input(&dto, dto.name.clone(), true) {
                 Ok(input) => input,
                 Err(errors) => {
                     let page =
-                        form_markup(&state, &session, mode, bit, &form, &errors, Editing::New)
-                            .await?;
+                        form_markup(state, session, mode, bit, form, &errors, Editing::New).await?;
                     return Ok(refused(title_new(mode), page, &errors));
                 }
             };
-            let created = dynamic_secrets::create(&state, &session.caller, input).await?;
+            let created = dynamic_secrets::create(state, &session.caller, input).await?;
             Ok(Outcome::redirect(format!(
                 "/ui/secret?name={}&created=1",
                 q(&created.row.name)
             )))
-        },
-    )
+        }
+        .boxed_local()
+    })
     .await
 }
 
@@ -453,26 +438,18 @@ fn values_of(d: &response::ProducerDetails) -> Vec<(String, String)> {
 }
 
 /// `GET /ui/secret/edit?name=...`: the form of its mode, filled with its definition.
-pub async fn edit_form(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    query: web::Query<HashMap<String, String>>,
-) -> HttpResponse {
-    let session = match Session::of(&state, &req).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
-    let raw = query.get("name").cloned().unwrap_or_default();
-    finish(
-        &state,
-        &req,
-        &session,
-        "console:edit-dynamic-secret",
-        Effect::Read,
-        &raw,
-        async {
-            let name = name_of(&raw)?;
-            let d = dynamic_secrets::get(&state, &session.caller, &name).await?;
+pub async fn edit_form(req: HttpRequest, state: State, query: Query) -> HttpResponse {
+    let op = ("console:edit-dynamic-secret", Effect::Read, Some("name"));
+    get(req, state, query, op, |v| {
+        async move {
+            let Viewed {
+                state,
+                session,
+                raw,
+                ..
+            } = v;
+            let name = name_of(raw)?;
+            let d = dynamic_secrets::get(state, &session.caller, &name).await?;
             let shown_target = (!d.target.is_private
                 && mayfly_app::access::listed(
                     &session.caller,
@@ -485,8 +462,8 @@ pub async fn edit_form(
             let (mode, bit) = mode_of(Some(&presented.aws_access_mode))?;
             let form = Form(values_of(&presented));
             let body = form_markup(
-                &state,
-                &session,
+                state,
+                session,
                 mode,
                 bit,
                 &form,
@@ -498,38 +475,30 @@ pub async fn edit_form(
             )
             .await?;
             Ok(Outcome::ok(format!("Edit {name}"), Nav::Secrets, body))
-        },
-    )
+        }
+        .boxed_local()
+    })
     .await
 }
 
 /// `POST /ui/secret/edit`: as `gateway-update-producer-aws`: `update` on the dynamic secret
 /// checked first, then the form parsed, then the core's update (which asks for more when the
 /// change lends the target's power: a new target, a rename, different grants).
-pub async fn update(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    form: web::Form<Vec<(String, String)>>,
-) -> HttpResponse {
-    let session = match Session::of(&state, &req).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
-    let form = Form(form.into_inner());
-    let raw = form.get("name").unwrap_or_default().to_owned();
-    finish(
-        &state,
-        &req,
-        &session,
-        "console:update-dynamic-secret",
-        Effect::Configure,
-        &raw,
-        async {
-            check_csrf(&session, &form)?;
-            let current = name_of(&raw)?;
+pub async fn update(req: HttpRequest, state: State, form: FormBody) -> HttpResponse {
+    let op = ("console:update-dynamic-secret", Effect::Configure, "name");
+    post(req, state, form, op, |p| {
+        async move {
+            let Posted {
+                state,
+                session,
+                form,
+                raw,
+                ..
+            } = p;
+            let current = name_of(raw)?;
             let grant = dynamic_secrets::authorize_update(&session.caller, &current)?;
             let (mode, bit) = mode_of(form.get("mode"))?;
-            let dto = producer_request(&form, mode, bit)?;
+            let dto = producer_request(form, mode, bit)?;
             let new_name = dto
                 .new_name
                 .as_deref()
@@ -545,11 +514,11 @@ pub async fn update(
                 Ok(input) => input,
                 Err(errors) => {
                     let page = form_markup(
-                        &state,
-                        &session,
+                        state,
+                        session,
                         mode,
                         bit,
-                        &form,
+                        form,
                         &errors,
                         Editing::Existing {
                             name: current.as_str(),
@@ -561,68 +530,50 @@ pub async fn update(
                 }
             };
             let updated =
-                dynamic_secrets::update(&state, &session.caller, grant, input, renamed).await?;
+                dynamic_secrets::update(state, &session.caller, grant, input, renamed).await?;
             Ok(Outcome::redirect(format!(
                 "/ui/secret?name={}&updated=1",
                 q(&updated.row.name)
             )))
-        },
-    )
+        }
+        .boxed_local()
+    })
     .await
 }
 
 /// `GET /ui/secret/delete?name=...`: the confirm step; changes and reads nothing (the POST
 /// is authorized by the core).
-pub async fn delete_confirm(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    query: web::Query<HashMap<String, String>>,
-) -> HttpResponse {
-    let session = match Session::of(&state, &req).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
-    let raw = query.get("name").cloned().unwrap_or_default();
-    finish(&state, &req, &session, "console:confirm-delete-dynamic-secret", Effect::Read, &raw, async {
-        let name = name_of(&raw)?;
-        let body = html! {
-            (view::notice("info", &format!("Delete the dynamic secret {name}? This cannot be undone.")))
-            p { "Its live credentials are handed to the revoker and end within moments. A dynamic secret with delete protection is not deleted." }
-            form.actions method="post" action="/ui/secret/delete" {
-                (view::csrf_field(&session.csrf))
-                input type="hidden" name="name" value=(name.as_str());
-                button.danger type="submit" { "Delete " (name) }
-                a href={"/ui/secret?name=" (q(name.as_str()))} { "Cancel" }
-            }
-        };
-        Ok(Outcome::ok(format!("Delete {name}?"), Nav::Secrets, body))
+pub async fn delete_confirm(req: HttpRequest, state: State, query: Query) -> HttpResponse {
+    get(req, state, query, ("console:confirm-delete-dynamic-secret", Effect::Read, Some("name")), |v| {
+        async move {
+            let Viewed { session, raw, .. } = v;
+            let name = name_of(raw)?;
+            let body = view::confirm_delete(
+                &session.csrf,
+                ("dynamic secret", name.as_str()),
+                "Its live credentials are handed to the revoker and end within moments. A dynamic secret with delete protection is not deleted.",
+                ("/ui/secret/delete", "/ui/secret?name="),
+            );
+            Ok(Outcome::ok(format!("Delete {name}?"), Nav::Secrets, body))
+        }
+        .boxed_local()
     })
     .await
 }
 
 /// `POST /ui/secret/delete`: `dynamic_secrets::delete`, as `gateway-delete-producer`.
-pub async fn delete(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    form: web::Form<Vec<(String, String)>>,
-) -> HttpResponse {
-    let session = match Session::of(&state, &req).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
-    let form = Form(form.into_inner());
-    let raw = form.get("name").unwrap_or_default().to_owned();
-    finish(
-        &state,
-        &req,
-        &session,
-        "console:delete-dynamic-secret",
-        Effect::Configure,
-        &raw,
-        async {
-            check_csrf(&session, &form)?;
-            let name = name_of(&raw)?;
-            let revoking = dynamic_secrets::delete(&state, &session.caller, &name).await?;
+pub async fn delete(req: HttpRequest, state: State, form: FormBody) -> HttpResponse {
+    let op = ("console:delete-dynamic-secret", Effect::Configure, "name");
+    post(req, state, form, op, |p| {
+        async move {
+            let Posted {
+                state,
+                session,
+                raw,
+                ..
+            } = p;
+            let name = name_of(raw)?;
+            let revoking = dynamic_secrets::delete(state, &session.caller, &name).await?;
             Ok(Outcome::Redirect {
                 to: format!(
                     "/ui/secrets?folder={}&deleted={}&revoking={revoking}",
@@ -631,8 +582,9 @@ pub async fn delete(
                 ),
                 detail: format!("deleted; {revoking} credential(s) handed to the revoker"),
             })
-        },
-    )
+        }
+        .boxed_local()
+    })
     .await
 }
 

@@ -7,9 +7,8 @@
 //! `target-rotate-credentials`) and revealing the secret (`targets::read_secret`, as
 //! `get-target-details`: the only page that shows it, after an explicit POST, audited).
 
-use std::collections::HashMap;
-
 use actix_web::{http::StatusCode, web, HttpRequest, HttpResponse};
+use futures_util::FutureExt;
 use maud::{html, Markup};
 use mayfly_api_types::request;
 use mayfly_app::{
@@ -19,102 +18,93 @@ use mayfly_domain::{CredentialSource, ItemName, ValidationErrors};
 use secrecy::ExposeSecret;
 
 use super::{
-    check_csrf, finish,
+    finish, get, post,
     view::{self, q, Field, Nav},
-    Form, Outcome, Session,
+    Form, FormBody, Outcome, Posted, Query, Session, State, Viewed,
 };
 use crate::{error::ApiError, operation::Effect, routes::target_input};
 
 /// `GET /ui/targets`.
-pub async fn list(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    query: web::Query<HashMap<String, String>>,
-) -> HttpResponse {
-    let session = match Session::of(&state, &req).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
-    finish(&state, &req, &session, "console:list-targets", Effect::Read, "", async {
-        let rows = targets::list(&state, &session.caller, None).await?;
-        let body = html! {
-            @if let Some(gone) = query.get("deleted") {
-                (view::notice("ok", &format!("Target {gone} deleted.")))
-            }
-            div.actions { a.button href="/ui/targets/new" { "Create a target" } }
-            @if rows.is_empty() {
-                (view::empty("No targets yet (or none your roles let you list): create one. A target is the AWS admin connection dynamic secrets issue credentials with.",
-                    Some(("/ui/targets/new", "Create a target"))))
-            } @else {
-                div.table-wrap { table {
-                    thead { tr {
-                        th scope="col" { "Name" } th scope="col" { "Region" }
-                        th scope="col" { "Used by" } th scope="col" { "Description" }
+pub async fn list(req: HttpRequest, state: State, query: Query) -> HttpResponse {
+    get(req, state, query, ("console:list-targets", Effect::Read, None), |v| {
+        async move {
+            let Viewed { state, session, query, .. } = v;
+            let rows = targets::list(state, &session.caller, None).await?;
+            let body = html! {
+                @if let Some(gone) = query.get("deleted") {
+                    (view::notice("ok", &format!("Target {gone} deleted.")))
+                }
+                div.actions { a.button href="/ui/targets/new" { "Create a target" } }
+                @if rows.is_empty() {
+                    (view::empty("No targets yet (or none your roles let you list): create one. A target is the AWS admin connection dynamic secrets issue credentials with.",
+                        Some(("/ui/targets/new", "Create a target"))))
+                } @else {
+                    div.table-wrap { table {
+                        thead { tr {
+                            th scope="col" { "Name" } th scope="col" { "Region" }
+                            th scope="col" { "Used by" } th scope="col" { "Description" }
+                        } }
+                        tbody { @for (t, users) in &rows { tr {
+                            td { a href={"/ui/target?name=" (q(&t.name))} { (t.name) } }
+                            td { (t.region) }
+                            td { (users.len()) " dynamic secret(s)" }
+                            td { (t.description) }
+                        } } }
                     } }
-                    tbody { @for (t, users) in &rows { tr {
-                        td { a href={"/ui/target?name=" (q(&t.name))} { (t.name) } }
-                        td { (t.region) }
-                        td { (users.len()) " dynamic secret(s)" }
-                        td { (t.description) }
-                    } } }
-                } }
-            }
-        };
-        Ok(Outcome::ok("Targets", Nav::Targets, body))
+                }
+            };
+            Ok(Outcome::ok("Targets", Nav::Targets, body))
+        }
+        .boxed_local()
     })
     .await
 }
 
 /// `GET /ui/target?name=...`: never the secret.
-pub async fn details(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    query: web::Query<HashMap<String, String>>,
-) -> HttpResponse {
-    let session = match Session::of(&state, &req).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
-    let raw = query.get("name").cloned().unwrap_or_default();
-    finish(&state, &req, &session, "console:get-target", Effect::Read, &raw, async {
-        let name = ItemName::parse(raw.trim())
-            .map_err(|e| ApiError::bad_request(format!("name: {e}")))?;
-        let (t, users) = targets::read(&state, &session.caller, &name).await?;
-        let access = targets::access_of(&t)?;
-        let schedule = mayfly_app::rotation::schedule::of_target(state.db(), t.id).await?;
-        let body = html! {
-            @if query.contains_key("created") { (view::notice("ok", "Target created. Its secret is sealed at rest and never shown here.")) }
-            @if query.contains_key("updated") { (view::notice("ok", "Target updated.")) }
-            (actions(&session, &name, access.source))
-            dl.props {
-                dt { "Region" } dd { (t.region) }
-                dt { "Credentials" } dd { (access.source.as_str()) }
-                dt { "Role chain" } dd { @match &access.role {
-                    Some(r) => { code { (r.role_arn) } @if r.external_id.is_some() { " (with an external id)" } }
-                    None => { "none: the key is used directly" }
-                } }
-                dt { "Admin key rotation" } dd { @if schedule.interval_days > 0 {
-                    "every " (schedule.interval_days) " days" @if let Some(next) = schedule.next_rotation_at { ", next " (view::time(next)) }
-                } @else { "not on a schedule" } }
-                dt { "IAM endpoint" } dd { (t.iam_endpoint.clone().unwrap_or_else(|| "AWS's own".into())) }
-                dt { "STS endpoint" } dd { (t.sts_endpoint.clone().unwrap_or_else(|| "AWS's own".into())) }
-                dt { "Delete protection" } dd { @if t.delete_protection { "yes" } @else { "no" } }
-                dt { "Description" } dd { (t.description) }
-                dt { "Created" } dd { (view::time(t.created_at)) }
-                dt { "Modified" } dd { (view::time(t.modified_at)) " (version " (t.version) ")" }
-            }
-            h2 { "Dynamic secrets using it" }
-            @if users.is_empty() {
-                (view::empty("None you may list.", Some(("/ui/secrets/new", "Create a dynamic secret"))))
-            } @else {
-                ul { @for p in &users {
-                    @if listed(&session.caller, ResourceKind::Item, None, &p.name) {
-                        li { a href={"/ui/secret?name=" (q(&p.name))} { (p.name) } }
-                    }
-                } }
-            }
-        };
-        Ok(Outcome::ok(name.to_string(), Nav::Targets, body))
+pub async fn details(req: HttpRequest, state: State, query: Query) -> HttpResponse {
+    get(req, state, query, ("console:get-target", Effect::Read, Some("name")), |v| {
+        async move {
+            let Viewed { state, session, query, raw } = v;
+            let name = ItemName::parse(raw.trim())
+                .map_err(|e| ApiError::bad_request(format!("name: {e}")))?;
+            let (t, users) = targets::read(state, &session.caller, &name).await?;
+            let access = targets::access_of(&t)?;
+            let schedule = mayfly_app::rotation::schedule::of_target(state.db(), t.id).await?;
+            let body = html! {
+                @if query.contains_key("created") { (view::notice("ok", "Target created. Its secret is sealed at rest and never shown here.")) }
+                @if query.contains_key("updated") { (view::notice("ok", "Target updated.")) }
+                (actions(session, &name, access.source))
+                dl.props {
+                    dt { "Region" } dd { (t.region) }
+                    dt { "Credentials" } dd { (access.source.as_str()) }
+                    dt { "Role chain" } dd { @match &access.role {
+                        Some(r) => { code { (r.role_arn) } @if r.external_id.is_some() { " (with an external id)" } }
+                        None => { "none: the key is used directly" }
+                    } }
+                    dt { "Admin key rotation" } dd { @if schedule.interval_days > 0 {
+                        "every " (schedule.interval_days) " days" @if let Some(next) = schedule.next_rotation_at { ", next " (view::time(next)) }
+                    } @else { "not on a schedule" } }
+                    dt { "IAM endpoint" } dd { (t.iam_endpoint.clone().unwrap_or_else(|| "AWS's own".into())) }
+                    dt { "STS endpoint" } dd { (t.sts_endpoint.clone().unwrap_or_else(|| "AWS's own".into())) }
+                    dt { "Delete protection" } dd { @if t.delete_protection { "yes" } @else { "no" } }
+                    dt { "Description" } dd { (t.description) }
+                    dt { "Created" } dd { (view::time(t.created_at)) }
+                    dt { "Modified" } dd { (view::time(t.modified_at)) " (version " (t.version) ")" }
+                }
+                h2 { "Dynamic secrets using it" }
+                @if users.is_empty() {
+                    (view::empty("None you may list.", Some(("/ui/secrets/new", "Create a dynamic secret"))))
+                } @else {
+                    ul { @for p in &users {
+                        @if listed(&session.caller, ResourceKind::Item, None, &p.name) {
+                            li { a href={"/ui/secret?name=" (q(&p.name))} { (p.name) } }
+                        }
+                    } }
+                }
+            };
+            Ok(Outcome::ok(name.to_string(), Nav::Targets, body))
+        }
+        .boxed_local()
     })
     .await
 }
@@ -379,27 +369,17 @@ fn target_request(form: &Form, allowed: &[&str]) -> Result<request::AwsTarget, A
 }
 
 /// `POST /ui/targets/new`.
-pub async fn create(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    form: web::Form<Vec<(String, String)>>,
-) -> HttpResponse {
-    let session = match Session::of(&state, &req).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
-    let form = Form(form.into_inner());
-    let raw = form.get("name").unwrap_or_default().to_owned();
-    finish(
-        &state,
-        &req,
-        &session,
-        "console:create-target",
-        Effect::Configure,
-        &raw,
-        async {
-            check_csrf(&session, &form)?;
-            let dto = target_request(&form, CREATE_FIELDS)?;
+pub async fn create(req: HttpRequest, state: State, form: FormBody) -> HttpResponse {
+    let op = ("console:create-target", Effect::Configure, "name");
+    post(req, state, form, op, |p| {
+        async move {
+            let Posted {
+                state,
+                session,
+                form,
+                ..
+            } = p;
+            let dto = target_request(form, CREATE_FIELDS)?;
             let parsed = target_input::parse_new(&dto, state.outbound());
             let mut errors = parsed.as_ref().err().cloned().unwrap_or_default();
             let days = rotation_days(&dto, &mut errors);
@@ -411,18 +391,19 @@ pub async fn create(
                 _ => {
                     return Ok(refused_form(
                         "Create a target",
-                        target_form(&session, &form, &errors, None, None),
+                        target_form(session, form, &errors, None, None),
                         &errors,
                     ))
                 }
             };
-            let row = targets::create(&state, &session.caller, input).await?;
+            let row = targets::create(state, &session.caller, input).await?;
             Ok(Outcome::redirect(format!(
                 "/ui/target?name={}&created=1",
                 q(&row.name)
             )))
-        },
-    )
+        }
+        .boxed_local()
+    })
     .await
 }
 
@@ -470,26 +451,18 @@ fn actions(session: &Session, name: &ItemName, source: CredentialSource) -> Mark
 
 /// `GET /ui/target/edit?name=...`: the edit form, filled from the target as `get-target`
 /// shows it (never the secret).
-pub async fn edit_form(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    query: web::Query<HashMap<String, String>>,
-) -> HttpResponse {
-    let session = match Session::of(&state, &req).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
-    let raw = query.get("name").cloned().unwrap_or_default();
-    finish(
-        &state,
-        &req,
-        &session,
-        "console:edit-target",
-        Effect::Read,
-        &raw,
-        async {
-            let name = target_name(&raw)?;
-            let (t, _) = targets::read(&state, &session.caller, &name).await?;
+pub async fn edit_form(req: HttpRequest, state: State, query: Query) -> HttpResponse {
+    let op = ("console:edit-target", Effect::Read, Some("name"));
+    get(req, state, query, op, |v| {
+        async move {
+            let Viewed {
+                state,
+                session,
+                raw,
+                ..
+            } = v;
+            let name = target_name(raw)?;
+            let (t, _) = targets::read(state, &session.caller, &name).await?;
             let mut values = vec![
                 ("region".to_owned(), t.region.clone()),
                 ("description".to_owned(), t.description.clone()),
@@ -508,44 +481,36 @@ pub async fn edit_form(
             if targets::access_of(&t)?.source == CredentialSource::GatewayIdentity {
                 values.push(("use-gw-cloud-identity".to_owned(), "true".to_owned()));
             }
-            let current = current_of(&state, &t).await?;
+            let current = current_of(state, &t).await?;
             let body = target_form(
-                &session,
+                session,
                 &Form(values),
                 &ValidationErrors::new(),
                 Some(name.as_str()),
                 Some(&current),
             );
             Ok(Outcome::ok(format!("Edit {name}"), Nav::Targets, body))
-        },
-    )
+        }
+        .boxed_local()
+    })
     .await
 }
 
 /// `POST /ui/target/edit`: read as an `update-aws-target` request, checked by the API's
 /// parser, applied by `targets::update` (which authorizes `update`, and more for a rename or
 /// an endpoint move, exactly as for the API).
-pub async fn update(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    form: web::Form<Vec<(String, String)>>,
-) -> HttpResponse {
-    let session = match Session::of(&state, &req).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
-    let form = Form(form.into_inner());
-    let raw = form.get("name").unwrap_or_default().to_owned();
-    finish(
-        &state,
-        &req,
-        &session,
-        "console:update-target",
-        Effect::Configure,
-        &raw,
-        async {
-            check_csrf(&session, &form)?;
-            let dto = target_request(&form, EDIT_FIELDS)?;
+pub async fn update(req: HttpRequest, state: State, form: FormBody) -> HttpResponse {
+    let op = ("console:update-target", Effect::Configure, "name");
+    post(req, state, form, op, |p| {
+        async move {
+            let Posted {
+                state,
+                session,
+                form,
+                raw,
+                ..
+            } = p;
+            let dto = target_request(form, EDIT_FIELDS)?;
             let parsed = target_input::parse_changes(&dto, state.outbound());
             let mut errors = parsed.as_ref().err().cloned().unwrap_or_default();
             let days = rotation_days(&dto, &mut errors);
@@ -555,7 +520,7 @@ pub async fn update(
                     changes
                 }
                 _ => {
-                    let body = target_form(&session, &form, &errors, Some(raw.trim()), None);
+                    let body = target_form(session, form, &errors, Some(raw.trim()), None);
                     return Ok(refused_form(&format!("Edit {}", raw.trim()), body, &errors));
                 }
             };
@@ -563,41 +528,33 @@ pub async fn update(
                 .new_name
                 .clone()
                 .unwrap_or_else(|| changes.name.clone());
-            targets::update(&state, &session.caller, changes).await?;
+            targets::update(state, &session.caller, changes).await?;
             Ok(Outcome::redirect(format!(
                 "/ui/target?name={}&updated=1",
                 q(shown.as_str())
             )))
-        },
-    )
+        }
+        .boxed_local()
+    })
     .await
 }
 
 /// `GET /ui/target/delete?name=...`: the confirm step. It changes nothing and reads nothing:
 /// what may be deleted is decided by the POST, by the core.
-pub async fn delete_confirm(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    query: web::Query<HashMap<String, String>>,
-) -> HttpResponse {
-    let session = match Session::of(&state, &req).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
-    let raw = query.get("name").cloned().unwrap_or_default();
-    finish(&state, &req, &session, "console:confirm-delete-target", Effect::Read, &raw, async {
-        let name = target_name(&raw)?;
-        let body = html! {
-            (view::notice("info", &format!("Delete the target {name}? This cannot be undone.")))
-            p { "A target that dynamic secrets still use is not deleted: delete or re-point them first. A target with delete protection is not deleted either." }
-            form.actions method="post" action="/ui/target/delete" {
-                (view::csrf_field(&session.csrf))
-                input type="hidden" name="name" value=(name.as_str());
-                button.danger type="submit" { "Delete " (name) }
-                a href={"/ui/target?name=" (q(name.as_str()))} { "Cancel" }
-            }
-        };
-        Ok(Outcome::ok(format!("Delete {name}?"), Nav::Targets, body))
+pub async fn delete_confirm(req: HttpRequest, state: State, query: Query) -> HttpResponse {
+    get(req, state, query, ("console:confirm-delete-target", Effect::Read, Some("name")), |v| {
+        async move {
+            let Viewed { session, raw, .. } = v;
+            let name = target_name(raw)?;
+            let body = view::confirm_delete(
+                &session.csrf,
+                ("target", name.as_str()),
+                "A target that dynamic secrets still use is not deleted: delete or re-point them first. A target with delete protection is not deleted either.",
+                ("/ui/target/delete", "/ui/target?name="),
+            );
+            Ok(Outcome::ok(format!("Delete {name}?"), Nav::Targets, body))
+        }
+        .boxed_local()
     })
     .await
 }
@@ -605,28 +562,12 @@ pub async fn delete_confirm(
 /// `POST /ui/target/delete`: `targets::delete` without force, as `delete-target` without
 /// `force-deletion`: refused (409, with the dynamic secrets the caller may list named)
 /// while any uses it.
-pub async fn delete(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    form: web::Form<Vec<(String, String)>>,
-) -> HttpResponse {
-    let session = match Session::of(&state, &req).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
-    let form = Form(form.into_inner());
-    let raw = form.get("name").unwrap_or_default().to_owned();
-    finish(
-        &state,
-        &req,
-        &session,
-        "console:delete-target",
-        Effect::Configure,
-        &raw,
-        async {
-            check_csrf(&session, &form)?;
-            let name = target_name(&raw)?;
-            match targets::delete(&state, &session.caller, &name, false).await {
+pub async fn delete(req: HttpRequest, state: State, form: FormBody) -> HttpResponse {
+    post(req, state, form, ("console:delete-target", Effect::Configure, "name"), |p| {
+        async move {
+            let Posted { state, session, raw, .. } = p;
+            let name = target_name(raw)?;
+            match targets::delete(state, &session.caller, &name, false).await {
                 Ok(()) => {}
                 // Still in use or protected: said with what to do in the console (which never
                 // force-deletes: that would delete the dynamic secrets with it).
@@ -651,49 +592,43 @@ pub async fn delete(
                 to: format!("/ui/targets?deleted={}", q(name.as_str())),
                 detail: "deleted".into(),
             })
-        },
-    )
+        }
+        .boxed_local()
+    })
     .await
 }
 
 /// `POST /ui/target/rotate`: the API's `target-rotate-credentials` (`update` on the target).
 /// The page names the new key id, never a secret.
-pub async fn rotate(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    form: web::Form<Vec<(String, String)>>,
-) -> HttpResponse {
-    let session = match Session::of(&state, &req).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
-    let form = Form(form.into_inner());
-    let raw = form.get("name").unwrap_or_default().to_owned();
-    finish(&state, &req, &session, "console:rotate-target-credentials", Effect::Configure, &raw, async {
-        check_csrf(&session, &form)?;
-        let name = target_name(&raw)?;
-        let r = on_request::rotate_named_target(&state, &session.caller, &name).await?;
-        // A page, not a redirect, so `finish` does not empty the caches: done here, as the
-        // API does after a configuration change.
-        state.invalidate_caches();
-        let body = html! {
-            (view::notice("ok", "The admin key was rotated: the new key is stored and in use."))
-            @if let Some(w) = &r.warning { (view::notice("error", w)) }
-            dl.props {
-                dt { "IAM user" } dd { code { (r.iam_user) } }
-                dt { "New access key id" } dd { code #new-access-key-id { (r.access_key_id) } }
-                dt { "Previous access key id" } dd { code { (r.previous_access_key_id) } }
-                dt { "Previous key deleted" } dd { @if r.previous_key_deleted { "yes" } @else { "no (the next rotation deletes it)" } }
-                @if !r.stale_keys_deleted.is_empty() {
-                    dt { "Left-over keys deleted" } dd { @for k in &r.stale_keys_deleted { code { (k) } br; } }
+pub async fn rotate(req: HttpRequest, state: State, form: FormBody) -> HttpResponse {
+    post(req, state, form, ("console:rotate-target-credentials", Effect::Configure, "name"), |p| {
+        async move {
+            let Posted { state, session, raw, .. } = p;
+            let name = target_name(raw)?;
+            let r = on_request::rotate_named_target(state, &session.caller, &name).await?;
+            // A page, not a redirect, so `finish` does not empty the caches: done here, as the
+            // API does after a configuration change.
+            state.invalidate_caches();
+            let body = html! {
+                (view::notice("ok", "The admin key was rotated: the new key is stored and in use."))
+                @if let Some(w) = &r.warning { (view::notice("error", w)) }
+                dl.props {
+                    dt { "IAM user" } dd { code { (r.iam_user) } }
+                    dt { "New access key id" } dd { code #new-access-key-id { (r.access_key_id) } }
+                    dt { "Previous access key id" } dd { code { (r.previous_access_key_id) } }
+                    dt { "Previous key deleted" } dd { @if r.previous_key_deleted { "yes" } @else { "no (the next rotation deletes it)" } }
+                    @if !r.stale_keys_deleted.is_empty() {
+                        dt { "Left-over keys deleted" } dd { @for k in &r.stale_keys_deleted { code { (k) } br; } }
+                    }
+                    dt { "Rotated" } dd { (view::time(r.rotated_at)) }
+                    @if let Some(next) = r.next_rotation_at { dt { "Next scheduled rotation" } dd { (view::time(next)) } }
                 }
-                dt { "Rotated" } dd { (view::time(r.rotated_at)) }
-                @if let Some(next) = r.next_rotation_at { dt { "Next scheduled rotation" } dd { (view::time(next)) } }
-            }
-            p { a href={"/ui/target?name=" (q(name.as_str()))} { "Back to " (name) } }
-        };
-        Ok(Outcome::ok(format!("Rotated the key of {name}"), Nav::Targets, body)
-            .noting(format!("rotated to access key {} (previous {})", r.access_key_id, r.previous_access_key_id)))
+                p { a href={"/ui/target?name=" (q(name.as_str()))} { "Back to " (name) } }
+            };
+            Ok(Outcome::ok(format!("Rotated the key of {name}"), Nav::Targets, body)
+                .noting(format!("rotated to access key {} (previous {})", r.access_key_id, r.previous_access_key_id)))
+        }
+        .boxed_local()
     })
     .await
 }
@@ -702,40 +637,33 @@ pub async fn rotate(
 /// operation behind `get-target-details` (the same `read` on the target), audited as an
 /// action (`console:get-target-details`) whatever the outcome. The only page that shows a
 /// target's secret; it is shown once (`no-store`) and never put in the audit record.
-pub async fn reveal(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    form: web::Form<Vec<(String, String)>>,
-) -> HttpResponse {
-    let session = match Session::of(&state, &req).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
-    let form = Form(form.into_inner());
-    let raw = form.get("name").unwrap_or_default().to_owned();
-    finish(&state, &req, &session, "console:get-target-details", Effect::Act, &raw, async {
-        check_csrf(&session, &form)?;
-        let name = target_name(&raw)?;
-        let (_, _, creds) = targets::read_secret(&state, &session.caller, &name).await?;
-        let body = html! {
-            @match &creds {
-                None => (view::notice("info", "This target stores no key: it uses the gateway's own AWS identity.")),
-                Some(c) => {
-                    (view::notice("ok", "Shown once: copy what you need now. This reveal is recorded in the audit trail."))
-                    dl.props {
-                        dt { "Access key id" } dd { code #target-access-key-id data-copy="" aria-label="access key id" { (c.access_key_id) } }
-                        dt { "Secret access key" } dd { code.secret #target-secret-access-key data-copy="" aria-label="secret access key" { (c.secret_access_key.expose_secret()) } }
-                        @if let Some(t) = &c.session_token {
-                            dt { "Session token" } dd { code.secret #target-session-token data-copy="" aria-label="session token" { (t.expose_secret()) } }
+pub async fn reveal(req: HttpRequest, state: State, form: FormBody) -> HttpResponse {
+    post(req, state, form, ("console:get-target-details", Effect::Act, "name"), |p| {
+        async move {
+            let Posted { state, session, raw, .. } = p;
+            let name = target_name(raw)?;
+            let (_, _, creds) = targets::read_secret(state, &session.caller, &name).await?;
+            let body = html! {
+                @match &creds {
+                    None => (view::notice("info", "This target stores no key: it uses the gateway's own AWS identity.")),
+                    Some(c) => {
+                        (view::notice("ok", "Shown once: copy what you need now. This reveal is recorded in the audit trail."))
+                        dl.props {
+                            dt { "Access key id" } dd { code #target-access-key-id data-copy="" aria-label="access key id" { (c.access_key_id) } }
+                            dt { "Secret access key" } dd { code.secret #target-secret-access-key data-copy="" aria-label="secret access key" { (c.secret_access_key.expose_secret()) } }
+                            @if let Some(t) = &c.session_token {
+                                dt { "Session token" } dd { code.secret #target-session-token data-copy="" aria-label="session token" { (t.expose_secret()) } }
+                            }
                         }
                     }
                 }
-            }
-            p { a href={"/ui/target?name=" (q(name.as_str()))} { "Back to " (name) } }
-            (view::script())
-        };
-        Ok(Outcome::ok(format!("Secret of {name}"), Nav::Targets, body)
-            .noting(if creds.is_some() { "revealed the target's key".into() } else { "the target stores no key".into() }))
+                p { a href={"/ui/target?name=" (q(name.as_str()))} { "Back to " (name) } }
+                (view::script())
+            };
+            Ok(Outcome::ok(format!("Secret of {name}"), Nav::Targets, body)
+                .noting(if creds.is_some() { "revealed the target's key".into() } else { "the target stores no key".into() }))
+        }
+        .boxed_local()
     })
     .await
 }

@@ -106,7 +106,24 @@ pub struct Field<'a> {
 }
 
 pub fn field(f: &Field<'_>, errors: &ValidationErrors) -> Markup {
-    let id = format!("f-{}", f.name);
+    field_with("f", true, f, errors)
+}
+
+/// An input like [`field`]'s with ids under `prefix` (`am-name`), for the forms of a page
+/// whose field names repeat those of another; no `autocomplete` hint.
+pub fn prefixed_field(prefix: &str, f: &Field<'_>, errors: &ValidationErrors) -> Markup {
+    field_with(prefix, false, f, errors)
+}
+
+/// A field whose input's id is `prefix-name`; `autocomplete` says whether a text input says
+/// `autocomplete` (`off` for a password).
+fn field_with(
+    prefix: &str,
+    autocomplete: bool,
+    f: &Field<'_>,
+    errors: &ValidationErrors,
+) -> Markup {
+    let id = format!("{prefix}-{}", f.name);
     let hint_id = format!("{id}-hint");
     let err_id = format!("{id}-error");
     let messages: Vec<&str> = errors
@@ -134,7 +151,7 @@ pub fn field(f: &Field<'_>, errors: &ValidationErrors) -> Markup {
                     aria-describedby=[non_empty(&described)] { (f.value) }
             } @else {
                 input type=(f.kind) id=(id) name=(f.name) value=(f.value) required[f.required]
-                    autocomplete=(if f.kind == "password" { "off" } else { "on" })
+                    autocomplete=[autocomplete.then_some(if f.kind == "password" { "off" } else { "on" })]
                     aria-invalid=[invalid.then_some("true")]
                     aria-describedby=[non_empty(&described)];
             }
@@ -202,4 +219,25 @@ pub const JS: &str = include_str!("console.js");
 /// The `<script>` element of [`JS`], put by the pages that use it at the end of their body.
 pub fn script() -> Markup {
     html! { script src="/ui/static/console.js" defer {} }
+}
+
+/// The confirm step of a delete: what deleting `name` (a `what`, e.g. "target") means, and a
+/// form that POSTs its name to `action` with the session's CSRF token, or goes back to
+/// `back`. It reads and changes nothing: the POST is authorized by the core.
+pub fn confirm_delete(
+    csrf: &str,
+    (what, name): (&str, &str),
+    consequence: &str,
+    (action, back): (&str, &str),
+) -> Markup {
+    html! {
+        (notice("info", &format!("Delete the {what} {name}? This cannot be undone.")))
+        p { (consequence) }
+        form.actions method="post" action=(action) {
+            (csrf_field(csrf))
+            input type="hidden" name="name" value=(name);
+            button.danger type="submit" { "Delete " (name) }
+            a href={(back) (q(name))} { "Cancel" }
+        }
+    }
 }

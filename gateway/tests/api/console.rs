@@ -421,18 +421,24 @@ fn key_with_rules(
     )
 }
 
+/// Two teams' trees: targets `/aws/a` and `/aws/b` (with the secrets given) and a dynamic
+/// secret on each, `/team-a/s3` and `/team-b/s3`.
+fn two_teams(gw: &TestGateway, secret_a: &str, secret_b: &str) {
+    create_target(gw, "/aws/a", secret_a);
+    create_target(gw, "/aws/b", secret_b);
+    for (name, target) in [("/team-a/s3", "/aws/a"), ("/team-b/s3", "/aws/b")] {
+        let (status, body) =
+            gw.post_authed("/gateway-create-producer-aws", iam_user_body(name, target));
+        assert_eq!(status, 200, "{body}");
+    }
+}
+
 #[test]
 fn a_scoped_key_sees_and_does_only_what_its_rules_allow_whatever_a_form_names() {
     on_each_database(|gw| {
         const SECRET_A: &str = "secret-of-target-a-0123456789";
         const SECRET_B: &str = "secret-of-target-b-0123456789";
-        create_target(gw, "/aws/a", SECRET_A);
-        create_target(gw, "/aws/b", SECRET_B);
-        for (name, target) in [("/team-a/s3", "/aws/a"), ("/team-b/s3", "/aws/b")] {
-            let (status, body) =
-                gw.post_authed("/gateway-create-producer-aws", iam_user_body(name, target));
-            assert_eq!(status, 200, "{body}");
-        }
+        two_teams(gw, SECRET_A, SECRET_B);
         let (access_id, access_key) = key_with_rules(
             gw,
             "/console/team-a",
@@ -593,6 +599,24 @@ fn text_of(page: &Page, id: &str) -> String {
         .unwrap_or_else(|| panic!("no #{id} in:\n{}", page.body));
     let rest = &page.body[at + marker.len()..];
     rest[..rest.find('<').unwrap()].to_owned()
+}
+
+/// How many console operations the audit trail records as denied for `access_id`, with the
+/// events read.
+fn console_denials(gw: &TestGateway, access_id: &str) -> (usize, serde_json::Value) {
+    let (_, events) = gw.post_authed(
+        "/get-audit-events",
+        json!({"access-id": access_id, "limit": 1000}),
+    );
+    let denied = events["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| {
+            e["outcome"] == "denied" && e["operation"].as_str().unwrap().starts_with("console:")
+        })
+        .count();
+    (denied, events)
 }
 
 /// The role as `get-role` answers it.
@@ -1078,18 +1102,7 @@ fn a_scoped_key_cannot_manage_access_beyond_its_rules_through_any_form_field() {
             gw.post_authed("/list-auth-methods", json!({})).1,
             before_methods
         );
-        let (_, events) = gw.post_authed(
-            "/get-audit-events",
-            json!({"access-id": access_id, "limit": 1000}),
-        );
-        let denied = events["events"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|e| {
-                e["outcome"] == "denied" && e["operation"].as_str().unwrap().starts_with("console:")
-            })
-            .count();
+        let (denied, events) = console_denials(gw, &access_id);
         assert_eq!(denied, 12, "every refusal audited under the key: {events}");
     });
 }
@@ -1831,13 +1844,7 @@ fn a_scoped_key_cannot_edit_delete_rotate_or_reveal_outside_its_rules() {
     on_each_database(|gw| {
         const SECRET_A: &str = "scoped-secret-of-target-a-0123456789";
         const SECRET_B: &str = "scoped-secret-of-target-b-0123456789";
-        create_target(gw, "/aws/a", SECRET_A);
-        create_target(gw, "/aws/b", SECRET_B);
-        for (name, target) in [("/team-a/s3", "/aws/a"), ("/team-b/s3", "/aws/b")] {
-            let (status, body) =
-                gw.post_authed("/gateway-create-producer-aws", iam_user_body(name, target));
-            assert_eq!(status, 200, "{body}");
-        }
+        two_teams(gw, SECRET_A, SECRET_B);
         // Its own items in full; target a to list and use only (no read: no secret, no update).
         let (access_id, access_key) = key_with_rules(
             gw,
@@ -1887,61 +1894,29 @@ fn a_scoped_key_cannot_edit_delete_rotate_or_reveal_outside_its_rules() {
         // Each console action answers as its API operation does for the same key, and is refused.
         /// A console POST (path, form) and the API request that does the same (path, body).
         type Case<'a> = (&'a str, Vec<(&'a str, &'a str)>, &'a str, serde_json::Value);
-        let cases: Vec<Case<'_>> = vec![
-            (
-                "/ui/target/reveal",
-                vec![("name", "/aws/a")],
-                "/get-target-details",
-                json!({"name": "/aws/a"}),
-            ),
-            (
-                "/ui/target/reveal",
-                vec![("name", "/aws/b")],
-                "/get-target-details",
-                json!({"name": "/aws/b"}),
-            ),
-            (
-                "/ui/target/rotate",
-                vec![("name", "/aws/a")],
-                "/target-rotate-credentials",
-                json!({"name": "/aws/a"}),
-            ),
-            (
-                "/ui/target/rotate",
-                vec![("name", "/aws/b")],
-                "/target-rotate-credentials",
-                json!({"name": "/aws/b"}),
-            ),
-            (
-                "/ui/target/delete",
-                vec![("name", "/aws/a")],
-                "/delete-target",
-                json!({"name": "/aws/a"}),
-            ),
-            (
-                "/ui/target/delete",
-                vec![("name", "/aws/b")],
-                "/delete-target",
-                json!({"name": "/aws/b"}),
-            ),
-            (
-                "/ui/target/edit",
-                vec![("name", "/aws/a"), ("region", "eu-west-1")],
-                "/update-aws-target",
-                json!({"name": "/aws/a", "region": "eu-west-1"}),
-            ),
-            (
-                "/ui/target/edit",
-                vec![("name", "/aws/b"), ("description", "mine now")],
-                "/update-aws-target",
-                json!({"name": "/aws/b", "description": "mine now"}),
-            ),
-            (
-                "/ui/secret/delete",
-                vec![("name", "/team-b/s3")],
-                "/gateway-delete-producer",
-                json!({"name": "/team-b/s3"}),
-            ),
+        /// A console POST whose API request has the form's fields as its body.
+        fn same<'a>(path: &'a str, form: Vec<(&'a str, &'a str)>, api_path: &'a str) -> Case<'a> {
+            let body = form
+                .iter()
+                .map(|(k, v)| (k.to_string(), json!(v)))
+                .collect();
+            (path, form, api_path, serde_json::Value::Object(body))
+        }
+        let mut cases: Vec<Case<'_>> = Vec::new();
+        for (path, api_path) in [
+            ("/ui/target/reveal", "/get-target-details"),
+            ("/ui/target/rotate", "/target-rotate-credentials"),
+            ("/ui/target/delete", "/delete-target"),
+        ] {
+            for name in ["/aws/a", "/aws/b"] {
+                cases.push(same(path, vec![("name", name)], api_path));
+            }
+        }
+        let edit = "/update-aws-target";
+        cases.extend([
+            same("/ui/target/edit", vec![("name", "/aws/a"), ("region", "eu-west-1")], edit),
+            same("/ui/target/edit", vec![("name", "/aws/b"), ("description", "mine now")], edit),
+            same("/ui/secret/delete", vec![("name", "/team-b/s3")], "/gateway-delete-producer"),
             (
                 "/ui/secret/edit",
                 vec![
@@ -1988,7 +1963,7 @@ fn a_scoped_key_cannot_edit_delete_rotate_or_reveal_outside_its_rules() {
                 "/gateway-create-producer-aws",
                 json!({"name": "/team-b/role", "access-mode": "assume_role", "target-name": "/aws/a", "aws-role-arns": crate::helpers::ROLE}),
             ),
-        ];
+        ]);
         for (path, mut form, api_path, api_body) in cases {
             let what = format!("{path} {form:?}");
             form.push(("csrf", &csrf));
@@ -2700,18 +2675,7 @@ fn a_scoped_key_cannot_create_auth_methods_or_reach_roles_outside_its_rules_thro
             gw.post_authed("/list-auth-methods", json!({})).1,
             before_methods
         );
-        let (_, events) = gw.post_authed(
-            "/get-audit-events",
-            json!({"access-id": access_id, "limit": 1000}),
-        );
-        let denied = events["events"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|e| {
-                e["outcome"] == "denied" && e["operation"].as_str().unwrap().starts_with("console:")
-            })
-            .count();
+        let (denied, events) = console_denials(gw, &access_id);
         assert_eq!(denied, 11, "every refusal audited under the key: {events}");
         // And without the CSRF token, even in its own tree.
         let no_csrf = b.post(
