@@ -54,12 +54,19 @@ pub async fn run(
     let mut next_sample = started;
     let mut samples = Vec::new();
     let mut i = 0u64;
+    // Tokens live an hour (MAYFLY_TOKEN_TTL): log in again every half hour, as a long-running
+    // client does, so a soak longer than a token's life measures the gateway, not 401s.
+    let mut api = env.api.clone();
+    let mut logged_in = Instant::now();
     while Instant::now() < end {
+        if logged_in.elapsed() > Duration::from_secs(30 * 60) {
+            api = env.gateway.api().await?;
+            logged_in = Instant::now();
+        }
         i += 1;
         // About five requests a second: an iam_user credential (every other one revoked at
         // once), an assume_role session, a producer read.
-        match env
-            .api
+        match api
             .call("/get-dynamic-secret-value", json!({"name": USERS}))
             .await
         {
@@ -67,8 +74,7 @@ pub async fn run(
                 issued += 1;
                 if i.is_multiple_of(2) {
                     let id = v["id"].as_str().unwrap_or_default().to_owned();
-                    match env
-                        .api
+                    match api
                         .call(
                             "/gateway-revoke-producer-tmp-creds",
                             json!({"name": USERS, "tmp-creds-id": id}),
@@ -82,16 +88,14 @@ pub async fn run(
             }
             Err(_) => errors += 1,
         }
-        match env
-            .api
+        match api
             .call("/get-dynamic-secret-value", json!({"name": ROLES}))
             .await
         {
             Ok(_) => issued += 1,
             Err(_) => errors += 1,
         }
-        if env
-            .api
+        if api
             .call("/gateway-get-producer", json!({"name": USERS}))
             .await
             .is_err()
@@ -109,7 +113,7 @@ pub async fn run(
         tokio::time::sleep(Duration::from_millis(400)).await;
     }
     // Everything ends: revoke-all, then wait for the 1-minute credentials to be gone.
-    env.api.revoke_all(USERS).await?;
+    api.revoke_all(USERS).await?;
     let mut conn = AwsConnection::new(
         TARGET_KEY_ID,
         SecretString::from(TARGET_SECRET.to_owned()),
