@@ -70,6 +70,11 @@ pub async fn reservation_scope<F: Future>(f: F) -> F::Output {
         .await
 }
 
+/// Drops what is left of the current task's reservation, without a refund.
+fn cancel_reserved_writes() {
+    let _ = RESERVED.try_with(|r| r.writes.set(0));
+}
+
 /// Spends one reserved write of the current task, if it has one.
 fn spend_reserved_write() -> bool {
     RESERVED
@@ -190,9 +195,8 @@ impl Governor {
     where
         Fut: Future<Output = Result<T, AwsError>>,
     {
-        let prepaid = !crate::ops::is_read(op)
-            && std::ptr::eq(limiter, &self.iam_write)
-            && spend_reserved_write();
+        let write = std::ptr::eq(limiter, &self.iam_write);
+        let prepaid = write && spend_reserved_write();
         if prepaid {
             // Paid for when the operation was admitted.
         } else if let Err(wait) = limiter
@@ -217,6 +221,11 @@ impl Governor {
                 let throttled = matches!(e, AwsError::Throttled(_));
                 if throttled {
                     limiter.throttled(sent_at);
+                    if write {
+                        // The rate the writes were reserved at was too high: the retries and
+                        // the operation's remaining writes wait for the slowed limiter.
+                        cancel_reserved_writes();
+                    }
                 }
                 if e.is_retryable() && !self.budget.pay_for_retry(throttled) {
                     // Retrying now would only add to the load: fail fast, say when to return.
@@ -230,5 +239,50 @@ impl Governor {
                 Err(e)
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::fake::{FakeIam, FakeSts};
+    use crate::{ops, CreateUser};
+
+    fn input(name: &str) -> CreateUser {
+        CreateUser {
+            name: name.into(),
+            path: "/mayfly/".into(),
+            permissions_boundary: None,
+            tags: Vec::new(),
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_throttled_write_gives_up_the_reservation_so_its_retry_waits_for_the_limiter() {
+        let iam = Arc::new(FakeIam::new());
+        let governor = Governor::new();
+        let clients = governor.govern(AwsClients {
+            iam: iam.clone(),
+            sts: Arc::new(FakeSts::new()),
+        });
+        governor.iam_write.throttled(Instant::now());
+        iam.throttle_next(ops::CREATE_USER, 1);
+        let deadline = Instant::now() + Duration::from_secs(60);
+        reservation_scope(async {
+            clients.iam.reserve_writes(3, deadline).await.unwrap();
+            assert!(clients.iam.create_user(&input("u")).await.is_err());
+            // Two reserved writes were left; the throttle took them back, so the retry
+            // waits for a token (at most 0.5/s) instead of going straight out.
+            let before = Instant::now();
+            clients.iam.create_user(&input("u")).await.unwrap();
+            assert!(
+                Instant::now() - before >= Duration::from_secs(1),
+                "the retry went out at once"
+            );
+        })
+        .await;
+        assert_eq!(iam.calls(ops::CREATE_USER), 2);
     }
 }
