@@ -5,6 +5,13 @@
 //!
 //! Two priorities share it: background work (the revoker, the reconciler) yields to requests,
 //! but gets every [`BACKGROUND_EVERY`]th token while both wait, so it never starves.
+//!
+//! Headroom: while requests and background work both use a limiter, its rate is held at
+//! [`HEADROOM`] of the rate AWS last throttled instead of probing past it every few seconds.
+//! A background drain alone keeps AWS's bucket empty by probing; a request whose call then
+//! meets a throttle backs off for hundreds of milliseconds. Held just below the edge, AWS's
+//! bucket refills and requests' calls go through; every [`PROBE_AFTER`] of holding, one probe
+//! past the edge still finds out whether AWS now allows more.
 
 use std::sync::Mutex;
 use std::time::Duration;
@@ -32,6 +39,13 @@ const QUIET: Duration = Duration::from_secs(60);
 pub const BACKGROUND_EVERY: u32 = 4;
 /// The window over which the sending rate is measured.
 const METER_WINDOW: Duration = Duration::from_millis(500);
+/// While requests and background work contend, the rate is held at this fraction of the
+/// rate of the last throttle.
+pub const HEADROOM: f64 = 0.95;
+/// Both kinds of caller seen within this window: they contend.
+const CONTENDED: Duration = Duration::from_secs(10);
+/// After this long held below the edge, the limiter probes past it once.
+pub const PROBE_AFTER: Duration = Duration::from_secs(30);
 
 #[derive(Debug)]
 struct State {
@@ -43,6 +57,17 @@ struct State {
     /// The rate when AWS last throttled, and when.
     last_max: f64,
     throttled_at: Instant,
+    /// Where the cubic curve's clock starts: the last throttle, or (while the rate is held
+    /// at the headroom ceiling) the point where the curve meets the ceiling, so lifting the
+    /// ceiling resumes the curve from there instead of from far up it.
+    curve_from: Instant,
+    /// When the rate was first held at the ceiling since the last throttle.
+    held_since: Option<Instant>,
+    /// The ceiling is lifted until the next throttle (a probe past the edge).
+    probing: bool,
+    /// When a request and when background work last got a token.
+    foreground_at: Option<Instant>,
+    background_at: Option<Instant>,
     /// Calls sent in the current window, and the smoothed rate of past windows.
     sent_in_window: u32,
     window_start: Instant,
@@ -97,6 +122,11 @@ impl AdaptiveLimiter {
                 refilled_at: now,
                 last_max: known.unwrap_or(0.0),
                 throttled_at: now,
+                curve_from: now,
+                held_since: None,
+                probing: false,
+                foreground_at: None,
+                background_at: None,
                 sent_in_window: 0,
                 window_start: now,
                 measured: 0.0,
@@ -168,6 +198,10 @@ impl AdaptiveLimiter {
                         Priority::Foreground => {}
                         Priority::Background => s.foreground_streak = 0,
                     }
+                    match priority {
+                        Priority::Foreground => s.foreground_at = Some(now),
+                        Priority::Background => s.background_at = Some(now),
+                    }
                     s.count_sent(now);
                     return Ok(());
                 }
@@ -232,6 +266,9 @@ impl AdaptiveLimiter {
         s.last_max = base.max(MIN_RATE);
         s.rate = (base * BETA).max(MIN_RATE);
         s.throttled_at = now;
+        s.curve_from = now;
+        s.held_since = None;
+        s.probing = false;
         if !s.enabled {
             s.enabled = true;
             s.tokens = 0.0;
@@ -259,16 +296,36 @@ impl AdaptiveLimiter {
             return;
         }
         let k = (s.last_max * (1.0 - BETA) / SCALE).cbrt();
-        let cubic = SCALE * (t - k).powi(3) + s.last_max;
-        s.rate = match s.known {
+        let c = now.duration_since(s.curve_from).as_secs_f64();
+        let cubic = SCALE * (c - k).powi(3) + s.last_max;
+        let rate = match s.known {
             // Before any throttle, the known rate is the rate: no probing above it.
-            Some(known) if s.last_max == known && t < k => known,
+            Some(known) if s.last_max == known && c < k => known,
             _ => cubic.max(MIN_RATE),
         };
+        let ceiling = (HEADROOM * s.last_max).max(MIN_RATE);
+        if rate > ceiling && !s.probing && s.contended(now) {
+            s.rate = ceiling;
+            // Hold the curve's clock where the curve meets the ceiling.
+            let meets = k - ((s.last_max - ceiling) / SCALE).cbrt();
+            s.curve_from = now - Duration::from_secs_f64(meets.max(0.0));
+            let held = *s.held_since.get_or_insert(now);
+            if now.duration_since(held) >= PROBE_AFTER {
+                s.probing = true;
+            }
+        } else {
+            s.rate = rate;
+        }
     }
 }
 
 impl State {
+    /// Requests and background work have both taken tokens lately.
+    fn contended(&self, now: Instant) -> bool {
+        let recent = |at: Option<Instant>| at.is_some_and(|at| now.duration_since(at) < CONTENDED);
+        recent(self.foreground_at) && recent(self.background_at)
+    }
+
     fn refill(&mut self, now: Instant) {
         let elapsed = now.duration_since(self.refilled_at).as_secs_f64();
         self.refilled_at = now;
@@ -310,7 +367,7 @@ impl Drop for WaitGuard<'_> {
 mod tests {
     use std::sync::{
         atomic::{AtomicU32, Ordering},
-        Arc,
+        Arc, Mutex,
     };
 
     use super::*;
@@ -491,6 +548,123 @@ mod tests {
                 "{rate}"
             );
         }
+    }
+
+    /// AWS's side of [`drain_beside_requests`]: a token bucket of `rate` per second.
+    struct FakeAws {
+        tokens: f64,
+        at: Instant,
+        rate: f64,
+    }
+
+    impl FakeAws {
+        fn call(&mut self) -> bool {
+            let now = Instant::now();
+            self.tokens = (self.tokens + now.duration_since(self.at).as_secs_f64() * self.rate)
+                .min(self.rate);
+            self.at = now;
+            let ok = self.tokens >= 1.0;
+            if ok {
+                self.tokens -= 1.0;
+            }
+            ok
+        }
+    }
+
+    #[derive(Debug, Default)]
+    struct DrainOutcome {
+        /// Background calls AWS answered.
+        drained: u32,
+        /// Calls AWS throttled in the last `seconds - 20` (after the limiter learned the rate).
+        throttled_late: u32,
+        requests: u32,
+        requests_throttled: u32,
+    }
+
+    /// Eight background tasks drain as fast as the limiter lets them against AWS at 20 calls/s
+    /// (20 ms round trips, 50 ms back-off after a throttle) for `seconds`; with `requests`, one
+    /// request call every 0.5 s beside them.
+    async fn drain_beside_requests(seconds: u64, requests: bool) -> DrainOutcome {
+        let l = Arc::new(AdaptiveLimiter::new());
+        let aws = Arc::new(Mutex::new(FakeAws {
+            tokens: 20.0,
+            at: Instant::now(),
+            rate: 20.0,
+        }));
+        let out = Arc::new(Mutex::new(DrainOutcome::default()));
+        let start = Instant::now();
+        let end = start + Duration::from_secs(seconds);
+        let learned = start + Duration::from_secs(20);
+        let call = |l: Arc<AdaptiveLimiter>, aws: Arc<Mutex<FakeAws>>, priority| async move {
+            l.acquire(priority, None).await.unwrap();
+            let sent_at = Instant::now();
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            let ok = aws.lock().unwrap().call();
+            if ok {
+                l.succeeded();
+            } else {
+                l.throttled(sent_at);
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            ok
+        };
+        let mut tasks = Vec::new();
+        for _ in 0..8 {
+            let (l, aws, out) = (l.clone(), aws.clone(), out.clone());
+            tasks.push(tokio::spawn(async move {
+                while Instant::now() < end {
+                    let ok = call(l.clone(), aws.clone(), Priority::Background).await;
+                    let mut o = out.lock().unwrap();
+                    if ok {
+                        o.drained += 1;
+                    } else if Instant::now() > learned {
+                        o.throttled_late += 1;
+                    }
+                }
+            }));
+        }
+        if requests {
+            let (l, aws, out) = (l.clone(), aws.clone(), out.clone());
+            tasks.push(tokio::spawn(async move {
+                while Instant::now() < end {
+                    let ok = call(l.clone(), aws.clone(), Priority::Foreground).await;
+                    if Instant::now() > learned {
+                        let mut o = out.lock().unwrap();
+                        o.requests += 1;
+                        if !ok {
+                            o.requests_throttled += 1;
+                            o.throttled_late += 1;
+                        }
+                    }
+                    tokio::time::sleep(Duration::from_millis(500)).await;
+                }
+            }));
+        }
+        for t in tasks {
+            t.await.unwrap();
+        }
+        Arc::try_unwrap(out).unwrap().into_inner().unwrap()
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn beside_requests_a_drain_stays_below_the_edge_instead_of_probing_past_it() {
+        let seconds = 140;
+        let alone = drain_beside_requests(seconds, false).await;
+        let beside = drain_beside_requests(seconds, true).await;
+        // Alone, the drain probes past AWS's rate every few seconds (that is how it keeps up
+        // with AWS); beside requests it probes once per PROBE_AFTER of holding.
+        assert!(alone.throttled_late >= 20, "{alone:?}");
+        let probes = (seconds - 20) / PROBE_AFTER.as_secs() + 1;
+        assert!(
+            beside.throttled_late <= 4 * probes as u32,
+            "{beside:?} (alone: {alone:?})"
+        );
+        assert!(beside.requests_throttled <= 2, "{beside:?}");
+        // The headroom costs the drain little: at least 90 % of what AWS allows in all.
+        let allowed = 20.0 * seconds as f64;
+        let used = f64::from(beside.drained + beside.requests);
+        assert!(used >= 0.9 * allowed, "{used} of {allowed}: {beside:?}");
+        assert!(f64::from(alone.drained) >= 0.9 * allowed, "{alone:?}");
     }
 
     #[tokio::test(start_paused = true)]
