@@ -135,6 +135,12 @@ enum Row {
     Soak,
     /// Every row, in order.
     All,
+    /// Issue 15's rows in one run, each on its own AWS network (--aws-rtt-ms, 20 unless given,
+    /// ± --aws-jitter-ms, 5 unless given): rows 1 and 2 unthrottled; the burst, learning the
+    /// rate and told it, and the drain of --drain credentials with IAM's writes at
+    /// --iam-write-rate (20 unless given); the scrape row; and the soak of --soak-minutes,
+    /// beside the drain (both are bound by AWS's rate and by the clock, not by the CPU).
+    Scale,
 }
 
 #[tokio::main]
@@ -154,6 +160,9 @@ async fn main() -> Result<()> {
 }
 
 async fn run(row: Row, c: &Common, work: &std::path::Path, binary: PathBuf) -> Result<()> {
+    if row == Row::Scale {
+        return scale(c, work, binary).await;
+    }
     let all = row == Row::All;
     let net = c.network();
     if let Some(settings) = net.describe() {
@@ -232,6 +241,120 @@ async fn run(row: Row, c: &Common, work: &std::path::Path, binary: PathBuf) -> R
         section("8. /metrics and gateway-get-producer as finished leases pile up (SQLite)");
         rows::scrape::run(work, binary, &c.scrape_leases, c.requests.min(200)).await?;
     }
+    Ok(())
+}
+
+/// See [`Row::Scale`].
+async fn scale(c: &Common, work: &std::path::Path, binary: PathBuf) -> Result<()> {
+    let (rtt_ms, jitter_ms) = match (c.aws_rtt_ms, c.aws_jitter_ms) {
+        (0, 0) => (20, 5),
+        given => given,
+    };
+    let write_rate = if c.iam_write_rate > 0.0 {
+        c.iam_write_rate
+    } else {
+        20.0
+    };
+    let open = setup::Network {
+        rtt_ms,
+        jitter_ms,
+        iam_write_rate: 0.0,
+        iam_write_burst: 0,
+        gateway_iam_write_rate: 0.0,
+    };
+    let throttled = setup::Network {
+        iam_write_rate: write_rate,
+        iam_write_burst: c
+            .iam_write_burst
+            .unwrap_or(write_rate.ceil().max(1.0) as u32),
+        ..open.clone()
+    };
+    let told = setup::Network {
+        gateway_iam_write_rate: write_rate,
+        ..throttled.clone()
+    };
+    let started = std::time::SystemTime::now();
+    println!(
+        "Issue 15's rows in one run, started {} (Unix time), gateway {}",
+        started
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or_default(),
+        binary.display()
+    );
+    for (name, net) in [("open", &open), ("throttled", &throttled), ("told", &told)] {
+        if let Some(settings) = net.describe() {
+            println!("- AWS network `{name}`: {settings}");
+        }
+    }
+
+    section("1. assume_role: gateway end to end vs direct STS AssumeRole (network `open`)");
+    let opts = rows::assume_role::Options {
+        requests: c.requests,
+        warmup: c.warmup,
+    };
+    rows::assume_role::run(work, binary.clone(), &opts, &open).await?;
+
+    section("2. iam_user issue vs two IAM calls (network `open`, one client)");
+    rows::iam_user::run(
+        work,
+        binary.clone(),
+        c.iam_requests,
+        c.warmup.min(20),
+        &open,
+    )
+    .await?;
+
+    for (name, net) in [("throttled", &throttled), ("told", &told)] {
+        section(&format!(
+            "7. burst: {} iam_user requests within one second (network `{name}`)",
+            c.burst
+        ));
+        let opts = rows::burst::Options {
+            requests: c.burst,
+            deadline: std::time::Duration::from_secs(c.burst_deadline_s),
+            network: net.clone(),
+        };
+        rows::burst::run(work, binary.clone(), &opts).await?;
+    }
+
+    section("8. /metrics and gateway-get-producer as finished leases pile up (SQLite)");
+    rows::scrape::run(work, binary.clone(), &c.scrape_leases, c.requests.min(200)).await?;
+
+    // The soak runs in a child `mayfly-bench soak` beside the drain, its table kept in a
+    // file until the drain's is printed.
+    let soak_out = work.join("soak.md");
+    let soak_err = work.join("soak.log");
+    let mut soak = tokio::process::Command::new(std::env::current_exe()?)
+        .args(["soak", "--soak-minutes", &c.soak_minutes.to_string()])
+        .args(["--aws-rtt-ms", &rtt_ms.to_string()])
+        .args(["--aws-jitter-ms", &jitter_ms.to_string()])
+        .stdout(std::fs::File::create(&soak_out)?)
+        .stderr(std::fs::File::create(&soak_err)?)
+        .kill_on_drop(true)
+        .spawn()
+        .context("starting the soak")?;
+
+    section(&format!(
+        "5. revocation, with a drain of {} (network `throttled`; the soak beside it)",
+        c.drain
+    ));
+    let opts = rows::revocation::Options {
+        rate: c.rate,
+        issue_seconds: c.issue_seconds,
+        drain: c.drain,
+        network: throttled.clone(),
+    };
+    rows::revocation::run(work, binary, &opts).await?;
+
+    let status = soak.wait().await?;
+    println!("\n(The soak ran in a child `mayfly-bench soak` beside row 5; its output:)");
+    print!("{}", std::fs::read_to_string(&soak_out)?);
+    anyhow::ensure!(
+        status.success(),
+        "the soak failed ({status}); its log: {}",
+        soak_err.display()
+    );
     Ok(())
 }
 
