@@ -99,7 +99,16 @@ impl Env {
         let mut config = GatewayConfig::new(binary, None);
         config.allowed_endpoints = Some(aws_url.clone());
         config.aws_iam_write_rate = Some(net.gateway_iam_write_rate).filter(|r| *r > 0.0);
-        let (gateway, _) = Gateway::spawn(&config, &work.join(tag)).await?;
+        // A row run twice in one invocation (the two bursts of `scale`) gets a fresh data
+        // directory each time: the first run's database holds another admin key.
+        let dir = (1..)
+            .map(|n| match n {
+                1 => work.join(tag),
+                n => work.join(format!("{tag}-{n}")),
+            })
+            .find(|d| !d.exists())
+            .expect("an unused directory name");
+        let (gateway, _) = Gateway::spawn(&config, &dir).await?;
         let api = gateway.api().await?;
         api.create_target(TARGET, &aws_url).await?;
         Ok(Env {
