@@ -314,6 +314,10 @@ impl AdaptiveLimiter {
                 s.probing = true;
             }
         } else {
+            if !s.contended(now) {
+                // A later contention holds for its own PROBE_AFTER before probing.
+                s.held_since = None;
+            }
             s.rate = rate;
         }
     }
@@ -665,6 +669,50 @@ mod tests {
         let used = f64::from(beside.drained + beside.requests);
         assert!(used >= 0.9 * allowed, "{used} of {allowed}: {beside:?}");
         assert!(f64::from(alone.drained) >= 0.9 * allowed, "{alone:?}");
+    }
+
+    /// Successes for `seconds`, one every 100 ms, with a token taken by each kind of caller
+    /// in `kinds` before each.
+    async fn succeed_for(l: &AdaptiveLimiter, seconds: u64, kinds: &[Priority]) {
+        let end = Instant::now() + Duration::from_secs(seconds);
+        while Instant::now() < end {
+            for &kind in kinds {
+                l.acquire(kind, None).await.unwrap();
+            }
+            l.succeeded();
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn each_contention_holds_below_the_edge_for_its_own_probe_after() {
+        use Priority::{Background, Foreground};
+        let l = AdaptiveLimiter::starting_at(Some(20.0));
+        l.throttled(Instant::now());
+        let ceiling = HEADROOM * 20.0;
+        // All within QUIET of the throttle (after it the known rate comes back anyway).
+        // Contended for 10 s: held at the ceiling.
+        succeed_for(&l, 10, &[Foreground, Background]).await;
+        assert!(
+            (l.snapshot().rate - ceiling).abs() < 1e-9,
+            "{:?}",
+            l.snapshot()
+        );
+        // Background alone for 13 s (requests gone for longer than CONTENDED): the curve
+        // resumes past the edge.
+        succeed_for(&l, 13, &[Background]).await;
+        assert!(l.snapshot().rate > 20.0, "{:?}", l.snapshot());
+        // Requests are back: held again, and for a full PROBE_AFTER, not probing as soon as
+        // 30 s have passed since the earlier contention was first held.
+        succeed_for(&l, PROBE_AFTER.as_secs() - 5, &[Foreground, Background]).await;
+        assert!(
+            (l.snapshot().rate - ceiling).abs() < 1e-9,
+            "{:?}",
+            l.snapshot()
+        );
+        // Then it probes.
+        succeed_for(&l, 7, &[Foreground, Background]).await;
+        assert!(l.snapshot().rate > ceiling, "{:?}", l.snapshot());
     }
 
     #[tokio::test(start_paused = true)]
