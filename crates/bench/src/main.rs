@@ -15,7 +15,7 @@ mod rows;
 mod setup;
 mod stats;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};
@@ -103,11 +103,62 @@ impl Common {
             rtt_ms: self.aws_rtt_ms,
             jitter_ms: self.aws_jitter_ms,
             iam_write_rate: self.iam_write_rate,
-            iam_write_burst: self
-                .iam_write_burst
-                .unwrap_or(self.iam_write_rate.ceil().max(1.0) as u32),
+            iam_write_burst: self.write_burst(self.iam_write_rate),
             gateway_iam_write_rate: self.gateway_iam_write_rate,
         }
+    }
+
+    /// `net` with IAM's writes throttled at `rate` (burst: --iam-write-burst, or a second's
+    /// worth).
+    fn throttled(&self, net: &setup::Network, rate: f64) -> setup::Network {
+        setup::Network {
+            iam_write_rate: rate,
+            iam_write_burst: self.write_burst(rate),
+            ..net.clone()
+        }
+    }
+
+    fn write_burst(&self, rate: f64) -> u32 {
+        self.iam_write_burst.unwrap_or(rate.ceil().max(1.0) as u32)
+    }
+
+    // The rows that `run` and `scale` both start, with this command line's options.
+
+    async fn assume_role(&self, work: &Path, binary: &Path, net: &setup::Network) -> Result<()> {
+        let opts = rows::assume_role::Options {
+            requests: self.requests,
+            warmup: self.warmup,
+        };
+        rows::assume_role::run(work, binary.to_owned(), &opts, net).await
+    }
+
+    async fn iam_user(&self, work: &Path, binary: &Path, net: &setup::Network) -> Result<()> {
+        let warmup = self.warmup.min(20);
+        rows::iam_user::run(work, binary.to_owned(), self.iam_requests, warmup, net).await
+    }
+
+    async fn burst(&self, work: &Path, binary: &Path, net: &setup::Network) -> Result<()> {
+        let opts = rows::burst::Options {
+            requests: self.burst,
+            deadline: std::time::Duration::from_secs(self.burst_deadline_s),
+            network: net.clone(),
+        };
+        rows::burst::run(work, binary.to_owned(), &opts).await
+    }
+
+    async fn revocation(&self, work: &Path, binary: &Path, net: &setup::Network) -> Result<()> {
+        let opts = rows::revocation::Options {
+            rate: self.rate,
+            issue_seconds: self.issue_seconds,
+            drain: self.drain,
+            network: net.clone(),
+        };
+        rows::revocation::run(work, binary.to_owned(), &opts).await
+    }
+
+    async fn scrape(&self, work: &Path, binary: &Path) -> Result<()> {
+        let requests = self.requests.min(200);
+        rows::scrape::run(work, binary.to_owned(), &self.scrape_leases, requests).await
     }
 }
 
@@ -159,7 +210,7 @@ async fn main() -> Result<()> {
     outcome
 }
 
-async fn run(row: Row, c: &Common, work: &std::path::Path, binary: PathBuf) -> Result<()> {
+async fn run(row: Row, c: &Common, work: &Path, binary: PathBuf) -> Result<()> {
     if row == Row::Scale {
         return scale(c, work, binary).await;
     }
@@ -170,15 +221,11 @@ async fn run(row: Row, c: &Common, work: &std::path::Path, binary: PathBuf) -> R
     }
     if all || row == Row::AssumeRole {
         section("1. assume_role: gateway end to end vs direct STS AssumeRole (same moto)");
-        let opts = rows::assume_role::Options {
-            requests: c.requests,
-            warmup: c.warmup,
-        };
-        rows::assume_role::run(work, binary.clone(), &opts, &net).await?;
+        c.assume_role(work, &binary, &net).await?;
     }
     if all || row == Row::IamUser {
         section("2. iam_user issue vs two IAM calls (same moto, one client)");
-        rows::iam_user::run(work, binary.clone(), c.iam_requests, c.warmup.min(20), &net).await?;
+        c.iam_user(work, &binary, &net).await?;
     }
     if all || row == Row::ControlPlane {
         section("3. control plane: gateway-get-producer over HTTPS");
@@ -194,13 +241,7 @@ async fn run(row: Row, c: &Common, work: &std::path::Path, binary: PathBuf) -> R
     }
     if all || row == Row::Revocation {
         section("5. revocation");
-        let opts = rows::revocation::Options {
-            rate: c.rate,
-            issue_seconds: c.issue_seconds,
-            drain: c.drain,
-            network: net.clone(),
-        };
-        rows::revocation::run(work, binary.clone(), &opts).await?;
+        c.revocation(work, &binary, &net).await?;
     }
     if all || row == Row::FirstUse {
         section("6. wait-until-usable: iam_user with and without it (same moto, one client)");
@@ -214,21 +255,15 @@ async fn run(row: Row, c: &Common, work: &std::path::Path, binary: PathBuf) -> R
         .await?;
     }
     if all || row == Row::Burst {
-        let mut network = net.clone();
-        if network.iam_write_rate <= 0.0 {
-            network.iam_write_rate = 20.0;
-            network.iam_write_burst = 20;
-        }
+        let network = match net.iam_write_rate {
+            rate if rate > 0.0 => net.clone(),
+            _ => c.throttled(&net, 20.0),
+        };
         section(&format!(
             "7. burst: {} iam_user requests within one second, IAM writes at {}/s",
             c.burst, network.iam_write_rate
         ));
-        let opts = rows::burst::Options {
-            requests: c.burst,
-            deadline: std::time::Duration::from_secs(c.burst_deadline_s),
-            network,
-        };
-        rows::burst::run(work, binary.clone(), &opts).await?;
+        c.burst(work, &binary, &network).await?;
     }
     if row == Row::Soak {
         section(&format!(
@@ -239,13 +274,13 @@ async fn run(row: Row, c: &Common, work: &std::path::Path, binary: PathBuf) -> R
     }
     if all || row == Row::Scrape {
         section("8. /metrics and gateway-get-producer as finished leases pile up (SQLite)");
-        rows::scrape::run(work, binary, &c.scrape_leases, c.requests.min(200)).await?;
+        c.scrape(work, &binary).await?;
     }
     Ok(())
 }
 
 /// See [`Row::Scale`].
-async fn scale(c: &Common, work: &std::path::Path, binary: PathBuf) -> Result<()> {
+async fn scale(c: &Common, work: &Path, binary: PathBuf) -> Result<()> {
     let (rtt_ms, jitter_ms) = match (c.aws_rtt_ms, c.aws_jitter_ms) {
         (0, 0) => (20, 5),
         given => given,
@@ -262,13 +297,7 @@ async fn scale(c: &Common, work: &std::path::Path, binary: PathBuf) -> Result<()
         iam_write_burst: 0,
         gateway_iam_write_rate: 0.0,
     };
-    let throttled = setup::Network {
-        iam_write_rate: write_rate,
-        iam_write_burst: c
-            .iam_write_burst
-            .unwrap_or(write_rate.ceil().max(1.0) as u32),
-        ..open.clone()
-    };
+    let throttled = c.throttled(&open, write_rate);
     let told = setup::Network {
         gateway_iam_write_rate: write_rate,
         ..throttled.clone()
@@ -289,37 +318,21 @@ async fn scale(c: &Common, work: &std::path::Path, binary: PathBuf) -> Result<()
     }
 
     section("1. assume_role: gateway end to end vs direct STS AssumeRole (network `open`)");
-    let opts = rows::assume_role::Options {
-        requests: c.requests,
-        warmup: c.warmup,
-    };
-    rows::assume_role::run(work, binary.clone(), &opts, &open).await?;
+    c.assume_role(work, &binary, &open).await?;
 
     section("2. iam_user issue vs two IAM calls (network `open`, one client)");
-    rows::iam_user::run(
-        work,
-        binary.clone(),
-        c.iam_requests,
-        c.warmup.min(20),
-        &open,
-    )
-    .await?;
+    c.iam_user(work, &binary, &open).await?;
 
     for (name, net) in [("throttled", &throttled), ("told", &told)] {
         section(&format!(
             "7. burst: {} iam_user requests within one second (network `{name}`)",
             c.burst
         ));
-        let opts = rows::burst::Options {
-            requests: c.burst,
-            deadline: std::time::Duration::from_secs(c.burst_deadline_s),
-            network: net.clone(),
-        };
-        rows::burst::run(work, binary.clone(), &opts).await?;
+        c.burst(work, &binary, net).await?;
     }
 
     section("8. /metrics and gateway-get-producer as finished leases pile up (SQLite)");
-    rows::scrape::run(work, binary.clone(), &c.scrape_leases, c.requests.min(200)).await?;
+    c.scrape(work, &binary).await?;
 
     // The soak runs in a child `mayfly-bench soak` beside the drain, its table kept in a
     // file until the drain's is printed.
@@ -339,13 +352,7 @@ async fn scale(c: &Common, work: &std::path::Path, binary: PathBuf) -> Result<()
         "5. revocation, with a drain of {} (network `throttled`; the soak beside it)",
         c.drain
     ));
-    let opts = rows::revocation::Options {
-        rate: c.rate,
-        issue_seconds: c.issue_seconds,
-        drain: c.drain,
-        network: throttled.clone(),
-    };
-    rows::revocation::run(work, binary, &opts).await?;
+    c.revocation(work, &binary, &throttled).await?;
 
     let status = soak.wait().await?;
     println!("\n(The soak ran in a child `mayfly-bench soak` beside row 5; its output:)");
